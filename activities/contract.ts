@@ -1,0 +1,85 @@
+/**
+ * The activities the incident workflow may call. Workflows import only this type; the implementations
+ * (one module per external system) are wired in `activities/index.ts`.
+ */
+import type { IncidentPolicy } from '../workflows/policy';
+import type { Severity } from '../workflows/types';
+
+export interface SlackThreadRef {
+  channel: string;
+  ts: string;
+}
+
+export interface AnnounceIncidentArgs {
+  incidentId: string;
+  workflowId: string;
+  text: string;
+}
+
+export interface ThreadMessageArgs {
+  incidentId: string;
+  thread: SlackThreadRef | null;
+  text: string;
+}
+
+export interface PageContactsArgs {
+  incidentId: string;
+  workflowId: string;
+  service: string;
+  severity: Severity;
+  summary: string;
+  levelName: string;
+  contactIds: string[];
+  channel: 'page' | 'slack';
+  reason: string;
+  thread: SlackThreadRef | null;
+}
+
+export interface DeliveryResult {
+  delivered: boolean;
+  /** Human-readable outcome for the timeline (never contains a secret). */
+  detail: string;
+}
+
+export interface PagingUpdateArgs {
+  incidentId: string;
+  action: 'acknowledge' | 'resolve';
+  contactIds: string[];
+}
+
+export interface TicketArgs {
+  incidentId: string;
+  service: string;
+  severity: Severity;
+  summary: string;
+}
+
+export interface StatusPageArgs {
+  incidentId: string;
+  service: string;
+  state: 'investigating' | 'monitoring' | 'resolved';
+  message: string;
+}
+
+export interface HealthCheckResult {
+  healthy: boolean;
+  checks: { url: string; ok: boolean; status: number | null; detail: string }[];
+}
+
+export interface WriteReviewArgs {
+  incidentId: string;
+  directory: string;
+  markdown: string;
+}
+
+export interface IncidentActivities {
+  loadIncidentPolicy(args: { service: string }): Promise<IncidentPolicy>;
+  announceIncident(args: AnnounceIncidentArgs): Promise<SlackThreadRef | null>;
+  postThreadMessage(args: ThreadMessageArgs): Promise<DeliveryResult>;
+  pageContacts(args: PageContactsArgs): Promise<DeliveryResult>;
+  sendPagingUpdate(args: PagingUpdateArgs): Promise<DeliveryResult>;
+  createTicket(args: TicketArgs): Promise<DeliveryResult>;
+  updateStatusPage(args: StatusPageArgs): Promise<DeliveryResult>;
+  checkServiceHealth(args: { urls: string[] }): Promise<HealthCheckResult>;
+  writeReview(args: WriteReviewArgs): Promise<{ path: string }>;
+}

@@ -1,0 +1,60 @@
+import path from 'node:path';
+import type { RunbooksConfig } from '../config';
+import type { IncidentActivities } from './contract';
+import { checkServiceHealth } from './health';
+import { postToAdapter } from './http-adapter';
+import { Journal } from './journal';
+import { createPagingActivities } from './paging';
+import { toIncidentPolicy } from './policy';
+import { writeReview } from './review';
+import type { Env } from './secrets';
+import { createSlackActivities } from './slack';
+
+export interface ActivityDeps {
+  config: RunbooksConfig;
+  /** Relative paths in config (journal, review directory) resolve against this. */
+  baseDir: string;
+  env?: Env;
+  log?: (line: string) => void;
+}
+
+export function createIncidentActivities({
+  config,
+  baseDir,
+  env = process.env,
+  log,
+}: ActivityDeps): IncidentActivities {
+  const journal = new Journal(path.resolve(baseDir, config.journal.file), log);
+  const slack = createSlackActivities(config, env, journal);
+  const paging = createPagingActivities(config, env, journal);
+  return {
+    async loadIncidentPolicy({ service }) {
+      return toIncidentPolicy(config, service);
+    },
+    announceIncident: slack.announceIncident,
+    postThreadMessage: slack.postThreadMessage,
+    async pageContacts(args) {
+      if (args.channel === 'page') return paging.pageOnCall(args);
+      // A page's outcome reaches the thread through the timeline; a Slack-only notice is the mention itself.
+      const mentions = args.contactIds.map((id) => config.contacts[id]?.slackUserId).filter(Boolean);
+      const text = `${mentions.map((id) => `<@${id}>`).join(' ')} please look: ${args.reason}`.trim();
+      return slack.postThreadMessage({ incidentId: args.incidentId, thread: args.thread, text });
+    },
+    sendPagingUpdate: paging.sendPagingUpdate,
+    async createTicket(args) {
+      if (!config.tickets) return { delivered: false, detail: 'no ticket system configured' };
+      return postToAdapter(
+        'ticket system',
+        config.tickets,
+        { ...args, title: `[${args.severity}] ${args.service}: ${args.summary}`, due: 'next business day' },
+        env,
+      );
+    },
+    async updateStatusPage(args) {
+      if (!config.statusPage) return { delivered: false, detail: 'no status page configured' };
+      return postToAdapter('status page', config.statusPage, { ...args }, env);
+    },
+    checkServiceHealth: (args) => checkServiceHealth(args),
+    writeReview: (args) => writeReview(baseDir, args),
+  };
+}

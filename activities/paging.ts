@@ -1,0 +1,100 @@
+import axios from 'axios';
+import type { RunbooksConfig } from '../config';
+import type { DeliveryResult, PageContactsArgs, PagingUpdateArgs } from './contract';
+import type { Journal } from './journal';
+import { failureForStatus } from './retry';
+import { readSecret, type Env } from './secrets';
+
+const PD_SEVERITY = { P1: 'critical', P2: 'error', P3: 'warning' } as const;
+
+type PagerDutyEvent =
+  | {
+      event_action: 'trigger';
+      dedup_key: string;
+      payload: {
+        summary: string;
+        source: string;
+        severity: string;
+        component: string;
+        custom_details: Record<string, string>;
+      };
+      links?: { href: string; text: string }[];
+    }
+  | { event_action: 'acknowledge' | 'resolve'; dedup_key: string };
+
+/** PagerDuty Events API v2: one routing key per contact (from the environment), dedup_key = incident id. */
+export function createPagingActivities(config: RunbooksConfig, env: Env, journal: Journal) {
+  async function send(contactId: string, event: PagerDutyEvent): Promise<DeliveryResult> {
+    const contact = config.contacts[contactId];
+    const routingKey = readSecret(env, contact?.pagerdutyRoutingKeyEnv);
+    const who = contact?.name ?? contactId;
+    if (!routingKey) {
+      await journal.write({
+        kind: `pagerduty.${event.event_action}`,
+        incidentId: event.dedup_key,
+        contact: who,
+        ...('payload' in event ? { summary: event.payload.summary } : {}),
+      });
+      return { delivered: true, detail: `${who}: logged (no PagerDuty routing key configured)` };
+    }
+    let response;
+    try {
+      response = await axios.post(
+        config.pagerduty.eventsUrl,
+        { routing_key: routingKey, ...event },
+        { timeout: 10_000, validateStatus: () => true },
+      );
+    } catch (err) {
+      // Never rethrow the axios error: its config holds the routing key.
+      throw failureForStatus(`PagerDuty (${(err as { code?: string }).code ?? 'network error'})`, 503);
+    }
+    if (response.status === 202 || response.status === 200)
+      return { delivered: true, detail: `${who}: PagerDuty accepted` };
+    if (response.status === 400) {
+      const errors = (response.data as { errors?: unknown })?.errors;
+      // A malformed event will never succeed: record it and let the incident carry on.
+      return {
+        delivered: false,
+        detail: `${who}: PagerDuty rejected the event (400${Array.isArray(errors) ? `: ${errors.map(String).join('; ').slice(0, 300)}` : ''})`,
+      };
+    }
+    throw failureForStatus(
+      'PagerDuty',
+      response.status,
+      response.headers['retry-after'] as string | undefined,
+    );
+  }
+
+  async function pageOnCall(args: PageContactsArgs): Promise<DeliveryResult> {
+    const results: DeliveryResult[] = [];
+    for (const contactId of args.contactIds)
+      results.push(
+        await send(contactId, {
+          event_action: 'trigger',
+          dedup_key: args.incidentId,
+          payload: {
+            summary: `[${args.severity}] ${args.service}: ${args.summary}`.slice(0, 1024),
+            source: args.service,
+            severity: PD_SEVERITY[args.severity],
+            component: args.service,
+            custom_details: {
+              incident: args.incidentId,
+              workflowId: args.workflowId,
+              level: args.levelName,
+              reason: args.reason,
+            },
+          },
+        }),
+      );
+    return { delivered: results.every((r) => r.delivered), detail: results.map((r) => r.detail).join('; ') };
+  }
+
+  async function sendPagingUpdate(args: PagingUpdateArgs): Promise<DeliveryResult> {
+    const results: DeliveryResult[] = [];
+    for (const contactId of args.contactIds)
+      results.push(await send(contactId, { event_action: args.action, dedup_key: args.incidentId }));
+    return { delivered: results.every((r) => r.delivered), detail: results.map((r) => r.detail).join('; ') };
+  }
+
+  return { pageOnCall, sendPagingUpdate };
+}

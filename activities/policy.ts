@@ -1,0 +1,40 @@
+import type { RunbooksConfig } from '../config';
+import type { IncidentPolicy, LadderLevel } from '../workflows/policy';
+
+/** The workflow's view of the configuration for one service: timings, ladder, names; never a secret. */
+export function toIncidentPolicy(config: RunbooksConfig, service: string): IncidentPolicy {
+  const level = (name: string, ids: string[]): LadderLevel => ({
+    name,
+    contactIds: ids,
+    contactNames: ids.map((id) => config.contacts[id]?.name ?? id),
+  });
+  const svc = config.services[service];
+  const rule = (s: 'P1' | 'P2' | 'P3') => {
+    const r = config.severityPolicy[s];
+    return {
+      respondWithinMs: r.respondWithin,
+      notify: r.notify,
+      escalate: r.escalate,
+      notifyManagement: r.notifyManagement,
+      statusUpdateEveryMs: r.statusUpdateEvery,
+    };
+  };
+  return {
+    severity: { P1: rule('P1'), P2: rule('P2'), P3: rule('P3') },
+    ladder: config.escalation.ladder.map((l) => level(l.name, l.contacts)),
+    repeat: config.escalation.repeat,
+    security: level('security team', config.escalation.securityContacts),
+    management: level('management', config.escalation.managementContacts),
+    service: {
+      customerFacing: svc?.customerFacing ?? false,
+      healthUrls: svc?.healthUrls ?? [],
+      dryRun: svc?.dryRun ?? false,
+    },
+    stabilityWatchMs: config.resolution.stabilityWatch,
+    checkEveryMs: config.resolution.checkEvery,
+    reviewDirectory: config.review.directory,
+    reviewReminderAfterMs: config.review.reminderAfter,
+    ticketsEnabled: config.tickets !== null,
+    statusPageEnabled: config.statusPage !== null,
+  };
+}

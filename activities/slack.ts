@@ -1,0 +1,103 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { WebClient, ErrorCode, type WebAPICallResult } from '@slack/web-api';
+import type { RunbooksConfig } from '../config';
+import { incidentButtons } from '../intake/slack-actions';
+import type { AnnounceIncidentArgs, DeliveryResult, SlackThreadRef, ThreadMessageArgs } from './contract';
+import type { Journal } from './journal';
+import { failureForStatus } from './retry';
+import { readSecret, redact, type Env } from './secrets';
+
+interface SlackError extends Error {
+  code?: string;
+  retryAfter?: number;
+  statusCode?: number;
+  data?: { error?: string };
+}
+
+/** Incident messages in Slack (@slack/web-api); without a bot token they go to the journal instead. */
+export function createSlackActivities(config: RunbooksConfig, env: Env, journal: Journal) {
+  const token = () => readSecret(env, config.slack.tokenEnv);
+  const client = (t: string) =>
+    new WebClient(t, {
+      // Temporal owns retries (durable, visible in history); the client must fail fast and say why.
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+      ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl.replace(/\/?$/, '/') } : {}),
+      logger: {
+        debug() {},
+        info() {},
+        warn() {},
+        error() {},
+        setLevel() {},
+        getLevel: () => 'error' as never,
+        setName() {},
+      },
+    });
+
+  async function call(t: string, fn: (c: WebClient) => Promise<WebAPICallResult>): Promise<WebAPICallResult> {
+    try {
+      return await fn(client(t));
+    } catch (err) {
+      const e = err as SlackError;
+      if (e.code === ErrorCode.RateLimitedError) throw failureForStatus('Slack', 429, e.retryAfter);
+      if (e.code === ErrorCode.HTTPError) throw failureForStatus('Slack', e.statusCode ?? 500);
+      if (e.code === ErrorCode.PlatformError)
+        throw ApplicationFailure.nonRetryable(
+          `Slack refused the call: ${e.data?.error ?? 'unknown error'}`,
+          'SlackPlatformError',
+        );
+      throw ApplicationFailure.retryable(`Slack unreachable: ${redact(e.message, [t])}`, 'SlackUnreachable');
+    }
+  }
+
+  async function announceIncident(args: AnnounceIncidentArgs): Promise<SlackThreadRef | null> {
+    const t = token();
+    if (!t) {
+      await journal.write({
+        kind: 'slack.announce',
+        incidentId: args.incidentId,
+        channel: config.slack.channel,
+        text: args.text,
+      });
+      return null;
+    }
+    const result = await call(t, (c) =>
+      c.chat.postMessage({
+        channel: config.slack.channel,
+        text: args.text,
+        blocks: [
+          { type: 'section', text: { type: 'mrkdwn', text: args.text } },
+          { type: 'actions', block_id: 'incident_actions', elements: incidentButtons(args.workflowId) },
+        ],
+        unfurl_links: false,
+      }),
+    );
+    const posted = result as WebAPICallResult & { channel?: string; ts?: string };
+    return { channel: String(posted.channel ?? config.slack.channel), ts: String(posted.ts) };
+  }
+
+  async function postThreadMessage(args: ThreadMessageArgs): Promise<DeliveryResult> {
+    const t = token();
+    if (!t) {
+      await journal.write({
+        kind: 'slack.thread',
+        incidentId: args.incidentId,
+        channel: config.slack.channel,
+        text: args.text,
+      });
+      return { delivered: true, detail: 'written to the notification journal' };
+    }
+    // Without a thread (the announcement failed) the update still reaches the channel.
+    const thread = args.thread;
+    await call(t, (c) =>
+      c.chat.postMessage({
+        channel: thread?.channel ?? config.slack.channel,
+        ...(thread ? { thread_ts: thread.ts } : {}),
+        text: args.text,
+      }),
+    );
+    return { delivered: true, detail: thread ? 'posted in the Slack thread' : 'posted in the channel' };
+  }
+
+  return { announceIncident, postThreadMessage };
+}

@@ -1,0 +1,187 @@
+/**
+ * Alert payloads the intake accepts (generic JSON, Alertmanager v4, Grafana unified alerting), validated
+ * with zod and normalised into incident starts. Every rejection names the field that is wrong.
+ */
+import { z } from 'zod';
+import type { RunbooksConfig } from '../config';
+import { SCENARIOS, type IncidentInput, type Scenario, type SourceAlert } from '../workflows/types';
+import { routeFromLabels } from './routing';
+
+const text = (max: number) => z.string().trim().min(1).max(max);
+const labelMap = z.record(z.string().max(200), z.string().max(2000));
+const serviceName = z
+  .string()
+  .trim()
+  .min(1)
+  .max(200)
+  .regex(/^[A-Za-z0-9][\w.:/-]*$/, 'letters, digits and . _ : / - only');
+
+export const genericAlertSchema = z.strictObject({
+  service: serviceName,
+  summary: text(2000),
+  severity: z.string().trim().max(20).optional(),
+  dedupKey: text(500).optional(),
+  scenario: z.enum(SCENARIOS as unknown as [Scenario, ...Scenario[]]).optional(),
+  status: z.enum(['firing', 'resolved']).default('firing'),
+  security: z.boolean().optional(),
+  labels: labelMap.optional(),
+  url: z.url().optional(),
+});
+
+const amAlert = z.object({
+  status: z.enum(['firing', 'resolved']),
+  labels: labelMap,
+  annotations: labelMap.default({}),
+  startsAt: z.string().optional(),
+  endsAt: z.string().optional(),
+  generatorURL: z.string().optional(),
+  fingerprint: text(200),
+});
+
+export const alertmanagerSchema = z.object({
+  version: z.literal('4'),
+  groupKey: text(2000),
+  truncatedAlerts: z.number().int().min(0).default(0),
+  status: z.enum(['firing', 'resolved']),
+  receiver: z.string().optional(),
+  groupLabels: labelMap.default({}),
+  commonLabels: labelMap.default({}),
+  commonAnnotations: labelMap.default({}),
+  externalURL: z.string().optional(),
+  alerts: z.array(amAlert).min(1).max(1000),
+});
+
+export const grafanaSchema = z.object({
+  groupKey: text(2000),
+  status: z.enum(['firing', 'resolved']),
+  orgId: z.number().int(),
+  state: z.string().optional(),
+  title: z.string().optional(),
+  message: z.string().optional(),
+  truncatedAlerts: z.number().int().min(0).default(0),
+  commonLabels: labelMap.default({}),
+  alerts: z
+    .array(
+      amAlert.extend({
+        values: z.record(z.string(), z.number().nullable()).nullable().optional(),
+        dashboardURL: z.string().optional(),
+        panelURL: z.string().optional(),
+        silenceURL: z.string().optional(),
+      }),
+    )
+    .min(1)
+    .max(1000),
+});
+
+export class AlertRejected extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+  }
+}
+
+/** Parses with a schema, throwing AlertRejected that names the first bad field. */
+export function parseOrReject<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw new AlertRejected('body', 'expected a JSON object');
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const field =
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((k) => [...issue.path, k].join('.')).join(', ')
+      : issue.path
+          .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+          .join('')
+          .replace(/^\./, '') || 'body';
+  const message = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
+  throw new AlertRejected(field, message);
+}
+
+/** What the intake does with one post: start-or-signal an incident, or only signal a resolution. */
+export interface IntakeAction {
+  input: IncidentInput;
+  /** Only resolved alerts: never opens an incident, only tells an open one. */
+  resolveOnly: boolean;
+}
+
+export function fromGeneric(body: unknown, config: RunbooksConfig): IntakeAction {
+  const a = parseOrReject(genericAlertSchema, body);
+  const route = routeFromLabels(a.labels ?? {}, config.routing, config.services, {
+    service: a.service,
+    scenario: a.scenario,
+    severity: a.severity,
+    security: a.security,
+  });
+  if ('missing' in route) throw new AlertRejected('service', 'is required');
+  const dedupKey = a.dedupKey ?? `generic:${a.service}:${route.scenario}`;
+  const alert: SourceAlert = {
+    fingerprint: dedupKey,
+    status: a.status,
+    summary: a.summary,
+    labels: a.labels ?? {},
+    source: 'generic',
+    ...(a.url ? { url: a.url } : {}),
+  };
+  return {
+    input: { dedupKey, ...route, summary: a.summary, alerts: [alert] },
+    resolveOnly: a.status === 'resolved',
+  };
+}
+
+type AmAlert = z.output<typeof amAlert>;
+
+function summaryOf(alert: AmAlert): string {
+  return alert.annotations.summary ?? alert.annotations.description ?? alert.labels.alertname ?? 'alert';
+}
+
+function fromGroup(
+  source: 'alertmanager' | 'grafana',
+  groupKey: string,
+  commonLabels: Record<string, string>,
+  alerts: (AmAlert & { dashboardURL?: string; generatorURL?: string })[],
+  config: RunbooksConfig,
+  title?: string,
+): IntakeAction {
+  const firing = alerts.filter((a) => a.status === 'firing');
+  const lead = firing[0] ?? alerts[0];
+  const labels = { ...lead.labels, ...commonLabels };
+  const route = routeFromLabels(labels, config.routing, config.services);
+  if ('missing' in route)
+    throw new AlertRejected(
+      `alerts[${alerts.indexOf(lead)}].labels.service`,
+      'is required (or a "job" label)',
+    );
+  const normalized: SourceAlert[] = alerts.map((a) => ({
+    fingerprint: a.fingerprint,
+    status: a.status,
+    summary: summaryOf(a),
+    labels: a.labels,
+    source,
+    ...(a.startsAt ? { startsAt: a.startsAt } : {}),
+    ...(a.endsAt ? { endsAt: a.endsAt } : {}),
+    ...((a.dashboardURL ?? a.generatorURL) ? { url: a.dashboardURL ?? a.generatorURL } : {}),
+  }));
+  const summary = title && source === 'grafana' ? title : summaryOf(lead);
+  return {
+    input: {
+      dedupKey: `${source}:${groupKey}`,
+      ...route,
+      summary: summary.slice(0, 2000),
+      alerts: normalized,
+    },
+    resolveOnly: firing.length === 0,
+  };
+}
+
+export function fromAlertmanager(body: unknown, config: RunbooksConfig): IntakeAction {
+  const p = parseOrReject(alertmanagerSchema, body);
+  return fromGroup('alertmanager', p.groupKey, p.commonLabels, p.alerts, config);
+}
+
+export function fromGrafana(body: unknown, config: RunbooksConfig): IntakeAction {
+  const p = parseOrReject(grafanaSchema, body);
+  return fromGroup('grafana', p.groupKey, p.commonLabels, p.alerts, config, p.title);
+}

@@ -1,0 +1,93 @@
+/** Verifying and decoding what responders send from Slack (button clicks) and PagerDuty (v3 webhooks). */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { SLACK_ACTIONS, decodeButtonValue, type SlackActionId } from './slack-actions';
+
+export const SLACK_SIGNATURE_WINDOW_S = 300;
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** Slack's v0 request signature over `v0:<timestamp>:<raw body>`, within a 5-minute window. */
+export function verifySlackSignature(
+  secret: string,
+  rawBody: string,
+  timestamp: string | undefined,
+  signature: string | undefined,
+  nowMs = Date.now(),
+): string | null {
+  if (!timestamp || !signature) return 'missing Slack signature headers';
+  const ts = Number(timestamp);
+  if (!Number.isInteger(ts)) return 'bad X-Slack-Request-Timestamp';
+  if (Math.abs(nowMs / 1000 - ts) > SLACK_SIGNATURE_WINDOW_S)
+    return 'stale Slack request (outside the 5-minute window)';
+  const expected = `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${rawBody}`).digest('hex')}`;
+  return safeEqual(expected, signature) ? null : 'bad Slack signature';
+}
+
+export interface ResponderSignal {
+  workflowId: string;
+  signal: 'acknowledge' | 'resolve' | 'approve' | 'reject';
+  args: { by: string; step?: string; summary?: string };
+}
+
+/** A block_actions payload → the signal it asks for, attributed to the Slack user. */
+export function slackClickToSignal(payload: unknown): ResponderSignal | string {
+  const p = payload as {
+    type?: string;
+    user?: { id?: string; username?: string; name?: string };
+    actions?: { action_id?: string; value?: string }[];
+  };
+  if (p?.type !== 'block_actions') return 'not a block_actions payload';
+  const action = p.actions?.[0];
+  const signal = action?.action_id && SLACK_ACTIONS[action.action_id as SlackActionId];
+  if (!signal) return `unknown action ${JSON.stringify(action?.action_id ?? null)}`;
+  const value = decodeButtonValue(action.value);
+  if (!value) return 'button value does not name an incident';
+  const user = p.user?.username ?? p.user?.name ?? p.user?.id ?? 'unknown';
+  if ((signal === 'approve' || signal === 'reject') && !value.step) return 'button value has no step';
+  return {
+    workflowId: value.workflowId,
+    signal,
+    args: { by: `slack:${user}`, ...(value.step ? { step: value.step } : {}) },
+  };
+}
+
+/** PagerDuty v3 webhook signature: `v1=<hex HMAC-SHA256 of the raw body>`, possibly several, comma-separated. */
+export function verifyPagerDutySignature(
+  secret: string,
+  rawBody: string,
+  header: string | undefined,
+): string | null {
+  if (!header) return 'missing X-PagerDuty-Signature';
+  const expected = `v1=${createHmac('sha256', secret).update(rawBody).digest('hex')}`;
+  return header.split(',').some((s) => safeEqual(s.trim(), expected)) ? null : 'bad PagerDuty signature';
+}
+
+/** incident.acknowledged / incident.resolved for one of our dedup keys → the matching signal. */
+export function pagerDutyEventToSignal(body: unknown): ResponderSignal | string {
+  const event = (
+    body as {
+      event?: {
+        event_type?: string;
+        agent?: { summary?: string; id?: string } | null;
+        data?: { incident_key?: string; id?: string };
+      };
+    }
+  )?.event;
+  const type = event?.event_type;
+  const signal =
+    type === 'incident.acknowledged' ? 'acknowledge' : type === 'incident.resolved' ? 'resolve' : undefined;
+  if (!signal) return `ignored event type ${JSON.stringify(type ?? null)}`;
+  const key = event?.data?.incident_key ?? '';
+  const match = /^(incident-[0-9a-f]{20})(?:-[0-9a-f]{8})?$/.exec(key);
+  if (!match) return 'not one of our incidents (incident_key is not a Durable Runbooks id)';
+  const by = `pagerduty:${event?.agent?.summary ?? event?.agent?.id ?? 'unknown'}`;
+  return {
+    workflowId: match[1],
+    signal,
+    args: { by, ...(signal === 'resolve' ? { summary: 'resolved in PagerDuty' } : {}) },
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * The Slack buttons on an incident message and the value they carry. Shared by the activity that posts
+ * them and the intake route that receives the clicks, so both read one format.
+ */
+export const SLACK_ACTIONS = {
+  incident_acknowledge: 'acknowledge',
+  incident_resolve: 'resolve',
+  incident_approve: 'approve',
+  incident_reject: 'reject',
+} as const;
+export type SlackActionId = keyof typeof SLACK_ACTIONS;
+
+export interface SlackButtonValue {
+  workflowId: string;
+  step?: string;
+}
+
+export function encodeButtonValue(value: SlackButtonValue): string {
+  return JSON.stringify(value);
+}
+
+export function decodeButtonValue(text: unknown): SlackButtonValue | undefined {
+  if (typeof text !== 'string') return undefined;
+  try {
+    const parsed = JSON.parse(text) as Partial<SlackButtonValue>;
+    if (typeof parsed.workflowId !== 'string' || !/^[\w.-]{1,200}$/.test(parsed.workflowId)) return undefined;
+    if (parsed.step !== undefined && typeof parsed.step !== 'string') return undefined;
+    return { workflowId: parsed.workflowId, ...(parsed.step ? { step: parsed.step } : {}) };
+  } catch {
+    return undefined;
+  }
+}
+
+interface SlackButton {
+  type: 'button';
+  action_id: SlackActionId;
+  text: { type: 'plain_text'; text: string };
+  value: string;
+  style?: 'primary' | 'danger';
+}
+
+export function incidentButtons(workflowId: string): SlackButton[] {
+  const value = encodeButtonValue({ workflowId });
+  return [
+    {
+      type: 'button',
+      action_id: 'incident_acknowledge',
+      text: { type: 'plain_text', text: 'Acknowledge' },
+      value,
+      style: 'primary',
+    },
+    { type: 'button', action_id: 'incident_resolve', text: { type: 'plain_text', text: 'Resolve' }, value },
+  ];
+}
+
+export function approvalButtons(workflowId: string, step: string): SlackButton[] {
+  const value = encodeButtonValue({ workflowId, step });
+  return [
+    {
+      type: 'button',
+      action_id: 'incident_approve',
+      text: { type: 'plain_text', text: 'Approve' },
+      value,
+      style: 'primary',
+    },
+    {
+      type: 'button',
+      action_id: 'incident_reject',
+      text: { type: 'plain_text', text: 'Reject' },
+      value,
+      style: 'danger',
+    },
+  ];
+}

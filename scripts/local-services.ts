@@ -1,0 +1,248 @@
+/** Starts the real servers the project needs (Temporal dev server, dockerd, PostgreSQL) as child processes. */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readdirSync, rmSync, chmodSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { findTemporalCli, portOpen, waitForTemporal } from './temporal-server';
+
+const run = promisify(execFile);
+
+export interface RunningService {
+  name: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Sends SIGTERM to the child's process group, then SIGKILL after `graceMs`. */
+export async function killGroup(child: ChildProcess, graceMs = 5000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || !child.pid) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, sig);
+    } catch {
+      /* already gone */
+    }
+  };
+  signal('SIGTERM');
+  const timer = setTimeout(() => signal('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+function spawnLogged(
+  command: string,
+  args: string[],
+  logFile: string,
+  env?: NodeJS.ProcessEnv,
+): ChildProcess {
+  mkdirSync(path.dirname(logFile), { recursive: true });
+  const out = openSync(logFile, 'a');
+  return spawn(command, args, { detached: true, stdio: ['ignore', out, out], env: env ?? process.env });
+}
+
+async function waitFor(
+  what: string,
+  probe: () => Promise<boolean>,
+  child: ChildProcess,
+  logFile: string,
+  timeoutMs: number,
+) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null)
+      throw new Error(`${what} exited with code ${child.exitCode}; see ${logFile}`);
+    if (await probe()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} did not come up within ${timeoutMs / 1000} s; see ${logFile}`);
+}
+
+export interface TemporalDevServer extends RunningService {
+  address: string;
+  uiUrl: string;
+}
+
+/** The official CLI's dev server with its Web UI, persisting to SQLite in `stateDir`. */
+export async function startTemporalDevServer(
+  stateDir: string,
+  opts: { port?: number; uiPort?: number; headless?: boolean } = {},
+): Promise<TemporalDevServer> {
+  const cli = findTemporalCli();
+  if (!cli)
+    throw new Error(
+      'the Temporal CLI is missing: run `npm run provision` (needs Go) or install `temporal` on PATH',
+    );
+  mkdirSync(stateDir, { recursive: true });
+  const port = opts.port ?? (await freePort());
+  const uiPort = opts.uiPort ?? (await freePort());
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--db-filename',
+    path.join(stateDir, 'temporal.db'),
+    '--log-level',
+    'warn',
+  ];
+  args.push(...(opts.headless ? ['--headless'] : ['--ui-port', String(uiPort), '--ui-ip', '127.0.0.1']));
+  for (const name of ['IncidentSeverity', 'IncidentService', 'IncidentScenario', 'IncidentStatus'])
+    args.push('--search-attribute', `${name}=Keyword`);
+  const logFile = path.join(stateDir, 'temporal.log');
+  const child = spawnLogged(cli, args, logFile);
+  const address = `127.0.0.1:${port}`;
+  await waitFor(
+    'the Temporal dev server',
+    async () =>
+      (await portOpen('127.0.0.1', port)) &&
+      (await waitForTemporal(address, 1500).then(
+        () => true,
+        () => false,
+      )),
+    child,
+    logFile,
+    60_000,
+  );
+  return {
+    name: 'temporal',
+    child,
+    address,
+    uiUrl: `http://127.0.0.1:${uiPort}`,
+    stop: () => killGroup(child),
+  };
+}
+
+export interface DockerEngine extends RunningService {
+  socket: string;
+}
+
+/**
+ * dockerd on a project-local socket and data root. No bridge and no iptables: containers use the host
+ * network, so every port they open is on loopback.
+ */
+export async function startDockerd(stateDir: string): Promise<DockerEngine> {
+  mkdirSync(stateDir, { recursive: true });
+  const socket = path.join(stateDir, 'docker.sock');
+  const logFile = path.join(stateDir, 'dockerd.log');
+  rmSync(socket, { force: true });
+  const args = [
+    '--host',
+    `unix://${socket}`,
+    '--data-root',
+    path.join(stateDir, 'data'),
+    '--exec-root',
+    path.join(stateDir, 'exec'),
+    '--pidfile',
+    path.join(stateDir, 'dockerd.pid'),
+    '--bridge',
+    'none',
+    '--iptables=false',
+    '--ip6tables=false',
+    '--storage-driver',
+    'vfs',
+    '--log-level',
+    'warn',
+  ];
+  const child = spawnLogged('dockerd', args, logFile);
+  await waitFor(
+    'dockerd',
+    async () => {
+      if (!existsSync(socket)) return false;
+      try {
+        await run('docker', ['-H', `unix://${socket}`, 'version', '--format', '{{.Server.Version}}'], {
+          timeout: 5000,
+        });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    child,
+    logFile,
+    60_000,
+  );
+  return { name: 'dockerd', child, socket, stop: () => killGroup(child, 15_000) };
+}
+
+export interface Postgres extends RunningService {
+  port: number;
+  url: string;
+  adminUrl: string;
+}
+
+export function postgresBinDir(): string | undefined {
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return undefined;
+  const versions = readdirSync(root)
+    .filter((v) => existsSync(path.join(root, v, 'bin', 'initdb')))
+    .sort((a, b) => Number(b) - Number(a));
+  return versions.length ? path.join(root, versions[0], 'bin') : undefined;
+}
+
+/** A throwaway cluster (initdb) on a free port, owned by the `postgres` user when we are root. */
+export async function startPostgres(stateDir: string, opts: { port?: number } = {}): Promise<Postgres> {
+  const bin = postgresBinDir();
+  if (!bin) throw new Error('PostgreSQL server binaries are missing: apt-get install postgresql');
+  rmSync(stateDir, { recursive: true, force: true });
+  mkdirSync(stateDir, { recursive: true });
+  const dataDir = path.join(stateDir, 'data');
+  const asRoot = process.getuid?.() === 0;
+  const user = (cmd: string, args: string[]) =>
+    (asRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args]) as [string, string[]];
+  if (asRoot) {
+    chmodSync(stateDir, 0o777);
+    await run('chown', ['-R', 'postgres:postgres', stateDir]);
+  }
+  const pwFile = path.join(stateDir, 'pw');
+  writeFileSync(pwFile, 'runbooks-test\n', { mode: 0o644 });
+  await run(
+    ...user(path.join(bin, 'initdb'), [
+      '-D',
+      dataDir,
+      '-U',
+      'insights',
+      '--pwfile',
+      pwFile,
+      '-A',
+      'scram-sha-256',
+      '--no-sync',
+      '-E',
+      'UTF8',
+    ]),
+  );
+  const port = opts.port ?? (await freePort());
+  const logFile = path.join(stateDir, 'postgres.log');
+  const [cmd, args] = user(path.join(bin, 'postgres'), [
+    '-D',
+    dataDir,
+    '-p',
+    String(port),
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    `unix_socket_directories=${stateDir}`,
+    '-c',
+    'fsync=off',
+    '-c',
+    'max_connections=100',
+  ]);
+  const child = spawnLogged(cmd, args, logFile);
+  await waitFor('PostgreSQL', () => portOpen('127.0.0.1', port), child, logFile, 30_000);
+  const url = `postgresql://insights:runbooks-test@127.0.0.1:${port}/postgres`;
+  return { name: 'postgres', child, port, url, adminUrl: url, stop: () => killGroup(child, 10_000) };
+}

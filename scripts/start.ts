@@ -1,0 +1,115 @@
+/**
+ * `npm start`: Temporal (an existing server at TEMPORAL_ADDRESS, else the CLI dev server with SQLite in
+ * .data/), search attributes, the worker and the intake, in one terminal. Ctrl-C stops all of it.
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { loadConfig } from '../config';
+import { startIntake, DEFAULT_INTAKE_PORT } from '../intake/main';
+import { createIncidentWorker, TASK_QUEUE } from '../workers/worker';
+import { startTemporalDevServer, type TemporalDevServer } from './local-services';
+import {
+  REPO_ROOT,
+  findTemporalCli,
+  registerSearchAttributes,
+  splitAddress,
+  temporalAnswers,
+  portOpen,
+} from './temporal-server';
+
+async function ensureCli(): Promise<void> {
+  if (findTemporalCli()) return;
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn('bash', [path.join(REPO_ROOT, 'scripts', 'provision.sh'), 'cli'], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error('could not obtain the Temporal CLI (see above)')),
+    );
+  });
+}
+
+async function main() {
+  const config = loadConfig(); // fail fast, naming the bad key
+  const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
+  const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
+  let devServer: TemporalDevServer | undefined;
+  let uiUrl = process.env.TEMPORAL_UI_URL ?? 'http://127.0.0.1:8233';
+
+  if (await temporalAnswers(address)) {
+    console.log(`[start] using the Temporal server at ${address}`);
+  } else {
+    const { host, port } = splitAddress(address);
+    if (await portOpen(host, port))
+      throw new Error(
+        `${address} is in use but does not answer as Temporal; set TEMPORAL_ADDRESS or free the port`,
+      );
+    await ensureCli();
+    console.log('[start] starting the Temporal dev server (SQLite: .data/temporal.db)...');
+    devServer = await startTemporalDevServer(path.join(REPO_ROOT, '.data'), { port, uiPort: 8233 });
+    uiUrl = devServer.uiUrl;
+  }
+
+  const admin = await Connection.connect({ address });
+  await registerSearchAttributes(admin, namespace);
+  await admin.close();
+
+  const nativeConnection = await NativeConnection.connect({ address });
+  const worker = await createIncidentWorker({ connection: nativeConnection, config, namespace });
+  const running = worker.run();
+  const port = process.env.INTAKE_PORT ? Number(process.env.INTAKE_PORT) : DEFAULT_INTAKE_PORT;
+  const intake = await startIntake({
+    address,
+    namespace,
+    host: process.env.INTAKE_HOST,
+    port,
+    token: process.env.INTAKE_TOKEN,
+  });
+
+  const auth = process.env.INTAKE_TOKEN ? ` -H "Authorization: Bearer $INTAKE_TOKEN"` : '';
+  console.log(
+    [
+      '',
+      'Durable Runbooks is running.',
+      `  Temporal gRPC : ${address}`,
+      `  Temporal UI   : ${uiUrl}/namespaces/${namespace}/workflows`,
+      `  Alert intake  : ${intake.url} (task queue ${TASK_QUEUE})`,
+      '',
+      'Fire a test alert:',
+      `  curl -sS -X POST ${intake.url}/alerts -H 'content-type: application/json'${auth} \\`,
+      `    -d '{"service":"checkout","summary":"checkout health check failing","severity":"P1","dedupKey":"demo-1"}'`,
+      '',
+      'Press Ctrl-C to stop.',
+    ].join('\n'),
+  );
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n[start] ${signal}: stopping intake, worker and Temporal...`);
+    await intake.close().catch(() => undefined);
+    try {
+      worker.shutdown(); // the SDK may already be draining: it reacts to SIGINT/SIGTERM itself
+    } catch {
+      /* already stopping */
+    }
+    await running.catch(() => undefined);
+    await nativeConnection.close().catch(() => undefined);
+    await devServer?.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  await running.catch(async (err) => {
+    console.error(`[start] worker stopped: ${(err as Error).message}`);
+    await stop('worker failure');
+  });
+}
+
+main().catch((err) => {
+  console.error(`[start] ${err instanceof Error ? err.message : err}`);
+  process.exit(1);
+});

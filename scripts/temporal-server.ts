@@ -1,0 +1,98 @@
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { INCIDENT_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+
+export const REPO_ROOT = path.resolve(__dirname, '..');
+export const TOOLS_BIN = path.join(REPO_ROOT, '.tools', 'bin');
+
+function onPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const candidate = path.join(dir, name);
+    if (dir && existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/** The Temporal CLI: from PATH, else the one provisioning built under .tools/bin. */
+export function findTemporalCli(): string | undefined {
+  return (
+    onPath('temporal') ??
+    (existsSync(path.join(TOOLS_BIN, 'temporal')) ? path.join(TOOLS_BIN, 'temporal') : undefined)
+  );
+}
+
+export function findTestServer(): string | undefined {
+  const wrapper = path.join(TOOLS_BIN, 'temporal-test-server');
+  return existsSync(wrapper) ? wrapper : undefined;
+}
+
+export function splitAddress(address: string): { host: string; port: number } {
+  const i = address.lastIndexOf(':');
+  return { host: address.slice(0, i) || '127.0.0.1', port: Number(address.slice(i + 1)) };
+}
+
+export function portOpen(host: string, port: number, timeoutMs = 500): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** True when a Temporal frontend answers its health check at `address`. */
+export async function temporalAnswers(address: string, timeoutMs = 2000): Promise<boolean> {
+  const { host, port } = splitAddress(address);
+  if (!(await portOpen(host, port))) return false;
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: timeoutMs });
+    await connection.withDeadline(Date.now() + timeoutMs, () =>
+      connection!.workflowService.getSystemInfo({}),
+    );
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await connection?.close();
+  }
+}
+
+export async function waitForTemporal(address: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await temporalAnswers(address)) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`Temporal did not answer at ${address} within ${Math.round(timeoutMs / 1000)} s`);
+}
+
+/** Registers IncidentSeverity/Service/Scenario/Status (Keyword); already-registered ones are fine. */
+export async function registerSearchAttributes(connection: Connection, namespace = 'default'): Promise<void> {
+  const wanted = Object.fromEntries(
+    INCIDENT_SEARCH_ATTRIBUTES.map((k) => [
+      k.name,
+      temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    ]),
+  );
+  let existing: Record<string, unknown> = {};
+  try {
+    existing = (await connection.operatorService.listSearchAttributes({ namespace })).customAttributes ?? {};
+  } catch {
+    // The time-skipping test server cannot list; adding is idempotent enough there.
+  }
+  const missing = Object.fromEntries(Object.entries(wanted).filter(([name]) => !(name in existing)));
+  if (!Object.keys(missing).length) return;
+  try {
+    await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: missing });
+  } catch (err) {
+    if (!/already exists/i.test((err as Error).message)) throw err;
+  }
+}

@@ -1,0 +1,25 @@
+import { parseConfig, type RunbooksConfig } from '../../config';
+import raw from '../../config/durable-runbooks.json';
+
+type Patch = { [key: string]: unknown };
+
+function merge(base: unknown, patch: unknown): unknown {
+  if (patch === undefined) return base;
+  if (
+    patch === null ||
+    typeof patch !== 'object' ||
+    Array.isArray(patch) ||
+    base === null ||
+    typeof base !== 'object' ||
+    Array.isArray(base)
+  )
+    return patch;
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(patch)) out[k] = merge(out[k], v);
+  return out;
+}
+
+/** The shipped configuration with a deep patch, validated like production config. */
+export function testConfig(patch: Patch = {}): RunbooksConfig {
+  return parseConfig(merge(JSON.parse(JSON.stringify(raw)), patch), 'test config');
+}

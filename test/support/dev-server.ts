@@ -1,0 +1,53 @@
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { RunbooksConfig } from '../../config';
+import { serviceValue } from './services';
+import { createTestWorker, quietRuntime, tempDir, uniqueTaskQueue } from './temporal';
+
+export interface DevWorker {
+  client: Client;
+  taskQueue: string;
+  baseDir: string;
+  /** Stops polling (as if the worker process died) and starts again. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A worker on the real dev server with its own task queue, plus a client. */
+export async function startDevWorker(
+  config: RunbooksConfig,
+  env: Record<string, string | undefined> = {},
+): Promise<DevWorker> {
+  quietRuntime();
+  const address = serviceValue('temporal');
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection });
+  const nativeConnection = await NativeConnection.connect({ address });
+  const taskQueue = uniqueTaskQueue('dev');
+  const baseDir = tempDir();
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  const start = async () => {
+    worker = await createTestWorker({ connection: nativeConnection, config, taskQueue, baseDir, env });
+    running = worker.run();
+  };
+  const stop = async () => {
+    worker?.shutdown();
+    await running;
+    worker = undefined;
+  };
+  await start();
+  return {
+    client,
+    taskQueue,
+    baseDir,
+    start,
+    stop,
+    async close() {
+      await stop();
+      await nativeConnection.close();
+      await connection.close();
+    },
+  };
+}

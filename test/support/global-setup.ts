@@ -1,0 +1,63 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import {
+  startDockerd,
+  startPostgres,
+  startTemporalDevServer,
+  type RunningService,
+} from '../../scripts/local-services';
+import { findTestServer } from '../../scripts/temporal-server';
+
+const STATE = path.resolve(__dirname, '..', '..', '.data', 'test');
+
+function has(cmd: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Starts the dev server, dockerd and PostgreSQL in parallel and advertises them through env vars. */
+export default async function globalSetup(): Promise<void> {
+  const running: RunningService[] = [];
+  (globalThis as { __runbooksServices?: RunningService[] }).__runbooksServices = running;
+  const missing = (name: string, why: string) => {
+    process.env[`RUNBOOKS_TEST_MISSING_${name.toUpperCase()}`] = why;
+  };
+  const testServer = findTestServer();
+  if (testServer) process.env.RUNBOOKS_TEST_SERVER_PATH = testServer;
+  else missing('testServer', 'time-skipping test server not provisioned');
+  if (existsSync('/usr/bin/chromium')) process.env.RUNBOOKS_TEST_CHROMIUM = '/usr/bin/chromium';
+  else missing('chromium', 'apt-get install chromium');
+  if (has('prometheus-alertmanager')) process.env.RUNBOOKS_TEST_ALERTMANAGER = 'prometheus-alertmanager';
+  else missing('alertmanager', 'apt-get install prometheus-alertmanager');
+
+  const started = Date.now();
+  const [temporal, docker, postgres] = await Promise.allSettled([
+    startTemporalDevServer(path.join(STATE, 'temporal')),
+    has('dockerd')
+      ? startDockerd(path.join(STATE, 'docker'))
+      : Promise.reject(new Error('apt-get install docker.io')),
+    startPostgres(path.join(STATE, 'postgres')),
+  ]);
+  if (temporal.status === 'fulfilled') {
+    running.push(temporal.value);
+    process.env.RUNBOOKS_TEST_TEMPORAL_ADDRESS = temporal.value.address;
+    process.env.RUNBOOKS_TEST_TEMPORAL_UI = temporal.value.uiUrl;
+  } else missing('temporal', temporal.reason.message);
+  if (docker.status === 'fulfilled') {
+    running.push(docker.value);
+    process.env.RUNBOOKS_TEST_DOCKER_SOCKET = docker.value.socket;
+  } else missing('docker', docker.reason.message);
+  if (postgres.status === 'fulfilled') {
+    running.push(postgres.value);
+    process.env.RUNBOOKS_TEST_POSTGRES_URL = postgres.value.url;
+    process.env.RUNBOOKS_TEST_POSTGRES_PORT = String(postgres.value.port);
+  } else missing('postgres', postgres.reason.message);
+  console.log(
+    `\n[test services] up in ${Date.now() - started} ms: ${running.map((s) => s.name).join(', ') || 'none'}`,
+  );
+}

@@ -1,0 +1,6 @@
+import type { RunningService } from '../../scripts/local-services';
+
+export default async function globalTeardown(): Promise<void> {
+  const running = (globalThis as { __runbooksServices?: RunningService[] }).__runbooksServices ?? [];
+  await Promise.allSettled(running.map((s) => s.stop()));
+}

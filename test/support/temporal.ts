@@ -1,0 +1,91 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { ConnectionOptions } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  Runtime,
+  type NativeConnection,
+  type Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
+import type { RunbooksConfig } from '../../config';
+import { createIncidentWorker, WORKFLOWS_PATH } from '../../workers/worker';
+import { serviceValue } from './services';
+
+let runtimeInstalled = false;
+/** Keeps the SDK's own logs to warnings so test output stays readable. */
+export function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    /* already installed by another suite in this process */
+  }
+}
+
+// The Java test server answers the client's default 30 s keepalive pings with GOAWAY ("too many pings"),
+// which can drop a pending time-skipping sleep; a long keepalive avoids it.
+const relaxedKeepalive = {
+  name: 'relaxed-keepalive',
+  configureConnection(options: ConnectionOptions): ConnectionOptions {
+    return {
+      ...options,
+      channelArgs: {
+        ...options.channelArgs,
+        'grpc.keepalive_time_ms': 360_000,
+        'grpc.keepalive_permit_without_calls': 0,
+      },
+    };
+  },
+};
+
+export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  quietRuntime();
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: serviceValue('testServer') } },
+    plugins: [relaxedKeepalive],
+  });
+  const { registerSearchAttributes } = await import('../../scripts/temporal-server');
+  await registerSearchAttributes(env.connection, env.namespace ?? 'default');
+  return env;
+}
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+/** One workflow bundle per test file, shared by its workers. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  return bundle;
+}
+
+export function uniqueTaskQueue(prefix = 'test'): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+export function tempDir(prefix = 'runbooks-'): string {
+  return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export async function createTestWorker(opts: {
+  connection: NativeConnection;
+  namespace?: string;
+  config: RunbooksConfig;
+  taskQueue: string;
+  baseDir: string;
+  env?: Record<string, string | undefined>;
+}): Promise<Worker> {
+  return createIncidentWorker({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    config: opts.config,
+    taskQueue: opts.taskQueue,
+    baseDir: opts.baseDir,
+    env: opts.env ?? {},
+    log: () => undefined,
+    workflowBundle: await workflowBundle(),
+  });
+}

@@ -1,0 +1,264 @@
+import http from 'node:http';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import type { WorkflowHandle } from '@temporalio/client';
+import { incidentWorkflow } from '../../workflows/incident';
+import { reviewReminderWorkflow } from '../../workflows/review-reminder';
+import {
+  acknowledgeSignal,
+  addNoteSignal,
+  approveSignal,
+  resolveSignal,
+  reviewScheduledSignal,
+  setSeveritySignal,
+  statusQuery,
+} from '../../workflows/messages';
+import { formatElapsed } from '../../workflows/policy';
+import type { IncidentInput, IncidentStatusView } from '../../workflows/types';
+import { testConfig } from '../support/config';
+import { describeWith } from '../support/services';
+import { createTestWorker, createTimeSkippingEnv, tempDir, uniqueTaskQueue } from '../support/temporal';
+
+describeWith(['testServer'], 'incident lifecycle on workflow time (time-skipping server)', () => {
+  let env: TestWorkflowEnvironment;
+  let worker: Worker;
+  let running: Promise<void>;
+  let baseDir: string;
+  let healthy = true;
+  let healthServer: http.Server;
+  const taskQueue = uniqueTaskQueue('lifecycle');
+  const handles: WorkflowHandle[] = [];
+
+  beforeAll(async () => {
+    healthServer = http.createServer((_req, res) => {
+      res.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({ status: healthy ? 'healthy' : 'unhealthy', timestamp: new Date().toISOString() }),
+      );
+    });
+    await new Promise<void>((r) => healthServer.listen(0, '127.0.0.1', r));
+    const port = (healthServer.address() as { port: number }).port;
+    env = await createTimeSkippingEnv();
+    baseDir = tempDir();
+    const config = testConfig({
+      services: { watched: { healthUrls: [`http://127.0.0.1:${port}/health`] } },
+      resolution: { stabilityWatch: '30m', checkEvery: '5m', settleAfterMitigation: '30s' },
+    });
+    worker = await createTestWorker({ connection: env.nativeConnection, config, taskQueue, baseDir });
+    running = worker.run();
+  });
+
+  afterEach(async () => {
+    // A run left open would hold the test server's clock for the next test.
+    for (const h of handles.splice(0)) await h.terminate('test finished').catch(() => undefined);
+  });
+
+  afterAll(async () => {
+    worker?.shutdown();
+    await running;
+    await env?.teardown();
+    healthServer?.close();
+  });
+
+  let seq = 0;
+  async function open(partial: Partial<IncidentInput> = {}) {
+    seq += 1;
+    const input: IncidentInput = {
+      dedupKey: `t-${seq}`,
+      service: 'unwatched',
+      scenario: 'health',
+      severity: 'P1',
+      summary: 'checkout is down',
+      security: false,
+      ...partial,
+    };
+    const handle = await env.client.workflow.start(incidentWorkflow, {
+      taskQueue,
+      workflowId: `lifecycle-${seq}-${Date.now()}`,
+      args: [input],
+    });
+    handles.push(handle);
+    await env.sleep('1s'); // lets the opening activities run
+    return handle;
+  }
+
+  const since = (v: IncidentStatusView, iso: string) =>
+    formatElapsed(Date.parse(iso) - Date.parse(v.createdAt));
+  const ladderPages = (v: IncidentStatusView) =>
+    v.paged.filter((p) => p.level >= 0).map((p) => `${since(v, p.at)} ${p.levelName} (${p.channel})`);
+  const entries = (v: IncidentStatusView, type: string) =>
+    v.timeline.filter((e) => e.type === type).map((e) => since(v, e.at));
+
+  test('P1 with no acknowledgement pages primary at 0:00, secondary at 15:00, tech lead at 30:00, manager at 45:00', async () => {
+    const handle = await open();
+    await env.sleep('14m');
+    expect(ladderPages(await handle.query(statusQuery))).toEqual(['0:00 primary on-call (page)']);
+    await env.sleep('32m');
+    const view = await handle.query(statusQuery);
+    expect(ladderPages(view)).toEqual([
+      '0:00 primary on-call (page)',
+      '15:00 secondary on-call (page)',
+      '30:00 tech lead (page)',
+      '45:00 DevOps manager (page)',
+    ]);
+    expect(view.paged.filter((p) => p.level === -2).map((p) => p.levelName)).toEqual(['management']);
+    expect(view.timeline.filter((e) => e.type === 'page').map((e) => e.message)[1]).toContain(
+      'no acknowledgement within 15:00',
+    );
+    expect(since(view, view.nextEscalationAt as string)).toBe('1:00:00'); // ladder repeats once
+  });
+
+  test('acknowledged at 10:00: nothing more is ever paged', async () => {
+    const handle = await open();
+    await env.sleep(599_000);
+    await handle.signal(acknowledgeSignal, { by: 'alice' });
+    await env.sleep('3h');
+    const view = await handle.query(statusQuery);
+    expect(view.status).toBe('acknowledged');
+    expect(view.acknowledgedBy).toBe('alice');
+    expect(since(view, view.acknowledgedAt as string)).toBe('10:00');
+    expect(ladderPages(view)).toEqual(['0:00 primary on-call (page)']);
+    expect(view.nextEscalationAt).toBeNull();
+  });
+
+  test('P2 notifies the primary on Slack at 0:00 and escalates at 1:00:00', async () => {
+    const handle = await open({ severity: 'P2' });
+    await env.sleep('59m');
+    expect(ladderPages(await handle.query(statusQuery))).toEqual(['0:00 primary on-call (slack)']);
+    await env.sleep('2m');
+    const view = await handle.query(statusQuery);
+    expect(ladderPages(view)).toEqual(['0:00 primary on-call (slack)', '1:00:00 secondary on-call (page)']);
+    expect(view.paged.some((p) => p.level === -2)).toBe(false); // no management for P2
+  });
+
+  test('P3 opens a ticket and pages nobody', async () => {
+    const handle = await open({ severity: 'P3' });
+    await env.sleep('6h');
+    const view = await handle.query(statusQuery);
+    expect(view.paged).toEqual([]);
+    expect(entries(view, 'ticket')).toEqual(['0:00']);
+    expect(view.nextEscalationAt).toBeNull();
+  });
+
+  test('status updates every 30 minutes stop at resolution', async () => {
+    const handle = await open();
+    await env.sleep('4m');
+    await handle.signal(acknowledgeSignal, { by: 'alice' });
+    await handle.signal(reviewScheduledSignal, { by: 'alice' }); // no 24 h reminder child in this test
+    await env.sleep('61m');
+    expect(entries(await handle.query(statusQuery), 'status-update')).toEqual(['30:00', '1:00:00']);
+    await handle.signal(resolveSignal, { by: 'alice', summary: 'restarted' });
+    const outcome = await handle.result();
+    expect(outcome.status).toBe('resolved');
+    const journal = readFileSync(path.join(baseDir, '.data/notifications.jsonl'), 'utf8');
+    const updates = journal
+      .split('\n')
+      .filter((l) => l.includes(handle.workflowId) && l.includes('**Incident Update'));
+    expect(updates).toHaveLength(2);
+    expect(updates[0]).toContain('**Status**: Investigating');
+    expect(updates[0]).toContain('**Next Update**: In 30:00');
+  });
+
+  test('setSeverity mid-incident re-times the ladder by the new policy', async () => {
+    const handle = await open({ severity: 'P2' });
+    await env.sleep(1_199_000);
+    await handle.signal(setSeveritySignal, { by: 'bob', severity: 'P1' });
+    await env.sleep('31m');
+    const view = await handle.query(statusQuery);
+    expect(view.severity).toBe('P1');
+    expect(ladderPages(view)).toEqual([
+      '0:00 primary on-call (slack)',
+      '35:00 secondary on-call (page)',
+      '50:00 tech lead (page)',
+    ]);
+    expect(entries(view, 'severity')).toEqual(['20:00']);
+  });
+
+  test('a relapse during the stability watch reopens the incident and restarts escalation', async () => {
+    healthy = true;
+    const handle = await open({ service: 'watched' });
+    await env.sleep('59s');
+    await handle.signal(acknowledgeSignal, { by: 'alice' });
+    await env.sleep('1m');
+    await handle.signal(resolveSignal, { by: 'alice', summary: 'cache flushed' });
+    await env.sleep('6m'); // first watch check at +5m passes
+    let view = await handle.query(statusQuery);
+    expect(view.status).toBe('monitoring');
+    healthy = false;
+    await env.sleep('5m');
+    view = await handle.query(statusQuery);
+    expect(view.status).toBe('triggered');
+    expect(entries(view, 'reopened')).toEqual(['12:00']);
+    expect(ladderPages(view)).toEqual(['0:00 primary on-call (page)', '12:00 primary on-call (page)']);
+    healthy = true;
+    await env.sleep('15m');
+    view = await handle.query(statusQuery);
+    expect(ladderPages(view).slice(-1)).toEqual(['27:00 secondary on-call (page)']);
+  });
+
+  test('stable for the whole watch: closes, writes the review with every timeline event, leaves the reminder running', async () => {
+    healthy = true;
+    const handle = await open({ service: 'watched' });
+    await env.sleep(179_000);
+    await handle.signal(acknowledgeSignal, { by: 'alice' });
+    await handle.signal(addNoteSignal, { by: 'alice', text: 'memory climbing since deploy' });
+    await env.sleep('7m');
+    await handle.signal(resolveSignal, { by: 'alice', summary: 'rolled back' });
+    await env.sleep('31m');
+    // result() on the time-skipping client would lock the clock for the sleeps below; the query answers.
+    const outcome = await handle.query(statusQuery);
+    const review = readFileSync(path.join(baseDir, outcome.reviewPath as string), 'utf8');
+    const reminder = env.client.workflow.getHandle(`${outcome.incidentId}-review`);
+    handles.push(reminder);
+    // The review lists every event up to resolution with its elapsed time.
+    const view = outcome;
+    for (const e of view.timeline.filter((t) => t.type !== 'review'))
+      expect(review).toContain(`**${e.at.slice(11, 16)}**: ${e.message}`);
+    expect(review).toContain('- **Time to acknowledge**: 3:00');
+    expect(review).toMatch(/- \*\*Time to resolve\*\*: 40:0\d/);
+    expect(review).toContain('memory climbing since deploy (alice) _(+3:00');
+    expect(review).toContain('## Root Cause Analysis');
+    // The reminder outlives the incident; its 24 h wait is exercised on its own below.
+    expect((await reminder.describe()).status.name).toBe('RUNNING');
+  });
+
+  test('the review reminder posts after 24 h unless the review is scheduled', async () => {
+    const start = (id: string) =>
+      env.client.workflow.start(reviewReminderWorkflow, {
+        taskQueue,
+        workflowId: `${id}-${Date.now()}`,
+        args: [{ incidentId: id, reviewPath: `incidents/${id}.md`, thread: null, remindAfterMs: 86_400_000 }],
+      });
+    const forgotten = await start('forgotten');
+    const scheduled = await start('scheduled');
+    handles.push(forgotten, scheduled);
+    await env.sleep('23h');
+    await scheduled.signal(reviewScheduledSignal, { by: 'carol', when: 'tomorrow 10:00' });
+    expect((await forgotten.describe()).status.name).toBe('RUNNING');
+    await env.sleep('2h');
+    expect((await forgotten.describe()).status.name).toBe('COMPLETED');
+    expect((await scheduled.describe()).status.name).toBe('COMPLETED');
+    const journal = readFileSync(path.join(baseDir, '.data/notifications.jsonl'), 'utf8');
+    expect(journal).toContain('Reminder: the post-incident review for forgotten');
+    expect(journal).not.toContain('Reminder: the post-incident review for scheduled');
+  });
+
+  test('signals that make no sense change nothing and are recorded as ignored, with why', async () => {
+    const handle = await open();
+    await handle.signal(acknowledgeSignal, { by: 'alice' });
+    await handle.signal(acknowledgeSignal, { by: 'bob' });
+    await handle.signal(setSeveritySignal, { by: 'bob', severity: 'P9' });
+    await handle.signal(approveSignal, { by: 'bob', step: 'rollback' });
+    await env.sleep('1s');
+    const view = await handle.query(statusQuery);
+    expect(view.acknowledgedBy).toBe('alice');
+    expect(view.severity).toBe('P1');
+    expect(view.timeline.filter((e) => e.type === 'ignored').map((e) => `${e.actor}: ${e.message}`)).toEqual([
+      'bob: ignored acknowledge: incident is already acknowledged',
+      'bob: ignored setSeverity: unknown severity "P9"',
+      'bob: ignored approve: no step "rollback" is waiting for approval',
+    ]);
+  });
+});

@@ -1,0 +1,39 @@
+import path from 'node:path';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createIncidentActivities } from '../activities';
+import type { Env } from '../activities/secrets';
+import type { RunbooksConfig } from '../config';
+import { TASK_QUEUE } from '../intake/open-incident';
+
+export { TASK_QUEUE };
+export const REPO_ROOT = path.resolve(__dirname, '..');
+export const WORKFLOWS_PATH = path.resolve(REPO_ROOT, 'workflows');
+
+export interface IncidentWorkerOptions {
+  connection: NativeConnection;
+  config: RunbooksConfig;
+  namespace?: string;
+  taskQueue?: string;
+  baseDir?: string;
+  env?: Env;
+  log?: (line: string) => void;
+  /** Pre-built bundle (tests share one); otherwise the workflows are bundled at start. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  overrides?: Partial<WorkerOptions>;
+}
+
+export async function createIncidentWorker(opts: IncidentWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace ?? 'default',
+    taskQueue: opts.taskQueue ?? TASK_QUEUE,
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    activities: createIncidentActivities({
+      config: opts.config,
+      baseDir: opts.baseDir ?? REPO_ROOT,
+      env: opts.env,
+      log: opts.log,
+    }),
+    ...opts.overrides,
+  });
+}

@@ -1,0 +1,2 @@
+export { incidentWorkflow } from './incident';
+export { reviewReminderWorkflow } from './review-reminder';

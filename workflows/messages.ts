@@ -1,0 +1,63 @@
+/**
+ * Every signal and query of the incident workflow, defined once for workflows, the intake, the CLI and
+ * tests. Each signal takes one JSON object so it can be typed into the Temporal UI's "Send a Signal".
+ */
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { IncidentStatusView, SourceAlert } from './types';
+
+export interface ActorArgs {
+  by: string;
+}
+export type AcknowledgeArgs = ActorArgs;
+export interface ResolveArgs extends ActorArgs {
+  summary?: string;
+}
+export interface EscalateArgs extends ActorArgs {
+  reason?: string;
+}
+export interface AddNoteArgs extends ActorArgs {
+  text: string;
+}
+export interface SetSeverityArgs extends ActorArgs {
+  severity: string;
+}
+export interface ApproveArgs extends ActorArgs {
+  step: string;
+}
+export interface RejectArgs extends ActorArgs {
+  step: string;
+  reason?: string;
+}
+export type ReviewScheduledArgs = ActorArgs & { when?: string };
+export interface AlertArgs {
+  alerts: SourceAlert[];
+}
+
+export const acknowledgeSignal = defineSignal<[AcknowledgeArgs]>('acknowledge');
+export const resolveSignal = defineSignal<[ResolveArgs]>('resolve');
+export const escalateSignal = defineSignal<[EscalateArgs]>('escalate');
+export const addNoteSignal = defineSignal<[AddNoteArgs]>('addNote');
+export const setSeveritySignal = defineSignal<[SetSeverityArgs]>('setSeverity');
+export const approveSignal = defineSignal<[ApproveArgs]>('approve');
+export const rejectSignal = defineSignal<[RejectArgs]>('reject');
+export const reviewScheduledSignal = defineSignal<[ReviewScheduledArgs]>('reviewScheduled');
+export const alertSignal = defineSignal<[AlertArgs]>('alert');
+
+export const statusQuery = defineQuery<IncidentStatusView>('status');
+
+/** Shown in the Temporal UI next to each handler. */
+export const SIGNAL_DESCRIPTIONS = {
+  acknowledge: 'Acknowledge the incident and stop escalation. Input: {"by": "alice"}',
+  resolve:
+    'Mark resolved; health is verified and stability watched before closing. Input: {"by": "alice", "summary": "..."}',
+  escalate: 'Page the next escalation level now. Input: {"by": "alice", "reason": "..."}',
+  addNote: 'Add a note to the timeline. Input: {"by": "alice", "text": "..."}',
+  setSeverity:
+    'Change severity (P1, P2, P3); restarts the response clock. Input: {"by": "alice", "severity": "P1"}',
+  approve: 'Approve a proposed runbook step. Input: {"by": "alice", "step": "<step id from status>"}',
+  reject: 'Reject a proposed runbook step. Input: {"by": "alice", "step": "<step id>", "reason": "..."}',
+  reviewScheduled:
+    'The post-incident review is scheduled: no reminder. Input: {"by": "alice", "when": "..."}',
+  alert: 'Source alerts from the intake (new, repeated or resolved). Input: {"alerts": [...]}',
+  status: 'The incident as it stands: status, severity, pages, alerts, timeline.',
+} as const;

@@ -1,0 +1,104 @@
+/** Shared shapes of the incident workflow: its input, its state as seen by `status`, its timeline. */
+export type Severity = 'P1' | 'P2' | 'P3';
+export const SEVERITIES: readonly Severity[] = ['P1', 'P2', 'P3'];
+export type Scenario = 'wont-start' | 'high-memory' | 'pool-exhausted' | 'health';
+export const SCENARIOS: readonly Scenario[] = ['wont-start', 'high-memory', 'pool-exhausted', 'health'];
+export type IncidentStatus = 'triggered' | 'acknowledged' | 'mitigating' | 'monitoring' | 'resolved';
+
+/** One source alert as the intake normalised it (Alertmanager, Grafana or generic). */
+export interface SourceAlert {
+  /** Stable id of the alert inside its group (Alertmanager fingerprint, or the dedup key). */
+  fingerprint: string;
+  status: 'firing' | 'resolved';
+  summary: string;
+  labels: Record<string, string>;
+  startsAt?: string;
+  endsAt?: string;
+  source: 'alertmanager' | 'grafana' | 'generic';
+  url?: string;
+}
+
+export interface IncidentInput {
+  dedupKey: string;
+  service: string;
+  scenario: Scenario;
+  severity: Severity;
+  summary: string;
+  security: boolean;
+  /** Alerts that arrived with the start (signalWithStart carries the first one as a signal too). */
+  alerts?: SourceAlert[];
+}
+
+export type TimelineType =
+  | 'opened'
+  | 'alert'
+  | 'page'
+  | 'notified'
+  | 'acknowledged'
+  | 'escalated'
+  | 'severity'
+  | 'note'
+  | 'ticket'
+  | 'status-page'
+  | 'status-update'
+  | 'health'
+  | 'monitoring'
+  | 'reopened'
+  | 'resolved'
+  | 'review'
+  | 'approval'
+  | 'ignored'
+  | 'error';
+
+export interface TimelineEntry {
+  /** ISO time, workflow clock. */
+  at: string;
+  type: TimelineType;
+  actor?: string;
+  message: string;
+}
+
+export interface PageRecord {
+  at: string;
+  /** Ladder level, 0-based; -1 for the security team, -2 for management. */
+  level: number;
+  levelName: string;
+  contactIds: string[];
+  contacts: string[];
+  channel: 'page' | 'slack';
+  reason: string;
+  delivered: boolean;
+}
+
+export interface PendingApproval {
+  step: string;
+  proposal: string;
+  requestedAt: string;
+}
+
+export interface IncidentStatusView {
+  incidentId: string;
+  workflowId: string;
+  dedupKey: string;
+  service: string;
+  scenario: Scenario;
+  severity: Severity;
+  summary: string;
+  security: boolean;
+  status: IncidentStatus;
+  createdAt: string;
+  acknowledgedAt: string | null;
+  acknowledgedBy: string | null;
+  resolvedAt: string | null;
+  resolvedBy: string | null;
+  resolutionSummary: string | null;
+  escalationLevel: number;
+  ladderRound: number;
+  paged: PageRecord[];
+  nextEscalationAt: string | null;
+  nextStatusUpdateAt: string | null;
+  alerts: SourceAlert[];
+  pendingApprovals: PendingApproval[];
+  reviewPath: string | null;
+  timeline: TimelineEntry[];
+}

@@ -1,0 +1,213 @@
+import type { WorkflowHandle } from '@temporalio/client';
+import { incidentWorkflow } from '../../workflows/incident';
+import { acknowledgeSignal, escalateSignal, statusQuery } from '../../workflows/messages';
+import type { IncidentInput } from '../../workflows/types';
+import { testConfig } from '../support/config';
+import { startDevWorker, type DevWorker } from '../support/dev-server';
+import { eventually } from '../support/eventually';
+import { FakeJsonSink, FakePagerDuty, FakeSlack } from '../support/fake-saas';
+import { describeWith } from '../support/services';
+
+const SECRETS = {
+  SLACK_BOT_TOKEN: 'xoxb-test-0000-secret-slack-token',
+  PD_ROUTING_KEY_PRIMARY: 'R0PRIMARYROUTINGKEY0000000000001',
+  PD_ROUTING_KEY_SECONDARY: 'R0SECONDARYROUTINGKEY00000000002',
+  PD_ROUTING_KEY_TECH_LEAD: 'R0TECHLEADROUTINGKEY000000000003',
+  PD_ROUTING_KEY_MANAGER: 'R0MANAGERROUTINGKEY0000000000004',
+  TICKETS_TOKEN: 'tk-secret-ticket-token',
+  STATUSPAGE_TOKEN: 'sp-secret-status-token',
+};
+
+describeWith(
+  ['temporal'],
+  'Slack, PagerDuty, tickets and status page against their published contracts',
+  () => {
+    let dev: DevWorker;
+    const slack = new FakeSlack(SECRETS.SLACK_BOT_TOKEN);
+    const pd = new FakePagerDuty();
+    const tickets = new FakeJsonSink();
+    const statusPage = new FakeJsonSink();
+    const handles: WorkflowHandle[] = [];
+
+    beforeAll(async () => {
+      await Promise.all([slack.start(), pd.start(), tickets.start(), statusPage.start()]);
+      const config = testConfig({
+        slack: { apiUrl: slack.apiUrl },
+        pagerduty: { eventsUrl: pd.eventsUrl },
+        tickets: {
+          url: `${tickets.url}/api/tickets`,
+          tokenEnv: 'TICKETS_TOKEN',
+          extraFields: { project: 'OPS' },
+        },
+        statusPage: { url: `${statusPage.url}/api/incidents`, tokenEnv: 'STATUSPAGE_TOKEN' },
+        services: { storefront: { customerFacing: true } },
+      });
+      dev = await startDevWorker(config, SECRETS);
+    });
+    afterEach(() => {
+      slack.failures.length = 0;
+      pd.failures.length = 0;
+      pd.invalidKeys.clear();
+    });
+    afterAll(async () => {
+      for (const h of handles) await h.terminate('suite finished').catch(() => undefined);
+      await dev?.close();
+      await Promise.all([slack.stop(), pd.stop(), tickets.stop(), statusPage.stop()]);
+    });
+
+    let seq = 0;
+    async function open(partial: Partial<IncidentInput>) {
+      seq += 1;
+      const input: IncidentInput = {
+        dedupKey: `n-${seq}`,
+        service: 'storefront',
+        scenario: 'health',
+        severity: 'P1',
+        summary: `storefront down ${seq}`,
+        security: false,
+        ...partial,
+      };
+      const handle = await dev.client.workflow.start(incidentWorkflow, {
+        taskQueue: dev.taskQueue,
+        workflowId: `notify-${seq}-${Date.now()}`,
+        args: [input],
+      });
+      handles.push(handle);
+      return handle;
+    }
+    const messagesFor = (summary: string) => slack.messages().filter((m) => String(m.text).includes(summary));
+
+    test('a P1 announces in Slack with buttons, pages through PagerDuty, updates the status page; ack reaches both', async () => {
+      const handle = await open({});
+      const view = await eventually(async () => {
+        const v = await handle.query(statusQuery);
+        expect(v.paged.find((p) => p.level === 0)?.delivered).toBe(true);
+        return v;
+      });
+      const announcement = slack.messages().find((m) => String(m.text).includes(view.incidentId) && m.blocks);
+      expect(announcement).toBeDefined();
+      expect(announcement!.channel).toBe('#incidents');
+      expect(announcement!.text).toEqual(expect.stringContaining('[P1]'));
+      expect(announcement!.text).toEqual(expect.stringContaining(view.summary));
+      const blocks = JSON.parse(String(announcement!.blocks));
+      expect(blocks[1].elements.map((e: { action_id: string }) => e.action_id)).toEqual([
+        'incident_acknowledge',
+        'incident_resolve',
+      ]);
+
+      const trigger = pd
+        .events()
+        .find((e) => e.dedup_key === view.incidentId && e.event_action === 'trigger');
+      expect(trigger).toMatchObject({
+        routing_key: SECRETS.PD_ROUTING_KEY_PRIMARY,
+        payload: { severity: 'critical', source: 'storefront', summary: `[P1] storefront: ${view.summary}` },
+      });
+      const posted = statusPage.requests.find((r) => r.body.incidentId === view.incidentId);
+      expect(posted?.headers.authorization).toBe(`Bearer ${SECRETS.STATUSPAGE_TOKEN}`);
+      expect(posted?.body).toMatchObject({ state: 'investigating', service: 'storefront' });
+
+      await handle.signal(acknowledgeSignal, { by: 'alice' });
+      await eventually(() =>
+        expect(
+          pd.events().some((e) => e.dedup_key === view.incidentId && e.event_action === 'acknowledge'),
+        ).toBe(true),
+      );
+      const ack = pd
+        .events()
+        .find((e) => e.dedup_key === view.incidentId && e.event_action === 'acknowledge');
+      expect(ack).toEqual({
+        routing_key: SECRETS.PD_ROUTING_KEY_PRIMARY,
+        event_action: 'acknowledge',
+        dedup_key: view.incidentId,
+      });
+      await eventually(() => {
+        const reply = slack.messages().find((m) => String(m.text).includes('acknowledged at') && m.thread_ts);
+        expect(reply?.thread_ts).toMatch(/^1700000000\.\d{6}$/);
+      });
+    });
+
+    test('Slack answering 429 with Retry-After and then 500 is retried, and the incident carries on', async () => {
+      slack.failures.push(
+        { status: 429, retryAfter: 2, body: { ok: false, error: 'ratelimited' } },
+        { status: 500 },
+      );
+      const before = slack.requests.length;
+      const handle = await open({ severity: 'P2', summary: 'slow checkout 429' });
+      // Recorded requests include the refused ones: 429, 500, then the accepted announcement.
+      await eventually(
+        () => expect(messagesFor('slow checkout 429').length).toBeGreaterThanOrEqual(3),
+        30_000,
+      );
+      const attempts = slack.requests.slice(before);
+      expect(attempts[1].at - attempts[0].at).toBeGreaterThanOrEqual(1900); // honoured Retry-After: 2
+      const view = await eventually(async () => {
+        const v = await handle.query(statusQuery);
+        expect(v.paged.find((p) => p.level === 0)).toMatchObject({ channel: 'slack', delivered: true });
+        return v;
+      });
+      expect(view.timeline.filter((e) => e.type === 'error')).toEqual([]);
+    });
+
+    test('a 400 from PagerDuty is recorded, not retried, and escalation goes on; a 503 is retried', async () => {
+      pd.invalidKeys.add(SECRETS.PD_ROUTING_KEY_PRIMARY);
+      const handle = await open({ summary: 'bad routing key' });
+      const view = await eventually(async () => {
+        const v = await handle.query(statusQuery);
+        expect(v.paged.find((p) => p.level === 0)?.delivered).toBe(false);
+        return v;
+      });
+      expect(view.timeline.find((e) => e.type === 'page')?.message).toContain(
+        'PagerDuty rejected the event (400',
+      );
+      await new Promise((r) => setTimeout(r, 2500)); // time for any (wrong) retry to show up
+      expect(
+        pd
+          .events()
+          .filter((e) => e.dedup_key === view.incidentId && e.routing_key === SECRETS.PD_ROUTING_KEY_PRIMARY),
+      ).toHaveLength(1);
+
+      pd.failures.push({ status: 503 });
+      await handle.signal(escalateSignal, { by: 'alice', reason: 'primary unreachable' });
+      await eventually(async () => {
+        const v = await handle.query(statusQuery);
+        expect(v.paged.find((p) => p.level === 1)).toMatchObject({
+          levelName: 'secondary on-call',
+          delivered: true,
+        });
+      }, 30_000);
+      expect(
+        pd
+          .events()
+          .filter(
+            (e) => e.dedup_key === view.incidentId && e.routing_key === SECRETS.PD_ROUTING_KEY_SECONDARY,
+          ).length,
+      ).toBeGreaterThanOrEqual(2);
+    });
+
+    test('a P3 opens a ticket through the ticket adapter and pages nobody', async () => {
+      const handle = await open({ severity: 'P3', service: 'reports', summary: 'nightly export slow' });
+      const view = await eventually(async () => {
+        const v = await handle.query(statusQuery);
+        expect(v.timeline.some((e) => e.type === 'ticket')).toBe(true);
+        return v;
+      });
+      const ticket = tickets.requests.find((r) => r.body.incidentId === view.incidentId);
+      expect(ticket?.headers.authorization).toBe(`Bearer ${SECRETS.TICKETS_TOKEN}`);
+      expect(ticket?.body).toMatchObject({
+        project: 'OPS',
+        title: '[P3] reports: nightly export slow',
+        due: 'next business day',
+      });
+      expect(view.timeline.find((e) => e.type === 'ticket')?.message).toContain('accepted (201)');
+      expect(view.paged).toEqual([]);
+    });
+
+    test('no secret appears in any workflow history', async () => {
+      expect(handles.length).toBeGreaterThanOrEqual(4);
+      for (const handle of handles) {
+        const history = JSON.stringify(await handle.fetchHistory());
+        for (const secret of Object.values(SECRETS)) expect(history).not.toContain(secret);
+      }
+    });
+  },
+);

@@ -1,0 +1,141 @@
+/**
+ * Local HTTP servers that follow Slack's Web API and PagerDuty's Events API v2 contracts closely enough for
+ * the real clients: same paths, auth, bodies, answers, 429 with Retry-After and 5xx on demand.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parse as parseQuery } from 'node:querystring';
+
+export interface RecordedRequest {
+  at: number;
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  body: Record<string, unknown>;
+}
+
+export interface ScriptedFailure {
+  status: number;
+  retryAfter?: number;
+  body?: unknown;
+}
+
+abstract class FakeServer {
+  readonly requests: RecordedRequest[] = [];
+  /** Failures answered, in order, before normal answers resume. */
+  readonly failures: ScriptedFailure[] = [];
+  private server = http.createServer((req, res) => void this.receive(req, res));
+  url = '';
+
+  async start(): Promise<this> {
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+
+  private async receive(req: http.IncomingMessage, res: http.ServerResponse) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    const type = req.headers['content-type'] ?? '';
+    let body: Record<string, unknown> = {};
+    try {
+      body = type.includes('json') ? JSON.parse(raw || '{}') : (parseQuery(raw) as Record<string, unknown>);
+    } catch {
+      return this.send(res, 400, { error: 'invalid_json' });
+    }
+    this.requests.push({ at: Date.now(), path: req.url ?? '', headers: req.headers, body });
+    const failure = this.failures.shift();
+    if (failure) {
+      if (failure.retryAfter !== undefined) res.setHeader('retry-after', String(failure.retryAfter));
+      return this.send(res, failure.status, failure.body ?? { error: 'scripted failure' });
+    }
+    const [status, answer] = this.answer(req.url ?? '', req.headers, body);
+    this.send(res, status, answer);
+  }
+
+  private send(res: http.ServerResponse, status: number, body: unknown) {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  }
+
+  protected abstract answer(
+    path: string,
+    headers: http.IncomingHttpHeaders,
+    body: Record<string, unknown>,
+  ): [number, unknown];
+}
+
+/** Slack Web API: `POST /api/chat.postMessage`, bearer token, form or JSON body, `{ok, channel, ts}`. */
+export class FakeSlack extends FakeServer {
+  constructor(readonly token: string) {
+    super();
+  }
+  private counter = 0;
+  get apiUrl(): string {
+    return `${this.url}/api/`;
+  }
+  messages(): Record<string, unknown>[] {
+    return this.requests.filter((r) => r.path === '/api/chat.postMessage').map((r) => r.body);
+  }
+  protected answer(
+    path: string,
+    headers: http.IncomingHttpHeaders,
+    body: Record<string, unknown>,
+  ): [number, unknown] {
+    if (headers.authorization !== `Bearer ${this.token}`) return [200, { ok: false, error: 'invalid_auth' }];
+    if (path !== '/api/chat.postMessage') return [200, { ok: false, error: 'unknown_method' }];
+    if (!body.channel) return [200, { ok: false, error: 'channel_not_found' }];
+    if (!body.text && !body.blocks) return [200, { ok: false, error: 'no_text' }];
+    this.counter += 1;
+    const ts = `1700000000.${String(this.counter).padStart(6, '0')}`;
+    return [200, { ok: true, channel: 'C0INCIDENTS', ts, message: { text: body.text, ts } }];
+  }
+}
+
+const PD_SEVERITIES = ['critical', 'error', 'warning', 'info'];
+
+/** PagerDuty Events API v2: `POST /v2/enqueue`, 202 `{status, message, dedup_key}`, 400 for invalid events. */
+export class FakePagerDuty extends FakeServer {
+  /** Routing keys this fake rejects with 400 (as PagerDuty does for an unknown integration). */
+  readonly invalidKeys = new Set<string>();
+  get eventsUrl(): string {
+    return `${this.url}/v2/enqueue`;
+  }
+  events(): Record<string, unknown>[] {
+    return this.requests.map((r) => r.body);
+  }
+  protected answer(
+    path: string,
+    _headers: http.IncomingHttpHeaders,
+    e: Record<string, unknown>,
+  ): [number, unknown] {
+    const invalid = (errors: string[]) =>
+      [400, { status: 'invalid event', message: 'Event object is invalid', errors }] as [number, unknown];
+    if (path !== '/v2/enqueue') return [404, { status: 'not found' }];
+    if (typeof e.routing_key !== 'string' || !e.routing_key)
+      return invalid(["'routing_key' is missing or blank"]);
+    if (this.invalidKeys.has(e.routing_key)) return invalid(["'routing_key' is invalid"]);
+    if (!['trigger', 'acknowledge', 'resolve'].includes(String(e.event_action)))
+      return invalid(["'event_action' is invalid"]);
+    if (e.event_action !== 'trigger' && !e.dedup_key)
+      return invalid(["'dedup_key' is required for acknowledge and resolve"]);
+    if (e.event_action === 'trigger') {
+      const p = e.payload as Record<string, unknown> | undefined;
+      if (!p?.summary || !p.source) return invalid(["'payload.summary' and 'payload.source' are required"]);
+      if (!PD_SEVERITIES.includes(String(p.severity))) return invalid(["'payload.severity' is invalid"]);
+    }
+    return [202, { status: 'success', message: 'Event processed', dedup_key: e.dedup_key }];
+  }
+}
+
+/** A ticket system or status page: records JSON posts, answers 201 with an id. */
+export class FakeJsonSink extends FakeServer {
+  protected answer(): [number, unknown] {
+    return [201, { id: this.requests.length }];
+  }
+}

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import type { RunbooksConfig } from '../config';
 import { SCENARIOS, type IncidentInput, type Scenario, type SourceAlert } from '../workflows/types';
+import { parseSeverity } from '../workflows/policy';
 import { routeFromLabels } from './routing';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
@@ -116,6 +117,15 @@ export function fromGeneric(body: unknown, config: RunbooksConfig): IntakeAction
     security: a.security,
   });
   if ('missing' in route) throw new AlertRejected('service', 'is required');
+  if (
+    a.severity !== undefined &&
+    !parseSeverity(a.severity) &&
+    !config.routing.severityByLabel[a.severity.toLowerCase()]
+  )
+    throw new AlertRejected(
+      'severity',
+      `expected P1, P2, P3 or one of ${Object.keys(config.routing.severityByLabel).join(', ')}`,
+    );
   const dedupKey = a.dedupKey ?? `generic:${a.service}:${route.scenario}`;
   const alert: SourceAlert = {
     fingerprint: dedupKey,

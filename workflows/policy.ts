@@ -55,8 +55,11 @@ export function classifySeverity(opts: {
   if (opts.serviceOverride) return opts.serviceOverride;
   const explicit = parseSeverity(opts.explicit) ?? parseSeverity(opts.label);
   if (explicit) return explicit;
-  const mapped = opts.label ? opts.severityByLabel[opts.label.trim().toLowerCase()] : undefined;
-  return mapped ?? opts.defaultSeverity;
+  for (const word of [opts.explicit, opts.label]) {
+    const mapped = word ? opts.severityByLabel[word.trim().toLowerCase()] : undefined;
+    if (mapped) return mapped;
+  }
+  return opts.defaultSeverity;
 }
 
 /** Which ladder level the n-th page (0-based) goes to, or null once the ladder and its repeats are spent. */

@@ -1,0 +1,372 @@
+import { createHmac } from 'node:crypto';
+import path from 'node:path';
+import axios from 'axios';
+import { Client, Connection } from '@temporalio/client';
+import alertmanagerExample from '../../examples/alerts/alertmanager.json';
+import grafanaExample from '../../examples/alerts/grafana.json';
+import { incidentWorkflowId } from '../../intake/incident-id';
+import { encodeButtonValue } from '../../intake/slack-actions';
+import { startTemporalDevServer, freePort } from '../../scripts/local-services';
+import { statusQuery } from '../../workflows/messages';
+import { testConfig } from '../support/config';
+import { startDevWorker, type DevWorker } from '../support/dev-server';
+import { eventually } from '../support/eventually';
+import { counter, startIntake, type RunningIntake } from '../support/intake';
+import { describeWith } from '../support/services';
+import { tempDir } from '../support/temporal';
+
+const TOKEN = 'intake-test-token-0123456789';
+const SLACK_SECRET = 'slack-signing-secret-for-tests';
+const PD_SECRET = 'pagerduty-webhook-secret-for-tests';
+const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v));
+const unique = () => `${Date.now()}-${Math.random().toString(16).slice(2, 8)}`;
+
+function slackSigned(body: string, ts = Math.floor(Date.now() / 1000)) {
+  const signature = `v0=${createHmac('sha256', SLACK_SECRET).update(`v0:${ts}:${body}`).digest('hex')}`;
+  return {
+    'content-type': 'application/x-www-form-urlencoded',
+    'x-slack-request-timestamp': String(ts),
+    'x-slack-signature': signature,
+  };
+}
+
+describeWith(
+  ['temporal'],
+  'alert intake on the dev server: webhooks, bad input, auth, dedup, responders',
+  () => {
+    let dev: DevWorker;
+    let intake: RunningIntake;
+    const config = testConfig();
+
+    beforeAll(async () => {
+      dev = await startDevWorker(config);
+      intake = await startIntake({
+        client: dev.client,
+        config,
+        taskQueue: dev.taskQueue,
+        token: TOKEN,
+        env: { SLACK_SIGNING_SECRET: SLACK_SECRET, PAGERDUTY_WEBHOOK_SECRET: PD_SECRET },
+      });
+    });
+    afterAll(async () => {
+      await intake?.close();
+      await dev?.close();
+    });
+
+    test('Alertmanager and Grafana posts open incidents routed from labels', async () => {
+      const am = { ...clone(alertmanagerExample), groupKey: `am-${unique()}` };
+      const res = await intake.post('/alerts/alertmanager', am);
+      expect(res.status).toBe(202);
+      const handle = dev.client.workflow.getHandle(res.data.incidents[0].workflowId);
+      const view = await eventually(() => handle.query(statusQuery));
+      expect(view).toMatchObject({ service: 'insights-app', scenario: 'high-memory', severity: 'P2' });
+      const gf = { ...clone(grafanaExample), groupKey: `gf-${unique()}` };
+      const res2 = await intake.post('/alerts/grafana', gf);
+      expect(res2.status).toBe(202);
+      const view2 = await eventually(() =>
+        dev.client.workflow.getHandle(res2.data.incidents[0].workflowId).query(statusQuery),
+      );
+      expect(view2).toMatchObject({ scenario: 'pool-exhausted', severity: 'P1', summary: gf.title });
+      await handle.terminate();
+      await dev.client.workflow.getHandle(res2.data.incidents[0].workflowId).terminate();
+    });
+
+    test('a resolved alert is signalled to its incident and never opens one', async () => {
+      const groupKey = `res-${unique()}`;
+      const firing = { ...clone(alertmanagerExample), groupKey };
+      const opened = await intake.post('/alerts/alertmanager', firing);
+      const handle = dev.client.workflow.getHandle(opened.data.incidents[0].workflowId);
+      const resolved = clone(firing);
+      resolved.status = 'resolved';
+      resolved.alerts[0].status = 'resolved';
+      const res = await intake.post('/alerts/alertmanager', resolved);
+      expect(res.status).toBe(202);
+      expect(res.data.incidents[0]).toMatchObject({ workflowId: handle.workflowId, resolvedSignalled: true });
+      await eventually(async () =>
+        expect((await handle.query(statusQuery)).alerts[0].status).toBe('resolved'),
+      );
+      await handle.terminate();
+
+      const orphan = { ...resolved, groupKey: `orphan-${unique()}` };
+      const res2 = await intake.post('/alerts/alertmanager', orphan);
+      expect(res2.status).toBe(202);
+      expect(res2.data.incidents).toEqual([]);
+      await expect(
+        dev.client.workflow.getHandle(incidentWorkflowId(`alertmanager:${orphan.groupKey}`)).describe(),
+      ).rejects.toThrow(/not found/i);
+    });
+
+    test('50 identical posts in parallel make one incident and 49 deduplicated answers', async () => {
+      const body = { service: 'checkout', summary: 'storm', severity: 'P2', dedupKey: `storm-${unique()}` };
+      const answers = await Promise.all(Array.from({ length: 50 }, () => intake.post('/alerts', body)));
+      expect(answers.map((a) => a.status)).toEqual(Array(50).fill(202));
+      const incidents = answers.map((a) => a.data.incidents[0]);
+      expect(new Set(incidents.map((i) => i.workflowId)).size).toBe(1);
+      expect(new Set(incidents.map((i) => i.runId)).size).toBe(1);
+      expect(incidents.filter((i) => !i.deduplicated)).toHaveLength(1);
+      expect(incidents.filter((i) => i.deduplicated)).toHaveLength(49);
+      const handle = dev.client.workflow.getHandle(incidents[0].workflowId);
+      const history = await eventually(async () => {
+        const events = (await handle.fetchHistory()).events ?? [];
+        expect(
+          events.filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'alert'),
+        ).toHaveLength(50);
+        return events;
+      });
+      expect(history.filter((e) => e.workflowExecutionStartedEventAttributes)).toHaveLength(1);
+      await handle.terminate();
+    });
+
+    const big = 'x'.repeat(1024 * 1024 + 10);
+    const am = (patch: (a: ReturnType<typeof clone<typeof alertmanagerExample>>) => unknown) => {
+      const a = clone(alertmanagerExample);
+      a.groupKey = `bad-${unique()}`;
+      return patch(a) ?? a;
+    };
+    const badInputs: [string, string, unknown, number, string | RegExp][] = [
+      ['invalid JSON', '/alerts', '{"service": ', 400, 'body'],
+      ['a JSON array', '/alerts', '[1,2]', 400, 'body'],
+      ['a JSON string', '/alerts', '"hello"', 400, 'body'],
+      ['null', '/alerts', 'null', 400, 'body'],
+      ['missing service', '/alerts', { summary: 'x' }, 400, 'service'],
+      ['empty service', '/alerts', { service: '', summary: 'x' }, 400, 'service'],
+      ['numeric service', '/alerts', { service: 42, summary: 'x' }, 400, 'service'],
+      [
+        'service with spaces and quotes',
+        '/alerts',
+        { service: 'a"; rm -rf /', summary: 'x' },
+        400,
+        'service',
+      ],
+      ['missing summary', '/alerts', { service: 'x' }, 400, 'summary'],
+      ['oversized summary', '/alerts', { service: 'x', summary: 'y'.repeat(3000) }, 400, 'summary'],
+      ['unknown severity', '/alerts', { service: 'x', summary: 'y', severity: 'P9' }, 400, 'severity'],
+      ['unknown status', '/alerts', { service: 'x', summary: 'y', status: 'maybe' }, 400, 'status'],
+      ['unknown scenario', '/alerts', { service: 'x', summary: 'y', scenario: 'meltdown' }, 400, 'scenario'],
+      [
+        'non-string label',
+        '/alerts',
+        { service: 'x', summary: 'y', labels: { team: 7 } },
+        400,
+        'labels.team',
+      ],
+      ['unknown field', '/alerts', { service: 'x', summary: 'y', sevrity: 'P1' }, 400, 'sevrity'],
+      [
+        'prototype pollution',
+        '/alerts',
+        '{"service":"x","summary":"y","__proto__":{"admin":true}}',
+        400,
+        '__proto__',
+      ],
+      ['empty dedupKey', '/alerts', { service: 'x', summary: 'y', dedupKey: '' }, 400, 'dedupKey'],
+      ['bad url', '/alerts', { service: 'x', summary: 'y', url: 'not a url' }, 400, 'url'],
+      ['Alertmanager version 3', '/alerts/alertmanager', am((a) => void (a.version = '3')), 400, 'version'],
+      ['Alertmanager without alerts', '/alerts/alertmanager', am((a) => void (a.alerts = [])), 400, 'alerts'],
+      [
+        'Alertmanager without groupKey',
+        '/alerts/alertmanager',
+        am((a) => ({ ...a, groupKey: undefined })),
+        400,
+        'groupKey',
+      ],
+      [
+        'Alertmanager alert without fingerprint',
+        '/alerts/alertmanager',
+        am((a) => ({ ...a, alerts: [{ ...a.alerts[0], fingerprint: undefined }] })),
+        400,
+        'alerts[0].fingerprint',
+      ],
+      [
+        'Alertmanager alert without service or job',
+        '/alerts/alertmanager',
+        am((a) => ({ ...a, commonLabels: {}, alerts: [{ ...a.alerts[0], labels: { alertname: 'X' } }] })),
+        400,
+        'alerts[0].labels.service',
+      ],
+      [
+        'Grafana without orgId',
+        '/alerts/grafana',
+        { ...clone(grafanaExample), orgId: undefined },
+        400,
+        'orgId',
+      ],
+      [
+        'Grafana custom template',
+        '/alerts/grafana',
+        { title: 'custom', message: 'only text' },
+        400,
+        /groupKey|status|orgId|alerts/,
+      ],
+      ['body over 1 MiB', '/alerts', { service: 'x', summary: 'y', labels: { big } }, 413, 'body'],
+      ['text/plain', '/alerts', 'service=x', 415, 'content-type'],
+    ];
+
+    test.each(badInputs)(
+      '%s → the right 4xx naming the field, nothing started',
+      async (_what, route, body, status, field) => {
+        const startedBefore = await counter(intake.metrics, 'started');
+        const headers: Record<string, string> =
+          _what === 'text/plain' ? { 'content-type': 'text/plain' } : {};
+        const res = await intake.post(route, body, headers);
+        expect(res.status).toBe(status);
+        expect(res.data.error).toMatch(
+          typeof field === 'string' ? new RegExp(`^${field.replace(/[[\]().]/g, '\\$&')}`) : field,
+        );
+        if (status === 400)
+          expect(res.data.field ?? 'body').toMatch(typeof field === 'string' ? field : field);
+        expect(await counter(intake.metrics, 'started')).toBe(startedBefore);
+      },
+    );
+
+    test('a wrong or missing bearer token gets 401 and starts nothing', async () => {
+      const body = { service: 'x', summary: 'y', dedupKey: `auth-${unique()}` };
+      expect((await intake.post('/alerts', body, { authorization: 'Bearer wrong' })).status).toBe(401);
+      expect((await intake.post('/alerts', body, { authorization: '' })).status).toBe(401);
+      expect(
+        (
+          await intake.post('/alerts/alertmanager', alertmanagerExample, {
+            authorization: `Bearer ${TOKEN}x`,
+          })
+        ).status,
+      ).toBe(401);
+      await expect(
+        dev.client.workflow.getHandle(incidentWorkflowId(body.dedupKey)).describe(),
+      ).rejects.toThrow(/not found/i);
+    });
+
+    test('health, readiness and Prometheus metrics', async () => {
+      expect((await axios.get(`${intake.url}/healthz`)).data).toEqual({ status: 'ok' });
+      expect((await axios.get(`${intake.url}/readyz`)).data).toEqual({
+        status: 'ready',
+        temporal: 'reachable',
+      });
+      const metrics = (await axios.get(`${intake.url}/metrics`)).data as string;
+      expect(metrics).toMatch(/runbooks_intake_posts_total\{source="generic",outcome="rejected"\} \d+/);
+      expect(metrics).toMatch(/runbooks_intake_posts_total\{source="generic",outcome="deduplicated"\} 49/);
+    });
+
+    test('Slack buttons: a signed click acknowledges as the Slack user; bad or stale signatures get 401', async () => {
+      const opened = await intake.post('/alerts', {
+        service: 'checkout',
+        summary: 'slack click',
+        severity: 'P1',
+        dedupKey: `slack-${unique()}`,
+      });
+      const workflowId = opened.data.incidents[0].workflowId;
+      const payload = JSON.stringify({
+        type: 'block_actions',
+        user: { id: 'U1', username: 'carol' },
+        actions: [{ action_id: 'incident_acknowledge', value: encodeButtonValue({ workflowId }) }],
+      });
+      const body = `payload=${encodeURIComponent(payload)}`;
+      const bad = await intake.post('/slack/interactions', body, {
+        ...slackSigned(body),
+        'x-slack-signature': 'v0=deadbeef',
+      });
+      expect(bad.status).toBe(401);
+      const stale = await intake.post(
+        '/slack/interactions',
+        body,
+        slackSigned(body, Math.floor(Date.now() / 1000) - 301),
+      );
+      expect(stale.status).toBe(401);
+      expect(stale.data.error).toMatch(/stale/);
+      const tampered = await intake.post(
+        '/slack/interactions',
+        body.replace('carol', 'mallory'),
+        slackSigned(body),
+      );
+      expect(tampered.status).toBe(401);
+      const handle = dev.client.workflow.getHandle(workflowId);
+      expect((await handle.query(statusQuery)).status).toBe('triggered');
+      const ok = await intake.post('/slack/interactions', body, slackSigned(body));
+      expect(ok.status).toBe(200);
+      await eventually(async () =>
+        expect(await handle.query(statusQuery)).toMatchObject({
+          status: 'acknowledged',
+          acknowledgedBy: 'slack:carol',
+        }),
+      );
+      await handle.terminate();
+    });
+
+    test('PagerDuty v3 webhooks: incident.acknowledged for our dedup key acknowledges; unsigned gets 401', async () => {
+      const opened = await intake.post('/alerts', {
+        service: 'checkout',
+        summary: 'pd ack',
+        severity: 'P1',
+        dedupKey: `pd-${unique()}`,
+      });
+      const handle = dev.client.workflow.getHandle(opened.data.incidents[0].workflowId);
+      const view = await eventually(() => handle.query(statusQuery));
+      const body = JSON.stringify({
+        event: {
+          id: 'E1',
+          event_type: 'incident.acknowledged',
+          resource_type: 'incident',
+          agent: { id: 'P1', summary: 'Dana' },
+          data: { id: 'Q1', type: 'incident', incident_key: view.incidentId, status: 'acknowledged' },
+        },
+      });
+      const sign = (b: string) => `v1=${createHmac('sha256', PD_SECRET).update(b).digest('hex')}`;
+      expect(
+        (await intake.post('/pagerduty/webhooks', body, { 'x-pagerduty-signature': 'v1=00' })).status,
+      ).toBe(401);
+      const res = await intake.post('/pagerduty/webhooks', body, {
+        'x-pagerduty-signature': `v1=old, ${sign(body)}`,
+      });
+      expect(res.status).toBe(202);
+      await eventually(async () =>
+        expect(await handle.query(statusQuery)).toMatchObject({
+          status: 'acknowledged',
+          acknowledgedBy: 'pagerduty:Dana',
+        }),
+      );
+      const foreign = JSON.stringify({
+        event: { event_type: 'incident.resolved', data: { incident_key: 'someone-else-123' } },
+      });
+      expect(
+        (await intake.post('/pagerduty/webhooks', foreign, { 'x-pagerduty-signature': sign(foreign) })).data
+          .ignored,
+      ).toMatch(/not one of our incidents/);
+      await handle.terminate();
+    });
+  },
+);
+
+describeWith(['temporal'], 'intake while Temporal is down', () => {
+  test('answers 503 with Retry-After, and the same post succeeds once Temporal is back', async () => {
+    const stateDir = tempDir('temporal-outage-');
+    const port = await freePort();
+    let server = await startTemporalDevServer(path.join(stateDir, 'a'), { port, headless: true });
+    const connection = Connection.lazy({ address: server.address });
+    const client = new Client({ connection });
+    const intake = await startIntake({ client, config: testConfig(), taskQueue: 'outage-test' });
+    try {
+      const body = { service: 'checkout', summary: 'outage', dedupKey: `outage-${unique()}` };
+      await server.stop();
+      const down = await intake.post('/alerts', body);
+      expect(down.status).toBe(503);
+      expect(down.headers['retry-after']).toBe('10');
+      expect((await axios.get(`${intake.url}/readyz`, { validateStatus: () => true })).status).toBe(503);
+      server = await startTemporalDevServer(path.join(stateDir, 'a'), { port, headless: true });
+      const up = await eventually(
+        async () => {
+          const res = await intake.post('/alerts', body);
+          expect(res.status).toBe(202);
+          return res;
+        },
+        30_000,
+        500,
+      );
+      expect(up.data.incidents[0]).toMatchObject({
+        workflowId: incidentWorkflowId(body.dedupKey),
+        deduplicated: false,
+      });
+    } finally {
+      await intake.close();
+      await connection.close();
+      await server.stop();
+    }
+  });
+});

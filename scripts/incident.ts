@@ -1,0 +1,137 @@
+/**
+ * Responder CLI: `npm run incident -- list | show <id> | ack <id> | resolve <id> [summary] | note <id> "text"`.
+ * Exit codes: 0 done, 1 incident not found or closed, 2 usage error, 3 Temporal unreachable.
+ */
+import os from 'node:os';
+import { Client, Connection } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/common';
+import { acknowledgeSignal, addNoteSignal, resolveSignal, statusQuery } from '../workflows/messages';
+import type { IncidentStatusView } from '../workflows/types';
+
+export const EXIT = { ok: 0, notFound: 1, usage: 2, unreachable: 3 } as const;
+
+const USAGE = `usage: npm run incident -- <command>
+  list                         open incidents
+  show <id>                    one incident with its timeline
+  ack <id> [--by name]         acknowledge (stops escalation)
+  resolve <id> [summary] [--by name]
+  note <id> "text" [--by name]
+<id> is the workflow id (incident-…) or the incident id (incident-…-xxxxxxxx).`;
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+function workflowIdOf(id: string): string {
+  const match = /^(incident-[0-9a-f]{20})-[0-9a-f]{8}$/.exec(id);
+  return match ? match[1] : id;
+}
+
+function describeView(v: IncidentStatusView): string {
+  const lines = [
+    `${v.incidentId}  [${v.severity}] ${v.service}  ${v.status.toUpperCase()}`,
+    `  summary:       ${v.summary}`,
+    `  scenario:      ${v.scenario}`,
+    `  opened:        ${v.createdAt}`,
+    `  acknowledged:  ${v.acknowledgedAt ? `${v.acknowledgedAt} by ${v.acknowledgedBy}` : 'no'}`,
+    `  next escalation: ${v.nextEscalationAt ?? '-'}`,
+    `  paged:         ${v.paged.map((p) => `${p.levelName} (${p.at.slice(11, 19)})`).join(', ') || 'nobody'}`,
+    '  timeline:',
+    ...v.timeline.map(
+      (e) => `    ${e.at.slice(11, 19)}  ${e.type.padEnd(13)} ${e.message}${e.actor ? ` (${e.actor})` : ''}`,
+    ),
+  ];
+  return lines.join('\n');
+}
+
+export async function runCli(
+  argv: string[],
+  out: (s: string) => void = console.log,
+  err: (s: string) => void = console.error,
+): Promise<number> {
+  const args = [...argv];
+  const byFlag = args.indexOf('--by');
+  let by = process.env.RUNBOOKS_USER ?? os.userInfo().username;
+  if (byFlag >= 0) {
+    if (!args[byFlag + 1]) return (err(USAGE), EXIT.usage);
+    by = args[byFlag + 1];
+    args.splice(byFlag, 2);
+  }
+  const [command, id, ...rest] = args;
+  const needsId = ['show', 'ack', 'resolve', 'note'];
+  if (
+    !command ||
+    !['list', ...needsId].includes(command) ||
+    (needsId.includes(command) && !id) ||
+    (command === 'note' && !rest.join(' ').trim())
+  ) {
+    err(USAGE);
+    return EXIT.usage;
+  }
+  const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: 3000 });
+  } catch {
+    err(`cannot reach Temporal at ${address} (set TEMPORAL_ADDRESS, or run npm start)`);
+    return EXIT.unreachable;
+  }
+  const client = new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
+  try {
+    if (command === 'list') {
+      const rows = [['WORKFLOW ID', 'SEV', 'STATUS', 'SERVICE', 'SCENARIO', 'STARTED']];
+      for await (const wf of client.workflow.list({
+        query: `WorkflowType = 'incidentWorkflow' AND ExecutionStatus = 'Running'`,
+      })) {
+        const sa = wf.searchAttributes as Record<string, unknown[] | undefined>;
+        rows.push([
+          wf.workflowId,
+          String(sa.IncidentSeverity?.[0] ?? '?'),
+          String(sa.IncidentStatus?.[0] ?? '?'),
+          String(sa.IncidentService?.[0] ?? '?'),
+          String(sa.IncidentScenario?.[0] ?? '?'),
+          wf.startTime.toISOString(),
+        ]);
+      }
+      out(rows.length > 1 ? table(rows) : 'no open incidents');
+      return EXIT.ok;
+    }
+    const handle = client.workflow.getHandle(workflowIdOf(id));
+    const description = await handle.describe();
+    if (command === 'show') {
+      out(describeView(await handle.query(statusQuery)));
+      return EXIT.ok;
+    }
+    if (description.status.name !== 'RUNNING') {
+      err(`${id} is closed (${description.status.name.toLowerCase()}); nothing to do`);
+      return EXIT.notFound;
+    }
+    if (command === 'ack') await handle.signal(acknowledgeSignal, { by });
+    else if (command === 'resolve')
+      await handle.signal(resolveSignal, { by, ...(rest.length ? { summary: rest.join(' ') } : {}) });
+    else await handle.signal(addNoteSignal, { by, text: rest.join(' ') });
+    out(`${command} sent to ${handle.workflowId} as ${by}`);
+    return EXIT.ok;
+  } catch (e) {
+    if (e instanceof WorkflowNotFoundError) {
+      err(`no incident ${id}`);
+      return EXIT.notFound;
+    }
+    err(`Temporal error: ${(e as Error).message}`);
+    return EXIT.unreachable;
+  } finally {
+    await connection.close();
+  }
+}
+
+if (require.main === module) {
+  runCli(process.argv.slice(2)).then((code) => process.exit(code));
+}

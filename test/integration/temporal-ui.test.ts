@@ -1,0 +1,102 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { incidentWorkflow } from '../../workflows/incident';
+import { statusQuery } from '../../workflows/messages';
+import { testConfig } from '../support/config';
+import { startDevWorker, type DevWorker } from '../support/dev-server';
+import { eventually } from '../support/eventually';
+import { describeWith, serviceValue } from '../support/services';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+];
+
+describeWith(
+  ['temporal', 'chromium'],
+  'a responder acknowledges through the Temporal UI (real Chromium)',
+  () => {
+    let dev: DevWorker;
+    let browser: Browser;
+    beforeAll(async () => {
+      dev = await startDevWorker(
+        testConfig({ severityPolicy: { P1: { respondWithin: '5s', statusUpdateEvery: null } } }),
+      );
+      browser = await chromium.launch({ executablePath: serviceValue('chromium'), args: CHROMIUM_FLAGS });
+    });
+    afterAll(async () => {
+      await browser?.close();
+      await dev?.close();
+    });
+
+    test('"Send a Signal" → acknowledge stops escalation', async () => {
+      const handle = await dev.client.workflow.start(incidentWorkflow, {
+        taskQueue: dev.taskQueue,
+        workflowId: `ui-ack-${Date.now()}`,
+        args: [
+          {
+            dedupKey: 'ui',
+            service: 'checkout',
+            scenario: 'health',
+            severity: 'P1',
+            summary: 'checkout down (UI test)',
+            security: false,
+          },
+        ],
+      });
+      await eventually(async () =>
+        expect((await handle.query(statusQuery)).paged.some((p) => p.level === 0)).toBe(true),
+      );
+      const ui = process.env.RUNBOOKS_TEST_TEMPORAL_UI as string;
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      try {
+        await page.goto(`${ui}/namespaces/default/workflows/${handle.workflowId}`);
+        await page.getByRole('button', { name: 'More Actions' }).click();
+        await page.getByRole('menuitem', { name: /Send a Signal/i }).click();
+        const dialog = page.getByRole('dialog');
+        // With a worker running, the UI lists the handlers the workflow registered, with their descriptions.
+        await dialog.getByTestId('signal-select-button').click();
+        const option = page
+          .getByRole('option')
+          .filter({ hasText: 'Acknowledge the incident and stop escalation' });
+        await expect(option.innerText()).resolves.toMatch(/^\s*acknowledge\b/);
+        await option.click();
+        const editor = dialog.getByRole('textbox', { name: '' }).last();
+        await editor.click();
+        await page.keyboard.type('{"by": "ui-responder"');
+        await dialog.getByTestId('confirm-modal-button').click();
+        await eventually(async () =>
+          expect(await handle.query(statusQuery)).toMatchObject({
+            status: 'acknowledged',
+            acknowledgedBy: 'ui-responder',
+          }),
+        );
+        await page.reload();
+        await page
+          .getByText('Signaled')
+          .first()
+          .waitFor({ timeout: 10_000 })
+          .catch(() => undefined);
+        mkdirSync(path.join(ROOT, 'test-results'), { recursive: true });
+        await page.screenshot({
+          path: path.join(ROOT, 'test-results', 'temporal-ui-acknowledge.png'),
+          fullPage: false,
+        });
+      } finally {
+        await page.close();
+      }
+      await new Promise((r) => setTimeout(r, 6000)); // past the next 5 s rung
+      const view = await handle.query(statusQuery);
+      expect(view.paged.filter((p) => p.level >= 0).map((p) => p.levelName)).toEqual(['primary on-call']);
+      expect(view.nextEscalationAt).toBeNull();
+      await handle.terminate();
+    });
+  },
+);

@@ -82,4 +82,47 @@ export interface IncidentActivities {
   updateStatusPage(args: StatusPageArgs): Promise<DeliveryResult>;
   checkServiceHealth(args: { urls: string[] }): Promise<HealthCheckResult>;
   writeReview(args: WriteReviewArgs): Promise<{ path: string }>;
+  requestApproval(args: ApprovalRequestArgs): Promise<DeliveryResult>;
+}
+
+export interface ApprovalRequestArgs {
+  incidentId: string;
+  workflowId: string;
+  thread: SlackThreadRef | null;
+  step: string;
+  text: string;
+}
+
+export type { ContainerState, MemoryStats, MitigationResult } from './docker';
+export type { ConnectionUsage, DatabaseCheck } from './postgres';
+
+/** Activities of the runbook child workflows: Docker Engine, PostgreSQL, HTTP health. */
+export interface RunbookActivities {
+  inspectContainer(args: { container: string }): Promise<import('./docker').ContainerState>;
+  containerLogs(args: {
+    container: string;
+    tail: number;
+    pattern: string;
+  }): Promise<{ scanned: number; matching: string[] }>;
+  containerStats(args: { container: string }): Promise<import('./docker').MemoryStats>;
+  countRecentRestarts(args: { container: string; windowMs: number }): Promise<number>;
+  restartContainer(args: {
+    container: string;
+    requestedAt: string;
+    stopTimeoutSeconds?: number;
+  }): Promise<import('./docker').MitigationResult>;
+  startContainer(args: { container: string }): Promise<import('./docker').MitigationResult>;
+  recreateContainer(args: {
+    container: string;
+    env?: Record<string, string>;
+    image?: string;
+  }): Promise<import('./docker').MitigationResult>;
+  raiseMemoryLimit(args: {
+    container: string;
+    limitBytes: number;
+  }): Promise<import('./docker').MitigationResult>;
+  checkDatabase(args: { urlEnv: string }): Promise<import('./postgres').DatabaseCheck>;
+  waitForDatabase(args: { urlEnv: string; timeoutMs: number }): Promise<import('./postgres').DatabaseCheck>;
+  connectionUsage(args: { urlEnv: string }): Promise<import('./postgres').ConnectionUsage>;
+  checkServiceHealth(args: { urls: string[] }): Promise<HealthCheckResult>;
 }

@@ -1,6 +1,9 @@
 import path from 'node:path';
+import Docker from 'dockerode';
 import type { RunbooksConfig } from '../config';
-import type { IncidentActivities } from './contract';
+import type { IncidentActivities, RunbookActivities } from './contract';
+import { createDockerActivities } from './docker';
+import { createPostgresActivities } from './postgres';
 import { checkServiceHealth } from './health';
 import { postToAdapter } from './http-adapter';
 import { Journal } from './journal';
@@ -16,6 +19,8 @@ export interface ActivityDeps {
   baseDir: string;
   env?: Env;
   log?: (line: string) => void;
+  /** Docker Engine client; by default the socket in DOCKER_SOCKET or config.docker.socketPath. */
+  docker?: Docker;
 }
 
 export function createIncidentActivities({
@@ -23,11 +28,18 @@ export function createIncidentActivities({
   baseDir,
   env = process.env,
   log,
-}: ActivityDeps): IncidentActivities {
+  docker,
+}: ActivityDeps): IncidentActivities & RunbookActivities {
   const journal = new Journal(path.resolve(baseDir, config.journal.file), log);
   const slack = createSlackActivities(config, env, journal);
   const paging = createPagingActivities(config, env, journal);
+  const engine = createDockerActivities(
+    docker ?? new Docker({ socketPath: env.DOCKER_SOCKET ?? config.docker.socketPath }),
+  );
   return {
+    ...engine,
+    ...createPostgresActivities(env),
+    requestApproval: slack.requestApproval,
     async loadIncidentPolicy({ service }) {
       return toIncidentPolicy(config, service);
     },

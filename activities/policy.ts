@@ -36,5 +36,28 @@ export function toIncidentPolicy(config: RunbooksConfig, service: string): Incid
     reviewReminderAfterMs: config.review.reminderAfter,
     ticketsEnabled: config.tickets !== null,
     statusPageEnabled: config.statusPage !== null,
+    runbook: svc?.container
+      ? {
+          dryRun: config.runbooks.dryRun || svc.dryRun,
+          target: {
+            container: svc.container,
+            databaseContainer: svc.databaseContainer ?? null,
+            databaseUrlEnv: svc.databaseUrlEnv ?? null,
+            healthUrls: svc.healthUrls,
+          },
+          settings: {
+            settleMs: config.resolution.settleAfterMitigation,
+            memoryThresholdPercent: config.runbooks.memoryThresholdPercent,
+            recurrenceWindowMs: config.runbooks.recurrenceWindow,
+            sampleEveryMs: config.runbooks.sampleEvery,
+            restartBudget: config.runbooks.restartBudget.max,
+            restartWindowMs: config.runbooks.restartBudget.window,
+            rollbackWindowMs: config.runbooks.rollbackWindow,
+            targetPoolSize: config.runbooks.targetPoolSize,
+            memoryLimitFactor: config.runbooks.memoryLimitFactor,
+            stopTimeoutSeconds: Math.round(config.runbooks.stopTimeout / 1000),
+          },
+        }
+      : null,
   };
 }

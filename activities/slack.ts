@@ -1,8 +1,14 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { WebClient, ErrorCode, type WebAPICallResult } from '@slack/web-api';
 import type { RunbooksConfig } from '../config';
-import { incidentButtons } from '../intake/slack-actions';
-import type { AnnounceIncidentArgs, DeliveryResult, SlackThreadRef, ThreadMessageArgs } from './contract';
+import { approvalButtons, incidentButtons } from '../intake/slack-actions';
+import type {
+  AnnounceIncidentArgs,
+  ApprovalRequestArgs,
+  DeliveryResult,
+  SlackThreadRef,
+  ThreadMessageArgs,
+} from './contract';
 import type { Journal } from './journal';
 import { failureForStatus } from './retry';
 import { readSecret, redact, type Env } from './secrets';
@@ -99,5 +105,36 @@ export function createSlackActivities(config: RunbooksConfig, env: Env, journal:
     return { delivered: true, detail: thread ? 'posted in the Slack thread' : 'posted in the channel' };
   }
 
-  return { announceIncident, postThreadMessage };
+  /** A proposed runbook step with Approve / Reject buttons, in the incident's thread. */
+  async function requestApproval(args: ApprovalRequestArgs): Promise<DeliveryResult> {
+    const t = token();
+    if (!t) {
+      await journal.write({
+        kind: 'slack.approval',
+        incidentId: args.incidentId,
+        step: args.step,
+        text: args.text,
+      });
+      return { delivered: true, detail: 'approval request written to the notification journal' };
+    }
+    const thread = args.thread;
+    await call(t, (c) =>
+      c.chat.postMessage({
+        channel: thread?.channel ?? config.slack.channel,
+        ...(thread ? { thread_ts: thread.ts } : {}),
+        text: args.text,
+        blocks: [
+          { type: 'section', text: { type: 'mrkdwn', text: args.text } },
+          {
+            type: 'actions',
+            block_id: `approval_${args.step}`,
+            elements: approvalButtons(args.workflowId, args.step),
+          },
+        ],
+      }),
+    );
+    return { delivered: true, detail: 'approval request posted in Slack' };
+  }
+
+  return { announceIncident, postThreadMessage, requestApproval };
 }

@@ -44,7 +44,24 @@ const service = z.strictObject({
   healthUrls: z.array(z.url()).default([]),
   container: z.string().optional(),
   databaseContainer: z.string().optional(),
+  /** Environment variable holding the URL of the service's database (read by the runbook's checks). */
+  databaseUrlEnv: envName.optional(),
   dryRun: z.boolean().default(false),
+});
+
+const runbooks = z.strictObject({
+  /** Global dry-run: diagnose and propose, never change anything. */
+  dryRun: z.boolean().default(false),
+  memoryThresholdPercent: z.number().min(1).max(100).default(80),
+  recurrenceWindow: duration.default(600_000 as never),
+  sampleEvery: duration.default(30_000 as never),
+  restartBudget: z
+    .strictObject({ max: z.number().int().min(0).default(3), window: duration.default(3_600_000 as never) })
+    .prefault({}),
+  rollbackWindow: duration.default(14_400_000 as never),
+  targetPoolSize: z.number().int().min(1).default(20),
+  memoryLimitFactor: z.number().min(1).max(16).default(2),
+  stopTimeout: duration.default(10_000 as never),
 });
 
 export const configSchema = z
@@ -105,6 +122,8 @@ export const configSchema = z
       .strictObject({ directory: z.string().min(1), reminderAfter: duration })
       .default({ directory: 'incidents', reminderAfter: 86_400_000 } as never),
     journal: z.strictObject({ file: z.string().min(1) }).default({ file: '.data/notifications.jsonl' }),
+    runbooks: runbooks.prefault({}),
+    docker: z.strictObject({ socketPath: z.string().min(1) }).default({ socketPath: '/var/run/docker.sock' }),
   })
   .superRefine((cfg, ctx) => {
     const known = new Set(Object.keys(cfg.contacts));

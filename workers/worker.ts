@@ -17,6 +17,7 @@ export interface IncidentWorkerOptions {
   baseDir?: string;
   env?: Env;
   log?: (line: string) => void;
+  docker?: import('dockerode');
   /** Pre-built bundle (tests share one); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   overrides?: Partial<WorkerOptions>;

@@ -5,6 +5,7 @@
  */
 import {
   ParentClosePolicy,
+  type ChildWorkflowHandle,
   condition,
   proxyActivities,
   setCurrentDetails,
@@ -24,8 +25,11 @@ import {
   rejectSignal,
   resolveSignal,
   reviewScheduledSignal,
+  runbookReportSignal,
   setSeveritySignal,
   statusQuery,
+  type ApproveArgs,
+  type RejectArgs,
   type ResolveArgs,
 } from './messages';
 import {
@@ -41,6 +45,7 @@ import {
 } from './policy';
 import { incidentLabel, openMessage, reviewMarkdown, statusUpdateMessage } from './render';
 import { reviewReminderWorkflow } from './review-reminder';
+import { runbookWorkflow, type RunbookOutcome } from './runbook';
 import {
   IncidentScenarioKey,
   IncidentServiceKey,
@@ -133,6 +138,11 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
   let pendingRelapse = null as string | null;
   let reviewScheduledBy = null as string | null;
   let closedWithoutWatch = false;
+  let runbook = null as ChildWorkflowHandle<typeof runbookWorkflow> | null;
+  let runbookOutcome = null as RunbookOutcome | string | null;
+  const approvalRequests: { step: string; text: string }[] = [];
+  const approvalForwards: ({ kind: 'approve'; args: ApproveArgs } | { kind: 'reject'; args: RejectArgs })[] =
+    [];
 
   const ingestAlerts = (alerts: IncidentInput['alerts']) => {
     if (!alerts?.length) return;
@@ -225,25 +235,58 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
     },
     { description: SIGNAL_DESCRIPTIONS.setSeverity },
   );
+  const forwardDecision = (kind: 'approve' | 'reject', args: ApproveArgs | RejectArgs | undefined) => {
+    const by = actorOf(args);
+    const step = typeof args?.step === 'string' ? args.step : '';
+    if (!view.pendingApprovals.some((p) => p.step === step))
+      return ignore(kind, by, `no step ${JSON.stringify(args?.step ?? null)} is waiting for approval`);
+    const reason =
+      kind === 'reject' && typeof (args as RejectArgs).reason === 'string'
+        ? (args as RejectArgs).reason
+        : undefined;
+    approvalForwards.push(
+      kind === 'approve'
+        ? { kind, args: { by, step } }
+        : { kind, args: { by, step, ...(reason ? { reason } : {}) } },
+    );
+    poke();
+  };
+  setHandler(approveSignal, (args) => forwardDecision('approve', args), {
+    description: SIGNAL_DESCRIPTIONS.approve,
+  });
+  setHandler(rejectSignal, (args) => forwardDecision('reject', args), {
+    description: SIGNAL_DESCRIPTIONS.reject,
+  });
   setHandler(
-    approveSignal,
-    (args) =>
-      ignore(
-        'approve',
-        actorOf(args),
-        `no step ${JSON.stringify(args?.step ?? null)} is waiting for approval`,
-      ),
-    { description: SIGNAL_DESCRIPTIONS.approve },
-  );
-  setHandler(
-    rejectSignal,
-    (args) =>
-      ignore(
-        'reject',
-        actorOf(args),
-        `no step ${JSON.stringify(args?.step ?? null)} is waiting for approval`,
-      ),
-    { description: SIGNAL_DESCRIPTIONS.reject },
+    runbookReportSignal,
+    (r) => {
+      const evidence = r.evidence?.length ? `\n${r.evidence.map((l) => `    > ${l}`).join('\n')}` : '';
+      if (r.kind === 'finding') record('finding', `${r.message}${evidence}`);
+      else if (r.kind === 'action') {
+        record('action', r.message);
+        if (r.phase === 'begin' && view.status === 'acknowledged') view.status = 'mitigating';
+        if (r.phase === 'end' && view.status === 'mitigating') view.status = 'acknowledged';
+      } else if (r.kind === 'proposal' && r.step) {
+        view.pendingApprovals = [
+          ...view.pendingApprovals.filter((p) => p.step !== r.step),
+          { step: r.step, proposal: r.message, requestedAt: new Date().toISOString() },
+        ];
+        record('approval', `approval needed for "${r.step}": ${r.message}`, undefined, false);
+        approvalRequests.push({
+          step: r.step,
+          text: `:raised_hand: *Approval needed* for \`${r.step}\` on ${incidentId}: ${r.message}\nApprove: signal \`approve\` {"by": "<you>", "step": "${r.step}"} — or \`reject\` with a reason.`,
+        });
+      } else if (r.kind === 'decision') {
+        view.pendingApprovals = view.pendingApprovals.filter((p) => p.step !== r.step);
+        record('approval', r.message);
+      } else if (r.kind === 'escalate') {
+        record('escalated', `runbook escalates: ${r.message}`);
+        if (!whyIgnored('escalate', view.status))
+          pendingEscalations = [...pendingEscalations, `runbook: ${r.message}`];
+      }
+      poke();
+    },
+    { description: SIGNAL_DESCRIPTIONS.runbookReport },
   );
   setHandler(
     reviewScheduledSignal,
@@ -433,8 +476,71 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
   if (view.security && policy.security.contactIds.length)
     await pageContacts(-1, policy.security, 'page', 'security incident: security team paged');
 
+  if (policy.runbook) {
+    const rb = policy.runbook;
+    runbook = await startChild(runbookWorkflow, {
+      workflowId: `${incidentId}-runbook`,
+      args: [
+        {
+          incidentId,
+          parentWorkflowId: info.workflowId,
+          service: view.service,
+          scenario: view.scenario,
+          severity: view.severity,
+          respondWithinMs: rule().respondWithinMs,
+          dryRun: rb.dryRun,
+          target: rb.target,
+          settings: rb.settings,
+        },
+      ],
+    });
+    runbook.result().then(
+      (outcome) => {
+        runbookOutcome = outcome;
+        poke();
+      },
+      (err) => {
+        runbookOutcome = describeError(err);
+        poke();
+      },
+    );
+  }
+
   for (;;) {
     await flushOutbox();
+    if (approvalRequests.length) {
+      const request = approvalRequests.shift() as { step: string; text: string };
+      await deliver('approval request', () =>
+        notify.requestApproval({ incidentId, workflowId: info.workflowId, thread, ...request }),
+      );
+      continue;
+    }
+    if (approvalForwards.length && runbook) {
+      const forward = approvalForwards.shift() as (typeof approvalForwards)[number];
+      const child = runbook;
+      await (
+        forward.kind === 'approve'
+          ? child.signal(approveSignal, forward.args)
+          : child.signal(rejectSignal, forward.args)
+      ).catch((err) =>
+        record(
+          'error',
+          `could not pass ${forward.kind} to the runbook: ${describeError(err)}`,
+          undefined,
+          false,
+        ),
+      );
+      continue;
+    }
+    if (runbookOutcome !== null) {
+      const o = runbookOutcome;
+      runbookOutcome = null;
+      view.pendingApprovals = [];
+      if (typeof o === 'string') record('runbook', `runbook failed: ${o}`);
+      else
+        record('runbook', `runbook ${o.scenario} finished: ${o.result} (cause: ${o.cause}) — ${o.summary}`);
+      continue;
+    }
     if (pendingAckUpdate) {
       pendingAckUpdate = false;
       syncVisibility();

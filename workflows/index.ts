@@ -1,2 +1,3 @@
 export { incidentWorkflow } from './incident';
 export { reviewReminderWorkflow } from './review-reminder';
+export { runbookWorkflow } from './runbook';

@@ -43,6 +43,16 @@ export const rejectSignal = defineSignal<[RejectArgs]>('reject');
 export const reviewScheduledSignal = defineSignal<[ReviewScheduledArgs]>('reviewScheduled');
 export const alertSignal = defineSignal<[AlertArgs]>('alert');
 
+/** What a runbook child tells its incident: findings, actions, proposals, decisions, escalations. */
+export interface RunbookReport {
+  kind: 'finding' | 'action' | 'proposal' | 'decision' | 'escalate';
+  message: string;
+  evidence?: string[];
+  step?: string;
+  phase?: 'begin' | 'end';
+}
+export const runbookReportSignal = defineSignal<[RunbookReport]>('runbookReport');
+
 export const statusQuery = defineQuery<IncidentStatusView>('status');
 
 /** Shown in the Temporal UI next to each handler. */
@@ -59,5 +69,6 @@ export const SIGNAL_DESCRIPTIONS = {
   reviewScheduled:
     'The post-incident review is scheduled: no reminder. Input: {"by": "alice", "when": "..."}',
   alert: 'Source alerts from the intake (new, repeated or resolved). Input: {"alerts": [...]}',
+  runbookReport: 'Internal: findings and actions reported by the runbook child workflow.',
   status: 'The incident as it stands: status, severity, pages, alerts, timeline.',
 } as const;

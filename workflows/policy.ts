@@ -33,6 +33,17 @@ export interface IncidentPolicy {
   reviewReminderAfterMs: number;
   ticketsEnabled: boolean;
   statusPageEnabled: boolean;
+  /** Present when the service has a container the runbooks can operate on. */
+  runbook: {
+    dryRun: boolean;
+    target: {
+      container: string;
+      databaseContainer: string | null;
+      databaseUrlEnv: string | null;
+      healthUrls: string[];
+    };
+    settings: import('./runbook').RunbookSettings;
+  } | null;
 }
 
 export function parseSeverity(value: unknown): Severity | undefined {

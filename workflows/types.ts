@@ -47,6 +47,9 @@ export type TimelineType =
   | 'resolved'
   | 'review'
   | 'approval'
+  | 'finding'
+  | 'action'
+  | 'runbook'
   | 'ignored'
   | 'error';
 

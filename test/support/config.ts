@@ -19,7 +19,12 @@ function merge(base: unknown, patch: unknown): unknown {
   return out;
 }
 
+/** The shipped configuration file's content with a deep patch (what a RUNBOOKS_CONFIG file would hold). */
+export function rawTestConfig(patch: Patch = {}): unknown {
+  return merge(JSON.parse(JSON.stringify(raw)), patch);
+}
+
 /** The shipped configuration with a deep patch, validated like production config. */
 export function testConfig(patch: Patch = {}): RunbooksConfig {
-  return parseConfig(merge(JSON.parse(JSON.stringify(raw)), patch), 'test config');
+  return parseConfig(rawTestConfig(patch), 'test config');
 }

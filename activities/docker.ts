@@ -1,0 +1,390 @@
+/**
+ * Docker Engine activities (dockerode). Every mitigation checks the container's state before acting, so a
+ * retried activity or a worker killed mid-step never restarts a service twice.
+ */
+import { Context, ApplicationFailure } from '@temporalio/activity';
+import Docker from 'dockerode';
+
+export interface ContainerState {
+  exists: boolean;
+  name: string;
+  running: boolean;
+  status: string;
+  exitCode: number | null;
+  oomKilled: boolean;
+  startedAt: string | null;
+  finishedAt: string | null;
+  restartCount: number;
+  image: string;
+  imageCreatedAt: string | null;
+  previousImage: string | null;
+  memoryLimitBytes: number;
+  /** Only the variables the runbooks read (never secrets). */
+  env: Record<string, string>;
+}
+
+export interface MemoryStats {
+  usageBytes: number;
+  limitBytes: number;
+  percent: number;
+  processRssBytes: number | null;
+  diskFreePercent: number | null;
+}
+
+export interface MitigationResult {
+  action: 'restarted' | 'started' | 'recreated' | 'updated' | 'none';
+  detail: string;
+  startedAt: string | null;
+}
+
+const READABLE_ENV = ['DB_POOL_SIZE', 'PORT', 'FAULT', 'NODE_ENV'];
+export const PREVIOUS_IMAGE_LABEL = 'durable-runbooks.previous-image';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const isoOrNull = (t: string | undefined) => (t && !t.startsWith('0001-') ? t : null);
+
+function heartbeatWhile<T>(work: Promise<T>, detail: string): Promise<T> {
+  let ctx: Context | undefined;
+  try {
+    ctx = Context.current();
+  } catch {
+    return work; // called outside an activity (scripts)
+  }
+  const timer = setInterval(() => ctx!.heartbeat(detail), 1000);
+  return work.finally(() => clearInterval(timer));
+}
+
+export function createDockerActivities(docker: Docker) {
+  async function inspect(name: string) {
+    try {
+      return await docker.getContainer(name).inspect();
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return null;
+      throw err;
+    }
+  }
+
+  async function inspectContainer({ container }: { container: string }): Promise<ContainerState> {
+    const info = await inspect(container);
+    if (!info)
+      return {
+        exists: false,
+        name: container,
+        running: false,
+        status: 'missing',
+        exitCode: null,
+        oomKilled: false,
+        startedAt: null,
+        finishedAt: null,
+        restartCount: 0,
+        image: '',
+        imageCreatedAt: null,
+        previousImage: null,
+        memoryLimitBytes: 0,
+        env: {},
+      };
+    const env: Record<string, string> = {};
+    for (const kv of info.Config.Env ?? []) {
+      const i = kv.indexOf('=');
+      if (READABLE_ENV.includes(kv.slice(0, i))) env[kv.slice(0, i)] = kv.slice(i + 1);
+    }
+    const image = await docker
+      .getImage(info.Image)
+      .inspect()
+      .catch(() => null);
+    return {
+      exists: true,
+      name: container,
+      running: info.State.Running,
+      status: info.State.Status,
+      exitCode: info.State.Running ? null : info.State.ExitCode,
+      oomKilled: info.State.OOMKilled,
+      startedAt: isoOrNull(info.State.StartedAt),
+      finishedAt: isoOrNull(info.State.FinishedAt),
+      restartCount: info.RestartCount,
+      image: info.Config.Image,
+      imageCreatedAt: image?.Created ?? null,
+      previousImage: info.Config.Labels?.[PREVIOUS_IMAGE_LABEL] ?? null,
+      memoryLimitBytes: info.HostConfig.Memory ?? 0,
+      env,
+    };
+  }
+
+  /** The last `tail` log lines, keeping only those matching `pattern` (the scan happens in the runbook). */
+  async function containerLogs({
+    container,
+    tail,
+    pattern,
+  }: {
+    container: string;
+    tail: number;
+    pattern: string;
+  }): Promise<{ scanned: number; matching: string[] }> {
+    const raw = (await docker
+      .getContainer(container)
+      .logs({ stdout: true, stderr: true, tail, follow: false })) as unknown as Buffer;
+    const lines = demux(raw).split('\n').filter(Boolean);
+    const re = new RegExp(pattern, 'i');
+    return { scanned: lines.length, matching: lines.filter((l) => re.test(l)).slice(-50) };
+  }
+
+  async function containerStats({ container }: { container: string }): Promise<MemoryStats> {
+    const c = docker.getContainer(container);
+    const stats = (await c.stats({ stream: false })) as {
+      memory_stats: { usage?: number; limit?: number; stats?: { cache?: number; inactive_file?: number } };
+    };
+    const usage =
+      (stats.memory_stats.usage ?? 0) -
+      (stats.memory_stats.stats?.inactive_file ?? stats.memory_stats.stats?.cache ?? 0);
+    const limit = stats.memory_stats.limit ?? 0;
+    // The seed's "memory from inside the container": ask the process table of PID 1 through docker exec.
+    const probe = `const fs=require('fs');const m=/VmRSS:\\s+(\\d+)/.exec(fs.readFileSync('/proc/1/status','utf8'));let d=null;try{const s=fs.statfsSync('/');d=s.bavail/s.blocks*100}catch{}console.log(JSON.stringify({rss:m?Number(m[1])*1024:null,disk:d}))`;
+    let processRssBytes: number | null = null;
+    let diskFreePercent: number | null = null;
+    try {
+      const out = await execIn(container, [process.execPath, '-e', probe]);
+      const parsed = JSON.parse(out.trim().split('\n').pop() ?? '{}') as { rss?: number; disk?: number };
+      processRssBytes = parsed.rss ?? null;
+      diskFreePercent = parsed.disk ?? null;
+    } catch {
+      /* container without node, or not running */
+    }
+    return {
+      usageBytes: usage,
+      limitBytes: limit,
+      percent: limit ? (usage / limit) * 100 : 0,
+      processRssBytes,
+      diskFreePercent,
+    };
+  }
+
+  async function execIn(container: string, cmd: string[]): Promise<string> {
+    const exec = await docker
+      .getContainer(container)
+      .exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    const chunks: Buffer[] = [];
+    await new Promise<void>((resolve, reject) => {
+      stream.on('data', (d: Buffer) => chunks.push(d));
+      stream.on('end', resolve);
+      stream.on('error', reject);
+    });
+    return demux(Buffer.concat(chunks));
+  }
+
+  /** Docker events for a container since an instant (the engine's own record, shared by all incidents). */
+  async function eventsSince(container: string, sinceMs: number, actions: string[]): Promise<string[]> {
+    const stream = (await docker.getEvents({
+      since: Math.floor(sinceMs / 1000),
+      until: Math.ceil(Date.now() / 1000) + 1,
+      filters: JSON.stringify({ container: [container], type: ['container'], event: actions }),
+    })) as unknown as NodeJS.ReadableStream;
+    let text = '';
+    for await (const chunk of stream) text += chunk.toString();
+    return text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => (JSON.parse(l) as { Action?: string; status?: string }).Action ?? '');
+  }
+
+  async function countRecentRestarts({
+    container,
+    windowMs,
+  }: {
+    container: string;
+    windowMs: number;
+  }): Promise<number> {
+    return (await eventsSince(container, Date.now() - windowMs, ['restart'])).length;
+  }
+
+  async function waitRunningSince(container: string, sinceMs: number, timeoutMs: number): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const info = await inspect(container);
+      if (info?.State.Running && Date.parse(info.State.StartedAt) >= sinceMs) return info.State.StartedAt;
+      await sleep(500);
+    }
+    throw ApplicationFailure.retryable(
+      `${container} did not come back within ${timeoutMs / 1000} s`,
+      'NotRunning',
+    );
+  }
+
+  /**
+   * `docker restart` (works on stopped containers too, and is what the budget counts), effectively once:
+   * if the container started after `requestedAt`, or a stop/restart is already under way since then, the
+   * earlier attempt is awaited instead of restarting again.
+   */
+  async function restartContainer({
+    container,
+    requestedAt,
+    stopTimeoutSeconds = 10,
+  }: {
+    container: string;
+    requestedAt: string;
+    stopTimeoutSeconds?: number;
+  }): Promise<MitigationResult> {
+    const since = Date.parse(requestedAt);
+    const info = await inspect(container);
+    if (!info)
+      throw ApplicationFailure.nonRetryable(`container ${container} does not exist`, 'NoSuchContainer');
+    if (info.State.Running && Date.parse(info.State.StartedAt) >= since)
+      return {
+        action: 'none',
+        detail: `${container} already restarted at ${info.State.StartedAt} (since this step began)`,
+        startedAt: info.State.StartedAt,
+      };
+    const underway = await eventsSince(container, since, ['kill', 'die', 'stop', 'restart', 'start']);
+    if (underway.length) {
+      const startedAt = await heartbeatWhile(
+        waitRunningSince(container, since, (stopTimeoutSeconds + 60) * 1000),
+        'awaiting restart begun earlier',
+      );
+      return {
+        action: 'none',
+        detail: `${container} restart begun by an earlier attempt completed at ${startedAt}`,
+        startedAt,
+      };
+    }
+    await heartbeatWhile(docker.getContainer(container).restart({ t: stopTimeoutSeconds }), 'restarting');
+    const after = await inspect(container);
+    return {
+      action: 'restarted',
+      detail: `${container} restarted (started at ${after?.State.StartedAt})`,
+      startedAt: after?.State.StartedAt ?? null,
+    };
+  }
+
+  async function startContainer({ container }: { container: string }): Promise<MitigationResult> {
+    const info = await inspect(container);
+    if (!info)
+      throw ApplicationFailure.nonRetryable(`container ${container} does not exist`, 'NoSuchContainer');
+    if (info.State.Running)
+      return { action: 'none', detail: `${container} is already running`, startedAt: info.State.StartedAt };
+    await docker.getContainer(container).start();
+    const after = await inspect(container);
+    return { action: 'started', detail: `${container} started`, startedAt: after?.State.StartedAt ?? null };
+  }
+
+  /**
+   * Re-creates the container with changed environment or image (raising the pool size, rolling back).
+   * Idempotent: a container that already has the wanted settings is left alone.
+   */
+  async function recreateContainer({
+    container,
+    env = {},
+    image,
+  }: {
+    container: string;
+    env?: Record<string, string>;
+    image?: string;
+  }): Promise<MitigationResult> {
+    const retired = `${container}-replaced`;
+    let info = await inspect(container);
+    if (!info) info = await inspect(retired); // crashed between rename and create: carry on from the old one
+    if (!info)
+      throw ApplicationFailure.nonRetryable(`container ${container} does not exist`, 'NoSuchContainer');
+    const current = new Map(
+      (info.Config.Env ?? []).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+    );
+    const wantImage = image ?? info.Config.Image;
+    const satisfied =
+      info.Name === `/${container}` &&
+      info.Config.Image === wantImage &&
+      Object.entries(env).every(([k, v]) => current.get(k) === v);
+    if (satisfied && info.State.Running)
+      return {
+        action: 'none',
+        detail: `${container} already runs with the wanted settings`,
+        startedAt: info.State.StartedAt,
+      };
+    if (satisfied) return startContainer({ container });
+    for (const [k, v] of Object.entries(env)) current.set(k, v);
+    const labels = { ...(info.Config.Labels ?? {}) };
+    if (image && image !== info.Config.Image) labels[PREVIOUS_IMAGE_LABEL] = info.Config.Image;
+    if (info.Name === `/${container}`) {
+      await docker
+        .getContainer(info.Id)
+        .stop({ t: 10 })
+        .catch(() => undefined);
+      await docker.getContainer(info.Id).rename({ name: retired });
+    }
+    const created = await docker.createContainer({
+      name: container,
+      Image: wantImage,
+      Cmd: info.Config.Cmd,
+      WorkingDir: info.Config.WorkingDir,
+      Env: [...current].map(([k, v]) => `${k}=${v}`),
+      Labels: labels,
+      HostConfig: {
+        NetworkMode: info.HostConfig.NetworkMode,
+        Memory: info.HostConfig.Memory,
+        RestartPolicy: info.HostConfig.RestartPolicy,
+      },
+    });
+    await created.start();
+    await docker
+      .getContainer(info.Id)
+      .remove({ force: true })
+      .catch(() => undefined);
+    const after = await inspect(container);
+    const changes = [
+      ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
+      ...(image ? [`image ${image}`] : []),
+    ].join(', ');
+    return {
+      action: 'recreated',
+      detail: `${container} recreated with ${changes}`,
+      startedAt: after?.State.StartedAt ?? null,
+    };
+  }
+
+  async function raiseMemoryLimit({
+    container,
+    limitBytes,
+  }: {
+    container: string;
+    limitBytes: number;
+  }): Promise<MitigationResult> {
+    const info = await inspect(container);
+    if (!info)
+      throw ApplicationFailure.nonRetryable(`container ${container} does not exist`, 'NoSuchContainer');
+    if ((info.HostConfig.Memory ?? 0) >= limitBytes)
+      return {
+        action: 'none',
+        detail: `memory limit already ${info.HostConfig.Memory} bytes`,
+        startedAt: info.State.StartedAt,
+      };
+    await docker.getContainer(container).update({ Memory: limitBytes, MemorySwap: -1 });
+    return {
+      action: 'updated',
+      detail: `memory limit raised to ${Math.round(limitBytes / 1048576)} MiB`,
+      startedAt: info.State.StartedAt,
+    };
+  }
+
+  return {
+    inspectContainer,
+    containerLogs,
+    containerStats,
+    countRecentRestarts,
+    restartContainer,
+    startContainer,
+    recreateContainer,
+    raiseMemoryLimit,
+  };
+}
+
+/** Docker multiplexes stdout/stderr in 8-byte-framed chunks when no TTY is attached. */
+export function demux(buffer: Buffer): string {
+  let out = '';
+  let i = 0;
+  while (i + 8 <= buffer.length && (buffer[i] === 1 || buffer[i] === 2) && buffer[i + 1] === 0) {
+    const size = buffer.readUInt32BE(i + 4);
+    out += buffer.subarray(i + 8, i + 8 + size).toString('utf8');
+    i += 8 + size;
+  }
+  return i === 0 ? buffer.toString('utf8') : out;
+}
+
+export type DockerActivities = ReturnType<typeof createDockerActivities>;

@@ -116,6 +116,7 @@ export interface RunbookActivities {
     container: string;
     env?: Record<string, string>;
     image?: string;
+    stopTimeoutSeconds?: number;
   }): Promise<import('./docker').MitigationResult>;
   raiseMemoryLimit(args: {
     container: string;

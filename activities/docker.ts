@@ -255,7 +255,9 @@ export function createDockerActivities(docker: Docker) {
     };
   }
 
-  async function startContainer({ container }: { container: string }): Promise<MitigationResult> {
+  const startContainer = (args: { container: string }) =>
+    heartbeatWhile(startContainerOnce(args), 'starting');
+  async function startContainerOnce({ container }: { container: string }): Promise<MitigationResult> {
     const info = await inspect(container);
     if (!info)
       throw ApplicationFailure.nonRetryable(`container ${container} does not exist`, 'NoSuchContainer');
@@ -270,15 +272,19 @@ export function createDockerActivities(docker: Docker) {
    * Re-creates the container with changed environment or image (raising the pool size, rolling back).
    * Idempotent: a container that already has the wanted settings is left alone.
    */
-  async function recreateContainer({
-    container,
-    env = {},
-    image,
-  }: {
+  interface RecreateArgs {
     container: string;
     env?: Record<string, string>;
     image?: string;
-  }): Promise<MitigationResult> {
+    stopTimeoutSeconds?: number;
+  }
+  const recreateContainer = (args: RecreateArgs) => heartbeatWhile(recreateContainerOnce(args), 'recreating');
+  async function recreateContainerOnce({
+    container,
+    env = {},
+    image,
+    stopTimeoutSeconds = 10,
+  }: RecreateArgs): Promise<MitigationResult> {
     const retired = `${container}-replaced`;
     let info = await inspect(container);
     if (!info) info = await inspect(retired); // crashed between rename and create: carry on from the old one
@@ -298,16 +304,20 @@ export function createDockerActivities(docker: Docker) {
         detail: `${container} already runs with the wanted settings`,
         startedAt: info.State.StartedAt,
       };
-    if (satisfied) return startContainer({ container });
+    if (satisfied) return startContainerOnce({ container });
     for (const [k, v] of Object.entries(env)) current.set(k, v);
     const labels = { ...(info.Config.Labels ?? {}) };
     if (image && image !== info.Config.Image) labels[PREVIOUS_IMAGE_LABEL] = info.Config.Image;
     if (info.Name === `/${container}`) {
       await docker
         .getContainer(info.Id)
-        .stop({ t: 10 })
+        .stop({ t: stopTimeoutSeconds })
         .catch(() => undefined);
-      await docker.getContainer(info.Id).rename({ name: retired });
+      const old = docker.getContainer(info.Id);
+      await old.rename({ name: retired }).catch(async (err) => {
+        // The engine may have applied a rename whose answer was lost: trust the state, not the error.
+        if ((await old.inspect()).Name !== `/${retired}`) throw err;
+      });
     }
     const created = await docker.createContainer({
       name: container,

@@ -373,7 +373,11 @@ export async function runbookWorkflow(input: RunbookInput): Promise<RunbookOutco
       );
       if (answer === 'approved') {
         await mitigate(`recreate ${target.container} with DB_POOL_SIZE=${newSize}`, () =>
-          act.recreateContainer({ container: target.container, env: { DB_POOL_SIZE: String(newSize) } }),
+          act.recreateContainer({
+            container: target.container,
+            env: { DB_POOL_SIZE: String(newSize) },
+            stopTimeoutSeconds: settings.stopTimeoutSeconds,
+          }),
         );
         const healthy = await verify();
         const after = await look.connectionUsage({ urlEnv: target.databaseUrlEnv });
@@ -437,7 +441,11 @@ export async function runbookWorkflow(input: RunbookInput): Promise<RunbookOutco
     );
     if (answer !== 'approved') return escalate('recent-deployment', `rollback ${answer}; still unhealthy`);
     await mitigate(`roll back ${target.container} to ${rollback}`, () =>
-      act.recreateContainer({ container: target.container, image: rollback }),
+      act.recreateContainer({
+        container: target.container,
+        image: rollback,
+        stopTimeoutSeconds: settings.stopTimeoutSeconds,
+      }),
     );
     if (await verify())
       return outcome('mitigated', 'recent-deployment', `rolled back to ${rollback}; health verified`);

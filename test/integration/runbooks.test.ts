@@ -1,0 +1,320 @@
+import Docker from 'dockerode';
+import type { WorkflowHandle } from '@temporalio/client';
+import {
+  deployInsightsStack,
+  injectFault,
+  removeInsightsStack,
+  type InsightsStack,
+  type StackOptions,
+} from '../../scripts/insights-stack';
+import { incidentWorkflow } from '../../workflows/incident';
+import { approveSignal, rejectSignal, statusQuery } from '../../workflows/messages';
+import type { IncidentStatusView, Scenario } from '../../workflows/types';
+import { testConfig } from '../support/config';
+import { startDevWorker, type DevWorker } from '../support/dev-server';
+import { eventually } from '../support/eventually';
+import { describeWith, serviceValue } from '../support/services';
+
+const RUNBOOK_SETTINGS = {
+  resolution: { settleAfterMitigation: '2s' },
+  runbooks: {
+    memoryThresholdPercent: 60,
+    recurrenceWindow: '15s',
+    sampleEvery: '1s',
+    stopTimeout: '2s',
+    restartBudget: { max: 3, window: '1h' },
+  },
+  severityPolicy: { P2: { statusUpdateEvery: null } },
+};
+
+describeWith(
+  ['temporal', 'docker', 'postgres'],
+  'runbooks on the real Docker Engine, PostgreSQL and the insights-app',
+  () => {
+    let docker: Docker;
+    let dev: DevWorker;
+    const stacks: InsightsStack[] = [];
+    const handles: WorkflowHandle[] = [];
+    const env: Record<string, string | undefined> = {};
+    const services: Record<string, unknown> = {};
+    let config: ReturnType<typeof testConfig>;
+    let seq = 0;
+
+    beforeAll(async () => {
+      docker = new Docker({ socketPath: serviceValue('docker') });
+      env.DOCKER_SOCKET = serviceValue('docker');
+      // Services are added to the config before the worker starts; each test deploys its own stack.
+      for (const name of [
+        'db-down',
+        'missing-env',
+        'memory',
+        'memory-leak',
+        'pool',
+        'health',
+        'budget',
+        'dry-run',
+      ]) {
+        services[`insights-${name}`] = {
+          container: `rb-${name}-app`,
+          databaseContainer: `rb-${name}-db`,
+          databaseUrlEnv: `DB_URL_${name.toUpperCase().replace(/-/g, '_')}`,
+          healthUrls: [],
+          dryRun: name === 'dry-run',
+        };
+      }
+      config = testConfig({ ...RUNBOOK_SETTINGS, services: services as never });
+      dev = await startDevWorker(config, env);
+    });
+    afterAll(async () => {
+      for (const h of handles) await h.terminate('suite finished').catch(() => undefined);
+      await dev?.close();
+      for (const s of stacks) await removeInsightsStack(docker, s);
+    });
+
+    /** Deploys the stack for a service and points the service's health URLs and database env var at it. */
+    async function stackFor(name: string, opts: Omit<StackOptions, 'prefix'> = {}): Promise<InsightsStack> {
+      const stack = await deployInsightsStack(docker, { prefix: `rb-${name}`, ...opts });
+      stacks.push(stack);
+      env[`DB_URL_${name.toUpperCase().replace(/-/g, '_')}`] = stack.databaseUrl;
+      // Ports are known only now; the worker reads the service's config when an incident opens.
+      config.services[`insights-${name}`].healthUrls = stack.healthUrls;
+      return stack;
+    }
+
+    async function openIncident(name: string, scenario: Scenario) {
+      seq += 1;
+      const handle = await dev.client.workflow.start(incidentWorkflow, {
+        taskQueue: dev.taskQueue,
+        workflowId: `rb-${name}-${seq}-${Date.now()}`,
+        args: [
+          {
+            dedupKey: `rb-${name}-${seq}`,
+            service: `insights-${name}`,
+            scenario,
+            severity: 'P2',
+            summary: `${name} drill`,
+            security: false,
+          },
+        ],
+      });
+      handles.push(handle);
+      return handle;
+    }
+
+    const finished = (handle: WorkflowHandle, timeoutMs = 90_000) =>
+      eventually(
+        async () => {
+          const v = await handle.query(statusQuery);
+          expect(v.timeline.some((e) => e.type === 'runbook')).toBe(true);
+          return v;
+        },
+        timeoutMs,
+        500,
+      );
+    const text = (v: IncidentStatusView) => v.timeline.map((e) => `${e.type}: ${e.message}`).join('\n');
+    const startedAt = async (container: string) =>
+      (await docker.getContainer(container).inspect()).State.StartedAt;
+    const restartsSince = async (container: string, sinceMs: number) => {
+      const stream = (await docker.getEvents({
+        since: Math.floor(sinceMs / 1000),
+        until: Math.ceil(Date.now() / 1000),
+        filters: JSON.stringify({ container: [container], event: ['restart'] }),
+      })) as unknown as NodeJS.ReadableStream;
+      let raw = '';
+      for await (const chunk of stream) raw += chunk.toString();
+      return raw.split('\n').filter(Boolean).length;
+    };
+
+    test("won't start, database down: starts the database, waits for it, restarts the app, verifies health", async () => {
+      const stack = await stackFor('db-down');
+      await docker.getContainer(stack.db).stop({ t: 1 });
+      await docker.getContainer(stack.app).restart({ t: 1 });
+      await eventually(
+        async () => expect((await docker.getContainer(stack.app).inspect()).State.Running).toBe(false),
+        20_000,
+      );
+      const view = await finished(await openIncident('db-down', 'wont-start'));
+      const log = text(view);
+      expect(log).toMatch(/finding: container rb-db-down-app: exited, exit code 1/);
+      expect(log).toMatch(/database connection failed/);
+      expect(log).toMatch(/action: mitigation: start database container rb-db-down-db/);
+      expect(log).toMatch(/finding: database ready/);
+      expect(log).toMatch(/action: mitigation done: rb-db-down-app restarted/);
+      expect(log).toMatch(/finding: health after 0:02 settle: healthy/);
+      expect(log).toMatch(/runbook wont-start finished: mitigated \(cause: database-unreachable\)/);
+      expect((await docker.getContainer(stack.db).inspect()).State.Running).toBe(true);
+      expect((await docker.getContainer(stack.app).inspect()).State.Running).toBe(true);
+    });
+
+    test("won't start, missing environment variable: diagnosed in plain words and escalated, nothing restarted", async () => {
+      const stack = await stackFor('missing-env', { requireEnv: ['LICENSE_KEY'] });
+      await eventually(
+        async () => expect((await docker.getContainer(stack.app).inspect()).State.Status).toBe('exited'),
+        20_000,
+      );
+      const before = await startedAt(stack.app);
+      const view = await finished(await openIncident('missing-env', 'wont-start'));
+      const log = text(view);
+      expect(log).toMatch(/exit code 78/);
+      expect(log).toMatch(/most telling: missing-env \(LICENSE_KEY\)/);
+      expect(log).toMatch(
+        /escalated: runbook escalates: cannot fix automatically: missing environment variable LICENSE_KEY/,
+      );
+      // The next level is paged with the diagnosis.
+      const paged = await eventually(async () => {
+        const v = await dev.client.workflow.getHandle(view.workflowId).query(statusQuery);
+        expect(v.paged.filter((p) => p.level === 1)).toHaveLength(1);
+        return v.paged.find((p) => p.level === 1);
+      });
+      expect(paged?.reason).toMatch(/missing environment variable LICENSE_KEY/);
+      expect(await startedAt(stack.app)).toBe(before);
+    });
+
+    test('high memory: restarts to free memory, verifies health, sees it stay down', async () => {
+      const stack = await stackFor('memory', { memoryMiB: 128, leakMiBPerSecond: 12 });
+      await injectFault(stack, 'memory-leak');
+      await eventually(
+        async () => {
+          const s = (await docker.getContainer(stack.app).stats({ stream: false })) as {
+            memory_stats: { usage: number; limit: number };
+          };
+          expect(s.memory_stats.usage / s.memory_stats.limit).toBeGreaterThan(0.65);
+        },
+        30_000,
+        250,
+      );
+      const before = await startedAt(stack.app);
+      const view = await finished(await openIncident('memory', 'high-memory'));
+      const log = text(view);
+      expect(log).toMatch(
+        /finding: memory \d+ MiB of 128 MiB \((6|7|8|9)\d(\.\d)?%, threshold 60%\); process RSS inside the container \d+ MiB/,
+      );
+      expect(log).toMatch(/action: mitigation done: rb-memory-app restarted/);
+      expect(log).toMatch(/memory stayed under 60% for 0:15 after the restart/);
+      expect(log).toMatch(/runbook high-memory finished: mitigated/);
+      expect(await startedAt(stack.app)).not.toBe(before);
+    });
+
+    test('high memory that comes back: flags a probable leak and proposes a bigger limit; reject skips it', async () => {
+      const stack = await stackFor('memory-leak', {
+        memoryMiB: 192,
+        fault: 'memory-leak',
+        leakMiBPerSecond: 12,
+      });
+      await eventually(
+        async () => {
+          const s = (await docker.getContainer(stack.app).stats({ stream: false })) as {
+            memory_stats: { usage: number; limit: number };
+          };
+          expect(s.memory_stats.usage / s.memory_stats.limit).toBeGreaterThan(0.62);
+        },
+        40_000,
+        250,
+      );
+      const handle = await openIncident('memory-leak', 'high-memory');
+      const pending = await eventually(
+        async () => {
+          const v = await handle.query(statusQuery);
+          expect(v.pendingApprovals.map((p) => p.step)).toEqual(['raise-memory-limit']);
+          return v;
+        },
+        60_000,
+        250,
+      ).catch(async (err) => {
+        throw new Error(`${err}\n${text(await handle.query(statusQuery))}`);
+      });
+      expect(text(pending)).toMatch(/probable memory leak/);
+      await handle.signal(rejectSignal, {
+        by: 'erin',
+        step: 'raise-memory-limit',
+        reason: 'fix the leak instead',
+      });
+      const view = await finished(handle);
+      expect(text(view)).toMatch(/approval: raise-memory-limit rejected: fix the leak instead by erin/);
+      expect(view.pendingApprovals).toEqual([]);
+      expect((await docker.getContainer(stack.app).inspect()).HostConfig.Memory).toBe(192 * 1024 * 1024);
+    });
+
+    test('pool exhausted: pg_stat_activity against DB_POOL_SIZE, raises the pool only after approve', async () => {
+      const stack = await stackFor('pool', { poolSize: 5 });
+      await injectFault(stack, 'pool-hold');
+      await eventually(async () => expect((await fetch(stack.healthUrls[1])).status).toBe(503), 10_000);
+      const handle = await openIncident('pool', 'pool-exhausted');
+      const pending = await eventually(
+        async () => {
+          const v = await handle.query(statusQuery);
+          expect(v.pendingApprovals.map((p) => p.step)).toEqual(['raise-pool-size']);
+          return v;
+        },
+        60_000,
+        250,
+      );
+      expect(text(pending)).toMatch(
+        /finding: pg_stat_activity: .*idle [5-9].*max_connections 60\); rb-pool-app DB_POOL_SIZE=5/,
+      );
+      expect(text(pending)).toMatch(/ConnectionPool exhausted/);
+      expect(pending.pendingApprovals[0].proposal).toMatch(/DB_POOL_SIZE=20 \(now 5\)/);
+      await new Promise((r) => setTimeout(r, 1500));
+      const waiting = await docker.getContainer(stack.app).inspect();
+      expect(waiting.Config.Env).toContain('DB_POOL_SIZE=5'); // nothing changes before approval
+      await handle.signal(approveSignal, { by: 'frank', step: 'raise-pool-size' });
+      const view = await finished(handle);
+      const log = text(view);
+      expect(log).toMatch(/approval: raise-pool-size approved by frank/);
+      expect(log).toMatch(/rb-pool-app recreated with DB_POOL_SIZE=20/);
+      expect(log).toMatch(/connection usage after the change/);
+      expect(log).toMatch(/runbook pool-exhausted finished: mitigated/);
+      const after = await docker.getContainer(stack.app).inspect();
+      expect(after.Config.Env).toContain('DB_POOL_SIZE=20');
+      expect(after.State.Running).toBe(true);
+    });
+
+    test('generic health failure: logs and resources checked, restart, health verified', async () => {
+      const stack = await stackFor('health');
+      await injectFault(stack, 'pool-hold');
+      const before = await startedAt(stack.app);
+      const since = Date.now();
+      const view = await finished(await openIncident('health', 'health'));
+      const log = text(view);
+      expect(log).toMatch(/finding: health: failing/);
+      expect(log).toMatch(/finding: resources: memory \d+ MiB of 256 MiB/);
+      expect(log).toMatch(/runbook health finished: mitigated/);
+      expect(await startedAt(stack.app)).not.toBe(before);
+      expect(await restartsSince(stack.app, since - 1000)).toBe(1);
+    });
+
+    test('the restart budget (3 per hour) stops a fourth restart and escalates', async () => {
+      const stack = await stackFor('budget');
+      for (let i = 0; i < 3; i++) await docker.getContainer(stack.app).restart({ t: 1 });
+      await eventually(
+        async () => expect((await fetch(stack.healthUrls[0]).catch(() => null))?.status).toBe(200),
+        20_000,
+      );
+      await injectFault(stack, 'pool-hold');
+      const before = await startedAt(stack.app);
+      const view = await finished(await openIncident('budget', 'health'));
+      expect(text(view)).toMatch(
+        /restart budget spent: rb-budget-app was restarted 3 times in the last 1:00:00 \(budget 3\)/,
+      );
+      await eventually(async () =>
+        expect(
+          (await dev.client.workflow.getHandle(view.workflowId).query(statusQuery)).paged.filter(
+            (p) => p.level === 1,
+          ),
+        ).toHaveLength(1),
+      );
+      expect(await startedAt(stack.app)).toBe(before);
+    });
+
+    test('dry-run diagnoses and says what it would do, and changes nothing', async () => {
+      const stack = await stackFor('dry-run');
+      await injectFault(stack, 'pool-hold');
+      const before = await startedAt(stack.app);
+      const view = await finished(await openIncident('dry-run', 'health'));
+      expect(text(view)).toMatch(/dry-run: nothing will be changed/);
+      expect(text(view)).toMatch(/action: dry-run: would restart rb-dry-run-app/);
+      expect(text(view)).toMatch(/finished: dry-run/);
+      expect(await startedAt(stack.app)).toBe(before);
+    });
+  },
+);

@@ -5,7 +5,14 @@
 import os from 'node:os';
 import { Client, Connection } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
-import { acknowledgeSignal, addNoteSignal, resolveSignal, statusQuery } from '../workflows/messages';
+import {
+  acknowledgeSignal,
+  addNoteSignal,
+  approveSignal,
+  rejectSignal,
+  resolveSignal,
+  statusQuery,
+} from '../workflows/messages';
 import type { IncidentStatusView } from '../workflows/types';
 
 export const EXIT = { ok: 0, notFound: 1, usage: 2, unreachable: 3 } as const;
@@ -16,6 +23,8 @@ const USAGE = `usage: npm run incident -- <command>
   ack <id> [--by name]         acknowledge (stops escalation)
   resolve <id> [summary] [--by name]
   note <id> "text" [--by name]
+  approve <id> <step> [--by name]      approve a proposed runbook step
+  reject <id> <step> [reason] [--by name]
 <id> is the workflow id (incident-…) or the incident id (incident-…-xxxxxxxx).`;
 
 function table(rows: string[][]): string {
@@ -117,6 +126,13 @@ export async function runCli(
     if (command === 'ack') await handle.signal(acknowledgeSignal, { by });
     else if (command === 'resolve')
       await handle.signal(resolveSignal, { by, ...(rest.length ? { summary: rest.join(' ') } : {}) });
+    else if (command === 'approve') await handle.signal(approveSignal, { by, step: rest[0] });
+    else if (command === 'reject')
+      await handle.signal(rejectSignal, {
+        by,
+        step: rest[0],
+        ...(rest.length > 1 ? { reason: rest.slice(1).join(' ') } : {}),
+      });
     else await handle.signal(addNoteSignal, { by, text: rest.join(' ') });
     out(`${command} sent to ${handle.workflowId} as ${by}`);
     return EXIT.ok;

@@ -287,6 +287,26 @@ describeWith(
           acknowledgedBy: 'slack:carol',
         }),
       );
+      // An Approve click carries its step; with nothing proposed the incident records it as ignored, by carol.
+      const approve = JSON.stringify({
+        type: 'block_actions',
+        user: { id: 'U1', username: 'carol' },
+        actions: [
+          {
+            action_id: 'incident_approve',
+            value: encodeButtonValue({ workflowId, step: 'raise-pool-size' }),
+          },
+        ],
+      });
+      const approveBody = `payload=${encodeURIComponent(approve)}`;
+      expect((await intake.post('/slack/interactions', approveBody, slackSigned(approveBody))).status).toBe(
+        200,
+      );
+      await eventually(async () =>
+        expect((await handle.query(statusQuery)).timeline.map((e) => `${e.actor}: ${e.message}`)).toContain(
+          'slack:carol: ignored approve: no step "raise-pool-size" is waiting for approval',
+        ),
+      );
       await handle.terminate();
     });
 

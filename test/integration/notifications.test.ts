@@ -1,4 +1,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
+import path from 'node:path';
+import { Journal } from '../../activities/journal';
+import { createSlackActivities } from '../../activities/slack';
 import { incidentWorkflow } from '../../workflows/incident';
 import { acknowledgeSignal, escalateSignal, statusQuery } from '../../workflows/messages';
 import type { IncidentInput } from '../../workflows/types';
@@ -200,6 +203,38 @@ describeWith(
       });
       expect(view.timeline.find((e) => e.type === 'ticket')?.message).toContain('accepted (201)');
       expect(view.paged).toEqual([]);
+    });
+
+    test('a runbook proposal reaches Slack with Approve and Reject buttons that name the step', async () => {
+      const slackActivities = createSlackActivities(
+        testConfig({ slack: { apiUrl: slack.apiUrl } }),
+        SECRETS,
+        new Journal(path.join(dev.baseDir, 'j.jsonl')),
+      );
+      const thread = { channel: 'C0INCIDENTS', ts: '1700000000.000001' };
+      const result = await slackActivities.requestApproval({
+        incidentId: 'incident-x-1',
+        workflowId: 'incident-0123456789abcdef0123',
+        thread,
+        step: 'raise-pool-size',
+        text: 'Approval needed for raise-pool-size',
+      });
+      expect(result.delivered).toBe(true);
+      const message = slack.messages().find((m) => m.text === 'Approval needed for raise-pool-size');
+      expect(message).toMatchObject({ channel: 'C0INCIDENTS', thread_ts: thread.ts });
+      const actions = JSON.parse(String(message!.blocks))[1].elements as {
+        action_id: string;
+        value: string;
+        text: { text: string };
+      }[];
+      expect(actions.map((a) => [a.action_id, a.text.text])).toEqual([
+        ['incident_approve', 'Approve'],
+        ['incident_reject', 'Reject'],
+      ]);
+      expect(JSON.parse(actions[0].value)).toEqual({
+        workflowId: 'incident-0123456789abcdef0123',
+        step: 'raise-pool-size',
+      });
     });
 
     test('no secret appears in any workflow history', async () => {

@@ -1,0 +1,222 @@
+/**
+ * Game day: `npm run drill -- <won't-start|wont-start|high-memory|pool-exhausted|health> [--approve]`.
+ * Starts the insights-app and its database on the local Docker Engine with the scenario's fault, fires the
+ * matching alert at an intake, and follows the incident in the terminal until the runbook has mitigated
+ * or escalated. Uses TEMPORAL_ADDRESS or starts the dev server, and DOCKER_SOCKET, /var/run/docker.sock,
+ * or (as root) a project-local dockerd.
+ */
+import path from 'node:path';
+import axios from 'axios';
+import Docker from 'dockerode';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { loadConfig } from '../config';
+import { buildIntakeServer } from '../intake/server';
+import { approveSignal, statusQuery } from '../workflows/messages';
+import { createIncidentWorker, REPO_ROOT } from '../workers/worker';
+import type { Scenario } from '../workflows/types';
+import { deployInsightsStack, injectFault } from './insights-stack';
+import { startDockerd, startTemporalDevServer, type RunningService } from './local-services';
+import { findTemporalCli, registerSearchAttributes, splitAddress, temporalAnswers } from './temporal-server';
+
+const SCENARIOS: Record<string, { scenario: Scenario; alertname: string; summary: string }> = {
+  'wont-start': {
+    scenario: 'wont-start',
+    alertname: 'InsightsAppDown',
+    summary: 'insights-app is down and does not come back',
+  },
+  "won't-start": {
+    scenario: 'wont-start',
+    alertname: 'InsightsAppDown',
+    summary: 'insights-app is down and does not come back',
+  },
+  'high-memory': {
+    scenario: 'high-memory',
+    alertname: 'HighMemoryUsage',
+    summary: 'insights-app memory above 80% of its limit',
+  },
+  'pool-exhausted': {
+    scenario: 'pool-exhausted',
+    alertname: 'DatabasePoolExhausted',
+    summary: 'ConnectionPool exhausted errors on insights-app',
+  },
+  health: {
+    scenario: 'health',
+    alertname: 'HealthCheckFailing',
+    summary: 'insights-app /health/ready failing',
+  },
+};
+const TASK_QUEUE = 'incident-drills';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function dockerEngine(started: RunningService[]): Promise<{ docker: Docker; socket: string }> {
+  for (const socket of [process.env.DOCKER_SOCKET, '/var/run/docker.sock'].filter(Boolean) as string[]) {
+    const docker = new Docker({ socketPath: socket });
+    if (
+      await docker.ping().then(
+        () => true,
+        () => false,
+      )
+    )
+      return { docker, socket };
+  }
+  console.log('[drill] no Docker Engine answering: starting a project-local dockerd (.data/drill/docker)');
+  const engine = await startDockerd(path.join(REPO_ROOT, '.data', 'drill', 'docker'));
+  started.push(engine);
+  return { docker: new Docker({ socketPath: engine.socket }), socket: engine.socket };
+}
+
+async function main() {
+  const [name, ...flags] = process.argv.slice(2);
+  const drill = SCENARIOS[name ?? ''];
+  if (!drill) {
+    console.error(
+      `usage: npm run drill -- <${Object.keys(SCENARIOS)
+        .filter((k) => !k.includes("'"))
+        .join('|')}> [--approve]`,
+    );
+    process.exit(2);
+  }
+  const autoApprove = flags.includes('--approve');
+  const config = loadConfig();
+  const service = config.services['insights-app'];
+  if (!service?.container || !service.databaseContainer || !service.databaseUrlEnv)
+    throw new Error(
+      'config: services.insights-app needs container, databaseContainer and databaseUrlEnv for drills',
+    );
+  // Drills should finish in minutes: shorter settle and recurrence watch than production defaults.
+  config.resolution.settleAfterMitigation = 10_000;
+  config.runbooks.recurrenceWindow = 60_000;
+  config.runbooks.sampleEvery = 5_000;
+  config.runbooks.stopTimeout = 3_000;
+
+  const started: RunningService[] = [];
+  const cleanup = async () => {
+    for (const s of started.reverse()) await s.stop().catch(() => undefined);
+  };
+  process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
+  try {
+    let address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
+    let uiUrl = process.env.TEMPORAL_UI_URL ?? 'http://127.0.0.1:8233';
+    if (!(await temporalAnswers(address))) {
+      if (!findTemporalCli())
+        throw new Error('no Temporal at TEMPORAL_ADDRESS and no Temporal CLI: run `npm run provision` first');
+      const server = await startTemporalDevServer(path.join(REPO_ROOT, '.data'), {
+        port: splitAddress(address).port,
+        uiPort: 8233,
+      });
+      started.push(server);
+      address = server.address;
+      uiUrl = server.uiUrl;
+    }
+    const { docker, socket } = await dockerEngine(started);
+    console.log(`[drill] deploying insights-app + insights-db (fault: ${drill.scenario})...`);
+    const stack = await deployInsightsStack(docker, {
+      prefix: 'insights',
+      memoryMiB: drill.scenario === 'high-memory' ? 160 : 256,
+      leakMiBPerSecond: 6,
+    });
+    if (stack.app !== service.container || stack.db !== service.databaseContainer)
+      console.warn(
+        `[drill] note: the config names ${service.container}/${service.databaseContainer}; the drill deployed ${stack.app}/${stack.db}`,
+      );
+    config.services['insights-app'].healthUrls = stack.healthUrls;
+
+    const admin = await Connection.connect({ address });
+    await registerSearchAttributes(admin);
+    const client = new Client({ connection: admin });
+    const native = await NativeConnection.connect({ address });
+    const worker = await createIncidentWorker({
+      connection: native,
+      config,
+      taskQueue: TASK_QUEUE,
+      env: { ...process.env, DOCKER_SOCKET: socket, [service.databaseUrlEnv]: stack.databaseUrl },
+    });
+    const running = worker.run();
+    const intake = await buildIntakeServer({ client, config, taskQueue: TASK_QUEUE });
+    await intake.listen({ host: '127.0.0.1', port: 0 });
+    const intakeUrl = `http://127.0.0.1:${(intake.server.address() as { port: number }).port}`;
+
+    // Inject the fault.
+    if (drill.scenario === 'wont-start') {
+      await docker.getContainer(stack.db).stop({ t: 1 });
+      await docker.getContainer(stack.app).restart({ t: 1 });
+      while ((await docker.getContainer(stack.app).inspect()).State.Running) await sleep(300);
+    } else if (drill.scenario === 'high-memory') {
+      await injectFault(stack, 'memory-leak');
+      for (;;) {
+        const s = (await docker.getContainer(stack.app).stats({ stream: false })) as {
+          memory_stats: { usage: number; limit: number };
+        };
+        const pct = (s.memory_stats.usage / s.memory_stats.limit) * 100;
+        process.stdout.write(`\r[drill] memory at ${pct.toFixed(0)}% of the limit...   `);
+        if (pct >= config.runbooks.memoryThresholdPercent) break;
+        await sleep(500);
+      }
+      process.stdout.write('\n');
+    } else {
+      await injectFault(stack, 'pool-hold');
+    }
+
+    const groupKey = `drill-${drill.scenario}-${Date.now()}`;
+    const labels = { alertname: drill.alertname, service: 'insights-app', severity: 'critical' };
+    const res = await axios.post(`${intakeUrl}/alerts/alertmanager`, {
+      version: '4',
+      groupKey,
+      status: 'firing',
+      receiver: 'drill',
+      commonLabels: labels,
+      alerts: [
+        {
+          status: 'firing',
+          labels,
+          annotations: { summary: drill.summary },
+          startsAt: new Date().toISOString(),
+          fingerprint: groupKey,
+        },
+      ],
+    });
+    const { workflowId } = res.data.incidents[0];
+    console.log(
+      `[drill] alert fired → incident ${workflowId}\n[drill] follow it in the UI: ${uiUrl}/namespaces/default/workflows/${workflowId}\n`,
+    );
+
+    const handle = client.workflow.getHandle(workflowId);
+    let shown = 0;
+    const approved = new Set<string>();
+    for (;;) {
+      const view = await handle.query(statusQuery);
+      for (const e of view.timeline.slice(shown))
+        console.log(
+          `${e.at.slice(11, 19)}  ${e.type.padEnd(13)} ${e.message}${e.actor ? ` (${e.actor})` : ''}`,
+        );
+      shown = view.timeline.length;
+      for (const p of view.pendingApprovals) {
+        if (approved.has(p.step)) continue;
+        approved.add(p.step);
+        if (autoApprove) await handle.signal(approveSignal, { by: 'drill', step: p.step });
+        else
+          console.log(
+            `\n[drill] waiting for approval: npm run incident -- approve ${workflowId} ${p.step}   (or reject)\n`,
+          );
+      }
+      if (view.timeline.some((e) => e.type === 'runbook')) break;
+      await sleep(500);
+    }
+    console.log(
+      `\n[drill] runbook done. Resolve the incident with: npm run incident -- resolve ${workflowId} "drill over"`,
+    );
+    await intake.close();
+    worker.shutdown();
+    await running;
+    await native.close();
+    await admin.close();
+  } finally {
+    await cleanup();
+  }
+}
+
+main().catch((err) => {
+  console.error(`[drill] ${err instanceof Error ? err.message : err}`);
+  process.exit(1);
+});

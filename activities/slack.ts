@@ -9,7 +9,7 @@ import type {
   SlackThreadRef,
   ThreadMessageArgs,
 } from './contract';
-import type { Journal } from './journal';
+import type { Journal, JournalEntry } from './journal';
 import { failureForStatus } from './retry';
 import { readSecret, redact, type Env } from './secrets';
 
@@ -82,59 +82,54 @@ export function createSlackActivities(config: RunbooksConfig, env: Env, journal:
     return { channel: String(posted.channel ?? config.slack.channel), ts: String(posted.ts) };
   }
 
-  async function postThreadMessage(args: ThreadMessageArgs): Promise<DeliveryResult> {
+  /**
+   * Posts in the incident's thread (or, when the announcement failed, in the channel); without a bot
+   * token the message goes to the journal instead.
+   */
+  async function postInThread(
+    journalEntry: JournalEntry,
+    thread: SlackThreadRef | null,
+    text: string,
+    blocks?: Record<string, unknown>[],
+  ): Promise<DeliveryResult> {
     const t = token();
     if (!t) {
-      await journal.write({
-        kind: 'slack.thread',
-        incidentId: args.incidentId,
-        channel: config.slack.channel,
-        text: args.text,
-      });
+      await journal.write(journalEntry);
       return { delivered: true, detail: 'written to the notification journal' };
     }
-    // Without a thread (the announcement failed) the update still reaches the channel.
-    const thread = args.thread;
     await call(t, (c) =>
       c.chat.postMessage({
         channel: thread?.channel ?? config.slack.channel,
         ...(thread ? { thread_ts: thread.ts } : {}),
-        text: args.text,
+        text,
+        ...(blocks ? { blocks } : {}),
       }),
     );
     return { delivered: true, detail: thread ? 'posted in the Slack thread' : 'posted in the channel' };
   }
 
-  /** A proposed runbook step with Approve / Reject buttons, in the incident's thread. */
-  async function requestApproval(args: ApprovalRequestArgs): Promise<DeliveryResult> {
-    const t = token();
-    if (!t) {
-      await journal.write({
-        kind: 'slack.approval',
-        incidentId: args.incidentId,
-        step: args.step,
-        text: args.text,
-      });
-      return { delivered: true, detail: 'approval request written to the notification journal' };
-    }
-    const thread = args.thread;
-    await call(t, (c) =>
-      c.chat.postMessage({
-        channel: thread?.channel ?? config.slack.channel,
-        ...(thread ? { thread_ts: thread.ts } : {}),
-        text: args.text,
-        blocks: [
-          { type: 'section', text: { type: 'mrkdwn', text: args.text } },
-          {
-            type: 'actions',
-            block_id: `approval_${args.step}`,
-            elements: approvalButtons(args.workflowId, args.step),
-          },
-        ],
-      }),
+  const postThreadMessage = (args: ThreadMessageArgs): Promise<DeliveryResult> =>
+    postInThread(
+      { kind: 'slack.thread', incidentId: args.incidentId, channel: config.slack.channel, text: args.text },
+      args.thread,
+      args.text,
     );
-    return { delivered: true, detail: 'approval request posted in Slack' };
-  }
+
+  /** A proposed runbook step with Approve / Reject buttons, in the incident's thread. */
+  const requestApproval = (args: ApprovalRequestArgs): Promise<DeliveryResult> =>
+    postInThread(
+      { kind: 'slack.approval', incidentId: args.incidentId, step: args.step, text: args.text },
+      args.thread,
+      args.text,
+      [
+        { type: 'section', text: { type: 'mrkdwn', text: args.text } },
+        {
+          type: 'actions',
+          block_id: `approval_${args.step}`,
+          elements: approvalButtons(args.workflowId, args.step),
+        },
+      ],
+    );
 
   return { announceIncident, postThreadMessage, requestApproval };
 }

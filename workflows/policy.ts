@@ -36,12 +36,7 @@ export interface IncidentPolicy {
   /** Present when the service has a container the runbooks can operate on. */
   runbook: {
     dryRun: boolean;
-    target: {
-      container: string;
-      databaseContainer: string | null;
-      databaseUrlEnv: string | null;
-      healthUrls: string[];
-    };
+    target: import('./runbook').RunbookTarget;
     settings: import('./runbook').RunbookSettings;
   } | null;
 }

@@ -32,7 +32,8 @@ const RULES: { cause: StartupCause; re: RegExp }[] = [
     cause: 'pool-exhausted',
     re: /ConnectionPool exhausted|pool exhausted|too many clients already|remaining connection slots are reserved/i,
   },
-  { cause: 'error', re: /\b(error|exception|traceback|fatal|panic)\b/i },
+  // Suffix match too: IllegalStateException, OperationalError.
+  { cause: 'error', re: /(error|exception)\b|\b(traceback|fatal|panic)\b/i },
 ];
 
 /** Classifies each line by the first rule it matches (most specific first). */

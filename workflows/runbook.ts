@@ -56,13 +56,17 @@ export interface RunbookInput {
   /** How long a proposal may wait for approve/reject before the incident escalates. */
   respondWithinMs: number;
   dryRun: boolean;
-  target: {
-    container: string;
-    databaseContainer: string | null;
-    databaseUrlEnv: string | null;
-    healthUrls: string[];
-  };
+  target: RunbookTarget;
   settings: RunbookSettings;
+}
+
+/** What a runbook operates on, from the service's configuration. */
+export interface RunbookTarget {
+  container: string;
+  databaseContainer: string | null;
+  /** Name of the environment variable holding the database URL (the URL itself never enters history). */
+  databaseUrlEnv: string | null;
+  healthUrls: string[];
 }
 
 export interface RunbookOutcome {

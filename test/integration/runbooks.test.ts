@@ -11,6 +11,7 @@ import { incidentWorkflow } from '../../workflows/incident';
 import { approveSignal, rejectSignal, statusQuery } from '../../workflows/messages';
 import type { IncidentStatusView, Scenario } from '../../workflows/types';
 import { testConfig } from '../support/config';
+import { engineActions } from '../support/docker-events';
 import { startDevWorker, type DevWorker } from '../support/dev-server';
 import { eventually } from '../support/eventually';
 import { describeWith, serviceValue } from '../support/services';
@@ -114,16 +115,8 @@ describeWith(
     const text = (v: IncidentStatusView) => v.timeline.map((e) => `${e.type}: ${e.message}`).join('\n');
     const startedAt = async (container: string) =>
       (await docker.getContainer(container).inspect()).State.StartedAt;
-    const restartsSince = async (container: string, sinceMs: number) => {
-      const stream = (await docker.getEvents({
-        since: Math.floor(sinceMs / 1000),
-        until: Math.ceil(Date.now() / 1000),
-        filters: JSON.stringify({ container: [container], event: ['restart'] }),
-      })) as unknown as NodeJS.ReadableStream;
-      let raw = '';
-      for await (const chunk of stream) raw += chunk.toString();
-      return raw.split('\n').filter(Boolean).length;
-    };
+    const restartsSince = async (container: string, sinceMs: number) =>
+      (await engineActions(docker, container, sinceMs, ['restart'])).length;
 
     test("won't start, database down: starts the database, waits for it, restarts the app, verifies health", async () => {
       const stack = await stackFor('db-down');

@@ -13,6 +13,7 @@ import { killGroup } from '../../scripts/local-services';
 import { incidentWorkflow } from '../../workflows/incident';
 import { statusQuery } from '../../workflows/messages';
 import { rawTestConfig } from '../support/config';
+import { engineActions } from '../support/docker-events';
 import { eventually } from '../support/eventually';
 import { describeWith, serviceValue } from '../support/services';
 import { tempDir, uniqueTaskQueue } from '../support/temporal';
@@ -40,22 +41,6 @@ describeWith(
       await connection?.close();
       if (stack) await removeInsightsStack(docker, stack);
     });
-
-    async function engineActions(sinceMs: number, kinds: string[]): Promise<string[]> {
-      const stream = (await docker.getEvents({
-        since: Math.floor(sinceMs / 1000) - 1,
-        until: Math.ceil(Date.now() / 1000),
-        filters: JSON.stringify({ container: [stack.app], event: kinds }),
-      })) as unknown as NodeJS.ReadableStream;
-      let raw = '';
-      for await (const chunk of stream) raw += chunk.toString();
-      return raw
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as { Action: string; timeNano: number })
-        .filter((e) => e.timeNano / 1e6 >= sinceMs)
-        .map((e) => e.Action);
-    }
 
     test('the container is restarted exactly once and the runbook finishes on the new worker', async () => {
       const dir = tempDir('crash-');
@@ -117,7 +102,7 @@ describeWith(
       });
       // Kill the worker once the engine is in the middle of the restart (it has sent the app SIGTERM).
       await eventually(
-        async () => expect(await engineActions(since, ['kill'])).toContain('kill'),
+        async () => expect(await engineActions(docker, stack.app, since, ['kill'])).toContain('kill'),
         60_000,
         100,
       );
@@ -138,7 +123,7 @@ describeWith(
       expect(log).toMatch(/runbook health finished: mitigated/);
       expect(log).toMatch(/restart begun by an earlier attempt completed|already restarted/);
 
-      const actions = await engineActions(since, ['restart', 'start']);
+      const actions = await engineActions(docker, stack.app, since, ['restart', 'start']);
       expect(actions.filter((a) => a === 'restart')).toHaveLength(1);
       expect(actions.filter((a) => a === 'start')).toHaveLength(1);
       expect((await docker.getContainer(stack.app).inspect()).State.StartedAt).not.toBe(before);

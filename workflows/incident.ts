@@ -123,6 +123,13 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
     view.timeline.push({ at: new Date().toISOString(), type, ...(actor ? { actor } : {}), message });
     if (announce) outbox.push(`${message}${actor ? ` (${actor})` : ''}`);
   };
+  // First in the timeline: signals buffered with the start are delivered as soon as handlers are set.
+  record(
+    'opened',
+    `incident opened: ${view.summary} (${view.severity}, ${view.service}, ${view.scenario})`,
+    undefined,
+    false,
+  );
   const ignore = (signal: string, actor: string, why: string) =>
     record('ignored', `ignored ${signal}: ${why}`, actor, false);
 
@@ -439,12 +446,6 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
   };
 
   // Opening: announce, then notify by the severity's policy.
-  record(
-    'opened',
-    `incident opened: ${view.summary} (${view.severity}, ${view.service}, ${view.scenario})`,
-    undefined,
-    false,
-  );
   const firstLevel = policy.ladder[0];
   const firstPagePreview: PageRecord | null =
     rule().notify === 'ticket'

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import {
   startDockerd,
@@ -41,7 +42,9 @@ export default async function globalSetup(): Promise<void> {
     has('dockerd')
       ? startDockerd(path.join(STATE, 'docker'))
       : Promise.reject(new Error('apt-get install docker.io')),
-    startPostgres(path.join(STATE, 'postgres')),
+    // Under the system temp dir: the `postgres` user must traverse every parent, which a checkout under
+    // /root would not allow.
+    startPostgres(mkdtempSync(path.join(os.tmpdir(), 'runbooks-pg-'))),
   ]);
   if (temporal.status === 'fulfilled') {
     running.push(temporal.value);

@@ -305,6 +305,17 @@ export function createDockerActivities(docker: Docker) {
         startedAt: info.State.StartedAt,
       };
     if (satisfied) return startContainerOnce({ container });
+    // What the container inherited from its old image belongs to that image: a rollback takes the
+    // previous image's own defaults instead of carrying the newer ones over.
+    const oldImage = image
+      ? await docker
+          .getImage(info.Image)
+          .inspect()
+          .catch(() => null)
+      : null;
+    const inherited = new Set(oldImage?.Config?.Env ?? []);
+    for (const [k, v] of [...current]) if (inherited.has(`${k}=${v}`)) current.delete(k);
+    const sameCmd = JSON.stringify(oldImage?.Config?.Cmd ?? null) === JSON.stringify(info.Config.Cmd);
     for (const [k, v] of Object.entries(env)) current.set(k, v);
     const labels = { ...(info.Config.Labels ?? {}) };
     if (image && image !== info.Config.Image) labels[PREVIOUS_IMAGE_LABEL] = info.Config.Image;
@@ -322,8 +333,7 @@ export function createDockerActivities(docker: Docker) {
     const created = await docker.createContainer({
       name: container,
       Image: wantImage,
-      Cmd: info.Config.Cmd,
-      WorkingDir: info.Config.WorkingDir,
+      ...(oldImage && sameCmd ? {} : { Cmd: info.Config.Cmd, WorkingDir: info.Config.WorkingDir }),
       Env: [...current].map(([k, v]) => `${k}=${v}`),
       Labels: labels,
       HostConfig: {

@@ -30,6 +30,8 @@ export interface StackOptions {
   previousImage?: string;
   startApp?: boolean;
   leakMiBPerSecond?: number;
+  /** Run this image instead of the locally built one (a "new deployment"); FAULT then comes from it. */
+  image?: string;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -87,13 +89,13 @@ export async function deployInsightsStack(docker: Docker, opts: StackOptions): P
   );
   const app = await docker.createContainer({
     name: stack.app,
-    Image: appImage,
+    Image: opts.image ?? appImage,
     Env: [
       `DATABASE_URL=${stack.databaseUrl}`,
       `PORT=${appPort}`,
       `DB_POOL_SIZE=${opts.poolSize ?? 5}`,
       `ADMIN_TOKEN=${stack.adminToken}`,
-      `FAULT=${opts.fault ?? 'none'}`,
+      ...(opts.image ? [] : [`FAULT=${opts.fault ?? 'none'}`]),
       `LEAK_MB_PER_SECOND=${opts.leakMiBPerSecond ?? 8}`,
       ...(opts.requireEnv?.length ? [`REQUIRED_ENV=${opts.requireEnv.join(',')}`] : []),
     ],
@@ -106,7 +108,8 @@ export async function deployInsightsStack(docker: Docker, opts: StackOptions): P
   });
   if (opts.startApp !== false) {
     await app.start();
-    if (!opts.requireEnv?.length) await waitUntil('insights-app', () => appHealthy(stack), 30_000);
+    if (!opts.requireEnv?.length && !opts.image)
+      await waitUntil('insights-app', () => appHealthy(stack), 30_000);
   }
   return stack;
 }
@@ -132,4 +135,24 @@ export async function removeInsightsStack(
       .getContainer(name)
       .remove({ force: true })
       .catch(() => undefined);
+}
+
+/**
+ * A "new release" of the insights-app whose image turns on a fault (ENV FAULT=...): what a rollback to the
+ * previous image must undo.
+ */
+export async function buildFaultyRelease(
+  docker: Docker,
+  tag: string,
+  fault: 'pool-hold' | 'memory-leak',
+): Promise<string> {
+  const base = await ensureInsightsAppImage(docker);
+  const [repo, version] = tag.split(':');
+  const scratch = await docker.createContainer({ Image: base });
+  try {
+    await scratch.commit({ repo, tag: version, changes: `ENV FAULT=${fault}` });
+  } finally {
+    await scratch.remove({ force: true });
+  }
+  return tag;
 }

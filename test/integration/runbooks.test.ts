@@ -1,6 +1,8 @@
 import Docker from 'dockerode';
 import type { WorkflowHandle } from '@temporalio/client';
+import { INSIGHTS_APP_IMAGE } from '../../scripts/images';
 import {
+  buildFaultyRelease,
   deployInsightsStack,
   injectFault,
   removeInsightsStack,
@@ -54,6 +56,7 @@ describeWith(
         'health',
         'budget',
         'dry-run',
+        'rollback',
       ]) {
         services[`insights-${name}`] = {
           container: `rb-${name}-app`,
@@ -274,6 +277,42 @@ describeWith(
       expect(log).toMatch(/runbook health finished: mitigated/);
       expect(await startedAt(stack.app)).not.toBe(before);
       expect(await restartsSince(stack.app, since - 1000)).toBe(1);
+    });
+
+    test('still failing after a restart on a recent image: proposes a rollback and runs it only after approve', async () => {
+      const broken = await buildFaultyRelease(docker, 'durable-runbooks/insights-app:broken', 'pool-hold');
+      const stack = await stackFor('rollback', { image: broken, previousImage: INSIGHTS_APP_IMAGE });
+      await eventually(
+        async () => expect((await fetch(stack.healthUrls[1]).catch(() => null))?.status).toBe(503),
+        30_000,
+        250,
+      );
+      const handle = await openIncident('rollback', 'health');
+      const pending = await eventually(
+        async () => {
+          const v = await handle.query(statusQuery);
+          expect(v.pendingApprovals.map((p) => p.step)).toEqual(['rollback-image']);
+          return v;
+        },
+        90_000,
+        250,
+      );
+      const log = text(pending);
+      expect(log).toMatch(
+        /recent deployment: image durable-runbooks\/insights-app:broken built .*previous image durable-runbooks\/insights-app:local/,
+      );
+      expect(log).toMatch(/action: mitigation done: rb-rollback-app restarted/);
+      expect(log).toMatch(/finding: health after 0:02 settle: still failing/);
+      expect((await docker.getContainer(stack.app).inspect()).Config.Image).toBe(broken); // nothing before approval
+      await handle.signal(approveSignal, { by: 'gina', step: 'rollback-image' });
+      const view = await finished(handle);
+      expect(text(view)).toMatch(/rb-rollback-app recreated with image durable-runbooks\/insights-app:local/);
+      expect(text(view)).toMatch(/runbook health finished: mitigated \(cause: recent-deployment\)/);
+      const after = await docker.getContainer(stack.app).inspect();
+      expect(after.Config.Image).toBe(INSIGHTS_APP_IMAGE);
+      expect(after.Config.Env).not.toContain('FAULT=pool-hold');
+      expect(after.Config.Env).toContain('DB_POOL_SIZE=5');
+      expect((await fetch(stack.healthUrls[1])).status).toBe(200);
     });
 
     test('the restart budget (3 per hour) stops a fourth restart and escalates', async () => {

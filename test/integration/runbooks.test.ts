@@ -167,7 +167,7 @@ describeWith(
     });
 
     test('high memory: restarts to free memory, verifies health, sees it stay down', async () => {
-      const stack = await stackFor('memory', { memoryMiB: 128, leakMiBPerSecond: 12 });
+      const stack = await stackFor('memory', { memoryMiB: 128, leakMiBPerSecond: 6 });
       await injectFault(stack, 'memory-leak');
       await eventually(
         async () => {
@@ -182,9 +182,13 @@ describeWith(
       const before = await startedAt(stack.app);
       const view = await finished(await openIncident('memory', 'high-memory'));
       const log = text(view);
-      expect(log).toMatch(
-        /finding: memory \d+ MiB of 128 MiB \((6|7|8|9)\d(\.\d)?%, threshold 60%\); process RSS inside the container \d+ MiB/,
-      );
+      const seen =
+        /finding: memory \d+ MiB of 128 MiB \(([\d.]+)%, threshold 60%\); process RSS inside the container (\d+ MiB|n\/a); OOMKilled (true|false)/.exec(
+          log,
+        );
+      expect(seen).not.toBeNull();
+      // Over the threshold, or (on a slow machine) already OOM-killed: either way a restart is due.
+      expect(Number(seen![1]) >= 60 || seen![3] === 'true').toBe(true);
       expect(log).toMatch(/action: mitigation done: rb-memory-app restarted/);
       expect(log).toMatch(/memory stayed under 60% for 0:15 after the restart/);
       expect(log).toMatch(/runbook high-memory finished: mitigated/);

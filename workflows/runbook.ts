@@ -228,6 +228,12 @@ export async function runbookWorkflow(input: RunbookInput): Promise<RunbookOutco
     return { findings, cause };
   };
 
+  /** Health is still bad after a mitigation: the next step is a human. */
+  const stillFailing = async (cause: string, what: string) => {
+    await report({ kind: 'escalate', message: `still failing after ${what}` });
+    return outcome('failed', cause, `still failing after ${what}`);
+  };
+
   const afterRestart = async (
     cause: string,
     restarted: 'restarted' | 'dry-run' | 'over-budget',
@@ -237,8 +243,7 @@ export async function runbookWorkflow(input: RunbookInput): Promise<RunbookOutco
     if (restarted === 'dry-run')
       return outcome('dry-run', cause, `dry-run: diagnosed ${cause}; would ${what}`);
     if (await verify()) return outcome('mitigated', cause, `${what}; health verified`);
-    await report({ kind: 'escalate', message: `still failing after ${what}` });
-    return outcome('failed', cause, `still failing after ${what}`);
+    return stillFailing(cause, what);
   };
 
   async function wontStart(): Promise<RunbookOutcome> {
@@ -300,10 +305,7 @@ export async function runbookWorkflow(input: RunbookInput): Promise<RunbookOutco
     const restarted = await restartApp(`memory at ${percent}%`);
     if (restarted !== 'restarted')
       return afterRestart('high-memory', restarted, `restart ${target.container} to free memory`);
-    if (!(await verify())) {
-      await report({ kind: 'escalate', message: 'still unhealthy after the memory restart' });
-      return outcome('failed', 'high-memory', 'still failing after restart');
-    }
+    if (!(await verify())) return stillFailing('high-memory', 'the memory restart');
     // Does it come back? Sample until the recurrence window closes.
     const windowEnds = Date.now() + settings.recurrenceWindowMs;
     let recurred: number | null = null;
@@ -394,8 +396,7 @@ export async function runbookWorkflow(input: RunbookInput): Promise<RunbookOutco
         );
         if (healthy)
           return outcome('mitigated', 'pool-exhausted', `pool size raised to ${newSize}; health verified`);
-        await report({ kind: 'escalate', message: 'still failing after raising the pool size' });
-        return outcome('failed', 'pool-exhausted', 'still failing after raising the pool size');
+        return stillFailing('pool-exhausted', 'raising the pool size');
       }
       if (answer === 'dry-run')
         return outcome('dry-run', 'pool-exhausted', `dry-run: would propose DB_POOL_SIZE=${newSize}`);

@@ -16,8 +16,8 @@ import { approveSignal, statusQuery } from '../workflows/messages';
 import { createIncidentWorker, REPO_ROOT } from '../workers/worker';
 import type { Scenario } from '../workflows/types';
 import { deployInsightsStack, injectFault } from './insights-stack';
-import { startDockerd, startTemporalDevServer, type RunningService } from './local-services';
-import { findTemporalCli, registerSearchAttributes, splitAddress, temporalAnswers } from './temporal-server';
+import { ensureTemporal, startDockerd, type RunningService } from './local-services';
+import { registerSearchAttributes } from './temporal-server';
 
 const SCENARIOS: Record<string, { scenario: Scenario; alertname: string; summary: string }> = {
   'wont-start': {
@@ -96,19 +96,12 @@ async function main() {
   };
   process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
   try {
-    let address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
-    let uiUrl = process.env.TEMPORAL_UI_URL ?? 'http://127.0.0.1:8233';
-    if (!(await temporalAnswers(address))) {
-      if (!findTemporalCli())
-        throw new Error('no Temporal at TEMPORAL_ADDRESS and no Temporal CLI: run `npm run provision` first');
-      const server = await startTemporalDevServer(path.join(REPO_ROOT, '.data'), {
-        port: splitAddress(address).port,
-        uiPort: 8233,
-      });
-      started.push(server);
-      address = server.address;
-      uiUrl = server.uiUrl;
-    }
+    const { address, uiUrl, devServer } = await ensureTemporal(
+      process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
+      path.join(REPO_ROOT, '.data'),
+      (line) => console.log(`[drill] ${line}`),
+    );
+    if (devServer) started.push(devServer);
     const { docker, socket } = await dockerEngine(started);
     console.log(`[drill] deploying insights-app + insights-db (fault: ${drill.scenario})...`);
     const stack = await deployInsightsStack(docker, {

@@ -4,7 +4,14 @@ import { existsSync, mkdirSync, openSync, readdirSync, rmSync, chmodSync, writeF
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { findTemporalCli, portOpen, waitForTemporal } from './temporal-server';
+import {
+  REPO_ROOT,
+  findTemporalCli,
+  portOpen,
+  splitAddress,
+  temporalAnswers,
+  waitForTemporal,
+} from './temporal-server';
 
 const run = promisify(execFile);
 
@@ -245,4 +252,41 @@ export async function startPostgres(stateDir: string, opts: { port?: number } = 
   await waitFor('PostgreSQL', () => portOpen('127.0.0.1', port), child, logFile, 30_000);
   const url = `postgresql://insights:runbooks-test@127.0.0.1:${port}/postgres`;
   return { name: 'postgres', child, port, url, adminUrl: url, stop: () => killGroup(child, 10_000) };
+}
+
+/** Builds the Temporal CLI into .tools/bin (showing go's progress) unless one is already there or on PATH. */
+export async function ensureTemporalCli(): Promise<void> {
+  if (findTemporalCli()) return;
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn('bash', [path.join(REPO_ROOT, 'scripts', 'provision.sh'), 'cli'], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error('could not obtain the Temporal CLI (see above)')),
+    );
+  });
+}
+
+/**
+ * The Temporal server at `address` when one answers there; otherwise the CLI dev server on that port with
+ * its UI on 8233 and SQLite in `stateDir` (the caller stops `devServer` when it is done).
+ */
+export async function ensureTemporal(
+  address: string,
+  stateDir: string,
+  log: (line: string) => void,
+): Promise<{ address: string; uiUrl: string; devServer?: TemporalDevServer }> {
+  if (await temporalAnswers(address)) {
+    log(`using the Temporal server at ${address}`);
+    return { address, uiUrl: process.env.TEMPORAL_UI_URL ?? 'http://127.0.0.1:8233' };
+  }
+  const { host, port } = splitAddress(address);
+  if (await portOpen(host, port))
+    throw new Error(
+      `${address} is in use but does not answer as Temporal; set TEMPORAL_ADDRESS or free the port`,
+    );
+  await ensureTemporalCli();
+  log(`starting the Temporal dev server (SQLite: ${path.join(stateDir, 'temporal.db')})...`);
+  const devServer = await startTemporalDevServer(stateDir, { port, uiPort: 8233 });
+  return { address: devServer.address, uiUrl: devServer.uiUrl, devServer };
 }

@@ -2,55 +2,22 @@
  * `npm start`: Temporal (an existing server at TEMPORAL_ADDRESS, else the CLI dev server with SQLite in
  * .data/), search attributes, the worker and the intake, in one terminal. Ctrl-C stops all of it.
  */
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../config';
 import { startIntake, DEFAULT_INTAKE_PORT } from '../intake/main';
 import { createIncidentWorker, TASK_QUEUE } from '../workers/worker';
-import { startTemporalDevServer, type TemporalDevServer } from './local-services';
-import {
-  REPO_ROOT,
-  findTemporalCli,
-  registerSearchAttributes,
-  splitAddress,
-  temporalAnswers,
-  portOpen,
-} from './temporal-server';
-
-async function ensureCli(): Promise<void> {
-  if (findTemporalCli()) return;
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn('bash', [path.join(REPO_ROOT, 'scripts', 'provision.sh'), 'cli'], {
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-    child.once('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error('could not obtain the Temporal CLI (see above)')),
-    );
-  });
-}
+import { ensureTemporal } from './local-services';
+import { REPO_ROOT, registerSearchAttributes } from './temporal-server';
 
 async function main() {
   const config = loadConfig(); // fail fast, naming the bad key
   const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
   const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
-  let devServer: TemporalDevServer | undefined;
-  let uiUrl = process.env.TEMPORAL_UI_URL ?? 'http://127.0.0.1:8233';
-
-  if (await temporalAnswers(address)) {
-    console.log(`[start] using the Temporal server at ${address}`);
-  } else {
-    const { host, port } = splitAddress(address);
-    if (await portOpen(host, port))
-      throw new Error(
-        `${address} is in use but does not answer as Temporal; set TEMPORAL_ADDRESS or free the port`,
-      );
-    await ensureCli();
-    console.log('[start] starting the Temporal dev server (SQLite: .data/temporal.db)...');
-    devServer = await startTemporalDevServer(path.join(REPO_ROOT, '.data'), { port, uiPort: 8233 });
-    uiUrl = devServer.uiUrl;
-  }
+  const { uiUrl, devServer } = await ensureTemporal(address, path.join(REPO_ROOT, '.data'), (line) =>
+    console.log(`[start] ${line}`),
+  );
 
   const admin = await Connection.connect({ address });
   await registerSearchAttributes(admin, namespace);

@@ -8,6 +8,7 @@ import { checkServiceHealth } from './health';
 import { postToAdapter } from './http-adapter';
 import { Journal } from './journal';
 import { createPagingActivities } from './paging';
+import { ownValue } from '../workflows/policy';
 import { toIncidentPolicy } from './policy';
 import { writeReview } from './review';
 import type { Env } from './secrets';
@@ -48,7 +49,9 @@ export function createIncidentActivities({
     async pageContacts(args) {
       if (args.channel === 'page') return paging.pageOnCall(args);
       // A page's outcome reaches the thread through the timeline; a Slack-only notice is the mention itself.
-      const mentions = args.contactIds.map((id) => config.contacts[id]?.slackUserId).filter(Boolean);
+      const mentions = args.contactIds
+        .map((id) => ownValue(config.contacts, id)?.slackUserId)
+        .filter(Boolean);
       const text = `${mentions.map((id) => `<@${id}>`).join(' ')} please look: ${args.reason}`.trim();
       return slack.postThreadMessage({ incidentId: args.incidentId, thread: args.thread, text });
     },

@@ -2,6 +2,7 @@ import axios from 'axios';
 import type { RunbooksConfig } from '../config';
 import type { DeliveryResult, PageContactsArgs, PagingUpdateArgs } from './contract';
 import type { Journal } from './journal';
+import { ownValue } from '../workflows/policy';
 import { failureForStatus } from './retry';
 import { readSecret, type Env } from './secrets';
 
@@ -25,7 +26,7 @@ type PagerDutyEvent =
 /** PagerDuty Events API v2: one routing key per contact (from the environment), dedup_key = incident id. */
 export function createPagingActivities(config: RunbooksConfig, env: Env, journal: Journal) {
   async function send(contactId: string, event: PagerDutyEvent): Promise<DeliveryResult> {
-    const contact = config.contacts[contactId];
+    const contact = ownValue(config.contacts, contactId);
     const routingKey = readSecret(env, contact?.pagerdutyRoutingKeyEnv);
     const who = contact?.name ?? contactId;
     if (!routingKey) {

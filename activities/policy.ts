@@ -1,14 +1,14 @@
 import type { RunbooksConfig } from '../config';
-import type { IncidentPolicy, LadderLevel } from '../workflows/policy';
+import { ownValue, type IncidentPolicy, type LadderLevel } from '../workflows/policy';
 
 /** The workflow's view of the configuration for one service: timings, ladder, names; never a secret. */
 export function toIncidentPolicy(config: RunbooksConfig, service: string): IncidentPolicy {
   const level = (name: string, ids: string[]): LadderLevel => ({
     name,
     contactIds: ids,
-    contactNames: ids.map((id) => config.contacts[id]?.name ?? id),
+    contactNames: ids.map((id) => ownValue(config.contacts, id)?.name ?? id),
   });
-  const svc = config.services[service];
+  const svc = ownValue(config.services, service);
   const rule = (s: 'P1' | 'P2' | 'P3') => {
     const r = config.severityPolicy[s];
     return {

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { RunbooksConfig } from '../config';
 import { SCENARIOS, type IncidentInput, type Scenario, type SourceAlert } from '../workflows/types';
-import { parseSeverity } from '../workflows/policy';
+import { ownValue, parseSeverity } from '../workflows/policy';
 import { routeFromLabels } from './routing';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
@@ -120,7 +120,7 @@ export function fromGeneric(body: unknown, config: RunbooksConfig): IntakeAction
   if (
     a.severity !== undefined &&
     !parseSeverity(a.severity) &&
-    !config.routing.severityByLabel[a.severity.toLowerCase()]
+    !ownValue(config.routing.severityByLabel, a.severity.toLowerCase())
   )
     throw new AlertRejected(
       'severity',

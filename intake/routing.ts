@@ -1,6 +1,6 @@
 import type { RunbooksConfig } from '../config';
-import { classifySeverity } from '../workflows/policy';
-import type { Scenario, Severity } from '../workflows/types';
+import { classifySeverity, ownValue } from '../workflows/policy';
+import { SCENARIOS, type Scenario, type Severity } from '../workflows/types';
 
 export interface Route {
   service: string;
@@ -16,19 +16,20 @@ export function routeFromLabels(
   services: RunbooksConfig['services'],
   explicit: { service?: string; scenario?: Scenario; severity?: string; security?: boolean } = {},
 ): Route | { missing: 'service' } {
-  const service = explicit.service ?? labels.service ?? labels.job;
+  const service = explicit.service ?? ownValue(labels, 'service') ?? ownValue(labels, 'job');
   if (!service) return { missing: 'service' };
+  const routed = ownValue(routing.scenarioByAlertname, ownValue(labels, 'alertname'));
   const scenario =
-    explicit.scenario ??
-    (labels.alertname ? routing.scenarioByAlertname[labels.alertname] : undefined) ??
-    'health';
+    explicit.scenario ?? (routed && (SCENARIOS as readonly string[]).includes(routed) ? routed : 'health');
   const severity = classifySeverity({
     explicit: explicit.severity,
-    label: labels.severity,
-    serviceOverride: services[service]?.severity,
+    label: ownValue(labels, 'severity'),
+    serviceOverride: ownValue(services, service)?.severity,
     severityByLabel: routing.severityByLabel,
     defaultSeverity: routing.defaultSeverity,
   });
-  const security = explicit.security ?? (labels.security === 'true' || labels.category === 'security');
+  const security =
+    explicit.security ??
+    (ownValue(labels, 'security') === 'true' || ownValue(labels, 'category') === 'security');
   return { service, scenario, severity, security };
 }

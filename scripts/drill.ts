@@ -13,7 +13,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../config';
 import { buildIntakeServer } from '../intake/server';
 import { approveSignal, statusQuery } from '../workflows/messages';
-import { createIncidentWorker, REPO_ROOT } from '../workers/worker';
+import { createIncidentWorker, quietRuntime, REPO_ROOT } from '../workers/worker';
 import type { Scenario } from '../workflows/types';
 import { deployInsightsStack, injectFault } from './insights-stack';
 import { ensureTemporal, startDockerd, type RunningService } from './local-services';
@@ -79,6 +79,7 @@ async function main() {
   }
   const autoApprove = flags.includes('--approve');
   const config = loadConfig();
+  quietRuntime();
   const service = config.services['insights-app'];
   if (!service?.container || !service.databaseContainer || !service.databaseUrlEnv)
     throw new Error(

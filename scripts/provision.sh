@@ -11,16 +11,44 @@ what="${1:-all}"
 
 say() { printf '[provision] %s\n' "$*" >&2; }
 
+# Runs "$@" while printing a line every 20 s: `go install` compiles for minutes without a word.
+with_heartbeat() {
+  local what="$1" started=$SECONDS
+  shift
+  (
+    while sleep 20; do
+      local cache
+      cache=$(du -sm "$(go env GOCACHE 2>/dev/null || echo /nonexistent)" 2>/dev/null | cut -f1)
+      say "$what: still working, $((SECONDS - started)) s so far${cache:+ (Go build cache ${cache} MiB)}"
+    done
+  ) &
+  local beat=$!
+  local status=0
+  "$@" || status=$?
+  kill "$beat" 2>/dev/null || true
+  wait "$beat" 2>/dev/null || true
+  return "$status"
+}
+
+# One line per step with its time, whether it had anything to do or not.
+step() {
+  local name="$1" started=$SECONDS
+  shift
+  "$@"
+  say "step $name: done in $((SECONDS - started)) s"
+}
+
 provision_cli() {
   if command -v temporal >/dev/null 2>&1 || [ -x "$BIN/temporal" ]; then return 0; fi
   if ! command -v go >/dev/null 2>&1; then
     say "the Temporal CLI is not on PATH and Go is not installed: install Go (https://go.dev/doc/install) or the Temporal CLI, then retry"
     exit 1
   fi
-  say "building the Temporal CLI $CLI_VERSION with go install (first time only, several minutes)..."
+  say "building the Temporal CLI $CLI_VERSION with go install (first time only, about 5 minutes on 2 cores)..."
   local started=$SECONDS
-  # -x would be too noisy; print go's module downloads so progress is visible
-  if ! CGO_ENABLED=0 GOBIN="$BIN" go install "github.com/temporalio/cli/cmd/temporal@$CLI_VERSION" 2>&1 | sed 's/^/[provision] go: /' >&2; then
+  # -x would be too noisy; go prints its module downloads, the heartbeat covers the silent compile.
+  if ! with_heartbeat "building the Temporal CLI" sh -c \
+    "CGO_ENABLED=0 GOBIN='$BIN' go install 'github.com/temporalio/cli/cmd/temporal@$CLI_VERSION' 2>&1 | sed 's/^/[provision] go: /' >&2"; then
     say "go install github.com/temporalio/cli/cmd/temporal@$CLI_VERSION failed"
     exit 1
   fi
@@ -41,7 +69,8 @@ provision_debian_packages() {
   fi
   say "installing Debian packages: ${missing[*]}"
   apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  with_heartbeat "installing Debian packages" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 }
 
 provision_test_server() {
@@ -56,7 +85,8 @@ provision_test_server() {
   }
   say "fetching io.temporal:temporal-test-server with Maven..."
   rm -rf "$lib" && mkdir -p "$lib"
-  mvn -q -B -f "$ROOT/scripts/test-server/pom.xml" dependency:copy-dependencies -DoutputDirectory="$lib" >&2
+  with_heartbeat "fetching the test server" \
+    mvn -q -B -f "$ROOT/scripts/test-server/pom.xml" dependency:copy-dependencies -DoutputDirectory="$lib" >&2
   cat >"$wrapper" <<WRAP
 #!/usr/bin/env bash
 # Time-skipping test server; first argument is the port. Fast start: AppCDS archive, C1 only, serial GC.
@@ -82,12 +112,12 @@ WRAP
 }
 
 case "$what" in
-  cli) provision_cli ;;
-  test-server) provision_test_server ;;
+  cli) step "Temporal CLI" provision_cli ;;
+  test-server) step "time-skipping test server" provision_test_server ;;
   all)
-    provision_debian_packages
-    provision_cli
-    provision_test_server
+    step "Debian packages" provision_debian_packages
+    step "Temporal CLI" provision_cli
+    step "time-skipping test server" provision_test_server
     ;;
   *) say "usage: provision.sh [cli|test-server|all]"; exit 2 ;;
 esac

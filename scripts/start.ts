@@ -7,12 +7,13 @@ import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../config';
 import { startIntake, DEFAULT_INTAKE_PORT } from '../intake/main';
-import { createIncidentWorker, TASK_QUEUE } from '../workers/worker';
+import { createIncidentWorker, quietRuntime, TASK_QUEUE } from '../workers/worker';
 import { ensureTemporal } from './local-services';
 import { REPO_ROOT, registerSearchAttributes } from './temporal-server';
 
 async function main() {
   const config = loadConfig(); // fail fast, naming the bad key
+  quietRuntime();
   const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
   const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
   const { uiUrl, devServer } = await ensureTemporal(address, path.join(REPO_ROOT, '.data'), (line) =>

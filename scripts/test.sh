@@ -3,9 +3,16 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 started=$SECONDS
-bash scripts/provision.sh all
-npx tsc --noEmit -p .
-npx eslint . --max-warnings 0
-npx prettier --check . >/dev/null || { npx prettier --check . ; exit 1; }
-npx jest --ci --runInBand "$@"
+# One line per step with its time, so a slow run shows where the time went.
+step() {
+  local name="$1" t=$SECONDS
+  shift
+  "$@"
+  echo "[test] $name: done in $((SECONDS - t)) s" >&2
+}
+step provision bash scripts/provision.sh all
+step typecheck npx tsc --noEmit -p .
+step lint npx eslint . --max-warnings 0
+step format sh -c 'npx prettier --check . >/dev/null || { npx prettier --check . ; exit 1; }'
+step jest npx jest --ci --runInBand "$@"
 echo "npm test finished in $((SECONDS - started)) s"

@@ -1,10 +1,11 @@
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../config';
-import { createIncidentWorker, TASK_QUEUE } from './worker';
+import { createIncidentWorker, quietRuntime, TASK_QUEUE } from './worker';
 
 /** Stand-alone worker: `npm run worker` (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, RUNBOOKS_CONFIG). */
 async function main() {
   const config = loadConfig();
+  quietRuntime();
   const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
   const connection = await NativeConnection.connect({ address });
   const worker = await createIncidentWorker({

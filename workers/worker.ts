@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createIncidentActivities } from '../activities';
 import type { Env } from '../activities/secrets';
 import type { RunbooksConfig } from '../config';
@@ -8,6 +8,21 @@ import { TASK_QUEUE } from '../intake/open-incident';
 export { TASK_QUEUE };
 export const REPO_ROOT = path.resolve(__dirname, '..');
 export const WORKFLOWS_PATH = path.resolve(REPO_ROOT, 'workflows');
+
+let runtimeInstalled = false;
+/**
+ * Keeps the SDK's own logs to warnings: at info it prints webpack's module list and every worker state
+ * change, which buries the addresses and the curl a new user needs. LOG_LEVEL=INFO brings them back.
+ */
+export function quietRuntime(level = process.env.LOG_LEVEL ?? 'WARN'): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger(level.toUpperCase() as 'WARN') });
+  } catch {
+    /* already installed in this process */
+  }
+}
 
 export interface IncidentWorkerOptions {
   connection: NativeConnection;

@@ -38,7 +38,9 @@ import {
   escalationReason,
   escalationStep,
   formatElapsed,
+  isSourceAlert,
   mergeAlerts,
+  normalizeIncidentInput,
   parseSeverity,
   whyIgnored,
   type IncidentPolicy,
@@ -84,7 +86,8 @@ function describeError(err: unknown): string {
   return cause?.message ?? (err as Error).message ?? String(err);
 }
 
-export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOutcome> {
+export async function incidentWorkflow(rawInput: IncidentInput): Promise<IncidentOutcome> {
+  const { input, problems } = normalizeIncidentInput(rawInput);
   const info = workflowInfo();
   const createdAt = Date.now();
   const incidentId = `${info.workflowId}-${info.runId.slice(0, 8)}`;
@@ -130,6 +133,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
     undefined,
     false,
   );
+  for (const problem of problems) record('error', `start input: ${problem}`, undefined, false);
   const ignore = (signal: string, actor: string, why: string) =>
     record('ignored', `ignored ${signal}: ${why}`, actor, false);
 
@@ -303,9 +307,13 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentOu
     },
     { description: SIGNAL_DESCRIPTIONS.reviewScheduled },
   );
-  setHandler(alertSignal, (args) => ingestAlerts(Array.isArray(args?.alerts) ? args.alerts : []), {
-    description: SIGNAL_DESCRIPTIONS.alert,
-  });
+  setHandler(
+    alertSignal,
+    (args) => ingestAlerts(Array.isArray(args?.alerts) ? args.alerts.filter(isSourceAlert) : []),
+    {
+      description: SIGNAL_DESCRIPTIONS.alert,
+    },
+  );
   setHandler(statusQuery, () => statusSnapshot(), { description: SIGNAL_DESCRIPTIONS.status });
 
   const syncVisibility = () => {

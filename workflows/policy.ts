@@ -2,8 +2,8 @@
  * Pure decisions of the incident workflow. No I/O and no clock: callers pass `now`, so these run the
  * same in the workflow sandbox, the intake and unit tests.
  */
-import type { IncidentStatus, Severity, SourceAlert } from './types';
-import { SEVERITIES } from './types';
+import type { IncidentInput, IncidentStatus, Scenario, Severity, SourceAlert } from './types';
+import { SCENARIOS, SEVERITIES } from './types';
 
 export interface SeverityRule {
   respondWithinMs: number;
@@ -41,6 +41,15 @@ export interface IncidentPolicy {
   } | null;
 }
 
+/**
+ * A record's own value for a key that came from outside (a label, a header, a signal). Plain indexing
+ * would answer inherited members for `constructor`, `__proto__` or `toString`, and a function where a
+ * string was expected wedges the workflow task that receives it.
+ */
+export function ownValue<T>(record: Readonly<Record<string, T>>, key: string | undefined): T | undefined {
+  return key !== undefined && Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
 export function parseSeverity(value: unknown): Severity | undefined {
   if (typeof value !== 'string') return undefined;
   const upper = value.trim().toUpperCase();
@@ -62,8 +71,9 @@ export function classifySeverity(opts: {
   const explicit = parseSeverity(opts.explicit) ?? parseSeverity(opts.label);
   if (explicit) return explicit;
   for (const word of [opts.explicit, opts.label]) {
-    const mapped = word ? opts.severityByLabel[word.trim().toLowerCase()] : undefined;
-    if (mapped) return mapped;
+    const mapped = ownValue(opts.severityByLabel, word?.trim().toLowerCase());
+    // Config is validated, but a value that is not a severity must never leave this function.
+    if (mapped && (SEVERITIES as readonly string[]).includes(mapped)) return mapped;
   }
   return opts.defaultSeverity;
 }
@@ -152,4 +162,67 @@ export function formatElapsed(ms: number): string {
 export function earliest(...instants: (number | null | undefined)[]): number | null {
   const present = instants.filter((t): t is number => typeof t === 'number');
   return present.length ? Math.min(...present) : null;
+}
+
+/** Longest service name or summary kept from a start input; search attributes and pages stay small. */
+const MAX_NAME = 200;
+const MAX_SUMMARY = 2000;
+
+/**
+ * The start input as the workflow may trust it. Anyone who can reach Temporal can start an incident, and
+ * a field the workflow cannot use must not stop it from paging: an unknown severity pages as P1 (the
+ * safe side), an unknown scenario runs the generic health runbook, and each substitution is reported.
+ */
+export function normalizeIncidentInput(input: Partial<Record<keyof IncidentInput, unknown>>): {
+  input: IncidentInput;
+  problems: string[];
+} {
+  const problems: string[] = [];
+  const text = (value: unknown, field: string, fallback: string, max: number): string => {
+    if (typeof value === 'string' && value.trim()) return value.trim().slice(0, max);
+    problems.push(
+      `${field} ${JSON.stringify(value ?? null)?.slice(0, 80)} is not a text: using "${fallback}"`,
+    );
+    return fallback;
+  };
+  const severity = parseSeverity(input.severity);
+  if (!severity)
+    problems.push(
+      `severity ${JSON.stringify(input.severity ?? null)?.slice(0, 80)} is not P1, P2 or P3: paging as P1`,
+    );
+  const scenario =
+    typeof input.scenario === 'string' && (SCENARIOS as readonly string[]).includes(input.scenario)
+      ? (input.scenario as Scenario)
+      : undefined;
+  if (!scenario)
+    problems.push(
+      `scenario ${JSON.stringify(input.scenario ?? null)?.slice(0, 80)} is unknown: using "health"`,
+    );
+  const service = text(input.service, 'service', 'unknown-service', MAX_NAME);
+  return {
+    input: {
+      dedupKey: text(input.dedupKey, 'dedupKey', service, 500),
+      service,
+      scenario: scenario ?? 'health',
+      severity: severity ?? 'P1',
+      summary: text(input.summary, 'summary', `alert for ${service}`, MAX_SUMMARY),
+      security: input.security === true,
+      ...(Array.isArray(input.alerts) ? { alerts: input.alerts.filter(isSourceAlert) } : {}),
+    },
+    problems,
+  };
+}
+
+/** A source alert the workflow can fold in: the fields it reads have the types it expects. */
+export function isSourceAlert(value: unknown): value is SourceAlert {
+  const a = value as Partial<SourceAlert> | null;
+  return (
+    typeof a === 'object' &&
+    a !== null &&
+    typeof a.fingerprint === 'string' &&
+    (a.status === 'firing' || a.status === 'resolved') &&
+    typeof a.summary === 'string' &&
+    typeof a.labels === 'object' &&
+    a.labels !== null
+  );
 }

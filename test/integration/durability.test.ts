@@ -1,20 +1,23 @@
 import type { WorkflowHandle } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
 import { incidentWorkflow } from '../../workflows/incident';
 import { acknowledgeSignal, statusQuery } from '../../workflows/messages';
 import { testConfig } from '../support/config';
 import { startDevWorker, type DevWorker } from '../support/dev-server';
 import { eventually } from '../support/eventually';
+import { EventType, openTimers, waitForEvent, waitUntilIdle } from '../support/history';
 import { describeWith } from '../support/services';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// Long enough that stopping the worker (right after the timer is armed) always wins against the rung, even
+// on a slow machine; every wait below is on a history event, never on this interval.
+const RUNG_MS = 12_000;
+const timerFired = (e: { eventType?: unknown }) => e.eventType === EventType.EVENT_TYPE_TIMER_FIRED;
 
 describeWith(['temporal'], 'escalation survives the worker (dev server, real time)', () => {
   let dev: DevWorker;
   const handles: WorkflowHandle[] = [];
   beforeAll(async () => {
     dev = await startDevWorker(
-      testConfig({ severityPolicy: { P1: { respondWithin: '4s', statusUpdateEvery: null } } }),
+      testConfig({ severityPolicy: { P1: { respondWithin: `${RUNG_MS}ms`, statusUpdateEvery: null } } }),
     );
   });
   afterAll(async () => {
@@ -45,31 +48,26 @@ describeWith(['temporal'], 'escalation survives the worker (dev server, real tim
       return v;
     });
     // Stop only once the workflow is idle on its escalation timer, not in the middle of an activity.
-    await eventually(async () => {
-      const events = (await handle.fetchHistory()).events ?? [];
-      expect(
-        events.some((e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_TIMER_STARTED),
-      ).toBe(true);
-    });
+    await waitForEvent(handle, (e) => e.eventType === EventType.EVENT_TYPE_TIMER_STARTED);
     return { handle, view };
   }
 
   test('an acknowledgement that arrives together with a due escalation wins: nothing more is paged', async () => {
     const { handle, view } = await openAndWaitForFirstPage('ack-race');
     await dev.stop(); // no worker: the due timer fires with nobody to run the page
-    const due = Date.parse(view.nextEscalationAt as string);
-    await sleep(Math.max(0, due - Date.now()) + 1500);
+    expect(view.nextEscalationAt).not.toBeNull();
+    await waitForEvent(handle, timerFired, RUNG_MS + 30_000);
     await handle.signal(acknowledgeSignal, { by: 'alice' });
     await dev.start();
     await eventually(async () => expect((await handle.query(statusQuery)).status).toBe('acknowledged'));
-    await sleep(5000); // two more ladder intervals would have paged by now
+    // Idle with no timer left: nothing can page later, however long one waits.
+    const events = await waitUntilIdle(handle);
+    expect(openTimers(events)).toEqual([]);
     const after = await handle.query(statusQuery);
     expect(after.paged.filter((p) => p.level >= 0).map((p) => p.levelName)).toEqual(['primary on-call']);
     expect(after.nextEscalationAt).toBeNull();
 
     // Both the timer and the signal were in history before the worker saw either: one activation decided.
-    const events = (await handle.fetchHistory()).events ?? [];
-    const { EventType } = temporal.api.enums.v1;
     const taskStarted = (e: (typeof events)[number]) =>
       e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED;
     const fired = events.findIndex((e) => e.eventType === EventType.EVENT_TYPE_TIMER_FIRED);
@@ -90,7 +88,7 @@ describeWith(['temporal'], 'escalation survives the worker (dev server, real tim
     const { handle, view } = await openAndWaitForFirstPage('worker-down');
     await dev.stop();
     const due = Date.parse(view.nextEscalationAt as string);
-    await sleep(Math.max(0, due - Date.now()) + 2000);
+    await waitForEvent(handle, timerFired, RUNG_MS + 30_000);
     await dev.start();
     const after = await eventually(async () => {
       const v = await handle.query(statusQuery);
@@ -102,6 +100,6 @@ describeWith(['temporal'], 'escalation survives the worker (dev server, real tim
     // Later rungs stay anchored to when the pages were due, not to when the worker came back.
     const next = Date.parse(after.nextEscalationAt as string);
     expect(next).toBeGreaterThan(due);
-    expect((next - due) % 4000).toBe(0);
+    expect((next - due) % RUNG_MS).toBe(0);
   });
 });

@@ -71,6 +71,70 @@ describeWith(
       await dev.client.workflow.getHandle(res2.data.incidents[0].workflowId).terminate();
     });
 
+    test.each(['constructor', '__proto__', 'toString'])(
+      'severity and alertname %j on every route open an incident that pages',
+      async (key) => {
+        const am = clone(alertmanagerExample);
+        am.groupKey = `hostile-am-${unique()}`;
+        am.commonLabels = { ...am.commonLabels, severity: key, alertname: key };
+        am.alerts[0].labels = { ...am.alerts[0].labels, severity: key, alertname: key };
+        const gf = clone(grafanaExample);
+        gf.groupKey = `hostile-gf-${unique()}`;
+        gf.commonLabels = { ...gf.commonLabels, severity: key, alertname: key };
+        gf.alerts[0].labels = { ...gf.alerts[0].labels, severity: key, alertname: key };
+        const generic = {
+          service: 'checkout',
+          summary: `hostile ${key}`,
+          dedupKey: `hostile-generic-${unique()}`,
+          labels: { severity: key, alertname: key },
+        };
+        const answers = [
+          await intake.post('/alerts/alertmanager', am),
+          await intake.post('/alerts/grafana', gf),
+          await intake.post('/alerts', generic),
+        ];
+        expect(answers.map((a) => a.status)).toEqual([202, 202, 202]);
+        for (const answer of answers) {
+          const handle = dev.client.workflow.getHandle(answer.data.incidents[0].workflowId);
+          const view = await eventually(async () => {
+            const v = await handle.query(statusQuery);
+            expect(v.paged.filter((p) => p.level === 0)).toHaveLength(1);
+            return v;
+          });
+          expect(['P1', 'P2', 'P3']).toContain(view.severity);
+          expect(view.scenario).toBe('health');
+          await handle.terminate();
+        }
+      },
+    );
+
+    test('a workflow started directly with a hostile severity and scenario pages as P1 and says why', async () => {
+      const handle = await dev.client.workflow.start('incidentWorkflow', {
+        taskQueue: dev.taskQueue,
+        workflowId: `hostile-start-${unique()}`,
+        args: [
+          {
+            dedupKey: 'x',
+            service: '__proto__',
+            scenario: 'constructor',
+            severity: '__proto__',
+            summary: 's',
+          },
+        ],
+      });
+      const view = await eventually(async () => {
+        const v = await handle.query(statusQuery);
+        expect(v.paged.filter((p) => p.level === 0)).toHaveLength(1);
+        return v;
+      });
+      expect(view).toMatchObject({ severity: 'P1', scenario: 'health', service: '__proto__' });
+      expect(view.timeline.filter((e) => e.type === 'error').map((e) => e.message)).toEqual([
+        expect.stringContaining('severity "__proto__" is not P1, P2 or P3: paging as P1'),
+        expect.stringContaining('scenario "constructor" is unknown'),
+      ]);
+      await handle.terminate();
+    });
+
     test('a resolved alert is signalled to its incident and never opens one', async () => {
       const groupKey = `res-${unique()}`;
       const firing = { ...clone(alertmanagerExample), groupKey };

@@ -9,6 +9,7 @@ import { testConfig } from '../support/config';
 import { startDevWorker, type DevWorker } from '../support/dev-server';
 import { eventually } from '../support/eventually';
 import { FakeJsonSink, FakePagerDuty, FakeSlack } from '../support/fake-saas';
+import { EventType, waitForEvent } from '../support/history';
 import { describeWith } from '../support/services';
 
 const SECRETS = {
@@ -162,7 +163,23 @@ describeWith(
       expect(view.timeline.find((e) => e.type === 'page')?.message).toContain(
         'PagerDuty rejected the event (400',
       );
-      await new Promise((r) => setTimeout(r, 2500)); // time for any (wrong) retry to show up
+      // The paging activity has completed (a 400 is an answer, not a failure): no retry of it can follow.
+      const events = await waitForEvent(
+        handle,
+        (e, all) =>
+          e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED &&
+          all.some(
+            (s) =>
+              s.eventId?.toString() ===
+                e.activityTaskCompletedEventAttributes?.scheduledEventId?.toString() &&
+              s.activityTaskScheduledEventAttributes?.activityType?.name === 'pageContacts',
+          ),
+      );
+      const started = events.filter(
+        (e) =>
+          e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED && e.activityTaskStartedEventAttributes,
+      );
+      expect(started.every((e) => e.activityTaskStartedEventAttributes?.attempt === 1)).toBe(true);
       expect(
         pd
           .events()

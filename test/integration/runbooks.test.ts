@@ -16,6 +16,7 @@ import { testConfig } from '../support/config';
 import { engineActions } from '../support/docker-events';
 import { startDevWorker, type DevWorker } from '../support/dev-server';
 import { eventually } from '../support/eventually';
+import { openTimers, scheduledActivities, waitUntilIdle } from '../support/history';
 import { describeWith, serviceValue } from '../support/services';
 
 const RUNBOOK_SETTINGS = {
@@ -254,7 +255,10 @@ describeWith(
       );
       expect(text(pending)).toMatch(/ConnectionPool exhausted/);
       expect(pending.pendingApprovals[0].proposal).toMatch(/DB_POOL_SIZE=20 \(now 5\)/);
-      await new Promise((r) => setTimeout(r, 1500));
+      // The runbook is parked on its approval timer with no change scheduled: nothing can move before approve.
+      const child = await waitUntilIdle(dev.client.workflow.getHandle(`${pending.incidentId}-runbook`));
+      expect(openTimers(child)).toHaveLength(1);
+      expect(scheduledActivities(child)).not.toContain('recreateContainer');
       const waiting = await docker.getContainer(stack.app).inspect();
       expect(waiting.Config.Env).toContain('DB_POOL_SIZE=5'); // nothing changes before approval
       await handle.signal(approveSignal, { by: 'frank', step: 'raise-pool-size' });

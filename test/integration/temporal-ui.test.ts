@@ -6,6 +6,7 @@ import { statusQuery } from '../../workflows/messages';
 import { testConfig } from '../support/config';
 import { startDevWorker, type DevWorker } from '../support/dev-server';
 import { eventually } from '../support/eventually';
+import { EventType, openTimers, waitUntilIdle } from '../support/history';
 import { describeWith, serviceValue } from '../support/services';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -26,8 +27,9 @@ describeWith(
     let dev: DevWorker;
     let browser: Browser;
     beforeAll(async () => {
+      // A rung far longer than any browser takes: the test never races the ladder, it checks the timer.
       dev = await startDevWorker(
-        testConfig({ severityPolicy: { P1: { respondWithin: '5s', statusUpdateEvery: null } } }),
+        testConfig({ severityPolicy: { P1: { respondWithin: '30m', statusUpdateEvery: null } } }),
       );
       browser = await chromium.launch({ executablePath: serviceValue('chromium'), args: CHROMIUM_FLAGS });
     });
@@ -51,9 +53,12 @@ describeWith(
           },
         ],
       });
-      await eventually(async () =>
-        expect((await handle.query(statusQuery)).paged.some((p) => p.level === 0)).toBe(true),
-      );
+      const opened = await eventually(async () => {
+        const v = await handle.query(statusQuery);
+        expect(v.paged.some((p) => p.level === 0)).toBe(true);
+        expect(v.nextEscalationAt).not.toBeNull();
+        return v;
+      });
       const ui = process.env.RUNBOOKS_TEST_TEMPORAL_UI as string;
       const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
       try {
@@ -92,10 +97,16 @@ describeWith(
       } finally {
         await page.close();
       }
-      await new Promise((r) => setTimeout(r, 6000)); // past the next 5 s rung
+      // Once the workflow is idle after the ack, no timer is left that could page anyone: the escalation
+      // timer armed for the secondary was cancelled, not fired.
+      const events = await waitUntilIdle(handle);
+      expect(openTimers(events)).toEqual([]);
+      expect(events.some((e) => e.eventType === EventType.EVENT_TYPE_TIMER_CANCELED)).toBe(true);
+      expect(events.some((e) => e.eventType === EventType.EVENT_TYPE_TIMER_FIRED)).toBe(false);
       const view = await handle.query(statusQuery);
       expect(view.paged.filter((p) => p.level >= 0).map((p) => p.levelName)).toEqual(['primary on-call']);
       expect(view.nextEscalationAt).toBeNull();
+      expect(Date.parse(view.acknowledgedAt as string)).toBeLessThan(Date.parse(opened.nextEscalationAt!));
       await handle.terminate();
     });
   },

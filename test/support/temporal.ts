@@ -7,26 +7,15 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
   bundleWorkflowCode,
   DefaultLogger,
-  Runtime,
   type NativeConnection,
   type Worker,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import type { RunbooksConfig } from '../../config';
-import { createIncidentWorker, WORKFLOWS_PATH } from '../../workers/worker';
+import { createIncidentWorker, quietRuntime, WORKFLOWS_PATH } from '../../workers/worker';
 import { serviceValue } from './services';
 
-let runtimeInstalled = false;
-/** Keeps the SDK's own logs to warnings so test output stays readable. */
-export function quietRuntime(): void {
-  if (runtimeInstalled) return;
-  runtimeInstalled = true;
-  try {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
-  } catch {
-    /* already installed by another suite in this process */
-  }
-}
+export { quietRuntime };
 
 // The Java test server answers the client's default 30 s keepalive pings with GOAWAY ("too many pings"),
 // which can drop a pending time-skipping sleep; a long keepalive avoids it.

@@ -1,0 +1,65 @@
+/**
+ * Reading a workflow's history in tests, so a test waits on what the server recorded (a timer fired, an
+ * activity completed, the workflow went idle) instead of on wall-clock time.
+ */
+import type { WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { eventually } from './eventually';
+
+export const EventType = temporal.api.enums.v1.EventType;
+export type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+export async function historyEvents(handle: WorkflowHandle): Promise<HistoryEvent[]> {
+  return (await handle.fetchHistory()).events ?? [];
+}
+
+/** Waits until the history holds an event matching `match`, and answers every event up to then. */
+export async function waitForEvent(
+  handle: WorkflowHandle,
+  match: (e: HistoryEvent, all: HistoryEvent[]) => boolean,
+  timeoutMs = 30_000,
+): Promise<HistoryEvent[]> {
+  return eventually(async () => {
+    const events = await historyEvents(handle);
+    if (!events.some((e) => match(e, events))) throw new Error('the awaited history event is not there yet');
+    return events;
+  }, timeoutMs);
+}
+
+/** Ids of timers that were started and have neither fired nor been cancelled. */
+export function openTimers(events: readonly HistoryEvent[]): string[] {
+  const open = new Set<string>();
+  for (const e of events) {
+    const started = e.timerStartedEventAttributes?.timerId;
+    if (started) open.add(started);
+    const closed = e.timerFiredEventAttributes?.timerId ?? e.timerCanceledEventAttributes?.timerId;
+    if (closed) open.delete(closed);
+  }
+  return [...open];
+}
+
+/** Names of the activities scheduled in this history, in order (attempts of one are one entry). */
+export function scheduledActivities(events: readonly HistoryEvent[]): string[] {
+  return events
+    .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
+    .filter((name): name is string => typeof name === 'string');
+}
+
+/**
+ * Waits until the workflow has nothing in flight: its last event closes a workflow task and no activity
+ * is pending. From then on only a timer still open (or a new message) can make it act.
+ */
+export async function waitUntilIdle(handle: WorkflowHandle, timeoutMs = 30_000): Promise<HistoryEvent[]> {
+  return eventually(async () => {
+    const [events, description] = await Promise.all([historyEvents(handle), handle.describe()]);
+    const last = events[events.length - 1];
+    if (last?.eventType !== EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
+      throw new Error(`workflow is busy (last event ${EventType[last?.eventType ?? 0]})`);
+    const pending = description.raw.pendingActivities ?? [];
+    if (pending.length) throw new Error(`${pending.length} activities still pending`);
+    // Re-read: an event may have arrived between the two calls.
+    const again = await historyEvents(handle);
+    if (again.length !== events.length) throw new Error('history moved while checking');
+    return again;
+  }, timeoutMs);
+}

@@ -33,6 +33,12 @@ export interface PageContactsArgs {
   channel: 'page' | 'slack';
   reason: string;
   thread: SlackThreadRef | null;
+  /**
+   * PagerDuty dedup key of this page: one per page, so a repeat round or a reopen opens a new alert that
+   * notifies people, instead of folding into the alert already open. Absent in pages scheduled by older
+   * workflow code, which used the incident id.
+   */
+  dedupKey?: string;
 }
 
 export interface DeliveryResult {
@@ -44,7 +50,10 @@ export interface DeliveryResult {
 export interface PagingUpdateArgs {
   incidentId: string;
   action: 'acknowledge' | 'resolve';
+  /** Older workflow code: every contact under the incident id as dedup key. */
   contactIds: string[];
+  /** Each alert opened by a page: the contact and the page's dedup key. */
+  alerts?: { contactId: string; dedupKey: string }[];
 }
 
 export interface TicketArgs {

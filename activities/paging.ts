@@ -23,16 +23,17 @@ type PagerDutyEvent =
     }
   | { event_action: 'acknowledge' | 'resolve'; dedup_key: string };
 
-/** PagerDuty Events API v2: one routing key per contact (from the environment), dedup_key = incident id. */
+/** PagerDuty Events API v2: one routing key per contact (from the environment), one dedup key per page. */
 export function createPagingActivities(config: RunbooksConfig, env: Env, journal: Journal) {
-  async function send(contactId: string, event: PagerDutyEvent): Promise<DeliveryResult> {
+  async function send(incidentId: string, contactId: string, event: PagerDutyEvent): Promise<DeliveryResult> {
     const contact = ownValue(config.contacts, contactId);
     const routingKey = readSecret(env, contact?.pagerdutyRoutingKeyEnv);
     const who = contact?.name ?? contactId;
     if (!routingKey) {
       await journal.write({
         kind: `pagerduty.${event.event_action}`,
-        incidentId: event.dedup_key,
+        incidentId,
+        dedupKey: event.dedup_key,
         contact: who,
         ...('payload' in event ? { summary: event.payload.summary } : {}),
       });
@@ -70,9 +71,9 @@ export function createPagingActivities(config: RunbooksConfig, env: Env, journal
     const results: DeliveryResult[] = [];
     for (const contactId of args.contactIds)
       results.push(
-        await send(contactId, {
+        await send(args.incidentId, contactId, {
           event_action: 'trigger',
-          dedup_key: args.incidentId,
+          dedup_key: args.dedupKey ?? args.incidentId,
           payload: {
             summary: `[${args.severity}] ${args.service}: ${args.summary}`.slice(0, 1024),
             source: args.service,
@@ -92,8 +93,12 @@ export function createPagingActivities(config: RunbooksConfig, env: Env, journal
 
   async function sendPagingUpdate(args: PagingUpdateArgs): Promise<DeliveryResult> {
     const results: DeliveryResult[] = [];
-    for (const contactId of args.contactIds)
-      results.push(await send(contactId, { event_action: args.action, dedup_key: args.incidentId }));
+    const alerts =
+      args.alerts ?? args.contactIds.map((contactId) => ({ contactId, dedupKey: args.incidentId }));
+    for (const { contactId, dedupKey } of alerts)
+      results.push(
+        await send(args.incidentId, contactId, { event_action: args.action, dedup_key: dedupKey }),
+      );
     return { delivered: results.every((r) => r.delivered), detail: results.map((r) => r.detail).join('; ') };
   }
 

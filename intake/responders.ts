@@ -82,7 +82,8 @@ export function pagerDutyEventToSignal(body: unknown): ResponderSignal | string 
     type === 'incident.acknowledged' ? 'acknowledge' : type === 'incident.resolved' ? 'resolve' : undefined;
   if (!signal) return `ignored event type ${JSON.stringify(type ?? null)}`;
   const key = event?.data?.incident_key ?? '';
-  const match = /^(incident-[0-9a-f]{20})(?:-[0-9a-f]{8})?$/.exec(key);
+  // Our dedup keys: the incident id, optionally with a run suffix, then the page's own `/page-N`.
+  const match = /^(incident-[0-9a-f]{20})(?:-[0-9a-f]{8})?(?:\/page-\d{1,6})?$/.exec(key);
   if (!match) return 'not one of our incidents (incident_key is not a Durable Runbooks id)';
   const by = `pagerduty:${event?.agent?.summary ?? event?.agent?.id ?? 'unknown'}`;
   return {

@@ -41,6 +41,7 @@ import {
   isSourceAlert,
   mergeAlerts,
   normalizeIncidentInput,
+  pagedAlerts,
   parseSeverity,
   whyIgnored,
   type IncidentPolicy,
@@ -385,6 +386,8 @@ export async function incidentWorkflow(rawInput: IncidentInput): Promise<Inciden
     reason: string,
   ) => {
     const at = new Date().toISOString();
+    // A key of its own per page: PagerDuty folds a trigger on an open key into that alert, silently.
+    const dedupKey = `${incidentId}/page-${view.paged.length + 1}`;
     const result = await deliver(`paging ${level.name}`, () =>
       notify.pageContacts({
         incidentId,
@@ -397,6 +400,7 @@ export async function incidentWorkflow(rawInput: IncidentInput): Promise<Inciden
         channel,
         reason,
         thread,
+        dedupKey,
       }),
     );
     const page: PageRecord = {
@@ -408,6 +412,7 @@ export async function incidentWorkflow(rawInput: IncidentInput): Promise<Inciden
       channel,
       reason,
       delivered: result.delivered,
+      ...(channel === 'page' ? { dedupKey } : {}),
     };
     view.paged.push(page);
     const verb = channel === 'page' ? 'paged' : 'notified via Slack';
@@ -553,10 +558,15 @@ export async function incidentWorkflow(rawInput: IncidentInput): Promise<Inciden
     if (pendingAckUpdate) {
       pendingAckUpdate = false;
       syncVisibility();
-      const paged = [...new Set(view.paged.filter((p) => p.channel === 'page').flatMap((p) => p.contactIds))];
-      if (paged.length)
+      const alerts = pagedAlerts(view.paged, incidentId);
+      if (alerts.length)
         await deliver('PagerDuty acknowledge', () =>
-          notify.sendPagingUpdate({ incidentId, action: 'acknowledge', contactIds: paged }),
+          notify.sendPagingUpdate({
+            incidentId,
+            action: 'acknowledge',
+            contactIds: [...new Set(alerts.map((a) => a.contactId))],
+            alerts,
+          }),
         );
       continue;
     }
@@ -680,12 +690,15 @@ export async function incidentWorkflow(rawInput: IncidentInput): Promise<Inciden
   );
   syncVisibility();
   await flushOutbox();
-  const pagedContacts = [
-    ...new Set(view.paged.filter((p) => p.channel === 'page').flatMap((p) => p.contactIds)),
-  ];
-  if (pagedContacts.length)
+  const pagedAlertsToResolve = pagedAlerts(view.paged, incidentId);
+  if (pagedAlertsToResolve.length)
     await deliver('PagerDuty resolve', () =>
-      notify.sendPagingUpdate({ incidentId, action: 'resolve', contactIds: pagedContacts }),
+      notify.sendPagingUpdate({
+        incidentId,
+        action: 'resolve',
+        contactIds: [...new Set(pagedAlertsToResolve.map((a) => a.contactId))],
+        alerts: pagedAlertsToResolve,
+      }),
     );
   await statusPage('resolved', `This incident has been resolved: ${view.summary}`);
   const review = await local.writeReview({

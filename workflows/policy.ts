@@ -2,7 +2,7 @@
  * Pure decisions of the incident workflow. No I/O and no clock: callers pass `now`, so these run the
  * same in the workflow sandbox, the intake and unit tests.
  */
-import type { IncidentInput, IncidentStatus, Scenario, Severity, SourceAlert } from './types';
+import type { IncidentInput, IncidentStatus, PageRecord, Scenario, Severity, SourceAlert } from './types';
 import { SCENARIOS, SEVERITIES } from './types';
 
 export interface SeverityRule {
@@ -225,4 +225,24 @@ export function isSourceAlert(value: unknown): value is SourceAlert {
     typeof a.labels === 'object' &&
     a.labels !== null
   );
+}
+
+/** Every PagerDuty alert the incident's pages opened, once each: what acknowledge and resolve must reach. */
+export function pagedAlerts(
+  pages: readonly PageRecord[],
+  incidentId: string,
+): { contactId: string; dedupKey: string }[] {
+  const seen = new Set<string>();
+  const alerts: { contactId: string; dedupKey: string }[] = [];
+  for (const page of pages) {
+    if (page.channel !== 'page') continue;
+    for (const contactId of page.contactIds) {
+      const dedupKey = page.dedupKey ?? incidentId;
+      const key = JSON.stringify([contactId, dedupKey]);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      alerts.push({ contactId, dedupKey });
+    }
+  }
+  return alerts;
 }

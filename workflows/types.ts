@@ -71,6 +71,8 @@ export interface PageRecord {
   channel: 'page' | 'slack';
   reason: string;
   delivered: boolean;
+  /** PagerDuty dedup key of this page (pages before per-page keys used the incident id). */
+  dedupKey?: string;
 }
 
 export interface PendingApproval {

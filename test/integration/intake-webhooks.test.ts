@@ -382,14 +382,18 @@ describeWith(
         dedupKey: `pd-${unique()}`,
       });
       const handle = dev.client.workflow.getHandle(opened.data.incidents[0].workflowId);
-      const view = await eventually(() => handle.query(statusQuery));
+      const view = await eventually(async () => {
+        const v = await handle.query(statusQuery);
+        expect(v.paged[0]?.dedupKey).toBe(`${v.incidentId}/page-1`);
+        return v;
+      });
       const body = JSON.stringify({
         event: {
           id: 'E1',
           event_type: 'incident.acknowledged',
           resource_type: 'incident',
           agent: { id: 'P1', summary: 'Dana' },
-          data: { id: 'Q1', type: 'incident', incident_key: view.incidentId, status: 'acknowledged' },
+          data: { id: 'Q1', type: 'incident', incident_key: view.paged[0].dedupKey, status: 'acknowledged' },
         },
       });
       const sign = (b: string) => `v1=${createHmac('sha256', PD_SECRET).update(b).digest('hex')}`;

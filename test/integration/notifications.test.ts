@@ -3,8 +3,8 @@ import path from 'node:path';
 import { Journal } from '../../activities/journal';
 import { createSlackActivities } from '../../activities/slack';
 import { incidentWorkflow } from '../../workflows/incident';
-import { acknowledgeSignal, escalateSignal, statusQuery } from '../../workflows/messages';
-import type { IncidentInput } from '../../workflows/types';
+import { acknowledgeSignal, escalateSignal, resolveSignal, statusQuery } from '../../workflows/messages';
+import type { IncidentInput, IncidentStatusView } from '../../workflows/types';
 import { testConfig } from '../support/config';
 import { startDevWorker, type DevWorker } from '../support/dev-server';
 import { eventually } from '../support/eventually';
@@ -79,6 +79,17 @@ describeWith(
       handles.push(handle);
       return handle;
     }
+    /** PagerDuty events of one incident: its pages use `<incident id>/page-N` as dedup keys. */
+    const ofIncident = (e: Record<string, unknown>, view: { incidentId: string }) =>
+      String(e.dedup_key).startsWith(`${view.incidentId}/page-`);
+    const ROUTING_KEY_BY_LEVEL = [
+      SECRETS.PD_ROUTING_KEY_PRIMARY,
+      SECRETS.PD_ROUTING_KEY_SECONDARY,
+      SECRETS.PD_ROUTING_KEY_TECH_LEAD,
+      SECRETS.PD_ROUTING_KEY_MANAGER,
+    ];
+    const routingKeyOf = (view: IncidentStatusView, dedupKey: string) =>
+      ROUTING_KEY_BY_LEVEL[view.paged.find((p) => p.dedupKey === dedupKey)!.level];
     const messagesFor = (summary: string) => slack.messages().filter((m) => String(m.text).includes(summary));
 
     test('a P1 announces in Slack with buttons, pages through PagerDuty, updates the status page; ack reaches both', async () => {
@@ -101,7 +112,7 @@ describeWith(
 
       const trigger = pd
         .events()
-        .find((e) => e.dedup_key === view.incidentId && e.event_action === 'trigger');
+        .find((e) => e.dedup_key === `${view.incidentId}/page-1` && e.event_action === 'trigger');
       expect(trigger).toMatchObject({
         routing_key: SECRETS.PD_ROUTING_KEY_PRIMARY,
         payload: { severity: 'critical', source: 'storefront', summary: `[P1] storefront: ${view.summary}` },
@@ -112,22 +123,59 @@ describeWith(
 
       await handle.signal(acknowledgeSignal, { by: 'alice' });
       await eventually(() =>
-        expect(
-          pd.events().some((e) => e.dedup_key === view.incidentId && e.event_action === 'acknowledge'),
-        ).toBe(true),
+        expect(pd.events().some((e) => ofIncident(e, view) && e.event_action === 'acknowledge')).toBe(true),
       );
-      const ack = pd
-        .events()
-        .find((e) => e.dedup_key === view.incidentId && e.event_action === 'acknowledge');
+      const ack = pd.events().find((e) => ofIncident(e, view) && e.event_action === 'acknowledge');
       expect(ack).toEqual({
         routing_key: SECRETS.PD_ROUTING_KEY_PRIMARY,
         event_action: 'acknowledge',
-        dedup_key: view.incidentId,
+        dedup_key: `${view.incidentId}/page-1`,
       });
       await eventually(() => {
         const reply = slack.messages().find((m) => String(m.text).includes('acknowledged at') && m.thread_ts);
         expect(reply?.thread_ts).toMatch(/^1700000000\.\d{6}$/);
       });
+    });
+
+    test('each page, including the repeat round, opens a new PagerDuty alert; ack and resolve reach every one', async () => {
+      const handle = await open({ summary: 'rounds' });
+      const primaryBefore = pd.notifications(SECRETS.PD_ROUTING_KEY_PRIMARY);
+      const ladderPages = async () => (await handle.query(statusQuery)).paged.filter((p) => p.level >= 0);
+      await eventually(async () => expect(await ladderPages()).toHaveLength(1));
+      // Four escalations walk the ladder (secondary, tech lead, manager) into the repeat round (primary).
+      for (let level = 1; level <= 4; level++) {
+        await handle.signal(escalateSignal, { by: 'alice', reason: `step ${level}` });
+        await eventually(async () => expect(await ladderPages()).toHaveLength(level + 1));
+      }
+      const view = await handle.query(statusQuery);
+      const pages = await ladderPages();
+      const keys = pages.map((p) => p.dedupKey);
+      expect(new Set(keys).size).toBe(5);
+      for (const key of keys) expect(key).toMatch(new RegExp(`^${view.incidentId}/page-\\d+$`));
+      expect(pages.map((p) => p.levelName)).toEqual([
+        'primary on-call',
+        'secondary on-call',
+        'tech lead',
+        'DevOps manager',
+        'primary on-call',
+      ]);
+      // The primary was notified twice: the repeat round is a new alert, not folded into the first.
+      expect(pd.notifications(SECRETS.PD_ROUTING_KEY_PRIMARY) - primaryBefore).toBe(2);
+
+      await handle.signal(acknowledgeSignal, { by: 'bob' });
+      await eventually(() =>
+        expect(keys.map((k) => pd.alerts.get(`${routingKeyOf(view, k!)} ${k}`)?.status)).toEqual(
+          Array(5).fill('acknowledged'),
+        ),
+      );
+      await handle.signal(resolveSignal, { by: 'bob', summary: 'fixed' });
+      await eventually(() =>
+        expect(keys.map((k) => pd.alerts.get(`${routingKeyOf(view, k!)} ${k}`)?.status)).toEqual(
+          Array(5).fill('resolved'),
+        ),
+      );
+      // Closed, so none of its Slack posts can meet the failures queued by the next test.
+      expect(await handle.result()).toMatchObject({ status: 'resolved' });
     });
 
     test('Slack answering 429 with Retry-After and then 500 is retried, and the incident carries on', async () => {
@@ -181,9 +229,7 @@ describeWith(
       );
       expect(started.every((e) => e.activityTaskStartedEventAttributes?.attempt === 1)).toBe(true);
       expect(
-        pd
-          .events()
-          .filter((e) => e.dedup_key === view.incidentId && e.routing_key === SECRETS.PD_ROUTING_KEY_PRIMARY),
+        pd.events().filter((e) => ofIncident(e, view) && e.routing_key === SECRETS.PD_ROUTING_KEY_PRIMARY),
       ).toHaveLength(1);
 
       pd.failures.push({ status: 503 });
@@ -196,11 +242,8 @@ describeWith(
         });
       }, 30_000);
       expect(
-        pd
-          .events()
-          .filter(
-            (e) => e.dedup_key === view.incidentId && e.routing_key === SECRETS.PD_ROUTING_KEY_SECONDARY,
-          ).length,
+        pd.events().filter((e) => ofIncident(e, view) && e.routing_key === SECRETS.PD_ROUTING_KEY_SECONDARY)
+          .length,
       ).toBeGreaterThanOrEqual(2);
     });
 

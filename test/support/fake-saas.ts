@@ -103,6 +103,21 @@ const PD_SEVERITIES = ['critical', 'error', 'warning', 'info'];
 export class FakePagerDuty extends FakeServer {
   /** Routing keys this fake rejects with 400 (as PagerDuty does for an unknown integration). */
   readonly invalidKeys = new Set<string>();
+  /**
+   * Alerts by routing key and dedup key, as PagerDuty keeps them: a trigger whose dedup key names an
+   * alert that is still open (triggered or acknowledged) is folded into it and notifies nobody; only a
+   * trigger that opens a new alert notifies the people on call.
+   */
+  readonly alerts = new Map<
+    string,
+    { status: 'triggered' | 'acknowledged' | 'resolved'; notified: number }
+  >();
+  /** How many times people were actually notified, per routing key. */
+  notifications(routingKey: string): number {
+    let count = 0;
+    for (const [key, alert] of this.alerts) if (key.startsWith(`${routingKey} `)) count += alert.notified;
+    return count;
+  }
   get eventsUrl(): string {
     return `${this.url}/v2/enqueue`;
   }
@@ -128,6 +143,14 @@ export class FakePagerDuty extends FakeServer {
       const p = e.payload as Record<string, unknown> | undefined;
       if (!p?.summary || !p.source) return invalid(["'payload.summary' and 'payload.source' are required"]);
       if (!PD_SEVERITIES.includes(String(p.severity))) return invalid(["'payload.severity' is invalid"]);
+    }
+    const key = `${e.routing_key} ${String(e.dedup_key ?? '')}`;
+    const alert = this.alerts.get(key);
+    if (e.event_action === 'trigger') {
+      if (!alert || alert.status === 'resolved')
+        this.alerts.set(key, { status: 'triggered', notified: (alert?.notified ?? 0) + 1 });
+    } else if (alert && alert.status !== 'resolved') {
+      alert.status = e.event_action === 'acknowledge' ? 'acknowledged' : 'resolved';
     }
     return [202, { status: 'success', message: 'Event processed', dedup_key: e.dedup_key }];
   }

@@ -45,16 +45,29 @@ export function scheduledActivities(events: readonly HistoryEvent[]): string[] {
     .filter((name): name is string => typeof name === 'string');
 }
 
+// Commands a completed workflow task may leave behind that need no further work from anyone.
+const SETTLED_COMMANDS = new Set([
+  EventType.EVENT_TYPE_TIMER_STARTED,
+  EventType.EVENT_TYPE_TIMER_CANCELED,
+  EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
+  EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED,
+  EventType.EVENT_TYPE_MARKER_RECORDED,
+]);
+
 /**
- * Waits until the workflow has nothing in flight: its last event closes a workflow task and no activity
- * is pending. From then on only a timer still open (or a new message) can make it act.
+ * Waits until the workflow has nothing in flight: its last workflow task completed, nothing but timers
+ * and attribute changes followed, and no activity is pending. From then on only a timer still open (or a
+ * new message) can make it act.
  */
 export async function waitUntilIdle(handle: WorkflowHandle, timeoutMs = 30_000): Promise<HistoryEvent[]> {
   return eventually(async () => {
     const [events, description] = await Promise.all([historyEvents(handle), handle.describe()]);
-    const last = events[events.length - 1];
-    if (last?.eventType !== EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
-      throw new Error(`workflow is busy (last event ${EventType[last?.eventType ?? 0]})`);
+    let completed = events.length - 1;
+    while (completed >= 0 && events[completed].eventType !== EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
+      completed -= 1;
+    const after = events.slice(completed + 1).filter((e) => !SETTLED_COMMANDS.has(e.eventType!));
+    if (completed < 0 || after.length)
+      throw new Error(`workflow is busy (${after.map((e) => EventType[e.eventType ?? 0]).join(', ')})`);
     const pending = description.raw.pendingActivities ?? [];
     if (pending.length) throw new Error(`${pending.length} activities still pending`);
     // Re-read: an event may have arrived between the two calls.

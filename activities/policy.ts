@@ -1,6 +1,8 @@
 import type { RunbooksConfig } from '../config';
 import { ownValue, type IncidentPolicy, type LadderLevel } from '../workflows/policy';
 
+const DEFAULT_ACK_TIMEOUT_MS = { P1: 1_800_000, P2: 7_200_000, P3: null } as const;
+
 /** The workflow's view of the configuration for one service: timings, ladder, names; never a secret. */
 export function toIncidentPolicy(config: RunbooksConfig, service: string): IncidentPolicy {
   const level = (name: string, ids: string[]): LadderLevel => ({
@@ -17,6 +19,7 @@ export function toIncidentPolicy(config: RunbooksConfig, service: string): Incid
       escalate: r.escalate,
       notifyManagement: r.notifyManagement,
       statusUpdateEveryMs: r.statusUpdateEvery,
+      ackTimeoutMs: r.ackTimeout === undefined ? DEFAULT_ACK_TIMEOUT_MS[s] : r.ackTimeout,
     };
   };
   return {
@@ -30,6 +33,7 @@ export function toIncidentPolicy(config: RunbooksConfig, service: string): Incid
       healthUrls: svc?.healthUrls ?? [],
       dryRun: svc?.dryRun ?? false,
     },
+    history: config.history,
     stabilityWatchMs: config.resolution.stabilityWatch,
     checkEveryMs: config.resolution.checkEvery,
     reviewDirectory: config.review.directory,

@@ -21,6 +21,12 @@ const severityRule = z.strictObject({
   escalate: z.boolean(),
   notifyManagement: z.boolean().default(false),
   statusUpdateEvery: duration.nullable().default(null),
+  /**
+   * An acknowledged incident that is not resolved within this time alerts again (as PagerDuty's ack
+   * timeout does): the acknowledger's level is re-paged and the ladder goes on. Null: never. Absent: P1
+   * 30m, P2 2h, P3 never.
+   */
+  ackTimeout: duration.nullable().optional(),
 });
 
 const contact = z.strictObject({
@@ -123,6 +129,17 @@ export const configSchema = z
       .default({ directory: 'incidents', reminderAfter: 86_400_000 } as never),
     journal: z.strictObject({ file: z.string().min(1) }).default({ file: '.data/notifications.jsonl' }),
     runbooks: runbooks.prefault({}),
+    /** Bounds that keep an incident's workflow history far below Temporal's limits, however long it runs. */
+    history: z
+      .strictObject({
+        /** Continue-as-new once a run has this many events (or when Temporal suggests it earlier). */
+        continueAsNewAfterEvents: z.number().int().min(200).max(40_000).default(5000),
+        /** Timeline entries kept in state (and in the status query); older ones stay in the journal. */
+        keepTimelineEntries: z.number().int().min(20).max(5000).default(300),
+        /** Source alerts kept in state; counts of the rest are kept. */
+        keepAlerts: z.number().int().min(10).max(5000).default(200),
+      })
+      .prefault({}),
     docker: z.strictObject({ socketPath: z.string().min(1) }).default({ socketPath: '/var/run/docker.sock' }),
   })
   .superRefine((cfg, ctx) => {

@@ -1,3 +1,3 @@
-export { incidentWorkflow } from './incident';
+export { incidentWorkflow } from './incident/index';
 export { reviewReminderWorkflow } from './review-reminder';
 export { runbookWorkflow } from './runbook';

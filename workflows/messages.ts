@@ -1,8 +1,13 @@
 /**
- * Every signal and query of the incident workflow, defined once for workflows, the intake, the CLI and
- * tests. Each signal takes one JSON object so it can be typed into the Temporal UI's "Send a Signal".
+ * Every signal, update and query of the incident workflow, defined once for workflows, the intake, the
+ * CLI and tests. Each takes one JSON object so it can be typed into the Temporal UI's "Send a Signal".
+ *
+ * People's commands exist twice under one name: as an Update, whose validator refuses with the reason
+ * ("already resolved", "no step X is waiting") so the CLI, Slack and PagerDuty can tell the person; and
+ * as a Signal routed to the same code, for the UI's "Send a Signal" and `temporal workflow signal`,
+ * where a refusal is recorded in the timeline as "ignored".
  */
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { IncidentStatusView, SourceAlert } from './types';
 
 export interface ActorArgs {
@@ -42,6 +47,30 @@ export const approveSignal = defineSignal<[ApproveArgs]>('approve');
 export const rejectSignal = defineSignal<[RejectArgs]>('reject');
 export const reviewScheduledSignal = defineSignal<[ReviewScheduledArgs]>('reviewScheduled');
 export const alertSignal = defineSignal<[AlertArgs]>('alert');
+
+/** What an accepted command did, and the incident's status after it. */
+export interface CommandResult {
+  message: string;
+  status: IncidentStatusView['status'];
+}
+export const acknowledgeUpdate = defineUpdate<CommandResult, [AcknowledgeArgs]>('acknowledge');
+export const resolveUpdate = defineUpdate<CommandResult, [ResolveArgs]>('resolve');
+export const escalateUpdate = defineUpdate<CommandResult, [EscalateArgs]>('escalate');
+export const addNoteUpdate = defineUpdate<CommandResult, [AddNoteArgs]>('addNote');
+export const setSeverityUpdate = defineUpdate<CommandResult, [SetSeverityArgs]>('setSeverity');
+export const approveUpdate = defineUpdate<CommandResult, [ApproveArgs]>('approve');
+export const rejectUpdate = defineUpdate<CommandResult, [RejectArgs]>('reject');
+
+/** Each command as a pair: the Update that can refuse, and the Signal for the UI. */
+export const COMMANDS = {
+  acknowledge: { update: acknowledgeUpdate, signal: acknowledgeSignal },
+  resolve: { update: resolveUpdate, signal: resolveSignal },
+  escalate: { update: escalateUpdate, signal: escalateSignal },
+  addNote: { update: addNoteUpdate, signal: addNoteSignal },
+  setSeverity: { update: setSeverityUpdate, signal: setSeveritySignal },
+  approve: { update: approveUpdate, signal: approveSignal },
+  reject: { update: rejectUpdate, signal: rejectSignal },
+} as const;
 
 /** What a runbook child tells its incident: findings, actions, proposals, decisions, escalations. */
 export interface RunbookReport {

@@ -11,6 +11,8 @@ export interface SeverityRule {
   escalate: boolean;
   notifyManagement: boolean;
   statusUpdateEveryMs: number | null;
+  /** Acknowledged but unresolved this long: alert again. Null: never. (Absent in older policies.) */
+  ackTimeoutMs?: number | null;
 }
 
 export interface LadderLevel {
@@ -27,6 +29,8 @@ export interface IncidentPolicy {
   security: LadderLevel;
   management: LadderLevel;
   service: { customerFacing: boolean; healthUrls: string[]; dryRun: boolean };
+  /** Absent in policies loaded by older workflow code. */
+  history?: { continueAsNewAfterEvents: number; keepTimelineEntries: number; keepAlerts: number };
   stabilityWatchMs: number;
   checkEveryMs: number;
   reviewDirectory: string;

@@ -6,6 +6,7 @@
 import {
   condition,
   getExternalWorkflowHandle,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -95,6 +96,9 @@ const waitFor = proxyActivities<RunbookActivities>({
 });
 
 type Decision = { approved: boolean; by: string; reason?: string };
+
+/** Patch ids: each marks a change of the commands this workflow issues (see README, "Changing workflows"). */
+export const ROLLBACK_TIMEOUT_ESCALATES_ONCE = 'rollback-timeout-escalates-once';
 
 export async function runbookWorkflow(input: RunbookInput): Promise<RunbookOutcome> {
   const { target, settings } = input;
@@ -444,6 +448,9 @@ export async function runbookWorkflow(input: RunbookInput): Promise<RunbookOutco
       'rollback-image',
       `roll ${target.container} back to the previous image ${rollback}`,
     );
+    // askApproval already escalated a timeout; escalating again paged two levels for one silence.
+    if (answer === 'timeout' && patched(ROLLBACK_TIMEOUT_ESCALATES_ONCE))
+      return outcome('escalated', 'recent-deployment', 'rollback approval timed out; still unhealthy');
     if (answer !== 'approved') return escalate('recent-deployment', `rollback ${answer}; still unhealthy`);
     await mitigate(`roll back ${target.container} to ${rollback}`, () =>
       act.recreateContainer({

@@ -27,6 +27,8 @@ export interface IncidentInput {
   security: boolean;
   /** Alerts that arrived with the start (signalWithStart carries the first one as a signal too). */
   alerts?: SourceAlert[];
+  /** The incident's state, carried by continue-as-new into the next run (never set by callers). */
+  carried?: unknown;
 }
 
 export type TimelineType =
@@ -73,6 +75,10 @@ export interface PageRecord {
   delivered: boolean;
   /** PagerDuty dedup key of this page (pages before per-page keys used the incident id). */
   dedupKey?: string;
+  /** Ladder round (0 the first walk, then repeats). */
+  round?: number;
+  /** Sequence number within the incident. */
+  seq?: number;
 }
 
 export interface PendingApproval {
@@ -106,4 +112,12 @@ export interface IncidentStatusView {
   pendingApprovals: PendingApproval[];
   reviewPath: string | null;
   timeline: TimelineEntry[];
+  /** When an acknowledgement alerts again if the incident is not resolved by then. */
+  ackExpiresAt?: string | null;
+  /** Every fingerprint the incident knows, how many fire, and how many alerts' details were let go. */
+  alertCounts?: { known: number; firing: number; detailsDropped: number };
+  /** Timeline entries let go to keep the state small (the oldest after 'opened'). */
+  timelineDropped?: number;
+  /** Continue-as-new count of the run answering. */
+  run?: number;
 }

@@ -1,7 +1,7 @@
 /**
- * One durable workflow per incident: classify, page and escalate on timers until acknowledged, keep Slack
- * and the status page current, verify resolution and stability, then write the post-incident review.
- * Handlers only record and wake the main loop; the loop does every side effect through activities.
+ * FROZEN: the incident workflow as it ran before the state machine (`./workflow.ts`). Runs started before
+ * the `incident-state-machine` patch replay and finish on this code; change nothing here but what keeps
+ * their command sequence identical. Delete it (and deprecate the patch) once no such run is open.
  */
 import {
   ParentClosePolicy,
@@ -14,7 +14,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { DeliveryResult, IncidentActivities, SlackThreadRef } from '../activities/contract';
+import type { DeliveryResult, IncidentActivities, SlackThreadRef } from '../../activities/contract';
 import {
   SIGNAL_DESCRIPTIONS,
   acknowledgeSignal,
@@ -31,7 +31,7 @@ import {
   type ApproveArgs,
   type RejectArgs,
   type ResolveArgs,
-} from './messages';
+} from '../messages';
 import {
   allAlertsResolved,
   earliest,
@@ -45,17 +45,17 @@ import {
   parseSeverity,
   whyIgnored,
   type IncidentPolicy,
-} from './policy';
-import { incidentLabel, openMessage, reviewMarkdown, statusUpdateMessage } from './render';
-import { reviewReminderWorkflow } from './review-reminder';
-import { runbookWorkflow, type RunbookOutcome } from './runbook';
+} from '../policy';
+import { incidentLabel, openMessage, reviewMarkdown, statusUpdateMessage } from '../render';
+import { reviewReminderWorkflow } from '../review-reminder';
+import { runbookWorkflow, type RunbookOutcome } from '../runbook';
 import {
   IncidentScenarioKey,
   IncidentServiceKey,
   IncidentSeverityKey,
   IncidentStatusKey,
-} from './search-attributes';
-import type { IncidentInput, IncidentStatus, IncidentStatusView, PageRecord, TimelineType } from './types';
+} from '../search-attributes';
+import type { IncidentInput, IncidentStatus, IncidentStatusView, PageRecord, TimelineType } from '../types';
 
 const RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' } as const;
 
@@ -70,7 +70,7 @@ const local = proxyActivities<IncidentActivities>({
   retry: { ...RETRY, maximumInterval: '30s' },
 });
 
-export interface IncidentOutcome {
+export interface LegacyIncidentOutcome {
   incidentId: string;
   status: IncidentStatus;
   resolvedAt: string | null;
@@ -87,7 +87,7 @@ function describeError(err: unknown): string {
   return cause?.message ?? (err as Error).message ?? String(err);
 }
 
-export async function incidentWorkflow(rawInput: IncidentInput): Promise<IncidentOutcome> {
+export async function legacyIncidentWorkflow(rawInput: IncidentInput): Promise<LegacyIncidentOutcome> {
   const { input, problems } = normalizeIncidentInput(rawInput);
   const info = workflowInfo();
   const createdAt = Date.now();

@@ -1,0 +1,141 @@
+/**
+ * What people ask of an incident (acknowledge, resolve, escalate, note, severity, approve, reject): for
+ * each, why it is refused in the current state (the Update validator's error, or the "ignored" line for a
+ * Signal) and what it changes. Pure: the workflow passes `now`.
+ */
+import { formatElapsed, parseSeverity } from '../policy';
+import type { Severity } from '../types';
+import { ackExpiry, retimeAfterSeverityChange, statusUpdateFrom } from './ladder';
+import { record, type IncidentState } from './state';
+
+export type CommandName =
+  'acknowledge' | 'resolve' | 'escalate' | 'addNote' | 'setSeverity' | 'approve' | 'reject';
+export const COMMAND_NAMES: readonly CommandName[] = [
+  'acknowledge',
+  'resolve',
+  'escalate',
+  'addNote',
+  'setSeverity',
+  'approve',
+  'reject',
+];
+
+/** A command's arguments as received: anything, from anyone who can reach Temporal. */
+export type CommandArgs = Record<string, unknown> | null | undefined;
+
+export function actorOf(args: CommandArgs): string {
+  const by = args?.by;
+  return typeof by === 'string' && by.trim() ? by.trim().slice(0, 200) : 'unknown';
+}
+
+const text = (args: CommandArgs, key: string, max: number): string | undefined => {
+  const value = args?.[key];
+  return typeof value === 'string' && value.trim() ? value.trim().slice(0, max) : undefined;
+};
+
+/** Why the command cannot be carried out now, or null when it can. */
+export function refusal(state: IncidentState, name: CommandName, args: CommandArgs): string | null {
+  const closing = state.status === 'resolved';
+  switch (name) {
+    case 'acknowledge':
+      if (closing) return 'incident is already resolved';
+      if (state.status === 'acknowledged' || state.status === 'mitigating')
+        return `incident is already acknowledged${state.acknowledgedBy ? ` by ${state.acknowledgedBy}` : ''}`;
+      if (state.status === 'monitoring') return 'incident is being monitored after resolve';
+      return null;
+    case 'resolve':
+      if (closing) return 'incident is already resolved';
+      return state.status === 'monitoring' ? 'resolution is already being verified' : null;
+    case 'escalate':
+      // During the close sequence an escalation means it is not over: it reopens (see apply).
+      return state.status === 'monitoring' ? 'incident is being monitored after resolve' : null;
+    case 'addNote':
+      return text(args, 'text', 4000) ? null : 'missing "text"';
+    case 'setSeverity': {
+      const severity = parseSeverity(args?.severity);
+      if (!severity) return `unknown severity ${JSON.stringify(args?.severity ?? null)?.slice(0, 40)}`;
+      if (closing) return 'incident is already resolved';
+      return severity === state.input.severity ? `severity is already ${severity}` : null;
+    }
+    case 'approve':
+    case 'reject': {
+      const step = args?.step;
+      if (typeof step !== 'string' || !state.pendingApprovals.some((p) => p.step === step))
+        return `no step ${JSON.stringify(step ?? null)?.slice(0, 80)} is waiting for approval`;
+      return null;
+    }
+  }
+}
+
+/** Carries out a command that `refusal` allowed; answers what was done, for the caller. */
+export function apply(state: IncidentState, name: CommandName, args: CommandArgs, now: number): string {
+  const by = actorOf(args);
+  switch (name) {
+    case 'acknowledge':
+      state.status = 'acknowledged';
+      state.acknowledgedAt = now;
+      state.acknowledgedBy = by;
+      state.nextEscalationAt = null;
+      state.ackExpiresAt = ackExpiry(state, now);
+      state.pendingPagerDutyAck = true;
+      record(
+        state,
+        now,
+        'acknowledged',
+        `acknowledged at +${formatElapsed(now - state.createdAt)}; escalation stopped`,
+        {
+          actor: by,
+        },
+      );
+      return `acknowledged by ${by}`;
+    case 'resolve':
+      state.pendingResolve = { by, summary: text(args, 'summary', 2000) ?? null };
+      return 'resolve requested: verifying health before closing';
+    case 'escalate': {
+      const reason = `${text(args, 'reason', 500) ?? 'manual escalation'} (requested by ${by})`;
+      if (state.status === 'resolved') state.pendingRelapse = `escalated during the close: ${reason}`;
+      state.pendingEscalations.push(reason);
+      return 'escalation requested: paging the next level';
+    }
+    case 'addNote':
+      record(state, now, 'note', text(args, 'text', 4000) as string, { actor: by });
+      return 'note added';
+    case 'setSeverity': {
+      const severity = parseSeverity(args?.severity) as Severity;
+      record(
+        state,
+        now,
+        'severity',
+        `severity changed ${state.input.severity} → ${severity}; response clock restarted`,
+        {
+          actor: by,
+        },
+      );
+      state.input = { ...state.input, severity };
+      state.nextEscalationAt = retimeAfterSeverityChange(state, now);
+      state.nextStatusUpdateAt = statusUpdateFrom(state, now);
+      if (state.acknowledgedAt !== null) state.ackExpiresAt = ackExpiry(state, now);
+      if (state.policy?.severity[severity].notify === 'ticket' && !state.ticketOpened)
+        state.opening.push('ticket');
+      return `severity is now ${severity}`;
+    }
+    case 'approve':
+    case 'reject': {
+      const step = args?.step as string;
+      const reason = text(args, 'reason', 1000);
+      state.approvalForwards.push({ kind: name, by, step, ...(reason ? { reason } : {}) });
+      return `${name === 'approve' ? 'approval' : 'rejection'} of "${step}" passed to the runbook`;
+    }
+  }
+}
+
+/** A Signal cannot refuse: a refused one is recorded as ignored, with why. */
+export function recordIgnored(
+  state: IncidentState,
+  name: CommandName,
+  args: CommandArgs,
+  why: string,
+  now: number,
+) {
+  record(state, now, 'ignored', `ignored ${name}: ${why}`, { actor: actorOf(args), announce: false });
+}

@@ -1,0 +1,80 @@
+/**
+ * The one decision of the incident loop: given the state and the time, what to do next. The order of the
+ * checks below is the priority of effects: pages come before everything that talks to people, Slack
+ * comes last and runs in its own lane, so neither chatter nor a dead Slack delays a page.
+ */
+import { earliest } from '../policy';
+import { ackExpired, dueRung, type DueRung } from './ladder';
+import type { ClosingTask, IncidentState, OpeningTask } from './state';
+
+export type Effect =
+  | { kind: 'load-policy' }
+  | { kind: 'reopen'; reason: string }
+  | { kind: 're-alert' }
+  | { kind: 'escalate-now'; reason: string }
+  | { kind: 'page'; rung: DueRung }
+  | { kind: 'opening'; task: OpeningTask }
+  | { kind: 'pagerduty-ack' }
+  | { kind: 'forward-approval' }
+  | { kind: 'runbook-ended' }
+  | { kind: 'verify-resolve' }
+  | { kind: 'watch-check' }
+  | { kind: 'status-update'; dueAt: number }
+  | { kind: 'closing'; task: ClosingTask }
+  | { kind: 'slack' }
+  | { kind: 'complete' }
+  | { kind: 'continue-as-new'; why: string }
+  | { kind: 'wait'; until: number | null };
+
+export interface RunFacts {
+  /** Temporal suggests continuing as new (history size or length). */
+  continueAsNewSuggested: boolean;
+  historyLength: number;
+}
+
+/** Work that must not be cut by continue-as-new or completion. */
+function busy(state: IncidentState): boolean {
+  return (
+    state.slackBusy || state.slackQueue.length > 0 || state.outbox.length > 0 || !!state.runbook?.running
+  );
+}
+
+export function decide(state: IncidentState, now: number, run: RunFacts): Effect {
+  if (!state.policy) return { kind: 'load-policy' };
+  if (state.pendingRelapse !== null) return { kind: 'reopen', reason: state.pendingRelapse };
+  if (ackExpired(state, now)) return { kind: 're-alert' };
+  if (state.pendingEscalations.length && state.status !== 'monitoring')
+    return { kind: 'escalate-now', reason: state.pendingEscalations[0] };
+  const rung = dueRung(state, now);
+  if (rung) return { kind: 'page', rung };
+  if (state.opening[0] === 'security') return { kind: 'opening', task: 'security' };
+  if (state.pendingPagerDutyAck) return { kind: 'pagerduty-ack' };
+  if (state.approvalForwards.length) return { kind: 'forward-approval' };
+  if (state.runbookOutcome) return { kind: 'runbook-ended' };
+  if (state.opening.length) return { kind: 'opening', task: state.opening[0] };
+  if (state.pendingResolve) return { kind: 'verify-resolve' };
+  if (state.status === 'monitoring' && state.watch && now >= state.watch.nextCheckAt)
+    return { kind: 'watch-check' };
+  if (state.nextStatusUpdateAt !== null && now >= state.nextStatusUpdateAt)
+    return { kind: 'status-update', dueAt: state.nextStatusUpdateAt };
+  if (state.closing?.length) return { kind: 'closing', task: state.closing[0] };
+  if (!state.slackBusy && (state.slackQueue.length || state.outbox.length)) return { kind: 'slack' };
+  if (state.closing && !busy(state)) return { kind: 'complete' };
+  const limit = state.policy.history?.continueAsNewAfterEvents;
+  if ((run.continueAsNewSuggested || (limit !== undefined && run.historyLength >= limit)) && !busy(state))
+    return {
+      kind: 'continue-as-new',
+      why: run.continueAsNewSuggested
+        ? 'Temporal suggested it'
+        : `history reached ${run.historyLength} events`,
+    };
+  return {
+    kind: 'wait',
+    until: earliest(
+      state.status === 'triggered' ? state.nextEscalationAt : null,
+      state.status === 'acknowledged' || state.status === 'mitigating' ? state.ackExpiresAt : null,
+      state.nextStatusUpdateAt,
+      state.status === 'monitoring' ? (state.watch?.nextCheckAt ?? null) : null,
+    ),
+  };
+}

@@ -1,0 +1,127 @@
+/**
+ * Every timing rule of the escalation ladder, written once: when the next rung is due, which rung is due
+ * after downtime (overdue rungs collapse into one), re-timing on a severity change, the acknowledgement
+ * timeout, and the status-update cadence. Pure: `now` is passed in.
+ */
+import {
+  escalationReason,
+  escalationStep,
+  formatElapsed,
+  type IncidentPolicy,
+  type SeverityRule,
+} from '../policy';
+import type { IncidentState } from './state';
+
+export function severityRule(state: Pick<IncidentState, 'policy' | 'input'>): SeverityRule | undefined {
+  return state.policy?.severity[state.input.severity];
+}
+
+/** A ladder page that is due now: which step, which level, on which channel, and why. */
+export interface DueRung {
+  step: number;
+  level: number;
+  round: number;
+  channel: 'page' | 'slack';
+  reason: string;
+  /** When the paged rung was due: the next one is anchored to it, so the ladder never drifts. */
+  dueAt: number;
+}
+
+/**
+ * The rung to page now, if one is due. When several fell due while nobody could page (worker down), they
+ * collapse into the one due last, and the reason names the ones missed.
+ */
+export function dueRung(state: IncidentState, now: number): DueRung | null {
+  const rule = severityRule(state);
+  const policy = state.policy;
+  if (!rule || !policy || state.status !== 'triggered' || state.nextEscalationAt === null) return null;
+  if (now < state.nextEscalationAt) return null;
+  let step = state.ladderStep;
+  let dueAt = state.nextEscalationAt;
+  const missed: string[] = [];
+  // Later rungs are due every respondWithin after the first, and only when the severity escalates.
+  while (rule.escalate && dueAt + rule.respondWithinMs <= now) {
+    const next = escalationStep(policy.ladder.length, policy.repeat, step + 1);
+    if (!next) break;
+    const skipped = escalationStep(policy.ladder.length, policy.repeat, step);
+    if (skipped)
+      missed.push(`${policy.ladder[skipped.level].name} (due ${formatElapsed(dueAt - state.createdAt)})`);
+    step += 1;
+    dueAt += rule.respondWithinMs;
+  }
+  const at = escalationStep(policy.ladder.length, policy.repeat, step);
+  if (!at) return null;
+  const level = policy.ladder[at.level];
+  const channel = step === 0 && rule.notify === 'slack' ? 'slack' : 'page';
+  let reason =
+    step === 0 && rule.notify === 'ticket'
+      ? `not acknowledged within the ${state.input.severity} response time of ${formatElapsed(rule.respondWithinMs)}: paging ${level.name}`
+      : escalationReason(step, level.name, rule.respondWithinMs, at.round);
+  if (missed.length) reason += `; missed while no worker could page: ${missed.join(', ')}`;
+  return { step, level: at.level, round: at.round, channel, reason, dueAt };
+}
+
+/** When the rung after a page due at `dueAt` is due; null when the severity does not escalate further. */
+export function rungAfter(state: IncidentState, dueAt: number): number | null {
+  const rule = severityRule(state);
+  if (!rule?.escalate || state.status !== 'triggered') return null;
+  return dueAt + rule.respondWithinMs;
+}
+
+/**
+ * When the first rung of a (re)opened incident is due: at once, except for a ticket-only severity, whose
+ * response time is enforced by paging the first level when it passes unacknowledged.
+ */
+export function firstRungDue(state: IncidentState, openedAt: number): number | null {
+  const rule = severityRule(state);
+  if (!rule || state.status !== 'triggered') return null;
+  return rule.notify === 'ticket' ? openedAt + rule.respondWithinMs : openedAt;
+}
+
+/** After a severity change at `now`: the response clock restarts by the new severity's policy. */
+export function retimeAfterSeverityChange(state: IncidentState, now: number): number | null {
+  if (state.status !== 'triggered') return null;
+  return state.ladderStep === 0 ? firstRungDue(state, now) : rungAfter(state, now);
+}
+
+export function ackExpiry(state: IncidentState, now: number): number | null {
+  const timeout = severityRule(state)?.ackTimeoutMs;
+  return typeof timeout === 'number' && timeout > 0 ? now + timeout : null;
+}
+
+export function ackExpired(state: IncidentState, now: number): boolean {
+  return (
+    (state.status === 'acknowledged' || state.status === 'mitigating') &&
+    state.ackExpiresAt !== null &&
+    now >= state.ackExpiresAt
+  );
+}
+
+/** The level an expired acknowledgement re-alerts: the last ladder level paged (the acknowledger's). */
+export function acknowledgerLevel(state: IncidentState): number {
+  const last = [...state.paged].reverse().find((p) => p.level >= 0);
+  return last?.level ?? 0;
+}
+
+const UPDATING: readonly IncidentState['status'][] = ['triggered', 'acknowledged', 'mitigating'];
+
+/** When the first status update is due from `from`; null when this severity posts none or the state does not. */
+export function statusUpdateFrom(state: IncidentState, from: number): number | null {
+  const every = severityRule(state)?.statusUpdateEveryMs;
+  return every && UPDATING.includes(state.status) ? from + every : null;
+}
+
+/**
+ * After posting the update that was due at `dueAt`: the next one on the same cadence, after `now`, so
+ * updates missed while no worker ran collapse into the one just posted.
+ */
+export function statusUpdateAfter(state: IncidentState, dueAt: number, now: number): number | null {
+  const every = severityRule(state)?.statusUpdateEveryMs;
+  if (!every || !UPDATING.includes(state.status)) return null;
+  const periods = Math.floor((now - dueAt) / every) + 1;
+  return dueAt + Math.max(1, periods) * every;
+}
+
+export function policyLevel(policy: IncidentPolicy, level: number) {
+  return level === -1 ? policy.security : level === -2 ? policy.management : policy.ladder[level];
+}

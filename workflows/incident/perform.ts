@@ -1,0 +1,563 @@
+/**
+ * Carries out the effect `decide` chose: the activity calls, then the state change their answers make.
+ * Slack calls are started here but never awaited by the loop (see `startSlack`).
+ */
+import { proxyActivities } from '@temporalio/workflow';
+import type { DeliveryResult, IncidentActivities } from '../../activities/contract';
+import { escalationStep, formatElapsed, pagedAlerts } from '../policy';
+import { openMessage, reviewMarkdown, statusUpdateMessage } from '../render';
+import type { PageRecord } from '../types';
+import type { Effect } from './decide';
+import {
+  ackExpiry,
+  acknowledgerLevel,
+  firstRungDue,
+  policyLevel,
+  rungAfter,
+  severityRule,
+  statusUpdateAfter,
+  statusUpdateFrom,
+} from './ladder';
+import { record, toView, type ClosingTask, type IncidentState, type SlackItem } from './state';
+
+const BACKOFF = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' } as const;
+// A page is the product: retried for a while, then recorded as undelivered so the ladder goes on.
+const pager = proxyActivities<IncidentActivities>({
+  startToCloseTimeout: '30s',
+  retry: { ...BACKOFF, maximumAttempts: 8 },
+});
+// Slack runs in its own lane; a dead Slack only delays Slack.
+const chat = proxyActivities<IncidentActivities>({
+  startToCloseTimeout: '30s',
+  retry: { ...BACKOFF, maximumAttempts: 8 },
+});
+// Tickets and the status page: bounded like pages.
+const adapters = pager;
+// Local reads and writes: bounded too, so a broken disk or config is recorded instead of wedging the run.
+const local = proxyActivities<IncidentActivities>({
+  startToCloseTimeout: '1m',
+  retry: { ...BACKOFF, maximumInterval: '30s', maximumAttempts: 6 },
+});
+
+export function describeError(err: unknown): string {
+  const cause = (err as { cause?: { message?: string } }).cause;
+  return cause?.message ?? (err as Error).message ?? String(err);
+}
+
+async function deliver(state: IncidentState, what: string, send: () => Promise<DeliveryResult>) {
+  try {
+    return await send();
+  } catch (err) {
+    const detail = `${what} failed: ${describeError(err)}`;
+    record(state, Date.now(), 'error', detail, { announce: false });
+    return { delivered: false, detail } satisfies DeliveryResult;
+  }
+}
+
+/** Pages one level (ladder, security -1 or management -2) with a PagerDuty key of its own. */
+async function sendPage(
+  state: IncidentState,
+  level: number,
+  channel: 'page' | 'slack',
+  reason: string,
+  round?: number,
+): Promise<void> {
+  const policy = state.policy!;
+  const target = policyLevel(policy, level);
+  state.pageSeq += 1;
+  const seq = state.pageSeq;
+  const page: PageRecord = {
+    at: new Date(Date.now()).toISOString(),
+    level,
+    levelName: target.name,
+    contactIds: target.contactIds,
+    contacts: target.contactNames,
+    channel,
+    reason,
+    delivered: false,
+    seq,
+    ...(round !== undefined ? { round } : {}),
+  };
+  state.paged.push(page);
+  if (channel === 'slack') {
+    // A Slack mention goes through the Slack lane; its outcome is recorded when the lane delivers it.
+    state.slackQueue.push({
+      kind: 'notice',
+      pageSeq: seq,
+      levelName: target.name,
+      contactIds: target.contactIds,
+      reason,
+    });
+    return;
+  }
+  page.dedupKey = `${state.incidentId}/page-${seq}`;
+  const result = await deliver(state, `paging ${target.name}`, () =>
+    pager.pageContacts({
+      incidentId: state.incidentId,
+      workflowId: state.workflowId,
+      service: state.input.service,
+      severity: state.input.severity,
+      summary: state.input.summary,
+      levelName: target.name,
+      contactIds: target.contactIds,
+      channel,
+      reason,
+      thread: state.thread,
+      dedupKey: page.dedupKey,
+    }),
+  );
+  page.delivered = result.delivered;
+  record(
+    state,
+    Date.now(),
+    'page',
+    `paged ${target.name} (${target.contactNames.join(', ')}): ${reason} — ${result.detail}`,
+  );
+}
+
+/** Pages the ladder step `step` now and says when the next rung is due (anchored at `dueAt`). */
+async function pageStep(
+  state: IncidentState,
+  step: number,
+  reason: string | null,
+  dueAt: number,
+): Promise<void> {
+  const policy = state.policy!;
+  const at = escalationStep(policy.ladder.length, policy.repeat, step);
+  if (!at) {
+    record(
+      state,
+      Date.now(),
+      'escalated',
+      `escalation ladder exhausted after ${state.paged.length} pages: nobody left to page`,
+    );
+    state.nextEscalationAt = null;
+    return;
+  }
+  const rule = severityRule(state)!;
+  const channel = step === 0 && rule.notify === 'slack' ? 'slack' : 'page';
+  await sendPage(state, at.level, channel, reason ?? '', at.round);
+  state.ladderStep = step + 1;
+  state.nextEscalationAt = escalationStep(policy.ladder.length, policy.repeat, step + 1)
+    ? rungAfter(state, dueAt)
+    : null;
+}
+
+async function statusPage(
+  state: IncidentState,
+  phase: 'investigating' | 'monitoring' | 'resolved',
+  message: string,
+) {
+  if (!state.policy?.service.customerFacing || !state.policy.statusPageEnabled) return;
+  const result = await deliver(state, 'status page', () =>
+    adapters.updateStatusPage({
+      incidentId: state.incidentId,
+      service: state.input.service,
+      state: phase,
+      message,
+    }),
+  );
+  record(state, Date.now(), 'status-page', `status page ${phase}: ${result.detail}`);
+}
+
+function healthSummary(health: { healthy: boolean; checks: { url: string; detail: string }[] }): string {
+  if (!health.checks.length) return 'no health endpoints configured for this service';
+  return `${health.healthy ? 'healthy' : 'failing'} — ${health.checks.map((c) => `${c.url} ${c.detail}`).join('; ')}`;
+}
+
+/** Closes a stable incident: resolved now, then the closing tasks run (they can still be cut by a relapse). */
+export function beginClose(state: IncidentState, how: string, now: number): void {
+  state.status = 'resolved';
+  state.resolvedAt = now;
+  state.nextEscalationAt = null;
+  state.nextStatusUpdateAt = null;
+  state.ackExpiresAt = null;
+  state.watch = null;
+  record(
+    state,
+    now,
+    'resolved',
+    `resolved: ${how}; time to resolve ${formatElapsed(now - state.createdAt)}`,
+    {
+      actor: state.resolvedBy ?? undefined,
+    },
+  );
+  state.closing = ['pagerduty-resolve', 'status-page', 'review', 'reminder'];
+}
+
+/** What the shell provides that cannot live in state: child workflows. */
+export interface ShellHooks {
+  startRunbook(): Promise<void>;
+  signalRunbook(forward: IncidentState['approvalForwards'][number]): Promise<void>;
+  cancelRunbook(): Promise<void>;
+  startReviewReminder(): Promise<void>;
+}
+
+export async function perform(state: IncidentState, effect: Effect, hooks: ShellHooks): Promise<void> {
+  const now = Date.now();
+  switch (effect.kind) {
+    case 'load-policy':
+      return loadPolicy(state, now);
+    case 'reopen': {
+      state.pendingRelapse = null;
+      state.status = 'triggered';
+      state.acknowledgedAt = null;
+      state.acknowledgedBy = null;
+      state.resolvedBy = null;
+      state.resolvedAt = null;
+      state.ackExpiresAt = null;
+      state.watch = null;
+      state.closing = null;
+      state.ladderStep = 0;
+      record(state, now, 'reopened', `incident reopened: ${effect.reason}; escalation restarted`);
+      state.nextEscalationAt = firstRungDue(state, now);
+      state.nextStatusUpdateAt = statusUpdateFrom(state, now);
+      state.opening.push('status-page');
+      if (state.runbook && !state.runbook.running) state.opening.push('runbook');
+      return;
+    }
+    case 're-alert': {
+      const who = state.acknowledgedBy ?? 'someone';
+      const timeout = formatElapsed((state.ackExpiresAt ?? now) - (state.acknowledgedAt ?? now));
+      state.status = 'triggered';
+      state.acknowledgedAt = null;
+      state.acknowledgedBy = null;
+      state.ackExpiresAt = null;
+      const reason = `acknowledged by ${who} but not resolved within ${timeout}: alerting again`;
+      record(state, now, 'escalated', reason);
+      await sendPage(state, acknowledgerLevel(state), 'page', reason);
+      const policy = state.policy!;
+      state.nextEscalationAt = escalationStep(policy.ladder.length, policy.repeat, state.ladderStep)
+        ? rungAfter(state, now)
+        : null;
+      return;
+    }
+    case 'escalate-now': {
+      state.pendingEscalations.shift();
+      await pageStep(state, state.ladderStep, effect.reason, now);
+      return;
+    }
+    case 'page':
+      return pageStep(state, effect.rung.step, effect.rung.reason, effect.rung.dueAt);
+    case 'opening':
+      state.opening.shift();
+      return open(state, effect.task, hooks);
+    case 'pagerduty-ack': {
+      state.pendingPagerDutyAck = false;
+      const alerts = pagedAlerts(state.paged, state.incidentId);
+      if (alerts.length)
+        await deliver(state, 'PagerDuty acknowledge', () =>
+          pager.sendPagingUpdate({
+            incidentId: state.incidentId,
+            action: 'acknowledge',
+            contactIds: [...new Set(alerts.map((a) => a.contactId))],
+            alerts,
+          }),
+        );
+      return;
+    }
+    case 'forward-approval': {
+      const forward = state.approvalForwards.shift()!;
+      if (!state.runbook?.running) {
+        record(state, now, 'error', `could not pass ${forward.kind} to the runbook: it is not running`, {
+          announce: false,
+        });
+        return;
+      }
+      await hooks.signalRunbook(forward).catch((err) =>
+        record(
+          state,
+          Date.now(),
+          'error',
+          `could not pass ${forward.kind} to the runbook: ${describeError(err)}`,
+          {
+            announce: false,
+          },
+        ),
+      );
+      return;
+    }
+    case 'runbook-ended': {
+      const outcome = state.runbookOutcome!;
+      state.runbookOutcome = null;
+      state.pendingApprovals = [];
+      if (state.runbook) state.runbook.running = false;
+      if ('failed' in outcome) record(state, now, 'runbook', `runbook failed: ${outcome.failed}`);
+      else
+        record(
+          state,
+          now,
+          'runbook',
+          `runbook ${outcome.scenario} finished: ${outcome.result} (cause: ${outcome.cause}) — ${outcome.summary}`,
+        );
+      // A runbook that ends (mitigated, escalated or failed) no longer acts: people own it again.
+      if (state.status === 'mitigating') state.status = 'acknowledged';
+      return;
+    }
+    case 'verify-resolve':
+      return verifyResolve(state, now);
+    case 'watch-check': {
+      const health = await local.checkServiceHealth({ urls: state.policy!.service.healthUrls });
+      if (!health.healthy) {
+        record(
+          state,
+          Date.now(),
+          'health',
+          `health check failed during the stability watch: ${healthSummary(health)}`,
+        );
+        state.pendingRelapse = 'health check failed during the stability watch';
+        return;
+      }
+      const after = Date.now();
+      const watch = state.watch!;
+      if (after >= watch.endsAt) {
+        if (state.runbook?.running) await stopRunbook(state, hooks);
+        return beginClose(state, `stable for ${formatElapsed(state.policy!.stabilityWatchMs)}`, after);
+      }
+      watch.nextCheckAt = Math.min(after + state.policy!.checkEveryMs, watch.endsAt);
+      return;
+    }
+    case 'status-update': {
+      const every = severityRule(state)?.statusUpdateEveryMs ?? 1_800_000;
+      state.nextStatusUpdateAt = statusUpdateAfter(state, effect.dueAt, now);
+      state.slackQueue.push({
+        kind: 'thread',
+        text: statusUpdateMessage(toView(state), formatElapsed(every)),
+      });
+      record(state, now, 'status-update', `status update posted (${state.status})`, { announce: false });
+      return;
+    }
+    case 'closing':
+      state.closing!.shift();
+      return close(state, effect.task, hooks);
+    case 'slack':
+    case 'complete':
+    case 'continue-as-new':
+    case 'wait':
+      throw new Error(`${effect.kind} is the shell's to carry out`);
+  }
+}
+
+async function loadPolicy(state: IncidentState, now: number) {
+  try {
+    state.policy = await local.loadIncidentPolicy({ service: state.input.service });
+  } catch (err) {
+    // The service's policy cannot be read: page by the default one rather than not at all.
+    record(
+      state,
+      now,
+      'error',
+      `policy for ${state.input.service} unreadable (${describeError(err)}): paging the default ladder`,
+      {
+        announce: false,
+      },
+    );
+    state.policy = await local.loadIncidentPolicy({ service: '' });
+  }
+  const policy = state.policy;
+  const rule = severityRule(state)!;
+  state.nextEscalationAt = firstRungDue(state, state.createdAt);
+  state.nextStatusUpdateAt = statusUpdateFrom(state, state.createdAt);
+  if (state.status === 'acknowledged') state.ackExpiresAt = ackExpiry(state, state.acknowledgedAt ?? now);
+  state.opening = [
+    ...(state.input.security && policy.security.contactIds.length ? (['security'] as const) : []),
+    'announce',
+    ...(rule.notify === 'ticket' ? (['ticket'] as const) : []),
+    'status-page',
+    ...(rule.notifyManagement && policy.management.contactIds.length ? (['management'] as const) : []),
+    ...(policy.runbook ? (['runbook'] as const) : []),
+  ];
+}
+
+async function open(state: IncidentState, task: IncidentState['opening'][number], hooks: ShellHooks) {
+  const now = Date.now();
+  switch (task) {
+    case 'security':
+      return sendPage(state, -1, 'page', 'security incident: security team paged');
+    case 'announce': {
+      const first = state.paged.find((p) => p.level >= 0) ?? null;
+      state.slackQueue.unshift({ kind: 'announce', text: openMessage(toView(state), first) });
+      // The announcement says who was paged; the thread need not repeat what came before it.
+      state.outbox.length = 0;
+      return;
+    }
+    case 'ticket': {
+      if (state.ticketOpened) return;
+      state.ticketOpened = true;
+      const result = state.policy!.ticketsEnabled
+        ? await deliver(state, 'ticket', () =>
+            adapters.createTicket({
+              incidentId: state.incidentId,
+              service: state.input.service,
+              severity: state.input.severity,
+              summary: state.input.summary,
+            }),
+          )
+        : {
+            delivered: false,
+            detail: 'no ticket system configured; recorded here for the next business day',
+          };
+      record(state, now, 'ticket', `ticket for the next business day: ${result.detail}`);
+      return;
+    }
+    case 'status-page':
+      return state.timeline.some((e) => e.type === 'reopened')
+        ? statusPage(state, 'investigating', `The issue has returned: ${state.input.summary}`)
+        : statusPage(state, 'investigating', `We are investigating: ${state.input.summary}`);
+    case 'management':
+      return sendPage(state, -2, 'slack', `${state.input.severity} incident: management notified`);
+    case 'runbook':
+      return hooks.startRunbook();
+  }
+}
+
+async function verifyResolve(state: IncidentState, now: number) {
+  const { by, summary } = state.pendingResolve!;
+  state.pendingResolve = null;
+  if (state.status === 'monitoring' || state.status === 'resolved') return;
+  const policy = state.policy!;
+  state.status = 'monitoring';
+  state.resolvedBy = by;
+  state.resolutionSummary = summary;
+  state.nextEscalationAt = null;
+  state.nextStatusUpdateAt = null;
+  state.ackExpiresAt = null;
+  record(
+    state,
+    now,
+    'monitoring',
+    `resolve requested${summary ? `: ${summary}` : ''}; verifying health, then watching for ${formatElapsed(policy.stabilityWatchMs)}`,
+    { actor: by },
+  );
+  const health = await local.checkServiceHealth({ urls: policy.service.healthUrls });
+  const after = Date.now();
+  record(state, after, 'health', `health verification: ${healthSummary(health)}`);
+  if (!health.healthy) {
+    state.pendingRelapse = 'health verification failed after resolve';
+    return;
+  }
+  // Nothing to watch: close on the responder's word (alerts that fire again reopen or open anew).
+  if (!policy.service.healthUrls.length) return beginClose(state, 'no health endpoints to watch', after);
+  state.watch = {
+    endsAt: after + policy.stabilityWatchMs,
+    nextCheckAt: after + Math.min(policy.checkEveryMs, policy.stabilityWatchMs),
+  };
+  await statusPage(
+    state,
+    'monitoring',
+    `A fix has been applied and we are monitoring: ${state.input.summary}`,
+  );
+}
+
+async function stopRunbook(state: IncidentState, hooks: ShellHooks) {
+  record(state, Date.now(), 'runbook', 'runbook stopped: the incident closed while it was still running');
+  state.runbook!.running = false;
+  state.pendingApprovals = [];
+  await hooks.cancelRunbook().catch((err) =>
+    record(state, Date.now(), 'error', `could not stop the runbook: ${describeError(err)}`, {
+      announce: false,
+    }),
+  );
+}
+
+async function close(state: IncidentState, task: ClosingTask, hooks: ShellHooks) {
+  switch (task) {
+    case 'pagerduty-resolve': {
+      const alerts = pagedAlerts(state.paged, state.incidentId);
+      if (alerts.length)
+        await deliver(state, 'PagerDuty resolve', () =>
+          pager.sendPagingUpdate({
+            incidentId: state.incidentId,
+            action: 'resolve',
+            contactIds: [...new Set(alerts.map((a) => a.contactId))],
+            alerts,
+          }),
+        );
+      return;
+    }
+    case 'status-page':
+      return statusPage(state, 'resolved', `This incident has been resolved: ${state.input.summary}`);
+    case 'review': {
+      try {
+        const review = await local.writeReview({
+          incidentId: state.incidentId,
+          directory: state.policy!.reviewDirectory,
+          markdown: reviewMarkdown(toView(state)),
+        });
+        state.reviewPath = review.path;
+        record(state, Date.now(), 'review', `post-incident review written: ${review.path}`);
+      } catch (err) {
+        // A full disk must not keep the incident open (and swallowing its group's alerts) forever.
+        record(
+          state,
+          Date.now(),
+          'error',
+          `post-incident review could not be written: ${describeError(err)}`,
+        );
+      }
+      return;
+    }
+    case 'reminder':
+      if (!state.reviewScheduledBy && state.reviewPath) await hooks.startReviewReminder();
+      return;
+  }
+}
+
+/** The next Slack call of the lane, taken from the queue (or the outbox as one batched post). */
+export function nextSlackItem(state: IncidentState): SlackItem | null {
+  const queued = state.slackQueue.shift();
+  if (queued) return queued;
+  if (!state.outbox.length) return null;
+  const lines: string[] = [];
+  let size = 0;
+  // One post for everything that piled up, within Slack's comfortable message size.
+  while (state.outbox.length && (lines.length === 0 || size + state.outbox[0].length < 3500)) {
+    const line = state.outbox.shift()!;
+    size += line.length + 1;
+    lines.push(line);
+  }
+  if (state.outboxDropped) {
+    lines.push(`(${state.outboxDropped} older updates were not posted while Slack was unreachable)`);
+    state.outboxDropped = 0;
+  }
+  return { kind: 'thread', text: lines.join('\n') };
+}
+
+/** Sends one Slack item; the caller does not wait for it. Records the outcome in the state. */
+export async function sendSlack(state: IncidentState, item: SlackItem): Promise<void> {
+  const ids = { incidentId: state.incidentId, workflowId: state.workflowId };
+  try {
+    if (item.kind === 'announce') {
+      state.thread = await chat.announceIncident({ ...ids, text: item.text });
+    } else if (item.kind === 'thread') {
+      await chat.postThreadMessage({ incidentId: state.incidentId, thread: state.thread, text: item.text });
+    } else if (item.kind === 'approval') {
+      await chat.requestApproval({ ...ids, thread: state.thread, step: item.step, text: item.text });
+    } else {
+      const result = await chat.pageContacts({
+        ...ids,
+        service: state.input.service,
+        severity: state.input.severity,
+        summary: state.input.summary,
+        levelName: item.levelName,
+        contactIds: item.contactIds,
+        channel: 'slack',
+        reason: item.reason,
+        thread: state.thread,
+      });
+      const page = state.paged.find((p) => p.seq === item.pageSeq);
+      if (page) page.delivered = result.delivered;
+      const names = page?.contacts.join(', ') ?? item.levelName;
+      record(
+        state,
+        Date.now(),
+        'notified',
+        `notified via Slack ${item.levelName} (${names}): ${item.reason} — ${result.detail}`,
+      );
+    }
+  } catch (err) {
+    record(state, Date.now(), 'error', `Slack ${item.kind} failed: ${describeError(err)}`, {
+      announce: false,
+    });
+  }
+}

@@ -1,0 +1,230 @@
+/**
+ * The incident's whole state: one serializable object, carried across continue-as-new. Every value is
+ * kept once; the status query's view is derived from it (`toView`).
+ */
+import type { SlackThreadRef } from '../../activities/contract';
+import type { IncidentPolicy } from '../policy';
+import type { RunbookOutcome } from '../runbook';
+import type {
+  IncidentInput,
+  IncidentStatus,
+  IncidentStatusView,
+  PageRecord,
+  PendingApproval,
+  SourceAlert,
+  TimelineEntry,
+  TimelineType,
+} from '../types';
+
+/** Work that runs once when the incident opens (or reopens), in this order after the first page. */
+export type OpeningTask = 'security' | 'announce' | 'ticket' | 'status-page' | 'management' | 'runbook';
+/** Work that closes a stable incident, in this order. */
+export type ClosingTask = 'pagerduty-resolve' | 'status-page' | 'review' | 'reminder';
+
+/** Slack traffic runs in its own lane, one call at a time, so a dead Slack never holds up a page. */
+export type SlackItem =
+  | { kind: 'announce'; text: string }
+  | { kind: 'thread'; text: string }
+  | { kind: 'notice'; pageSeq: number; levelName: string; contactIds: string[]; reason: string }
+  | { kind: 'approval'; step: string; text: string };
+
+export interface IncidentState {
+  version: 2;
+  incidentId: string;
+  workflowId: string;
+  input: Omit<IncidentInput, 'alerts' | 'carried'>;
+  /** Continue-as-new count: 0 for the run that opened the incident. */
+  run: number;
+  policy: IncidentPolicy | null;
+  status: IncidentStatus;
+  createdAt: number;
+  acknowledgedAt: number | null;
+  acknowledgedBy: string | null;
+  resolvedAt: number | null;
+  resolvedBy: string | null;
+  resolutionSummary: string | null;
+
+  /** Ladder pages sent since the incident (re)opened: which rung comes next. */
+  ladderStep: number;
+  /** When the next rung is due (anchored to when the previous one was due); null: none. */
+  nextEscalationAt: number | null;
+  /** An acknowledgement not followed by a resolution by then alerts again. */
+  ackExpiresAt: number | null;
+  nextStatusUpdateAt: number | null;
+  watch: { endsAt: number; nextCheckAt: number } | null;
+
+  opening: OpeningTask[];
+  closing: ClosingTask[] | null;
+  pendingResolve: { by: string; summary: string | null } | null;
+  pendingEscalations: string[];
+  pendingRelapse: string | null;
+  pendingPagerDutyAck: boolean;
+
+  slackQueue: SlackItem[];
+  /** Thread messages waiting to go out together as one post. */
+  outbox: string[];
+  outboxDropped: number;
+  slackBusy: boolean;
+  thread: SlackThreadRef | null;
+
+  pendingApprovals: PendingApproval[];
+  approvalForwards: { kind: 'approve' | 'reject'; by: string; step: string; reason?: string }[];
+  runbook: { workflowId: string; running: boolean; runs: number } | null;
+  runbookOutcome: RunbookOutcome | { failed: string } | null;
+
+  pageSeq: number;
+  paged: PageRecord[];
+  /** Every fingerprint seen with its last status (bounded), so a resend is recognised as one. */
+  alertStatus: [string, 'firing' | 'resolved'][];
+  alerts: SourceAlert[];
+  alertsDropped: number;
+  timeline: TimelineEntry[];
+  timelineDropped: number;
+  ticketOpened: boolean;
+  reviewPath: string | null;
+  reviewScheduledBy: string | null;
+}
+
+export const MAX_OUTBOX = 100;
+export const MAX_KNOWN_FINGERPRINTS = 5000;
+const DEFAULT_KEEP_TIMELINE = 300;
+const DEFAULT_KEEP_ALERTS = 200;
+
+export function initialState(
+  input: IncidentState['input'],
+  ids: { incidentId: string; workflowId: string },
+  now: number,
+): IncidentState {
+  return {
+    version: 2,
+    ...ids,
+    input,
+    run: 0,
+    policy: null,
+    status: 'triggered',
+    createdAt: now,
+    acknowledgedAt: null,
+    acknowledgedBy: null,
+    resolvedAt: null,
+    resolvedBy: null,
+    resolutionSummary: null,
+    ladderStep: 0,
+    nextEscalationAt: null,
+    ackExpiresAt: null,
+    nextStatusUpdateAt: null,
+    watch: null,
+    opening: [],
+    closing: null,
+    pendingResolve: null,
+    pendingEscalations: [],
+    pendingRelapse: null,
+    pendingPagerDutyAck: false,
+    slackQueue: [],
+    outbox: [],
+    outboxDropped: 0,
+    slackBusy: false,
+    thread: null,
+    pendingApprovals: [],
+    approvalForwards: [],
+    runbook: null,
+    runbookOutcome: null,
+    pageSeq: 0,
+    paged: [],
+    alertStatus: [],
+    alerts: [],
+    alertsDropped: 0,
+    timeline: [],
+    timelineDropped: 0,
+    ticketOpened: false,
+    reviewPath: null,
+    reviewScheduledBy: null,
+  };
+}
+
+/** A state carried by continue-as-new, or undefined when the value is not one (then the run starts anew). */
+export function carriedState(value: unknown): IncidentState | undefined {
+  const s = value as Partial<IncidentState> | null | undefined;
+  return s && typeof s === 'object' && s.version === 2 && typeof s.incidentId === 'string'
+    ? (s as IncidentState)
+    : undefined;
+}
+
+/** Appends to the timeline (bounded) and, when people should hear of it, to the Slack outbox. */
+export function record(
+  state: IncidentState,
+  now: number,
+  type: TimelineType,
+  message: string,
+  opts: { actor?: string; announce?: boolean } = {},
+): void {
+  state.timeline.push({
+    at: new Date(now).toISOString(),
+    type,
+    ...(opts.actor ? { actor: opts.actor } : {}),
+    message,
+  });
+  const keep = state.policy?.history?.keepTimelineEntries ?? DEFAULT_KEEP_TIMELINE;
+  // The first entry ('opened') stays; the oldest of the rest make room.
+  while (state.timeline.length > keep) {
+    state.timeline.splice(1, 1);
+    state.timelineDropped += 1;
+  }
+  if (opts.announce ?? true) queueThreadMessage(state, `${message}${opts.actor ? ` (${opts.actor})` : ''}`);
+}
+
+export function queueThreadMessage(state: IncidentState, text: string): void {
+  state.outbox.push(text);
+  while (state.outbox.length > MAX_OUTBOX) {
+    state.outbox.shift();
+    state.outboxDropped += 1;
+  }
+}
+
+/** Keeps the newest alerts' details within the configured bound; the fingerprint index keeps the rest. */
+export function boundAlerts(state: IncidentState): void {
+  const keep = state.policy?.history?.keepAlerts ?? DEFAULT_KEEP_ALERTS;
+  while (state.alerts.length > keep) {
+    // Resolved alerts go first, then the oldest firing one.
+    const resolved = state.alerts.findIndex((a) => a.status === 'resolved');
+    state.alerts.splice(resolved >= 0 ? resolved : 0, 1);
+    state.alertsDropped += 1;
+  }
+  if (state.alertStatus.length > MAX_KNOWN_FINGERPRINTS)
+    state.alertStatus.splice(0, state.alertStatus.length - MAX_KNOWN_FINGERPRINTS);
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** What the `status` query answers: the state in the shape the CLI, UI and tests read. */
+export function toView(state: IncidentState): IncidentStatusView {
+  const lastLadderPage = [...state.paged].reverse().find((p) => p.level >= 0);
+  return {
+    incidentId: state.incidentId,
+    workflowId: state.workflowId,
+    ...state.input,
+    status: state.status,
+    createdAt: new Date(state.createdAt).toISOString(),
+    acknowledgedAt: iso(state.acknowledgedAt),
+    acknowledgedBy: state.acknowledgedBy,
+    resolvedAt: iso(state.resolvedAt),
+    resolvedBy: state.resolvedBy,
+    resolutionSummary: state.resolutionSummary,
+    escalationLevel: lastLadderPage?.level ?? -1,
+    ladderRound: lastLadderPage?.round ?? 0,
+    paged: state.paged,
+    nextEscalationAt: state.status === 'triggered' ? iso(state.nextEscalationAt) : null,
+    nextStatusUpdateAt: iso(state.nextStatusUpdateAt),
+    ackExpiresAt: iso(state.ackExpiresAt),
+    alerts: state.alerts,
+    alertCounts: {
+      known: state.alertStatus.length,
+      firing: state.alertStatus.filter(([, s]) => s === 'firing').length,
+      detailsDropped: state.alertsDropped,
+    },
+    pendingApprovals: state.pendingApprovals,
+    reviewPath: state.reviewPath,
+    timeline: state.timeline,
+    timelineDropped: state.timelineDropped,
+    run: state.run,
+  };
+}

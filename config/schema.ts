@@ -129,6 +129,12 @@ export const configSchema = z
       .default({ directory: 'incidents', reminderAfter: 86_400_000 } as never),
     journal: z.strictObject({ file: z.string().min(1) }).default({ file: '.data/notifications.jsonl' }),
     runbooks: runbooks.prefault({}),
+    intake: z
+      .strictObject({
+        /** A post repeating what the intake already told the incident within this window is not signalled. */
+        resendWindow: duration.default(60_000 as never),
+      })
+      .prefault({}),
     /** Bounds that keep an incident's workflow history far below Temporal's limits, however long it runs. */
     history: z
       .strictObject({

@@ -15,6 +15,7 @@ import { AlertRejected, fromAlertmanager, fromGeneric, fromGrafana, type IntakeA
 import { incidentWorkflowId } from './incident-id';
 import { createIntakeMetrics, type IntakeMetrics } from './metrics';
 import { openOrSignalIncident, type OpenedIncident } from './open-incident';
+import { ResendFilter } from './resend-filter';
 import {
   pagerDutyEventToSignal,
   slackClickToSignal,
@@ -59,6 +60,7 @@ export async function buildIntakeServer(opts: IntakeOptions): Promise<FastifyIns
   const env = opts.env ?? process.env;
   const metrics = opts.metrics ?? createIntakeMetrics();
   const timeoutMs = opts.temporalTimeoutMs ?? 5000;
+  const resends = new ResendFilter(config.intake.resendWindow);
   const app = Fastify({ logger: opts.log ? { level: 'info' } : false, bodyLimit: MAX_BODY_BYTES });
 
   app.removeAllContentTypeParsers();
@@ -134,9 +136,17 @@ export async function buildIntakeServer(opts: IntakeOptions): Promise<FastifyIns
         }
         throw err;
       }
+      const alerts = action.input.alerts ?? [];
+      const workflowId = incidentWorkflowId(action.input.dedupKey);
+      const resend = resends.resendOf(workflowId, alerts, Date.now());
+      if (resend) {
+        metrics.alerts.inc({ source, outcome: 'resend_absorbed' });
+        return reply
+          .code(202)
+          .send({ incidents: [{ workflowId, runId: resend.runId, deduplicated: true, resend: true }] });
+      }
       try {
         if (action.resolveOnly) {
-          const workflowId = incidentWorkflowId(action.input.dedupKey);
           try {
             await withTemporal(() =>
               client.workflow
@@ -150,6 +160,7 @@ export async function buildIntakeServer(opts: IntakeOptions): Promise<FastifyIns
               .code(202)
               .send({ incidents: [], note: 'resolved alert for no open incident: nothing to do' });
           }
+          resends.forget(workflowId);
           metrics.alerts.inc({ source, outcome: 'resolved_signalled' });
           return reply
             .code(202)
@@ -158,6 +169,7 @@ export async function buildIntakeServer(opts: IntakeOptions): Promise<FastifyIns
         const opened: OpenedIncident = await withTemporal(() =>
           openOrSignalIncident(client, action.input, { taskQueue: opts.taskQueue }),
         );
+        resends.remember(workflowId, opened.runId, alerts, Date.now());
         metrics.alerts.inc({ source, outcome: opened.deduplicated ? 'deduplicated' : 'started' });
         return reply.code(202).send({ incidents: [opened] });
       } catch (err) {

@@ -1,18 +1,15 @@
 /**
- * Responder CLI: `npm run incident -- list | show <id> | ack <id> | resolve <id> [summary] | note <id> "text"`.
- * Exit codes: 0 done, 1 incident not found or closed, 2 usage error, 3 Temporal unreachable.
+ * Responder CLI: `npm run incident -- list | show <id> | ack <id> | resolve <id> [summary] | note <id> "text"`
+ * | escalate <id> [reason] | severity <id> <P1|P2|P3> | approve <id> <step> | reject <id> <step> [reason]`.
+ * Exit codes: 0 done, 1 incident not found, closed, or the command refused (the reason is printed),
+ * 2 usage error, 3 Temporal unreachable.
  */
 import os from 'node:os';
 import { Client, Connection } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
-import {
-  acknowledgeSignal,
-  addNoteSignal,
-  approveSignal,
-  rejectSignal,
-  resolveSignal,
-  statusQuery,
-} from '../workflows/messages';
+import { sendCommand } from '../intake/commands';
+import type { CommandName } from '../workflows/incident/commands';
+import { statusQuery } from '../workflows/messages';
 import type { IncidentStatusView } from '../workflows/types';
 
 export const EXIT = { ok: 0, notFound: 1, usage: 2, unreachable: 3 } as const;
@@ -23,6 +20,8 @@ const USAGE = `usage: npm run incident -- <command>
   ack <id> [--by name]         acknowledge (stops escalation)
   resolve <id> [summary] [--by name]
   note <id> "text" [--by name]
+  escalate <id> [reason] [--by name]   page the next level now
+  severity <id> <P1|P2|P3> [--by name]
   approve <id> <step> [--by name]      approve a proposed runbook step
   reject <id> <step> [reason] [--by name]
 <id> is the workflow id (incident-…) or the incident id (incident-…-xxxxxxxx).`;
@@ -61,6 +60,30 @@ function describeView(v: IncidentStatusView): string {
   return lines.join('\n');
 }
 
+/** A CLI command and its words → the incident command and its arguments. */
+function commandOf(command: string, by: string, rest: string[]): [CommandName, Record<string, unknown>] {
+  const words = rest.join(' ');
+  switch (command) {
+    case 'ack':
+      return ['acknowledge', { by }];
+    case 'resolve':
+      return ['resolve', { by, ...(words ? { summary: words } : {}) }];
+    case 'escalate':
+      return ['escalate', { by, ...(words ? { reason: words } : {}) }];
+    case 'severity':
+      return ['setSeverity', { by, severity: rest[0] }];
+    case 'approve':
+      return ['approve', { by, step: rest[0] }];
+    case 'reject':
+      return [
+        'reject',
+        { by, step: rest[0], ...(rest.length > 1 ? { reason: rest.slice(1).join(' ') } : {}) },
+      ];
+    default:
+      return ['addNote', { by, text: words }];
+  }
+}
+
 export async function runCli(
   argv: string[],
   out: (s: string) => void = console.log,
@@ -75,12 +98,13 @@ export async function runCli(
     args.splice(byFlag, 2);
   }
   const [command, id, ...rest] = args;
-  const needsId = ['show', 'ack', 'resolve', 'note'];
+  const needsId = ['show', 'ack', 'resolve', 'note', 'escalate', 'severity', 'approve', 'reject'];
+  const needsMore = ['note', 'severity', 'approve', 'reject'];
   if (
     !command ||
     !['list', ...needsId].includes(command) ||
     (needsId.includes(command) && !id) ||
-    (command === 'note' && !rest.join(' ').trim())
+    (needsMore.includes(command) && !rest.join(' ').trim())
   ) {
     err(USAGE);
     return EXIT.usage;
@@ -123,18 +147,13 @@ export async function runCli(
       err(`${id} is closed (${description.status.name.toLowerCase()}); nothing to do`);
       return EXIT.notFound;
     }
-    if (command === 'ack') await handle.signal(acknowledgeSignal, { by });
-    else if (command === 'resolve')
-      await handle.signal(resolveSignal, { by, ...(rest.length ? { summary: rest.join(' ') } : {}) });
-    else if (command === 'approve') await handle.signal(approveSignal, { by, step: rest[0] });
-    else if (command === 'reject')
-      await handle.signal(rejectSignal, {
-        by,
-        step: rest[0],
-        ...(rest.length > 1 ? { reason: rest.slice(1).join(' ') } : {}),
-      });
-    else await handle.signal(addNoteSignal, { by, text: rest.join(' ') });
-    out(`${command} sent to ${handle.workflowId} as ${by}`);
+    const [name, payload] = commandOf(command, by, rest);
+    const outcome = await sendCommand(handle, name, payload);
+    if (!outcome.accepted) {
+      err(`${command} refused by ${handle.workflowId}: ${outcome.reason}`);
+      return EXIT.notFound;
+    }
+    out(`${handle.workflowId}: ${outcome.message}${outcome.status ? ` (now ${outcome.status})` : ''}`);
     return EXIT.ok;
   } catch (e) {
     if (e instanceof WorkflowNotFoundError) {

@@ -72,8 +72,20 @@ describeWith(['temporal'], 'npm run incident (CLI) against the dev server', () =
 
     expect((await cli(['note', view.incidentId, 'checked', 'the', 'dashboard'])).code).toBe(0);
     const acked = await cli(['ack', handle.workflowId]);
-    expect(acked).toMatchObject({ code: 0, stdout: expect.stringContaining('ack sent') });
-    await eventually(async () => expect((await handle.query(statusQuery)).acknowledgedBy).toBe('cli-user'));
+    // An Update: the answer says what happened, not merely that something was sent.
+    expect(acked).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining('acknowledged by cli-user (now acknowledged)'),
+    });
+    expect((await handle.query(statusQuery)).acknowledgedBy).toBe('cli-user');
+    const again = await cli(['ack', handle.workflowId, '--by', 'erin']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('ack refused by');
+    expect(again.stderr).toContain('incident is already acknowledged by cli-user');
+    const noStep = await cli(['approve', handle.workflowId, 'rollback-image']);
+    expect(noStep.code).toBe(1); // a usage the README documents: refused for its reason, not a usage error
+    expect(noStep.stderr).toContain('no step "rollback-image" is waiting for approval');
+    expect((await cli(['severity', handle.workflowId, 'P9'])).stderr).toContain('unknown severity "P9"');
     const shown = await cli(['show', handle.workflowId]);
     expect(shown.code).toBe(0);
     expect(shown.stdout).toContain('ACKNOWLEDGED');

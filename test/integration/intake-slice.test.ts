@@ -47,7 +47,7 @@ describeWith(['temporal'], 'first slice on the dev server: POST /alerts → work
 
     const second = await post(alert);
     expect(second.status).toBe(202);
-    expect(second.data.incidents[0]).toEqual({ ...opened, deduplicated: true });
+    expect(second.data.incidents[0]).toEqual({ ...opened, deduplicated: true, resend: true });
 
     const handle = dev.client.workflow.getHandle(opened.workflowId);
     const view = await eventually(async () => {

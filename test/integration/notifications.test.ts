@@ -140,7 +140,9 @@ describeWith(
     test('each page, including the repeat round, opens a new PagerDuty alert; ack and resolve reach every one', async () => {
       const handle = await open({ summary: 'rounds' });
       const primaryBefore = pd.notifications(SECRETS.PD_ROUTING_KEY_PRIMARY);
-      const ladderPages = async () => (await handle.query(statusQuery)).paged.filter((p) => p.level >= 0);
+      // A page is listed as soon as it is sent and marked delivered when PagerDuty has answered.
+      const ladderPages = async () =>
+        (await handle.query(statusQuery)).paged.filter((p) => p.level >= 0 && p.delivered);
       await eventually(async () => expect(await ladderPages()).toHaveLength(1));
       // Four escalations walk the ladder (secondary, tech lead, manager) into the repeat round (primary).
       for (let level = 1; level <= 4; level++) {

@@ -23,6 +23,8 @@ abstract class FakeServer {
   readonly requests: RecordedRequest[] = [];
   /** Failures answered, in order, before normal answers resume. */
   readonly failures: ScriptedFailure[] = [];
+  /** An outage: while set, every request gets these answers in turn, round and round. */
+  outage: ScriptedFailure[] | null = null;
   private server = http.createServer((req, res) => void this.receive(req, res));
   url = '';
 
@@ -49,7 +51,9 @@ abstract class FakeServer {
       return this.send(res, 400, { error: 'invalid_json' });
     }
     this.requests.push({ at: Date.now(), path: req.url ?? '', headers: req.headers, body });
-    const failure = this.failures.shift();
+    const failure =
+      this.failures.shift() ??
+      (this.outage?.length ? this.outage[this.requests.length % this.outage.length] : undefined);
     if (failure) {
       if (failure.retryAfter !== undefined) res.setHeader('retry-after', String(failure.retryAfter));
       return this.send(res, failure.status, failure.body ?? { error: 'scripted failure' });

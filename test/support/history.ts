@@ -76,3 +76,15 @@ export async function waitUntilIdle(handle: WorkflowHandle, timeoutMs = 30_000):
     return again;
   }, timeoutMs);
 }
+
+/** When each open timer will fire (its start event's time plus its duration), in ms. */
+export function openTimerDeadlines(events: readonly HistoryEvent[]): number[] {
+  const open = new Set(openTimers(events));
+  return events
+    .filter((e) => e.timerStartedEventAttributes && open.has(e.timerStartedEventAttributes.timerId ?? ''))
+    .map((e) => {
+      const started = Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
+      const d = e.timerStartedEventAttributes!.startToFireTimeout;
+      return started + Number(d?.seconds ?? 0) * 1000 + Math.floor((d?.nanos ?? 0) / 1e6);
+    });
+}

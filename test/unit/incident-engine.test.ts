@@ -1,0 +1,177 @@
+/** The incident engine's pure parts: ladder timing, the priority of effects, commands, alert folding. */
+import { toIncidentPolicy } from '../../activities/policy';
+import { ingestAlerts } from '../../workflows/incident/alerts';
+import { apply, refusal } from '../../workflows/incident/commands';
+import { decide } from '../../workflows/incident/decide';
+import { dueRung, statusUpdateAfter } from '../../workflows/incident/ladder';
+import { initialState, record, type IncidentState } from '../../workflows/incident/state';
+import { formatElapsed } from '../../workflows/policy';
+import type { Severity, SourceAlert } from '../../workflows/types';
+import { testConfig } from '../support/config';
+
+const T0 = Date.parse('2026-11-27T00:00:00Z');
+const MIN = 60_000;
+const RUN = { continueAsNewSuggested: false, historyLength: 10 };
+
+function opened(severity: Severity = 'P1', patch: Partial<IncidentState> = {}): IncidentState {
+  const state = initialState(
+    { dedupKey: 'k', service: 'checkout', scenario: 'health', severity, summary: 's', security: false },
+    { incidentId: 'incident-1', workflowId: 'wf-1' },
+    T0,
+  );
+  state.policy = toIncidentPolicy(testConfig(), 'checkout');
+  // As after the first page at 0:00 and the opening work.
+  state.ladderStep = 1;
+  state.nextEscalationAt = T0 + 15 * MIN;
+  state.nextStatusUpdateAt = T0 + 30 * MIN;
+  return Object.assign(state, patch);
+}
+
+describe('overdue rungs collapse into the rung due now', () => {
+  test('back after 1 h: the repeat round primary, naming the three missed', () => {
+    const rung = dueRung(opened(), T0 + 61 * MIN);
+    expect(rung).toEqual({
+      step: 4,
+      level: 0,
+      round: 1,
+      channel: 'page',
+      dueAt: T0 + 60 * MIN,
+      reason:
+        'no acknowledgement within 15:00: ladder repeat 1, paging primary on-call; missed while no worker could page: secondary on-call (due 15:00), tech lead (due 30:00), DevOps manager (due 45:00)',
+    });
+  });
+
+  test('back after 10 h: the last rung of the ladder, once', () => {
+    const rung = dueRung(opened(), T0 + 10 * 60 * MIN);
+    expect(rung).toMatchObject({ step: 7, level: 3, round: 1, dueAt: T0 + 105 * MIN });
+    expect(rung!.reason.match(/\(due [\d:]+\)/g)).toEqual([
+      '(due 15:00)',
+      '(due 30:00)',
+      '(due 45:00)',
+      '(due 1:00:00)',
+      '(due 1:15:00)',
+      '(due 1:30:00)',
+    ]);
+  });
+
+  test('on time, nothing is collapsed; one second early, nothing is due', () => {
+    expect(dueRung(opened(), T0 + 15 * MIN)).toMatchObject({
+      step: 1,
+      reason: expect.not.stringContaining('missed'),
+    });
+    expect(dueRung(opened(), T0 + 15 * MIN - 1000)).toBeNull();
+  });
+
+  test('status updates missed for 10 h: one is posted and the next keeps the 30:00 cadence', () => {
+    const state = opened();
+    const next = statusUpdateAfter(state, T0 + 30 * MIN, T0 + 10 * 60 * MIN + 5000);
+    expect(formatElapsed(next! - T0)).toBe('10:30:00');
+  });
+});
+
+describe('decide: the priority of effects', () => {
+  test('a due page comes before Slack, tickets and status updates', () => {
+    const state = opened('P1', { outbox: ['chatter'], opening: ['announce', 'ticket'] });
+    state.nextStatusUpdateAt = T0 + 15 * MIN;
+    expect(decide(state, T0 + 15 * MIN, RUN)).toMatchObject({ kind: 'page', rung: { step: 1 } });
+  });
+
+  test('Slack waits its turn in its own lane: never two at once, and nothing waits for it', () => {
+    const state = opened('P1', { outbox: ['chatter'], slackBusy: true });
+    expect(decide(state, T0 + MIN, RUN)).toEqual({ kind: 'wait', until: T0 + 15 * MIN });
+    state.slackBusy = false;
+    expect(decide(state, T0 + MIN, RUN)).toEqual({ kind: 'slack' });
+  });
+
+  test('continue-as-new waits until Slack and the runbook are done', () => {
+    const run = { continueAsNewSuggested: true, historyLength: 10 };
+    const state = opened('P1', { slackBusy: true });
+    expect(decide(state, T0 + MIN, run).kind).toBe('wait');
+    state.slackBusy = false;
+    state.runbook = { workflowId: 'rb', running: true, runs: 1 };
+    expect(decide(state, T0 + MIN, run).kind).toBe('wait');
+    state.runbook.running = false;
+    expect(decide(state, T0 + MIN, run)).toMatchObject({ kind: 'continue-as-new' });
+  });
+
+  test('an alert that fires again during the close reopens instead of completing', () => {
+    const state = opened('P1', { status: 'resolved', closing: [] });
+    state.alertStatus = [['fp', 'resolved']];
+    expect(decide(state, T0 + MIN, RUN)).toEqual({ kind: 'complete' });
+    const alert: SourceAlert = {
+      fingerprint: 'fp',
+      status: 'firing',
+      summary: 'back',
+      labels: {},
+      source: 'alertmanager',
+    };
+    expect(ingestAlerts(state, [alert], T0 + MIN)).toBe(true);
+    expect(decide(state, T0 + MIN, RUN)).toEqual({
+      kind: 'reopen',
+      reason: 'alert fired again during the close: back',
+    });
+  });
+
+  test('an expired acknowledgement re-alerts before anything else', () => {
+    const state = opened('P1');
+    apply(state, 'acknowledge', { by: 'alice' }, T0 + 10 * MIN);
+    expect(state.ackExpiresAt).toBe(T0 + 40 * MIN);
+    expect(decide(state, T0 + 40 * MIN - 1, RUN).kind).not.toBe('re-alert');
+    expect(decide(state, T0 + 40 * MIN, RUN)).toEqual({ kind: 're-alert' });
+  });
+});
+
+describe('commands: refused with the reason the person sees', () => {
+  test.each([
+    ['acknowledge', { by: 'bob' }, 'incident is already acknowledged by alice'],
+    ['setSeverity', { by: 'bob', severity: 'P7' }, 'unknown severity "P7"'],
+    ['setSeverity', { by: 'bob', severity: 'p1' }, 'severity is already P1'],
+    ['approve', { by: 'bob', step: 'rollback' }, 'no step "rollback" is waiting for approval'],
+    ['approve', { by: 'bob', step: 'constructor' }, 'no step "constructor" is waiting for approval'],
+    ['addNote', { by: 'bob', text: '   ' }, 'missing "text"'],
+  ] as const)('%s %j → %s', (name, args, why) => {
+    const state = opened();
+    apply(state, 'acknowledge', { by: 'alice' }, T0);
+    expect(refusal(state, name, args)).toBe(why);
+  });
+
+  test('after the close, only an escalation is taken (it reopens)', () => {
+    const state = opened('P1', { status: 'resolved', closing: [] });
+    expect(refusal(state, 'resolve', { by: 'x' })).toBe('incident is already resolved');
+    expect(refusal(state, 'escalate', { by: 'x' })).toBeNull();
+    apply(state, 'escalate', { by: 'x', reason: 'still broken' }, T0);
+    expect(decide(state, T0, RUN)).toMatchObject({ kind: 'reopen' });
+  });
+});
+
+describe('alerts: resends change nothing and wake nothing', () => {
+  const alert = (fp: string, status: SourceAlert['status'] = 'firing'): SourceAlert => ({
+    fingerprint: fp,
+    status,
+    summary: fp,
+    labels: {},
+    source: 'alertmanager',
+  });
+
+  test('a resend returns false and adds no timeline entry; a change returns true', () => {
+    const state = opened();
+    expect(ingestAlerts(state, [alert('a')], T0)).toBe(true);
+    const entries = state.timeline.length;
+    for (let i = 0; i < 1000; i++) expect(ingestAlerts(state, [alert('a')], T0)).toBe(false);
+    expect(state.timeline.length).toBe(entries);
+    expect(ingestAlerts(state, [alert('a', 'resolved')], T0)).toBe(true);
+    expect(state.pendingResolve).toEqual({ by: 'alerts', summary: 'every source alert resolved' });
+  });
+
+  test('state stays bounded: 2,000 distinct alerts keep 200 details and every fingerprint', () => {
+    const state = opened();
+    record(state, T0, 'opened', 'incident opened', { announce: false });
+    for (let i = 0; i < 2000; i++) ingestAlerts(state, [alert(`fp-${i}`)], T0);
+    expect(state.alerts).toHaveLength(200);
+    expect(state.alertStatus).toHaveLength(2000);
+    expect(state.timeline.length).toBeLessThanOrEqual(300);
+    expect(state.timelineDropped).toBe(2000 + 1 - 300); // 2,000 alert entries + "opened", 300 kept
+    expect(state.timeline[0].type).toBe('opened');
+    expect(JSON.stringify(state).length).toBeLessThan(1_000_000);
+  });
+});

@@ -73,7 +73,11 @@ export function createSlackActivities(config: RunbooksConfig, env: Env, journal:
         text: args.text,
         blocks: [
           { type: 'section', text: { type: 'mrkdwn', text: args.text } },
-          { type: 'actions', block_id: 'incident_actions', elements: incidentButtons(args.workflowId) },
+          {
+            type: 'actions',
+            block_id: 'incident_actions',
+            elements: incidentButtons(args.workflowId, args.incidentId),
+          },
         ],
         unfurl_links: false,
       }),
@@ -126,7 +130,7 @@ export function createSlackActivities(config: RunbooksConfig, env: Env, journal:
         {
           type: 'actions',
           block_id: `approval_${args.step}`,
-          elements: approvalButtons(args.workflowId, args.step),
+          elements: approvalButtons(args.workflowId, args.incidentId, args.step),
         },
       ],
     );

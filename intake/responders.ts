@@ -30,7 +30,8 @@ export function verifySlackSignature(
 export interface ResponderSignal {
   workflowId: string;
   signal: 'acknowledge' | 'resolve' | 'approve' | 'reject';
-  args: { by: string; step?: string; summary?: string };
+  /** `incident`: the incident the button or page was about; the workflow refuses it for another one. */
+  args: { by: string; step?: string; summary?: string; incident?: string };
 }
 
 /** A block_actions payload → the signal it asks for, attributed to the Slack user. */
@@ -51,7 +52,11 @@ export function slackClickToSignal(payload: unknown): ResponderSignal | string {
   return {
     workflowId: value.workflowId,
     signal,
-    args: { by: `slack:${user}`, ...(value.step ? { step: value.step } : {}) },
+    args: {
+      by: `slack:${user}`,
+      ...(value.step ? { step: value.step } : {}),
+      ...(value.incidentId ? { incident: value.incidentId } : {}),
+    },
   };
 }
 
@@ -83,12 +88,17 @@ export function pagerDutyEventToSignal(body: unknown): ResponderSignal | string 
   if (!signal) return `ignored event type ${JSON.stringify(type ?? null)}`;
   const key = event?.data?.incident_key ?? '';
   // Our dedup keys: the incident id, optionally with a run suffix, then the page's own `/page-N`.
-  const match = /^(incident-[0-9a-f]{20})(?:-[0-9a-f]{8})?(?:\/page-\d{1,6})?$/.exec(key);
+  const match = /^((incident-[0-9a-f]{20})(?:-[0-9a-f]{8})?)(?:\/page-\d{1,6})?$/.exec(key);
   if (!match) return 'not one of our incidents (incident_key is not a Durable Runbooks id)';
   const by = `pagerduty:${event?.agent?.summary ?? event?.agent?.id ?? 'unknown'}`;
   return {
-    workflowId: match[1],
+    workflowId: match[2],
     signal,
-    args: { by, ...(signal === 'resolve' ? { summary: 'resolved in PagerDuty' } : {}) },
+    args: {
+      by,
+      ...(signal === 'resolve' ? { summary: 'resolved in PagerDuty' } : {}),
+      // A key with a run suffix names the incident: an event about a closed one is refused.
+      ...(match[1] !== match[2] ? { incident: match[1] } : {}),
+    },
   };
 }

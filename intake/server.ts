@@ -16,6 +16,7 @@ import { incidentWorkflowId } from './incident-id';
 import { createIntakeMetrics, type IntakeMetrics } from './metrics';
 import { openOrSignalIncident, type OpenedIncident } from './open-incident';
 import { ResendFilter } from './resend-filter';
+import { sendCommand, type CommandOutcome } from './commands';
 import {
   pagerDutyEventToSignal,
   slackClickToSignal,
@@ -201,9 +202,14 @@ export async function buildIntakeServer(opts: IntakeOptions): Promise<FastifyIns
     reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
 
-  const sendResponderSignal = async (channel: 'slack' | 'pagerduty', s: ResponderSignal) => {
-    await withTemporal(() => client.workflow.getHandle(s.workflowId).signal(s.signal, s.args));
+  /** The responder's command as an Update: the answer says what happened, or why it was refused. */
+  const sendResponderCommand = async (channel: 'slack' | 'pagerduty', s: ResponderSignal) => {
+    const name = s.signal === 'acknowledge' ? 'acknowledge' : s.signal;
+    const outcome = await withTemporal(() =>
+      sendCommand(client.workflow.getHandle(s.workflowId), name, s.args),
+    );
     metrics.responderActions.inc({ channel, signal: s.signal });
+    return outcome;
   };
 
   app.post('/slack/interactions', async (req, reply) => {
@@ -227,16 +233,18 @@ export async function buildIntakeServer(opts: IntakeOptions): Promise<FastifyIns
     }
     const s = slackClickToSignal(payload);
     if (typeof s === 'string') return reply.code(400).send({ error: s, field: 'payload.actions' });
+    let outcome: CommandOutcome;
     try {
-      await sendResponderSignal('slack', s);
+      outcome = await sendResponderCommand('slack', s);
     } catch (err) {
       if (err instanceof WorkflowNotFoundError)
         return reply.code(200).send({ response_type: 'ephemeral', text: 'That incident is already closed.' });
       return unavailable(reply);
     }
-    return reply
-      .code(200)
-      .send({ response_type: 'ephemeral', text: `${s.signal} sent to ${s.workflowId} as ${s.args.by}` });
+    return reply.code(200).send({
+      response_type: 'ephemeral',
+      text: outcome.accepted ? `${s.workflowId}: ${outcome.message}` : `Not done: ${outcome.reason}.`,
+    });
   });
 
   app.post('/pagerduty/webhooks', async (req, reply) => {
@@ -253,14 +261,22 @@ export async function buildIntakeServer(opts: IntakeOptions): Promise<FastifyIns
     if (why) return reply.code(401).send({ error: why });
     const s = pagerDutyEventToSignal(req.body);
     if (typeof s === 'string') return reply.code(202).send({ ignored: s });
+    let outcome: CommandOutcome;
     try {
-      await sendResponderSignal('pagerduty', s);
+      outcome = await sendResponderCommand('pagerduty', s);
     } catch (err) {
       if (err instanceof WorkflowNotFoundError)
         return reply.code(202).send({ ignored: 'incident already closed' });
       return unavailable(reply);
     }
-    return reply.code(202).send({ signalled: s.signal, workflowId: s.workflowId });
+    // PagerDuty retries anything but 2xx; a refusal is an answer, not a failure.
+    return reply
+      .code(202)
+      .send(
+        outcome.accepted
+          ? { signalled: s.signal, workflowId: s.workflowId, result: outcome.message }
+          : { refused: outcome.reason, workflowId: s.workflowId },
+      );
   });
 
   return app;

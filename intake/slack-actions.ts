@@ -12,6 +12,8 @@ export type SlackActionId = keyof typeof SLACK_ACTIONS;
 
 export interface SlackButtonValue {
   workflowId: string;
+  /** The incident the message is about: a click on an older incident's button is refused, not applied. */
+  incidentId?: string;
   step?: string;
 }
 
@@ -25,7 +27,12 @@ export function decodeButtonValue(text: unknown): SlackButtonValue | undefined {
     const parsed = JSON.parse(text) as Partial<SlackButtonValue>;
     if (typeof parsed.workflowId !== 'string' || !/^[\w.-]{1,200}$/.test(parsed.workflowId)) return undefined;
     if (parsed.step !== undefined && typeof parsed.step !== 'string') return undefined;
-    return { workflowId: parsed.workflowId, ...(parsed.step ? { step: parsed.step } : {}) };
+    if (parsed.incidentId !== undefined && typeof parsed.incidentId !== 'string') return undefined;
+    return {
+      workflowId: parsed.workflowId,
+      ...(parsed.incidentId ? { incidentId: parsed.incidentId.slice(0, 200) } : {}),
+      ...(parsed.step ? { step: parsed.step } : {}),
+    };
   } catch {
     return undefined;
   }
@@ -39,8 +46,8 @@ interface SlackButton {
   style?: 'primary' | 'danger';
 }
 
-export function incidentButtons(workflowId: string): SlackButton[] {
-  const value = encodeButtonValue({ workflowId });
+export function incidentButtons(workflowId: string, incidentId: string): SlackButton[] {
+  const value = encodeButtonValue({ workflowId, incidentId });
   return [
     {
       type: 'button',
@@ -53,8 +60,8 @@ export function incidentButtons(workflowId: string): SlackButton[] {
   ];
 }
 
-export function approvalButtons(workflowId: string, step: string): SlackButton[] {
-  const value = encodeButtonValue({ workflowId, step });
+export function approvalButtons(workflowId: string, incidentId: string, step: string): SlackButton[] {
+  const value = encodeButtonValue({ workflowId, incidentId, step });
   return [
     {
       type: 'button',

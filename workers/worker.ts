@@ -44,6 +44,9 @@ export async function createIncidentWorker(opts: IncidentWorkerOptions): Promise
     namespace: opts.namespace ?? 'default',
     taskQueue: opts.taskQueue ?? TASK_QUEUE,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    // On SIGTERM, running activities get this long to finish (a page in flight is sent, not dropped and
+    // resent by the next worker); after it they are cancelled and Temporal retries them elsewhere.
+    shutdownGraceTime: '20s',
     activities: createIncidentActivities({
       config: opts.config,
       baseDir: opts.baseDir ?? REPO_ROOT,

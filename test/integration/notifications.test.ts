@@ -99,8 +99,12 @@ describeWith(
         expect(v.paged.find((p) => p.level === 0)?.delivered).toBe(true);
         return v;
       });
-      const announcement = slack.messages().find((m) => String(m.text).includes(view.incidentId) && m.blocks);
-      expect(announcement).toBeDefined();
+      // The page goes first; the announcement follows in the Slack lane.
+      const announcement = await eventually(() => {
+        const found = slack.messages().find((m) => String(m.text).includes(view.incidentId) && m.blocks);
+        expect(found).toBeDefined();
+        return found;
+      });
       expect(announcement!.channel).toBe('#incidents');
       expect(announcement!.text).toEqual(expect.stringContaining('[P1]'));
       expect(announcement!.text).toEqual(expect.stringContaining(view.summary));

@@ -35,6 +35,11 @@ const text = (args: CommandArgs, key: string, max: number): string | undefined =
 
 /** Why the command cannot be carried out now, or null when it can. */
 export function refusal(state: IncidentState, name: CommandName, args: CommandArgs): string | null {
+  // A Slack button or PagerDuty event names the incident it was about; the same alert group may have
+  // opened a newer one since, and yesterday's "Resolve" must not close today's incident.
+  const about = args?.incident;
+  if (about !== undefined && about !== state.incidentId)
+    return `that was for incident ${String(about).slice(0, 80)}, which is closed; the open incident for this alert group is ${state.incidentId}`;
   const closing = state.status === 'resolved';
   switch (name) {
     case 'acknowledge':

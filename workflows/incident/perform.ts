@@ -136,11 +136,12 @@ async function pageStep(
   }
   const rule = severityRule(state)!;
   const channel = step === 0 && rule.notify === 'slack' ? 'slack' : 'page';
-  await sendPage(state, at.level, channel, reason ?? '', at.round);
+  // The ladder moves on when the page is sent: the status shows the next rung while it is in flight.
   state.ladderStep = step + 1;
   state.nextEscalationAt = escalationStep(policy.ladder.length, policy.repeat, step + 1)
     ? rungAfter(state, dueAt)
     : null;
+  await sendPage(state, at.level, channel, reason ?? '', at.round);
 }
 
 async function statusPage(

@@ -297,8 +297,10 @@ describeWith(
         ['incident_approve', 'Approve'],
         ['incident_reject', 'Reject'],
       ]);
+      // The button names its incident too: a click after the group reopened as another incident is refused.
       expect(JSON.parse(actions[0].value)).toEqual({
         workflowId: 'incident-0123456789abcdef0123',
+        incidentId: 'incident-x-1',
         step: 'raise-pool-size',
       });
     });

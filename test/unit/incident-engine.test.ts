@@ -144,6 +144,21 @@ describe('commands: refused with the reason the person sees', () => {
   });
 });
 
+test('the worst alerts still leave a state far below the 2 MB payload limit', () => {
+  const state = opened();
+  const huge = (n: number): SourceAlert => ({
+    fingerprint: `${'f'.repeat(190)}${n}`,
+    status: 'firing',
+    summary: 's'.repeat(2000),
+    labels: Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`label-${i}`, 'v'.repeat(2000)])),
+    source: 'alertmanager',
+  });
+  for (let i = 0; i < 5000; i++) ingestAlerts(state, [huge(i)], T0);
+  for (let i = 0; i < 300; i++) apply(state, 'addNote', { by: 'x', text: 'n'.repeat(4000) }, T0);
+  expect(state.alertStatus).toHaveLength(2000);
+  expect(JSON.stringify(state).length).toBeLessThan(1_600_000);
+});
+
 describe('alerts: resends change nothing and wake nothing', () => {
   const alert = (fp: string, status: SourceAlert['status'] = 'firing'): SourceAlert => ({
     fingerprint: fp,
@@ -163,7 +178,7 @@ describe('alerts: resends change nothing and wake nothing', () => {
     expect(state.pendingResolve).toEqual({ by: 'alerts', summary: 'every source alert resolved' });
   });
 
-  test('state stays bounded: 2,000 distinct alerts keep 200 details and every fingerprint', () => {
+  test('state stays bounded: 2,000 distinct alerts keep 200 details and every fingerprint (2,000 at most)', () => {
     const state = opened();
     record(state, T0, 'opened', 'incident opened', { announce: false });
     for (let i = 0; i < 2000; i++) ingestAlerts(state, [alert(`fp-${i}`)], T0);

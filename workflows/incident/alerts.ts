@@ -4,14 +4,14 @@
  */
 import { isSourceAlert } from '../policy';
 import { refusal } from './commands';
-import { boundAlerts, record, type IncidentState } from './state';
+import { boundAlerts, record, trimAlert, type IncidentState } from './state';
 
 /** Folds the alerts in; answers whether anything changed (only then is the loop woken). */
 export function ingestAlerts(state: IncidentState, incoming: unknown, now: number): boolean {
   if (!Array.isArray(incoming)) return false;
   const known = new Map(state.alertStatus);
   let changed = false;
-  for (const alert of incoming.filter(isSourceAlert)) {
+  for (const alert of incoming.filter(isSourceAlert).map(trimAlert)) {
     const before = known.get(alert.fingerprint);
     if (before === alert.status) continue; // a resend
     const change = !before

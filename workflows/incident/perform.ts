@@ -115,6 +115,20 @@ async function sendPage(
   );
 }
 
+/** Acknowledges or resolves every PagerDuty alert the incident's pages opened. */
+async function updatePagedAlerts(state: IncidentState, action: 'acknowledge' | 'resolve'): Promise<void> {
+  const alerts = pagedAlerts(state.paged, state.incidentId);
+  if (!alerts.length) return;
+  await deliver(state, `PagerDuty ${action}`, () =>
+    pager.sendPagingUpdate({
+      incidentId: state.incidentId,
+      action,
+      contactIds: [...new Set(alerts.map((a) => a.contactId))],
+      alerts,
+    }),
+  );
+}
+
 /** Pages the ladder step `step` now and says when the next rung is due (anchored at `dueAt`). */
 async function pageStep(
   state: IncidentState,
@@ -245,17 +259,7 @@ export async function perform(state: IncidentState, effect: Effect, hooks: Shell
       return open(state, effect.task, hooks);
     case 'pagerduty-ack': {
       state.pendingPagerDutyAck = false;
-      const alerts = pagedAlerts(state.paged, state.incidentId);
-      if (alerts.length)
-        await deliver(state, 'PagerDuty acknowledge', () =>
-          pager.sendPagingUpdate({
-            incidentId: state.incidentId,
-            action: 'acknowledge',
-            contactIds: [...new Set(alerts.map((a) => a.contactId))],
-            alerts,
-          }),
-        );
-      return;
+      return updatePagedAlerts(state, 'acknowledge');
     }
     case 'forward-approval': {
       const forward = state.approvalForwards.shift()!;
@@ -463,19 +467,8 @@ async function stopRunbook(state: IncidentState, hooks: ShellHooks) {
 
 async function close(state: IncidentState, task: ClosingTask, hooks: ShellHooks) {
   switch (task) {
-    case 'pagerduty-resolve': {
-      const alerts = pagedAlerts(state.paged, state.incidentId);
-      if (alerts.length)
-        await deliver(state, 'PagerDuty resolve', () =>
-          pager.sendPagingUpdate({
-            incidentId: state.incidentId,
-            action: 'resolve',
-            contactIds: [...new Set(alerts.map((a) => a.contactId))],
-            alerts,
-          }),
-        );
-      return;
-    }
+    case 'pagerduty-resolve':
+      return updatePagedAlerts(state, 'resolve');
     case 'status-page':
       return statusPage(state, 'resolved', `This incident has been resolved: ${state.input.summary}`);
     case 'review': {

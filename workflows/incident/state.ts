@@ -86,7 +86,13 @@ export interface IncidentState {
 }
 
 export const MAX_OUTBOX = 100;
-export const MAX_KNOWN_FINGERPRINTS = 5000;
+// Bounds that keep the state (carried by continue-as-new, answered by `status`) far below Temporal's
+// 2 MB payload limit whatever the alerts contain: 2,000 × 200-character fingerprints, 300 × 1,000-character
+// timeline entries and 200 trimmed alerts stay under about 1.5 MB even at their worst (a unit test checks).
+export const MAX_KNOWN_FINGERPRINTS = 2000;
+const MAX_TIMELINE_MESSAGE = 1000;
+const MAX_ALERT_LABELS = 16;
+const MAX_LABEL_TEXT = 100;
 const DEFAULT_KEEP_TIMELINE = 300;
 const DEFAULT_KEEP_ALERTS = 200;
 
@@ -161,7 +167,7 @@ export function record(
     at: new Date(now).toISOString(),
     type,
     ...(opts.actor ? { actor: opts.actor } : {}),
-    message,
+    message: message.length > MAX_TIMELINE_MESSAGE ? `${message.slice(0, MAX_TIMELINE_MESSAGE)}…` : message,
   });
   const keep = state.policy?.history?.keepTimelineEntries ?? DEFAULT_KEEP_TIMELINE;
   // The first entry ('opened') stays; the oldest of the rest make room.
@@ -173,11 +179,27 @@ export function record(
 }
 
 export function queueThreadMessage(state: IncidentState, text: string): void {
-  state.outbox.push(text);
+  state.outbox.push(text.length > MAX_TIMELINE_MESSAGE ? `${text.slice(0, MAX_TIMELINE_MESSAGE)}…` : text);
   while (state.outbox.length > MAX_OUTBOX) {
     state.outbox.shift();
     state.outboxDropped += 1;
   }
+}
+
+/** What the state keeps of a source alert: enough to show it, never more than a few kilobytes. */
+export function trimAlert(alert: SourceAlert): SourceAlert {
+  const labels = Object.entries(alert.labels)
+    .slice(0, MAX_ALERT_LABELS)
+    .map(([k, v]) => [k.slice(0, MAX_LABEL_TEXT), String(v).slice(0, MAX_LABEL_TEXT)]);
+  return {
+    ...alert,
+    fingerprint: alert.fingerprint.slice(0, 200),
+    summary: alert.summary.slice(0, 500),
+    labels: Object.fromEntries(labels),
+    ...(alert.url ? { url: alert.url.slice(0, 500) } : {}),
+    ...(alert.startsAt ? { startsAt: alert.startsAt.slice(0, 40) } : {}),
+    ...(alert.endsAt ? { endsAt: alert.endsAt.slice(0, 40) } : {}),
+  };
 }
 
 /** Keeps the newest alerts' details within the configured bound; the fingerprint index keeps the rest. */

@@ -3,7 +3,7 @@
  * (one module per external system) are wired in `activities/index.ts`.
  */
 import type { IncidentPolicy } from '../workflows/policy';
-import type { Severity } from '../workflows/types';
+import type { Severity, TimelineEntry } from '../workflows/types';
 
 export interface SlackThreadRef {
   channel: string;
@@ -79,6 +79,20 @@ export interface WriteReviewArgs {
   incidentId: string;
   directory: string;
   markdown: string;
+  /**
+   * Timeline entries moved out of the workflow's state into the journal (see `appendTimeline`): the
+   * review puts them back, oldest first, right after `insertAfter` (the timeline's heading).
+   */
+  journal?: { entries: number; createdAt: string; insertAfter: string };
+}
+
+/** A batch of timeline entries leaving the workflow's bounded state for the incident's journal. */
+export interface AppendTimelineArgs {
+  incidentId: string;
+  directory: string;
+  /** Position of the first entry in the journal: a retried batch rewrites the same file. */
+  firstSeq: number;
+  entries: TimelineEntry[];
 }
 
 export interface IncidentActivities {
@@ -91,6 +105,7 @@ export interface IncidentActivities {
   updateStatusPage(args: StatusPageArgs): Promise<DeliveryResult>;
   checkServiceHealth(args: { urls: string[] }): Promise<HealthCheckResult>;
   writeReview(args: WriteReviewArgs): Promise<{ path: string }>;
+  appendTimeline(args: AppendTimelineArgs): Promise<{ path: string }>;
   requestApproval(args: ApprovalRequestArgs): Promise<DeliveryResult>;
 }
 

@@ -1,4 +1,5 @@
 import axios from 'axios';
+import { activityAbortSignal } from './cancellation';
 import type { HealthCheckResult } from './contract';
 
 /** The seed's `curl -f <url>/health`: 2xx within the timeout is healthy; the body's status is reported. */
@@ -9,7 +10,11 @@ export async function checkServiceHealth(
   const checks = await Promise.all(
     urls.map(async (url) => {
       try {
-        const res = await axios.get(url, { timeout: timeoutMs, validateStatus: () => true });
+        const res = await axios.get(url, {
+          timeout: timeoutMs,
+          validateStatus: () => true,
+          signal: activityAbortSignal(),
+        });
         const bodyStatus =
           typeof res.data === 'object' && res.data && 'status' in res.data
             ? ` ${String((res.data as { status: unknown }).status)}`

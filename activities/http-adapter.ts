@@ -1,4 +1,5 @@
 import axios from 'axios';
+import { activityAbortSignal } from './cancellation';
 import type { DeliveryResult } from './contract';
 import { failureForStatus } from './retry';
 import { readSecret, type Env } from './secrets';
@@ -25,6 +26,7 @@ export async function postToAdapter(
       {
         timeout: 10_000,
         validateStatus: () => true,
+        signal: activityAbortSignal(),
         headers: {
           'content-type': 'application/json',
           ...(token ? { authorization: `Bearer ${token}` } : {}),

@@ -10,7 +10,7 @@ import { Journal } from './journal';
 import { createPagingActivities } from './paging';
 import { ownValue } from '../workflows/policy';
 import { toIncidentPolicy } from './policy';
-import { writeReview } from './review';
+import { appendTimeline, writeReview } from './review';
 import type { Env } from './secrets';
 import { createSlackActivities } from './slack';
 
@@ -71,5 +71,6 @@ export function createIncidentActivities({
     },
     checkServiceHealth: (args) => checkServiceHealth(args),
     writeReview: (args) => writeReview(baseDir, args),
+    appendTimeline: (args) => appendTimeline(baseDir, args),
   };
 }

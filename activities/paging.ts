@@ -1,5 +1,6 @@
 import axios from 'axios';
 import type { RunbooksConfig } from '../config';
+import { activityAbortSignal } from './cancellation';
 import type { DeliveryResult, PageContactsArgs, PagingUpdateArgs } from './contract';
 import type { Journal } from './journal';
 import { ownValue } from '../workflows/policy';
@@ -44,7 +45,7 @@ export function createPagingActivities(config: RunbooksConfig, env: Env, journal
       response = await axios.post(
         config.pagerduty.eventsUrl,
         { routing_key: routingKey, ...event },
-        { timeout: 10_000, validateStatus: () => true },
+        { timeout: 10_000, validateStatus: () => true, signal: activityAbortSignal() },
       );
     } catch (err) {
       // Never rethrow the axios error: its config holds the routing key.

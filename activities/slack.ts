@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { WebClient, ErrorCode, type WebAPICallResult } from '@slack/web-api';
 import type { RunbooksConfig } from '../config';
-import { approvalButtons, incidentButtons } from '../intake/slack-actions';
+import { approvalButtons, incidentButtons } from './slack-buttons';
 import type {
   AnnounceIncidentArgs,
   ApprovalRequestArgs,
@@ -10,6 +10,7 @@ import type {
   ThreadMessageArgs,
 } from './contract';
 import type { Journal, JournalEntry } from './journal';
+import { activityAbortSignal } from './cancellation';
 import { failureForStatus } from './retry';
 import { readSecret, redact, type Env } from './secrets';
 
@@ -21,6 +22,13 @@ interface SlackError extends Error {
 }
 
 /** Incident messages in Slack (@slack/web-api); without a bot token they go to the journal instead. */
+function abortOf(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+}
+
 export function createSlackActivities(config: RunbooksConfig, env: Env, journal: Journal) {
   const token = () => readSecret(env, config.slack.tokenEnv);
   const client = (t: string) =>
@@ -41,9 +49,12 @@ export function createSlackActivities(config: RunbooksConfig, env: Env, journal:
     });
 
   async function call(t: string, fn: (c: WebClient) => Promise<WebAPICallResult>): Promise<WebAPICallResult> {
+    const signal = activityAbortSignal();
     try {
-      return await fn(client(t));
+      // The Slack client takes no abort signal: a cancelled activity stops waiting for it instead.
+      return await (signal ? Promise.race([fn(client(t)), abortOf(signal)]) : fn(client(t)));
     } catch (err) {
+      if (signal?.aborted) throw signal.reason;
       const e = err as SlackError;
       if (e.code === ErrorCode.RateLimitedError) throw failureForStatus('Slack', 429, e.retryAfter);
       if (e.code === ErrorCode.HTTPError) throw failureForStatus('Slack', e.statusCode ?? 500);

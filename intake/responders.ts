@@ -1,6 +1,6 @@
 /** Verifying and decoding what responders send from Slack (button clicks) and PagerDuty (v3 webhooks). */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { SLACK_ACTIONS, decodeButtonValue, type SlackActionId } from './slack-actions';
+import { SLACK_ACTIONS, decodeButtonValue, type SlackActionId } from '../activities/slack-buttons';
 
 export const SLACK_SIGNATURE_WINDOW_S = 300;
 

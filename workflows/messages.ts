@@ -82,6 +82,13 @@ export interface RunbookReport {
 }
 export const runbookReportSignal = defineSignal<[RunbookReport]>('runbookReport');
 
+/** The incident's severity changed: a proposal waits for an answer by the new severity's response time. */
+export interface RespondWithinArgs {
+  severity: string;
+  respondWithinMs: number;
+}
+export const respondWithinSignal = defineSignal<[RespondWithinArgs]>('respondWithin');
+
 export const statusQuery = defineQuery<IncidentStatusView>('status');
 
 /** Shown in the Temporal UI next to each handler. */
@@ -99,5 +106,7 @@ export const SIGNAL_DESCRIPTIONS = {
     'The post-incident review is scheduled: no reminder. Input: {"by": "alice", "when": "..."}',
   alert: 'Source alerts from the intake (new, repeated or resolved). Input: {"alerts": [...]}',
   runbookReport: 'Internal: findings and actions reported by the runbook child workflow.',
+  respondWithin:
+    'Internal: the incident\'s severity changed; proposals wait by its response time. Input: {"severity": "P1", "respondWithinMs": 900000}',
   status: 'The incident as it stands: status, severity, pages, alerts, timeline.',
 } as const;

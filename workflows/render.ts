@@ -68,8 +68,31 @@ export function statusUpdateMessage(view: IncidentStatusView, nextUpdateIn: stri
   ].join('\n');
 }
 
+/** The Slack message asking for a runbook step's approval, with every way to answer it. */
+export function approvalRequestText(
+  incident: { incidentId: string; workflowId: string },
+  step: string,
+  proposal: string,
+): string {
+  return `:raised_hand: *Approval needed* for \`${step}\` on ${incident.incidentId}: ${proposal}\nApprove: \`npm run incident -- approve ${incident.workflowId} ${step}\`, the button below, or update/signal \`approve\` {"by": "<you>", "step": "${step}"} — or \`reject\` with a reason.`;
+}
+
 function clock(iso: string): string {
   return iso.slice(11, 16);
+}
+
+/** One timeline entry in the review: wall-clock time, what happened, who, and time since opening. */
+export function timelineLine(e: TimelineEntry, createdAt: string): string {
+  const since = formatElapsed(Date.parse(e.at) - Date.parse(createdAt));
+  return `- **${clock(e.at)}**: ${e.message}${e.actor ? ` (${e.actor})` : ''} _(+${since}, ${e.at})_`;
+}
+
+/**
+ * Where the journal's entries go back into a review: after the timeline's first line ('opened'), before
+ * the newest entries the state kept.
+ */
+export function journalInsertPoint(view: IncidentStatusView): string {
+  return `## Incident Timeline\n\n${view.timeline[0] ? `${timelineLine(view.timeline[0], view.createdAt)}\n` : ''}`;
 }
 
 /** Post-incident review in the seed's format, from the timeline. */
@@ -96,10 +119,7 @@ export function reviewMarkdown(view: IncidentStatusView): string {
     '',
     '## Incident Timeline',
     '',
-    ...view.timeline.map(
-      (e) =>
-        `- **${clock(e.at)}**: ${e.message}${e.actor ? ` (${e.actor})` : ''} _(+${since(e.at)}, ${e.at})_`,
-    ),
+    ...view.timeline.map((e) => timelineLine(e, view.createdAt)),
     '',
     '## Actions Taken',
     '',

@@ -16,6 +16,7 @@ import {
   SIGNAL_DESCRIPTIONS,
   approveSignal,
   rejectSignal,
+  respondWithinSignal,
   runbookReportSignal,
   type RunbookReport,
 } from './messages';
@@ -121,6 +122,17 @@ export async function runbookWorkflow(input: RunbookInput): Promise<RunbookOutco
     },
   );
 
+  // The incident's severity may change while a proposal waits: the wait follows its response time.
+  let respondWithinMs = input.respondWithinMs;
+  setHandler(
+    respondWithinSignal,
+    (a) => {
+      if (typeof a?.respondWithinMs === 'number' && a.respondWithinMs > 0)
+        respondWithinMs = a.respondWithinMs;
+    },
+    { description: SIGNAL_DESCRIPTIONS.respondWithin },
+  );
+
   const report = (r: RunbookReport) => parent.signal(runbookReportSignal, r);
   const finding = (message: string, evidence?: string[]) =>
     report({ kind: 'finding', message, ...(evidence?.length ? { evidence } : {}) });
@@ -199,11 +211,20 @@ export async function runbookWorkflow(input: RunbookInput): Promise<RunbookOutco
       return 'dry-run';
     }
     await report({ kind: 'proposal', step, message: proposal });
-    if (!(await condition(() => decisions.has(step), input.respondWithinMs))) {
+    // The deadline counts from the proposal; a severity change re-arms the wait by the new response time.
+    const askedAt = Date.now();
+    for (;;) {
+      const waitingBy = respondWithinMs;
+      const left = askedAt + waitingBy - Date.now();
+      if (left <= 0) break;
+      await condition(() => decisions.has(step) || respondWithinMs !== waitingBy, left);
+      if (decisions.has(step) || respondWithinMs === waitingBy) break;
+    }
+    if (!decisions.has(step)) {
       await report({
         kind: 'decision',
         step,
-        message: `no answer to "${step}" within ${formatElapsed(input.respondWithinMs)}: step skipped, escalating`,
+        message: `no answer to "${step}" within ${formatElapsed(respondWithinMs)}: step skipped, escalating`,
       });
       await report({ kind: 'escalate', message: `approval for "${step}" timed out` });
       return 'timeout';

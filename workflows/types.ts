@@ -116,7 +116,9 @@ export interface IncidentStatusView {
   ackExpiresAt?: string | null;
   /** Every fingerprint the incident knows, how many fire, and how many alerts' details were let go. */
   alertCounts?: { known: number; firing: number; detailsDropped: number };
-  /** Timeline entries let go to keep the state small (the oldest after 'opened'). */
+  /** Older entries moved out of the state to the incident's journal (the review includes them). */
+  timelineJournaled?: number;
+  /** Entries lost because the journal could not be written for too long. */
   timelineDropped?: number;
   /** Continue-as-new count of the run answering. */
   run?: number;

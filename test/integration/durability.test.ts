@@ -5,6 +5,7 @@ import { testConfig } from '../support/config';
 import { startDevWorker, type DevWorker } from '../support/dev-server';
 import { eventually } from '../support/eventually';
 import { EventType, openTimerDeadlines, waitForEvent, waitUntilIdle } from '../support/history';
+import { escalationStep, formatElapsed } from '../../workflows/policy';
 import { describeWith } from '../support/services';
 
 // Long enough that stopping the worker (right after the timer is armed) always wins against the rung, even
@@ -25,9 +26,9 @@ describeWith(['temporal'], 'escalation survives the worker (dev server, real tim
     await dev?.close();
   });
 
-  async function openAndWaitForFirstPage(name: string) {
-    const handle = await dev.client.workflow.start(incidentWorkflow, {
-      taskQueue: dev.taskQueue,
+  async function openAndWaitForFirstPage(name: string, on: DevWorker = dev) {
+    const handle = await on.client.workflow.start(incidentWorkflow, {
+      taskQueue: on.taskQueue,
       workflowId: `durable-${name}-${Date.now()}`,
       args: [
         {
@@ -103,5 +104,58 @@ describeWith(['temporal'], 'escalation survives the worker (dev server, real tim
     const next = Date.parse(after.nextEscalationAt as string);
     expect(next).toBeGreaterThan(due);
     expect((next - due) % RUNG_MS).toBe(0);
+  });
+
+  test('down through three rungs and three status updates: one page of the rung due now, naming those missed, and one update', async () => {
+    const config = testConfig({
+      severityPolicy: {
+        P1: { respondWithin: `${RUNG_MS}ms`, statusUpdateEvery: `${RUNG_MS}ms`, ackTimeout: null },
+      },
+    });
+    const down = await startDevWorker(config);
+    try {
+      const { handle, view } = await openAndWaitForFirstPage('long-downtime', down);
+      await down.stop();
+      const created = Date.parse(view.createdAt);
+      // Stay down until three rungs and three updates are overdue. Staying longer only makes more of them
+      // overdue; the checks below derive what is due from the time of the page itself.
+      const backAt = created + 3 * RUNG_MS + RUNG_MS / 2;
+      await new Promise((r) => setTimeout(r, Math.max(0, backAt - Date.now())));
+      await down.start();
+      await eventually(async () => {
+        const v = await handle.query(statusQuery);
+        expect(v.paged.filter((p) => p.level >= 0 && p.delivered)).toHaveLength(2);
+        expect(v.timeline.some((e) => e.type === 'status-update')).toBe(true);
+      }, 30_000);
+      await waitUntilIdle(handle);
+      const after = await handle.query(statusQuery);
+
+      // One page, not a burst: the rung due when the worker came back, naming each rung it stands for.
+      const pages = after.paged.filter((p) => p.level >= 0);
+      expect(pages).toHaveLength(2);
+      const late = pages[1];
+      const overdue = Math.floor((Date.parse(late.at) - created) / RUNG_MS);
+      expect(overdue).toBeGreaterThanOrEqual(3);
+      const { ladder, repeat } = config.escalation;
+      const nameOf = (step: number) => ladder[escalationStep(ladder.length, repeat, step)!.level].name;
+      expect(late.levelName).toBe(nameOf(overdue));
+      const missed = Array.from({ length: overdue - 1 }, (_, i) => i + 1).map(
+        (step) => `${nameOf(step)} (due ${formatElapsed(step * RUNG_MS)})`,
+      );
+      expect(late.reason).toContain(`; missed while no worker could page: ${missed.join(', ')}`);
+      // The ladder stays on its times: the next rung is the one after the rung just paged.
+      expect(Date.parse(after.nextEscalationAt as string)).toBe(created + (overdue + 1) * RUNG_MS);
+
+      // One status update for the three missed, and the next one on the same cadence.
+      const updates = after.timeline.filter((e) => e.type === 'status-update');
+      expect(updates).toHaveLength(1);
+      const postedAt = Date.parse(updates[0].at);
+      const periods = Math.floor((postedAt - created) / RUNG_MS);
+      expect(periods).toBeGreaterThanOrEqual(3);
+      expect(Date.parse(after.nextStatusUpdateAt as string)).toBe(created + (periods + 1) * RUNG_MS);
+      await handle.terminate('test finished');
+    } finally {
+      await down.close();
+    }
   });
 });

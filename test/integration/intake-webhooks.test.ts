@@ -5,7 +5,8 @@ import { Client, Connection } from '@temporalio/client';
 import alertmanagerExample from '../../examples/alerts/alertmanager.json';
 import grafanaExample from '../../examples/alerts/grafana.json';
 import { incidentWorkflowId } from '../../intake/incident-id';
-import { encodeButtonValue } from '../../intake/slack-actions';
+import { openOrSignalIncident } from '../../intake/open-incident';
+import { encodeButtonValue } from '../../activities/slack-buttons';
 import { startTemporalDevServer, freePort } from '../../scripts/local-services';
 import { statusQuery } from '../../workflows/messages';
 import { testConfig } from '../support/config';
@@ -402,12 +403,13 @@ describeWith(
     });
 
     test('PagerDuty v3 webhooks: incident.acknowledged for our dedup key acknowledges; unsigned gets 401', async () => {
-      const opened = await intake.post('/alerts', {
+      const alertBody = {
         service: 'checkout',
         summary: 'pd ack',
-        severity: 'P1',
+        severity: 'P1' as const,
         dedupKey: `pd-${unique()}`,
-      });
+      };
+      const opened = await intake.post('/alerts', alertBody);
       const handle = dev.client.workflow.getHandle(opened.data.incidents[0].workflowId);
       const view = await eventually(async () => {
         const v = await handle.query(statusQuery);
@@ -444,6 +446,34 @@ describeWith(
         (await intake.post('/pagerduty/webhooks', foreign, { 'x-pagerduty-signature': sign(foreign) })).data
           .ignored,
       ).toMatch(/not one of our incidents/);
+      await handle.terminate();
+
+      // The same alert group opens a new incident (same workflow, new run): the old incident's PagerDuty
+      // alert, resolved late, must not close the new one.
+      // (Opened straight through Temporal: the intake would absorb the same post for its resend window.)
+      const again = await openOrSignalIncident(
+        dev.client,
+        { ...alertBody, scenario: 'health', severity: 'P1', security: false },
+        { taskQueue: dev.taskQueue },
+      );
+      expect(again).toMatchObject({ workflowId: handle.workflowId, deduplicated: false });
+      const current = await eventually(async () => {
+        const v = await handle.query(statusQuery);
+        expect(v.paged[0]?.delivered).toBe(true);
+        return v;
+      });
+      expect(current.incidentId).not.toBe(view.incidentId);
+      const late = JSON.stringify({
+        event: {
+          event_type: 'incident.resolved',
+          agent: { summary: 'Dana' },
+          data: { incident_key: view.paged[0].dedupKey },
+        },
+      });
+      const stale = await intake.post('/pagerduty/webhooks', late, { 'x-pagerduty-signature': sign(late) });
+      expect(stale.status).toBe(202);
+      expect(stale.data.refused).toContain(`that was for incident ${view.incidentId}, which is closed`);
+      expect((await handle.query(statusQuery)).status).toBe('triggered');
       await handle.terminate();
     });
   },

@@ -10,7 +10,13 @@ import {
   type StackOptions,
 } from '../../scripts/insights-stack';
 import { incidentWorkflow } from '../../workflows/incident';
-import { approveSignal, rejectSignal, statusQuery } from '../../workflows/messages';
+import {
+  approveSignal,
+  rejectSignal,
+  resolveUpdate,
+  setSeverityUpdate,
+  statusQuery,
+} from '../../workflows/messages';
 import type { IncidentStatusView, Scenario } from '../../workflows/types';
 import { testConfig } from '../support/config';
 import { engineActions } from '../support/docker-events';
@@ -28,7 +34,8 @@ const RUNBOOK_SETTINGS = {
     stopTimeout: '2s',
     restartBudget: { max: 3, window: '1h' },
   },
-  severityPolicy: { P2: { statusUpdateEvery: null } },
+  // P1 answers within 4 s here, so a proposal re-timed by a change to P1 times out within the test.
+  severityPolicy: { P1: { respondWithin: '4s', statusUpdateEvery: null }, P2: { statusUpdateEvery: null } },
 };
 
 describeWith(
@@ -54,6 +61,7 @@ describeWith(
         'memory',
         'memory-leak',
         'pool',
+        'approvals',
         'health',
         'budget',
         'dry-run',
@@ -271,6 +279,52 @@ describeWith(
       const after = await docker.getContainer(stack.app).inspect();
       expect(after.Config.Env).toContain('DB_POOL_SIZE=20');
       expect(after.State.Running).toBe(true);
+    });
+
+    test('a proposal waits by the current severity, times out with one escalation; a close stops the runbook', async () => {
+      const stack = await stackFor('approvals', { poolSize: 5 });
+      // No health endpoints: a resolve closes at once, while the runbook still waits for its answer.
+      config.services['insights-approvals'].healthUrls = [];
+      await injectFault(stack, 'pool-hold');
+      await eventually(async () => expect((await fetch(stack.healthUrls[1])).status).toBe(503), 10_000);
+      const proposed = (handle: WorkflowHandle) =>
+        eventually(
+          async () => {
+            const v = await handle.query(statusQuery);
+            expect(v.pendingApprovals.map((p) => p.step)).toEqual(['raise-pool-size']);
+            return v;
+          },
+          60_000,
+          250,
+        );
+
+      // Resolved while the proposal waits: the runbook is stopped, and the timeline says so.
+      const first = await openIncident('approvals', 'pool-exhausted');
+      const waiting = await proposed(first);
+      await first.executeUpdate(resolveUpdate, { args: [{ by: 'erin', summary: 'pool drained by hand' }] });
+      expect((await first.result()).status).toBe('resolved');
+      const closed = await first.query(statusQuery);
+      expect(text(closed)).toMatch(
+        /runbook: runbook stopped: the incident closed while it was still running/,
+      );
+      expect(closed.pendingApprovals).toEqual([]);
+      const child = await dev.client.workflow.getHandle(`${waiting.incidentId}-runbook`).describe();
+      expect(child.status.name).toBe('CANCELLED');
+
+      // P2 (1 h to answer) raised to P1 (4 s) while the proposal waits: it times out by P1's time, once.
+      const second = await openIncident('approvals', 'pool-exhausted');
+      await proposed(second);
+      await second.executeUpdate(setSeverityUpdate, { args: [{ by: 'erin', severity: 'P1' }] });
+      const view = await finished(second, 60_000);
+      const log = text(view);
+      expect(log).toMatch(/no answer to "raise-pool-size" within 0:04: step skipped, escalating/);
+      expect(log).toMatch(
+        /runbook pool-exhausted finished: escalated \(cause: pool-exhausted\) — approval timed out/,
+      );
+      expect(
+        view.timeline.filter((e) => e.type === 'escalated' && e.message.includes('approval for')),
+      ).toHaveLength(1);
+      expect((await docker.getContainer(stack.app).inspect()).Config.Env).toContain('DB_POOL_SIZE=5');
     });
 
     test('generic health failure: logs and resources checked, restart, health verified', async () => {

@@ -25,6 +25,10 @@ abstract class FakeServer {
   readonly failures: ScriptedFailure[] = [];
   /** An outage: while set, every request gets these answers in turn, round and round. */
   outage: ScriptedFailure[] | null = null;
+  /** A slow upstream: each answer waits this long after the request arrived. */
+  latencyMs = 0;
+  /** Requests whose client hung up before the answer (an aborted call). */
+  abandoned = 0;
   private server = http.createServer((req, res) => void this.receive(req, res));
   url = '';
 
@@ -51,6 +55,13 @@ abstract class FakeServer {
       return this.send(res, 400, { error: 'invalid_json' });
     }
     this.requests.push({ at: Date.now(), path: req.url ?? '', headers: req.headers, body });
+    if (this.latencyMs > 0) {
+      await new Promise((r) => setTimeout(r, this.latencyMs));
+      if (res.destroyed || req.socket.destroyed) {
+        this.abandoned += 1;
+        return;
+      }
+    }
     const failure =
       this.failures.shift() ??
       (this.outage?.length ? this.outage[this.requests.length % this.outage.length] : undefined);

@@ -8,6 +8,7 @@ import { incidentWorkflow } from '../../workflows/incident';
 import { reviewReminderWorkflow } from '../../workflows/review-reminder';
 import {
   acknowledgeSignal,
+  alertSignal,
   addNoteSignal,
   approveSignal,
   resolveSignal,
@@ -17,6 +18,7 @@ import {
 } from '../../workflows/messages';
 import { formatElapsed } from '../../workflows/policy';
 import type { IncidentInput, IncidentStatusView } from '../../workflows/types';
+import type { RunbooksConfig } from '../../config';
 import { testConfig } from '../support/config';
 import { eventually } from '../support/eventually';
 import { waitUntilIdle } from '../support/history';
@@ -28,6 +30,7 @@ describeWith(['testServer'], 'incident lifecycle on workflow time (time-skipping
   let worker: Worker;
   let running: Promise<void>;
   let baseDir: string;
+  let config: RunbooksConfig;
   let healthy = true;
   let healthServer: http.Server;
   const taskQueue = uniqueTaskQueue('lifecycle');
@@ -44,8 +47,13 @@ describeWith(['testServer'], 'incident lifecycle on workflow time (time-skipping
     const port = (healthServer.address() as { port: number }).port;
     env = await createTimeSkippingEnv();
     baseDir = tempDir();
-    const config = testConfig({
-      services: { watched: { healthUrls: [`http://127.0.0.1:${port}/health`] } },
+    config = testConfig({
+      services: {
+        watched: { healthUrls: [`http://127.0.0.1:${port}/health`] },
+        // A runbook whose Docker Engine is not there: each run ends (failed) and must be recorded.
+        'watched-runbook': { container: 'no-such-app', healthUrls: [`http://127.0.0.1:${port}/health`] },
+      },
+      docker: { socketPath: path.join(baseDir, 'no-docker.sock') },
       resolution: { stabilityWatch: '30m', checkEvery: '5m', settleAfterMitigation: '30s' },
     });
     worker = await createTestWorker({ connection: env.nativeConnection, config, taskQueue, baseDir });
@@ -256,6 +264,70 @@ describeWith(['testServer'], 'incident lifecycle on workflow time (time-skipping
     expect(review).toContain('## Root Cause Analysis');
     // The reminder outlives the incident; its 24 h wait is exercised on its own below.
     expect((await reminder.describe()).status.name).toBe('RUNNING');
+  });
+
+  test('a review that cannot be written is recorded, the incident still closes, and its group opens anew', async () => {
+    const directory = config.review.directory;
+    config.review.directory = '/dev/null/reviews'; // ENOTDIR on every attempt, like a full or read-only disk
+    try {
+      const handle = await open({ service: 'unwatched', dedupKey: 'review-fails' });
+      await handle.signal(resolveSignal, { by: 'alice', summary: 'fixed by hand' });
+      await env.sleep('10m'); // the write is retried a few times (about 30 s of backoff), then given up
+      const view = await handle.query(statusQuery);
+      expect(view.status).toBe('resolved');
+      expect(view.reviewPath).toBeNull();
+      const errors = view.timeline.filter((e) => e.type === 'error').map((e) => e.message);
+      expect(errors).toEqual([
+        expect.stringMatching(/^post-incident review could not be written: .*ENOTDIR/),
+      ]);
+      expect((await handle.describe()).status.name).toBe('COMPLETED');
+      // Nothing holds the group: its next alert opens a new incident instead of being swallowed.
+      const next = await env.client.workflow.signalWithStart(incidentWorkflow, {
+        taskQueue,
+        workflowId: handle.workflowId,
+        args: [
+          {
+            dedupKey: 'review-fails',
+            service: 'unwatched',
+            scenario: 'health',
+            severity: 'P1',
+            summary: 'again',
+            security: false,
+          },
+        ],
+        signal: alertSignal,
+        signalArgs: [{ alerts: [] }],
+      });
+      expect(next.signaledRunId).not.toBe(handle.firstExecutionRunId);
+      handles.push(next);
+    } finally {
+      config.review.directory = directory;
+    }
+  });
+
+  test('each runbook run ends in the timeline, and a reopened incident runs its runbook again', async () => {
+    healthy = true;
+    const handle = await open({ service: 'watched-runbook' });
+    await env.sleep('2m'); // the runbook looks, finds the service healthy or cannot reach Docker, and ends
+    await handle.signal(acknowledgeSignal, { by: 'alice' });
+    await handle.signal(resolveSignal, { by: 'alice', summary: 'restarted by hand' });
+    await env.sleep('6m');
+    healthy = false; // the next watch check fails: relapse
+    await env.sleep('5m');
+    let view = await handle.query(statusQuery);
+    expect(entries(view, 'reopened')).toHaveLength(1);
+    await env.sleep('3m');
+    view = await handle.query(statusQuery);
+    const ends = view.timeline.filter((e) => e.type === 'runbook').map((e) => e.message);
+    expect(ends).toHaveLength(2);
+    for (const end of ends) expect(end).toMatch(/^runbook (health finished: |failed: )/);
+    for (const id of [`${view.incidentId}-runbook`, `${view.incidentId}-runbook-2`]) {
+      const child = await env.client.workflow.getHandle(id).describe();
+      expect(child.status.name).not.toBe('RUNNING');
+    }
+    // A runbook that ended leaves no one believing it still acts.
+    expect(view.status).not.toBe('mitigating');
+    healthy = true;
   });
 
   test('the review reminder posts after 24 h unless the review is scheduled', async () => {

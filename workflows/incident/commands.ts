@@ -120,6 +120,7 @@ export function apply(state: IncidentState, name: CommandName, args: CommandArgs
       state.nextEscalationAt = retimeAfterSeverityChange(state, now);
       state.nextStatusUpdateAt = statusUpdateFrom(state, now);
       if (state.acknowledgedAt !== null) state.ackExpiresAt = ackExpiry(state, now);
+      if (state.runbook?.running) state.runbookSeverityChanged = true;
       if (state.policy?.severity[severity].notify === 'ticket' && !state.ticketOpened)
         state.opening.push('ticket');
       return `severity is now ${severity}`;

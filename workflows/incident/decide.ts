@@ -5,7 +5,7 @@
  */
 import { earliest } from '../policy';
 import { ackExpired, dueRung, type DueRung } from './ladder';
-import type { ClosingTask, IncidentState, OpeningTask } from './state';
+import { JOURNAL_BATCH, type ClosingTask, type IncidentState, type OpeningTask } from './state';
 
 export type Effect =
   | { kind: 'load-policy' }
@@ -16,10 +16,12 @@ export type Effect =
   | { kind: 'opening'; task: OpeningTask }
   | { kind: 'pagerduty-ack' }
   | { kind: 'forward-approval' }
+  | { kind: 'forward-severity' }
   | { kind: 'runbook-ended' }
   | { kind: 'verify-resolve' }
   | { kind: 'watch-check' }
   | { kind: 'status-update'; dueAt: number }
+  | { kind: 'write-journal' }
   | { kind: 'closing'; task: ClosingTask }
   | { kind: 'slack' }
   | { kind: 'complete' }
@@ -50,6 +52,7 @@ export function decide(state: IncidentState, now: number, run: RunFacts): Effect
   if (state.opening[0] === 'security') return { kind: 'opening', task: 'security' };
   if (state.pendingPagerDutyAck) return { kind: 'pagerduty-ack' };
   if (state.approvalForwards.length) return { kind: 'forward-approval' };
+  if (state.runbookSeverityChanged) return { kind: 'forward-severity' };
   if (state.runbookOutcome) return { kind: 'runbook-ended' };
   if (state.opening.length) return { kind: 'opening', task: state.opening[0] };
   if (state.pendingResolve) return { kind: 'verify-resolve' };
@@ -57,6 +60,9 @@ export function decide(state: IncidentState, now: number, run: RunFacts): Effect
     return { kind: 'watch-check' };
   if (state.nextStatusUpdateAt !== null && now >= state.nextStatusUpdateAt)
     return { kind: 'status-update', dueAt: state.nextStatusUpdateAt };
+  // Timeline entries leave for the journal in batches, and all of them before the review reads it.
+  const queued = state.journalQueue?.length ?? 0;
+  if (queued >= JOURNAL_BATCH || (queued && state.closing)) return { kind: 'write-journal' };
   if (state.closing?.length) return { kind: 'closing', task: state.closing[0] };
   if (!state.slackBusy && (state.slackQueue.length || state.outbox.length)) return { kind: 'slack' };
   if (state.closing && !busy(state)) return { kind: 'complete' };

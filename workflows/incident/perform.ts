@@ -2,10 +2,10 @@
  * Carries out the effect `decide` chose: the activity calls, then the state change their answers make.
  * Slack calls are started here but never awaited by the loop (see `startSlack`).
  */
-import { proxyActivities } from '@temporalio/workflow';
+import { patched, proxyActivities } from '@temporalio/workflow';
 import type { DeliveryResult, IncidentActivities } from '../../activities/contract';
 import { escalationStep, formatElapsed, pagedAlerts } from '../policy';
-import { openMessage, reviewMarkdown, statusUpdateMessage } from '../render';
+import { journalInsertPoint, openMessage, reviewMarkdown, statusUpdateMessage } from '../render';
 import type { PageRecord } from '../types';
 import type { Effect } from './decide';
 import {
@@ -18,7 +18,12 @@ import {
   statusUpdateAfter,
   statusUpdateFrom,
 } from './ladder';
-import { record, toView, type ClosingTask, type IncidentState, type SlackItem } from './state';
+import { record, stopClocks, toView, type ClosingTask, type IncidentState, type SlackItem } from './state';
+
+/** Patch ids: each marks a change of the commands this workflow issues (see README, "Changing workflows"). */
+export const RUNBOOK_FOLLOWS_SEVERITY = 'runbook-follows-severity';
+export const CLOSE_STOPS_RUNBOOK = 'close-stops-runbook';
+export const TIMELINE_JOURNAL = 'timeline-journal';
 
 const BACKOFF = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' } as const;
 // A page is the product: retried for a while, then recorded as undelivered so the ladder goes on.
@@ -184,10 +189,7 @@ function healthSummary(health: { healthy: boolean; checks: { url: string; detail
 export function beginClose(state: IncidentState, how: string, now: number): void {
   state.status = 'resolved';
   state.resolvedAt = now;
-  state.nextEscalationAt = null;
-  state.nextStatusUpdateAt = null;
-  state.ackExpiresAt = null;
-  state.watch = null;
+  stopClocks(state);
   record(
     state,
     now,
@@ -197,13 +199,20 @@ export function beginClose(state: IncidentState, how: string, now: number): void
       actor: state.resolvedBy ?? undefined,
     },
   );
-  state.closing = ['pagerduty-resolve', 'status-page', 'review', 'reminder'];
+  state.closing = [
+    ...(state.runbook?.running ? (['stop-runbook'] as const) : []),
+    'pagerduty-resolve',
+    'status-page',
+    'review',
+    'reminder',
+  ];
 }
 
 /** What the shell provides that cannot live in state: child workflows. */
 export interface ShellHooks {
   startRunbook(): Promise<void>;
   signalRunbook(forward: IncidentState['approvalForwards'][number]): Promise<void>;
+  retimeRunbook(severity: string, respondWithinMs: number): Promise<void>;
   cancelRunbook(): Promise<void>;
   startReviewReminder(): Promise<void>;
 }
@@ -220,8 +229,7 @@ export async function perform(state: IncidentState, effect: Effect, hooks: Shell
       state.acknowledgedBy = null;
       state.resolvedBy = null;
       state.resolvedAt = null;
-      state.ackExpiresAt = null;
-      state.watch = null;
+      stopClocks(state);
       state.closing = null;
       state.ladderStep = 0;
       record(state, now, 'reopened', `incident reopened: ${effect.reason}; escalation restarted`);
@@ -282,12 +290,33 @@ export async function perform(state: IncidentState, effect: Effect, hooks: Shell
       );
       return;
     }
+    case 'forward-severity': {
+      state.runbookSeverityChanged = false;
+      // Runs recorded before this patch did not tell the runbook; replaying them must not either.
+      if (!state.runbook?.running || !patched(RUNBOOK_FOLLOWS_SEVERITY)) return;
+      const rule = severityRule(state)!;
+      await hooks.retimeRunbook(state.input.severity, rule.respondWithinMs).catch((err) =>
+        record(
+          state,
+          Date.now(),
+          'error',
+          `could not tell the runbook the new severity: ${describeError(err)}`,
+          {
+            announce: false,
+          },
+        ),
+      );
+      return;
+    }
     case 'runbook-ended': {
       const outcome = state.runbookOutcome!;
       state.runbookOutcome = null;
+      // Stopped by the close: the end was recorded then, and this is the child confirming it.
+      const stopped = !state.runbook?.running;
       state.pendingApprovals = [];
       if (state.runbook) state.runbook.running = false;
-      if ('failed' in outcome) record(state, now, 'runbook', `runbook failed: ${outcome.failed}`);
+      if ('failed' in outcome && stopped) record(state, now, 'runbook', `runbook ended: ${outcome.failed}`);
+      else if ('failed' in outcome) record(state, now, 'runbook', `runbook failed: ${outcome.failed}`);
       else
         record(
           state,
@@ -332,6 +361,8 @@ export async function perform(state: IncidentState, effect: Effect, hooks: Shell
       record(state, now, 'status-update', `status update posted (${state.status})`, { announce: false });
       return;
     }
+    case 'write-journal':
+      return writeJournal(state);
     case 'closing':
       state.closing!.shift();
       return close(state, effect.task, hooks);
@@ -340,6 +371,31 @@ export async function perform(state: IncidentState, effect: Effect, hooks: Shell
     case 'continue-as-new':
     case 'wait':
       throw new Error(`${effect.kind} is the shell's to carry out`);
+  }
+}
+
+/** Moves the queued timeline entries to the incident's journal; if it cannot be written, they are lost. */
+async function writeJournal(state: IncidentState) {
+  const entries = state.journalQueue!.splice(0, state.journalQueue!.length);
+  // Runs recorded before the journal dropped these entries; replaying them must not write.
+  if (!patched(TIMELINE_JOURNAL)) {
+    state.timelineDropped += entries.length;
+    return;
+  }
+  const firstSeq = state.journaled ?? 0;
+  try {
+    await local.appendTimeline({
+      incidentId: state.incidentId,
+      directory: state.policy!.reviewDirectory,
+      firstSeq,
+      entries,
+    });
+    state.journaled = firstSeq + entries.length;
+  } catch (err) {
+    state.timelineDropped += entries.length;
+    record(state, Date.now(), 'error', `timeline journal could not be written: ${describeError(err)}`, {
+      announce: false,
+    });
   }
 }
 
@@ -424,9 +480,7 @@ async function verifyResolve(state: IncidentState, now: number) {
   state.status = 'monitoring';
   state.resolvedBy = by;
   state.resolutionSummary = summary;
-  state.nextEscalationAt = null;
-  state.nextStatusUpdateAt = null;
-  state.ackExpiresAt = null;
+  stopClocks(state);
   record(
     state,
     now,
@@ -467,16 +521,30 @@ async function stopRunbook(state: IncidentState, hooks: ShellHooks) {
 
 async function close(state: IncidentState, task: ClosingTask, hooks: ShellHooks) {
   switch (task) {
+    case 'stop-runbook':
+      // Runs recorded before this patch left the runbook running at the close; replaying them must too.
+      if (state.runbook?.running && patched(CLOSE_STOPS_RUNBOOK)) await stopRunbook(state, hooks);
+      return;
     case 'pagerduty-resolve':
       return updatePagedAlerts(state, 'resolve');
     case 'status-page':
       return statusPage(state, 'resolved', `This incident has been resolved: ${state.input.summary}`);
     case 'review': {
       try {
+        const view = toView(state);
         const review = await local.writeReview({
           incidentId: state.incidentId,
           directory: state.policy!.reviewDirectory,
-          markdown: reviewMarkdown(toView(state)),
+          markdown: reviewMarkdown(view),
+          ...(state.journaled
+            ? {
+                journal: {
+                  entries: state.journaled,
+                  createdAt: view.createdAt,
+                  insertAfter: journalInsertPoint(view),
+                },
+              }
+            : {}),
         });
         state.reviewPath = review.path;
         record(state, Date.now(), 'review', `post-incident review written: ${review.path}`);

@@ -19,7 +19,7 @@ import type {
 /** Work that runs once when the incident opens (or reopens), in this order after the first page. */
 export type OpeningTask = 'security' | 'announce' | 'ticket' | 'status-page' | 'management' | 'runbook';
 /** Work that closes a stable incident, in this order. */
-export type ClosingTask = 'pagerduty-resolve' | 'status-page' | 'review' | 'reminder';
+export type ClosingTask = 'stop-runbook' | 'pagerduty-resolve' | 'status-page' | 'review' | 'reminder';
 
 /** Slack traffic runs in its own lane, one call at a time, so a dead Slack never holds up a page. */
 export type SlackItem =
@@ -69,6 +69,8 @@ export interface IncidentState {
 
   pendingApprovals: PendingApproval[];
   approvalForwards: { kind: 'approve' | 'reject'; by: string; step: string; reason?: string }[];
+  /** The severity changed while the runbook ran: it must learn the new response time (absent in old runs). */
+  runbookSeverityChanged?: boolean;
   runbook: { workflowId: string; running: boolean; runs: number } | null;
   runbookOutcome: RunbookOutcome | { failed: string } | null;
 
@@ -79,13 +81,21 @@ export interface IncidentState {
   alerts: SourceAlert[];
   alertsDropped: number;
   timeline: TimelineEntry[];
+  /** Entries that left `timeline` and wait to be written to the incident's journal (absent in old runs). */
+  journalQueue?: TimelineEntry[];
+  /** Entries written to the journal, which the review reads back (absent in old runs). */
+  journaled?: number;
+  /** Entries lost: the journal could not be written and its queue overflowed. */
   timelineDropped: number;
   ticketOpened: boolean;
   reviewPath: string | null;
   reviewScheduledBy: string | null;
 }
 
-export const MAX_OUTBOX = 100;
+const MAX_OUTBOX = 100;
+/** Timeline entries written to the journal together, and the most that may wait for it. */
+export const JOURNAL_BATCH = 50;
+const MAX_JOURNAL_QUEUE = 100;
 // Bounds that keep the state (carried by continue-as-new, answered by `status`) far below Temporal's
 // 2 MB payload limit whatever the alerts contain: 2,000 × 200-character fingerprints, 300 × 1,000-character
 // timeline entries and 200 trimmed alerts stay under about 1.5 MB even at their worst (a unit test checks).
@@ -155,6 +165,14 @@ export function carriedState(value: unknown): IncidentState | undefined {
     : undefined;
 }
 
+/** Stops every clock of the incident: escalation, acknowledgement timeout, status updates, the watch. */
+export function stopClocks(state: IncidentState): void {
+  state.nextEscalationAt = null;
+  state.nextStatusUpdateAt = null;
+  state.ackExpiresAt = null;
+  state.watch = null;
+}
+
 /** Appends to the timeline (bounded) and, when people should hear of it, to the Slack outbox. */
 export function record(
   state: IncidentState,
@@ -167,19 +185,27 @@ export function record(
     at: new Date(now).toISOString(),
     type,
     ...(opts.actor ? { actor: opts.actor } : {}),
-    message: message.length > MAX_TIMELINE_MESSAGE ? `${message.slice(0, MAX_TIMELINE_MESSAGE)}…` : message,
+    message: clip(message),
   });
   const keep = state.policy?.history?.keepTimelineEntries ?? DEFAULT_KEEP_TIMELINE;
-  // The first entry ('opened') stays; the oldest of the rest make room.
+  // The first entry ('opened') stays; the oldest of the rest make room, on their way to the journal.
   while (state.timeline.length > keep) {
-    state.timeline.splice(1, 1);
-    state.timelineDropped += 1;
+    const queue = (state.journalQueue ??= []);
+    queue.push(...state.timeline.splice(1, 1));
+    if (queue.length > MAX_JOURNAL_QUEUE) {
+      queue.shift();
+      state.timelineDropped += 1;
+    }
   }
   if (opts.announce ?? true) queueThreadMessage(state, `${message}${opts.actor ? ` (${opts.actor})` : ''}`);
 }
 
-export function queueThreadMessage(state: IncidentState, text: string): void {
-  state.outbox.push(text.length > MAX_TIMELINE_MESSAGE ? `${text.slice(0, MAX_TIMELINE_MESSAGE)}…` : text);
+function clip(text: string): string {
+  return text.length > MAX_TIMELINE_MESSAGE ? `${text.slice(0, MAX_TIMELINE_MESSAGE)}…` : text;
+}
+
+function queueThreadMessage(state: IncidentState, text: string): void {
+  state.outbox.push(clip(text));
   while (state.outbox.length > MAX_OUTBOX) {
     state.outbox.shift();
     state.outboxDropped += 1;
@@ -246,6 +272,7 @@ export function toView(state: IncidentState): IncidentStatusView {
     pendingApprovals: state.pendingApprovals,
     reviewPath: state.reviewPath,
     timeline: state.timeline,
+    timelineJournaled: (state.journaled ?? 0) + (state.journalQueue?.length ?? 0),
     timelineDropped: state.timelineDropped,
     run: state.run,
   };

@@ -3,15 +3,10 @@
  * it out, and the loop waits for the next deadline or message. Handlers only validate and record.
  */
 import {
-  ParentClosePolicy,
   allHandlersFinished,
   condition,
   continueAsNew,
-  getExternalWorkflowHandle,
-  setCurrentDetails,
   setHandler,
-  startChild,
-  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
@@ -19,31 +14,20 @@ import {
   COMMANDS,
   SIGNAL_DESCRIPTIONS,
   alertSignal,
-  approveSignal,
-  rejectSignal,
   reviewScheduledSignal,
   runbookReportSignal,
   statusQuery,
   type CommandResult,
-  type RunbookReport,
 } from '../messages';
 import { normalizeIncidentInput } from '../policy';
-import { incidentLabel } from '../render';
-import { reviewReminderWorkflow } from '../review-reminder';
-import { runbookWorkflow } from '../runbook';
-import {
-  IncidentScenarioKey,
-  IncidentServiceKey,
-  IncidentSeverityKey,
-  IncidentStatusKey,
-} from '../search-attributes';
 import type { IncidentInput, IncidentStatus } from '../types';
 import { ingestAlerts } from './alerts';
+import { onRunbookReport, shellHooks } from './children';
 import { COMMAND_NAMES, actorOf, apply, recordIgnored, refusal, type CommandArgs } from './commands';
 import { decide } from './decide';
-import { describeError, nextSlackItem, perform, sendSlack, type ShellHooks } from './perform';
+import { nextSlackItem, perform, sendSlack } from './perform';
 import { carriedState, initialState, record, toView, type IncidentState } from './state';
-import { severityRule } from './ladder';
+import { syncVisibility } from './visibility';
 
 export interface IncidentOutcome {
   incidentId: string;
@@ -57,6 +41,7 @@ export async function runIncident(raw: IncidentInput): Promise<IncidentOutcome> 
   const { input, problems } = normalizeIncidentInput(raw);
   const { alerts: _alerts, ...fields } = input;
   const carried = carriedState(raw.carried);
+  // The incident id is the first run's; continue-as-new carries it with the rest of the state.
   const state: IncidentState =
     carried ??
     initialState(
@@ -65,15 +50,8 @@ export async function runIncident(raw: IncidentInput): Promise<IncidentOutcome> 
       Date.now(),
     );
   if (!carried) {
-    record(
-      state,
-      Date.now(),
-      'opened',
-      `incident opened: ${fields.summary} (${fields.severity}, ${fields.service}, ${fields.scenario})`,
-      {
-        announce: false,
-      },
-    );
+    const opened = `incident opened: ${fields.summary} (${fields.severity}, ${fields.service}, ${fields.scenario})`;
+    record(state, Date.now(), 'opened', opened, { announce: false });
     for (const problem of problems)
       record(state, Date.now(), 'error', `start input: ${problem}`, { announce: false });
   }
@@ -81,10 +59,15 @@ export async function runIncident(raw: IncidentInput): Promise<IncidentOutcome> 
   let wake = 0;
   const poke = () => void wake++;
   for (const name of COMMAND_NAMES) {
-    // One shape for all seven: each takes one JSON object, validated by `refusal`.
+    // The same command as an Update (refused by its validator) and a Signal (a refusal is recorded).
     const { update, signal } = COMMANDS[name] as unknown as {
       update: UpdateDefinition<CommandResult, [CommandArgs]>;
       signal: SignalDefinition<[CommandArgs]>;
+    };
+    const description = SIGNAL_DESCRIPTIONS[name];
+    const validator = (args: CommandArgs) => {
+      const why = refusal(state, name, args);
+      if (why) throw new Error(why);
     };
     setHandler(
       update,
@@ -93,13 +76,7 @@ export async function runIncident(raw: IncidentInput): Promise<IncidentOutcome> 
         poke();
         return { message, status: state.status };
       },
-      {
-        validator: (args) => {
-          const why = refusal(state, name, args);
-          if (why) throw new Error(why);
-        },
-        description: SIGNAL_DESCRIPTIONS[name],
-      },
+      { validator, description },
     );
     setHandler(
       signal,
@@ -109,7 +86,7 @@ export async function runIncident(raw: IncidentInput): Promise<IncidentOutcome> 
         else apply(state, name, args, Date.now());
         poke();
       },
-      { description: SIGNAL_DESCRIPTIONS[name] },
+      { description },
     );
   }
   setHandler(alertSignal, (args) => void (ingestAlerts(state, args?.alerts, Date.now()) && poke()), {
@@ -135,10 +112,8 @@ export async function runIncident(raw: IncidentInput): Promise<IncidentOutcome> 
   let visible = '';
   for (;;) {
     visible = syncVisibility(state, visible);
-    const effect = decide(state, Date.now(), {
-      continueAsNewSuggested: workflowInfo().continueAsNewSuggested,
-      historyLength: workflowInfo().historyLength,
-    });
+    const { continueAsNewSuggested, historyLength } = workflowInfo();
+    const effect = decide(state, Date.now(), { continueAsNewSuggested, historyLength });
     if (effect.kind === 'wait') {
       const seen = wake;
       if (effect.until === null) await condition(() => wake !== seen);
@@ -148,19 +123,14 @@ export async function runIncident(raw: IncidentInput): Promise<IncidentOutcome> 
       if (!item) continue;
       state.slackBusy = true;
       // Not awaited: the loop goes on paging while Slack retries; the lane wakes it when done.
-      void sendSlack(state, item).finally(() => {
-        state.slackBusy = false;
-        poke();
-      });
+      void sendSlack(state, item).finally(() => void ((state.slackBusy = false), poke()));
     } else if (effect.kind === 'continue-as-new') {
       record(
         state,
         Date.now(),
         'note',
         `history kept small: continuing as run ${state.run + 1} (${effect.why})`,
-        {
-          announce: false,
-        },
+        { announce: false },
       );
       await condition(allHandlersFinished);
       await continueAsNew<typeof runIncident>({ ...fields, carried: { ...state, run: state.run + 1 } });
@@ -170,131 +140,10 @@ export async function runIncident(raw: IncidentInput): Promise<IncidentOutcome> 
       if (decide(state, Date.now(), { continueAsNewSuggested: false, historyLength: 0 }).kind !== 'complete')
         continue;
       syncVisibility(state, visible);
-      return {
-        incidentId: state.incidentId,
-        status: state.status,
-        resolvedAt: state.resolvedAt === null ? null : new Date(state.resolvedAt).toISOString(),
-        reviewPath: state.reviewPath,
-      };
+      const resolvedAt = state.resolvedAt === null ? null : new Date(state.resolvedAt).toISOString();
+      return { incidentId: state.incidentId, status: state.status, resolvedAt, reviewPath: state.reviewPath };
     } else {
       await perform(state, effect, hooks);
     }
   }
-}
-
-/** What the runbook child reports; answers whether the loop must act on it. */
-function onRunbookReport(state: IncidentState, r: RunbookReport): boolean {
-  const now = Date.now();
-  const evidence = r.evidence?.length ? `\n${r.evidence.map((l) => `    > ${l}`).join('\n')}` : '';
-  if (r.kind === 'finding') record(state, now, 'finding', `${r.message}${evidence}`);
-  else if (r.kind === 'action') {
-    record(state, now, 'action', r.message);
-    if (r.phase === 'begin' && state.status === 'acknowledged') state.status = 'mitigating';
-    if (r.phase === 'end' && state.status === 'mitigating') state.status = 'acknowledged';
-  } else if (r.kind === 'proposal' && r.step) {
-    state.pendingApprovals = [
-      ...state.pendingApprovals.filter((p) => p.step !== r.step),
-      { step: r.step, proposal: r.message, requestedAt: new Date(now).toISOString() },
-    ];
-    record(state, now, 'approval', `approval needed for "${r.step}": ${r.message}`, { announce: false });
-    state.slackQueue.push({
-      kind: 'approval',
-      step: r.step,
-      text: `:raised_hand: *Approval needed* for \`${r.step}\` on ${state.incidentId}: ${r.message}\nApprove: \`npm run incident -- approve ${state.workflowId} ${r.step}\`, the button below, or update/signal \`approve\` {"by": "<you>", "step": "${r.step}"} — or \`reject\` with a reason.`,
-    });
-  } else if (r.kind === 'decision') {
-    state.pendingApprovals = state.pendingApprovals.filter((p) => p.step !== r.step);
-    record(state, now, 'approval', r.message);
-  } else if (r.kind === 'escalate') {
-    record(state, now, 'escalated', `runbook escalates: ${r.message}`);
-    if (state.status !== 'monitoring' && state.status !== 'resolved')
-      state.pendingEscalations.push(`runbook: ${r.message}`);
-  }
-  return true;
-}
-
-function shellHooks(state: IncidentState, poke: () => void): ShellHooks {
-  const runbookHandle = () => getExternalWorkflowHandle(state.runbook!.workflowId);
-  return {
-    async startRunbook() {
-      const rb = state.policy!.runbook!;
-      const runs = (state.runbook?.runs ?? 0) + 1;
-      const workflowId = runs === 1 ? `${state.incidentId}-runbook` : `${state.incidentId}-runbook-${runs}`;
-      try {
-        const child = await startChild(runbookWorkflow, {
-          workflowId,
-          args: [
-            {
-              incidentId: state.incidentId,
-              parentWorkflowId: state.workflowId,
-              service: state.input.service,
-              scenario: state.input.scenario,
-              severity: state.input.severity,
-              respondWithinMs: severityRule(state)!.respondWithinMs,
-              dryRun: rb.dryRun,
-              target: rb.target,
-              settings: rb.settings,
-            },
-          ],
-        });
-        state.runbook = { workflowId, running: true, runs };
-        child.result().then(
-          (outcome) => void ((state.runbookOutcome = outcome), poke()),
-          (err) => void ((state.runbookOutcome = { failed: describeError(err) }), poke()),
-        );
-      } catch (err) {
-        record(state, Date.now(), 'error', `runbook could not start: ${describeError(err)}`);
-      }
-    },
-    async signalRunbook(forward) {
-      const { kind, ...args } = forward;
-      await runbookHandle().signal(kind === 'approve' ? approveSignal : rejectSignal, args);
-    },
-    async cancelRunbook() {
-      await runbookHandle().cancel();
-    },
-    async startReviewReminder() {
-      const reopened = state.timeline.filter((e) => e.type === 'reopened').length;
-      await startChild(reviewReminderWorkflow, {
-        workflowId: reopened ? `${state.incidentId}-review-${reopened + 1}` : `${state.incidentId}-review`,
-        args: [
-          {
-            incidentId: state.incidentId,
-            reviewPath: state.reviewPath!,
-            thread: state.thread,
-            remindAfterMs: state.policy!.reviewReminderAfterMs,
-          },
-        ],
-        parentClosePolicy: ParentClosePolicy.ABANDON,
-      }).catch((err) =>
-        record(state, Date.now(), 'error', `review reminder could not start: ${describeError(err)}`),
-      );
-    },
-  };
-}
-
-/** Search attributes when they change (a command each), the UI's current details always (free). */
-function syncVisibility(state: IncidentState, last: string): string {
-  const key = `${state.status}|${state.input.severity}`;
-  if (key !== last)
-    upsertSearchAttributes([
-      { key: IncidentSeverityKey, value: state.input.severity },
-      { key: IncidentServiceKey, value: state.input.service },
-      { key: IncidentScenarioKey, value: state.input.scenario },
-      { key: IncidentStatusKey, value: state.status },
-    ]);
-  const lastPage = state.paged[state.paged.length - 1];
-  const view = toView(state);
-  setCurrentDetails(
-    [
-      `**${incidentLabel(view)}** — ${state.status}`,
-      state.input.summary,
-      state.acknowledgedBy ? `Acknowledged by ${state.acknowledgedBy} at ${view.acknowledgedAt}` : '',
-      lastPage ? `Last paged: ${lastPage.levelName} (${lastPage.contacts.join(', ')}) at ${lastPage.at}` : '',
-      view.nextEscalationAt ? `Next escalation: ${view.nextEscalationAt}` : '',
-    ]
-      .filter(Boolean)
-      .join('\n\n'),
-  );
-  return key;
 }

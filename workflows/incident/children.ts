@@ -1,0 +1,106 @@
+/**
+ * The incident's child workflows: the runbook (started, told of approvals and severity changes, stopped,
+ * and heard from through its reports) and the review reminder. What cannot live in the state object.
+ */
+import { ParentClosePolicy, getExternalWorkflowHandle, startChild } from '@temporalio/workflow';
+import { approveSignal, rejectSignal, respondWithinSignal, type RunbookReport } from '../messages';
+import { approvalRequestText } from '../render';
+import { reviewReminderWorkflow } from '../review-reminder';
+import { runbookWorkflow } from '../runbook';
+import { severityRule } from './ladder';
+import { describeError, type ShellHooks } from './perform';
+import { record, type IncidentState } from './state';
+
+/** What the runbook child reports; answers whether the loop must act on it. */
+export function onRunbookReport(state: IncidentState, r: RunbookReport): boolean {
+  const now = Date.now();
+  const evidence = r.evidence?.length ? `\n${r.evidence.map((l) => `    > ${l}`).join('\n')}` : '';
+  if (r.kind === 'finding') record(state, now, 'finding', `${r.message}${evidence}`);
+  else if (r.kind === 'action') {
+    record(state, now, 'action', r.message);
+    if (r.phase === 'begin' && state.status === 'acknowledged') state.status = 'mitigating';
+    if (r.phase === 'end' && state.status === 'mitigating') state.status = 'acknowledged';
+  } else if (r.kind === 'proposal' && r.step) {
+    state.pendingApprovals = [
+      ...state.pendingApprovals.filter((p) => p.step !== r.step),
+      { step: r.step, proposal: r.message, requestedAt: new Date(now).toISOString() },
+    ];
+    record(state, now, 'approval', `approval needed for "${r.step}": ${r.message}`, { announce: false });
+    state.slackQueue.push({
+      kind: 'approval',
+      step: r.step,
+      text: approvalRequestText(state, r.step, r.message),
+    });
+  } else if (r.kind === 'decision') {
+    state.pendingApprovals = state.pendingApprovals.filter((p) => p.step !== r.step);
+    record(state, now, 'approval', r.message);
+  } else if (r.kind === 'escalate') {
+    record(state, now, 'escalated', `runbook escalates: ${r.message}`);
+    if (state.status !== 'monitoring' && state.status !== 'resolved')
+      state.pendingEscalations.push(`runbook: ${r.message}`);
+  }
+  return true;
+}
+
+export function shellHooks(state: IncidentState, poke: () => void): ShellHooks {
+  const runbookHandle = () => getExternalWorkflowHandle(state.runbook!.workflowId);
+  return {
+    async startRunbook() {
+      const rb = state.policy!.runbook!;
+      const runs = (state.runbook?.runs ?? 0) + 1;
+      const workflowId = runs === 1 ? `${state.incidentId}-runbook` : `${state.incidentId}-runbook-${runs}`;
+      try {
+        const child = await startChild(runbookWorkflow, {
+          workflowId,
+          args: [
+            {
+              incidentId: state.incidentId,
+              parentWorkflowId: state.workflowId,
+              service: state.input.service,
+              scenario: state.input.scenario,
+              severity: state.input.severity,
+              respondWithinMs: severityRule(state)!.respondWithinMs,
+              dryRun: rb.dryRun,
+              target: rb.target,
+              settings: rb.settings,
+            },
+          ],
+        });
+        state.runbook = { workflowId, running: true, runs };
+        child.result().then(
+          (outcome) => void ((state.runbookOutcome = outcome), poke()),
+          (err) => void ((state.runbookOutcome = { failed: describeError(err) }), poke()),
+        );
+      } catch (err) {
+        record(state, Date.now(), 'error', `runbook could not start: ${describeError(err)}`);
+      }
+    },
+    async signalRunbook(forward) {
+      const { kind, ...args } = forward;
+      await runbookHandle().signal(kind === 'approve' ? approveSignal : rejectSignal, args);
+    },
+    async retimeRunbook(severity, respondWithinMs) {
+      await runbookHandle().signal(respondWithinSignal, { severity, respondWithinMs });
+    },
+    async cancelRunbook() {
+      await runbookHandle().cancel();
+    },
+    async startReviewReminder() {
+      const reopened = state.timeline.filter((e) => e.type === 'reopened').length;
+      await startChild(reviewReminderWorkflow, {
+        workflowId: reopened ? `${state.incidentId}-review-${reopened + 1}` : `${state.incidentId}-review`,
+        args: [
+          {
+            incidentId: state.incidentId,
+            reviewPath: state.reviewPath!,
+            thread: state.thread,
+            remindAfterMs: state.policy!.reviewReminderAfterMs,
+          },
+        ],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+      }).catch((err) =>
+        record(state, Date.now(), 'error', `review reminder could not start: ${describeError(err)}`),
+      );
+    },
+  };
+}

@@ -1,13 +1,16 @@
 /**
  * Records workflow histories for the replay test (`npm run record-histories`), as `v2-*.json` (the state
- * machine). Never overwrite a history a released version recorded: the un-prefixed files are the frozen
- * pre-state-machine code's and must keep replaying. Guard command changes with `patched()`.
+ * machine). A history a released version recorded is never overwritten: a scenario whose file exists is
+ * skipped, so adding a scenario records only it. The un-prefixed files are the frozen pre-state-machine
+ * code's and must keep replaying. Guard command changes with `patched()`.
  */
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { WorkflowHandle } from '@temporalio/client';
 import { incidentWorkflow } from '../workflows/incident';
+import { reviewReminderWorkflow } from '../workflows/review-reminder';
 import {
   acknowledgeSignal,
   acknowledgeUpdate,
@@ -34,6 +37,12 @@ async function main() {
     'bin',
     'temporal-test-server',
   );
+  // A health endpoint the scenarios turn bad and good again.
+  let healthy = true;
+  const health = http.createServer((_req, res) => void res.writeHead(healthy ? 200 : 503).end());
+  await new Promise<void>((r) => health.listen(0, '127.0.0.1', r));
+  const healthUrl = `http://127.0.0.1:${(health.address() as { port: number }).port}/health`;
+  const baseDir = tempDir();
   const env = await createTimeSkippingEnv();
   const taskQueue = 'record-histories';
   const worker = await createTestWorker({
@@ -41,10 +50,17 @@ async function main() {
     config: testConfig({
       resolution: { stabilityWatch: '10m', checkEvery: '5m' },
       history: { continueAsNewAfterEvents: 200 },
+      services: {
+        // A runbook whose Docker Engine is absent: its diagnosis fails, and the incident carries on.
+        'watched-runbook': { container: 'no-such-app', healthUrls: [healthUrl] },
+      },
+      docker: { socketPath: path.join(baseDir, 'no-docker.sock') },
     }),
     taskQueue,
-    baseDir: tempDir(),
+    baseDir,
   });
+  /** Child workflows to record after a scenario: file name → workflow id from the incident's id. */
+  const children: Record<string, (incidentId: string) => string> = {};
   const input = (dedupKey: string, extra: Partial<IncidentInput> = {}): IncidentInput => ({
     dedupKey,
     service: 'checkout',
@@ -104,15 +120,56 @@ async function main() {
         });
       await env.sleep('1m');
     },
+    // The runbook child (twice: healthy, then failing after a relapse), the stability watch, a relapse
+    // and a reopen, the close, and starting the review reminder.
+    'p1-runbook-relapse-watch-reminder': async (h) => {
+      await env.sleep('2m');
+      await h.signal(acknowledgeSignal, { by: 'alice' });
+      await h.signal(resolveSignal, { by: 'alice', summary: 'restarted' });
+      await env.sleep('6m');
+      healthy = false;
+      await env.sleep('5m'); // the watch check fails: reopened, the runbook runs again and fails
+      healthy = true;
+      await env.sleep('3m');
+      await h.signal(acknowledgeSignal, { by: 'alice' });
+      await h.signal(resolveSignal, { by: 'alice', summary: 'restarted again' });
+      await env.sleep('11m'); // stable for the whole watch: closed, review written, reminder started
+      children['v2-runbook-child'] = (id) => `${id}-runbook-2`;
+    },
   };
   mkdirSync(OUT, { recursive: true });
   await worker.runUntil(async () => {
+    // The review reminder, started on its own and first: with an incident's reminder (a child left
+    // running by its completed parent) in the server, the Java test server stops skipping time at 24 h.
+    if (!existsSync(path.join(OUT, 'v2-review-reminder.json'))) {
+      const reminder = await env.client.workflow.start(reviewReminderWorkflow, {
+        taskQueue,
+        workflowId: 'recorded-v2-review-reminder',
+        args: [
+          {
+            incidentId: 'recorded-incident',
+            reviewPath: 'incidents/recorded.md',
+            thread: null,
+            remindAfterMs: 86_400_000,
+          },
+        ],
+      });
+      await env.sleep('25h');
+      await waitUntilIdle(reminder).catch(() => undefined);
+      writeFileSync(path.join(OUT, 'v2-review-reminder.json'), historyToJSON(await reminder.fetchHistory()));
+      console.log('recorded v2-review-reminder');
+    }
     for (const [name, drive] of Object.entries(scenarios)) {
+      if (existsSync(path.join(OUT, `v2-${name}.json`))) {
+        console.log(`v2-${name}: recorded before, kept`);
+        continue;
+      }
       const severity = name.startsWith('p2') ? 'P2' : name.startsWith('p3') ? 'P3' : 'P1';
+      const service = name.includes('runbook') ? 'watched-runbook' : 'checkout';
       const handle = await env.client.workflow.start(incidentWorkflow, {
         taskQueue,
         workflowId: `recorded-v2-${name}`,
-        args: [input(name, { severity })],
+        args: [input(name, { severity, service })],
       });
       await env.sleep('1s');
       await drive(handle);
@@ -124,9 +181,26 @@ async function main() {
       console.log(
         `recorded v2-${name}: ${history.events?.length} events (last run: ${(await historyEvents(handle)).length})`,
       );
+      // A scenario that continued as new: its last run too (the close happens there).
+      const last = await handle.describe();
+      if (last.runId !== handle.firstExecutionRunId) {
+        const lastHistory = await env.client.workflow.getHandle(handle.workflowId, last.runId).fetchHistory();
+        writeFileSync(path.join(OUT, `v2-${name}-last-run.json`), historyToJSON(lastHistory));
+        console.log(`recorded v2-${name}-last-run: ${lastHistory.events?.length} events`);
+      }
+      const incidentId = `${handle.workflowId}-${handle.firstExecutionRunId.slice(0, 8)}`;
+      for (const [file, idOf] of Object.entries(children)) {
+        const child = env.client.workflow.getHandle(idOf(incidentId));
+        const childHistory = await child.fetchHistory();
+        await child.terminate('recorded').catch(() => undefined);
+        writeFileSync(path.join(OUT, `${file}.json`), historyToJSON(childHistory));
+        console.log(`recorded ${file}: ${childHistory.events?.length} events`);
+        delete children[file];
+      }
     }
   });
   await env.teardown();
+  health.close();
 }
 
 main().catch((err) => {

@@ -140,6 +140,11 @@ export const configSchema = z
       .strictObject({
         /** Continue-as-new once a run has this many events (or when Temporal suggests it earlier). */
         continueAsNewAfterEvents: z.number().int().min(200).max(40_000).default(5000),
+        /**
+         * …or once its history has this many bytes: a few large alert signals reach Temporal's 50 MB long
+         * before the event count does, and not every server suggests continue-as-new by size.
+         */
+        continueAsNewAfterBytes: z.number().int().min(100_000).max(40_000_000).default(8_000_000),
         /** Timeline entries kept in state (and in the status query); older ones stay in the journal. */
         keepTimelineEntries: z.number().int().min(20).max(5000).default(300),
         /** Source alerts kept in state; counts of the rest are kept. */

@@ -44,6 +44,8 @@ export interface IntakeOptions {
   temporalTimeoutMs?: number;
   metrics?: IntakeMetrics;
   log?: boolean;
+  /** The resend window's clock; a benchmark replays a week of resends through it in minutes. */
+  now?: () => number;
 }
 
 function sameToken(expected: string, header: string | undefined): boolean {
@@ -62,6 +64,7 @@ export async function buildIntakeServer(opts: IntakeOptions): Promise<FastifyIns
   const metrics = opts.metrics ?? createIntakeMetrics();
   const timeoutMs = opts.temporalTimeoutMs ?? 5000;
   const resends = new ResendFilter(config.intake.resendWindow);
+  const now = opts.now ?? Date.now;
   const app = Fastify({ logger: opts.log ? { level: 'info' } : false, bodyLimit: MAX_BODY_BYTES });
 
   app.removeAllContentTypeParsers();
@@ -139,7 +142,7 @@ export async function buildIntakeServer(opts: IntakeOptions): Promise<FastifyIns
       }
       const alerts = action.input.alerts ?? [];
       const workflowId = incidentWorkflowId(action.input.dedupKey);
-      const resend = resends.resendOf(workflowId, alerts, Date.now());
+      const resend = resends.resendOf(workflowId, alerts, now());
       if (resend) {
         metrics.alerts.inc({ source, outcome: 'resend_absorbed' });
         return reply
@@ -167,10 +170,17 @@ export async function buildIntakeServer(opts: IntakeOptions): Promise<FastifyIns
             .code(202)
             .send({ incidents: [{ workflowId, runId: null, deduplicated: true, resolvedSignalled: true }] });
         }
+        // Only what the incident was not told yet; a run the intake did not know gets every alert.
+        const knownRun = resends.runOf(workflowId);
+        const untold = resends.untold(workflowId, alerts);
         const opened: OpenedIncident = await withTemporal(() =>
-          openOrSignalIncident(client, action.input, { taskQueue: opts.taskQueue }),
+          openOrSignalIncident(client, { ...action.input, alerts: untold }, { taskQueue: opts.taskQueue }),
         );
-        resends.remember(workflowId, opened.runId, alerts, Date.now());
+        if (knownRun !== undefined && opened.runId !== knownRun && untold.length < alerts.length)
+          await withTemporal(() =>
+            client.workflow.getHandle(workflowId, opened.runId).signal(alertSignal, { alerts }),
+          );
+        resends.remember(workflowId, opened.runId, alerts, now());
         metrics.alerts.inc({ source, outcome: opened.deduplicated ? 'deduplicated' : 'started' });
         return reply.code(202).send({ incidents: [opened] });
       } catch (err) {

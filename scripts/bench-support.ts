@@ -33,6 +33,17 @@ export async function benchTemporal(): Promise<{
   };
 }
 
+/** Scripts outside `npm test` use the time-skipping server that `npm run provision` installed. */
+export function useProvisionedTestServer(): void {
+  process.env.RUNBOOKS_TEST_SERVER_PATH ??= path.resolve(
+    __dirname,
+    '..',
+    '.tools',
+    'bin',
+    'temporal-test-server',
+  );
+}
+
 /** Runs `total` tasks with at most `concurrency` in flight; returns each task's latency in ms. */
 export async function pool(
   total: number,

@@ -25,18 +25,13 @@ import {
 import { historyEvents, waitUntilIdle } from '../test/support/history';
 import type { IncidentInput } from '../workflows/types';
 import { testConfig } from '../test/support/config';
+import { useProvisionedTestServer } from './bench-support';
 import { createTestWorker, createTimeSkippingEnv, tempDir } from '../test/support/temporal';
 
 const OUT = path.resolve(__dirname, '..', 'test', 'histories');
 
 async function main() {
-  process.env.RUNBOOKS_TEST_SERVER_PATH ??= path.resolve(
-    __dirname,
-    '..',
-    '.tools',
-    'bin',
-    'temporal-test-server',
-  );
+  useProvisionedTestServer();
   // A health endpoint the scenarios turn bad and good again.
   let healthy = true;
   const health = http.createServer((_req, res) => void res.writeHead(healthy ? 200 : 503).end());

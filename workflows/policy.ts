@@ -30,7 +30,12 @@ export interface IncidentPolicy {
   management: LadderLevel;
   service: { customerFacing: boolean; healthUrls: string[]; dryRun: boolean };
   /** Absent in policies loaded by older workflow code. */
-  history?: { continueAsNewAfterEvents: number; keepTimelineEntries: number; keepAlerts: number };
+  history?: {
+    continueAsNewAfterEvents: number;
+    continueAsNewAfterBytes?: number;
+    keepTimelineEntries: number;
+    keepAlerts: number;
+  };
   stabilityWatchMs: number;
   checkEveryMs: number;
   reviewDirectory: string;

@@ -11,7 +11,7 @@ import { testConfig } from '../support/config';
 
 const T0 = Date.parse('2026-11-27T00:00:00Z');
 const MIN = 60_000;
-const RUN = { continueAsNewSuggested: false, historyLength: 10 };
+const RUN = { continueAsNewSuggested: false, historyLength: 10, historySize: 2000 };
 
 function opened(severity: Severity = 'P1', patch: Partial<IncidentState> = {}): IncidentState {
   const state = initialState(
@@ -84,7 +84,7 @@ describe('decide: the priority of effects', () => {
   });
 
   test('continue-as-new waits until Slack and the runbook are done', () => {
-    const run = { continueAsNewSuggested: true, historyLength: 10 };
+    const run = { ...RUN, continueAsNewSuggested: true };
     const state = opened('P1', { slackBusy: true });
     expect(decide(state, T0 + MIN, run).kind).toBe('wait');
     state.slackBusy = false;
@@ -92,6 +92,65 @@ describe('decide: the priority of effects', () => {
     expect(decide(state, T0 + MIN, run).kind).toBe('wait');
     state.runbook.running = false;
     expect(decide(state, T0 + MIN, run)).toMatchObject({ kind: 'continue-as-new' });
+  });
+
+  test('continue-as-new by event count or by bytes, whichever comes first (the suggestion is not everywhere)', () => {
+    const state = opened('P1');
+    state.policy!.history = {
+      continueAsNewAfterEvents: 5000,
+      continueAsNewAfterBytes: 8_000_000,
+      keepTimelineEntries: 300,
+      keepAlerts: 200,
+    };
+    expect(decide(state, T0 + MIN, { ...RUN, historyLength: 4999, historySize: 7_999_999 }).kind).toBe(
+      'wait',
+    );
+    expect(decide(state, T0 + MIN, { ...RUN, historyLength: 5000 })).toEqual({
+      kind: 'continue-as-new',
+      why: 'history reached 5000 events',
+    });
+    expect(decide(state, T0 + MIN, { ...RUN, historyLength: 900, historySize: 8_000_000 })).toEqual({
+      kind: 'continue-as-new',
+      why: 'history reached 8.0 MB',
+    });
+    // A policy carried from a run older than the byte bound has none: only events count.
+    delete state.policy!.history.continueAsNewAfterBytes;
+    expect(decide(state, T0 + MIN, { ...RUN, historySize: 60_000_000 }).kind).toBe('wait');
+  });
+
+  test('a severity change while the runbook runs is passed on to it, before anything but pages', () => {
+    const state = opened('P2', { opening: ['status-page'] });
+    state.ladderStep = 1;
+    state.nextEscalationAt = T0 + 60 * MIN;
+    state.runbook = { workflowId: 'rb', running: true, runs: 1 };
+    apply(state, 'setSeverity', { by: 'erin', severity: 'P1' }, T0 + 10 * MIN);
+    expect(state.runbookSeverityChanged).toBe(true);
+    expect(decide(state, T0 + 10 * MIN, RUN)).toEqual({ kind: 'forward-severity' });
+    state.runbook.running = false;
+    state.runbookSeverityChanged = false;
+    apply(state, 'setSeverity', { by: 'erin', severity: 'P2' }, T0 + 11 * MIN);
+    expect(state.runbookSeverityChanged).toBe(false); // no runbook running: nothing to tell
+  });
+
+  test('timeline entries leave for the journal in batches of 50, and all of them before the review', () => {
+    const state = opened('P1');
+    state.policy!.history = { continueAsNewAfterEvents: 5000, keepTimelineEntries: 20, keepAlerts: 200 };
+    state.ladderStep = 1;
+    state.nextEscalationAt = T0 + 60 * MIN;
+    state.nextStatusUpdateAt = null;
+    record(state, T0, 'opened', 'incident opened', { announce: false });
+    for (let i = 0; i < 20 + 48; i++) apply(state, 'addNote', { by: 'x', text: `note ${i}` }, T0 + i);
+    expect(state.journalQueue).toHaveLength(49);
+    expect(decide(state, T0 + MIN, RUN).kind).not.toBe('write-journal');
+    apply(state, 'addNote', { by: 'x', text: 'one more' }, T0 + 100);
+    expect(decide(state, T0 + MIN, RUN)).toEqual({ kind: 'write-journal' });
+    // The oldest left first, and 'opened' stays at the head of what the state keeps.
+    expect(state.journalQueue![0].message).toBe('note 0');
+    expect(state.timeline[0].type).toBe('opened');
+    state.journalQueue!.splice(0, 45);
+    state.closing = ['review'];
+    state.status = 'resolved';
+    expect(decide(state, T0 + MIN, RUN)).toEqual({ kind: 'write-journal' });
   });
 
   test('an alert that fires again during the close reopens instead of completing', () => {

@@ -32,6 +32,21 @@ export interface RunFacts {
   /** Temporal suggests continuing as new (history size or length). */
   continueAsNewSuggested: boolean;
   historyLength: number;
+  /** Bytes of history so far (0 when unknown). */
+  historySize: number;
+}
+
+/** Why this run should hand over to a new one, or null while its history is small. */
+function continueAsNewReason(state: IncidentState, run: RunFacts): string | null {
+  const limits = state.policy?.history;
+  if (run.continueAsNewSuggested) return 'Temporal suggested it';
+  if (limits && run.historyLength >= limits.continueAsNewAfterEvents)
+    return `history reached ${run.historyLength} events`;
+  // Absent from policies carried by runs older than this bound.
+  const bytes = limits?.continueAsNewAfterBytes;
+  if (bytes !== undefined && run.historySize >= bytes)
+    return `history reached ${(run.historySize / 1e6).toFixed(1)} MB`;
+  return null;
 }
 
 /** Work that must not be cut by continue-as-new or completion. */
@@ -66,14 +81,8 @@ export function decide(state: IncidentState, now: number, run: RunFacts): Effect
   if (state.closing?.length) return { kind: 'closing', task: state.closing[0] };
   if (!state.slackBusy && (state.slackQueue.length || state.outbox.length)) return { kind: 'slack' };
   if (state.closing && !busy(state)) return { kind: 'complete' };
-  const limit = state.policy.history?.continueAsNewAfterEvents;
-  if ((run.continueAsNewSuggested || (limit !== undefined && run.historyLength >= limit)) && !busy(state))
-    return {
-      kind: 'continue-as-new',
-      why: run.continueAsNewSuggested
-        ? 'Temporal suggested it'
-        : `history reached ${run.historyLength} events`,
-    };
+  const why = continueAsNewReason(state, run);
+  if (why && !busy(state)) return { kind: 'continue-as-new', why };
   return {
     kind: 'wait',
     until: earliest(

@@ -112,8 +112,8 @@ export async function runIncident(raw: IncidentInput): Promise<IncidentOutcome> 
   let visible = '';
   for (;;) {
     visible = syncVisibility(state, visible);
-    const { continueAsNewSuggested, historyLength } = workflowInfo();
-    const effect = decide(state, Date.now(), { continueAsNewSuggested, historyLength });
+    const { continueAsNewSuggested, historyLength, historySize } = workflowInfo();
+    const effect = decide(state, Date.now(), { continueAsNewSuggested, historyLength, historySize });
     if (effect.kind === 'wait') {
       const seen = wake;
       if (effect.until === null) await condition(() => wake !== seen);
@@ -137,7 +137,7 @@ export async function runIncident(raw: IncidentInput): Promise<IncidentOutcome> 
     } else if (effect.kind === 'complete') {
       await condition(allHandlersFinished);
       // A message taken in while the handlers finished may have reopened the incident.
-      if (decide(state, Date.now(), { continueAsNewSuggested: false, historyLength: 0 }).kind !== 'complete')
+      if (decide(state, Date.now(), { continueAsNewSuggested: false, historyLength: 0, historySize: 0 }).kind !== 'complete')
         continue;
       syncVisibility(state, visible);
       const resolvedAt = state.resolvedAt === null ? null : new Date(state.resolvedAt).toISOString();

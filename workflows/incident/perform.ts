@@ -2,7 +2,7 @@
  * Carries out the effect `decide` chose: the activity calls, then the state change their answers make.
  * Slack calls are started here but never awaited by the loop (see `startSlack`).
  */
-import { patched, proxyActivities } from '@temporalio/workflow';
+import { patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { DeliveryResult, IncidentActivities } from '../../activities/contract';
 import { escalationStep, formatElapsed, pagedAlerts } from '../policy';
 import { journalInsertPoint, openMessage, reviewMarkdown, statusUpdateMessage } from '../render';
@@ -24,6 +24,7 @@ import { record, stopClocks, toView, type ClosingTask, type IncidentState, type 
 export const RUNBOOK_FOLLOWS_SEVERITY = 'runbook-follows-severity';
 export const CLOSE_STOPS_RUNBOOK = 'close-stops-runbook';
 export const TIMELINE_JOURNAL = 'timeline-journal';
+export const POLICY_LOCAL_ACTIVITY = 'policy-local-activity';
 
 const BACKOFF = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' } as const;
 // A page is the product: retried for a while, then recorded as undelivered so the ladder goes on.
@@ -43,6 +44,15 @@ const local = proxyActivities<IncidentActivities>({
   startToCloseTimeout: '1m',
   retry: { ...BACKOFF, maximumInterval: '30s', maximumAttempts: 6 },
 });
+
+// Reading the policy is a lookup in the worker's own configuration: a local activity saves the first page
+// a round trip through the server (most of alert → page when many incidents open at once).
+const lookup = proxyLocalActivities<IncidentActivities>({
+  startToCloseTimeout: '10s',
+  retry: { ...BACKOFF, maximumAttempts: 3 },
+});
+const readPolicy = (service: string) =>
+  (patched(POLICY_LOCAL_ACTIVITY) ? lookup : local).loadIncidentPolicy({ service });
 
 export function describeError(err: unknown): string {
   const cause = (err as { cause?: { message?: string } }).cause;
@@ -401,7 +411,7 @@ async function writeJournal(state: IncidentState) {
 
 async function loadPolicy(state: IncidentState, now: number) {
   try {
-    state.policy = await local.loadIncidentPolicy({ service: state.input.service });
+    state.policy = await readPolicy(state.input.service);
   } catch (err) {
     // The service's policy cannot be read: page by the default one rather than not at all.
     record(
@@ -413,7 +423,7 @@ async function loadPolicy(state: IncidentState, now: number) {
         announce: false,
       },
     );
-    state.policy = await local.loadIncidentPolicy({ service: '' });
+    state.policy = await readPolicy('');
   }
   const policy = state.policy;
   const rule = severityRule(state)!;

@@ -137,7 +137,10 @@ export async function runIncident(raw: IncidentInput): Promise<IncidentOutcome> 
     } else if (effect.kind === 'complete') {
       await condition(allHandlersFinished);
       // A message taken in while the handlers finished may have reopened the incident.
-      if (decide(state, Date.now(), { continueAsNewSuggested: false, historyLength: 0, historySize: 0 }).kind !== 'complete')
+      if (
+        decide(state, Date.now(), { continueAsNewSuggested: false, historyLength: 0, historySize: 0 })
+          .kind !== 'complete'
+      )
         continue;
       syncVisibility(state, visible);
       const resolvedAt = state.resolvedAt === null ? null : new Date(state.resolvedAt).toISOString();

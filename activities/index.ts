@@ -13,6 +13,7 @@ import { toIncidentPolicy } from './policy';
 import { appendTimeline, writeReview } from './review';
 import type { Env } from './secrets';
 import { createSlackActivities } from './slack';
+import { guardTargets } from './targets';
 
 export interface ActivityDeps {
   config: RunbooksConfig;
@@ -34,12 +35,16 @@ export function createIncidentActivities({
   const journal = new Journal(path.resolve(baseDir, config.journal.file), log);
   const slack = createSlackActivities(config, env, journal);
   const paging = createPagingActivities(config, env, journal);
-  const engine = createDockerActivities(
-    docker ?? new Docker({ socketPath: env.DOCKER_SOCKET ?? config.docker.socketPath }),
+  // Everything that touches Docker, PostgreSQL or a health URL acts only on what the configuration names.
+  const engine = guardTargets(
+    config,
+    createDockerActivities(
+      docker ?? new Docker({ socketPath: env.DOCKER_SOCKET ?? config.docker.socketPath }),
+    ),
   );
   return {
     ...engine,
-    ...createPostgresActivities(env),
+    ...guardTargets(config, createPostgresActivities(env)),
     requestApproval: slack.requestApproval,
     async loadIncidentPolicy({ service }) {
       return toIncidentPolicy(config, service);
@@ -69,7 +74,7 @@ export function createIncidentActivities({
       if (!config.statusPage) return { delivered: false, detail: 'no status page configured' };
       return postToAdapter('status page', config.statusPage, { ...args }, env);
     },
-    checkServiceHealth: (args) => checkServiceHealth(args),
+    checkServiceHealth: guardTargets(config, { checkServiceHealth }).checkServiceHealth,
     writeReview: (args) => writeReview(baseDir, args),
     appendTimeline: (args) => appendTimeline(baseDir, args),
   };

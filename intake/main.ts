@@ -1,12 +1,8 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config';
-import { buildIntakeServer } from './server';
+import { buildIntakeServer, isLoopbackHost } from './server';
 
 export const DEFAULT_INTAKE_PORT = 8088;
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
-}
 
 /** Starts the intake; without INTAKE_TOKEN it refuses any non-loopback bind and says so. */
 export async function startIntake(opts: {
@@ -21,7 +17,7 @@ export async function startIntake(opts: {
   const client = new Client({ connection, namespace: opts.namespace ?? 'default' });
   const token = opts.token?.trim() || undefined;
   let host = opts.host ?? '127.0.0.1';
-  if (!token && !isLoopback(host)) {
+  if (!token && !isLoopbackHost(host)) {
     console.warn(
       `[intake] INTAKE_TOKEN is not set: binding to 127.0.0.1 instead of ${host} (set a token to accept remote alerts)`,
     );

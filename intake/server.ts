@@ -3,6 +3,7 @@
  * once Temporal has accepted the start or the signal; 503 with Retry-After while Temporal is away.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { isIP } from 'node:net';
 import { parse as parseQueryString } from 'node:querystring';
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
@@ -48,6 +49,21 @@ export interface IntakeOptions {
   now?: () => number;
 }
 
+/** A loopback address or `localhost`, decided on the address itself (not on a name that starts with 127.). */
+export function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost') return true;
+  const bare = host.replace(/^\[(.*)\]$/, '$1');
+  if (isIP(bare) === 4) return bare.split('.')[0] === '127';
+  return isIP(bare) === 6 && (bare === '::1' || /^::ffff:127\./i.test(bare));
+}
+
+/** The host name of a Host header, without its port. */
+function hostOf(header: string | undefined): string {
+  const h = (header ?? '').trim().toLowerCase();
+  if (h.startsWith('[')) return h.slice(0, h.indexOf(']') + 1);
+  return h.replace(/:\d+$/, '');
+}
+
 function sameToken(expected: string, header: string | undefined): boolean {
   const given = header?.startsWith('Bearer ') ? header.slice(7).trim() : '';
   // Hash both sides so the comparison is constant-time whatever the lengths.
@@ -80,15 +96,6 @@ export async function buildIntakeServer(opts: IntakeOptions): Promise<FastifyIns
       }
     },
   );
-  app.addContentTypeParser(
-    'application/x-www-form-urlencoded',
-    { parseAs: 'string', bodyLimit: MAX_BODY_BYTES },
-    (req, body, done) => {
-      req.rawBody = body as string;
-      done(null, parseQueryString(body as string));
-    },
-  );
-
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
     const status = err.statusCode ?? 500;
     if (status === 413) return reply.code(413).send({ error: `body: larger than ${MAX_BODY_BYTES} bytes` });
@@ -117,6 +124,13 @@ export async function buildIntakeServer(opts: IntakeOptions): Promise<FastifyIns
       .send({ error: 'Temporal is unavailable; retry later', retryAfterSeconds: RETRY_AFTER_S });
 
   const requireToken = async (req: FastifyRequest, reply: FastifyReply) => {
+    // Without a token only this machine may post, and a browser tricked by DNS rebinding (a page whose
+    // name resolves to 127.0.0.1) still names that page's host: refuse every Host that is not loopback.
+    if (!opts.token && !isLoopbackHost(hostOf(req.headers.host)))
+      return reply.code(403).send({
+        error: `host: ${JSON.stringify(String(req.headers.host ?? '').slice(0, 100))} is not this machine; set INTAKE_TOKEN to accept alerts addressed to other names`,
+        field: 'host',
+      });
     if (opts.token && !sameToken(opts.token, req.headers.authorization))
       return reply
         .code(401)
@@ -222,38 +236,52 @@ export async function buildIntakeServer(opts: IntakeOptions): Promise<FastifyIns
     return outcome;
   };
 
-  app.post('/slack/interactions', async (req, reply) => {
-    const secret = readSecret(env, config.slack.signingSecretEnv);
-    if (!secret)
-      return reply
-        .code(404)
-        .send({ error: `Slack interactions are off: ${config.slack.signingSecretEnv} is not set` });
-    const why = verifySlackSignature(
-      secret,
-      req.rawBody ?? '',
-      req.headers['x-slack-request-timestamp'] as string | undefined,
-      req.headers['x-slack-signature'] as string | undefined,
+  // Form bodies only where Slack sends them: anywhere else a web page could post a form cross-site (no CORS
+  // preflight for forms) to a token-less intake on the responder's laptop.
+  await app.register(async (slackScope) => {
+    slackScope.addContentTypeParser(
+      'application/x-www-form-urlencoded',
+      { parseAs: 'string', bodyLimit: MAX_BODY_BYTES },
+      (req, body, done) => {
+        req.rawBody = body as string;
+        done(null, parseQueryString(body as string));
+      },
     );
-    if (why) return reply.code(401).send({ error: why });
-    let payload: unknown;
-    try {
-      payload = JSON.parse(String((req.body as Record<string, unknown> | undefined)?.payload ?? ''));
-    } catch {
-      return reply.code(400).send({ error: 'payload: invalid JSON', field: 'payload' });
-    }
-    const s = slackClickToSignal(payload);
-    if (typeof s === 'string') return reply.code(400).send({ error: s, field: 'payload.actions' });
-    let outcome: CommandOutcome;
-    try {
-      outcome = await sendResponderCommand('slack', s);
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError)
-        return reply.code(200).send({ response_type: 'ephemeral', text: 'That incident is already closed.' });
-      return unavailable(reply);
-    }
-    return reply.code(200).send({
-      response_type: 'ephemeral',
-      text: outcome.accepted ? `${s.workflowId}: ${outcome.message}` : `Not done: ${outcome.reason}.`,
+    slackScope.post('/slack/interactions', async (req, reply) => {
+      const secret = readSecret(env, config.slack.signingSecretEnv);
+      if (!secret)
+        return reply
+          .code(404)
+          .send({ error: `Slack interactions are off: ${config.slack.signingSecretEnv} is not set` });
+      const why = verifySlackSignature(
+        secret,
+        req.rawBody ?? '',
+        req.headers['x-slack-request-timestamp'] as string | undefined,
+        req.headers['x-slack-signature'] as string | undefined,
+      );
+      if (why) return reply.code(401).send({ error: why });
+      let payload: unknown;
+      try {
+        payload = JSON.parse(String((req.body as Record<string, unknown> | undefined)?.payload ?? ''));
+      } catch {
+        return reply.code(400).send({ error: 'payload: invalid JSON', field: 'payload' });
+      }
+      const s = slackClickToSignal(payload);
+      if (typeof s === 'string') return reply.code(400).send({ error: s, field: 'payload.actions' });
+      let outcome: CommandOutcome;
+      try {
+        outcome = await sendResponderCommand('slack', s);
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError)
+          return reply
+            .code(200)
+            .send({ response_type: 'ephemeral', text: 'That incident is already closed.' });
+        return unavailable(reply);
+      }
+      return reply.code(200).send({
+        response_type: 'ephemeral',
+        text: outcome.accepted ? `${s.workflowId}: ${outcome.message}` : `Not done: ${outcome.reason}.`,
+      });
     });
   });
 

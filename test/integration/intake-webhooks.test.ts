@@ -479,6 +479,51 @@ describeWith(
   },
 );
 
+describeWith(['temporal'], 'a token-less intake on a laptop: only this machine, only JSON', () => {
+  let dev: DevWorker;
+  let intake: RunningIntake;
+  const config = testConfig();
+  beforeAll(async () => {
+    dev = await startDevWorker(config);
+    intake = await startIntake({ client: dev.client, config, taskQueue: dev.taskQueue }); // no token
+  });
+  afterAll(async () => {
+    await intake?.close();
+    await dev?.close();
+  });
+  const alert = () => ({
+    service: 'checkout',
+    summary: 'laptop',
+    severity: 'P3',
+    dedupKey: `laptop-${unique()}`,
+  });
+
+  test('a web page auto-submitting a form (no CORS preflight) is refused before anything starts', async () => {
+    const body = new URLSearchParams(alert()).toString();
+    const res = await intake.post('/alerts', body, { 'content-type': 'application/x-www-form-urlencoded' });
+    expect(res.status).toBe(415);
+    expect(res.data.error).toBe('content-type: expected application/json');
+    const text = await intake.post('/alerts', JSON.stringify(alert()), { 'content-type': 'text/plain' });
+    expect(text.status).toBe(415);
+    await expect(
+      dev.client.workflow.getHandle(incidentWorkflowId(alert().dedupKey)).describe(),
+    ).rejects.toThrow(/not found/i);
+  });
+
+  test('DNS rebinding: a request naming another host is refused; loopback names are served', async () => {
+    for (const host of ['evil.example:8088', '127.0.0.1.evil.example', '127.evil.example', '10.0.0.7:8088']) {
+      const res = await intake.post('/alerts', alert(), { host });
+      expect([host, res.status]).toEqual([host, 403]);
+      expect(res.data.field).toBe('host');
+    }
+    for (const host of ['127.0.0.1', 'localhost:8088', '[::1]:8088']) {
+      const res = await intake.post('/alerts', alert(), { host });
+      expect([host, res.status]).toEqual([host, 202]);
+      await dev.client.workflow.getHandle(res.data.incidents[0].workflowId).terminate();
+    }
+  });
+});
+
 describeWith(['temporal'], 'intake while Temporal is down', () => {
   test('answers 503 with Retry-After, and the same post succeeds once Temporal is back', async () => {
     const stateDir = tempDir('temporal-outage-');

@@ -114,11 +114,17 @@ export const configSchema = z
       .strictObject({
         eventsUrl: z.url(),
         webhookSecretEnv: envName.default('PAGERDUTY_WEBHOOK_SECRET'),
+        /**
+         * A v3 webhook's signature has no timestamp: an event whose `occurred_at` is older than this is
+         * refused, and each event id within it is applied once, so a captured request cannot be replayed.
+         */
+        webhookMaxAge: duration.default(600_000 as never),
       })
       .default({
         eventsUrl: 'https://events.pagerduty.com/v2/enqueue',
         webhookSecretEnv: 'PAGERDUTY_WEBHOOK_SECRET',
-      }),
+        webhookMaxAge: 600_000,
+      } as never),
     tickets: httpAdapter.nullable().default(null),
     statusPage: httpAdapter.nullable().default(null),
     resolution: z

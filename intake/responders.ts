@@ -72,6 +72,20 @@ export function verifyPagerDutySignature(
 }
 
 /** incident.acknowledged / incident.resolved for one of our dedup keys → the matching signal. */
+/**
+ * Why a PagerDuty v3 event must not be applied: older than `maxAgeMs` by its `occurred_at` (its signature
+ * has no timestamp), or without the id and time that make replays detectable. Null when it may be.
+ */
+export function pagerDutyEventAge(body: unknown, now: number, maxAgeMs: number): string | null {
+  const event = (body as { event?: { id?: unknown; occurred_at?: unknown } } | null)?.event;
+  if (typeof event?.id !== 'string' || !event.id) return 'event.id: missing';
+  const at = typeof event.occurred_at === 'string' ? Date.parse(event.occurred_at) : NaN;
+  if (Number.isNaN(at)) return 'event.occurred_at: missing or not a time';
+  if (now - at > maxAgeMs)
+    return `event.occurred_at: ${event.occurred_at} is older than ${maxAgeMs / 1000} s (stale or replayed)`;
+  return null;
+}
+
 export function pagerDutyEventToSignal(body: unknown): ResponderSignal | string {
   const event = (
     body as {

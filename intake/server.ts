@@ -19,6 +19,7 @@ import { openOrSignalIncident, type OpenedIncident } from './open-incident';
 import { ResendFilter } from './resend-filter';
 import { sendCommand, type CommandOutcome } from './commands';
 import {
+  pagerDutyEventAge,
   pagerDutyEventToSignal,
   slackClickToSignal,
   verifyPagerDutySignature,
@@ -47,6 +48,25 @@ export interface IntakeOptions {
   log?: boolean;
   /** The resend window's clock; a benchmark replays a week of resends through it in minutes. */
   now?: () => number;
+}
+
+/** Ids seen within a window (then forgotten: older events are refused as stale anyway). Bounded. */
+class SeenOnce {
+  private readonly seen = new Map<string, number>();
+  constructor(
+    private readonly windowMs: number,
+    private readonly max = 100_000,
+  ) {}
+  has(id: string, now: number): boolean {
+    for (const [key, at] of this.seen) {
+      if (now - at <= this.windowMs && this.seen.size < this.max) break;
+      this.seen.delete(key); // oldest first: the Map keeps insertion order
+    }
+    return this.seen.has(id);
+  }
+  add(id: string, now: number): void {
+    this.seen.set(id, now);
+  }
 }
 
 /** A loopback address or `localhost`, decided on the address itself (not on a name that starts with 127.). */
@@ -81,6 +101,7 @@ export async function buildIntakeServer(opts: IntakeOptions): Promise<FastifyIns
   const timeoutMs = opts.temporalTimeoutMs ?? 5000;
   const resends = new ResendFilter(config.intake.resendWindow);
   const now = opts.now ?? Date.now;
+  const pagerDutyEvents = new SeenOnce(config.pagerduty.webhookMaxAge);
   const app = Fastify({ logger: opts.log ? { level: 'info' } : false, bodyLimit: MAX_BODY_BYTES });
 
   app.removeAllContentTypeParsers();
@@ -297,6 +318,12 @@ export async function buildIntakeServer(opts: IntakeOptions): Promise<FastifyIns
       req.headers['x-pagerduty-signature'] as string | undefined,
     );
     if (why) return reply.code(401).send({ error: why });
+    const stale = pagerDutyEventAge(req.body, now(), config.pagerduty.webhookMaxAge);
+    // 2xx: PagerDuty retries anything else, and a retry of a stale event stays stale.
+    if (stale) return reply.code(202).send({ refused: stale });
+    const eventId = (req.body as { event: { id: string } }).event.id;
+    if (pagerDutyEvents.has(eventId, now()))
+      return reply.code(202).send({ ignored: `event ${eventId.slice(0, 80)} was already applied` });
     const s = pagerDutyEventToSignal(req.body);
     if (typeof s === 'string') return reply.code(202).send({ ignored: s });
     let outcome: CommandOutcome;
@@ -307,6 +334,8 @@ export async function buildIntakeServer(opts: IntakeOptions): Promise<FastifyIns
         return reply.code(202).send({ ignored: 'incident already closed' });
       return unavailable(reply);
     }
+    // Applied (or refused by the incident): a replay of the same request changes nothing more.
+    pagerDutyEvents.add(eventId, now());
     // PagerDuty retries anything but 2xx; a refusal is an answer, not a failure.
     return reply
       .code(202)

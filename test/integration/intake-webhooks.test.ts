@@ -418,7 +418,8 @@ describeWith(
       });
       const body = JSON.stringify({
         event: {
-          id: 'E1',
+          id: `E1-${unique()}`,
+          occurred_at: new Date().toISOString(),
           event_type: 'incident.acknowledged',
           resource_type: 'incident',
           agent: { id: 'P1', summary: 'Dana' },
@@ -439,8 +440,34 @@ describeWith(
           acknowledgedBy: 'pagerduty:Dana',
         }),
       );
+      // The same signed request again (captured and replayed, or PagerDuty's own retry): applied once.
+      const replayed = await intake.post('/pagerduty/webhooks', body, {
+        'x-pagerduty-signature': sign(body),
+      });
+      expect(replayed.status).toBe(202);
+      expect(replayed.data.ignored).toMatch(/^event E1-.* was already applied$/);
+      // An old event, validly signed: its signature has no timestamp, so occurred_at decides.
+      const old = JSON.stringify({
+        event: {
+          id: `E0-${unique()}`,
+          occurred_at: new Date(Date.now() - 3600_000).toISOString(),
+          event_type: 'incident.resolved',
+          data: { incident_key: view.paged[0].dedupKey },
+        },
+      });
+      const stale = await intake.post('/pagerduty/webhooks', old, { 'x-pagerduty-signature': sign(old) });
+      expect(stale.status).toBe(202);
+      expect(stale.data.refused).toMatch(
+        /^event\.occurred_at: .* is older than 600 s \(stale or replayed\)$/,
+      );
+      expect((await handle.query(statusQuery)).status).toBe('acknowledged');
       const foreign = JSON.stringify({
-        event: { event_type: 'incident.resolved', data: { incident_key: 'someone-else-123' } },
+        event: {
+          id: `E2-${unique()}`,
+          occurred_at: new Date().toISOString(),
+          event_type: 'incident.resolved',
+          data: { incident_key: 'someone-else-123' },
+        },
       });
       expect(
         (await intake.post('/pagerduty/webhooks', foreign, { 'x-pagerduty-signature': sign(foreign) })).data
@@ -465,14 +492,16 @@ describeWith(
       expect(current.incidentId).not.toBe(view.incidentId);
       const late = JSON.stringify({
         event: {
+          id: `E3-${unique()}`,
+          occurred_at: new Date().toISOString(),
           event_type: 'incident.resolved',
           agent: { summary: 'Dana' },
           data: { incident_key: view.paged[0].dedupKey },
         },
       });
-      const stale = await intake.post('/pagerduty/webhooks', late, { 'x-pagerduty-signature': sign(late) });
-      expect(stale.status).toBe(202);
-      expect(stale.data.refused).toContain(`that was for incident ${view.incidentId}, which is closed`);
+      const earlier = await intake.post('/pagerduty/webhooks', late, { 'x-pagerduty-signature': sign(late) });
+      expect(earlier.status).toBe(202);
+      expect(earlier.data.refused).toContain(`that was for incident ${view.incidentId}, which is closed`);
       expect((await handle.query(statusQuery)).status).toBe('triggered');
       await handle.terminate();
     });

@@ -3,7 +3,7 @@
  * the page is finished and reported once; past it the call is cancelled (the HTTP request aborted), and
  * the next worker sends it again under the same PagerDuty dedup key, so people are notified once.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
@@ -16,8 +16,8 @@ import { FakePagerDuty } from '../support/fake-saas';
 import { EventType, historyEvents, type HistoryEvent } from '../support/history';
 import { describeWith, serviceValue } from '../support/services';
 import { tempDir, uniqueTaskQueue } from '../support/temporal';
+import { spawnWorkerProcess } from '../support/worker-process';
 
-const ROOT = path.resolve(__dirname, '..', '..');
 const ROUTING_KEY = 'pd-routing-key-graceful-primary';
 // The worker's shutdownGraceTime (workers/worker.ts).
 const GRACE_MS = 20_000;
@@ -61,17 +61,9 @@ describeWith(['temporal'], 'a worker stopped with SIGTERM while a page is in fli
   });
 
   function startWorker(taskQueue: string) {
-    const child = spawn(process.execPath, ['-r', 'tsx/cjs', path.join(ROOT, 'workers', 'main.ts')], {
-      cwd: ROOT,
-      detached: true,
-      stdio: 'ignore',
-      env: {
-        ...process.env,
-        TEMPORAL_ADDRESS: serviceValue('temporal'),
-        TEMPORAL_TASK_QUEUE: taskQueue,
-        RUNBOOKS_CONFIG: configFile,
-        PD_ROUTING_KEY_PRIMARY: ROUTING_KEY,
-      },
+    const child = spawnWorkerProcess(taskQueue, {
+      RUNBOOKS_CONFIG: configFile,
+      PD_ROUTING_KEY_PRIMARY: ROUTING_KEY,
     });
     workers.push(child);
     const exited = new Promise<{ code: number | null; at: number }>((resolve) =>

@@ -125,6 +125,17 @@ describeWith(
         500,
       );
     const text = (v: IncidentStatusView) => v.timeline.map((e) => `${e.type}: ${e.message}`).join('\n');
+    /** The incident once its runbook proposes `step` and waits for an answer. */
+    const proposal = (handle: WorkflowHandle, step: string, timeoutMs = 60_000) =>
+      eventually(
+        async () => {
+          const v = await handle.query(statusQuery);
+          expect(v.pendingApprovals.map((p) => p.step)).toEqual([step]);
+          return v;
+        },
+        timeoutMs,
+        250,
+      );
     const startedAt = async (container: string) =>
       (await docker.getContainer(container).inspect()).State.StartedAt;
     const restartsSince = async (container: string, sinceMs: number) =>
@@ -221,15 +232,7 @@ describeWith(
         250,
       );
       const handle = await openIncident('memory-leak', 'high-memory');
-      const pending = await eventually(
-        async () => {
-          const v = await handle.query(statusQuery);
-          expect(v.pendingApprovals.map((p) => p.step)).toEqual(['raise-memory-limit']);
-          return v;
-        },
-        60_000,
-        250,
-      ).catch(async (err) => {
+      const pending = await proposal(handle, 'raise-memory-limit').catch(async (err) => {
         throw new Error(`${err}\n${text(await handle.query(statusQuery))}`);
       });
       expect(text(pending)).toMatch(/probable memory leak/);
@@ -249,15 +252,7 @@ describeWith(
       await injectFault(stack, 'pool-hold');
       await eventually(async () => expect((await fetch(stack.healthUrls[1])).status).toBe(503), 10_000);
       const handle = await openIncident('pool', 'pool-exhausted');
-      const pending = await eventually(
-        async () => {
-          const v = await handle.query(statusQuery);
-          expect(v.pendingApprovals.map((p) => p.step)).toEqual(['raise-pool-size']);
-          return v;
-        },
-        60_000,
-        250,
-      );
+      const pending = await proposal(handle, 'raise-pool-size');
       expect(text(pending)).toMatch(
         /finding: pg_stat_activity: .*idle [5-9].*max_connections 60\); rb-pool-app DB_POOL_SIZE=5/,
       );
@@ -287,20 +282,9 @@ describeWith(
       config.services['insights-approvals'].healthUrls = [];
       await injectFault(stack, 'pool-hold');
       await eventually(async () => expect((await fetch(stack.healthUrls[1])).status).toBe(503), 10_000);
-      const proposed = (handle: WorkflowHandle) =>
-        eventually(
-          async () => {
-            const v = await handle.query(statusQuery);
-            expect(v.pendingApprovals.map((p) => p.step)).toEqual(['raise-pool-size']);
-            return v;
-          },
-          60_000,
-          250,
-        );
-
       // Resolved while the proposal waits: the runbook is stopped, and the timeline says so.
       const first = await openIncident('approvals', 'pool-exhausted');
-      const waiting = await proposed(first);
+      const waiting = await proposal(first, 'raise-pool-size');
       await first.executeUpdate(resolveUpdate, { args: [{ by: 'erin', summary: 'pool drained by hand' }] });
       expect((await first.result()).status).toBe('resolved');
       const closed = await first.query(statusQuery);
@@ -313,7 +297,7 @@ describeWith(
 
       // P2 (1 h to answer) raised to P1 (4 s) while the proposal waits: it times out by P1's time, once.
       const second = await openIncident('approvals', 'pool-exhausted');
-      await proposed(second);
+      await proposal(second, 'raise-pool-size');
       await second.executeUpdate(setSeverityUpdate, { args: [{ by: 'erin', severity: 'P1' }] });
       const view = await finished(second, 60_000);
       const log = text(view);
@@ -350,15 +334,7 @@ describeWith(
         250,
       );
       const handle = await openIncident('rollback', 'health');
-      const pending = await eventually(
-        async () => {
-          const v = await handle.query(statusQuery);
-          expect(v.pendingApprovals.map((p) => p.step)).toEqual(['rollback-image']);
-          return v;
-        },
-        90_000,
-        250,
-      );
+      const pending = await proposal(handle, 'rollback-image', 90_000);
       const log = text(pending);
       expect(log).toMatch(
         /recent deployment: image durable-runbooks\/insights-app:broken built .*previous image durable-runbooks\/insights-app:local/,

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Docker from 'dockerode';
@@ -17,8 +17,7 @@ import { engineActions } from '../support/docker-events';
 import { eventually } from '../support/eventually';
 import { describeWith, serviceValue } from '../support/services';
 import { tempDir, uniqueTaskQueue } from '../support/temporal';
-
-const ROOT = path.resolve(__dirname, '..', '..');
+import { spawnWorkerProcess } from '../support/worker-process';
 
 describeWith(
   ['temporal', 'docker', 'postgres'],
@@ -66,18 +65,10 @@ describeWith(
       );
       const taskQueue = uniqueTaskQueue('crash');
       const startWorker = () => {
-        const child = spawn(process.execPath, ['-r', 'tsx/cjs', path.join(ROOT, 'workers', 'main.ts')], {
-          cwd: ROOT,
-          detached: true,
-          stdio: 'ignore',
-          env: {
-            ...process.env,
-            TEMPORAL_ADDRESS: serviceValue('temporal'),
-            TEMPORAL_TASK_QUEUE: taskQueue,
-            RUNBOOKS_CONFIG: configFile,
-            DOCKER_SOCKET: serviceValue('docker'),
-            CRASH_DB_URL: stack.databaseUrl,
-          },
+        const child = spawnWorkerProcess(taskQueue, {
+          RUNBOOKS_CONFIG: configFile,
+          DOCKER_SOCKET: serviceValue('docker'),
+          CRASH_DB_URL: stack.databaseUrl,
         });
         workers.push(child);
         return child;

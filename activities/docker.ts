@@ -234,7 +234,9 @@ export function createDockerActivities(docker: Docker) {
         detail: `${container} already restarted at ${info.State.StartedAt} (since this step began)`,
         startedAt: info.State.StartedAt,
       };
-    const underway = await eventsSince(container, since, ['kill', 'die', 'stop', 'restart', 'start']);
+    // Our restart always begins with a `kill` (the stop signal). A container that merely died since (an OOM
+    // kill, a crash: `oom`/`die` and nothing else) is not being restarted by anyone: restart it now.
+    const underway = await eventsSince(container, since, ['kill', 'stop', 'restart', 'start']);
     if (underway.length) {
       const startedAt = await heartbeatWhile(
         waitRunningSince(container, since, (stopTimeoutSeconds + 60) * 1000),

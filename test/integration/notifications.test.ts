@@ -209,8 +209,10 @@ describeWith(
     test('a 400 from PagerDuty is recorded, not retried, and escalation goes on; a 503 is retried', async () => {
       pd.invalidKeys.add(SECRETS.PD_ROUTING_KEY_PRIMARY);
       const handle = await open({ summary: 'bad routing key' });
+      // `delivered` is false while the page is in flight too: wait for the answer in the timeline.
       const view = await eventually(async () => {
         const v = await handle.query(statusQuery);
+        expect(v.timeline.some((e) => e.type === 'page')).toBe(true);
         expect(v.paged.find((p) => p.level === 0)?.delivered).toBe(false);
         return v;
       });

@@ -232,7 +232,8 @@ export async function buildIntakeServer(opts: IntakeOptions): Promise<FastifyIns
   app.post('/alerts/grafana', { onRequest: requireToken }, alertRoute('grafana', fromGrafana));
 
   app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_req, reply) => {
+  // Readiness and metrics tell an outsider about Temporal and the alert traffic: behind the token too.
+  app.get('/readyz', { onRequest: requireToken }, async (_req, reply) => {
     try {
       await withTemporal(() => client.workflowService.getSystemInfo({}));
       return { status: 'ready', temporal: 'reachable' };
@@ -243,7 +244,7 @@ export async function buildIntakeServer(opts: IntakeOptions): Promise<FastifyIns
         .send({ status: 'not ready', temporal: 'unreachable' });
     }
   });
-  app.get('/metrics', async (_req, reply) =>
+  app.get('/metrics', { onRequest: requireToken }, async (_req, reply) =>
     reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
 

@@ -304,13 +304,19 @@ describeWith(
       ).rejects.toThrow(/not found/i);
     });
 
-    test('health, readiness and Prometheus metrics', async () => {
+    test('health for anyone; readiness and Prometheus metrics behind the token', async () => {
       expect((await axios.get(`${intake.url}/healthz`)).data).toEqual({ status: 'ok' });
-      expect((await axios.get(`${intake.url}/readyz`)).data).toEqual({
+      for (const path of ['/readyz', '/metrics'])
+        expect([
+          path,
+          (await axios.get(`${intake.url}${path}`, { validateStatus: () => true })).status,
+        ]).toEqual([path, 401]);
+      const auth = { headers: { authorization: `Bearer ${TOKEN}` } };
+      expect((await axios.get(`${intake.url}/readyz`, auth)).data).toEqual({
         status: 'ready',
         temporal: 'reachable',
       });
-      const metrics = (await axios.get(`${intake.url}/metrics`)).data as string;
+      const metrics = (await axios.get(`${intake.url}/metrics`, auth)).data as string;
       expect(metrics).toMatch(/runbooks_intake_posts_total\{source="generic",outcome="rejected"\} \d+/);
       // The 50 parallel posts: 49 deduplicated by Temporal or absorbed by the resend filter, then 100 absorbed.
       const count = (outcome: string) =>

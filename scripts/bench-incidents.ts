@@ -19,7 +19,7 @@ import axios from 'axios';
 import type { Client } from '@temporalio/client';
 import { loadConfig } from '../config';
 import { buildIntakeServer } from '../intake/server';
-import { EventType, type HistoryEvent } from '../test/support/history';
+import { EventType, completedActivities, protoMs, type HistoryEvent } from '../test/support/history';
 import { testConfig } from '../test/support/config';
 import { createTestWorker, createTimeSkippingEnv, tempDir } from '../test/support/temporal';
 import { acknowledgeUpdate, statusQuery } from '../workflows/messages';
@@ -35,18 +35,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** When the first page activity of a run completed (ms), from its history; null when it has not yet. */
 async function firstPageCompletedAt(client: Client, workflowId: string): Promise<number | null> {
   const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
-  const pageIds = new Set(
-    events
-      .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'pageContacts')
-      .map((e) => String(e.eventId)),
-  );
-  const done = events.find(
-    (e) =>
-      e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED &&
-      pageIds.has(String(e.activityTaskCompletedEventAttributes?.scheduledEventId)),
-  );
-  const t = done?.eventTime;
-  return t ? Number(t.seconds) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) : null;
+  const [done] = completedActivities(events, 'pageContacts');
+  return done ? protoMs(done.eventTime) : null;
 }
 
 async function alertToFirstPage(count: number) {

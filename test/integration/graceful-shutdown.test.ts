@@ -22,7 +22,7 @@ const ROUTING_KEY = 'pd-routing-key-graceful-primary';
 // The worker's shutdownGraceTime (workers/worker.ts).
 const GRACE_MS = 20_000;
 
-const pageActivities = (events: readonly HistoryEvent[], type: number) =>
+const eventsOfType = (events: readonly HistoryEvent[], type: number) =>
   events.filter((e) => e.eventType === type);
 
 describeWith(['temporal'], 'a worker stopped with SIGTERM while a page is in flight', () => {
@@ -129,13 +129,13 @@ describeWith(['temporal'], 'a worker stopped with SIGTERM while a page is in fli
     }, 60_000);
     expect(view.paged.filter((p) => p.level === 0)).toHaveLength(1);
     const events = await historyEvents(handle);
-    const started = pageActivities(events, EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED).filter(
+    const started = eventsOfType(events, EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED).filter(
       (e) => e.activityTaskStartedEventAttributes,
     );
     // One attempt, completed by the worker that was stopped: not lost, not repeated.
     expect(started.map((e) => e.activityTaskStartedEventAttributes?.attempt)).toEqual(started.map(() => 1));
-    expect(pageActivities(events, EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED)).toHaveLength(0);
-    expect(pageActivities(events, EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT)).toHaveLength(0);
+    expect(eventsOfType(events, EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED)).toHaveLength(0);
+    expect(eventsOfType(events, EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT)).toHaveLength(0);
     expect(triggersOf(dedupKey)).toHaveLength(1);
     expect(pd.notifications(ROUTING_KEY)).toBeGreaterThanOrEqual(1);
   });

@@ -9,7 +9,7 @@ import { testConfig } from '../support/config';
 import { startDevWorker, type DevWorker } from '../support/dev-server';
 import { eventually } from '../support/eventually';
 import { FakeJsonSink, FakePagerDuty, FakeSlack } from '../support/fake-saas';
-import { EventType, waitForEvent } from '../support/history';
+import { EventType, waitForEvent, completedActivities } from '../support/history';
 import { describeWith } from '../support/services';
 
 const SECRETS = {
@@ -222,14 +222,7 @@ describeWith(
       // The paging activity has completed (a 400 is an answer, not a failure): no retry of it can follow.
       const events = await waitForEvent(
         handle,
-        (e, all) =>
-          e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED &&
-          all.some(
-            (s) =>
-              s.eventId?.toString() ===
-                e.activityTaskCompletedEventAttributes?.scheduledEventId?.toString() &&
-              s.activityTaskScheduledEventAttributes?.activityType?.name === 'pageContacts',
-          ),
+        (_e, all) => completedActivities(all, 'pageContacts').length > 0,
       );
       const started = events.filter(
         (e) =>

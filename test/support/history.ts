@@ -77,14 +77,29 @@ export async function waitUntilIdle(handle: WorkflowHandle, timeoutMs = 30_000):
   }, timeoutMs);
 }
 
+/** A protobuf timestamp or duration in ms (0 when absent). */
+export function protoMs(t: { seconds?: unknown; nanos?: number | null } | null | undefined): number {
+  return Number(t?.seconds ?? 0) * 1000 + Math.floor((t?.nanos ?? 0) / 1e6);
+}
+
 /** When each open timer will fire (its start event's time plus its duration), in ms. */
 export function openTimerDeadlines(events: readonly HistoryEvent[]): number[] {
   const open = new Set(openTimers(events));
   return events
     .filter((e) => e.timerStartedEventAttributes && open.has(e.timerStartedEventAttributes.timerId ?? ''))
-    .map((e) => {
-      const started = Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
-      const d = e.timerStartedEventAttributes!.startToFireTimeout;
-      return started + Number(d?.seconds ?? 0) * 1000 + Math.floor((d?.nanos ?? 0) / 1e6);
-    });
+    .map((e) => protoMs(e.eventTime) + protoMs(e.timerStartedEventAttributes!.startToFireTimeout));
+}
+
+/** The completion events of the activity named `name`, in order. */
+export function completedActivities(events: readonly HistoryEvent[], name: string): HistoryEvent[] {
+  const scheduled = new Set(
+    events
+      .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === name)
+      .map((e) => String(e.eventId)),
+  );
+  return events.filter(
+    (e) =>
+      e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED &&
+      scheduled.has(String(e.activityTaskCompletedEventAttributes?.scheduledEventId)),
+  );
 }

@@ -241,7 +241,7 @@ export function boundAlerts(state: IncidentState): void {
     state.alertStatus.splice(0, state.alertStatus.length - MAX_KNOWN_FINGERPRINTS);
 }
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+export const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** What the `status` query answers: the state in the shape the CLI, UI and tests read. */
 export function toView(state: IncidentState): IncidentStatusView {

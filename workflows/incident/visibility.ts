@@ -10,9 +10,7 @@ import {
   IncidentSeverityKey,
   IncidentStatusKey,
 } from '../search-attributes';
-import type { IncidentState } from './state';
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+import { iso, type IncidentState } from './state';
 
 /** Answers the key of what the search attributes now say; pass it back on the next call. */
 export function syncVisibility(state: IncidentState, last: string): string {

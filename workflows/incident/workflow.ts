@@ -26,7 +26,7 @@ import { onRunbookReport, shellHooks } from './children';
 import { COMMAND_NAMES, actorOf, apply, recordIgnored, refusal, type CommandArgs } from './commands';
 import { decide } from './decide';
 import { nextSlackItem, perform, sendSlack } from './perform';
-import { carriedState, initialState, record, toView, type IncidentState } from './state';
+import { carriedState, initialState, iso, record, toView, type IncidentState } from './state';
 import { syncVisibility } from './visibility';
 
 export interface IncidentOutcome {
@@ -143,7 +143,7 @@ export async function runIncident(raw: IncidentInput): Promise<IncidentOutcome> 
       )
         continue;
       syncVisibility(state, visible);
-      const resolvedAt = state.resolvedAt === null ? null : new Date(state.resolvedAt).toISOString();
+      const resolvedAt = iso(state.resolvedAt);
       return { incidentId: state.incidentId, status: state.status, resolvedAt, reviewPath: state.reviewPath };
     } else {
       await perform(state, effect, hooks);

@@ -14,6 +14,7 @@ import { appendTimeline, writeReview } from './review';
 import type { Env } from './secrets';
 import { createSlackActivities } from './slack';
 import { guardTargets } from './targets';
+import { slackText } from '../workflows/text';
 
 export interface ActivityDeps {
   config: RunbooksConfig;
@@ -57,7 +58,8 @@ export function createIncidentActivities({
       const mentions = args.contactIds
         .map((id) => ownValue(config.contacts, id)?.slackUserId)
         .filter(Boolean);
-      const text = `${mentions.map((id) => `<@${id}>`).join(' ')} please look: ${args.reason}`.trim();
+      const text =
+        `${mentions.map((id) => `<@${id}>`).join(' ')} please look: ${slackText(args.reason)}`.trim();
       return slack.postThreadMessage({ incidentId: args.incidentId, thread: args.thread, text });
     },
     sendPagingUpdate: paging.sendPagingUpdate,

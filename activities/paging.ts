@@ -6,6 +6,7 @@ import type { Journal } from './journal';
 import { ownValue } from '../workflows/policy';
 import { failureForStatus } from './retry';
 import { readSecret, type Env } from './secrets';
+import { plainText } from '../workflows/text';
 
 const PD_SEVERITY = { P1: 'critical', P2: 'error', P3: 'warning' } as const;
 
@@ -76,10 +77,11 @@ export function createPagingActivities(config: RunbooksConfig, env: Env, journal
           event_action: 'trigger',
           dedup_key: args.dedupKey ?? args.incidentId,
           payload: {
-            summary: `[${args.severity}] ${args.service}: ${args.summary}`.slice(0, 1024),
-            source: args.service,
+            // A phone or push notification shows this: printable text only, within PagerDuty's 1024.
+            summary: plainText(`[${args.severity}] ${args.service}: ${args.summary}`, 1024),
+            source: plainText(args.service, 200),
             severity: PD_SEVERITY[args.severity],
-            component: args.service,
+            component: plainText(args.service, 200),
             custom_details: {
               incident: args.incidentId,
               workflowId: args.workflowId,

@@ -5,11 +5,25 @@ const DEFAULT_ACK_TIMEOUT_MS = { P1: 1_800_000, P2: 7_200_000, P3: null } as con
 
 /** The workflow's view of the configuration for one service: timings, ladder, names; never a secret. */
 export function toIncidentPolicy(config: RunbooksConfig, service: string): IncidentPolicy {
-  const level = (name: string, ids: string[]): LadderLevel => ({
-    name,
-    contactIds: ids,
-    contactNames: ids.map((id) => ownValue(config.contacts, id)?.name ?? id),
-  });
+  const nameOf = (id: string) => ownValue(config.contacts, id)?.name ?? id;
+  const level = (name: string, ids: string[], scheduleName?: string): LadderLevel => {
+    const schedule = scheduleName === undefined ? undefined : ownValue(config.schedules, scheduleName);
+    const people = [...new Set(schedule?.layers.flatMap((l) => l.participants))];
+    return {
+      name,
+      contactIds: ids,
+      contactNames: ids.map(nameOf),
+      ...(schedule
+        ? {
+            schedule: {
+              name: scheduleName!,
+              ...schedule,
+              people: people.map((id) => ({ id, name: nameOf(id) })),
+            },
+          }
+        : {}),
+    };
+  };
   const svc = ownValue(config.services, service);
   const rule = (s: 'P1' | 'P2' | 'P3') => {
     const r = config.severityPolicy[s];
@@ -24,7 +38,7 @@ export function toIncidentPolicy(config: RunbooksConfig, service: string): Incid
   };
   return {
     severity: { P1: rule('P1'), P2: rule('P2'), P3: rule('P3') },
-    ladder: config.escalation.ladder.map((l) => level(l.name, l.contacts)),
+    ladder: config.escalation.ladder.map((l) => level(l.name, l.contacts, l.schedule)),
     repeat: config.escalation.repeat,
     security: level('security team', config.escalation.securityContacts),
     management: level('management', config.escalation.managementContacts),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from './duration';
+import { WEEKDAYS, isTimeZone } from '../workflows/oncall';
 
 const duration = z.string().transform((text, ctx) => {
   const ms = parseDuration(text);
@@ -31,7 +32,16 @@ const severityRule = z.strictObject({
 
 const contact = z.strictObject({
   name: z.string().min(1),
-  slackUserId: z.string().optional(),
+  /** Slack's member id (U… or W…): who a Slack click is from, and whom a Slack notice mentions. */
+  slackUserId: z
+    .string()
+    .regex(/^[UW][A-Z0-9]{2,20}$/, 'expected a Slack member id such as U024BE7LH')
+    .optional(),
+  /** PagerDuty's user id (P…): whose acknowledge or resolve a PagerDuty webhook reports. */
+  pagerdutyUserId: z
+    .string()
+    .regex(/^P[A-Z0-9]{2,20}$/, 'expected a PagerDuty user id such as PXPGF42')
+    .optional(),
   phone: z.string().optional(),
   email: z.string().optional(),
   /** Environment variable holding this contact's PagerDuty Events v2 routing key. */
@@ -53,6 +63,26 @@ const service = z.strictObject({
   /** Environment variable holding the URL of the service's database (read by the runbook's checks). */
   databaseUrlEnv: envName.optional(),
   dryRun: z.boolean().default(false),
+  /** Contact ids who may approve or reject this service's runbook steps from Slack (default: access.approvers). */
+  approvers: z.array(z.string()).min(1).optional(),
+  /** Contact ids who may acknowledge or resolve this service's incidents from Slack or PagerDuty. */
+  responders: z.array(z.string()).min(1).optional(),
+});
+
+/** Who may act from Slack and PagerDuty; the CLI and the Temporal UI are open to whoever can reach Temporal. */
+const access = z.strictObject({
+  /** Contact ids who may approve or reject a runbook step. Absent: every contact on the escalation ladder. */
+  approvers: z.array(z.string()).min(1).optional(),
+  /** Per step name (e.g. "restart-container"): wins over the service's and the default approvers. */
+  stepApprovers: z.record(z.string(), z.array(z.string()).min(1)).default({}),
+  /** Who may acknowledge and resolve: configured contacts only (by their Slack / PagerDuty user id), or anyone. */
+  responders: z.enum(['contacts', 'anyone']).default('contacts'),
+  /** More people who may acknowledge and resolve, as "slack:U…" or "pagerduty:P…". */
+  allow: z
+    .array(
+      z.string().regex(/^(slack:[UW]|pagerduty:P)[A-Z0-9]{2,20}$/, 'expected "slack:U…" or "pagerduty:P…"'),
+    )
+    .default([]),
 });
 
 const runbooks = z.strictObject({
@@ -70,14 +100,61 @@ const runbooks = z.strictObject({
   stopTimeout: duration.default(10_000 as never),
 });
 
+const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a local time "HH:MM"');
+
+/** One rotation of an on-call schedule (like a PagerDuty layer). */
+const rotationLayer = z.strictObject({
+  name: z.string().min(1),
+  /** Contact ids in rotation order. */
+  participants: z.array(z.string()).min(1),
+  /** Local date and time of the first handoff in the schedule's zone; every handoff is at this time of day. */
+  start: z
+    .string()
+    .regex(
+      /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d$/,
+      'expected "YYYY-MM-DDTHH:MM"',
+    ),
+  /** "daily", "weekly", whole days ("3d": same local time, across daylight saving) or hours ("12h"). */
+  rotation: z.string().transform((text, ctx) => {
+    if (text === 'daily') return { days: 1 };
+    if (text === 'weekly') return { days: 7 };
+    const ms = parseDuration(text);
+    if (ms === undefined || ms < 3_600_000) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected "daily", "weekly" or a length of at least 1h, got "${text}"`,
+      });
+      return z.NEVER;
+    }
+    return ms % 86_400_000 === 0 ? { days: ms / 86_400_000 } : { ms };
+  }),
+  /** When set, this layer has someone only inside these windows (e.g. business hours). */
+  restrictions: z
+    .array(z.strictObject({ days: z.array(z.enum(WEEKDAYS)).min(1), from: clockTime, to: clockTime }))
+    .default([]),
+});
+
+const schedule = z.strictObject({
+  timeZone: z.string().refine(isTimeZone, 'expected an IANA time zone such as "Europe/Berlin"'),
+  /** Lowest first: a later layer wins wherever it has someone. */
+  layers: z.array(rotationLayer).min(1),
+});
+
+/** A ladder level pages a schedule's on-call (resolved at each page), fixed contacts, or the schedule with them as fallback. */
+const ladderLevel = z
+  .strictObject({
+    name: z.string().min(1),
+    contacts: z.array(z.string()).default([]),
+    schedule: z.string().optional(),
+  })
+  .refine((l) => l.contacts.length > 0 || l.schedule !== undefined, 'expected "contacts" or "schedule"');
+
 export const configSchema = z
   .strictObject({
     severityPolicy: z.strictObject({ P1: severityRule, P2: severityRule, P3: severityRule }),
     contacts: z.record(z.string(), contact),
     escalation: z.strictObject({
-      ladder: z
-        .array(z.strictObject({ name: z.string().min(1), contacts: z.array(z.string()).min(1) }))
-        .min(1),
+      ladder: z.array(ladderLevel).min(1),
       /** How many more times the whole ladder is walked once exhausted. */
       repeat: z.number().int().min(0).max(10).default(0),
       securityContacts: z.array(z.string()).default([]),
@@ -139,6 +216,29 @@ export const configSchema = z
       .strictObject({
         /** A post repeating what the intake already told the incident within this window is not signalled. */
         resendWindow: duration.default(60_000 as never),
+        /**
+         * Requests per source address per window, beyond which the intake answers 429 with Retry-After
+         * (Alertmanager and Grafana retry). One flooding source cannot starve the others.
+         */
+        rateLimit: z
+          .strictObject({
+            // 100/s: far above what one Alertmanager sends in a storm (it groups alerts), so only a
+            // misbehaving source meets it. Shorter windows smooth bursts (see the README).
+            max: z.number().int().min(1).max(1_000_000).default(100),
+            window: duration.default(1000 as never),
+          })
+          .prefault({}),
+        /** Past this event-loop delay the intake sheds load (503 + Retry-After) rather than stall everyone. */
+        maxEventLoopDelay: duration.default(1000 as never),
+        /** The whole request (headers and body) must arrive within this: a slow client cannot hold a socket. */
+        requestTimeout: duration.default(10_000 as never),
+        /** An idle keep-alive connection is closed after this. */
+        keepAliveTimeout: duration.default(5000 as never),
+        /**
+         * Reverse proxies (addresses or CIDRs) whose X-Forwarded-For names the source; without them the
+         * source is the connection's address, and a client cannot choose its own rate-limit key.
+         */
+        trustedProxies: z.array(z.string().min(1)).default([]),
       })
       .prefault({}),
     /** Bounds that keep an incident's workflow history far below Temporal's limits, however long it runs. */
@@ -158,6 +258,9 @@ export const configSchema = z
       })
       .prefault({}),
     docker: z.strictObject({ socketPath: z.string().min(1) }).default({ socketPath: '/var/run/docker.sock' }),
+    access: access.prefault({}),
+    /** On-call schedules by name, for ladder levels that page whoever is on call. */
+    schedules: z.record(z.string(), schedule).default({}),
   })
   .superRefine((cfg, ctx) => {
     const known = new Set(Object.keys(cfg.contacts));
@@ -171,11 +274,32 @@ export const configSchema = z
           });
       }),
     );
-    for (const key of ['securityContacts', 'managementContacts'] as const)
-      cfg.escalation[key].forEach((id, j) => {
+    const checkContacts = (ids: string[] | undefined, path: (string | number)[]) =>
+      ids?.forEach((id, j) => {
         if (!known.has(id))
-          ctx.addIssue({ code: 'custom', path: ['escalation', key, j], message: `unknown contact "${id}"` });
+          ctx.addIssue({ code: 'custom', path: [...path, j], message: `unknown contact "${id}"` });
       });
+    for (const [name, s] of Object.entries(cfg.schedules))
+      s.layers.forEach((layer, i) =>
+        checkContacts(layer.participants, ['schedules', name, 'layers', i, 'participants']),
+      );
+    cfg.escalation.ladder.forEach((level, i) => {
+      if (level.schedule !== undefined && !Object.hasOwn(cfg.schedules, level.schedule))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['escalation', 'ladder', i, 'schedule'],
+          message: `unknown schedule "${level.schedule}" (known: ${Object.keys(cfg.schedules).join(', ') || 'none'})`,
+        });
+    });
+    for (const key of ['securityContacts', 'managementContacts'] as const)
+      checkContacts(cfg.escalation[key], ['escalation', key]);
+    checkContacts(cfg.access.approvers, ['access', 'approvers']);
+    for (const [step, ids] of Object.entries(cfg.access.stepApprovers))
+      checkContacts(ids, ['access', 'stepApprovers', step]);
+    for (const [name, svc] of Object.entries(cfg.services)) {
+      checkContacts(svc.approvers, ['services', name, 'approvers']);
+      checkContacts(svc.responders, ['services', name, 'responders']);
+    }
   });
 
 export type RunbooksConfig = z.output<typeof configSchema>;

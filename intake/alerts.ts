@@ -159,11 +159,16 @@ function fromGroup(
   const lead = firing[0] ?? alerts[0];
   const labels = { ...lead.labels, ...commonLabels };
   const route = routeFromLabels(labels, config.routing, config.services);
-  if ('missing' in route)
+  const where = `alerts[${alerts.indexOf(lead)}].labels`;
+  if ('missing' in route) throw new AlertRejected(`${where}.service`, 'is required (or a "job" label)');
+  // The generic route's rule for service names holds for labels too: they name containers, files and keys.
+  const named = serviceName.safeParse(route.service);
+  if (!named.success)
     throw new AlertRejected(
-      `alerts[${alerts.indexOf(lead)}].labels.service`,
-      'is required (or a "job" label)',
+      `${where}.${ownValue(labels, 'service') !== undefined ? 'service' : 'job'}`,
+      named.error.issues[0].message,
     );
+  route.service = named.data;
   const normalized: SourceAlert[] = alerts.map((a) => ({
     fingerprint: a.fingerprint,
     status: a.status,

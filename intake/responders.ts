@@ -1,6 +1,7 @@
 /** Verifying and decoding what responders send from Slack (button clicks) and PagerDuty (v3 webhooks). */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { SLACK_ACTIONS, decodeButtonValue, type SlackActionId } from '../activities/slack-buttons';
+import type { ResponderIdentity } from './access';
 
 export const SLACK_SIGNATURE_WINDOW_S = 300;
 
@@ -30,8 +31,10 @@ export function verifySlackSignature(
 export interface ResponderSignal {
   workflowId: string;
   signal: 'acknowledge' | 'resolve' | 'approve' | 'reject';
+  /** Who sent it, as the channel identifies them; `args.by` is filled once access is decided. */
+  who: ResponderIdentity;
   /** `incident`: the incident the button or page was about; the workflow refuses it for another one. */
-  args: { by: string; step?: string; summary?: string; incident?: string };
+  args: { step?: string; summary?: string; incident?: string };
 }
 
 /** A block_actions payload → the signal it asks for, attributed to the Slack user. */
@@ -47,13 +50,17 @@ export function slackClickToSignal(payload: unknown): ResponderSignal | string {
   if (!signal) return `unknown action ${JSON.stringify(action?.action_id ?? null)}`;
   const value = decodeButtonValue(action.value);
   if (!value) return 'button value does not name an incident';
-  const user = p.user?.username ?? p.user?.name ?? p.user?.id ?? 'unknown';
+  // The member id decides who it is; the name is only shown.
+  const userId = p.user?.id;
+  if (typeof userId !== 'string' || !/^[UW][A-Z0-9]{2,20}$/.test(userId))
+    return 'user.id: not a Slack member id';
+  const name = p.user?.username ?? p.user?.name;
   if ((signal === 'approve' || signal === 'reject') && !value.step) return 'button value has no step';
   return {
     workflowId: value.workflowId,
     signal,
+    who: { channel: 'slack', userId, ...(typeof name === 'string' ? { name } : {}) },
     args: {
-      by: `slack:${user}`,
       ...(value.step ? { step: value.step } : {}),
       ...(value.incidentId ? { incident: value.incidentId } : {}),
     },
@@ -104,12 +111,16 @@ export function pagerDutyEventToSignal(body: unknown): ResponderSignal | string 
   // Our dedup keys: the incident id, optionally with a run suffix, then the page's own `/page-N`.
   const match = /^((incident-[0-9a-f]{20})(?:-[0-9a-f]{8})?)(?:\/page-\d{1,6})?$/.exec(key);
   if (!match) return 'not one of our incidents (incident_key is not a Durable Runbooks id)';
-  const by = `pagerduty:${event?.agent?.summary ?? event?.agent?.id ?? 'unknown'}`;
+  const agent = event?.agent;
   return {
     workflowId: match[2],
     signal,
+    who: {
+      channel: 'pagerduty',
+      userId: typeof agent?.id === 'string' ? agent.id : 'unknown',
+      ...(typeof agent?.summary === 'string' ? { name: agent.summary } : {}),
+    },
     args: {
-      by,
       ...(signal === 'resolve' ? { summary: 'resolved in PagerDuty' } : {}),
       // A key with a run suffix names the incident: an event about a closed one is refused.
       ...(match[1] !== match[2] ? { incident: match[1] } : {}),

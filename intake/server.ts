@@ -3,21 +3,27 @@
  * once Temporal has accepted the start or the signal; 503 with Retry-After while Temporal is away.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer } from 'node:http';
 import { isIP } from 'node:net';
 import { parse as parseQueryString } from 'node:querystring';
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
+import rateLimit from '@fastify/rate-limit';
+import underPressure from '@fastify/under-pressure';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import secureJson from 'secure-json-parse';
 import type { Env } from '../activities/secrets';
 import { readSecret } from '../activities/secrets';
 import type { RunbooksConfig } from '../config';
-import { alertSignal } from '../workflows/messages';
+import { alertSignal, statusQuery } from '../workflows/messages';
+import { slackText } from '../workflows/text';
 import { AlertRejected, fromAlertmanager, fromGeneric, fromGrafana, type IntakeAction } from './alerts';
 import { incidentWorkflowId } from './incident-id';
 import { createIntakeMetrics, type IntakeMetrics } from './metrics';
 import { openOrSignalIncident, type OpenedIncident } from './open-incident';
 import { ResendFilter } from './resend-filter';
 import { sendCommand, type CommandOutcome } from './commands';
+import { mayAct } from './access';
 import {
   pagerDutyEventAge,
   pagerDutyEventToSignal,
@@ -94,6 +100,22 @@ function sameToken(expected: string, header: string | undefined): boolean {
 
 class TemporalUnavailable extends Error {}
 
+const httpError = (statusCode: number, message: string) => Object.assign(new Error(message), { statusCode });
+
+/** JSON with `__proto__` and `constructor.prototype` keys refused (prototype poisoning), not merely dropped. */
+function parseJson(text: string, field = 'body'): unknown {
+  if (!text.length) return undefined;
+  try {
+    return secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
+  } catch (err) {
+    const poisoned = err instanceof SyntaxError && /prototype/i.test(err.message);
+    throw httpError(
+      400,
+      poisoned ? `${field}: "__proto__" and "constructor" keys are not allowed` : `${field}: invalid JSON`,
+    );
+  }
+}
+
 export async function buildIntakeServer(opts: IntakeOptions): Promise<FastifyInstance> {
   const { client, config } = opts;
   const env = opts.env ?? process.env;
@@ -102,7 +124,24 @@ export async function buildIntakeServer(opts: IntakeOptions): Promise<FastifyIns
   const resends = new ResendFilter(config.intake.resendWindow);
   const now = opts.now ?? Date.now;
   const pagerDutyEvents = new SeenOnce(config.pagerduty.webhookMaxAge);
-  const app = Fastify({ logger: opts.log ? { level: 'info' } : false, bodyLimit: MAX_BODY_BYTES });
+  const limits = config.intake;
+  const app = Fastify({
+    logger: opts.log ? { level: 'info' } : false,
+    bodyLimit: MAX_BODY_BYTES,
+    // The source address is the connection's unless a configured proxy forwarded it.
+    trustProxy: limits.trustedProxies.length ? limits.trustedProxies : false,
+    // A slow client (slow-loris) must send its headers and body in time; Node checks every second, not 30.
+    serverFactory: (handler) =>
+      createServer(
+        {
+          requestTimeout: limits.requestTimeout,
+          headersTimeout: Math.min(limits.requestTimeout, 60_000),
+          keepAliveTimeout: limits.keepAliveTimeout,
+          connectionsCheckingInterval: 1000,
+        },
+        handler,
+      ),
+  });
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(
@@ -111,9 +150,9 @@ export async function buildIntakeServer(opts: IntakeOptions): Promise<FastifyIns
     (req, body, done) => {
       req.rawBody = body as string;
       try {
-        done(null, (body as string).length ? JSON.parse(body as string) : undefined);
-      } catch {
-        done(Object.assign(new Error('body: invalid JSON'), { statusCode: 400 }), undefined);
+        done(null, parseJson(body as string));
+      } catch (err) {
+        done(err as Error, undefined);
       }
     },
   );
@@ -121,11 +160,46 @@ export async function buildIntakeServer(opts: IntakeOptions): Promise<FastifyIns
     const status = err.statusCode ?? 500;
     if (status === 413) return reply.code(413).send({ error: `body: larger than ${MAX_BODY_BYTES} bytes` });
     if (status === 415) return reply.code(415).send({ error: 'content-type: expected application/json' });
+    if (status === 429) return reply.code(429).send({ error: err.message });
+    if (status === 503)
+      return reply
+        .code(503)
+        .header('retry-after', String(RETRY_AFTER_S))
+        .send({ error: err.message, retryAfterSeconds: RETRY_AFTER_S });
     if (status >= 400 && status < 500) return reply.code(status).send({ error: err.message });
     app.log.error({ code: err.code }, 'intake error');
     return reply.code(500).send({ error: 'internal error' });
   });
   app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: 'not found' }));
+
+  // Load shedding: past the event-loop delay, answer 503 at once instead of queueing everyone behind the flood.
+  await app.register(underPressure, {
+    maxEventLoopDelay: limits.maxEventLoopDelay,
+    // No sample within an interval counts as infinite delay: an interval as long as the limit keeps that
+    // true to the limit (a 150 ms pause must not shed load when the limit is 1 s).
+    sampleInterval: Math.max(limits.maxEventLoopDelay, 10),
+    retryAfter: RETRY_AFTER_S,
+    exposeStatusRoute: false,
+    customError: class Overloaded extends Error {
+      statusCode = 503;
+      constructor() {
+        super('the intake is overloaded; retry later');
+      }
+    },
+  });
+  // Per source address; checked before the token and before the body is read, so a flood costs little.
+  await app.register(rateLimit, {
+    global: true,
+    hook: 'onRequest',
+    max: limits.rateLimit.max,
+    timeWindow: limits.rateLimit.window,
+    allowList: (req) => req.url === '/healthz',
+    errorResponseBuilder: (_req, context) =>
+      httpError(
+        429,
+        `rate limit: more than ${context.max} requests in ${limits.rateLimit.window / 1000} s from this address; retry after ${Math.ceil(context.ttl / 1000)} s`,
+      ),
+  });
 
   const withTemporal = async <T>(fn: () => Promise<T>): Promise<T> => {
     const end = metrics.latency.startTimer();
@@ -248,48 +322,105 @@ export async function buildIntakeServer(opts: IntakeOptions): Promise<FastifyIns
     reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
 
-  /** The responder's command as an Update: the answer says what happened, or why it was refused. */
-  const sendResponderCommand = async (channel: 'slack' | 'pagerduty', s: ResponderSignal) => {
-    const name = s.signal === 'acknowledge' ? 'acknowledge' : s.signal;
-    const outcome = await withTemporal(() =>
-      sendCommand(client.workflow.getHandle(s.workflowId), name, s.args),
-    );
+  /**
+   * The responder's command as an Update, once the person may send it: the answer says what happened, or
+   * why it was refused. The incident's service (whose approvers and responders apply) comes from the incident.
+   */
+  const sendResponderCommand = async (
+    channel: 'slack' | 'pagerduty',
+    s: ResponderSignal,
+  ): Promise<CommandOutcome> => {
+    const handle = client.workflow.getHandle(s.workflowId);
+    const { service } = await withTemporal(() => handle.query(statusQuery));
+    const access = mayAct(config, s.who, s.signal, { service, step: s.args.step });
+    if (!access.allowed) {
+      metrics.responderActions.inc({ channel, signal: `${s.signal}_refused` });
+      return { accepted: false, reason: access.reason };
+    }
+    const outcome = await withTemporal(() => sendCommand(handle, s.signal, { ...s.args, by: access.by }));
     metrics.responderActions.inc({ channel, signal: s.signal });
     return outcome;
+  };
+
+  /**
+   * A route signed by its sender parses nothing it has not verified: the signature is checked on the raw body
+   * inside the route's only content-type parser, so an unsigned 1 MiB body is never parsed.
+   */
+  const signedRoute = (
+    contentType: string,
+    verify: (req: FastifyRequest, raw: string) => { status: number; error: string } | null,
+    parse: (raw: string) => unknown,
+  ) =>
+    async function signedScope(scope: FastifyInstance) {
+      scope.removeAllContentTypeParsers();
+      scope.addContentTypeParser(
+        contentType,
+        { parseAs: 'string', bodyLimit: MAX_BODY_BYTES },
+        (req, body, done) => {
+          const refused = verify(req, body as string);
+          if (refused) return done(httpError(refused.status, refused.error), undefined);
+          req.rawBody = body as string;
+          try {
+            done(null, parse(body as string));
+          } catch (err) {
+            done(err as Error, undefined);
+          }
+        },
+      );
+    };
+
+  const verifySlack = (req: FastifyRequest, raw: string) => {
+    const secret = readSecret(env, config.slack.signingSecretEnv);
+    if (!secret)
+      return {
+        status: 404,
+        error: `Slack interactions are off: ${config.slack.signingSecretEnv} is not set`,
+      };
+    const why = verifySlackSignature(
+      secret,
+      raw,
+      req.headers['x-slack-request-timestamp'] as string | undefined,
+      req.headers['x-slack-signature'] as string | undefined,
+    );
+    return why ? { status: 401, error: why } : null;
+  };
+  const verifyPagerDuty = (req: FastifyRequest, raw: string) => {
+    const secret = readSecret(env, config.pagerduty.webhookSecretEnv);
+    if (!secret)
+      return {
+        status: 404,
+        error: `PagerDuty webhooks are off: ${config.pagerduty.webhookSecretEnv} is not set`,
+      };
+    const why = verifyPagerDutySignature(
+      secret,
+      raw,
+      req.headers['x-pagerduty-signature'] as string | undefined,
+    );
+    return why ? { status: 401, error: why } : null;
+  };
+  /** A signed route reached with no body (so no parser ran) is refused as unsigned. */
+  const requireVerifiedBody = async (req: FastifyRequest, reply: FastifyReply) => {
+    if (req.rawBody === undefined) return reply.code(401).send({ error: 'missing signed body' });
   };
 
   // Form bodies only where Slack sends them: anywhere else a web page could post a form cross-site (no CORS
   // preflight for forms) to a token-less intake on the responder's laptop.
   await app.register(async (slackScope) => {
-    slackScope.addContentTypeParser(
-      'application/x-www-form-urlencoded',
-      { parseAs: 'string', bodyLimit: MAX_BODY_BYTES },
-      (req, body, done) => {
-        req.rawBody = body as string;
-        done(null, parseQueryString(body as string));
-      },
+    await signedRoute('application/x-www-form-urlencoded', verifySlack, (raw) => parseQueryString(raw))(
+      slackScope,
     );
-    slackScope.post('/slack/interactions', async (req, reply) => {
-      const secret = readSecret(env, config.slack.signingSecretEnv);
-      if (!secret)
-        return reply
-          .code(404)
-          .send({ error: `Slack interactions are off: ${config.slack.signingSecretEnv} is not set` });
-      const why = verifySlackSignature(
-        secret,
-        req.rawBody ?? '',
-        req.headers['x-slack-request-timestamp'] as string | undefined,
-        req.headers['x-slack-signature'] as string | undefined,
-      );
-      if (why) return reply.code(401).send({ error: why });
+    slackScope.post('/slack/interactions', { preHandler: requireVerifiedBody }, async (req, reply) => {
       let payload: unknown;
       try {
-        payload = JSON.parse(String((req.body as Record<string, unknown> | undefined)?.payload ?? ''));
+        payload = parseJson(
+          String((req.body as Record<string, unknown> | undefined)?.payload ?? ''),
+          'payload',
+        );
       } catch {
         return reply.code(400).send({ error: 'payload: invalid JSON', field: 'payload' });
       }
       const s = slackClickToSignal(payload);
-      if (typeof s === 'string') return reply.code(400).send({ error: s, field: 'payload.actions' });
+      if (typeof s === 'string') return reply.code(400).send({ error: s, field: 'payload' });
       let outcome: CommandOutcome;
       try {
         outcome = await sendResponderCommand('slack', s);
@@ -302,49 +433,43 @@ export async function buildIntakeServer(opts: IntakeOptions): Promise<FastifyIns
       }
       return reply.code(200).send({
         response_type: 'ephemeral',
-        text: outcome.accepted ? `${s.workflowId}: ${outcome.message}` : `Not done: ${outcome.reason}.`,
+        text: slackText(
+          outcome.accepted ? `${s.workflowId}: ${outcome.message}` : `Not done: ${outcome.reason}.`,
+        ),
       });
     });
   });
 
-  app.post('/pagerduty/webhooks', async (req, reply) => {
-    const secret = readSecret(env, config.pagerduty.webhookSecretEnv);
-    if (!secret)
+  await app.register(async (pagerDutyScope) => {
+    await signedRoute('application/json', verifyPagerDuty, (raw) => parseJson(raw))(pagerDutyScope);
+    pagerDutyScope.post('/pagerduty/webhooks', { preHandler: requireVerifiedBody }, async (req, reply) => {
+      const stale = pagerDutyEventAge(req.body, now(), config.pagerduty.webhookMaxAge);
+      // 2xx: PagerDuty retries anything else, and a retry of a stale event stays stale.
+      if (stale) return reply.code(202).send({ refused: stale });
+      const eventId = (req.body as { event: { id: string } }).event.id;
+      if (pagerDutyEvents.has(eventId, now()))
+        return reply.code(202).send({ ignored: `event ${eventId.slice(0, 80)} was already applied` });
+      const s = pagerDutyEventToSignal(req.body);
+      if (typeof s === 'string') return reply.code(202).send({ ignored: s });
+      let outcome: CommandOutcome;
+      try {
+        outcome = await sendResponderCommand('pagerduty', s);
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError)
+          return reply.code(202).send({ ignored: 'incident already closed' });
+        return unavailable(reply);
+      }
+      // Applied (or refused): a replay of the same request changes nothing more.
+      pagerDutyEvents.add(eventId, now());
+      // PagerDuty retries anything but 2xx; a refusal is an answer, not a failure.
       return reply
-        .code(404)
-        .send({ error: `PagerDuty webhooks are off: ${config.pagerduty.webhookSecretEnv} is not set` });
-    const why = verifyPagerDutySignature(
-      secret,
-      req.rawBody ?? '',
-      req.headers['x-pagerduty-signature'] as string | undefined,
-    );
-    if (why) return reply.code(401).send({ error: why });
-    const stale = pagerDutyEventAge(req.body, now(), config.pagerduty.webhookMaxAge);
-    // 2xx: PagerDuty retries anything else, and a retry of a stale event stays stale.
-    if (stale) return reply.code(202).send({ refused: stale });
-    const eventId = (req.body as { event: { id: string } }).event.id;
-    if (pagerDutyEvents.has(eventId, now()))
-      return reply.code(202).send({ ignored: `event ${eventId.slice(0, 80)} was already applied` });
-    const s = pagerDutyEventToSignal(req.body);
-    if (typeof s === 'string') return reply.code(202).send({ ignored: s });
-    let outcome: CommandOutcome;
-    try {
-      outcome = await sendResponderCommand('pagerduty', s);
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError)
-        return reply.code(202).send({ ignored: 'incident already closed' });
-      return unavailable(reply);
-    }
-    // Applied (or refused by the incident): a replay of the same request changes nothing more.
-    pagerDutyEvents.add(eventId, now());
-    // PagerDuty retries anything but 2xx; a refusal is an answer, not a failure.
-    return reply
-      .code(202)
-      .send(
-        outcome.accepted
-          ? { signalled: s.signal, workflowId: s.workflowId, result: outcome.message }
-          : { refused: outcome.reason, workflowId: s.workflowId },
-      );
+        .code(202)
+        .send(
+          outcome.accepted
+            ? { signalled: s.signal, workflowId: s.workflowId, result: outcome.message }
+            : { refused: outcome.reason, workflowId: s.workflowId },
+        );
+    });
   });
 
   return app;

@@ -20,7 +20,7 @@ import type { Client } from '@temporalio/client';
 import { loadConfig } from '../config';
 import { buildIntakeServer } from '../intake/server';
 import { EventType, completedActivities, protoMs, type HistoryEvent } from '../test/support/history';
-import { testConfig } from '../test/support/config';
+import { testConfig, withoutIntakeLimits } from '../test/support/config';
 import { createTestWorker, createTimeSkippingEnv, tempDir } from '../test/support/temporal';
 import { acknowledgeUpdate, statusQuery } from '../workflows/messages';
 import type { SourceAlert } from '../workflows/types';
@@ -60,7 +60,11 @@ async function alertToFirstPage(count: number) {
     detached: true,
   });
   process.env.RUNBOOKS_CONFIG = configFile;
-  const app = await buildIntakeServer({ client: temporal.client, config: loadConfig(), taskQueue });
+  const app = await buildIntakeServer({
+    client: temporal.client,
+    config: withoutIntakeLimits(loadConfig()),
+    taskQueue,
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/alerts/alertmanager`;
   const http = axios.create({ validateStatus: () => true });
@@ -134,7 +138,7 @@ async function alertToFirstPage(count: number) {
 async function simulatedWeek() {
   const POST_EVERY_MS = 150_000; // group_interval 5 m, two Alertmanagers
   const WEEK_MS = 7 * 24 * 3600_000;
-  const config = testConfig();
+  const config = withoutIntakeLimits(testConfig());
   useProvisionedTestServer();
   const env = await createTimeSkippingEnv();
   const taskQueue = 'bench-week';

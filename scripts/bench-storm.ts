@@ -10,6 +10,7 @@ import { incidentWorkflowId } from '../intake/incident-id';
 import { openOrSignalIncident } from '../intake/open-incident';
 import { buildIntakeServer } from '../intake/server';
 import { benchTemporal, percentile, pool } from './bench-support';
+import { withoutIntakeLimits } from '../test/support/config';
 
 async function main() {
   const posts = Number(process.argv[2] ?? 10_000);
@@ -18,7 +19,11 @@ async function main() {
   const run = Date.now().toString(36);
   const taskQueue = `storm-${run}`; // no worker: the benchmark measures intake and server, not runbooks
   const temporal = await benchTemporal();
-  const app = await buildIntakeServer({ client: temporal.client, config: loadConfig(), taskQueue });
+  const app = await buildIntakeServer({
+    client: temporal.client,
+    config: withoutIntakeLimits(loadConfig()),
+    taskQueue,
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/alerts/alertmanager`;
   const http = axios.create({ validateStatus: () => true });

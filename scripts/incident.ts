@@ -10,6 +10,7 @@ import { WorkflowNotFoundError } from '@temporalio/common';
 import { sendCommand } from '../intake/commands';
 import type { CommandName } from '../workflows/incident/commands';
 import { statusQuery } from '../workflows/messages';
+import { terminalText } from '../workflows/text';
 import type { IncidentStatusView } from '../workflows/types';
 
 export const EXIT = { ok: 0, notFound: 1, usage: 2, unreachable: 3 } as const;
@@ -43,18 +44,21 @@ function workflowIdOf(id: string): string {
   return match ? match[1] : id;
 }
 
-function describeView(v: IncidentStatusView): string {
+/** What an incident says, as a terminal shows it: no escape sequence from an alert reaches the terminal. */
+export function describeView(v: IncidentStatusView): string {
+  const t = terminalText;
   const lines = [
-    `${v.incidentId}  [${v.severity}] ${v.service}  ${v.status.toUpperCase()}`,
-    `  summary:       ${v.summary}`,
-    `  scenario:      ${v.scenario}`,
+    `${t(v.incidentId, 100)}  [${t(v.severity, 10)}] ${t(v.service, 200)}  ${t(v.status).toUpperCase()}`,
+    `  summary:       ${t(v.summary)}`,
+    `  scenario:      ${t(v.scenario, 50)}`,
     `  opened:        ${v.createdAt}`,
-    `  acknowledged:  ${v.acknowledgedAt ? `${v.acknowledgedAt} by ${v.acknowledgedBy}` : 'no'}`,
+    `  acknowledged:  ${v.acknowledgedAt ? `${v.acknowledgedAt} by ${t(v.acknowledgedBy, 200)}` : 'no'}`,
     `  next escalation: ${v.nextEscalationAt ?? '-'}`,
-    `  paged:         ${v.paged.map((p) => `${p.levelName} (${p.at.slice(11, 19)})`).join(', ') || 'nobody'}`,
+    `  paged:         ${v.paged.map((p) => `${t(p.levelName, 100)} (${p.at.slice(11, 19)})`).join(', ') || 'nobody'}`,
     '  timeline:',
     ...v.timeline.map(
-      (e) => `    ${e.at.slice(11, 19)}  ${e.type.padEnd(13)} ${e.message}${e.actor ? ` (${e.actor})` : ''}`,
+      (e) =>
+        `    ${e.at.slice(11, 19)}  ${t(e.type, 20).padEnd(13)} ${t(e.message)}${e.actor ? ` (${t(e.actor, 200)})` : ''}`,
     ),
   ];
   return lines.join('\n');
@@ -125,14 +129,16 @@ export async function runCli(
         query: `WorkflowType = 'incidentWorkflow' AND ExecutionStatus = 'Running'`,
       })) {
         const sa = wf.searchAttributes as Record<string, unknown[] | undefined>;
-        rows.push([
-          wf.workflowId,
-          String(sa.IncidentSeverity?.[0] ?? '?'),
-          String(sa.IncidentStatus?.[0] ?? '?'),
-          String(sa.IncidentService?.[0] ?? '?'),
-          String(sa.IncidentScenario?.[0] ?? '?'),
-          wf.startTime.toISOString(),
-        ]);
+        rows.push(
+          [
+            wf.workflowId,
+            sa.IncidentSeverity?.[0] ?? '?',
+            sa.IncidentStatus?.[0] ?? '?',
+            sa.IncidentService?.[0] ?? '?',
+            sa.IncidentScenario?.[0] ?? '?',
+            wf.startTime.toISOString(),
+          ].map((cell) => terminalText(cell, 200)),
+        );
       }
       out(rows.length > 1 ? table(rows) : 'no open incidents');
       return EXIT.ok;
@@ -150,10 +156,14 @@ export async function runCli(
     const [name, payload] = commandOf(command, by, rest);
     const outcome = await sendCommand(handle, name, payload);
     if (!outcome.accepted) {
-      err(`${command} refused by ${handle.workflowId}: ${outcome.reason}`);
+      err(`${command} refused by ${handle.workflowId}: ${terminalText(outcome.reason)}`);
       return EXIT.notFound;
     }
-    out(`${handle.workflowId}: ${outcome.message}${outcome.status ? ` (now ${outcome.status})` : ''}`);
+    out(
+      terminalText(
+        `${handle.workflowId}: ${outcome.message}${outcome.status ? ` (now ${outcome.status})` : ''}`,
+      ),
+    );
     return EXIT.ok;
   } catch (e) {
     if (e instanceof WorkflowNotFoundError) {

@@ -4,6 +4,7 @@
  */
 import type { IncidentInput, IncidentStatus, PageRecord, Scenario, Severity, SourceAlert } from './types';
 import { SCENARIOS, SEVERITIES } from './types';
+import { onCallAt, type OnCallSchedule } from './oncall';
 
 export interface SeverityRule {
   respondWithinMs: number;
@@ -17,8 +18,11 @@ export interface SeverityRule {
 
 export interface LadderLevel {
   name: string;
+  /** Fixed contacts; with a schedule, the ones paged when the schedule has nobody on call. */
   contactIds: string[];
   contactNames: string[];
+  /** Whoever is on call at the instant of each page (absent in older policies and fixed levels). */
+  schedule?: OnCallSchedule & { people: { id: string; name: string }[] };
 }
 
 /** What the workflow needs of the configuration, resolved for one service (no secrets). */
@@ -254,4 +258,21 @@ export function pagedAlerts(
     }
   }
   return alerts;
+}
+
+/**
+ * The people a level pages at `now`: the schedule's on-call when the level has a schedule and someone is on
+ * call, else its fixed contacts. `onCall` says which schedule layer answered, for the timeline.
+ */
+export function levelAt(level: LadderLevel, now: number): LadderLevel & { onCall?: string } {
+  if (!level.schedule) return level;
+  const who = onCallAt(level.schedule, now);
+  if (!who) return { ...level, onCall: `nobody on call in schedule ${level.schedule.name}` };
+  const name = level.schedule.people.find((p) => p.id === who.contactId)?.name ?? who.contactId;
+  return {
+    ...level,
+    contactIds: [who.contactId],
+    contactNames: [name],
+    onCall: `on call in schedule ${level.schedule.name} (${who.layer})`,
+  };
 }

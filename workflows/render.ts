@@ -1,25 +1,41 @@
-/** Texts the incident shows people (Slack, status updates, the review). Pure, so workflows can build them. */
+/**
+ * Texts the incident shows people (Slack, status updates, the review). Pure, so workflows can build them.
+ * Every value from an alert, a person or a probe goes through the escape for where it is shown (`./text`).
+ */
 import { formatElapsed } from './policy';
+import { markdownText, plainText, slackText } from './text';
 import type { IncidentStatusView, PageRecord, TimelineEntry } from './types';
 
-export function incidentLabel(view: Pick<IncidentStatusView, 'incidentId' | 'severity' | 'service'>): string {
-  return `[${view.severity}] ${view.incidentId} (${view.service})`;
+export function incidentLabel(
+  view: Pick<IncidentStatusView, 'incidentId' | 'severity' | 'service'>,
+  escape: (value: unknown, max?: number) => string = plainText,
+): string {
+  const [severity, id, service] = [
+    plainText(view.severity, 10),
+    plainText(view.incidentId, 100),
+    plainText(view.service, 200),
+  ];
+  return escape(`[${severity}] ${id} (${service})`, 400);
 }
 
 export function openMessage(view: IncidentStatusView, firstPage: PageRecord | null): string {
   const who = firstPage
-    ? `${firstPage.contacts.join(', ')} (${firstPage.levelName}, via ${firstPage.channel})`
+    ? slackText(`${firstPage.contacts.join(', ')} (${firstPage.levelName}, via ${firstPage.channel})`)
     : 'nobody (ticket only)';
+  const id = slackText(view.workflowId, 100);
   return [
-    `:rotating_light: *Incident ${incidentLabel(view)}*`,
-    `*Summary*: ${view.summary}`,
-    `*Severity*: ${view.severity}   *Service*: ${view.service}   *Scenario*: ${view.scenario}`,
+    `:rotating_light: *Incident ${incidentLabel(view, slackText)}*`,
+    `*Summary*: ${slackText(view.summary)}`,
+    `*Severity*: ${slackText(view.severity, 10)}   *Service*: ${slackText(view.service, 200)}   *Scenario*: ${slackText(view.scenario, 50)}`,
     `*Paged*: ${who}`,
-    `*Acknowledge*: the button below, \`npm run incident -- ack ${view.workflowId}\`, or signal \`acknowledge\` {"by": "<you>"} on workflow ${view.workflowId} in the Temporal UI`,
+    `*Acknowledge*: the button below, \`npm run incident -- ack ${id}\`, or signal \`acknowledge\` {"by": "&lt;you&gt;"} on workflow ${id} in the Temporal UI`,
   ].join('\n');
 }
 
-function actionsTaken(timeline: readonly TimelineEntry[]): string[] {
+function actionsTaken(
+  timeline: readonly TimelineEntry[],
+  escape: (value: unknown, max?: number) => string,
+): string[] {
   const kinds = new Set([
     'page',
     'notified',
@@ -33,7 +49,7 @@ function actionsTaken(timeline: readonly TimelineEntry[]): string[] {
   ]);
   return timeline
     .filter((e) => kinds.has(e.type))
-    .map((e) => `${e.message}${e.actor ? ` (${e.actor})` : ''}`);
+    .map((e) => escape(`${e.message}${e.actor ? ` (${e.actor})` : ''}`));
 }
 
 /** The seed's Slack update template: Status, Impact, Next update, Actions taken, Next steps. */
@@ -46,18 +62,20 @@ export function statusUpdateMessage(view: IncidentStatusView, nextUpdateIn: stri
         : view.status === 'monitoring'
           ? 'Monitoring'
           : 'Resolved';
-  const actions = actionsTaken(view.timeline).slice(-10);
+  const actions = actionsTaken(view.timeline, slackText).slice(-10);
   const nextSteps =
     view.status === 'triggered'
       ? [`Waiting for acknowledgement; next escalation ${view.nextEscalationAt ?? 'none (ladder exhausted)'}`]
       : view.status === 'monitoring'
         ? ['Watching health for stability before closing']
-        : ['Responders investigating; resolve with `npm run incident -- resolve ' + view.workflowId + '`'];
+        : [
+            `Responders investigating; resolve with \`npm run incident -- resolve ${slackText(view.workflowId, 100)}\``,
+          ];
   return [
-    `**Incident Update - ${view.incidentId}**`,
+    `**Incident Update - ${slackText(view.incidentId, 100)}**`,
     '',
     `**Status**: ${status}`,
-    `**Impact**: ${view.summary} (${view.service}, ${view.severity})`,
+    `**Impact**: ${slackText(view.summary)} (${slackText(view.service, 200)}, ${slackText(view.severity, 10)})`,
     `**Next Update**: In ${nextUpdateIn}`,
     '',
     '**Actions Taken**:',
@@ -74,7 +92,8 @@ export function approvalRequestText(
   step: string,
   proposal: string,
 ): string {
-  return `:raised_hand: *Approval needed* for \`${step}\` on ${incident.incidentId}: ${proposal}\nApprove: \`npm run incident -- approve ${incident.workflowId} ${step}\`, the button below, or update/signal \`approve\` {"by": "<you>", "step": "${step}"} — or \`reject\` with a reason.`;
+  const [id, name] = [slackText(incident.workflowId, 100), slackText(step, 100)];
+  return `:raised_hand: *Approval needed* for \`${name}\` on ${slackText(incident.incidentId, 100)}: ${slackText(proposal)}\nApprove: \`npm run incident -- approve ${id} ${name}\`, the button below, or update/signal \`approve\` {"by": "&lt;you&gt;", "step": "${name}"} — or \`reject\` with a reason.`;
 }
 
 function clock(iso: string): string {
@@ -84,7 +103,8 @@ function clock(iso: string): string {
 /** One timeline entry in the review: wall-clock time, what happened, who, and time since opening. */
 export function timelineLine(e: TimelineEntry, createdAt: string): string {
   const since = formatElapsed(Date.parse(e.at) - Date.parse(createdAt));
-  return `- **${clock(e.at)}**: ${e.message}${e.actor ? ` (${e.actor})` : ''} _(+${since}, ${e.at})_`;
+  const who = e.actor ? ` (${markdownText(e.actor, 200)})` : '';
+  return `- **${clock(e.at)}**: ${markdownText(e.message)}${who} _(+${since}, ${e.at})_`;
 }
 
 /**
@@ -99,22 +119,23 @@ export function journalInsertPoint(view: IncidentStatusView): string {
 export function reviewMarkdown(view: IncidentStatusView): string {
   const created = Date.parse(view.createdAt);
   const since = (iso: string | null) => (iso ? formatElapsed(Date.parse(iso) - created) : 'n/a');
-  const actions = actionsTaken(view.timeline);
+  const actions = actionsTaken(view.timeline, markdownText);
+  const md = markdownText;
   return [
-    `# Post-incident review: ${view.incidentId}`,
+    `# Post-incident review: ${md(view.incidentId, 100)}`,
     '',
     '## Summary',
     '',
-    `- **Service**: ${view.service}`,
-    `- **Scenario**: ${view.scenario}`,
-    `- **Severity**: ${view.severity}`,
-    `- **Summary**: ${view.summary}`,
+    `- **Service**: ${md(view.service, 200)}`,
+    `- **Scenario**: ${md(view.scenario, 50)}`,
+    `- **Severity**: ${md(view.severity, 10)}`,
+    `- **Summary**: ${md(view.summary)}`,
     `- **Opened**: ${view.createdAt}`,
-    `- **Acknowledged**: ${view.acknowledgedAt ?? 'never'}${view.acknowledgedBy ? ` by ${view.acknowledgedBy}` : ''}`,
-    `- **Resolved**: ${view.resolvedAt ?? 'n/a'}${view.resolvedBy ? ` by ${view.resolvedBy}` : ''}`,
+    `- **Acknowledged**: ${view.acknowledgedAt ?? 'never'}${view.acknowledgedBy ? ` by ${md(view.acknowledgedBy, 200)}` : ''}`,
+    `- **Resolved**: ${view.resolvedAt ?? 'n/a'}${view.resolvedBy ? ` by ${md(view.resolvedBy, 200)}` : ''}`,
     `- **Time to acknowledge**: ${since(view.acknowledgedAt)}`,
     `- **Time to resolve**: ${since(view.resolvedAt)}`,
-    `- **Resolution**: ${view.resolutionSummary ?? 'n/a'}`,
+    `- **Resolution**: ${view.resolutionSummary ? md(view.resolutionSummary) : 'n/a'}`,
     `- **Pages sent**: ${view.paged.length}`,
     '',
     '## Incident Timeline',

@@ -9,7 +9,7 @@ import { openOrSignalIncident } from '../../intake/open-incident';
 import { encodeButtonValue } from '../../activities/slack-buttons';
 import { startTemporalDevServer, freePort } from '../../scripts/local-services';
 import { statusQuery } from '../../workflows/messages';
-import { testConfig } from '../support/config';
+import { testConfig, withoutIntakeLimits } from '../support/config';
 import { startDevWorker, type DevWorker } from '../support/dev-server';
 import { eventually } from '../support/eventually';
 import { counter, startIntake, type RunningIntake } from '../support/intake';
@@ -37,7 +37,9 @@ describeWith(
   () => {
     let dev: DevWorker;
     let intake: RunningIntake;
-    const config = testConfig();
+    // Only the tech lead approves checkout's runbook steps.
+    // Hundreds of posts a second from this one process: the limits are the flood test's subject, not this one's.
+    const config = withoutIntakeLimits(testConfig({ services: { checkout: { approvers: ['tech-lead'] } } }));
 
     beforeAll(async () => {
       dev = await startDevWorker(config);
@@ -226,7 +228,7 @@ describeWith(
         '/alerts',
         '{"service":"x","summary":"y","__proto__":{"admin":true}}',
         400,
-        '__proto__',
+        'body',
       ],
       ['empty dedupKey', '/alerts', { service: 'x', summary: 'y', dedupKey: '' }, 400, 'dedupKey'],
       ['bad url', '/alerts', { service: 'x', summary: 'y', url: 'not a url' }, 400, 'url'],
@@ -329,7 +331,52 @@ describeWith(
       expect(count('deduplicated') + count('resend_absorbed')).toBeGreaterThanOrEqual(149);
     });
 
-    test('Slack buttons: a signed click acknowledges as the Slack user; bad or stale signatures get 401', async () => {
+    test('hostile bodies: prototype keys, unsigned bodies on signed routes, service labels that break the rule', async () => {
+      const base = { service: 'checkout', summary: 'poison', dedupKey: `poison-${unique()}` };
+      for (const raw of [
+        `{"service":"checkout","summary":"x","__proto__":{"polluted":true}}`,
+        `{"service":"checkout","summary":"x","constructor":{"prototype":{"polluted":true}}}`,
+      ]) {
+        const res = await intake.post('/alerts', raw);
+        expect(res.status).toBe(400);
+        expect(res.data.error).toBe('body: "__proto__" and "constructor" keys are not allowed');
+      }
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      // The signature is checked on the raw body before any parsing: a bad signature is 401 whatever follows.
+      const junk = `{"event": ${'['.repeat(200_000)}`;
+      const unsigned = await intake.post('/pagerduty/webhooks', junk, { 'x-pagerduty-signature': 'v1=00' });
+      expect([unsigned.status, unsigned.data.error]).toEqual([401, 'bad PagerDuty signature']);
+      const form = 'payload=%7B%22type%22%3A%22block_actions%22%7D';
+      const slackUnsigned = await intake.post('/slack/interactions', form, {
+        'content-type': 'application/x-www-form-urlencoded',
+      });
+      expect([slackUnsigned.status, slackUnsigned.data.error]).toEqual([
+        401,
+        'missing Slack signature headers',
+      ]);
+      // Signed routes take only their own content type.
+      const jsonToSlack = await intake.post('/slack/interactions', { payload: '{}' });
+      expect(jsonToSlack.status).toBe(415);
+      // Alertmanager and Grafana labels name services by the generic route's rule.
+      for (const service of ['<!channel>', 'x'.repeat(300), 'api\u001b[31m', '../../etc']) {
+        const am = {
+          ...clone(alertmanagerExample),
+          groupKey: `am-${unique()}`,
+          commonLabels: { service },
+        };
+        const res = await intake.post('/alerts/alertmanager', am);
+        expect([service.slice(0, 20), res.status, res.data.field]).toEqual([
+          service.slice(0, 20),
+          400,
+          'alerts[0].labels.service',
+        ]);
+      }
+      await expect(
+        dev.client.workflow.getHandle(incidentWorkflowId(base.dedupKey)).describe(),
+      ).rejects.toThrow(/not found/i);
+    });
+
+    test('Slack buttons: a signed click acknowledges as the Slack user id; bad or stale signatures get 401', async () => {
       const opened = await intake.post('/alerts', {
         service: 'checkout',
         summary: 'slack click',
@@ -339,7 +386,7 @@ describeWith(
       const workflowId = opened.data.incidents[0].workflowId;
       const payload = JSON.stringify({
         type: 'block_actions',
-        user: { id: 'U1', username: 'carol' },
+        user: { id: 'U0PRIMARY', username: 'carol' },
         actions: [{ action_id: 'incident_acknowledge', value: encodeButtonValue({ workflowId }) }],
       });
       const body = `payload=${encodeURIComponent(payload)}`;
@@ -367,7 +414,7 @@ describeWith(
       const view = await handle.query(statusQuery);
       const oldPayload = JSON.stringify({
         type: 'block_actions',
-        user: { id: 'U1', username: 'carol' },
+        user: { id: 'U0PRIMARY', username: 'carol' },
         actions: [
           {
             action_id: 'incident_resolve',
@@ -385,15 +432,16 @@ describeWith(
 
       const ok = await intake.post('/slack/interactions', body, slackSigned(body));
       expect(ok.status).toBe(200);
-      expect(ok.data.text).toBe(`${workflowId}: acknowledged by slack:carol`); // applied, not merely sent
+      // Applied, not merely sent; attributed to the contact whose Slack member id clicked.
+      expect(ok.data.text).toBe(`${workflowId}: acknowledged by Primary on-call (slack:U0PRIMARY)`);
       expect(await handle.query(statusQuery)).toMatchObject({
         status: 'acknowledged',
-        acknowledgedBy: 'slack:carol',
+        acknowledgedBy: 'Primary on-call (slack:U0PRIMARY)',
       });
       // An Approve click carries its step; with nothing proposed it is refused, and carol is told why.
       const approve = JSON.stringify({
         type: 'block_actions',
-        user: { id: 'U1', username: 'carol' },
+        user: { id: 'U0PRIMARY', username: 'carol' },
         actions: [
           {
             action_id: 'incident_approve',
@@ -402,9 +450,26 @@ describeWith(
         ],
       });
       const approveBody = `payload=${encodeURIComponent(approve)}`;
-      const refused = await intake.post('/slack/interactions', approveBody, slackSigned(approveBody));
+      // carol is on call but not one of checkout's approvers: refused before the incident hears of it.
+      const notApprover = await intake.post('/slack/interactions', approveBody, slackSigned(approveBody));
+      expect(notApprover.status).toBe(200);
+      expect(notApprover.data.text).toBe(
+        'Not done: Primary on-call (slack:U0PRIMARY) may not approve step "raise-pool-size" of checkout: its approvers are Tech lead.',
+      );
+      // The tech lead may: the incident answers (nothing is proposed yet).
+      const techLead = approveBody.replace('U0PRIMARY', 'U0TECHLEAD');
+      const refused = await intake.post('/slack/interactions', techLead, slackSigned(techLead));
       expect(refused.status).toBe(200);
       expect(refused.data.text).toBe('Not done: no step "raise-pool-size" is waiting for approval.');
+      // Someone in the workspace who is no contact cannot even resolve.
+      const stranger = body
+        .replace('U0PRIMARY', 'U0STRANGER')
+        .replace('incident_acknowledge', 'incident_resolve');
+      const notContact = await intake.post('/slack/interactions', stranger, slackSigned(stranger));
+      expect(notContact.data.text).toBe(
+        'Not done: slack:U0STRANGER (carol) is not a configured contact: add their slackUserId to a contact, or "slack:U0STRANGER" to access.allow.',
+      );
+      expect((await handle.query(statusQuery)).status).toBe('acknowledged');
       await handle.terminate();
     });
 
@@ -428,7 +493,7 @@ describeWith(
           occurred_at: new Date().toISOString(),
           event_type: 'incident.acknowledged',
           resource_type: 'incident',
-          agent: { id: 'P1', summary: 'Dana' },
+          agent: { id: 'P0PRIMARY', summary: 'Dana' },
           data: { id: 'Q1', type: 'incident', incident_key: view.paged[0].dedupKey, status: 'acknowledged' },
         },
       });
@@ -443,7 +508,7 @@ describeWith(
       await eventually(async () =>
         expect(await handle.query(statusQuery)).toMatchObject({
           status: 'acknowledged',
-          acknowledgedBy: 'pagerduty:Dana',
+          acknowledgedBy: 'Primary on-call (pagerduty:P0PRIMARY)',
         }),
       );
       // The same signed request again (captured and replayed, or PagerDuty's own retry): applied once.
@@ -466,6 +531,21 @@ describeWith(
       expect(stale.data.refused).toMatch(
         /^event\.occurred_at: .* is older than 600 s \(stale or replayed\)$/,
       );
+      expect((await handle.query(statusQuery)).status).toBe('acknowledged');
+      // A PagerDuty user who is no contact: refused, and the incident is unchanged.
+      const outsider = JSON.stringify({
+        event: {
+          id: `E4-${unique()}`,
+          occurred_at: new Date().toISOString(),
+          event_type: 'incident.resolved',
+          agent: { id: 'P0NOBODY', summary: 'Eve' },
+          data: { incident_key: view.paged[0].dedupKey },
+        },
+      });
+      const notContact = await intake.post('/pagerduty/webhooks', outsider, {
+        'x-pagerduty-signature': sign(outsider),
+      });
+      expect(notContact.data.refused).toMatch(/^pagerduty:P0NOBODY \(Eve\) is not a configured contact/);
       expect((await handle.query(statusQuery)).status).toBe('acknowledged');
       const foreign = JSON.stringify({
         event: {
@@ -501,7 +581,7 @@ describeWith(
           id: `E3-${unique()}`,
           occurred_at: new Date().toISOString(),
           event_type: 'incident.resolved',
-          agent: { summary: 'Dana' },
+          agent: { id: 'P0PRIMARY', summary: 'Dana' },
           data: { incident_key: view.paged[0].dedupKey },
         },
       });

@@ -5,7 +5,7 @@
  */
 import { pool } from '../../scripts/bench-support';
 import { acknowledgeUpdate, statusQuery } from '../../workflows/messages';
-import { testConfig } from '../support/config';
+import { testConfig, withoutIntakeLimits } from '../support/config';
 import { startDevWorker, type DevWorker } from '../support/dev-server';
 import { eventually } from '../support/eventually';
 import { EventType } from '../support/history';
@@ -21,12 +21,15 @@ const MAX_ALERTS = 20;
 describeWith(['temporal'], 'a long incident under Alertmanager resends (dev server)', () => {
   let dev: DevWorker;
   let intake: RunningIntake;
-  const config = testConfig({
-    // Low, so the test sees several runs (the default is 5,000 events).
-    history: { continueAsNewAfterEvents: 300 },
-    // Short, so some resends do reach the workflow during the test (as they would over days).
-    intake: { resendWindow: '2s' },
-  });
+  // 20,500 posts from one process on purpose: the rate limit and load shedding would answer most of them.
+  const config = withoutIntakeLimits(
+    testConfig({
+      // Low, so the test sees several runs (the default is 5,000 events).
+      history: { continueAsNewAfterEvents: 300 },
+      // Short, so some resends do reach the workflow during the test (as they would over days).
+      intake: { resendWindow: '2s' },
+    }),
+  );
 
   beforeAll(async () => {
     dev = await startDevWorker(config);

@@ -28,3 +28,14 @@ export function rawTestConfig(patch: Patch = {}): unknown {
 export function testConfig(patch: Patch = {}): RunbooksConfig {
   return parseConfig(rawTestConfig(patch), 'test config');
 }
+
+/**
+ * The configuration with the intake's per-source rate limit and load shedding lifted: for tests and benchmarks
+ * that post thousands of alerts from one process on purpose, to measure the engine rather than the limiter.
+ */
+export function withoutIntakeLimits(config: RunbooksConfig): RunbooksConfig {
+  return {
+    ...config,
+    intake: { ...config.intake, rateLimit: { max: 1_000_000, window: 1000 }, maxEventLoopDelay: 60_000 },
+  };
+}

@@ -4,7 +4,7 @@
  */
 import { patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { DeliveryResult, IncidentActivities } from '../../activities/contract';
-import { escalationStep, formatElapsed, pagedAlerts } from '../policy';
+import { escalationStep, formatElapsed, levelAt, pagedAlerts } from '../policy';
 import { journalInsertPoint, openMessage, reviewMarkdown, statusUpdateMessage } from '../render';
 import type { PageRecord } from '../types';
 import type { Effect } from './decide';
@@ -78,7 +78,9 @@ async function sendPage(
   round?: number,
 ): Promise<void> {
   const policy = state.policy!;
-  const target = policyLevel(policy, level);
+  // A schedule's person is whoever is on call now, at this page: a handoff mid-incident pages the new one.
+  const target = levelAt(policyLevel(policy, level), Date.now());
+  if (target.onCall) reason = `${reason}; ${target.onCall}`;
   state.pageSeq += 1;
   const seq = state.pageSeq;
   const page: PageRecord = {

@@ -3,6 +3,7 @@
  * kept once; the status query's view is derived from it (`toView`).
  */
 import type { SlackThreadRef } from '../../activities/contract';
+import { slackText } from '../text';
 import type { IncidentPolicy } from '../policy';
 import type { RunbookOutcome } from '../runbook';
 import type {
@@ -205,7 +206,8 @@ function clip(text: string): string {
 }
 
 function queueThreadMessage(state: IncidentState, text: string): void {
-  state.outbox.push(clip(text));
+  // Timeline messages quote alerts, people and probes: Slack must show them, not act on them.
+  state.outbox.push(slackText(text, MAX_TIMELINE_MESSAGE));
   while (state.outbox.length > MAX_OUTBOX) {
     state.outbox.shift();
     state.outboxDropped += 1;

@@ -1,0 +1,76 @@
+/**
+ * Who may do what from Slack and PagerDuty. The CLI and the Temporal UI are not checked here: their access is
+ * Temporal's (see the README's Security section). Pure: the configuration and the identity in, a decision out.
+ */
+import type { RunbooksConfig } from '../config';
+import { ownValue } from '../workflows/policy';
+import { plainText } from '../workflows/text';
+
+/** A person as the channel identifies them: Slack's user id, PagerDuty's user id (the webhook's agent). */
+export interface ResponderIdentity {
+  channel: 'slack' | 'pagerduty';
+  userId: string;
+  /** The channel's display name, for the timeline only: never used to decide. */
+  name?: string;
+}
+
+export type AccessDecision = { allowed: true; by: string } | { allowed: false; reason: string; by: string };
+
+function contactOf(config: RunbooksConfig, who: ResponderIdentity): string | undefined {
+  for (const [id, contact] of Object.entries(config.contacts)) {
+    const known = who.channel === 'slack' ? contact.slackUserId : contact.pagerdutyUserId;
+    if (known !== undefined && known === who.userId) return id;
+  }
+  return undefined;
+}
+
+/** How the timeline names the person: the configured contact's name, else the channel's id and name. */
+function attribution(config: RunbooksConfig, who: ResponderIdentity, contactId: string | undefined): string {
+  const handle = `${who.channel}:${plainText(who.userId, 40)}`;
+  if (contactId) return `${config.contacts[contactId].name} (${handle})`;
+  return who.name ? `${handle} (${plainText(who.name, 80)})` : handle;
+}
+
+/** The contact ids that may approve or reject `step` on `service`: the step's list, the service's, the default. */
+export function approversFor(config: RunbooksConfig, service: string, step: string): string[] {
+  return (
+    ownValue(config.access.stepApprovers, step) ??
+    ownValue(config.services, service)?.approvers ??
+    config.access.approvers ?? [...new Set(config.escalation.ladder.flatMap((level) => level.contacts))]
+  );
+}
+
+const names = (config: RunbooksConfig, ids: string[]) =>
+  ids.map((id) => ownValue(config.contacts, id)?.name ?? id).join(', ');
+
+/** Whether `who` may send `command` to an incident of `service` (and, for approvals, its `step`). */
+export function mayAct(
+  config: RunbooksConfig,
+  who: ResponderIdentity,
+  command: 'acknowledge' | 'resolve' | 'approve' | 'reject',
+  target: { service: string; step?: string },
+): AccessDecision {
+  const contactId = contactOf(config, who);
+  const by = attribution(config, who, contactId);
+  if (command === 'approve' || command === 'reject') {
+    const approvers = approversFor(config, target.service, target.step ?? '');
+    if (contactId && approvers.includes(contactId)) return { allowed: true, by };
+    return {
+      allowed: false,
+      by,
+      reason: `${by} may not ${command} step "${plainText(target.step, 100)}" of ${plainText(target.service, 200)}: its approvers are ${names(config, approvers) || 'nobody'}`,
+    };
+  }
+  const { access } = config;
+  if (access.responders === 'anyone' || access.allow.includes(`${who.channel}:${who.userId}`))
+    return { allowed: true, by };
+  const responders = ownValue(config.services, target.service)?.responders;
+  if (contactId && (!responders || responders.includes(contactId))) return { allowed: true, by };
+  return {
+    allowed: false,
+    by,
+    reason: responders
+      ? `${by} may not ${command} incidents of ${plainText(target.service, 200)}: its responders are ${names(config, responders)}`
+      : `${by} is not a configured contact: add their ${who.channel === 'slack' ? 'slackUserId' : 'pagerdutyUserId'} to a contact, or "${who.channel}:${plainText(who.userId, 40)}" to access.allow`,
+  };
+}

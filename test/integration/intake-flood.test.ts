@@ -1,0 +1,198 @@
+/**
+ * Floods and slow clients: one source posting 2,000 alerts/s for 10 s is limited to its share (429 with
+ * Retry-After), every alert it was told was accepted is in Temporal, and another source is served
+ * meanwhile; a client that never finishes its request is cut off; an event loop in trouble sheds load.
+ */
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import axios from 'axios';
+import { Client, Connection } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/common';
+import { incidentWorkflowId } from '../../intake/incident-id';
+import { testConfig } from '../support/config';
+import { eventually } from '../support/eventually';
+import { startIntake, type RunningIntake } from '../support/intake';
+import { describeWith, serviceValue } from '../support/services';
+import { uniqueTaskQueue } from '../support/temporal';
+import type { FloodReport } from '../support/flood';
+
+const FLOOD_SOURCE = '127.0.0.2';
+const OTHER_SOURCE = '127.0.0.3';
+/** Per 100 ms window (20/s, smoothly): over the 10 s flood, about 100 windows of it. */
+const RATE_LIMIT = 2;
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+function runFlood(url: string, prefix: string): Promise<FloodReport> {
+  const child = spawn(
+    process.execPath,
+    ['-r', 'tsx/cjs', path.join(__dirname, '..', 'support', 'flood.ts')],
+    {
+      env: {
+        ...process.env,
+        FLOOD: JSON.stringify({ url, localAddress: FLOOD_SOURCE, perSecond: 2000, seconds: 10, prefix }),
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  return new Promise((resolve, reject) =>
+    child.on('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`flood exited ${code}`)),
+    ),
+  );
+}
+
+/** One alert post from `localAddress`, with how long the answer took. */
+function timedPost(
+  url: string,
+  localAddress: string,
+  body: unknown,
+): Promise<{ status: number; ms: number }> {
+  const started = process.hrtime.bigint();
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      `${url}/alerts`,
+      { method: 'POST', localAddress, headers: { 'content-type': 'application/json' } },
+      (res) => {
+        res.resume();
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, ms: Number(process.hrtime.bigint() - started) / 1e6 }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
+describeWith(['temporal'], 'intake under a flood', () => {
+  let connection: Connection;
+  let client: Client;
+  let intake: RunningIntake;
+  // Nobody polls this queue: accepted alerts start incidents that wait, and page nobody.
+  const taskQueue = uniqueTaskQueue('flood');
+
+  beforeAll(async () => {
+    connection = await Connection.connect({ address: serviceValue('temporal') });
+    client = new Client({ connection });
+    intake = await startIntake({
+      client,
+      config: testConfig({
+        intake: { rateLimit: { max: RATE_LIMIT, window: '100ms' }, requestTimeout: '2s' },
+      }),
+      taskQueue,
+    });
+  });
+  afterAll(async () => {
+    await intake?.close();
+    await connection?.close();
+  });
+
+  test('2,000 alerts/s from one source for 10 s: limited with Retry-After, all accepted in Temporal, others served', async () => {
+    const prefix = `flood-${Date.now()}`;
+    const flooding = runFlood(intake.url, prefix);
+    let done = false;
+    void flooding.finally(() => (done = true));
+    const others: { status: number; ms: number }[] = [];
+    for (let i = 0; !done; i++) {
+      others.push(
+        await timedPost(intake.url, OTHER_SOURCE, {
+          service: 'other',
+          summary: `other source ${i}`,
+          severity: 'P3',
+          dedupKey: `${prefix}-other-${i}`,
+        }),
+      );
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const flood = await flooding;
+    const latencies = others.map((o) => o.ms).sort((a, b) => a - b);
+    const summary = {
+      flood: { sent: flood.sent, statuses: flood.statuses, errors: flood.errors },
+      others: {
+        count: others.length,
+        p50ms: Math.round(percentile(latencies, 50)),
+        p99ms: Math.round(percentile(latencies, 99)),
+        maxMs: Math.round(latencies[latencies.length - 1]),
+      },
+    };
+    console.log(`flood: ${JSON.stringify(summary)} ${JSON.stringify(others.map((o) => Math.round(o.ms)))}`);
+
+    expect(flood.sent).toBe(20_000);
+    expect(flood.errors).toBe(0);
+    // The limit per window was accepted; the rest were told when to come back.
+    const windows = Math.round(flood.statuses['202'] / RATE_LIMIT);
+    expect(flood.statuses['202']).toBe(windows * RATE_LIMIT);
+    expect(windows).toBeGreaterThanOrEqual(90);
+    expect(windows).toBeLessThanOrEqual(110);
+    expect(flood.statuses['429']).toBe(20_000 - windows * RATE_LIMIT);
+    expect(flood.retryAfter.length).toBeGreaterThan(0);
+    for (const seconds of flood.retryAfter) expect(Number(seconds)).toBeGreaterThan(0);
+    // Every alert the flooder was told was accepted is a workflow in Temporal.
+    const accepted = [...new Set(flood.accepted)];
+    expect(accepted).toHaveLength(windows * RATE_LIMIT);
+    for (const id of accepted) await client.workflow.getHandle(id).describe();
+    // The other source was never limited, never shed, and answered promptly.
+    expect(others.length).toBeGreaterThan(50);
+    expect(others.filter((o) => o.status !== 202)).toEqual([]);
+    expect(summary.others.p99ms).toBeLessThan(1000);
+
+    for (const id of [...accepted, ...others.map((_, i) => incidentWorkflowId(`${prefix}-other-${i}`))])
+      await client.workflow
+        .getHandle(id)
+        .terminate('flood test cleanup')
+        .catch((err) => {
+          if (!(err instanceof WorkflowNotFoundError)) throw err;
+        });
+  });
+
+  test('a client that never finishes its request is answered 408 and cut off', async () => {
+    const { port } = new URL(intake.url);
+    const socket = net.connect({ host: '127.0.0.1', port: Number(port) });
+    let answer = '';
+    socket.on('data', (c: Buffer) => (answer += c.toString()));
+    // Headers sent, one byte of a promised 1,000-byte body, then nothing.
+    socket.write(
+      'POST /alerts HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{',
+    );
+    await new Promise((resolve) => socket.on('close', resolve));
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+  });
+});
+
+describeWith(['temporal'], 'intake with a stalled event loop', () => {
+  test('past maxEventLoopDelay it answers 503 with Retry-After at once, and serves again after', async () => {
+    const connection = Connection.lazy({ address: serviceValue('temporal') });
+    const intake = await startIntake({
+      client: new Client({ connection }),
+      config: testConfig({ intake: { maxEventLoopDelay: '50ms' } }),
+      taskQueue: uniqueTaskQueue('pressure'),
+    });
+    try {
+      expect((await axios.get(`${intake.url}/healthz`)).status).toBe(200);
+      // The intake runs in this process: stall it in 150 ms slices (as a CPU-bound flood would) and ask
+      // for /healthz in the middle of the stall.
+      let during: Promise<{ status: number; retryAfter: unknown }> | undefined;
+      for (let slice = 0; slice < 12; slice++) {
+        const until = Date.now() + 150;
+        while (Date.now() < until);
+        if (slice === 6)
+          during = axios
+            .get(`${intake.url}/healthz`, { validateStatus: () => true })
+            .then((r) => ({ status: r.status, retryAfter: r.headers['retry-after'] }));
+        await new Promise((r) => setImmediate(r));
+      }
+      expect(await during).toEqual({ status: 503, retryAfter: '10' });
+      await eventually(async () => expect((await axios.get(`${intake.url}/healthz`)).status).toBe(200));
+    } finally {
+      await intake.close();
+      await connection.close();
+    }
+  });
+});

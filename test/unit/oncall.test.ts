@@ -1,0 +1,185 @@
+/** Who is on call: handoffs, daylight-saving changes in two zones, layers, restrictions, overrides. */
+import { parseConfig } from '../../config';
+import { rawTestConfig, testConfig } from '../support/config';
+import {
+  layerOnCall,
+  onCallAt,
+  zonedInstant,
+  type OnCallSchedule,
+  type RotationLayer,
+} from '../../workflows/oncall';
+
+const at = (iso: string) => Date.parse(iso);
+const daily = (start: string, participants = ['ann', 'bob', 'cai']): RotationLayer => ({
+  name: 'primary',
+  participants,
+  start,
+  rotation: { days: 1 },
+  restrictions: [],
+});
+
+describe('handoffs', () => {
+  const layer = daily('2026-11-02T09:00');
+
+  test('the first shift starts at the first handoff; nobody before it', () => {
+    expect(layerOnCall(layer, 'UTC', at('2026-11-02T08:59:59Z'))).toBeNull();
+    expect(layerOnCall(layer, 'UTC', at('2026-11-02T09:00:00Z'))).toBe('ann');
+  });
+
+  test('each handoff at 09:00 passes the pager on, in order, wrapping round', () => {
+    expect(layerOnCall(layer, 'UTC', at('2026-11-03T08:59:59Z'))).toBe('ann');
+    expect(layerOnCall(layer, 'UTC', at('2026-11-03T09:00:00Z'))).toBe('bob');
+    expect(layerOnCall(layer, 'UTC', at('2026-11-04T23:00:00Z'))).toBe('cai');
+    expect(layerOnCall(layer, 'UTC', at('2026-11-05T09:00:00Z'))).toBe('ann');
+  });
+
+  test('weekly rotation hands off on the same weekday and time', () => {
+    const weekly = { ...layer, rotation: { days: 7 } };
+    expect(layerOnCall(weekly, 'UTC', at('2026-11-09T08:59:00Z'))).toBe('ann');
+    expect(layerOnCall(weekly, 'UTC', at('2026-11-09T09:00:00Z'))).toBe('bob');
+    expect(layerOnCall(weekly, 'UTC', at('2026-11-23T09:00:00Z'))).toBe('ann');
+  });
+
+  test('a 12-hour rotation counts real hours from the first handoff', () => {
+    const halfDay = { ...layer, rotation: { ms: 12 * 3_600_000 } };
+    expect(layerOnCall(halfDay, 'UTC', at('2026-11-02T20:59:00Z'))).toBe('ann');
+    expect(layerOnCall(halfDay, 'UTC', at('2026-11-02T21:00:00Z'))).toBe('bob');
+    expect(layerOnCall(halfDay, 'UTC', at('2026-11-03T09:00:00Z'))).toBe('cai');
+  });
+});
+
+describe('daylight saving: handoffs stay at local 09:00', () => {
+  test('Europe/Berlin, spring forward (29 March 2026): 08:00Z before, 07:00Z after', () => {
+    const layer = daily('2026-03-27T09:00', ['ann', 'bob']);
+    // 28 March, CET (+1): the handoff is 08:00Z.
+    expect(layerOnCall(layer, 'Europe/Berlin', at('2026-03-28T07:59:00Z'))).toBe('ann');
+    expect(layerOnCall(layer, 'Europe/Berlin', at('2026-03-28T08:00:00Z'))).toBe('bob');
+    // 29 March, CEST (+2) since 01:00Z: the handoff is 07:00Z.
+    expect(layerOnCall(layer, 'Europe/Berlin', at('2026-03-29T06:59:00Z'))).toBe('bob');
+    expect(layerOnCall(layer, 'Europe/Berlin', at('2026-03-29T07:00:00Z'))).toBe('ann');
+  });
+
+  test('Europe/Berlin, fall back (25 October 2026): a 25-hour shift, the handoff still at local 09:00', () => {
+    const layer = daily('2026-10-24T09:00', ['ann', 'bob']);
+    expect(layerOnCall(layer, 'Europe/Berlin', at('2026-10-24T07:00:00Z'))).toBe('ann'); // 09:00 CEST
+    expect(layerOnCall(layer, 'Europe/Berlin', at('2026-10-25T07:59:00Z'))).toBe('ann'); // 08:59 CET
+    expect(layerOnCall(layer, 'Europe/Berlin', at('2026-10-25T08:00:00Z'))).toBe('bob'); // 09:00 CET
+  });
+
+  test('America/New_York, spring forward (8 March 2026) and fall back (1 November 2026)', () => {
+    const layer = daily('2026-03-07T09:00', ['ann', 'bob']);
+    expect(layerOnCall(layer, 'America/New_York', at('2026-03-07T14:00:00Z'))).toBe('ann'); // 09:00 EST
+    expect(layerOnCall(layer, 'America/New_York', at('2026-03-08T12:59:00Z'))).toBe('ann'); // 08:59 EDT
+    expect(layerOnCall(layer, 'America/New_York', at('2026-03-08T13:00:00Z'))).toBe('bob'); // 09:00 EDT
+    const fall = daily('2026-10-31T09:00', ['ann', 'bob']);
+    expect(layerOnCall(fall, 'America/New_York', at('2026-11-01T13:59:00Z'))).toBe('ann'); // 08:59 EST
+    expect(layerOnCall(fall, 'America/New_York', at('2026-11-01T14:00:00Z'))).toBe('bob'); // 09:00 EST
+  });
+
+  test('a handoff inside the skipped hour happens when the clock jumps', () => {
+    const layer = daily('2026-03-28T02:30', ['ann', 'bob']);
+    expect(zonedInstant('2026-03-29T02:30', 'Europe/Berlin')).toBe(at('2026-03-29T01:30:00Z')); // 03:30 CEST
+    expect(layerOnCall(layer, 'Europe/Berlin', at('2026-03-29T00:59:00Z'))).toBe('ann'); // 01:59 CET
+    expect(layerOnCall(layer, 'Europe/Berlin', at('2026-03-29T01:00:00Z'))).toBe('bob'); // 03:00 CEST
+  });
+});
+
+describe('layers, restrictions and overrides', () => {
+  // Weekly rotation underneath; business hours (Mon–Fri 09:00–17:00) by a daily day-shift layer on top.
+  const schedule: OnCallSchedule = {
+    name: 'checkout',
+    timeZone: 'Europe/Berlin',
+    layers: [
+      { ...daily('2026-11-02T09:00', ['ann', 'bob']), name: 'weekly', rotation: { days: 7 } },
+      {
+        ...daily('2026-11-02T09:00', ['dev', 'eve']),
+        name: 'business hours',
+        restrictions: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '09:00', to: '17:00' }],
+      },
+    ],
+  };
+
+  test('the higher layer wins where it has someone, the lower one fills the rest', () => {
+    expect(onCallAt(schedule, at('2026-11-02T08:00:00Z'))).toEqual({
+      contactId: 'dev',
+      layer: 'business hours',
+    }); // Mon 09:00
+    expect(onCallAt(schedule, at('2026-11-03T10:00:00Z'))).toEqual({
+      contactId: 'eve',
+      layer: 'business hours',
+    }); // Tue 11:00
+    expect(onCallAt(schedule, at('2026-11-03T16:00:00Z'))).toEqual({ contactId: 'ann', layer: 'weekly' }); // Tue 17:00
+    expect(onCallAt(schedule, at('2026-11-07T10:00:00Z'))).toEqual({ contactId: 'ann', layer: 'weekly' }); // Sat
+    // Mon, week 2: the daily layer rotated through the weekend too (dev, eve, dev, …: eve on the 8th day).
+    expect(onCallAt(schedule, at('2026-11-09T10:00:00Z'))).toEqual({
+      contactId: 'eve',
+      layer: 'business hours',
+    });
+    expect(onCallAt(schedule, at('2026-11-09T16:30:00Z'))).toEqual({ contactId: 'bob', layer: 'weekly' });
+  });
+
+  test('an overnight restriction covers the evening and the early hours of the next day', () => {
+    const nights: RotationLayer = {
+      ...daily('2026-11-02T09:00', ['nik']),
+      restrictions: [{ days: ['fri'], from: '22:00', to: '06:00' }],
+    };
+    expect(layerOnCall(nights, 'UTC', at('2026-11-06T21:59:00Z'))).toBeNull();
+    expect(layerOnCall(nights, 'UTC', at('2026-11-06T22:00:00Z'))).toBe('nik');
+    expect(layerOnCall(nights, 'UTC', at('2026-11-07T05:59:00Z'))).toBe('nik'); // Saturday early
+    expect(layerOnCall(nights, 'UTC', at('2026-11-07T06:00:00Z'))).toBeNull();
+    expect(layerOnCall(nights, 'UTC', at('2026-11-07T23:00:00Z'))).toBeNull(); // Saturday evening
+  });
+
+  test('an override wins over every layer, only within its window', () => {
+    const overrides = [
+      { contactId: 'zoe', from: at('2026-11-03T09:00:00Z'), to: at('2026-11-03T12:00:00Z') },
+    ];
+    expect(onCallAt(schedule, at('2026-11-03T08:59:00Z'), overrides)?.contactId).toBe('eve');
+    expect(onCallAt(schedule, at('2026-11-03T09:00:00Z'), overrides)).toEqual({
+      contactId: 'zoe',
+      layer: 'override',
+    });
+    expect(onCallAt(schedule, at('2026-11-03T12:00:00Z'), overrides)?.contactId).toBe('eve');
+  });
+
+  test('nobody on call before any layer starts', () => {
+    expect(onCallAt(schedule, at('2026-10-01T10:00:00Z'))).toBeNull();
+  });
+});
+
+describe('schedules in the configuration', () => {
+  const bad = (patch: Record<string, unknown>) => () => parseConfig(rawTestConfig(patch), 'runbooks.json');
+  const layer = { name: 'l', participants: ['primary-oncall'], start: '2026-11-02T09:00', rotation: 'daily' };
+
+  test('the shipped two-layer rotation validates and resolves', () => {
+    const { schedules } = testConfig();
+    expect(Object.keys(schedules)).toEqual(['primary']);
+    const primary = { name: 'primary', ...schedules.primary };
+    expect(onCallAt(primary, at('2026-11-25T10:00:00Z'))?.layer).toBe('business hours'); // Wednesday 11:00
+    expect(onCallAt(primary, at('2026-11-28T10:00:00Z'))?.layer).toBe('weekly'); // Saturday
+  });
+
+  test.each([
+    [
+      { schedules: { s: { timeZone: 'Mars/Olympus', layers: [layer] } } },
+      '"schedules.s.timeZone": expected an IANA time zone',
+    ],
+    [
+      { schedules: { s: { timeZone: 'UTC', layers: [{ ...layer, rotation: '5m' }] } } },
+      'or a length of at least 1h, got "5m"',
+    ],
+    [
+      { schedules: { s: { timeZone: 'UTC', layers: [{ ...layer, start: '2026-13-01T09:00' }] } } },
+      'expected "YYYY-MM-DDTHH:MM"',
+    ],
+    [
+      { schedules: { s: { timeZone: 'UTC', layers: [{ ...layer, participants: ['nobody'] }] } } },
+      '"schedules.s.layers.0.participants.0": unknown contact "nobody"',
+    ],
+    [
+      { escalation: { ladder: [{ name: 'x', schedule: 'nope' }] } },
+      '"escalation.ladder.0.schedule": unknown schedule "nope"',
+    ],
+    [{ escalation: { ladder: [{ name: 'x' }] } }, 'expected "contacts" or "schedule"'],
+  ])('%j is refused naming the path', (patch, message) => expect(bad(patch)).toThrow(message));
+});

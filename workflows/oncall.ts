@@ -1,0 +1,167 @@
+/**
+ * Who is on call at an instant: layered rotations in a time zone, restrictions, overrides. Pure (the instant
+ * is passed in), so the workflow resolves a ladder level's person at the moment of each page, and unit tests
+ * walk it across handoffs and daylight-saving changes.
+ */
+
+export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+/** On `days`, from `from` until `to` local time ("HH:MM"); `to` at or before `from` runs past midnight. */
+export interface Restriction {
+  days: Weekday[];
+  from: string;
+  to: string;
+}
+
+export interface RotationLayer {
+  name: string;
+  /** Contact ids, in rotation order. */
+  participants: string[];
+  /** Local wall time of the first handoff, "YYYY-MM-DDTHH:MM": its time of day is every handoff's. */
+  start: string;
+  /**
+   * Calendar days (handoffs at the same local time every N days, whatever daylight saving does), or a fixed
+   * length in milliseconds for shifts that are not whole days.
+   */
+  rotation: { days: number } | { ms: number };
+  /** When set, the layer has someone only inside these windows. */
+  restrictions: Restriction[];
+}
+
+export interface OnCallSchedule {
+  name: string;
+  /** IANA zone, e.g. "Europe/Berlin". */
+  timeZone: string;
+  /** Lowest first: a higher layer wins wherever it has someone. */
+  layers: RotationLayer[];
+}
+
+/** Someone taking the pager from `from` until `to` (epoch ms): wins over every layer. */
+export interface Override {
+  contactId: string;
+  from: number;
+  to: number;
+}
+
+export interface OnCall {
+  contactId: string;
+  /** The layer's name, or "override". */
+  layer: string;
+}
+
+interface LocalTime {
+  /** Days since 1970-01-01 of the local calendar date. */
+  day: number;
+  /** Minutes since local midnight. */
+  minute: number;
+  weekday: number;
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+    });
+    formatters.set(timeZone, f);
+  }
+  return f;
+}
+
+/** Whether `timeZone` is a zone this runtime knows. */
+export function isTimeZone(timeZone: string): boolean {
+  try {
+    formatter(timeZone);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function localTime(at: number, timeZone: string): LocalTime {
+  const parts = new Map(
+    formatter(timeZone)
+      .formatToParts(new Date(at))
+      .map((p) => [p.type, p.value]),
+  );
+  const day =
+    Date.UTC(Number(parts.get('year')), Number(parts.get('month')) - 1, Number(parts.get('day'))) /
+    86_400_000;
+  return {
+    day,
+    minute: Number(parts.get('hour')) * 60 + Number(parts.get('minute')),
+    weekday: (day + 4) % 7, // 1970-01-01 was a Thursday
+  };
+}
+
+function parseLocal(start: string): { day: number; minute: number } {
+  const [date, time] = start.split('T');
+  const [y, m, d] = date.split('-').map(Number);
+  const [hh, mm] = time.split(':').map(Number);
+  return { day: Date.UTC(y, m - 1, d) / 86_400_000, minute: hh * 60 + mm };
+}
+
+const minutesOf = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+
+/** The instant a local wall time names in `timeZone` (a time skipped by daylight saving moves forward). */
+export function zonedInstant(local: string, timeZone: string): number {
+  const { day, minute } = parseLocal(local);
+  const wall = day * 86_400_000 + minute * 60_000;
+  let guess = wall;
+  // Two corrections settle any offset change (the offset at the guess, then at the corrected guess).
+  for (let i = 0; i < 2; i++) {
+    const seen = localTime(guess, timeZone);
+    guess += wall - (seen.day * 86_400_000 + seen.minute * 60_000);
+  }
+  return guess;
+}
+
+function inRestriction(r: Restriction, t: LocalTime): boolean {
+  const from = minutesOf(r.from);
+  const to = minutesOf(r.to);
+  const on = (weekday: number) => r.days.includes(WEEKDAYS[weekday]);
+  if (from < to) return on(t.weekday) && t.minute >= from && t.minute < to;
+  // Past midnight: the evening of a listed day, and the early hours of the day after it.
+  return (on(t.weekday) && t.minute >= from) || (on((t.weekday + 6) % 7) && t.minute < to);
+}
+
+/** The layer's participant at `at`, or null before its start or outside its restrictions. */
+export function layerOnCall(layer: RotationLayer, timeZone: string, at: number): string | null {
+  const now = localTime(at, timeZone);
+  if (layer.restrictions.length && !layer.restrictions.some((r) => inRestriction(r, now))) return null;
+  let shift: number;
+  if ('days' in layer.rotation) {
+    const start = parseLocal(layer.start);
+    // A local day's shift begins at the handoff time; before it, yesterday's shift is still on.
+    const days = now.day - start.day - (now.minute < start.minute ? 1 : 0);
+    shift = Math.floor(days / layer.rotation.days);
+  } else {
+    shift = Math.floor((at - zonedInstant(layer.start, timeZone)) / layer.rotation.ms);
+  }
+  if (shift < 0) return null;
+  return layer.participants[shift % layer.participants.length];
+}
+
+/** Who is on call at `at`: an override, else the highest layer that has someone; null when nobody is. */
+export function onCallAt(
+  schedule: OnCallSchedule,
+  at: number,
+  overrides: readonly Override[] = [],
+): OnCall | null {
+  const override = overrides.find((o) => o.from <= at && at < o.to);
+  if (override) return { contactId: override.contactId, layer: 'override' };
+  for (let i = schedule.layers.length - 1; i >= 0; i--) {
+    const contactId = layerOnCall(schedule.layers[i], schedule.timeZone, at);
+    if (contactId) return { contactId, layer: schedule.layers[i].name };
+  }
+  return null;
+}

@@ -4,6 +4,7 @@
  */
 import type { IncidentPolicy } from '../workflows/policy';
 import type { Severity, TimelineEntry } from '../workflows/types';
+import type { StoredOverride } from '../workflows/oncall';
 
 export interface SlackThreadRef {
   channel: string;
@@ -107,6 +108,8 @@ export interface IncidentActivities {
   writeReview(args: WriteReviewArgs): Promise<{ path: string }>;
   appendTimeline(args: AppendTimelineArgs): Promise<{ path: string }>;
   requestApproval(args: ApprovalRequestArgs): Promise<DeliveryResult>;
+  /** Overrides of an on-call schedule, read when a page resolves who is on call. */
+  onCallOverrides(args: { schedule: string }): Promise<StoredOverride[]>;
 }
 
 export interface ApprovalRequestArgs {

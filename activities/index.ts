@@ -7,6 +7,7 @@ import { createPostgresActivities } from './postgres';
 import { checkServiceHealth } from './health';
 import { postToAdapter } from './http-adapter';
 import { Journal } from './journal';
+import { onCallOverrides } from './oncall';
 import { createPagingActivities } from './paging';
 import { ownValue } from '../workflows/policy';
 import { toIncidentPolicy } from './policy';
@@ -63,6 +64,7 @@ export function createIncidentActivities({
       return slack.postThreadMessage({ incidentId: args.incidentId, thread: args.thread, text });
     },
     sendPagingUpdate: paging.sendPagingUpdate,
+    onCallOverrides,
     async createTicket(args) {
       if (!config.tickets) return { delivered: false, detail: 'no ticket system configured' };
       return postToAdapter(

@@ -8,20 +8,12 @@ export function toIncidentPolicy(config: RunbooksConfig, service: string): Incid
   const nameOf = (id: string) => ownValue(config.contacts, id)?.name ?? id;
   const level = (name: string, ids: string[], scheduleName?: string): LadderLevel => {
     const schedule = scheduleName === undefined ? undefined : ownValue(config.schedules, scheduleName);
-    const people = [...new Set(schedule?.layers.flatMap((l) => l.participants))];
+    const people = Object.entries(config.contacts).map(([id, c]) => ({ id, name: c.name }));
     return {
       name,
       contactIds: ids,
       contactNames: ids.map(nameOf),
-      ...(schedule
-        ? {
-            schedule: {
-              name: scheduleName!,
-              ...schedule,
-              people: people.map((id) => ({ id, name: nameOf(id) })),
-            },
-          }
-        : {}),
+      ...(schedule ? { schedule: { name: scheduleName!, ...schedule, people } } : {}),
     };
   };
   const svc = ownValue(config.services, service);

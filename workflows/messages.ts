@@ -8,6 +8,7 @@
  * where a refusal is recorded in the timeline as "ignored".
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { StoredOverride } from './oncall';
 import type { IncidentStatusView, SourceAlert } from './types';
 
 export interface ActorArgs {
@@ -109,4 +110,29 @@ export const SIGNAL_DESCRIPTIONS = {
   respondWithin:
     'Internal: the incident\'s severity changed; proposals wait by its response time. Input: {"severity": "P1", "respondWithinMs": 900000}',
   status: 'The incident as it stands: status, severity, pages, alerts, timeline.',
+} as const;
+
+/** On-call overrides, held by one workflow per schedule (`onCallOverridesWorkflow`). */
+export interface AddOverrideArgs {
+  contactId: string;
+  /** Epoch milliseconds. */
+  from: number;
+  to: number;
+  by: string;
+  reason?: string;
+}
+export const addOverrideUpdate = defineUpdate<StoredOverride, [AddOverrideArgs]>('addOverride');
+export const removeOverrideUpdate = defineUpdate<StoredOverride[], [{ id: string; by: string }]>(
+  'removeOverride',
+);
+export const overridesQuery = defineQuery<StoredOverride[]>('overrides');
+
+/** The workflow id that holds a schedule's overrides. */
+export const onCallOverridesWorkflowId = (schedule: string) => `oncall-${schedule}`;
+
+export const ONCALL_DESCRIPTIONS = {
+  addOverride:
+    'Someone takes the pager: wins over every layer. Refused if it overlaps another override or lies in the past. Input: {"contactId": "tech-lead", "from": 1767225600000, "to": 1767254400000, "by": "alice", "reason": "..."}',
+  removeOverride: 'Remove an override by id. Input: {"id": "a1b2c3d4", "by": "alice"}',
+  overrides: 'The current and future overrides of this schedule.',
 } as const;

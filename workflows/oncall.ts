@@ -165,3 +165,53 @@ export function onCallAt(
   }
   return null;
 }
+
+/** An override as the schedule's workflow keeps it: who asked, and an id to remove it by. */
+export interface StoredOverride extends Override {
+  id: string;
+  by: string;
+  reason?: string;
+}
+
+/**
+ * Why an override cannot be added at `now`, or null: it must end after it starts, not lie in the past, and
+ * not overlap another one (two people holding one pager is a mistake, not a preference).
+ */
+export function overrideRefusal(
+  existing: readonly StoredOverride[],
+  o: Override,
+  now: number,
+): string | null {
+  if (!Number.isFinite(o.from) || !Number.isFinite(o.to)) return 'from and to must be times';
+  if (o.to <= o.from) return 'it ends before it starts';
+  if (o.to <= now) return `it is in the past (ended ${new Date(o.to).toISOString()})`;
+  const clash = existing.find((e) => e.from < o.to && o.from < e.to);
+  if (clash)
+    return `it overlaps override ${clash.id} (${clash.contactId}, ${new Date(clash.from).toISOString()} – ${new Date(clash.to).toISOString()}, by ${clash.by})`;
+  return null;
+}
+
+/** Who is on call from `from` for `days`: one row per change of person, for `oncall next`. */
+export function shiftsAhead(
+  schedule: OnCallSchedule,
+  overrides: readonly Override[],
+  from: number,
+  until: number,
+  stepMs = 15 * 60_000,
+): { from: number; to: number; onCall: OnCall | null }[] {
+  const rows: { from: number; to: number; onCall: OnCall | null }[] = [];
+  // Changes fall on handoffs, restriction edges and override edges: all on whole quarter hours in practice,
+  // and override edges exactly, so they are added to the sampled instants.
+  const instants = new Set<number>();
+  for (let t = from; t < until; t += stepMs) instants.add(t);
+  for (const o of overrides) for (const t of [o.from, o.to]) if (t > from && t < until) instants.add(t);
+  for (const t of [...instants].sort((a, b) => a - b)) {
+    const onCall = onCallAt(schedule, t, overrides);
+    const last = rows[rows.length - 1];
+    if (last && last.onCall?.contactId === onCall?.contactId && last.onCall?.layer === onCall?.layer)
+      continue;
+    if (last) last.to = t;
+    rows.push({ from: t, to: until, onCall });
+  }
+  return rows;
+}

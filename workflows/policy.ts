@@ -4,7 +4,7 @@
  */
 import type { IncidentInput, IncidentStatus, PageRecord, Scenario, Severity, SourceAlert } from './types';
 import { SCENARIOS, SEVERITIES } from './types';
-import { onCallAt, type OnCallSchedule } from './oncall';
+import { onCallAt, type OnCallSchedule, type Override } from './oncall';
 
 export interface SeverityRule {
   respondWithinMs: number;
@@ -21,7 +21,10 @@ export interface LadderLevel {
   /** Fixed contacts; with a schedule, the ones paged when the schedule has nobody on call. */
   contactIds: string[];
   contactNames: string[];
-  /** Whoever is on call at the instant of each page (absent in older policies and fixed levels). */
+  /**
+   * Whoever is on call at the instant of each page (absent in older policies and fixed levels); `people`
+   * names every contact, as an override may hand the pager to anyone.
+   */
   schedule?: OnCallSchedule & { people: { id: string; name: string }[] };
 }
 
@@ -264,9 +267,13 @@ export function pagedAlerts(
  * The people a level pages at `now`: the schedule's on-call when the level has a schedule and someone is on
  * call, else its fixed contacts. `onCall` says which schedule layer answered, for the timeline.
  */
-export function levelAt(level: LadderLevel, now: number): LadderLevel & { onCall?: string } {
+export function levelAt(
+  level: LadderLevel,
+  now: number,
+  overrides: readonly Override[] = [],
+): LadderLevel & { onCall?: string } {
   if (!level.schedule) return level;
-  const who = onCallAt(level.schedule, now);
+  const who = onCallAt(level.schedule, now, overrides);
   if (!who) return { ...level, onCall: `nobody on call in schedule ${level.schedule.name}` };
   const name = level.schedule.people.find((p) => p.id === who.contactId)?.name ?? who.contactId;
   return {

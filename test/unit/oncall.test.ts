@@ -4,6 +4,8 @@ import { rawTestConfig, testConfig } from '../support/config';
 import {
   layerOnCall,
   onCallAt,
+  overrideRefusal,
+  shiftsAhead,
   zonedInstant,
   type OnCallSchedule,
   type RotationLayer,
@@ -182,4 +184,57 @@ describe('schedules in the configuration', () => {
     ],
     [{ escalation: { ladder: [{ name: 'x' }] } }, 'expected "contacts" or "schedule"'],
   ])('%j is refused naming the path', (patch, message) => expect(bad(patch)).toThrow(message));
+});
+
+describe('overrides: refusals and the table of shifts ahead', () => {
+  const existing = [
+    {
+      id: 'a1',
+      contactId: 'zoe',
+      by: 'amy',
+      from: at('2026-11-03T09:00:00Z'),
+      to: at('2026-11-03T12:00:00Z'),
+    },
+  ];
+  const now = at('2026-11-03T08:00:00Z');
+
+  test.each([
+    [
+      'overlapping its end',
+      '2026-11-03T11:00:00Z',
+      '2026-11-03T13:00:00Z',
+      /^it overlaps override a1 \(zoe, .* by amy\)$/,
+    ],
+    ['inside it', '2026-11-03T10:00:00Z', '2026-11-03T10:30:00Z', /^it overlaps override a1/],
+    ['in the past', '2026-11-02T09:00:00Z', '2026-11-02T10:00:00Z', /^it is in the past/],
+    ['ending before it starts', '2026-11-04T10:00:00Z', '2026-11-04T09:00:00Z', /^it ends before it starts$/],
+  ])('refused when %s', (_what, from, to, reason) =>
+    expect(overrideRefusal(existing, { contactId: 'ian', from: at(from), to: at(to) }, now)).toMatch(reason),
+  );
+
+  test('back to back with another is fine', () =>
+    expect(
+      overrideRefusal(
+        existing,
+        { contactId: 'ian', from: at('2026-11-03T12:00:00Z'), to: at('2026-11-03T13:00:00Z') },
+        now,
+      ),
+    ).toBeNull());
+
+  test('shifts ahead: one row per change of person, the override cut in exactly', () => {
+    const schedule: OnCallSchedule = {
+      name: 's',
+      timeZone: 'UTC',
+      layers: [daily('2026-11-02T09:00', ['ann', 'bob'])],
+    };
+    const rows = shiftsAhead(schedule, existing, at('2026-11-03T00:00:00Z'), at('2026-11-04T12:00:00Z')).map(
+      (r) => `${new Date(r.from).toISOString().slice(5, 16)} ${r.onCall?.contactId} ${r.onCall?.layer}`,
+    );
+    expect(rows).toEqual([
+      '11-03T00:00 ann primary',
+      '11-03T09:00 zoe override',
+      '11-03T12:00 bob primary',
+      '11-04T09:00 ann primary',
+    ]);
+  });
 });

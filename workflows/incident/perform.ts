@@ -4,7 +4,8 @@
  */
 import { patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { DeliveryResult, IncidentActivities } from '../../activities/contract';
-import { escalationStep, formatElapsed, levelAt, pagedAlerts } from '../policy';
+import { escalationStep, formatElapsed, levelAt, pagedAlerts, type LadderLevel } from '../policy';
+import type { StoredOverride } from '../oncall';
 import { journalInsertPoint, openMessage, reviewMarkdown, statusUpdateMessage } from '../render';
 import type { PageRecord } from '../types';
 import type { Effect } from './decide';
@@ -69,6 +70,23 @@ async function deliver(state: IncidentState, what: string, send: () => Promise<D
   }
 }
 
+/** The overrides of the level's schedule (none for fixed levels); unreadable ones are recorded, not fatal. */
+async function overridesFor(state: IncidentState, level: LadderLevel): Promise<StoredOverride[]> {
+  if (!level.schedule) return [];
+  try {
+    return await lookup.onCallOverrides({ schedule: level.schedule.name });
+  } catch (err) {
+    record(
+      state,
+      Date.now(),
+      'error',
+      `overrides of schedule ${level.schedule.name} unreadable (${describeError(err)}): paging by its rotations`,
+      { announce: false },
+    );
+    return [];
+  }
+}
+
 /** Pages one level (ladder, security -1 or management -2) with a PagerDuty key of its own. */
 async function sendPage(
   state: IncidentState,
@@ -79,7 +97,8 @@ async function sendPage(
 ): Promise<void> {
   const policy = state.policy!;
   // A schedule's person is whoever is on call now, at this page: a handoff mid-incident pages the new one.
-  const target = levelAt(policyLevel(policy, level), Date.now());
+  const configured = policyLevel(policy, level);
+  const target = levelAt(configured, Date.now(), await overridesFor(state, configured));
   if (target.onCall) reason = `${reason}; ${target.onCall}`;
   state.pageSeq += 1;
   const seq = state.pageSeq;

@@ -1,0 +1,267 @@
+/**
+ * On-call CLI: `npm run oncall -- who [<schedule>] [--at <time>] | next <schedule> [--days N] |
+ * override <schedule> <contact> --from <time> --to <time> [--reason text] | overrides <schedule> |
+ * remove <schedule> <id>`. Schedules come from the configuration; overrides live in Temporal (one workflow
+ * per schedule), so every worker pages by the same ones. Exit codes: 0 done, 1 refused or not found (the
+ * reason is printed), 2 usage error, 3 Temporal unreachable.
+ */
+import os from 'node:os';
+import {
+  Client,
+  Connection,
+  WithStartWorkflowOperation,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
+import { loadConfig, type RunbooksConfig } from '../config';
+import { parseDuration } from '../config/duration';
+import { TASK_QUEUE } from '../intake/open-incident';
+import {
+  addOverrideUpdate,
+  onCallOverridesWorkflowId,
+  overridesQuery,
+  removeOverrideUpdate,
+} from '../workflows/messages';
+import {
+  onCallAt,
+  shiftsAhead,
+  zonedInstant,
+  type OnCallSchedule,
+  type StoredOverride,
+} from '../workflows/oncall';
+import type { onCallOverridesWorkflow } from '../workflows/oncall-overrides';
+import { ownValue } from '../workflows/policy';
+import { terminalText } from '../workflows/text';
+
+export const EXIT = { ok: 0, refused: 1, usage: 2, unreachable: 3 } as const;
+
+const USAGE = `usage: npm run oncall -- <command>
+  who [<schedule>] [--at <time>]       who is on call now (or at <time>), for one or every schedule
+  next <schedule> [--days N]           the shifts of the next N days (14) as a table
+  override <schedule> <contact> --from <time> --to <time> [--reason text] [--by name]
+                                       <contact> takes the pager; refused if it overlaps another or is past
+  overrides <schedule>                 current and future overrides
+  remove <schedule> <id> [--by name]   remove an override
+<time>: "now", "+2h", an ISO time with a zone (2026-11-27T18:00Z), or the schedule's local time (2026-11-27T18:00)`;
+
+class Usage extends Error {}
+
+/** A time as people type it: relative to now, with a zone, or in the schedule's own zone. */
+export function parseTime(text: string, timeZone: string, now: number): number {
+  if (text === 'now') return now;
+  if (text.startsWith('+')) {
+    const ms = parseDuration(text.slice(1));
+    if (ms === undefined) throw new Usage(`not a time: ${text}`);
+    return now + ms;
+  }
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(text)) return zonedInstant(text, timeZone);
+  const ms = Date.parse(text);
+  if (Number.isNaN(ms) || !/(Z|[+-]\d{2}:?\d{2})$/i.test(text))
+    throw new Usage(
+      `not a time: ${text} (give a zone, e.g. 2026-11-27T18:00Z, or the schedule's local time)`,
+    );
+  return ms;
+}
+
+function scheduleOf(config: RunbooksConfig, name: string | undefined): OnCallSchedule {
+  const s = name === undefined ? undefined : ownValue(config.schedules, name);
+  if (!s)
+    throw new Usage(
+      `no schedule ${JSON.stringify(name ?? '')} (known: ${Object.keys(config.schedules).join(', ') || 'none'})`,
+    );
+  return { name: name!, ...s };
+}
+
+function local(ms: number, timeZone: string): string {
+  return new Intl.DateTimeFormat('sv-SE', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    weekday: 'short',
+  }).format(new Date(ms));
+}
+
+function flag(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  if (i < 0) return undefined;
+  const value = args[i + 1];
+  if (value === undefined) throw new Usage(`${name} needs a value`);
+  args.splice(i, 2);
+  return value;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+export async function runOnCallCli(
+  argv: string[],
+  out: (s: string) => void = console.log,
+  err: (s: string) => void = console.error,
+  now = Date.now(),
+): Promise<number> {
+  const args = [...argv];
+  let config: RunbooksConfig;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    err((e as Error).message);
+    return EXIT.usage;
+  }
+  const name = (id: string) => ownValue(config.contacts, id)?.name ?? id;
+  let connection: Connection | undefined;
+  try {
+    const by = flag(args, '--by') ?? process.env.RUNBOOKS_USER ?? os.userInfo().username;
+    const atText = flag(args, '--at');
+    const daysText = flag(args, '--days');
+    const fromText = flag(args, '--from');
+    const toText = flag(args, '--to');
+    const reason = flag(args, '--reason');
+    const [command, scheduleName, ...rest] = args;
+    if (!['who', 'next', 'override', 'overrides', 'remove'].includes(command ?? '')) throw new Usage(USAGE);
+    const schedules =
+      command === 'who' && scheduleName === undefined
+        ? Object.keys(config.schedules).map((n) => scheduleOf(config, n))
+        : [scheduleOf(config, scheduleName)];
+    const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
+    try {
+      connection = await Connection.connect({ address, connectTimeout: 3000 });
+    } catch {
+      err(`cannot reach Temporal at ${address} (set TEMPORAL_ADDRESS, or run npm start)`);
+      return EXIT.unreachable;
+    }
+    const client = new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
+    const overridesOf = async (s: OnCallSchedule): Promise<StoredOverride[]> => {
+      try {
+        return await client.workflow.getHandle(onCallOverridesWorkflowId(s.name)).query(overridesQuery);
+      } catch (e) {
+        if (e instanceof WorkflowNotFoundError) return [];
+        throw e;
+      }
+    };
+
+    if (command === 'who') {
+      const rows = [['SCHEDULE', 'ON CALL', 'LAYER', 'AT (schedule time)']];
+      for (const s of schedules) {
+        const at = atText ? parseTime(atText, s.timeZone, now) : now;
+        const who = onCallAt(s, at, await overridesOf(s));
+        rows.push([s.name, who ? name(who.contactId) : 'nobody', who?.layer ?? '-', local(at, s.timeZone)]);
+      }
+      out(table(rows.map((r) => r.map((c) => terminalText(c, 100)))));
+      return EXIT.ok;
+    }
+    const [schedule] = schedules;
+    if (command === 'next') {
+      const days = daysText === undefined ? 14 : Number(daysText);
+      if (!Number.isInteger(days) || days < 1 || days > 90)
+        throw new Usage('--days: a whole number from 1 to 90');
+      const shifts = shiftsAhead(schedule, await overridesOf(schedule), now, now + days * 86_400_000);
+      const rows = [['FROM', 'TO', 'ON CALL', 'LAYER']];
+      for (const shift of shifts)
+        rows.push([
+          local(shift.from, schedule.timeZone),
+          local(shift.to, schedule.timeZone),
+          shift.onCall ? name(shift.onCall.contactId) : 'nobody',
+          shift.onCall?.layer ?? '-',
+        ]);
+      out(
+        `${schedule.name} (${schedule.timeZone}), next ${days} days:\n${table(rows.map((r) => r.map((c) => terminalText(c, 100))))}`,
+      );
+      return EXIT.ok;
+    }
+    if (command === 'overrides') {
+      const rows = [['ID', 'ON CALL', 'FROM', 'TO', 'BY', 'REASON']];
+      for (const o of await overridesOf(schedule))
+        rows.push([
+          o.id,
+          name(o.contactId),
+          local(o.from, schedule.timeZone),
+          local(o.to, schedule.timeZone),
+          o.by,
+          o.reason ?? '',
+        ]);
+      out(
+        rows.length > 1
+          ? table(rows.map((r) => r.map((c) => terminalText(c, 100))))
+          : `no overrides on ${schedule.name}`,
+      );
+      return EXIT.ok;
+    }
+    const workflowId = onCallOverridesWorkflowId(schedule.name);
+    try {
+      if (command === 'override') {
+        const [contactId] = rest;
+        if (!contactId || !fromText || !toText) throw new Usage(USAGE);
+        if (!Object.hasOwn(config.contacts, contactId))
+          throw new Usage(
+            `no contact ${JSON.stringify(contactId)} (known: ${Object.keys(config.contacts).join(', ')})`,
+          );
+        const added = await client.workflow.executeUpdateWithStart(addOverrideUpdate, {
+          args: [
+            {
+              contactId,
+              from: parseTime(fromText, schedule.timeZone, now),
+              to: parseTime(toText, schedule.timeZone, now),
+              by,
+              ...(reason ? { reason } : {}),
+            },
+          ],
+          startWorkflowOperation: new WithStartWorkflowOperation<typeof onCallOverridesWorkflow>(
+            'onCallOverridesWorkflow',
+            {
+              workflowId,
+              taskQueue: TASK_QUEUE,
+              args: [{ schedule: schedule.name }],
+              workflowIdConflictPolicy: 'USE_EXISTING',
+            },
+          ),
+        });
+        out(
+          terminalText(
+            `override ${added.id}: ${name(contactId)} is on call for ${schedule.name} from ${local(added.from, schedule.timeZone)} to ${local(added.to, schedule.timeZone)} (${schedule.timeZone})`,
+          ),
+        );
+        return EXIT.ok;
+      }
+      const [id] = rest;
+      if (!id) throw new Usage(USAGE);
+      await client.workflow.getHandle(workflowId).executeUpdate(removeOverrideUpdate, { args: [{ id, by }] });
+      out(`override ${terminalText(id, 40)} removed from ${schedule.name}`);
+      return EXIT.ok;
+    } catch (e) {
+      if (e instanceof WorkflowUpdateFailedError) {
+        err(terminalText(e.cause?.message ?? e.message));
+        return EXIT.refused;
+      }
+      if (e instanceof WorkflowNotFoundError) {
+        err(`no overrides on ${schedule.name}`);
+        return EXIT.refused;
+      }
+      throw e;
+    }
+  } catch (e) {
+    if (e instanceof Usage) {
+      err(e.message);
+      return EXIT.usage;
+    }
+    err(`Temporal error: ${terminalText((e as Error).message)}`);
+    return EXIT.unreachable;
+  } finally {
+    await connection?.close();
+  }
+}
+
+if (require.main === module) {
+  runOnCallCli(process.argv.slice(2)).then((code) => process.exit(code));
+}

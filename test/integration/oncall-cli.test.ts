@@ -1,0 +1,145 @@
+/**
+ * `npm run oncall` against the dev server: overrides stored durably in the schedule's workflow (overlapping
+ * and past ones refused with the reason), `who` and `next` showing them, and a page following one.
+ */
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { incidentWorkflow } from '../../workflows/incident';
+import { statusQuery } from '../../workflows/messages';
+import { parseConfig } from '../../config';
+import { rawTestConfig } from '../support/config';
+import { startDevWorker, type DevWorker } from '../support/dev-server';
+import { eventually } from '../support/eventually';
+import { describeWith, serviceValue } from '../support/services';
+import { tempDir } from '../support/temporal';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+describeWith(['temporal'], 'npm run oncall (CLI) against the dev server', () => {
+  let dev: DevWorker;
+  // A schedule of its own, so a rerun on the same server starts without overrides.
+  const schedule = `rota-${Date.now().toString(36)}`;
+  const raw = rawTestConfig({
+    schedules: {
+      [schedule]: {
+        timeZone: 'UTC',
+        layers: [
+          {
+            name: 'daily',
+            participants: ['primary-oncall', 'secondary-oncall'],
+            start: '2026-01-01T09:00',
+            rotation: 'daily',
+          },
+        ],
+      },
+    },
+    escalation: { ladder: [{ name: 'on call', schedule }] },
+  });
+  const configFile = path.join(tempDir('oncall-'), 'runbooks.json');
+
+  const cli = (args: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(
+        path.join(ROOT, 'node_modules', '.bin', 'tsx'),
+        [path.join(ROOT, 'scripts', 'oncall.ts'), ...args],
+        {
+          env: {
+            ...process.env,
+            TEMPORAL_ADDRESS: serviceValue('temporal'),
+            TEMPORAL_TASK_QUEUE: dev.taskQueue,
+            RUNBOOKS_CONFIG: configFile,
+            RUNBOOKS_USER: 'oncall-user',
+          },
+        },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    });
+
+  beforeAll(async () => {
+    writeFileSync(configFile, JSON.stringify(raw));
+    dev = await startDevWorker(parseConfig(raw, configFile));
+  });
+  afterAll(async () => dev?.close());
+
+  test('override, refusals, who, next, a page that follows the override, remove', async () => {
+    const before = await cli(['who', schedule]);
+    expect(before.code).toBe(0);
+    expect(before.stdout).toMatch(/(Primary|Secondary) on-call\s+daily/);
+
+    const added = await cli([
+      'override',
+      schedule,
+      'tech-lead',
+      '--from',
+      'now',
+      '--to',
+      '+2h',
+      '--reason',
+      'covering',
+    ]);
+    expect([added.code, added.stderr]).toEqual([0, '']);
+    const id = /^override ([0-9a-f]{8}): Tech lead is on call for /.exec(added.stdout)?.[1];
+    expect(id).toBeDefined();
+
+    const overlapping = await cli(['override', schedule, 'devops-manager', '--from', '+1h', '--to', '+3h']);
+    expect(overlapping.code).toBe(1);
+    expect(overlapping.stderr).toContain(`override refused: it overlaps override ${id} (tech-lead,`);
+    const past = await cli([
+      'override',
+      schedule,
+      'devops-manager',
+      '--from',
+      '2020-01-01T00:00Z',
+      '--to',
+      '2020-01-02T00:00Z',
+    ]);
+    expect(past.code).toBe(1);
+    expect(past.stderr).toContain('override refused: it is in the past');
+    const unknown = await cli(['override', schedule, 'nobody', '--from', 'now', '--to', '+1h']);
+    expect([unknown.code, unknown.stderr]).toEqual([2, expect.stringContaining('no contact "nobody"')]);
+
+    const who = await cli(['who', schedule]);
+    expect(who.stdout).toMatch(/Tech lead\s+override/);
+    const next = await cli(['next', schedule, '--days', '2']);
+    expect(next.code).toBe(0);
+    const rows = next.stdout.split('\n').slice(2);
+    expect(rows[0]).toMatch(/Tech lead\s+override$/);
+    expect(rows[1]).toMatch(/(Primary|Secondary) on-call\s+daily$/);
+
+    // A page resolves the schedule at its own instant, overrides included.
+    const handle = await dev.client.workflow.start(incidentWorkflow, {
+      taskQueue: dev.taskQueue,
+      workflowId: `oncall-page-${Date.now()}`,
+      args: [
+        {
+          dedupKey: 'oncall',
+          service: 'checkout',
+          scenario: 'health',
+          severity: 'P1',
+          summary: 'down',
+          security: false,
+        },
+      ],
+    });
+    const view = await eventually(async () => {
+      const v = await handle.query(statusQuery);
+      expect(v.timeline.some((e) => e.type === 'page')).toBe(true); // delivered, not only decided
+      return v;
+    });
+    expect(view.paged[0].contacts).toEqual(['Tech lead']);
+    expect(view.timeline.find((e) => e.type === 'page')?.message).toContain(
+      `on call in schedule ${schedule} (override)`,
+    );
+    await handle.terminate('test finished');
+
+    const removed = await cli(['remove', schedule, id!]);
+    expect([removed.code, removed.stdout.trim()]).toEqual([0, `override ${id} removed from ${schedule}`]);
+    expect((await cli(['overrides', schedule])).stdout.trim()).toBe(`no overrides on ${schedule}`);
+    expect((await cli(['remove', schedule, id!])).stderr).toContain(`no override ${id} on ${schedule}`);
+  });
+});

@@ -5,6 +5,7 @@
 import type { IncidentPolicy } from '../workflows/policy';
 import type { Severity, TimelineEntry } from '../workflows/types';
 import type { StoredOverride } from '../workflows/oncall';
+import type { MaintenanceWindow } from '../workflows/messages';
 
 export interface SlackThreadRef {
   channel: string;
@@ -110,6 +111,8 @@ export interface IncidentActivities {
   requestApproval(args: ApprovalRequestArgs): Promise<DeliveryResult>;
   /** Overrides of an on-call schedule, read when a page resolves who is on call. */
   onCallOverrides(args: { schedule: string }): Promise<StoredOverride[]>;
+  /** The service's maintenance window under way at `at`, or null. */
+  maintenanceWindow(args: { service: string; at: number }): Promise<MaintenanceWindow | null>;
 }
 
 export interface ApprovalRequestArgs {

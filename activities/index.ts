@@ -7,7 +7,7 @@ import { createPostgresActivities } from './postgres';
 import { checkServiceHealth } from './health';
 import { postToAdapter } from './http-adapter';
 import { Journal } from './journal';
-import { onCallOverrides } from './oncall';
+import { maintenanceWindow, onCallOverrides } from './oncall';
 import { createPagingActivities } from './paging';
 import { ownValue } from '../workflows/policy';
 import { toIncidentPolicy } from './policy';
@@ -65,6 +65,7 @@ export function createIncidentActivities({
     },
     sendPagingUpdate: paging.sendPagingUpdate,
     onCallOverrides,
+    maintenanceWindow,
     async createTicket(args) {
       if (!config.tickets) return { delivered: false, detail: 'no ticket system configured' };
       return postToAdapter(

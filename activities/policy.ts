@@ -42,6 +42,7 @@ export function toIncidentPolicy(config: RunbooksConfig, service: string): Incid
     history: config.history,
     stabilityWatchMs: config.resolution.stabilityWatch,
     checkEveryMs: config.resolution.checkEvery,
+    maintenanceCheckEveryMs: config.maintenance.checkEvery,
     reviewDirectory: config.review.directory,
     reviewReminderAfterMs: config.review.reminderAfter,
     ticketsEnabled: config.tickets !== null,

@@ -259,6 +259,12 @@ export const configSchema = z
       .prefault({}),
     docker: z.strictObject({ socketPath: z.string().min(1) }).default({ socketPath: '/var/run/docker.sock' }),
     access: access.prefault({}),
+    maintenance: z
+      .strictObject({
+        /** How often an incident suppressed by a maintenance window asks whether the window ended early. */
+        checkEvery: duration.default(300_000 as never),
+      })
+      .prefault({}),
     /** On-call schedules by name, for ladder levels that page whoever is on call. */
     schedules: z.record(z.string(), schedule).default({}),
   })

@@ -1,7 +1,7 @@
 /**
  * On-call CLI: `npm run oncall -- who [<schedule>] [--at <time>] | next <schedule> [--days N] |
  * override <schedule> <contact> --from <time> --to <time> [--reason text] | overrides <schedule> |
- * remove <schedule> <id>`. Schedules come from the configuration; overrides live in Temporal (one workflow
+ * remove <schedule> <id> | maintenance <service> --for 2h [--reason text] | maintenance <service> --end`. Schedules come from the configuration; overrides live in Temporal (one workflow
  * per schedule), so every worker pages by the same ones. Exit codes: 0 done, 1 refused or not found (the
  * reason is printed), 2 usage error, 3 Temporal unreachable.
  */
@@ -18,6 +18,9 @@ import { parseDuration } from '../config/duration';
 import { TASK_QUEUE } from '../intake/open-incident';
 import {
   addOverrideUpdate,
+  endMaintenanceUpdate,
+  maintenanceWorkflowId,
+  startMaintenanceUpdate,
   onCallOverridesWorkflowId,
   overridesQuery,
   removeOverrideUpdate,
@@ -29,6 +32,7 @@ import {
   type OnCallSchedule,
   type StoredOverride,
 } from '../workflows/oncall';
+import type { maintenanceWorkflow } from '../workflows/maintenance';
 import type { onCallOverridesWorkflow } from '../workflows/oncall-overrides';
 import { ownValue } from '../workflows/policy';
 import { terminalText } from '../workflows/text';
@@ -42,6 +46,9 @@ const USAGE = `usage: npm run oncall -- <command>
                                        <contact> takes the pager; refused if it overlaps another or is past
   overrides <schedule>                 current and future overrides
   remove <schedule> <id> [--by name]   remove an override
+  maintenance <service> --for <2h> [--reason text] [--by name]
+                                       alerts for <service> page nobody until then (suppressed incidents)
+  maintenance <service> --end          end the window under way
 <time>: "now", "+2h", an ISO time with a zone (2026-11-27T18:00Z), or the schedule's local time (2026-11-27T18:00)`;
 
 class Usage extends Error {}
@@ -105,6 +112,67 @@ function table(rows: string[][]): string {
     .join('\n');
 }
 
+async function connect(err: (s: string) => void): Promise<Connection | undefined> {
+  const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
+  try {
+    return await Connection.connect({ address, connectTimeout: 3000 });
+  } catch {
+    err(`cannot reach Temporal at ${address} (set TEMPORAL_ADDRESS, or run npm start)`);
+    return undefined;
+  }
+}
+
+/** Opens (or ends) the service's maintenance window in its workflow; the validator's refusal is printed. */
+async function maintenance(
+  client: Client,
+  service: string,
+  opts: { end: boolean; forText?: string; reason?: string; by: string; now: number },
+  out: (s: string) => void,
+  err: (s: string) => void,
+): Promise<number> {
+  const workflowId = maintenanceWorkflowId(service);
+  try {
+    if (opts.end) {
+      await client.workflow
+        .getHandle(workflowId)
+        .executeUpdate(endMaintenanceUpdate, { args: [{ by: opts.by }] });
+      out(`maintenance of ${terminalText(service, 200)} ended`);
+      return EXIT.ok;
+    }
+    const ms = parseDuration(opts.forText ?? '');
+    if (ms === undefined)
+      throw new Usage(`--for: a duration like 2h or 30m, got ${JSON.stringify(opts.forText)}`);
+    const window = await client.workflow.executeUpdateWithStart(startMaintenanceUpdate, {
+      args: [{ to: opts.now + ms, by: opts.by, ...(opts.reason ? { reason: opts.reason } : {}) }],
+      startWorkflowOperation: new WithStartWorkflowOperation<typeof maintenanceWorkflow>(
+        'maintenanceWorkflow',
+        {
+          workflowId,
+          taskQueue: TASK_QUEUE,
+          args: [{ service }],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+        },
+      ),
+    });
+    out(
+      terminalText(
+        `maintenance ${window.id}: ${service} until ${new Date(window.to).toISOString()}; its alerts page nobody until then (IncidentStatus="suppressed")`,
+      ),
+    );
+    return EXIT.ok;
+  } catch (e) {
+    if (e instanceof WorkflowUpdateFailedError) {
+      err(terminalText(e.cause?.message ?? e.message));
+      return EXIT.refused;
+    }
+    if (e instanceof WorkflowNotFoundError) {
+      err(`no maintenance under way for ${terminalText(service, 200)}`);
+      return EXIT.refused;
+    }
+    throw e;
+  }
+}
+
 export async function runOnCallCli(
   argv: string[],
   out: (s: string) => void = console.log,
@@ -128,19 +196,25 @@ export async function runOnCallCli(
     const fromText = flag(args, '--from');
     const toText = flag(args, '--to');
     const reason = flag(args, '--reason');
+    const forText = flag(args, '--for');
+    const end = args.includes('--end');
+    if (end) args.splice(args.indexOf('--end'), 1);
     const [command, scheduleName, ...rest] = args;
-    if (!['who', 'next', 'override', 'overrides', 'remove'].includes(command ?? '')) throw new Usage(USAGE);
+    if (!['who', 'next', 'override', 'overrides', 'remove', 'maintenance'].includes(command ?? ''))
+      throw new Usage(USAGE);
+    if (command === 'maintenance') {
+      if (!scheduleName || (!end && !forText)) throw new Usage(USAGE);
+      connection = await connect(err);
+      if (!connection) return EXIT.unreachable;
+      const client = new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
+      return await maintenance(client, scheduleName, { end, forText, reason, by, now }, out, err);
+    }
     const schedules =
       command === 'who' && scheduleName === undefined
         ? Object.keys(config.schedules).map((n) => scheduleOf(config, n))
         : [scheduleOf(config, scheduleName)];
-    const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
-    try {
-      connection = await Connection.connect({ address, connectTimeout: 3000 });
-    } catch {
-      err(`cannot reach Temporal at ${address} (set TEMPORAL_ADDRESS, or run npm start)`);
-      return EXIT.unreachable;
-    }
+    connection = await connect(err);
+    if (!connection) return EXIT.unreachable;
     const client = new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
     const overridesOf = async (s: OnCallSchedule): Promise<StoredOverride[]> => {
       try {

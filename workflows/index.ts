@@ -2,3 +2,4 @@ export { incidentWorkflow } from './incident/index';
 export { reviewReminderWorkflow } from './review-reminder';
 export { runbookWorkflow } from './runbook';
 export { onCallOverridesWorkflow } from './oncall-overrides';
+export { maintenanceWorkflow } from './maintenance';

@@ -136,3 +136,35 @@ export const ONCALL_DESCRIPTIONS = {
   removeOverride: 'Remove an override by id. Input: {"id": "a1b2c3d4", "by": "alice"}',
   overrides: 'The current and future overrides of this schedule.',
 } as const;
+
+/** Maintenance windows, held by one workflow per service (`maintenanceWorkflow`). */
+export interface MaintenanceWindow {
+  id: string;
+  from: number;
+  to: number;
+  by: string;
+  reason?: string;
+}
+export interface StartMaintenanceArgs {
+  /** Epoch milliseconds; absent: now. */
+  from?: number;
+  to: number;
+  by: string;
+  reason?: string;
+}
+export const startMaintenanceUpdate = defineUpdate<MaintenanceWindow, [StartMaintenanceArgs]>(
+  'startMaintenance',
+);
+export const endMaintenanceUpdate = defineUpdate<MaintenanceWindow[], [{ by: string }]>('endMaintenance');
+export const maintenanceQuery = defineQuery<MaintenanceWindow[]>('maintenance');
+export const maintenanceWorkflowId = (service: string) => `maintenance-${service}`;
+
+/** Longest window one command may open: planned work, not a way to mute a service for good. */
+export const MAX_MAINTENANCE_MS = 7 * 86_400_000;
+
+export const MAINTENANCE_DESCRIPTIONS = {
+  startMaintenance:
+    'Planned work: alerts for this service open no page and no runbook until "to" (at most 7 days). Input: {"to": 1767254400000, "by": "alice", "reason": "..."}',
+  endMaintenance: 'End the current window now. Input: {"by": "alice"}',
+  maintenance: 'The current and future maintenance windows of this service.',
+} as const;

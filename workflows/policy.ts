@@ -45,6 +45,8 @@ export interface IncidentPolicy {
   };
   stabilityWatchMs: number;
   checkEveryMs: number;
+  /** How often a suppressed incident asks whether its maintenance window ended early (absent in old policies). */
+  maintenanceCheckEveryMs?: number;
   reviewDirectory: string;
   reviewReminderAfterMs: number;
   ticketsEnabled: boolean;

@@ -3,7 +3,9 @@ export type Severity = 'P1' | 'P2' | 'P3';
 export const SEVERITIES: readonly Severity[] = ['P1', 'P2', 'P3'];
 export type Scenario = 'wont-start' | 'high-memory' | 'pool-exhausted' | 'health';
 export const SCENARIOS: readonly Scenario[] = ['wont-start', 'high-memory', 'pool-exhausted', 'health'];
-export type IncidentStatus = 'triggered' | 'acknowledged' | 'mitigating' | 'monitoring' | 'resolved';
+/** `suppressed`: opened during the service's maintenance window; nobody paged until it ends. */
+export type IncidentStatus =
+  'suppressed' | 'triggered' | 'acknowledged' | 'mitigating' | 'monitoring' | 'resolved';
 
 /** One source alert as the intake normalised it (Alertmanager, Grafana or generic). */
 export interface SourceAlert {

@@ -35,6 +35,8 @@ describeWith(['temporal'], 'npm run oncall (CLI) against the dev server', () => 
       },
     },
     escalation: { ladder: [{ name: 'on call', schedule }] },
+    // Ending a window early reaches its suppressed incidents within this.
+    maintenance: { checkEvery: '1s' },
   });
   const configFile = path.join(tempDir('oncall-'), 'runbooks.json');
 
@@ -141,5 +143,59 @@ describeWith(['temporal'], 'npm run oncall (CLI) against the dev server', () => 
     expect([removed.code, removed.stdout.trim()]).toEqual([0, `override ${id} removed from ${schedule}`]);
     expect((await cli(['overrides', schedule])).stdout.trim()).toBe(`no overrides on ${schedule}`);
     expect((await cli(['remove', schedule, id!])).stderr).toContain(`no override ${id} on ${schedule}`);
+  });
+
+  test('maintenance: an alert during the window is a suppressed incident; ending the window opens it', async () => {
+    const service = `maint-${Date.now().toString(36)}`;
+    const started = await cli(['maintenance', service, '--for', '2h', '--reason', 'database upgrade']);
+    expect([started.code, started.stderr]).toEqual([0, '']);
+    expect(started.stdout).toMatch(
+      new RegExp(`^maintenance [0-9a-f]{8}: ${service} until .*IncidentStatus="suppressed"`),
+    );
+    const tooLong = await cli(['maintenance', service, '--for', '8d']);
+    expect([tooLong.code, tooLong.stderr.trim()]).toEqual([
+      1,
+      'maintenance refused: longer than 7 days: open a new window when this one ends',
+    ]);
+
+    const handle = await dev.client.workflow.start(incidentWorkflow, {
+      taskQueue: dev.taskQueue,
+      workflowId: `maint-incident-${Date.now()}`,
+      args: [
+        {
+          dedupKey: service,
+          service,
+          scenario: 'health',
+          severity: 'P1',
+          summary: 'during upgrade',
+          security: false,
+        },
+      ],
+    });
+    await eventually(async () => expect((await handle.query(statusQuery)).status).toBe('suppressed'));
+    // Visible as such in Temporal's visibility, as the UI and `list` see it.
+    await eventually(async () => {
+      const found: string[] = [];
+      for await (const wf of dev.client.workflow.list({
+        query: `IncidentStatus="suppressed" AND IncidentService="${service}"`,
+      }))
+        found.push(wf.workflowId);
+      expect(found).toEqual([handle.workflowId]);
+    });
+    expect((await handle.query(statusQuery)).paged).toEqual([]);
+
+    const ended = await cli(['maintenance', service, '--end']);
+    expect([ended.code, ended.stdout.trim()]).toEqual([0, `maintenance of ${service} ended`]);
+    const opened = await eventually(async () => {
+      const v = await handle.query(statusQuery);
+      expect(v.paged.length).toBeGreaterThan(0);
+      return v;
+    });
+    expect(opened.status).toBe('triggered');
+    expect(opened.timeline.map((e) => e.type)).toContain('reopened');
+    expect((await cli(['maintenance', service, '--end'])).stderr.trim()).toBe(
+      `no maintenance under way for ${service}`,
+    );
+    await handle.terminate('test finished');
   });
 });

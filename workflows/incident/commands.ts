@@ -41,6 +41,8 @@ export function refusal(state: IncidentState, name: CommandName, args: CommandAr
   if (about !== undefined && about !== state.incidentId)
     return `that was for incident ${String(about).slice(0, 80)}, which is closed; the open incident for this alert group is ${state.incidentId}`;
   const closing = state.status === 'resolved';
+  if (state.status === 'suppressed' && (name === 'acknowledge' || name === 'escalate'))
+    return `incident is suppressed by a maintenance window until ${new Date(state.suppressedUntil ?? 0).toISOString()}: nobody is paged; resolve it, or it opens when the window ends if its alert still fires`;
   switch (name) {
     case 'acknowledge':
       if (closing) return 'incident is already resolved';

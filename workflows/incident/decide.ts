@@ -9,6 +9,8 @@ import { JOURNAL_BATCH, type ClosingTask, type IncidentState, type OpeningTask }
 
 export type Effect =
   | { kind: 'load-policy' }
+  | { kind: 'maintenance-check' }
+  | { kind: 'close-suppressed' }
   | { kind: 'reopen'; reason: string }
   | { kind: 're-alert' }
   | { kind: 'escalate-now'; reason: string }
@@ -56,8 +58,23 @@ function busy(state: IncidentState): boolean {
   );
 }
 
+/**
+ * During a maintenance window the incident pages nobody and posts nothing: it asks again at the window's
+ * end and every few minutes before (a window may be ended early), opening once none is under way if its
+ * alert still fires, or closes on a resolution, never having paged.
+ */
+function whileSuppressed(state: IncidentState, now: number, run: RunFacts): Effect {
+  if (state.pendingResolve) return { kind: 'close-suppressed' };
+  if (now >= (state.maintenanceCheckAt ?? 0)) return { kind: 'maintenance-check' };
+  if ((state.journalQueue?.length ?? 0) >= JOURNAL_BATCH) return { kind: 'write-journal' };
+  const why = continueAsNewReason(state, run);
+  if (why && !state.slackBusy) return { kind: 'continue-as-new', why };
+  return { kind: 'wait', until: state.maintenanceCheckAt ?? null };
+}
+
 export function decide(state: IncidentState, now: number, run: RunFacts): Effect {
   if (!state.policy) return { kind: 'load-policy' };
+  if (state.status === 'suppressed') return whileSuppressed(state, now, run);
   if (state.pendingRelapse !== null) return { kind: 'reopen', reason: state.pendingRelapse };
   if (ackExpired(state, now)) return { kind: 're-alert' };
   if (state.pendingEscalations.length && state.status !== 'monitoring')

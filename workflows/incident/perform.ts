@@ -6,6 +6,7 @@ import { patched, proxyActivities, proxyLocalActivities } from '@temporalio/work
 import type { DeliveryResult, IncidentActivities } from '../../activities/contract';
 import { escalationStep, formatElapsed, levelAt, pagedAlerts, type LadderLevel } from '../policy';
 import type { StoredOverride } from '../oncall';
+import type { MaintenanceWindow } from '../messages';
 import { journalInsertPoint, openMessage, reviewMarkdown, statusUpdateMessage } from '../render';
 import type { PageRecord } from '../types';
 import type { Effect } from './decide';
@@ -26,6 +27,7 @@ export const RUNBOOK_FOLLOWS_SEVERITY = 'runbook-follows-severity';
 export const CLOSE_STOPS_RUNBOOK = 'close-stops-runbook';
 export const TIMELINE_JOURNAL = 'timeline-journal';
 export const POLICY_LOCAL_ACTIVITY = 'policy-local-activity';
+export const MAINTENANCE_WINDOWS = 'maintenance-windows';
 
 const BACKOFF = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' } as const;
 // A page is the product: retried for a while, then recorded as undelivered so the ladder goes on.
@@ -52,6 +54,12 @@ const lookup = proxyLocalActivities<IncidentActivities>({
   startToCloseTimeout: '10s',
   retry: { ...BACKOFF, maximumAttempts: 3 },
 });
+// Maintenance windows and on-call overrides stand between an alert and its page: asked briefly, and
+// when they cannot be answered the incident pages as if there were none.
+const onCallLookup = proxyLocalActivities<IncidentActivities>({
+  startToCloseTimeout: '3s',
+  retry: { ...BACKOFF, maximumAttempts: 2 },
+});
 const readPolicy = (service: string) =>
   (patched(POLICY_LOCAL_ACTIVITY) ? lookup : local).loadIncidentPolicy({ service });
 
@@ -74,7 +82,7 @@ async function deliver(state: IncidentState, what: string, send: () => Promise<D
 async function overridesFor(state: IncidentState, level: LadderLevel): Promise<StoredOverride[]> {
   if (!level.schedule) return [];
   try {
-    return await lookup.onCallOverrides({ schedule: level.schedule.name });
+    return await onCallLookup.onCallOverrides({ schedule: level.schedule.name });
   } catch (err) {
     record(
       state,
@@ -253,6 +261,36 @@ export async function perform(state: IncidentState, effect: Effect, hooks: Shell
   switch (effect.kind) {
     case 'load-policy':
       return loadPolicy(state, now);
+    case 'maintenance-check': {
+      const window = await maintenanceAt(state, now);
+      if (window) return suppress(state, window, now);
+      state.status = 'triggered';
+      state.suppressedUntil = null;
+      state.maintenanceCheckAt = null;
+      record(state, now, 'reopened', 'maintenance is over and the alert still fires: the incident opens now');
+      state.nextEscalationAt = firstRungDue(state, now);
+      state.nextStatusUpdateAt = statusUpdateFrom(state, now);
+      state.opening = openingTasks(state);
+      return;
+    }
+    case 'close-suppressed': {
+      const { by, summary } = state.pendingResolve!;
+      state.pendingResolve = null;
+      state.status = 'resolved';
+      state.resolvedAt = now;
+      state.resolvedBy = by;
+      state.resolutionSummary = summary;
+      state.suppressedUntil = null;
+      state.maintenanceCheckAt = null;
+      record(state, now, 'resolved', `resolved during maintenance (${summary ?? by}): nobody was paged`, {
+        announce: false,
+      });
+      // Nothing was announced, paged or opened: nothing to post, resolve or review.
+      state.outbox.length = 0;
+      state.slackQueue.length = 0;
+      state.closing = [];
+      return;
+    }
     case 'reopen': {
       state.pendingRelapse = null;
       state.status = 'triggered';
@@ -446,12 +484,21 @@ async function loadPolicy(state: IncidentState, now: number) {
     );
     state.policy = await readPolicy('');
   }
-  const policy = state.policy;
-  const rule = severityRule(state)!;
+  if (state.status === 'triggered' && patched(MAINTENANCE_WINDOWS)) {
+    const window = await maintenanceAt(state, now);
+    if (window) return suppress(state, window, now);
+  }
   state.nextEscalationAt = firstRungDue(state, state.createdAt);
   state.nextStatusUpdateAt = statusUpdateFrom(state, state.createdAt);
   if (state.status === 'acknowledged') state.ackExpiresAt = ackExpiry(state, state.acknowledgedAt ?? now);
-  state.opening = [
+  state.opening = openingTasks(state);
+}
+
+/** What opening the incident involves, in order, by its severity rule and policy. */
+function openingTasks(state: IncidentState): IncidentState['opening'] {
+  const policy = state.policy!;
+  const rule = severityRule(state)!;
+  return [
     ...(state.input.security && policy.security.contactIds.length ? (['security'] as const) : []),
     'announce',
     ...(rule.notify === 'ticket' ? (['ticket'] as const) : []),
@@ -459,6 +506,41 @@ async function loadPolicy(state: IncidentState, now: number) {
     ...(rule.notifyManagement && policy.management.contactIds.length ? (['management'] as const) : []),
     ...(policy.runbook ? (['runbook'] as const) : []),
   ];
+}
+
+/**
+ * The service's maintenance window under way now, or null. A window that cannot be read counts as none:
+ * paging during planned work is a nuisance, not paging during an outage is the failure we exist to prevent.
+ */
+async function maintenanceAt(state: IncidentState, now: number): Promise<MaintenanceWindow | null> {
+  try {
+    return await onCallLookup.maintenanceWindow({ service: state.input.service, at: now });
+  } catch (err) {
+    record(state, now, 'error', `maintenance windows unreadable (${describeError(err)}): opening normally`, {
+      announce: false,
+    });
+    return null;
+  }
+}
+
+/** Opened (or still) inside a maintenance window: no page, no runbook, no post until it ends. */
+function suppress(state: IncidentState, window: MaintenanceWindow, now: number): void {
+  const already = state.status === 'suppressed' && state.suppressedUntil === window.to;
+  state.status = 'suppressed';
+  state.suppressedUntil = window.to;
+  const every = state.policy?.maintenanceCheckEveryMs ?? 300_000;
+  state.maintenanceCheckAt = Math.min(window.to, now + every);
+  state.nextEscalationAt = null;
+  state.nextStatusUpdateAt = null;
+  state.opening = [];
+  if (already) return;
+  record(
+    state,
+    now,
+    'note',
+    `suppressed: ${state.input.service} is in maintenance until ${new Date(window.to).toISOString()} (${window.reason ?? 'no reason given'}, by ${window.by}); it opens then if the alert still fires`,
+    { announce: false },
+  );
 }
 
 async function open(state: IncidentState, task: IncidentState['opening'][number], hooks: ShellHooks) {

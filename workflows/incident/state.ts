@@ -91,6 +91,10 @@ export interface IncidentState {
   ticketOpened: boolean;
   reviewPath: string | null;
   reviewScheduledBy: string | null;
+  /** While `suppressed`: when the maintenance window ends (absent in old runs). */
+  suppressedUntil?: number | null;
+  /** While `suppressed`: when to ask again (a window may be ended early or extended). */
+  maintenanceCheckAt?: number | null;
 }
 
 const MAX_OUTBOX = 100;

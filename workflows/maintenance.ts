@@ -1,0 +1,95 @@
+/**
+ * One small long-running workflow per service (`maintenance-<service>`) holding its maintenance windows:
+ * an incident opened during one is suppressed (no page, no runbook) and opens when the window ends if its
+ * alert still fires. Changed by validated Updates; ended windows are dropped; continues as new when long.
+ */
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  setHandler,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import {
+  endMaintenanceUpdate,
+  maintenanceQuery,
+  startMaintenanceUpdate,
+  MAINTENANCE_DESCRIPTIONS,
+  MAX_MAINTENANCE_MS,
+  type MaintenanceWindow,
+  type StartMaintenanceArgs,
+} from './messages';
+
+export interface MaintenanceInput {
+  service: string;
+  windows?: MaintenanceWindow[];
+}
+
+const UPDATES_PER_RUN = 500;
+
+/** Why a window cannot be opened at `now`, or null. */
+export function maintenanceRefusal(args: StartMaintenanceArgs, now: number): string | null {
+  const from = args.from ?? now;
+  if (typeof args.by !== 'string' || !args.by) return 'by: required';
+  if (!Number.isFinite(from) || !Number.isFinite(args.to)) return 'from and to must be times';
+  if (args.to <= from) return 'it ends before it starts';
+  if (args.to <= now) return 'it is in the past';
+  if (args.to - from > MAX_MAINTENANCE_MS) return 'longer than 7 days: open a new window when this one ends';
+  return null;
+}
+
+export async function maintenanceWorkflow(input: MaintenanceInput): Promise<void> {
+  let windows: MaintenanceWindow[] = [...(input.windows ?? [])];
+  let updates = 0;
+  const current = () => {
+    const now = Date.now();
+    windows = windows.filter((w) => w.to > now);
+    return windows;
+  };
+
+  setHandler(maintenanceQuery, () => current(), { description: MAINTENANCE_DESCRIPTIONS.maintenance });
+  setHandler(
+    startMaintenanceUpdate,
+    (args) => {
+      updates += 1;
+      const window: MaintenanceWindow = {
+        id: uuid4().slice(0, 8),
+        from: args.from ?? Date.now(),
+        to: args.to,
+        by: args.by,
+        ...(args.reason ? { reason: args.reason.slice(0, 500) } : {}),
+      };
+      windows = [...current(), window].sort((a, b) => a.from - b.from);
+      return window;
+    },
+    {
+      validator: (args) => {
+        const why = maintenanceRefusal(args, Date.now());
+        if (why) throw new Error(`maintenance refused: ${why}`);
+      },
+      description: MAINTENANCE_DESCRIPTIONS.startMaintenance,
+    },
+  );
+  setHandler(
+    endMaintenanceUpdate,
+    (_args: { by: string }) => {
+      updates += 1;
+      const now = Date.now();
+      // Windows under way end now; future ones stay.
+      windows = current().flatMap((w) => (w.from <= now ? [] : [w]));
+      return current();
+    },
+    {
+      validator: (_args: { by: string }) => {
+        if (!current().some((w) => w.from <= Date.now()))
+          throw new Error(`no maintenance under way for ${input.service}`);
+      },
+      description: MAINTENANCE_DESCRIPTIONS.endMaintenance,
+    },
+  );
+
+  await condition(() => updates >= UPDATES_PER_RUN || workflowInfo().continueAsNewSuggested);
+  await condition(allHandlersFinished);
+  await continueAsNew<typeof maintenanceWorkflow>({ service: input.service, windows: current() });
+}

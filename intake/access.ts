@@ -43,11 +43,14 @@ export function approversFor(config: RunbooksConfig, service: string, step: stri
 const names = (config: RunbooksConfig, ids: string[]) =>
   ids.map((id) => ownValue(config.contacts, id)?.name ?? id).join(', ');
 
-/** Whether `who` may send `command` to an incident of `service` (and, for approvals, its `step`). */
+/**
+ * Whether `who` may send `command` to an incident of `service` (and, for approvals, its `step`). Declaring
+ * an incident is open to whoever may acknowledge one.
+ */
 export function mayAct(
   config: RunbooksConfig,
   who: ResponderIdentity,
-  command: 'acknowledge' | 'resolve' | 'approve' | 'reject',
+  command: 'acknowledge' | 'resolve' | 'approve' | 'reject' | 'declare',
   target: { service: string; step?: string },
 ): AccessDecision {
   const contactId = contactOf(config, who);

@@ -10,7 +10,8 @@ import { routeFromLabels } from './routing';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 const labelMap = z.record(z.string().max(200), z.string().max(2000));
-const serviceName = z
+/** The rule for service names on every route: they name containers, files and keys. */
+export const serviceName = z
   .string()
   .trim()
   .min(1)

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { AlertArgs } from '../workflows/messages';
-import type { IncidentInput } from '../workflows/types';
+import type { IncidentInput, Severity } from '../workflows/types';
+import { parseSeverity } from '../workflows/policy';
+import { serviceName } from './alerts';
 import { incidentWorkflowId } from './incident-id';
 
 export const TASK_QUEUE = process.env.TEMPORAL_TASK_QUEUE ?? 'incident-response';
@@ -37,4 +39,44 @@ export async function openOrSignalIncident(
     requestId: randomUUID(),
   });
   return { workflowId, runId: response.runId ?? '', deduplicated: response.started === false };
+}
+
+/** A person opens an incident without an alert (CLI `declare`, Slack `/incident declare`): a fresh one each time. */
+export async function declareIncident(
+  client: Client,
+  args: { service: string; severity: Severity; summary: string; by: string },
+  opts: { taskQueue?: string } = {},
+): Promise<OpenedIncident> {
+  const dedupKey = `declared:${args.service}:${randomUUID()}`;
+  const opened = await openOrSignalIncident(
+    client,
+    {
+      dedupKey,
+      service: args.service,
+      scenario: 'health',
+      severity: args.severity,
+      summary: args.summary,
+      security: false,
+      declaredBy: args.by,
+    },
+    opts,
+  );
+  return opened;
+}
+
+const DECLARE_USAGE = 'usage: declare <service> <P1|P2|P3> <summary>';
+
+/** `declare <service> <P1|P2|P3> <summary…>` (Slack's `/incident` text, the CLI's words) → what to declare, or why not. */
+export function parseDeclare(
+  text: string,
+): { service: string; severity: Severity; summary: string } | string {
+  const [verb, service, severity, ...words] = text.trim().split(/\s+/);
+  if (verb !== 'declare') return DECLARE_USAGE;
+  const named = serviceName.safeParse(service ?? '');
+  if (!named.success) return `service: ${named.error.issues[0].message}. ${DECLARE_USAGE}`;
+  const sev = parseSeverity(severity);
+  if (!sev) return `severity: expected P1, P2 or P3. ${DECLARE_USAGE}`;
+  const summary = words.join(' ').trim();
+  if (!summary || summary.length > 2000) return `summary: 1 to 2000 characters. ${DECLARE_USAGE}`;
+  return { service: named.data, severity: sev, summary };
 }

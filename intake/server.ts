@@ -20,7 +20,7 @@ import { slackText } from '../workflows/text';
 import { AlertRejected, fromAlertmanager, fromGeneric, fromGrafana, type IntakeAction } from './alerts';
 import { incidentWorkflowId } from './incident-id';
 import { createIntakeMetrics, type IntakeMetrics } from './metrics';
-import { openOrSignalIncident, type OpenedIncident } from './open-incident';
+import { declareIncident, openOrSignalIncident, parseDeclare, type OpenedIncident } from './open-incident';
 import { ResendFilter } from './resend-filter';
 import { sendCommand, type CommandOutcome } from './commands';
 import { mayAct } from './access';
@@ -409,6 +409,38 @@ export async function buildIntakeServer(opts: IntakeOptions): Promise<FastifyIns
     await signedRoute('application/x-www-form-urlencoded', verifySlack, (raw) => parseQueryString(raw))(
       slackScope,
     );
+    // `/incident declare <service> <P1|P2|P3> <summary>`: a person opens an incident without an alert.
+    slackScope.post('/slack/commands', { preHandler: requireVerifiedBody }, async (req, reply) => {
+      const form = (req.body ?? {}) as Record<string, unknown>;
+      const ephemeral = (text: string) =>
+        reply.code(200).send({ response_type: 'ephemeral', text: slackText(text) });
+      const userId = typeof form.user_id === 'string' ? form.user_id : '';
+      if (!/^[UW][A-Z0-9]{2,20}$/.test(userId))
+        return reply.code(400).send({ error: 'user_id: not a Slack member id', field: 'user_id' });
+      const declared = parseDeclare(typeof form.text === 'string' ? form.text : '');
+      if (typeof declared === 'string') return ephemeral(declared);
+      const who = {
+        channel: 'slack' as const,
+        userId,
+        ...(typeof form.user_name === 'string' ? { name: form.user_name } : {}),
+      };
+      const access = mayAct(config, who, 'declare', { service: declared.service });
+      if (!access.allowed) return ephemeral(`Not done: ${access.reason}.`);
+      try {
+        const opened = await withTemporal(() =>
+          declareIncident(client, { ...declared, by: access.by }, { taskQueue: opts.taskQueue }),
+        );
+        metrics.responderActions.inc({ channel: 'slack', signal: 'declare' });
+        return reply.code(200).send({
+          response_type: 'in_channel',
+          text: slackText(
+            `${access.by} declared ${opened.workflowId}: ${declared.severity} ${declared.service} — ${declared.summary}`,
+          ),
+        });
+      } catch {
+        return unavailable(reply);
+      }
+    });
     slackScope.post('/slack/interactions', { preHandler: requireVerifiedBody }, async (req, reply) => {
       let payload: unknown;
       try {

@@ -1,17 +1,20 @@
 /**
  * Responder CLI: `npm run incident -- list | show <id> | ack <id> | resolve <id> [summary] | note <id> "text"`
- * | escalate <id> [reason] | severity <id> <P1|P2|P3> | approve <id> <step> | reject <id> <step> [reason]`.
+ * | escalate <id> [reason] | severity <id> <P1|P2|P3> | approve <id> <step> | reject <id> <step> [reason]
+ * | declare <service> <P1|P2|P3> "summary"`.
  * Exit codes: 0 done, 1 incident not found, closed, or the command refused (the reason is printed),
  * 2 usage error, 3 Temporal unreachable.
  */
 import os from 'node:os';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { sendCommand } from '../intake/commands';
+import { declareIncident, parseDeclare } from '../intake/open-incident';
 import type { CommandName } from '../workflows/incident/commands';
 import { statusQuery } from '../workflows/messages';
 import { terminalText } from '../workflows/text';
 import type { IncidentStatusView } from '../workflows/types';
+import { connectOrSay, table } from './cli-support';
 
 export const EXIT = { ok: 0, notFound: 1, usage: 2, unreachable: 3 } as const;
 
@@ -25,19 +28,8 @@ const USAGE = `usage: npm run incident -- <command>
   severity <id> <P1|P2|P3> [--by name]
   approve <id> <step> [--by name]      approve a proposed runbook step
   reject <id> <step> [reason] [--by name]
+  declare <service> <P1|P2|P3> "summary" [--by name]   open an incident without an alert
 <id> is the workflow id (incident-…) or the incident id (incident-…-xxxxxxxx).`;
-
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i]))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
 
 function workflowIdOf(id: string): string {
   const match = /^(incident-[0-9a-f]{20})-[0-9a-f]{8}$/.exec(id);
@@ -88,6 +80,38 @@ function commandOf(command: string, by: string, rest: string[]): [CommandName, R
   }
 }
 
+/** `declare <service> <severity> summary…`: validated like an alert, then opened in Temporal. */
+async function declare(
+  service: string | undefined,
+  rest: string[],
+  by: string,
+  out: (s: string) => void,
+  err: (s: string) => void,
+): Promise<number> {
+  const declared = parseDeclare(['declare', service ?? '', ...rest].join(' '));
+  if (typeof declared === 'string') {
+    err(declared);
+    return EXIT.usage;
+  }
+  const connection = await connectOrSay(err);
+  if (!connection) return EXIT.unreachable;
+  try {
+    const client = new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
+    const opened = await declareIncident(client, { ...declared, by });
+    out(
+      terminalText(
+        `declared ${opened.workflowId} (${declared.severity}, ${declared.service}) by ${by}: paging per the ${declared.severity} policy`,
+      ),
+    );
+    return EXIT.ok;
+  } catch (e) {
+    err(`Temporal error: ${terminalText((e as Error).message)}`);
+    return EXIT.unreachable;
+  } finally {
+    await connection.close();
+  }
+}
+
 export async function runCli(
   argv: string[],
   out: (s: string) => void = console.log,
@@ -102,6 +126,7 @@ export async function runCli(
     args.splice(byFlag, 2);
   }
   const [command, id, ...rest] = args;
+  if (command === 'declare') return declare(id, rest, by, out, err);
   const needsId = ['show', 'ack', 'resolve', 'note', 'escalate', 'severity', 'approve', 'reject'];
   const needsMore = ['note', 'severity', 'approve', 'reject'];
   if (
@@ -113,14 +138,8 @@ export async function runCli(
     err(USAGE);
     return EXIT.usage;
   }
-  const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
-  let connection: Connection;
-  try {
-    connection = await Connection.connect({ address, connectTimeout: 3000 });
-  } catch {
-    err(`cannot reach Temporal at ${address} (set TEMPORAL_ADDRESS, or run npm start)`);
-    return EXIT.unreachable;
-  }
+  const connection = await connectOrSay(err);
+  if (!connection) return EXIT.unreachable;
   const client = new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
   try {
     if (command === 'list') {

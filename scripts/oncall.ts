@@ -36,6 +36,7 @@ import type { maintenanceWorkflow } from '../workflows/maintenance';
 import type { onCallOverridesWorkflow } from '../workflows/oncall-overrides';
 import { ownValue } from '../workflows/policy';
 import { terminalText } from '../workflows/text';
+import { connectOrSay, table } from './cli-support';
 
 export const EXIT = { ok: 0, refused: 1, usage: 2, unreachable: 3 } as const;
 
@@ -98,28 +99,6 @@ function flag(args: string[], name: string): string | undefined {
   if (value === undefined) throw new Usage(`${name} needs a value`);
   args.splice(i, 2);
   return value;
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i]))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
-
-async function connect(err: (s: string) => void): Promise<Connection | undefined> {
-  const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
-  try {
-    return await Connection.connect({ address, connectTimeout: 3000 });
-  } catch {
-    err(`cannot reach Temporal at ${address} (set TEMPORAL_ADDRESS, or run npm start)`);
-    return undefined;
-  }
 }
 
 /** Opens (or ends) the service's maintenance window in its workflow; the validator's refusal is printed. */
@@ -204,7 +183,7 @@ export async function runOnCallCli(
       throw new Usage(USAGE);
     if (command === 'maintenance') {
       if (!scheduleName || (!end && !forText)) throw new Usage(USAGE);
-      connection = await connect(err);
+      connection = await connectOrSay(err);
       if (!connection) return EXIT.unreachable;
       const client = new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
       return await maintenance(client, scheduleName, { end, forText, reason, by, now }, out, err);
@@ -213,7 +192,7 @@ export async function runOnCallCli(
       command === 'who' && scheduleName === undefined
         ? Object.keys(config.schedules).map((n) => scheduleOf(config, n))
         : [scheduleOf(config, scheduleName)];
-    connection = await connect(err);
+    connection = await connectOrSay(err);
     if (!connection) return EXIT.unreachable;
     const client = new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
     const overridesOf = async (s: OnCallSchedule): Promise<StoredOverride[]> => {

@@ -225,6 +225,9 @@ export function normalizeIncidentInput(input: Partial<Record<keyof IncidentInput
       severity: severity ?? 'P1',
       summary: text(input.summary, 'summary', `alert for ${service}`, MAX_SUMMARY),
       security: input.security === true,
+      ...(typeof input.declaredBy === 'string' && input.declaredBy.trim()
+        ? { declaredBy: input.declaredBy.trim().slice(0, MAX_NAME) }
+        : {}),
       ...(Array.isArray(input.alerts) ? { alerts: input.alerts.filter(isSourceAlert) } : {}),
     },
     problems,

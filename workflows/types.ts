@@ -27,6 +27,8 @@ export interface IncidentInput {
   severity: Severity;
   summary: string;
   security: boolean;
+  /** Opened by a person, not an alert (`incident declare`): who. Never suppressed by maintenance. */
+  declaredBy?: string;
   /** Alerts that arrived with the start (signalWithStart carries the first one as a signal too). */
   alerts?: SourceAlert[];
   /** The incident's state, carried by continue-as-new into the next run (never set by callers). */

@@ -473,6 +473,45 @@ describeWith(
       await handle.terminate();
     });
 
+    test('Slack /incident declare: a contact opens an incident, attributed; a stranger and bad text are told why', async () => {
+      const form = (text: string, userId = 'U0SECONDARY') =>
+        new URLSearchParams({ command: '/incident', text, user_id: userId, user_name: 'sam' }).toString();
+      const post = (body: string) => intake.post('/slack/commands', body, slackSigned(body));
+      const ok = await post(form('declare checkout P2 checkout is slow for EU customers'));
+      expect(ok.status).toBe(200);
+      expect(ok.data.response_type).toBe('in_channel');
+      const workflowId = /declared (incident-[0-9a-f]{20}): P2 checkout/.exec(ok.data.text)?.[1];
+      expect(ok.data.text).toMatch(/^Secondary on-call \(slack:U0SECONDARY\) declared incident-/);
+      const handle = dev.client.workflow.getHandle(workflowId!);
+      const view = await handle.query(statusQuery);
+      expect(view.timeline[0]).toMatchObject({
+        type: 'opened',
+        actor: 'Secondary on-call (slack:U0SECONDARY)',
+        message: 'incident declared: checkout is slow for EU customers (P2, checkout, health)',
+      });
+      const stranger = await post(form('declare checkout P1 x', 'U0STRANGER'));
+      expect(stranger.data.text).toMatch(/^Not done: slack:U0STRANGER \(sam\) is not a configured contact/);
+      for (const [text, reply] of [
+        // Escaped for Slack, which shows &lt; as <.
+        ['help', 'usage: declare &lt;service&gt; &lt;P1|P2|P3&gt; &lt;summary&gt;'],
+        ['declare <!channel> P1 x', 'service: letters, digits and . _ : / - only. usage:'],
+        ['declare checkout P7 x', 'severity: expected P1, P2 or P3.'],
+      ]) {
+        const res = await post(form(text));
+        expect([text, res.status, res.data.response_type]).toEqual([text, 200, 'ephemeral']);
+        expect(res.data.text.startsWith(reply)).toBe(true);
+      }
+      const unsigned = form('declare checkout P1 forged');
+      expect(
+        (
+          await intake.post('/slack/commands', unsigned, {
+            'content-type': 'application/x-www-form-urlencoded',
+          })
+        ).status,
+      ).toBe(401);
+      await handle.terminate();
+    });
+
     test('PagerDuty v3 webhooks: incident.acknowledged for our dedup key acknowledges; unsigned gets 401', async () => {
       const alertBody = {
         service: 'checkout',

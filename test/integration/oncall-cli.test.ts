@@ -40,11 +40,11 @@ describeWith(['temporal'], 'npm run oncall (CLI) against the dev server', () => 
   });
   const configFile = path.join(tempDir('oncall-'), 'runbooks.json');
 
-  const cli = (args: string[]) =>
+  const cli = (args: string[], script = 'oncall.ts') =>
     new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
       const child = spawn(
         path.join(ROOT, 'node_modules', '.bin', 'tsx'),
-        [path.join(ROOT, 'scripts', 'oncall.ts'), ...args],
+        [path.join(ROOT, 'scripts', script), ...args],
         {
           env: {
             ...process.env,
@@ -197,5 +197,36 @@ describeWith(['temporal'], 'npm run oncall (CLI) against the dev server', () => 
       `no maintenance under way for ${service}`,
     );
     await handle.terminate('test finished');
+  });
+
+  test('declared from the CLI: opens without an alert, attributed, and not silenced by maintenance', async () => {
+    const service = `declared-${Date.now().toString(36)}`;
+    expect((await cli(['maintenance', service, '--for', '1h'])).code).toBe(0);
+    const bad = await cli(['declare', service, 'P9', 'x'], 'incident.ts');
+    expect([bad.code, bad.stderr.trim()]).toEqual([
+      2,
+      'severity: expected P1, P2 or P3. usage: declare <service> <P1|P2|P3> <summary>',
+    ]);
+    const declared = await cli(
+      ['declare', service, 'P1', 'customers', 'report', 'checkout', 'errors'],
+      'incident.ts',
+    );
+    expect([declared.code, declared.stderr]).toEqual([0, '']);
+    const workflowId = /^declared (incident-[0-9a-f]{20}) \(P1, /.exec(declared.stdout)?.[1];
+    expect(workflowId).toBeDefined();
+    const handle = dev.client.workflow.getHandle(workflowId!);
+    const view = await eventually(async () => {
+      const v = await handle.query(statusQuery);
+      expect(v.paged.length).toBeGreaterThan(0);
+      return v;
+    });
+    expect(view.status).toBe('triggered');
+    expect(view.timeline[0]).toMatchObject({
+      type: 'opened',
+      actor: 'oncall-user',
+      message: `incident declared: customers report checkout errors (P1, ${service}, health)`,
+    });
+    await handle.terminate('test finished');
+    expect((await cli(['maintenance', service, '--end'])).code).toBe(0);
   });
 });

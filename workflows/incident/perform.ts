@@ -484,7 +484,8 @@ async function loadPolicy(state: IncidentState, now: number) {
     );
     state.policy = await readPolicy('');
   }
-  if (state.status === 'triggered' && patched(MAINTENANCE_WINDOWS)) {
+  // A person who declares an incident means it: maintenance does not silence it.
+  if (state.status === 'triggered' && !state.input.declaredBy && patched(MAINTENANCE_WINDOWS)) {
     const window = await maintenanceAt(state, now);
     if (window) return suppress(state, window, now);
   }

@@ -50,8 +50,13 @@ export async function runIncident(raw: IncidentInput): Promise<IncidentOutcome> 
       Date.now(),
     );
   if (!carried) {
-    const opened = `incident opened: ${fields.summary} (${fields.severity}, ${fields.service}, ${fields.scenario})`;
-    record(state, Date.now(), 'opened', opened, { announce: false });
+    const what = `${fields.summary} (${fields.severity}, ${fields.service}, ${fields.scenario})`;
+    if (fields.declaredBy)
+      record(state, Date.now(), 'opened', `incident declared: ${what}`, {
+        announce: false,
+        actor: fields.declaredBy,
+      });
+    else record(state, Date.now(), 'opened', `incident opened: ${what}`, { announce: false });
     for (const problem of problems)
       record(state, Date.now(), 'error', `start input: ${problem}`, { announce: false });
   }

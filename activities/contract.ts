@@ -86,6 +86,13 @@ export interface WriteReviewArgs {
    * review puts them back, oldest first, right after `insertAfter` (the timeline's heading).
    */
   journal?: { entries: number; createdAt: string; insertAfter: string };
+  /** For the worker's MTTA / MTTR histograms (absent from older workflow code). */
+  responseTimes?: {
+    service: string;
+    severity: string;
+    ackSeconds: number | null;
+    resolveSeconds: number | null;
+  };
 }
 
 /** A batch of timeline entries leaving the workflow's bounded state for the incident's journal. */

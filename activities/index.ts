@@ -11,6 +11,7 @@ import { maintenanceWindow, onCallOverrides } from './oncall';
 import { createPagingActivities } from './paging';
 import { ownValue } from '../workflows/policy';
 import { toIncidentPolicy } from './policy';
+import { observeResponseTimes } from './metrics';
 import { appendTimeline, writeReview } from './review';
 import type { Env } from './secrets';
 import { createSlackActivities } from './slack';
@@ -80,7 +81,11 @@ export function createIncidentActivities({
       return postToAdapter('status page', config.statusPage, { ...args }, env);
     },
     checkServiceHealth: guardTargets(config, { checkServiceHealth }).checkServiceHealth,
-    writeReview: (args) => writeReview(baseDir, args),
+    async writeReview(args) {
+      const written = await writeReview(baseDir, args);
+      if (args.responseTimes) observeResponseTimes(args.responseTimes);
+      return written;
+    },
     appendTimeline: (args) => appendTimeline(baseDir, args),
   };
 }

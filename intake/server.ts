@@ -14,6 +14,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import secureJson from 'secure-json-parse';
 import type { Env } from '../activities/secrets';
 import { readSecret } from '../activities/secrets';
+import { workerMetrics } from '../activities/metrics';
 import type { RunbooksConfig } from '../config';
 import { alertSignal, statusQuery } from '../workflows/messages';
 import { slackText } from '../workflows/text';
@@ -319,7 +320,10 @@ export async function buildIntakeServer(opts: IntakeOptions): Promise<FastifyIns
     }
   });
   app.get('/metrics', { onRequest: requireToken }, async (_req, reply) =>
-    reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()),
+    // The worker's response-time histograms too, when it runs in this process (`npm start`).
+    reply
+      .header('content-type', metrics.registry.contentType)
+      .send(`${await metrics.registry.metrics()}\n${await workerMetrics.metrics()}`),
   );
 
   /**

@@ -1,7 +1,7 @@
 /**
  * Responder CLI: `npm run incident -- list | show <id> | ack <id> | resolve <id> [summary] | note <id> "text"`
  * | escalate <id> [reason] | severity <id> <P1|P2|P3> | approve <id> <step> | reject <id> <step> [reason]
- * | declare <service> <P1|P2|P3> "summary"`.
+ * | declare <service> <P1|P2|P3> "summary" | report [--since 30d]`.
  * Exit codes: 0 done, 1 incident not found, closed, or the command refused (the reason is printed),
  * 2 usage error, 3 Temporal unreachable.
  */
@@ -9,7 +9,9 @@ import os from 'node:os';
 import { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { sendCommand } from '../intake/commands';
-import { declareIncident, parseDeclare } from '../intake/open-incident';
+import { declareIncident, parseDeclare, TASK_QUEUE } from '../intake/open-incident';
+import { parseDuration } from '../config/duration';
+import { incidentReport, reportTables } from './incident-report';
 import type { CommandName } from '../workflows/incident/commands';
 import { statusQuery } from '../workflows/messages';
 import { terminalText } from '../workflows/text';
@@ -29,6 +31,7 @@ const USAGE = `usage: npm run incident -- <command>
   approve <id> <step> [--by name]      approve a proposed runbook step
   reject <id> <step> [reason] [--by name]
   declare <service> <P1|P2|P3> "summary" [--by name]   open an incident without an alert
+  report [--since 30d]         per service and severity: incidents, MTTA, MTTR; pages per person
 <id> is the workflow id (incident-…) or the incident id (incident-…-xxxxxxxx).`;
 
 function workflowIdOf(id: string): string {
@@ -81,6 +84,51 @@ function commandOf(command: string, by: string, rest: string[]): [CommandName, R
 }
 
 /** `declare <service> <severity> summary…`: validated like an alert, then opened in Temporal. */
+/** `report [--since 30d]`: every incident started since then (open or closed), summarised. */
+async function report(args: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const i = args.indexOf('--since');
+  const sinceMs = parseDuration(i >= 0 ? (args[i + 1] ?? '') : '30d');
+  if (sinceMs === undefined || args.length !== (i >= 0 ? 2 : 0)) {
+    err(`--since: a duration like 30d or 12h\n${USAGE}`);
+    return EXIT.usage;
+  }
+  const connection = await connectOrSay(err);
+  if (!connection) return EXIT.unreachable;
+  try {
+    const client = new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
+    const from = new Date(Date.now() - sinceMs).toISOString();
+    const views = [];
+    const unreadable: string[] = [];
+    // One row per incident: the run that holds it now (earlier runs continued as new into it). Its status
+    // comes from its own query, which a worker on its task queue answers.
+    for await (const wf of client.workflow.list({
+      query: `WorkflowType = 'incidentWorkflow' AND TaskQueue = '${TASK_QUEUE}' AND StartTime >= '${from}' AND ExecutionStatus != 'ContinuedAsNew'`,
+    })) {
+      try {
+        const handle = client.workflow.getHandle(wf.workflowId, wf.runId);
+        views.push(await connection.withDeadline(Date.now() + 10_000, () => handle.query(statusQuery)));
+      } catch {
+        unreadable.push(wf.workflowId);
+      }
+    }
+    const [byService, byPerson] = reportTables(incidentReport(views));
+    out(`${views.length} incidents since ${from} on task queue ${TASK_QUEUE}`);
+    if (unreadable.length)
+      err(
+        `${unreadable.length} could not be read (is a worker running?): ${unreadable.slice(0, 5).join(', ')}`,
+      );
+    out(table(byService.map((r) => r.map((c) => terminalText(c, 100)))));
+    out('');
+    out(table(byPerson.map((r) => r.map((c) => terminalText(c, 100)))));
+    return EXIT.ok;
+  } catch (e) {
+    err(`Temporal error: ${terminalText((e as Error).message)}`);
+    return EXIT.unreachable;
+  } finally {
+    await connection.close();
+  }
+}
+
 async function declare(
   service: string | undefined,
   rest: string[],
@@ -127,6 +175,7 @@ export async function runCli(
   }
   const [command, id, ...rest] = args;
   if (command === 'declare') return declare(id, rest, by, out, err);
+  if (command === 'report') return report(args.slice(1), out, err);
   const needsId = ['show', 'ack', 'resolve', 'note', 'escalate', 'severity', 'approve', 'reject'];
   const needsMore = ['note', 'severity', 'approve', 'reject'];
   if (

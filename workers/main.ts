@@ -1,8 +1,13 @@
+import http from 'node:http';
 import { NativeConnection } from '@temporalio/worker';
+import { workerMetrics } from '../activities/metrics';
 import { loadConfig } from '../config';
 import { createIncidentWorker, quietRuntime, TASK_QUEUE } from './worker';
 
-/** Stand-alone worker: `npm run worker` (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, RUNBOOKS_CONFIG). */
+/**
+ * Stand-alone worker: `npm run worker` (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, RUNBOOKS_CONFIG; WORKER_METRICS_PORT
+ * serves its Prometheus metrics on 127.0.0.1, or WORKER_METRICS_HOST).
+ */
 async function main() {
   const config = loadConfig();
   quietRuntime();
@@ -14,7 +19,20 @@ async function main() {
     namespace: process.env.TEMPORAL_NAMESPACE,
   });
   console.log(`worker polling task queue ${TASK_QUEUE} on ${address}`);
+  // MTTA / MTTR histograms for Prometheus, when asked for (the intake serves them under `npm start`).
+  const metricsPort = process.env.WORKER_METRICS_PORT;
+  const metricsServer = metricsPort
+    ? http
+        .createServer((req, res) => {
+          if (req.url !== '/metrics') return void res.writeHead(404).end();
+          void workerMetrics
+            .metrics()
+            .then((body) => res.writeHead(200, { 'content-type': workerMetrics.contentType }).end(body));
+        })
+        .listen(Number(metricsPort), process.env.WORKER_METRICS_HOST ?? '127.0.0.1')
+    : undefined;
   await worker.run();
+  metricsServer?.close();
   await connection.close();
 }
 

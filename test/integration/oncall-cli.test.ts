@@ -6,7 +6,9 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { incidentWorkflow } from '../../workflows/incident';
+import { workerMetrics } from '../../activities/metrics';
 import { statusQuery } from '../../workflows/messages';
+import { formatElapsed } from '../../workflows/policy';
 import { parseConfig } from '../../config';
 import { rawTestConfig } from '../support/config';
 import { startDevWorker, type DevWorker } from '../support/dev-server';
@@ -37,6 +39,8 @@ describeWith(['temporal'], 'npm run oncall (CLI) against the dev server', () => 
     escalation: { ladder: [{ name: 'on call', schedule }] },
     // Ending a window early reaches its suppressed incidents within this.
     maintenance: { checkEvery: '1s' },
+    // A resolve closes within seconds (no health URLs to verify), so the report sees a resolved incident.
+    resolution: { stabilityWatch: '1s', checkEvery: '1s', settleAfterMitigation: '1s' },
   });
   const configFile = path.join(tempDir('oncall-'), 'runbooks.json');
 
@@ -228,5 +232,40 @@ describeWith(['temporal'], 'npm run oncall (CLI) against the dev server', () => 
     });
     await handle.terminate('test finished');
     expect((await cli(['maintenance', service, '--end'])).code).toBe(0);
+  });
+
+  test('report: per service and severity, MTTA and MTTR from incidents created here; histograms on the worker', async () => {
+    const service = `report-${Date.now().toString(36)}`;
+    const open = async (key: string) => {
+      const out = await cli(['declare', service, 'P1', `report test ${key}`], 'incident.ts');
+      return dev.client.workflow.getHandle(/^declared (incident-[0-9a-f]{20})/.exec(out.stdout)![1]);
+    };
+    const [acked, left] = [await open('a'), await open('b')];
+    for (const h of [acked, left])
+      await eventually(async () => expect((await h.query(statusQuery)).paged.length).toBeGreaterThan(0));
+    expect((await cli(['ack', acked.workflowId], 'incident.ts')).code).toBe(0);
+    expect((await cli(['resolve', acked.workflowId, 'fixed'], 'incident.ts')).code).toBe(0);
+    const closed = await acked.result();
+    expect(closed).toMatchObject({ status: 'resolved' });
+    const view = await acked.query(statusQuery);
+    const mtta = formatElapsed(Date.parse(view.acknowledgedAt!) - Date.parse(view.createdAt));
+    const mttr = formatElapsed(Date.parse(view.resolvedAt!) - Date.parse(view.createdAt));
+
+    const report = await cli(['report', '--since', '1h'], 'incident.ts');
+    expect([report.code, report.stderr]).toEqual([0, '']);
+    const row = report.stdout.split('\n').find((l) => l.startsWith(service));
+    expect(row?.split(/\s+/)).toEqual([service, 'P1', '2', '1', '1', '0', mtta, mttr]);
+    expect(report.stdout).toMatch(/PERSON\s+PAGES/);
+    expect((await cli(['report', '--since', 'forever'], 'incident.ts')).code).toBe(2);
+
+    // The worker observed the closed incident's response times (it runs in this process here).
+    const histogram = await workerMetrics.getSingleMetricAsString('incident_time_to_resolve_seconds');
+    expect(histogram).toContain(
+      `incident_time_to_resolve_seconds_count{service="${service}",severity="P1"} 1`,
+    );
+    expect(await workerMetrics.getSingleMetricAsString('incident_time_to_ack_seconds')).toContain(
+      `incident_time_to_ack_seconds_count{service="${service}",severity="P1"} 1`,
+    );
+    await left.terminate('test finished');
   });
 });

@@ -650,6 +650,13 @@ async function close(state: IncidentState, task: ClosingTask, hooks: ShellHooks)
           incidentId: state.incidentId,
           directory: state.policy!.reviewDirectory,
           markdown: reviewMarkdown(view),
+          responseTimes: {
+            service: state.input.service,
+            severity: state.input.severity,
+            ackSeconds:
+              state.acknowledgedAt === null ? null : (state.acknowledgedAt - state.createdAt) / 1000,
+            resolveSeconds: state.resolvedAt === null ? null : (state.resolvedAt - state.createdAt) / 1000,
+          },
           ...(state.journaled
             ? {
                 journal: {

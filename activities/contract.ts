@@ -10,12 +10,18 @@ import type { MaintenanceWindow } from '../workflows/messages';
 export interface SlackThreadRef {
   channel: string;
   ts: string;
+  /** The incident's own channel (`slack.channelPerIncident`): people are invited to it; archived on close. */
+  own?: boolean;
 }
 
 export interface AnnounceIncidentArgs {
   incidentId: string;
   workflowId: string;
   text: string;
+  /** For a channel per incident (absent from older workflow code): its name, and whom to invite. */
+  service?: string;
+  severity?: string;
+  contactIds?: string[];
 }
 
 export interface ThreadMessageArgs {
@@ -107,6 +113,8 @@ export interface AppendTimelineArgs {
 export interface IncidentActivities {
   loadIncidentPolicy(args: { service: string }): Promise<IncidentPolicy>;
   announceIncident(args: AnnounceIncidentArgs): Promise<SlackThreadRef | null>;
+  /** Archives the incident's own channel at close (best effort: the answer says what happened). */
+  archiveIncidentChannel(args: { incidentId: string; channel: string }): Promise<DeliveryResult>;
   postThreadMessage(args: ThreadMessageArgs): Promise<DeliveryResult>;
   pageContacts(args: PageContactsArgs): Promise<DeliveryResult>;
   sendPagingUpdate(args: PagingUpdateArgs): Promise<DeliveryResult>;

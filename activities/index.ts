@@ -54,7 +54,11 @@ export function createIncidentActivities({
     },
     announceIncident: slack.announceIncident,
     postThreadMessage: slack.postThreadMessage,
+    archiveIncidentChannel: slack.archiveIncidentChannel,
     async pageContacts(args) {
+      // Whoever is paged joins the incident's own channel (best effort: the page matters, not the invite).
+      if (args.thread?.own)
+        await slack.inviteToChannel(args.thread.channel, args.contactIds).catch(() => undefined);
       if (args.channel === 'page') return paging.pageOnCall(args);
       // A page's outcome reaches the thread through the timeline; a Slack-only notice is the mention itself.
       const mentions = args.contactIds

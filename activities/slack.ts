@@ -13,6 +13,7 @@ import type { Journal, JournalEntry } from './journal';
 import { activityAbortSignal } from './cancellation';
 import { failureForStatus } from './retry';
 import { readSecret, redact, type Env } from './secrets';
+import { ownValue } from '../workflows/policy';
 
 interface SlackError extends Error {
   code?: string;
@@ -67,6 +68,73 @@ export function createSlackActivities(config: RunbooksConfig, env: Env, journal:
     }
   }
 
+  /** Slack's rules for channel names: lower case, letters, digits, - and _, at most 80 characters. */
+  const channelName = (incidentId: string, service: string) =>
+    `inc-${incidentId.slice(-8)}-${service}`
+      .toLowerCase()
+      .replace(/[^a-z0-9_-]+/g, '-')
+      .replace(/-{2,}/g, '-')
+      .slice(0, 80)
+      .replace(/-$/, '');
+
+  const slackUsers = (contactIds: string[]) =>
+    contactIds.map((id) => ownValue(config.contacts, id)?.slackUserId).filter((u): u is string => !!u);
+
+  /** Adds people to the incident's own channel; someone already in it, or a refusal, changes nothing. */
+  async function inviteToChannel(channel: string, contactIds: string[]): Promise<void> {
+    const t = token();
+    const users = slackUsers(contactIds);
+    if (!t || !users.length) return;
+    await call(t, (c) => c.conversations.invite({ channel, users: users.join(',') })).catch((err: Error) => {
+      if (!/already_in_channel|cant_invite_self/.test(err.message)) throw err;
+    });
+  }
+
+  /**
+   * The incident's own channel, when configured for its severity: created, the paged people invited, a
+   * pointer left in the shared channel. Null when it cannot be (no scope, name taken): the shared channel then.
+   */
+  async function ownChannel(t: string, args: AnnounceIncidentArgs): Promise<string | null> {
+    const per = config.slack.channelPerIncident;
+    if (!per.enabled || !args.severity || !per.severities.includes(args.severity as never)) return null;
+    let id: string;
+    try {
+      const created = (await call(t, (c) =>
+        c.conversations.create({ name: channelName(args.incidentId, args.service ?? 'incident') }),
+      )) as WebAPICallResult & { channel?: { id?: string } };
+      if (!created.channel?.id) return null;
+      id = created.channel.id;
+    } catch (err) {
+      // Refusals (missing_scope, name_taken, restricted_action) mean the shared channel; outages retry.
+      if (err instanceof ApplicationFailure && err.nonRetryable) return null;
+      throw err;
+    }
+    await inviteToChannel(id, args.contactIds ?? []).catch(() => undefined);
+    await call(t, (c) =>
+      c.chat.postMessage({
+        channel: config.slack.channel,
+        text: `${args.text.split('\n')[0]} — in <#${id}>`,
+      }),
+    ).catch(() => undefined);
+    return id;
+  }
+
+  async function archiveIncidentChannel(args: {
+    incidentId: string;
+    channel: string;
+  }): Promise<DeliveryResult> {
+    const t = token();
+    if (!t) return { delivered: false, detail: 'no Slack token' };
+    try {
+      await call(t, (c) => c.conversations.archive({ channel: args.channel }));
+      return { delivered: true, detail: `channel ${args.channel} archived` };
+    } catch (err) {
+      if (err instanceof ApplicationFailure && err.nonRetryable)
+        return { delivered: false, detail: `channel ${args.channel} not archived: ${err.message}` };
+      throw err;
+    }
+  }
+
   async function announceIncident(args: AnnounceIncidentArgs): Promise<SlackThreadRef | null> {
     const t = token();
     if (!t) {
@@ -78,9 +146,10 @@ export function createSlackActivities(config: RunbooksConfig, env: Env, journal:
       });
       return null;
     }
+    const own = await ownChannel(t, args);
     const result = await call(t, (c) =>
       c.chat.postMessage({
-        channel: config.slack.channel,
+        channel: own ?? config.slack.channel,
         text: args.text,
         blocks: [
           { type: 'section', text: { type: 'mrkdwn', text: args.text } },
@@ -94,7 +163,11 @@ export function createSlackActivities(config: RunbooksConfig, env: Env, journal:
       }),
     );
     const posted = result as WebAPICallResult & { channel?: string; ts?: string };
-    return { channel: String(posted.channel ?? config.slack.channel), ts: String(posted.ts) };
+    return {
+      channel: String(posted.channel ?? own ?? config.slack.channel),
+      ts: String(posted.ts),
+      ...(own ? { own: true } : {}),
+    };
   }
 
   /**
@@ -112,14 +185,24 @@ export function createSlackActivities(config: RunbooksConfig, env: Env, journal:
       await journal.write(journalEntry);
       return { delivered: true, detail: 'written to the notification journal' };
     }
-    await call(t, (c) =>
-      c.chat.postMessage({
-        channel: thread?.channel ?? config.slack.channel,
-        ...(thread ? { thread_ts: thread.ts } : {}),
-        text,
-        ...(blocks ? { blocks } : {}),
-      }),
-    );
+    const post = (where: SlackThreadRef | null) =>
+      call(t, (c) =>
+        c.chat.postMessage({
+          channel: where?.channel ?? config.slack.channel,
+          ...(where ? { thread_ts: where.ts } : {}),
+          text,
+          ...(blocks ? { blocks } : {}),
+        }),
+      );
+    try {
+      await post(thread);
+    } catch (err) {
+      // The incident's own channel was archived at close (a review reminder comes a day later): the shared one.
+      if (!(thread?.own && err instanceof Error && /is_archived|channel_not_found/.test(err.message)))
+        throw err;
+      await post(null);
+      return { delivered: true, detail: 'posted in the channel (the incident channel is archived)' };
+    }
     return { delivered: true, detail: thread ? 'posted in the Slack thread' : 'posted in the channel' };
   }
 
@@ -146,5 +229,5 @@ export function createSlackActivities(config: RunbooksConfig, env: Env, journal:
       ],
     );
 
-  return { announceIncident, postThreadMessage, requestApproval };
+  return { announceIncident, postThreadMessage, requestApproval, archiveIncidentChannel, inviteToChannel };
 }

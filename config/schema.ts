@@ -176,17 +176,24 @@ export const configSchema = z
     services: z.record(z.string(), service).default({}),
     slack: z
       .strictObject({
-        channel: z.string().min(1),
+        channel: z.string().min(1).default('#incidents'),
         tokenEnv: envName.default('SLACK_BOT_TOKEN'),
         signingSecretEnv: envName.default('SLACK_SIGNING_SECRET'),
         /** Override of Slack's Web API base URL (tests point it at a local server). */
         apiUrl: z.url().optional(),
+        /**
+         * A channel per incident of these severities: `inc-<id>-<service>`, the paged people invited, the
+         * thread there, archived on close. Needs the bot scopes channels:manage (and channels:write.invites);
+         * without them, the shared channel.
+         */
+        channelPerIncident: z
+          .strictObject({
+            enabled: z.boolean().default(false),
+            severities: z.array(severity).default(['P1', 'P2']),
+          })
+          .prefault({}),
       })
-      .default({
-        channel: '#incidents',
-        tokenEnv: 'SLACK_BOT_TOKEN',
-        signingSecretEnv: 'SLACK_SIGNING_SECRET',
-      }),
+      .prefault({}),
     pagerduty: z
       .strictObject({
         eventsUrl: z.url(),

@@ -85,7 +85,10 @@ abstract class FakeServer {
   ): [number, unknown];
 }
 
-/** Slack Web API: `POST /api/chat.postMessage`, bearer token, form or JSON body, `{ok, channel, ts}`. */
+/**
+ * Slack Web API: `POST /api/chat.postMessage` (`{ok, channel, ts}`) and `conversations.create | invite | archive`,
+ * bearer token, form or JSON body, `{ok: false, error}` as Slack answers refusals (missing_scope, name_taken, …).
+ */
 export class FakeSlack extends FakeServer {
   constructor(readonly token: string) {
     super();
@@ -103,12 +106,66 @@ export class FakeSlack extends FakeServer {
     body: Record<string, unknown>,
   ): [number, unknown] {
     if (headers.authorization !== `Bearer ${this.token}`) return [200, { ok: false, error: 'invalid_auth' }];
-    if (path !== '/api/chat.postMessage') return [200, { ok: false, error: 'unknown_method' }];
+    const method = path.replace(/^\/api\//, '');
+    if (method.startsWith('conversations.')) return this.conversations(method, body);
+    if (method !== 'chat.postMessage') return [200, { ok: false, error: 'unknown_method' }];
     if (!body.channel) return [200, { ok: false, error: 'channel_not_found' }];
     if (!body.text && !body.blocks) return [200, { ok: false, error: 'no_text' }];
+    const own = this.channels.get(String(body.channel));
+    if (own?.archived) return [200, { ok: false, error: 'is_archived' }];
     this.counter += 1;
     const ts = `1700000000.${String(this.counter).padStart(6, '0')}`;
-    return [200, { ok: true, channel: 'C0INCIDENTS', ts, message: { text: body.text, ts } }];
+    return [
+      200,
+      { ok: true, channel: own ? body.channel : 'C0INCIDENTS', ts, message: { text: body.text, ts } },
+    ];
+  }
+
+  /** The bot's OAuth scopes; without channels:manage, conversations.create answers missing_scope. */
+  readonly scopes = new Set(['chat:write', 'channels:manage', 'channels:write.invites']);
+  /** Channels created through the API, by id. */
+  readonly channels = new Map<string, { name: string; members: Set<string>; archived: boolean }>();
+
+  private conversations(method: string, body: Record<string, unknown>): [number, unknown] {
+    const needs = (scope: string): [number, unknown] | null =>
+      this.scopes.has(scope) ? null : [200, { ok: false, error: 'missing_scope', needed: scope }];
+    const channel = this.channels.get(String(body.channel ?? ''));
+    switch (method) {
+      case 'conversations.create': {
+        const refused = needs('channels:manage');
+        if (refused) return refused;
+        const name = String(body.name ?? '');
+        if (!/^[a-z0-9_-]{1,80}$/.test(name)) return [200, { ok: false, error: 'invalid_name_specials' }];
+        if ([...this.channels.values()].some((c) => c.name === name))
+          return [200, { ok: false, error: 'name_taken' }];
+        const id = `C0${String(this.channels.size + 1).padStart(8, '0')}`;
+        this.channels.set(id, { name, members: new Set(), archived: false });
+        return [200, { ok: true, channel: { id, name, is_channel: true } }];
+      }
+      case 'conversations.invite': {
+        const refused = needs('channels:write.invites');
+        if (refused) return refused;
+        if (!channel) return [200, { ok: false, error: 'channel_not_found' }];
+        if (channel.archived) return [200, { ok: false, error: 'is_archived' }];
+        const users = String(body.users ?? '')
+          .split(',')
+          .filter(Boolean);
+        if (users.every((u) => channel.members.has(u)))
+          return [200, { ok: false, error: 'already_in_channel' }];
+        users.forEach((u) => channel.members.add(u));
+        return [200, { ok: true, channel: { id: body.channel } }];
+      }
+      case 'conversations.archive': {
+        const refused = needs('channels:manage');
+        if (refused) return refused;
+        if (!channel) return [200, { ok: false, error: 'channel_not_found' }];
+        if (channel.archived) return [200, { ok: false, error: 'already_archived' }];
+        channel.archived = true;
+        return [200, { ok: true }];
+      }
+      default:
+        return [200, { ok: false, error: 'unknown_method' }];
+    }
   }
 }
 

@@ -244,6 +244,8 @@ export function beginClose(state: IncidentState, how: string, now: number): void
     'status-page',
     'review',
     'reminder',
+    // Its own Slack channel (only ever set with channelPerIncident) is archived last, after the review link.
+    ...(state.thread?.own ? (['archive-channel'] as const) : []),
   ];
 }
 
@@ -469,6 +471,10 @@ async function writeJournal(state: IncidentState) {
 }
 
 async function loadPolicy(state: IncidentState, now: number) {
+  // A person who declares an incident means it: maintenance does not silence it. The patch is asked before
+  // the policy's local activity: asked after it, a replay meets the marker before the code asks for it.
+  const checkMaintenance =
+    state.status === 'triggered' && !state.input.declaredBy && patched(MAINTENANCE_WINDOWS);
   try {
     state.policy = await readPolicy(state.input.service);
   } catch (err) {
@@ -484,8 +490,7 @@ async function loadPolicy(state: IncidentState, now: number) {
     );
     state.policy = await readPolicy('');
   }
-  // A person who declares an incident means it: maintenance does not silence it.
-  if (state.status === 'triggered' && !state.input.declaredBy && patched(MAINTENANCE_WINDOWS)) {
+  if (checkMaintenance) {
     const window = await maintenanceAt(state, now);
     if (window) return suppress(state, window, now);
   }
@@ -683,6 +688,13 @@ async function close(state: IncidentState, task: ClosingTask, hooks: ShellHooks)
     case 'reminder':
       if (!state.reviewScheduledBy && state.reviewPath) await hooks.startReviewReminder();
       return;
+    case 'archive-channel': {
+      const result = await deliver(state, 'archiving the incident channel', () =>
+        chat.archiveIncidentChannel({ incidentId: state.incidentId, channel: state.thread!.channel }),
+      );
+      record(state, Date.now(), 'note', result.detail, { announce: false });
+      return;
+    }
   }
 }
 
@@ -711,7 +723,13 @@ export async function sendSlack(state: IncidentState, item: SlackItem): Promise<
   const ids = { incidentId: state.incidentId, workflowId: state.workflowId };
   try {
     if (item.kind === 'announce') {
-      state.thread = await chat.announceIncident({ ...ids, text: item.text });
+      state.thread = await chat.announceIncident({
+        ...ids,
+        text: item.text,
+        service: state.input.service,
+        severity: state.input.severity,
+        contactIds: [...new Set(state.paged.flatMap((p) => p.contactIds))],
+      });
     } else if (item.kind === 'thread') {
       await chat.postThreadMessage({ incidentId: state.incidentId, thread: state.thread, text: item.text });
     } else if (item.kind === 'approval') {

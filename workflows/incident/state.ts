@@ -20,7 +20,8 @@ import type {
 /** Work that runs once when the incident opens (or reopens), in this order after the first page. */
 export type OpeningTask = 'security' | 'announce' | 'ticket' | 'status-page' | 'management' | 'runbook';
 /** Work that closes a stable incident, in this order. */
-export type ClosingTask = 'stop-runbook' | 'pagerduty-resolve' | 'status-page' | 'review' | 'reminder';
+export type ClosingTask =
+  'stop-runbook' | 'pagerduty-resolve' | 'status-page' | 'review' | 'reminder' | 'archive-channel';
 
 /** Slack traffic runs in its own lane, one call at a time, so a dead Slack never holds up a page. */
 export type SlackItem =

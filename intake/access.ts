@@ -31,12 +31,25 @@ function attribution(config: RunbooksConfig, who: ResponderIdentity, contactId: 
   return who.name ? `${handle} (${plainText(who.name, 80)})` : handle;
 }
 
-/** The contact ids that may approve or reject `step` on `service`: the step's list, the service's, the default. */
+/**
+ * The contact ids that may approve or reject `step` on `service`: the step's list, the service's, the default
+ * (everyone the escalation ladder pages, fixed or by schedule).
+ */
 export function approversFor(config: RunbooksConfig, service: string, step: string): string[] {
   return (
     ownValue(config.access.stepApprovers, step) ??
     ownValue(config.services, service)?.approvers ??
-    config.access.approvers ?? [...new Set(config.escalation.ladder.flatMap((level) => level.contacts))]
+    config.access.approvers ?? [
+      ...new Set(
+        config.escalation.ladder.flatMap((level) => [
+          ...level.contacts,
+          // A level that pages a schedule: everyone who takes its turns.
+          ...(level.schedule === undefined
+            ? []
+            : (ownValue(config.schedules, level.schedule)?.layers.flatMap((l) => l.participants) ?? [])),
+        ]),
+      ),
+    ]
   );
 }
 

@@ -1,5 +1,6 @@
 /** What the responder CLIs (`incident`, `oncall`) share: reaching Temporal, printing tables. */
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
+import { plainText } from '../workflows/text';
 
 /** Connects to TEMPORAL_ADDRESS (default the dev server), or says why not and answers undefined. */
 export async function connectOrSay(err: (s: string) => void): Promise<Connection | undefined> {
@@ -23,4 +24,27 @@ export function table(rows: string[][]): string {
         .trimEnd(),
     )
     .join('\n');
+}
+
+/**
+ * Runs `fn` with a client for TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE: 3 (unreachable) when Temporal cannot be
+ * reached or fails, with the reason; the connection is closed either way.
+ */
+export async function withTemporalClient(
+  err: (s: string) => void,
+  fn: (client: Client, connection: Connection) => Promise<number>,
+): Promise<number> {
+  const connection = await connectOrSay(err);
+  if (!connection) return 3;
+  try {
+    return await fn(
+      new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' }),
+      connection,
+    );
+  } catch (e) {
+    err(`Temporal error: ${plainText((e as Error).message)}`);
+    return 3;
+  } finally {
+    await connection.close();
+  }
 }

@@ -16,7 +16,7 @@ import type { CommandName } from '../workflows/incident/commands';
 import { statusQuery } from '../workflows/messages';
 import { terminalText } from '../workflows/text';
 import type { IncidentStatusView } from '../workflows/types';
-import { connectOrSay, table } from './cli-support';
+import { connectOrSay, table, withTemporalClient } from './cli-support';
 
 export const EXIT = { ok: 0, notFound: 1, usage: 2, unreachable: 3 } as const;
 
@@ -92,10 +92,7 @@ async function report(args: string[], out: (s: string) => void, err: (s: string)
     err(`--since: a duration like 30d or 12h\n${USAGE}`);
     return EXIT.usage;
   }
-  const connection = await connectOrSay(err);
-  if (!connection) return EXIT.unreachable;
-  try {
-    const client = new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
+  return withTemporalClient(err, async (client, connection) => {
     const from = new Date(Date.now() - sinceMs).toISOString();
     const views = [];
     const unreadable: string[] = [];
@@ -121,12 +118,7 @@ async function report(args: string[], out: (s: string) => void, err: (s: string)
     out('');
     out(table(byPerson.map((r) => r.map((c) => terminalText(c, 100)))));
     return EXIT.ok;
-  } catch (e) {
-    err(`Temporal error: ${terminalText((e as Error).message)}`);
-    return EXIT.unreachable;
-  } finally {
-    await connection.close();
-  }
+  });
 }
 
 async function declare(
@@ -141,10 +133,7 @@ async function declare(
     err(declared);
     return EXIT.usage;
   }
-  const connection = await connectOrSay(err);
-  if (!connection) return EXIT.unreachable;
-  try {
-    const client = new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
+  return withTemporalClient(err, async (client) => {
     const opened = await declareIncident(client, { ...declared, by });
     out(
       terminalText(
@@ -152,12 +141,7 @@ async function declare(
       ),
     );
     return EXIT.ok;
-  } catch (e) {
-    err(`Temporal error: ${terminalText((e as Error).message)}`);
-    return EXIT.unreachable;
-  } finally {
-    await connection.close();
-  }
+  });
 }
 
 export async function runCli(

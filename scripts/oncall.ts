@@ -80,6 +80,14 @@ function scheduleOf(config: RunbooksConfig, name: string | undefined): OnCallSch
   return { name: name!, ...s };
 }
 
+/** An Update's refusal (its validator's reason) or a missing workflow, told and exit 1; anything else thrown. */
+function refusedOrThrow(e: unknown, notFound: string, err: (s: string) => void): number {
+  if (e instanceof WorkflowUpdateFailedError) err(terminalText(e.cause?.message ?? e.message));
+  else if (e instanceof WorkflowNotFoundError) err(notFound);
+  else throw e;
+  return EXIT.refused;
+}
+
 function local(ms: number, timeZone: string): string {
   return new Intl.DateTimeFormat('sv-SE', {
     timeZone,
@@ -140,15 +148,7 @@ async function maintenance(
     );
     return EXIT.ok;
   } catch (e) {
-    if (e instanceof WorkflowUpdateFailedError) {
-      err(terminalText(e.cause?.message ?? e.message));
-      return EXIT.refused;
-    }
-    if (e instanceof WorkflowNotFoundError) {
-      err(`no maintenance under way for ${terminalText(service, 200)}`);
-      return EXIT.refused;
-    }
-    throw e;
+    return refusedOrThrow(e, `no maintenance under way for ${terminalText(service, 200)}`, err);
   }
 }
 
@@ -293,15 +293,7 @@ export async function runOnCallCli(
       out(`override ${terminalText(id, 40)} removed from ${schedule.name}`);
       return EXIT.ok;
     } catch (e) {
-      if (e instanceof WorkflowUpdateFailedError) {
-        err(terminalText(e.cause?.message ?? e.message));
-        return EXIT.refused;
-      }
-      if (e instanceof WorkflowNotFoundError) {
-        err(`no overrides on ${schedule.name}`);
-        return EXIT.refused;
-      }
-      throw e;
+      return refusedOrThrow(e, `no overrides on ${schedule.name}`, err);
     }
   } catch (e) {
     if (e instanceof Usage) {

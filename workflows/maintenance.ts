@@ -3,14 +3,7 @@
  * an incident opened during one is suppressed (no page, no runbook) and opens when the window ends if its
  * alert still fires. Changed by validated Updates; ended windows are dropped; continues as new when long.
  */
-import {
-  allHandlersFinished,
-  condition,
-  continueAsNew,
-  setHandler,
-  uuid4,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { continueAsNew, setHandler, uuid4 } from '@temporalio/workflow';
 import {
   endMaintenanceUpdate,
   maintenanceQuery,
@@ -20,13 +13,12 @@ import {
   type MaintenanceWindow,
   type StartMaintenanceArgs,
 } from './messages';
+import { TimeWindows } from './time-windows';
 
 export interface MaintenanceInput {
   service: string;
   windows?: MaintenanceWindow[];
 }
-
-const UPDATES_PER_RUN = 500;
 
 /** Why a window cannot be opened at `now`, or null. */
 export function maintenanceRefusal(args: StartMaintenanceArgs, now: number): string | null {
@@ -40,19 +32,13 @@ export function maintenanceRefusal(args: StartMaintenanceArgs, now: number): str
 }
 
 export async function maintenanceWorkflow(input: MaintenanceInput): Promise<void> {
-  let windows: MaintenanceWindow[] = [...(input.windows ?? [])];
-  let updates = 0;
-  const current = () => {
-    const now = Date.now();
-    windows = windows.filter((w) => w.to > now);
-    return windows;
-  };
+  const windows = new TimeWindows<MaintenanceWindow>(input.windows);
+  const current = () => windows.current();
 
   setHandler(maintenanceQuery, () => current(), { description: MAINTENANCE_DESCRIPTIONS.maintenance });
   setHandler(
     startMaintenanceUpdate,
     (args) => {
-      updates += 1;
       const window: MaintenanceWindow = {
         id: uuid4().slice(0, 8),
         from: args.from ?? Date.now(),
@@ -60,7 +46,7 @@ export async function maintenanceWorkflow(input: MaintenanceInput): Promise<void
         by: args.by,
         ...(args.reason ? { reason: args.reason.slice(0, 500) } : {}),
       };
-      windows = [...current(), window].sort((a, b) => a.from - b.from);
+      windows.set([...current(), window]);
       return window;
     },
     {
@@ -74,10 +60,9 @@ export async function maintenanceWorkflow(input: MaintenanceInput): Promise<void
   setHandler(
     endMaintenanceUpdate,
     (_args: { by: string }) => {
-      updates += 1;
       const now = Date.now();
       // Windows under way end now; future ones stay.
-      windows = current().flatMap((w) => (w.from <= now ? [] : [w]));
+      windows.set(current().filter((w) => w.from > now));
       return current();
     },
     {
@@ -89,7 +74,6 @@ export async function maintenanceWorkflow(input: MaintenanceInput): Promise<void
     },
   );
 
-  await condition(() => updates >= UPDATES_PER_RUN || workflowInfo().continueAsNewSuggested);
-  await condition(allHandlersFinished);
+  await windows.long();
   await continueAsNew<typeof maintenanceWorkflow>({ service: input.service, windows: current() });
 }

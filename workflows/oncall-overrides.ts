@@ -3,14 +3,7 @@
  * by Updates whose validators refuse overlapping or past overrides with the reason, read by a query when a
  * page resolves who is on call. Expired overrides are dropped; it continues as new before its history grows.
  */
-import {
-  allHandlersFinished,
-  condition,
-  continueAsNew,
-  setHandler,
-  uuid4,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { continueAsNew, setHandler, uuid4 } from '@temporalio/workflow';
 import {
   addOverrideUpdate,
   overridesQuery,
@@ -19,29 +12,21 @@ import {
   type AddOverrideArgs,
 } from './messages';
 import { overrideRefusal, type StoredOverride } from './oncall';
+import { TimeWindows } from './time-windows';
 
 export interface OnCallOverridesInput {
   schedule: string;
   overrides?: StoredOverride[];
 }
 
-/** Updates per run before continuing as new: each costs a few events; far below Temporal's limits. */
-const UPDATES_PER_RUN = 500;
-
 export async function onCallOverridesWorkflow(input: OnCallOverridesInput): Promise<void> {
-  let overrides: StoredOverride[] = [...(input.overrides ?? [])];
-  let updates = 0;
-  const current = () => {
-    const now = Date.now();
-    overrides = overrides.filter((o) => o.to > now);
-    return overrides;
-  };
+  const overrides = new TimeWindows<StoredOverride>(input.overrides);
+  const current = () => overrides.current();
 
   setHandler(overridesQuery, () => current(), { description: ONCALL_DESCRIPTIONS.overrides });
   setHandler(
     addOverrideUpdate,
     (args: AddOverrideArgs) => {
-      updates += 1;
       const added: StoredOverride = {
         id: uuid4().slice(0, 8),
         contactId: args.contactId,
@@ -50,7 +35,7 @@ export async function onCallOverridesWorkflow(input: OnCallOverridesInput): Prom
         by: args.by,
         ...(args.reason ? { reason: args.reason } : {}),
       };
-      overrides = [...current(), added].sort((a, b) => a.from - b.from);
+      overrides.set([...current(), added]);
       return added;
     },
     {
@@ -66,8 +51,7 @@ export async function onCallOverridesWorkflow(input: OnCallOverridesInput): Prom
   setHandler(
     removeOverrideUpdate,
     ({ id }) => {
-      updates += 1;
-      overrides = current().filter((o) => o.id !== id);
+      overrides.set(current().filter((o) => o.id !== id));
       return current();
     },
     {
@@ -79,7 +63,6 @@ export async function onCallOverridesWorkflow(input: OnCallOverridesInput): Prom
     },
   );
 
-  await condition(() => updates >= UPDATES_PER_RUN || workflowInfo().continueAsNewSuggested);
-  await condition(allHandlersFinished);
+  await overrides.long();
   await continueAsNew<typeof onCallOverridesWorkflow>({ schedule: input.schedule, overrides: current() });
 }

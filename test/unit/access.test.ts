@@ -24,6 +24,15 @@ describe('approvers', () => {
     expect(approversFor(testConfig(), 'checkout', 'restart-container')).toEqual([...new Set(ladder)]);
   });
 
+  test('a ladder level that pages a schedule makes its participants approvers', () => {
+    const scheduled = testConfig({ escalation: { ladder: [{ name: 'on call', schedule: 'primary' }] } });
+    expect(approversFor(scheduled, 'checkout', 'restart-container').sort()).toEqual([
+      'primary-oncall',
+      'secondary-oncall',
+      'tech-lead',
+    ]);
+  });
+
   test('outside strings as step or service names fall through to the default', () => {
     for (const name of ['constructor', '__proto__', 'toString'])
       expect(approversFor(config, name, name)).toEqual(['secondary-oncall']);

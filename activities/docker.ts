@@ -332,18 +332,36 @@ export function createDockerActivities(docker: Docker) {
         if ((await old.inspect()).Name !== `/${retired}`) throw err;
       });
     }
+    const sameEntrypoint =
+      JSON.stringify(oldImage?.Config?.Entrypoint ?? null) === JSON.stringify(info.Config.Entrypoint ?? null);
+    // Everything the container was given survives: ports, mounts, user, entrypoint, networks, capabilities,
+    // limits, labels, health check. Only what the old image supplied is left to the new one.
+    const [firstNetwork, ...otherNetworks] = userNetworks(info);
+    // dockerode's type omits StopSignal, which the engine reports.
+    const config = info.Config as typeof info.Config & { StopSignal?: string };
     const created = await docker.createContainer({
       name: container,
       Image: wantImage,
       ...(oldImage && sameCmd ? {} : { Cmd: info.Config.Cmd, WorkingDir: info.Config.WorkingDir }),
+      ...(oldImage && sameEntrypoint ? {} : { Entrypoint: info.Config.Entrypoint }),
       Env: [...current].map(([k, v]) => `${k}=${v}`),
       Labels: labels,
-      HostConfig: {
-        NetworkMode: info.HostConfig.NetworkMode,
-        Memory: info.HostConfig.Memory,
-        RestartPolicy: info.HostConfig.RestartPolicy,
-      },
+      User: info.Config.User,
+      ExposedPorts: info.Config.ExposedPorts,
+      Volumes: info.Config.Volumes,
+      Tty: info.Config.Tty,
+      OpenStdin: info.Config.OpenStdin,
+      ...(config.StopSignal ? { StopSignal: config.StopSignal } : {}),
+      ...(info.Config.Healthcheck ? { Healthcheck: info.Config.Healthcheck } : {}),
+      HostConfig: info.HostConfig,
+      ...(firstNetwork
+        ? { NetworkingConfig: { EndpointsConfig: { [firstNetwork.name]: firstNetwork.endpoint } } }
+        : {}),
     });
+    for (const network of otherNetworks)
+      await docker
+        .getNetwork(network.name)
+        .connect({ Container: created.id, EndpointConfig: network.endpoint });
     await created.start();
     await docker
       .getContainer(info.Id)
@@ -395,6 +413,26 @@ export function createDockerActivities(docker: Docker) {
     recreateContainer,
     raiseMemoryLimit,
   };
+}
+
+/**
+ * The user-defined networks a container is attached to, with its aliases (minus the engine's own: the old
+ * container's short id) and fixed addresses, to attach its replacement the same way. The built-in modes
+ * (`host`, `none`, `bridge`, `container:…`) travel in HostConfig.NetworkMode.
+ */
+function userNetworks(
+  info: Docker.ContainerInspectInfo,
+): { name: string; endpoint: Docker.EndpointSettings }[] {
+  const builtIn = ['host', 'none', 'bridge', 'default'];
+  return Object.entries(info.NetworkSettings?.Networks ?? {})
+    .filter(([name]) => !builtIn.includes(name) && !info.HostConfig.NetworkMode?.startsWith('container:'))
+    .map(([name, settings]) => ({
+      name,
+      endpoint: {
+        ...(settings.IPAMConfig ? { IPAMConfig: settings.IPAMConfig } : {}),
+        Aliases: ((settings.Aliases ?? []) as string[]).filter((a) => !info.Id.startsWith(a)),
+      },
+    }));
 }
 
 /** Docker multiplexes stdout/stderr in 8-byte-framed chunks when no TTY is attached. */

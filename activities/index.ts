@@ -9,7 +9,6 @@ import { postToAdapter } from './http-adapter';
 import { Journal } from './journal';
 import { maintenanceWindow, onCallOverrides } from './oncall';
 import { createPagingActivities } from './paging';
-import { ownValue } from '../workflows/policy';
 import { toIncidentPolicy } from './policy';
 import { observeResponseTimes } from './metrics';
 import { appendTimeline, writeReview } from './review';
@@ -61,9 +60,7 @@ export function createIncidentActivities({
         await slack.inviteToChannel(args.thread.channel, args.contactIds).catch(() => undefined);
       if (args.channel === 'page') return paging.pageOnCall(args);
       // A page's outcome reaches the thread through the timeline; a Slack-only notice is the mention itself.
-      const mentions = args.contactIds
-        .map((id) => ownValue(config.contacts, id)?.slackUserId)
-        .filter(Boolean);
+      const mentions = slack.slackUsers(args.contactIds);
       const text =
         `${mentions.map((id) => `<@${id}>`).join(' ')} please look: ${slackText(args.reason)}`.trim();
       return slack.postThreadMessage({ incidentId: args.incidentId, thread: args.thread, text });

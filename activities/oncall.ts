@@ -1,5 +1,9 @@
-/** Reading on-call overrides and maintenance windows from their workflows (the worker's own Temporal client). */
+/**
+ * Reading on-call overrides and maintenance windows from their workflows: with the worker's own Temporal
+ * client in activities, with the CLI's in `npm run oncall`.
+ */
 import { Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import {
   maintenanceQuery,
@@ -10,15 +14,26 @@ import {
 } from '../workflows/messages';
 import type { StoredOverride } from '../workflows/oncall';
 
-/** The schedule's current and future overrides; none when nobody ever set one (no workflow yet). */
-export async function onCallOverrides(args: { schedule: string }): Promise<StoredOverride[]> {
-  const handle = Context.current().client.workflow.getHandle(onCallOverridesWorkflowId(args.schedule));
+/** A query's answer, or `none` when the workflow was never started (nobody ever set one). */
+async function queryOrNone<T>(read: () => Promise<T>, none: T): Promise<T> {
   try {
-    return await handle.query(overridesQuery);
+    return await read();
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return [];
+    if (err instanceof WorkflowNotFoundError) return none;
     throw err;
   }
+}
+
+/** The schedule's current and future overrides. */
+export function readOverrides(client: Client, schedule: string): Promise<StoredOverride[]> {
+  return queryOrNone(
+    () => client.workflow.getHandle(onCallOverridesWorkflowId(schedule)).query(overridesQuery),
+    [],
+  );
+}
+
+export function onCallOverrides(args: { schedule: string }): Promise<StoredOverride[]> {
+  return readOverrides(Context.current().client, args.schedule);
 }
 
 /** The service's maintenance window under way at `at` (workflow time), or null. */
@@ -27,11 +42,6 @@ export async function maintenanceWindow(args: {
   at: number;
 }): Promise<MaintenanceWindow | null> {
   const handle = Context.current().client.workflow.getHandle(maintenanceWorkflowId(args.service));
-  try {
-    const windows = await handle.query(maintenanceQuery);
-    return windows.find((w) => w.from <= args.at && args.at < w.to) ?? null;
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return null;
-    throw err;
-  }
+  const windows = await queryOrNone(() => handle.query(maintenanceQuery), []);
+  return windows.find((w) => w.from <= args.at && args.at < w.to) ?? null;
 }

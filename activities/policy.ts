@@ -6,9 +6,10 @@ const DEFAULT_ACK_TIMEOUT_MS = { P1: 1_800_000, P2: 7_200_000, P3: null } as con
 /** The workflow's view of the configuration for one service: timings, ladder, names; never a secret. */
 export function toIncidentPolicy(config: RunbooksConfig, service: string): IncidentPolicy {
   const nameOf = (id: string) => ownValue(config.contacts, id)?.name ?? id;
+  // Every contact by name, for levels with a schedule: an override may hand the pager to anyone.
+  const people = Object.entries(config.contacts).map(([id, c]) => ({ id, name: c.name }));
   const level = (name: string, ids: string[], scheduleName?: string): LadderLevel => {
     const schedule = scheduleName === undefined ? undefined : ownValue(config.schedules, scheduleName);
-    const people = Object.entries(config.contacts).map(([id, c]) => ({ id, name: c.name }));
     return {
       name,
       contactIds: ids,

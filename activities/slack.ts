@@ -77,6 +77,7 @@ export function createSlackActivities(config: RunbooksConfig, env: Env, journal:
       .slice(0, 80)
       .replace(/-$/, '');
 
+  /** The Slack member ids of these contacts (those that have one). */
   const slackUsers = (contactIds: string[]) =>
     contactIds.map((id) => ownValue(config.contacts, id)?.slackUserId).filter((u): u is string => !!u);
 
@@ -229,5 +230,12 @@ export function createSlackActivities(config: RunbooksConfig, env: Env, journal:
       ],
     );
 
-  return { announceIncident, postThreadMessage, requestApproval, archiveIncidentChannel, inviteToChannel };
+  return {
+    announceIncident,
+    postThreadMessage,
+    requestApproval,
+    archiveIncidentChannel,
+    inviteToChannel,
+    slackUsers,
+  };
 }

@@ -30,17 +30,19 @@ const severityRule = z.strictObject({
   ackTimeout: duration.nullable().optional(),
 });
 
+/** Slack member ids (U…, W…) and PagerDuty user ids (P…): how a click or webhook names the person. */
+const SLACK_ID = '[UW][A-Z0-9]{2,20}';
+const PAGERDUTY_ID = 'P[A-Z0-9]{2,20}';
+export const SLACK_MEMBER_ID = new RegExp(`^${SLACK_ID}$`);
+
 const contact = z.strictObject({
   name: z.string().min(1),
   /** Slack's member id (U… or W…): who a Slack click is from, and whom a Slack notice mentions. */
-  slackUserId: z
-    .string()
-    .regex(/^[UW][A-Z0-9]{2,20}$/, 'expected a Slack member id such as U024BE7LH')
-    .optional(),
+  slackUserId: z.string().regex(SLACK_MEMBER_ID, 'expected a Slack member id such as U024BE7LH').optional(),
   /** PagerDuty's user id (P…): whose acknowledge or resolve a PagerDuty webhook reports. */
   pagerdutyUserId: z
     .string()
-    .regex(/^P[A-Z0-9]{2,20}$/, 'expected a PagerDuty user id such as PXPGF42')
+    .regex(new RegExp(`^${PAGERDUTY_ID}$`), 'expected a PagerDuty user id such as PXPGF42')
     .optional(),
   phone: z.string().optional(),
   email: z.string().optional(),
@@ -80,7 +82,12 @@ const access = z.strictObject({
   /** More people who may acknowledge and resolve, as "slack:U…" or "pagerduty:P…". */
   allow: z
     .array(
-      z.string().regex(/^(slack:[UW]|pagerduty:P)[A-Z0-9]{2,20}$/, 'expected "slack:U…" or "pagerduty:P…"'),
+      z
+        .string()
+        .regex(
+          new RegExp(`^(slack:${SLACK_ID}|pagerduty:${PAGERDUTY_ID})$`),
+          'expected "slack:U…" or "pagerduty:P…"',
+        ),
     )
     .default([]),
 });
@@ -277,26 +284,13 @@ export const configSchema = z
   })
   .superRefine((cfg, ctx) => {
     const known = new Set(Object.keys(cfg.contacts));
-    cfg.escalation.ladder.forEach((level, i) =>
-      level.contacts.forEach((id, j) => {
-        if (!known.has(id))
-          ctx.addIssue({
-            code: 'custom',
-            path: ['escalation', 'ladder', i, 'contacts', j],
-            message: `unknown contact "${id}"`,
-          });
-      }),
-    );
     const checkContacts = (ids: string[] | undefined, path: (string | number)[]) =>
       ids?.forEach((id, j) => {
         if (!known.has(id))
           ctx.addIssue({ code: 'custom', path: [...path, j], message: `unknown contact "${id}"` });
       });
-    for (const [name, s] of Object.entries(cfg.schedules))
-      s.layers.forEach((layer, i) =>
-        checkContacts(layer.participants, ['schedules', name, 'layers', i, 'participants']),
-      );
     cfg.escalation.ladder.forEach((level, i) => {
+      checkContacts(level.contacts, ['escalation', 'ladder', i, 'contacts']);
       if (level.schedule !== undefined && !Object.hasOwn(cfg.schedules, level.schedule))
         ctx.addIssue({
           code: 'custom',
@@ -304,6 +298,10 @@ export const configSchema = z
           message: `unknown schedule "${level.schedule}" (known: ${Object.keys(cfg.schedules).join(', ') || 'none'})`,
         });
     });
+    for (const [name, s] of Object.entries(cfg.schedules))
+      s.layers.forEach((layer, i) =>
+        checkContacts(layer.participants, ['schedules', name, 'layers', i, 'participants']),
+      );
     for (const key of ['securityContacts', 'managementContacts'] as const)
       checkContacts(cfg.escalation[key], ['escalation', key]);
     checkContacts(cfg.access.approvers, ['access', 'approvers']);

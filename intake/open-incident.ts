@@ -4,7 +4,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { AlertArgs } from '../workflows/messages';
 import type { IncidentInput, Severity } from '../workflows/types';
 import { parseSeverity } from '../workflows/policy';
-import { serviceName } from './alerts';
+import { genericAlertSchema, serviceName } from './alerts';
 import { incidentWorkflowId } from './incident-id';
 
 export const TASK_QUEUE = process.env.TEMPORAL_TASK_QUEUE ?? 'incident-response';
@@ -47,11 +47,10 @@ export async function declareIncident(
   args: { service: string; severity: Severity; summary: string; by: string },
   opts: { taskQueue?: string } = {},
 ): Promise<OpenedIncident> {
-  const dedupKey = `declared:${args.service}:${randomUUID()}`;
-  const opened = await openOrSignalIncident(
+  return openOrSignalIncident(
     client,
     {
-      dedupKey,
+      dedupKey: `declared:${args.service}:${randomUUID()}`,
       service: args.service,
       scenario: 'health',
       severity: args.severity,
@@ -61,7 +60,6 @@ export async function declareIncident(
     },
     opts,
   );
-  return opened;
 }
 
 const DECLARE_USAGE = 'usage: declare <service> <P1|P2|P3> <summary>';
@@ -76,7 +74,8 @@ export function parseDeclare(
   if (!named.success) return `service: ${named.error.issues[0].message}. ${DECLARE_USAGE}`;
   const sev = parseSeverity(severity);
   if (!sev) return `severity: expected P1, P2 or P3. ${DECLARE_USAGE}`;
-  const summary = words.join(' ').trim();
-  if (!summary || summary.length > 2000) return `summary: 1 to 2000 characters. ${DECLARE_USAGE}`;
-  return { service: named.data, severity: sev, summary };
+  // The same rule as an alert's summary.
+  const summary = genericAlertSchema.shape.summary.safeParse(words.join(' '));
+  if (!summary.success) return `summary: 1 to 2000 characters. ${DECLARE_USAGE}`;
+  return { service: named.data, severity: sev, summary: summary.data };
 }

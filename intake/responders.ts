@@ -1,6 +1,7 @@
 /** Verifying and decoding what responders send from Slack (button clicks) and PagerDuty (v3 webhooks). */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { SLACK_ACTIONS, decodeButtonValue, type SlackActionId } from '../activities/slack-buttons';
+import { SLACK_MEMBER_ID } from '../config/schema';
 import type { ResponderIdentity } from './access';
 
 export const SLACK_SIGNATURE_WINDOW_S = 300;
@@ -52,8 +53,7 @@ export function slackClickToSignal(payload: unknown): ResponderSignal | string {
   if (!value) return 'button value does not name an incident';
   // The member id decides who it is; the name is only shown.
   const userId = p.user?.id;
-  if (typeof userId !== 'string' || !/^[UW][A-Z0-9]{2,20}$/.test(userId))
-    return 'user.id: not a Slack member id';
+  if (typeof userId !== 'string' || !SLACK_MEMBER_ID.test(userId)) return 'user.id: not a Slack member id';
   const name = p.user?.username ?? p.user?.name;
   if ((signal === 'approve' || signal === 'reject') && !value.step) return 'button value has no step';
   return {

@@ -16,6 +16,7 @@ import type { Env } from '../activities/secrets';
 import { readSecret } from '../activities/secrets';
 import { workerMetrics } from '../activities/metrics';
 import type { RunbooksConfig } from '../config';
+import { SLACK_MEMBER_ID } from '../config/schema';
 import { alertSignal, statusQuery } from '../workflows/messages';
 import { slackText } from '../workflows/text';
 import { AlertRejected, fromAlertmanager, fromGeneric, fromGrafana, type IntakeAction } from './alerts';
@@ -419,7 +420,7 @@ export async function buildIntakeServer(opts: IntakeOptions): Promise<FastifyIns
       const ephemeral = (text: string) =>
         reply.code(200).send({ response_type: 'ephemeral', text: slackText(text) });
       const userId = typeof form.user_id === 'string' ? form.user_id : '';
-      if (!/^[UW][A-Z0-9]{2,20}$/.test(userId))
+      if (!SLACK_MEMBER_ID.test(userId))
         return reply.code(400).send({ error: 'user_id: not a Slack member id', field: 'user_id' });
       const declared = parseDeclare(typeof form.text === 'string' ? form.text : '');
       if (typeof declared === 'string') return ephemeral(declared);
@@ -452,8 +453,9 @@ export async function buildIntakeServer(opts: IntakeOptions): Promise<FastifyIns
           String((req.body as Record<string, unknown> | undefined)?.payload ?? ''),
           'payload',
         );
-      } catch {
-        return reply.code(400).send({ error: 'payload: invalid JSON', field: 'payload' });
+      } catch (err) {
+        // "payload: invalid JSON", or the prototype-key refusal: parseJson names the field.
+        return reply.code(400).send({ error: (err as Error).message, field: 'payload' });
       }
       const s = slackClickToSignal(payload);
       if (typeof s === 'string') return reply.code(400).send({ error: s, field: 'payload' });

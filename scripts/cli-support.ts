@@ -1,6 +1,6 @@
 /** What the responder CLIs (`incident`, `oncall`) share: reaching Temporal, printing tables. */
 import { Client, Connection } from '@temporalio/client';
-import { plainText } from '../workflows/text';
+import { terminalText } from '../workflows/text';
 
 /** Connects to TEMPORAL_ADDRESS (default the dev server), or says why not and answers undefined. */
 export async function connectOrSay(err: (s: string) => void): Promise<Connection | undefined> {
@@ -13,8 +13,17 @@ export async function connectOrSay(err: (s: string) => void): Promise<Connection
   }
 }
 
-/** Rows (the first is the header) as aligned columns. */
-export function table(rows: string[][]): string {
+/** A client on a connection, in TEMPORAL_NAMESPACE (default `default`). */
+export function clientOf(connection: Connection): Client {
+  return new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
+}
+
+/**
+ * Rows (the first is the header) as aligned columns. Cells hold data from alerts and people: printable text
+ * only, at most `maxCell` characters.
+ */
+export function table(cells: string[][], maxCell = 200): string {
+  const rows = cells.map((r) => r.map((c) => terminalText(c, maxCell)));
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows
     .map((r) =>
@@ -37,12 +46,9 @@ export async function withTemporalClient(
   const connection = await connectOrSay(err);
   if (!connection) return 3;
   try {
-    return await fn(
-      new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' }),
-      connection,
-    );
+    return await fn(clientOf(connection), connection);
   } catch (e) {
-    err(`Temporal error: ${plainText((e as Error).message)}`);
+    err(`Temporal error: ${terminalText((e as Error).message)}`);
     return 3;
   } finally {
     await connection.close();

@@ -2,6 +2,7 @@
  * `npm run incident -- report`: counts, MTTA and MTTR per service and severity, and pages per person (on-call
  * load), from incidents' own status. Pure: the CLI gathers the views from Temporal and passes them in.
  */
+import { RESOLVED_IN_MAINTENANCE } from '../workflows/incident/state';
 import { formatElapsed } from '../workflows/policy';
 import type { IncidentStatusView } from '../workflows/types';
 
@@ -51,9 +52,7 @@ export function incidentReport(views: readonly IncidentStatusView[]): IncidentRe
       suppressed: group.filter(
         (v) =>
           v.status === 'suppressed' ||
-          v.timeline.some(
-            (e) => e.type === 'resolved' && e.message.startsWith('resolved during maintenance'),
-          ),
+          v.timeline.some((e) => e.type === 'resolved' && e.message.startsWith(RESOLVED_IN_MAINTENANCE)),
       ).length,
       mttaSeconds: mean(ack),
       mttrSeconds: mean(resolve),

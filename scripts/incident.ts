@@ -6,7 +6,6 @@
  * 2 usage error, 3 Temporal unreachable.
  */
 import os from 'node:os';
-import { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { sendCommand } from '../intake/commands';
 import { declareIncident, parseDeclare, TASK_QUEUE } from '../intake/open-incident';
@@ -16,7 +15,7 @@ import type { CommandName } from '../workflows/incident/commands';
 import { statusQuery } from '../workflows/messages';
 import { terminalText } from '../workflows/text';
 import type { IncidentStatusView } from '../workflows/types';
-import { connectOrSay, table, withTemporalClient } from './cli-support';
+import { clientOf, connectOrSay, table, withTemporalClient } from './cli-support';
 
 export const EXIT = { ok: 0, notFound: 1, usage: 2, unreachable: 3 } as const;
 
@@ -114,9 +113,9 @@ async function report(args: string[], out: (s: string) => void, err: (s: string)
       err(
         `${unreadable.length} could not be read (is a worker running?): ${unreadable.slice(0, 5).join(', ')}`,
       );
-    out(table(byService.map((r) => r.map((c) => terminalText(c, 100)))));
+    out(table(byService, 100));
     out('');
-    out(table(byPerson.map((r) => r.map((c) => terminalText(c, 100)))));
+    out(table(byPerson, 100));
     return EXIT.ok;
   });
 }
@@ -173,7 +172,7 @@ export async function runCli(
   }
   const connection = await connectOrSay(err);
   if (!connection) return EXIT.unreachable;
-  const client = new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
+  const client = clientOf(connection);
   try {
     if (command === 'list') {
       const rows = [['WORKFLOW ID', 'SEV', 'STATUS', 'SERVICE', 'SCENARIO', 'STARTED']];
@@ -189,7 +188,7 @@ export async function runCli(
             sa.IncidentService?.[0] ?? '?',
             sa.IncidentScenario?.[0] ?? '?',
             wf.startTime.toISOString(),
-          ].map((cell) => terminalText(cell, 200)),
+          ].map(String),
         );
       }
       out(rows.length > 1 ? table(rows) : 'no open incidents');

@@ -22,21 +22,15 @@ import {
   maintenanceWorkflowId,
   startMaintenanceUpdate,
   onCallOverridesWorkflowId,
-  overridesQuery,
   removeOverrideUpdate,
 } from '../workflows/messages';
-import {
-  onCallAt,
-  shiftsAhead,
-  zonedInstant,
-  type OnCallSchedule,
-  type StoredOverride,
-} from '../workflows/oncall';
+import { onCallAt, shiftsAhead, zonedInstant, type OnCallSchedule } from '../workflows/oncall';
+import { readOverrides } from '../activities/oncall';
 import type { maintenanceWorkflow } from '../workflows/maintenance';
 import type { onCallOverridesWorkflow } from '../workflows/oncall-overrides';
 import { ownValue } from '../workflows/policy';
 import { terminalText } from '../workflows/text';
-import { connectOrSay, table } from './cli-support';
+import { clientOf, connectOrSay, table } from './cli-support';
 
 export const EXIT = { ok: 0, refused: 1, usage: 2, unreachable: 3 } as const;
 
@@ -185,7 +179,7 @@ export async function runOnCallCli(
       if (!scheduleName || (!end && !forText)) throw new Usage(USAGE);
       connection = await connectOrSay(err);
       if (!connection) return EXIT.unreachable;
-      const client = new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
+      const client = clientOf(connection);
       return await maintenance(client, scheduleName, { end, forText, reason, by, now }, out, err);
     }
     const schedules =
@@ -194,15 +188,8 @@ export async function runOnCallCli(
         : [scheduleOf(config, scheduleName)];
     connection = await connectOrSay(err);
     if (!connection) return EXIT.unreachable;
-    const client = new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
-    const overridesOf = async (s: OnCallSchedule): Promise<StoredOverride[]> => {
-      try {
-        return await client.workflow.getHandle(onCallOverridesWorkflowId(s.name)).query(overridesQuery);
-      } catch (e) {
-        if (e instanceof WorkflowNotFoundError) return [];
-        throw e;
-      }
-    };
+    const client = clientOf(connection);
+    const overridesOf = (s: OnCallSchedule) => readOverrides(client, s.name);
 
     if (command === 'who') {
       const rows = [['SCHEDULE', 'ON CALL', 'LAYER', 'AT (schedule time)']];
@@ -211,7 +198,7 @@ export async function runOnCallCli(
         const who = onCallAt(s, at, await overridesOf(s));
         rows.push([s.name, who ? name(who.contactId) : 'nobody', who?.layer ?? '-', local(at, s.timeZone)]);
       }
-      out(table(rows.map((r) => r.map((c) => terminalText(c, 100)))));
+      out(table(rows, 100));
       return EXIT.ok;
     }
     const [schedule] = schedules;
@@ -228,9 +215,7 @@ export async function runOnCallCli(
           shift.onCall ? name(shift.onCall.contactId) : 'nobody',
           shift.onCall?.layer ?? '-',
         ]);
-      out(
-        `${schedule.name} (${schedule.timeZone}), next ${days} days:\n${table(rows.map((r) => r.map((c) => terminalText(c, 100))))}`,
-      );
+      out(`${schedule.name} (${schedule.timeZone}), next ${days} days:\n${table(rows, 100)}`);
       return EXIT.ok;
     }
     if (command === 'overrides') {
@@ -244,11 +229,7 @@ export async function runOnCallCli(
           o.by,
           o.reason ?? '',
         ]);
-      out(
-        rows.length > 1
-          ? table(rows.map((r) => r.map((c) => terminalText(c, 100))))
-          : `no overrides on ${schedule.name}`,
-      );
+      out(rows.length > 1 ? table(rows, 100) : `no overrides on ${schedule.name}`);
       return EXIT.ok;
     }
     const workflowId = onCallOverridesWorkflowId(schedule.name);

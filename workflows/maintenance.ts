@@ -13,6 +13,7 @@ import {
   type MaintenanceWindow,
   type StartMaintenanceArgs,
 } from './messages';
+import { windowRefusal } from './oncall';
 import { TimeWindows } from './time-windows';
 
 export interface MaintenanceInput {
@@ -24,9 +25,8 @@ export interface MaintenanceInput {
 export function maintenanceRefusal(args: StartMaintenanceArgs, now: number): string | null {
   const from = args.from ?? now;
   if (typeof args.by !== 'string' || !args.by) return 'by: required';
-  if (!Number.isFinite(from) || !Number.isFinite(args.to)) return 'from and to must be times';
-  if (args.to <= from) return 'it ends before it starts';
-  if (args.to <= now) return 'it is in the past';
+  const invalid = windowRefusal(from, args.to, now);
+  if (invalid) return invalid;
   if (args.to - from > MAX_MAINTENANCE_MS) return 'longer than 7 days: open a new window when this one ends';
   return null;
 }

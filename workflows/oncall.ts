@@ -173,6 +173,14 @@ export interface StoredOverride extends Override {
   reason?: string;
 }
 
+/** Why a window from `from` to `to` cannot be set at `now` (overrides, maintenance), or null. */
+export function windowRefusal(from: number, to: number, now: number): string | null {
+  if (!Number.isFinite(from) || !Number.isFinite(to)) return 'from and to must be times';
+  if (to <= from) return 'it ends before it starts';
+  if (to <= now) return `it is in the past (ended ${new Date(to).toISOString()})`;
+  return null;
+}
+
 /**
  * Why an override cannot be added at `now`, or null: it must end after it starts, not lie in the past, and
  * not overlap another one (two people holding one pager is a mistake, not a preference).
@@ -182,9 +190,8 @@ export function overrideRefusal(
   o: Override,
   now: number,
 ): string | null {
-  if (!Number.isFinite(o.from) || !Number.isFinite(o.to)) return 'from and to must be times';
-  if (o.to <= o.from) return 'it ends before it starts';
-  if (o.to <= now) return `it is in the past (ended ${new Date(o.to).toISOString()})`;
+  const invalid = windowRefusal(o.from, o.to, now);
+  if (invalid) return invalid;
   const clash = existing.find((e) => e.from < o.to && o.from < e.to);
   if (clash)
     return `it overlaps override ${clash.id} (${clash.contactId}, ${new Date(clash.from).toISOString()} – ${new Date(clash.to).toISOString()}, by ${clash.by})`;

@@ -20,7 +20,15 @@ import {
   statusUpdateAfter,
   statusUpdateFrom,
 } from './ladder';
-import { record, stopClocks, toView, type ClosingTask, type IncidentState, type SlackItem } from './state';
+import {
+  record,
+  RESOLVED_IN_MAINTENANCE,
+  stopClocks,
+  toView,
+  type ClosingTask,
+  type IncidentState,
+  type SlackItem,
+} from './state';
 
 /** Patch ids: each marks a change of the commands this workflow issues (see README, "Changing workflows"). */
 export const RUNBOOK_FOLLOWS_SEVERITY = 'runbook-follows-severity';
@@ -284,7 +292,7 @@ export async function perform(state: IncidentState, effect: Effect, hooks: Shell
       state.resolutionSummary = summary;
       state.suppressedUntil = null;
       state.maintenanceCheckAt = null;
-      record(state, now, 'resolved', `resolved during maintenance (${summary ?? by}): nobody was paged`, {
+      record(state, now, 'resolved', `${RESOLVED_IN_MAINTENANCE} (${summary ?? by}): nobody was paged`, {
         announce: false,
       });
       // Nothing was announced, paged or opened: nothing to post, resolve or review.

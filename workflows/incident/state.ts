@@ -98,6 +98,9 @@ export interface IncidentState {
   maintenanceCheckAt?: number | null;
 }
 
+/** How the timeline of an incident closed inside a maintenance window begins its 'resolved' entry (the report counts these). */
+export const RESOLVED_IN_MAINTENANCE = 'resolved during maintenance';
+
 const MAX_OUTBOX = 100;
 /** Timeline entries written to the journal together, and the most that may wait for it. */
 export const JOURNAL_BATCH = 50;

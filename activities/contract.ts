@@ -111,7 +111,8 @@ export interface AppendTimelineArgs {
 }
 
 export interface IncidentActivities {
-  loadIncidentPolicy(args: { service: string }): Promise<IncidentPolicy>;
+  /** `scenario` (absent from older workflow code) brings the scenario's runbook definition along. */
+  loadIncidentPolicy(args: { service: string; scenario?: string }): Promise<IncidentPolicy>;
   announceIncident(args: AnnounceIncidentArgs): Promise<SlackThreadRef | null>;
   /** Archives the incident's own channel at close (best effort: the answer says what happened). */
   archiveIncidentChannel(args: { incidentId: string; channel: string }): Promise<DeliveryResult>;
@@ -171,4 +172,20 @@ export interface RunbookActivities {
   waitForDatabase(args: { urlEnv: string; timeoutMs: number }): Promise<import('./postgres').DatabaseCheck>;
   connectionUsage(args: { urlEnv: string }): Promise<import('./postgres').ConnectionUsage>;
   checkServiceHealth(args: { urls: string[] }): Promise<HealthCheckResult>;
+  /** The engine's clock (`/info`): a restart's "since" is measured on the clock that stamps StartedAt. */
+  engineTime(): Promise<string>;
+  /** One probe of a runbook definition: its facts and a line for the timeline. */
+  runProbe(
+    args: import('./probes').ProbeArgs,
+  ): Promise<import('../workflows/runbook-definition').ProbeReport>;
+  /** A definition's shell command in the container (refused unless a loaded definition holds it). */
+  runInContainer(args: {
+    container: string;
+    command: string;
+    timeoutMs?: number;
+  }): Promise<{ exitCode: number | null; lines: string[]; timedOut: boolean; noShell: boolean }>;
+  /** One restart from the container's budget, through its ledger workflow. */
+  claimRestart(
+    args: import('../workflows/restart-ledger').RestartClaimRequest & { container: string },
+  ): Promise<import('../workflows/restart-ledger').RestartClaimAnswer>;
 }

@@ -2,6 +2,7 @@
  * Docker Engine activities (dockerode). Every mitigation checks the container's state before acting, so a
  * retried activity or a worker killed mid-step never restarts a service twice.
  */
+import { statfs } from 'node:fs/promises';
 import { Context, ApplicationFailure } from '@temporalio/activity';
 import Docker from 'dockerode';
 
@@ -403,11 +404,137 @@ export function createDockerActivities(docker: Docker) {
     };
   }
 
+  /** The engine's own clock (`/info` SystemTime): what a container's StartedAt is measured against. */
+  async function engineTime(): Promise<string> {
+    const info = (await docker.info()) as { SystemTime?: string };
+    if (!info.SystemTime)
+      throw ApplicationFailure.retryable('the engine reported no SystemTime', 'NoEngineTime');
+    return info.SystemTime;
+  }
+
+  /** Runs `argv` in the container: exit code and output; a missing binary shows as exit code 126/127. */
+  async function execArgv(container: string, argv: string[], timeoutMs: number): Promise<ExecResult> {
+    const exec = await docker
+      .getContainer(container)
+      .exec({ Cmd: argv, AttachStdout: true, AttachStderr: true });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finished = new Promise<boolean>((resolve, reject) => {
+      stream.on('data', (d: Buffer) => {
+        // Keep the first MiB: a chatty command cannot fill the worker's memory.
+        if (size < 1_048_576) chunks.push(d);
+        size += d.length;
+      });
+      stream.on('end', () => resolve(false));
+      stream.on('error', reject);
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      finished,
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeoutMs))),
+    ]).finally(() => clearTimeout(timer));
+    if (timedOut) (stream as unknown as { destroy?: () => void }).destroy?.();
+    const state = (await exec.inspect()) as { ExitCode: number | null; Running: boolean };
+    return {
+      exitCode: state.Running ? null : state.ExitCode,
+      output: demux(Buffer.concat(chunks)),
+      timedOut,
+    };
+  }
+
+  /**
+   * A shell command in the container (`sh -c`), for probes and steps that a runbook definition names. The
+   * answer says when the image has no shell rather than failing: many minimal images have none.
+   */
+  async function runInContainer({
+    container,
+    command,
+    timeoutMs = 30_000,
+  }: {
+    container: string;
+    command: string;
+    timeoutMs?: number;
+  }): Promise<{ exitCode: number | null; lines: string[]; timedOut: boolean; noShell: boolean }> {
+    const info = await inspect(container);
+    if (!info?.State.Running)
+      throw ApplicationFailure.nonRetryable(`container ${container} is not running`, 'NotRunning');
+    const run = await heartbeatWhile(
+      execArgv(container, ['sh', '-c', command], timeoutMs).catch(asMissingBinary),
+      'running',
+    );
+    if (missingBinary(run, 'sh')) return { exitCode: null, lines: [], timedOut: false, noShell: true };
+    const lines = run.output.split('\n').filter(Boolean);
+    return { exitCode: run.exitCode, lines: lines.slice(-50), timedOut: run.timedOut, noShell: false };
+  }
+
+  /** `df -P` of paths inside the container, and the Docker host's filesystem holding the engine's data. */
+  async function diskUsage({
+    container,
+    paths,
+    host,
+  }: {
+    container: string;
+    paths: string[];
+    host: boolean;
+  }): Promise<DiskUsage> {
+    const mounts: DiskUsage['mounts'] = [];
+    let note: string | null = null;
+    const run = await execArgv(container, ['df', '-P', '-k', ...paths], 15_000).catch(asMissingBinary);
+    mounts.push(...parseDf(run.output));
+    if (missingBinary(run, 'df')) note = 'the image has no df';
+    else if (!mounts.length) note = `df printed nothing usable (exit code ${run.exitCode})`;
+    let hostDisk: DiskUsage['host'] = null;
+    if (host) {
+      const root = ((await docker.info()) as { DockerRootDir?: string }).DockerRootDir;
+      try {
+        const st = root ? await statfs(root) : null;
+        if (st)
+          hostDisk = {
+            path: root as string,
+            usedPercent: Math.round(
+              ((st.blocks - st.bfree) / Math.max(1, st.blocks - st.bfree + st.bavail)) * 100,
+            ),
+            availableMiB: Math.round((st.bavail * st.bsize) / 1048576),
+          };
+      } catch {
+        /* the engine runs elsewhere: its data directory is not on this host */
+      }
+    }
+    return { mounts, host: hostDisk, note };
+  }
+
+  /**
+   * The container's processes by memory (the seed's `docker exec … top`): `ps` where the image has it,
+   * else /proc read by the shell; neither (no shell) is reported as unavailable.
+   */
+  async function containerProcesses({ container }: { container: string }): Promise<ProcessTable> {
+    // The probe's own shell and its children are left out: "self" names the shell.
+    const script =
+      'echo "self $$"; if command -v ps >/dev/null 2>&1; then ps -eo pid=,ppid=,rss=,pcpu=,comm=; ' +
+      'else for d in /proc/[0-9]*; do p=${d#/proc/}; ' +
+      'q=$(grep PPid $d/status 2>/dev/null | tr -s " \\t" " " | cut -d" " -f2); ' +
+      'r=$(grep VmRSS $d/status 2>/dev/null | tr -s " \\t" " " | cut -d" " -f2); ' +
+      'n=$(cat $d/comm 2>/dev/null); echo "$p ${q:-0} ${r:-0} 0 $n"; done; fi';
+    const run = await execArgv(container, ['sh', '-c', script], 15_000).catch(asMissingBinary);
+    if (missingBinary(run, 'sh'))
+      return {
+        available: false,
+        processes: [],
+        note: 'the image has no shell: its process table cannot be read from inside',
+      };
+    return { available: true, processes: parseProcesses(run.output), note: null };
+  }
+
   return {
     inspectContainer,
     containerLogs,
     containerStats,
     countRecentRestarts,
+    engineTime,
+    runInContainer,
+    diskUsage,
+    containerProcesses,
     restartContainer,
     startContainer,
     recreateContainer,
@@ -433,6 +560,76 @@ function userNetworks(
         Aliases: ((settings.Aliases ?? []) as string[]).filter((a) => !info.Id.startsWith(a)),
       },
     }));
+}
+
+type ExecResult = { exitCode: number | null; output: string; timedOut: boolean };
+
+/** The engine refuses to exec a binary the image lacks either at once (an error) or as exit code 126/127. */
+function asMissingBinary(err: Error): ExecResult {
+  if (/executable file not found|no such file or directory/i.test(err.message))
+    return { exitCode: 127, output: `exec: ${err.message}`, timedOut: false };
+  throw err;
+}
+
+/** Whether the engine could not start `binary` itself (not: the binary ran and a command inside failed). */
+function missingBinary(run: ExecResult, binary: string): boolean {
+  return (
+    (run.exitCode === 126 || run.exitCode === 127) &&
+    (run.output.includes(`"${binary}": executable file not found`) ||
+      run.output.includes(`exec: "${binary}"`) ||
+      /^\s*$/.test(run.output))
+  );
+}
+
+export interface DiskUsage {
+  mounts: { filesystem: string; mountedOn: string; usedPercent: number; availableMiB: number }[];
+  host: { path: string; usedPercent: number; availableMiB: number } | null;
+  /** Why the container's disks could not be read, if they could not. */
+  note: string | null;
+}
+
+export interface ProcessTable {
+  available: boolean;
+  processes: { pid: number; rssKiB: number; cpuPercent: number; command: string }[];
+  note: string | null;
+}
+
+/** `df -P -k` output: one line per filesystem after the header (duplicates, as for two paths on one disk, once). */
+export function parseDf(output: string): DiskUsage['mounts'] {
+  const seen = new Set<string>();
+  const mounts: DiskUsage['mounts'] = [];
+  for (const line of output.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 6 || !/^\d+%$/.test(f[4])) continue;
+    const mountedOn = f.slice(5).join(' ');
+    if (seen.has(mountedOn)) continue;
+    seen.add(mountedOn);
+    mounts.push({
+      filesystem: f[0],
+      mountedOn,
+      usedPercent: Number(f[4].slice(0, -1)),
+      availableMiB: Math.round(Number(f[3]) / 1024),
+    });
+  }
+  return mounts;
+}
+
+/**
+ * `self <pid>` then `pid ppid rss(KiB) cpu% command` lines, biggest memory first; the probing shell
+ * (`self`) and what it ran are not the container's processes.
+ */
+export function parseProcesses(output: string): ProcessTable['processes'] {
+  const lines = output.split('\n').map((l) => l.trim().split(/\s+/));
+  const self = lines.find((f) => f[0] === 'self')?.[1];
+  return lines
+    .filter((f) => f.length >= 5 && /^\d+$/.test(f[0]) && f[0] !== self && f[1] !== self)
+    .map((f) => ({
+      pid: Number(f[0]),
+      rssKiB: Number(f[2]) || 0,
+      cpuPercent: Number(f[3]) || 0,
+      command: f.slice(4).join(' ').slice(0, 200),
+    }))
+    .sort((a, b) => b.rssKiB - a.rssKiB);
 }
 
 /** Docker multiplexes stdout/stderr in 8-byte-framed chunks when no TTY is attached. */

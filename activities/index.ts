@@ -3,6 +3,8 @@ import Docker from 'dockerode';
 import type { RunbooksConfig } from '../config';
 import type { IncidentActivities, RunbookActivities } from './contract';
 import { createDockerActivities } from './docker';
+import { claimRestart } from './ledger';
+import { createProbeActivities } from './probes';
 import { createPostgresActivities } from './postgres';
 import { checkServiceHealth } from './health';
 import { postToAdapter } from './http-adapter';
@@ -38,18 +40,22 @@ export function createIncidentActivities({
   const slack = createSlackActivities(config, env, journal);
   const paging = createPagingActivities(config, env, journal);
   // Everything that touches Docker, PostgreSQL or a health URL acts only on what the configuration names.
-  const engine = guardTargets(
-    config,
-    createDockerActivities(
-      docker ?? new Docker({ socketPath: env.DOCKER_SOCKET ?? config.docker.socketPath }),
-    ),
+  const dockerActivities = createDockerActivities(
+    docker ?? new Docker({ socketPath: env.DOCKER_SOCKET ?? config.docker.socketPath }),
   );
+  const postgres = createPostgresActivities(env);
+  const engine = guardTargets(config, dockerActivities);
   return {
     ...engine,
-    ...guardTargets(config, createPostgresActivities(env)),
+    ...guardTargets(config, postgres),
+    ...guardTargets(
+      config,
+      createProbeActivities({ docker: dockerActivities, postgres, checkServiceHealth }),
+    ),
+    ...guardTargets(config, { claimRestart }),
     requestApproval: slack.requestApproval,
-    async loadIncidentPolicy({ service }) {
-      return toIncidentPolicy(config, service);
+    async loadIncidentPolicy({ service, scenario }) {
+      return toIncidentPolicy(config, service, scenario);
     },
     announceIncident: slack.announceIncident,
     postThreadMessage: slack.postThreadMessage,

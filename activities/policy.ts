@@ -4,7 +4,7 @@ import { ownValue, type IncidentPolicy, type LadderLevel } from '../workflows/po
 const DEFAULT_ACK_TIMEOUT_MS = { P1: 1_800_000, P2: 7_200_000, P3: null } as const;
 
 /** The workflow's view of the configuration for one service: timings, ladder, names; never a secret. */
-export function toIncidentPolicy(config: RunbooksConfig, service: string): IncidentPolicy {
+export function toIncidentPolicy(config: RunbooksConfig, service: string, scenario?: string): IncidentPolicy {
   const nameOf = (id: string) => ownValue(config.contacts, id)?.name ?? id;
   // Every contact by name, for levels with a schedule: an override may hand the pager to anyone.
   const people = Object.entries(config.contacts).map(([id, c]) => ({ id, name: c.name }));
@@ -69,6 +69,7 @@ export function toIncidentPolicy(config: RunbooksConfig, service: string): Incid
             memoryLimitFactor: config.runbooks.memoryLimitFactor,
             stopTimeoutSeconds: Math.round(config.runbooks.stopTimeout / 1000),
           },
+          definition: config.runbookDefinitions.find((d) => d.scenario === scenario) ?? null,
         }
       : null,
   };

@@ -14,6 +14,15 @@ function allowed(config: RunbooksConfig) {
     containers: new Set(services.flatMap((s) => [s.container, s.databaseContainer ?? undefined])),
     urlEnvs: new Set(services.map((s) => s.databaseUrlEnv ?? undefined)),
     healthUrls: new Set(services.flatMap((s) => s.healthUrls)),
+    // A shell command runs only if a validated runbook definition holds it, as a probe or a step.
+    commands: new Set(
+      config.runbookDefinitions.flatMap((d) => [
+        ...Object.values(d.probes).flatMap((p) => (p.kind === 'command' ? [p.command] : [])),
+        ...Object.values(d.causes).flatMap((c) =>
+          c.steps.flatMap((s) => (s.kind === 'exec' ? [s.command] : [])),
+        ),
+      ]),
+    ),
   };
 }
 
@@ -30,8 +39,18 @@ export function checkTargets(config: RunbooksConfig, args: unknown): void {
   const ok = allowed(config);
   if ('container' in a && !(typeof a.container === 'string' && ok.containers.has(a.container)))
     refuse('container', a.container);
-  if ('urlEnv' in a && !(typeof a.urlEnv === 'string' && ok.urlEnvs.has(a.urlEnv)))
-    refuse('database URL variable', a.urlEnv);
+  // A probe names the service's database container and URL variable, or null when it has none.
+  if ('databaseContainer' in a && a.databaseContainer !== null)
+    if (!(typeof a.databaseContainer === 'string' && ok.containers.has(a.databaseContainer)))
+      refuse('container', a.databaseContainer);
+  if ('urlEnv' in a && !(a.urlEnv === null && 'probe' in a))
+    if (!(typeof a.urlEnv === 'string' && ok.urlEnvs.has(a.urlEnv)))
+      refuse('database URL variable', a.urlEnv);
+  if ('command' in a && !(typeof a.command === 'string' && ok.commands.has(a.command)))
+    refuse('command', a.command);
+  const probe = a.probe as { kind?: unknown; command?: unknown } | undefined;
+  if (probe?.kind === 'command' && !(typeof probe.command === 'string' && ok.commands.has(probe.command)))
+    refuse('command', probe.command);
   if ('urls' in a) {
     if (!Array.isArray(a.urls)) refuse('health URL list', a.urls);
     for (const url of a.urls)

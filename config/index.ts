@@ -1,11 +1,14 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { BUILT_IN_SCENARIOS } from '../workflows/types';
+import { RunbookDefinitionError, readRunbookDirectory } from './runbook-definitions';
 import { configSchema, type RunbooksConfig } from './schema';
 
 export type { RunbooksConfig, ServiceConfig } from './schema';
 export { parseDuration, formatDuration } from './duration';
 
 export const DEFAULT_CONFIG_PATH = path.resolve(__dirname, 'durable-runbooks.json');
+const REPO_ROOT = path.resolve(__dirname, '..');
 
 /** A configuration problem, always naming the key that is wrong. */
 export class ConfigError extends Error {
@@ -20,7 +23,7 @@ export class ConfigError extends Error {
 
 export function parseConfig(raw: unknown, source = 'config'): RunbooksConfig {
   const result = configSchema.safeParse(raw);
-  if (result.success) return result.data;
+  if (result.success) return withRunbookDefinitions(result.data, source);
   const issue = result.error.issues[0];
   const key = issue.path.map(String).join('.') || '(root)';
   const unknownKeys =
@@ -43,4 +46,37 @@ export function loadConfig(file = process.env.RUNBOOKS_CONFIG ?? DEFAULT_CONFIG_
     throw new ConfigError(`${file} is not valid JSON: ${(err as Error).message}`, '(file)');
   }
   return parseConfig(raw, file);
+}
+
+/**
+ * Adds the definitions in `runbooks.directory` to the inline ones, and checks what names a scenario: one
+ * definition per scenario, and every routed scenario built in or defined.
+ */
+function withRunbookDefinitions(config: RunbooksConfig, source: string): RunbooksConfig {
+  let fromFiles;
+  try {
+    fromFiles = readRunbookDirectory(path.resolve(REPO_ROOT, config.runbooks.directory));
+  } catch (err) {
+    if (err instanceof RunbookDefinitionError) throw new ConfigError(err.message, `runbooks.directory`);
+    throw err;
+  }
+  const definitions = [...config.runbookDefinitions, ...fromFiles];
+  const seen = new Map<string, string>();
+  for (const d of definitions) {
+    const first = seen.get(d.scenario);
+    if (first)
+      throw new ConfigError(
+        `${d.source}: scenario "${d.scenario}" is already defined by ${first}`,
+        'runbookDefinitions',
+      );
+    seen.set(d.scenario, d.source);
+  }
+  const known = [...BUILT_IN_SCENARIOS, ...seen.keys()];
+  for (const [alertname, scenario] of Object.entries(config.routing.scenarioByAlertname))
+    if (!known.includes(scenario))
+      throw new ConfigError(
+        `${source}: invalid configuration at "routing.scenarioByAlertname.${alertname}": unknown scenario "${scenario}" (allowed: ${known.join(', ')})`,
+        `routing.scenarioByAlertname.${alertname}`,
+      );
+  return { ...config, runbookDefinitions: definitions };
 }

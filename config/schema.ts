@@ -1,18 +1,12 @@
 import { z } from 'zod';
 import { parseDuration } from './duration';
+import { duration, envName } from './zod-types';
+import { runbookDefinitionSchema } from './runbook-definitions';
 import { WEEKDAYS, isTimeZone } from '../workflows/oncall';
 
-const duration = z.string().transform((text, ctx) => {
-  const ms = parseDuration(text);
-  if (ms === undefined || ms <= 0) {
-    ctx.addIssue({ code: 'custom', message: `expected a duration like "15m" or "1h", got "${text}"` });
-    return z.NEVER;
-  }
-  return ms;
-});
-const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'expected the name of an environment variable');
 const severity = z.enum(['P1', 'P2', 'P3']);
-const scenario = z.enum(['wont-start', 'high-memory', 'pool-exhausted', 'health']);
+/** A scenario: a built-in runbook or a definition's (checked against both once definitions are loaded). */
+const scenario = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'expected a scenario name like "disk-full"');
 
 const severityRule = z.strictObject({
   respondWithin: duration,
@@ -105,6 +99,8 @@ const runbooks = z.strictObject({
   targetPoolSize: z.number().int().min(1).default(20),
   memoryLimitFactor: z.number().min(1).max(16).default(2),
   stopTimeout: duration.default(10_000 as never),
+  /** Runbook definition files (`*.yaml`, `*.json`), relative to the repository root; loaded at start-up. */
+  directory: z.string().min(1).default('runbooks'),
 });
 
 const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a local time "HH:MM"');
@@ -281,6 +277,8 @@ export const configSchema = z
       .prefault({}),
     /** On-call schedules by name, for ladder levels that page whoever is on call. */
     schedules: z.record(z.string(), schedule).default({}),
+    /** Runbook definitions written inline; those in `runbooks.directory` are added when the config loads. */
+    runbookDefinitions: z.array(runbookDefinitionSchema).default([]),
   })
   .superRefine((cfg, ctx) => {
     const known = new Set(Object.keys(cfg.contacts));

@@ -4,9 +4,9 @@
  */
 import { z } from 'zod';
 import type { RunbooksConfig } from '../config';
-import { SCENARIOS, type IncidentInput, type Scenario, type SourceAlert } from '../workflows/types';
+import { SCENARIO_NAME, type IncidentInput, type SourceAlert } from '../workflows/types';
 import { ownValue, parseSeverity } from '../workflows/policy';
-import { routeFromLabels } from './routing';
+import { knownScenarios, routeFromLabels } from './routing';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 const labelMap = z.record(z.string().max(200), z.string().max(2000));
@@ -23,7 +23,7 @@ export const genericAlertSchema = z.strictObject({
   summary: text(2000),
   severity: z.string().trim().max(20).optional(),
   dedupKey: text(500).optional(),
-  scenario: z.enum(SCENARIOS as unknown as [Scenario, ...Scenario[]]).optional(),
+  scenario: z.string().regex(SCENARIO_NAME, 'expected a scenario name').optional(),
   status: z.enum(['firing', 'resolved']).default('firing'),
   security: z.boolean().optional(),
   labels: labelMap.optional(),
@@ -111,7 +111,9 @@ export interface IntakeAction {
 
 export function fromGeneric(body: unknown, config: RunbooksConfig): IntakeAction {
   const a = parseOrReject(genericAlertSchema, body);
-  const route = routeFromLabels(a.labels ?? {}, config.routing, config.services, {
+  if (a.scenario !== undefined && !knownScenarios(config).includes(a.scenario))
+    throw new AlertRejected('scenario', `unknown scenario (allowed: ${knownScenarios(config).join(', ')})`);
+  const route = routeFromLabels(a.labels ?? {}, config, {
     service: a.service,
     scenario: a.scenario,
     severity: a.severity,
@@ -159,7 +161,7 @@ function fromGroup(
   const firing = alerts.filter((a) => a.status === 'firing');
   const lead = firing[0] ?? alerts[0];
   const labels = { ...lead.labels, ...commonLabels };
-  const route = routeFromLabels(labels, config.routing, config.services);
+  const route = routeFromLabels(labels, config);
   const where = `alerts[${alerts.indexOf(lead)}].labels`;
   if ('missing' in route) throw new AlertRejected(`${where}.service`, 'is required (or a "job" label)');
   // The generic route's rule for service names holds for labels too: they name containers, files and keys.

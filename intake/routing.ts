@@ -1,6 +1,6 @@
 import type { RunbooksConfig } from '../config';
 import { classifySeverity, ownValue } from '../workflows/policy';
-import { SCENARIOS, type Scenario, type Severity } from '../workflows/types';
+import { BUILT_IN_SCENARIOS, type Scenario, type Severity } from '../workflows/types';
 
 export interface Route {
   service: string;
@@ -9,18 +9,35 @@ export interface Route {
   security: boolean;
 }
 
-/** Routing from labels, by config: service from `service` else `job`, scenario by `alertname`, severity by `severity`. */
+/** Every scenario an incident may name: the built-in runbooks and the definitions'. */
+export function knownScenarios(config: Pick<RunbooksConfig, 'runbookDefinitions'>): string[] {
+  return [...BUILT_IN_SCENARIOS, ...config.runbookDefinitions.map((d) => d.scenario)];
+}
+
+/** The scenario an alertname runs: the config's routing first, then the definitions' `alertnames`. */
+function scenarioOf(alertname: string | undefined, config: RoutingConfig): Scenario | undefined {
+  if (alertname === undefined) return undefined;
+  return (
+    ownValue(config.routing.scenarioByAlertname, alertname) ??
+    config.runbookDefinitions.find((d) => d.alertnames.includes(alertname))?.scenario
+  );
+}
+
+type RoutingConfig = Pick<RunbooksConfig, 'routing' | 'services' | 'runbookDefinitions'>;
+
+/**
+ * Routing from labels, by config: service from `service` else `job`, scenario by `alertname` (the
+ * config's routing, then the runbook definitions'), severity by `severity`.
+ */
 export function routeFromLabels(
   labels: Record<string, string>,
-  routing: RunbooksConfig['routing'],
-  services: RunbooksConfig['services'],
+  config: RoutingConfig,
   explicit: { service?: string; scenario?: Scenario; severity?: string; security?: boolean } = {},
 ): Route | { missing: 'service' } {
+  const { routing, services } = config;
   const service = explicit.service ?? ownValue(labels, 'service') ?? ownValue(labels, 'job');
   if (!service) return { missing: 'service' };
-  const routed = ownValue(routing.scenarioByAlertname, ownValue(labels, 'alertname'));
-  const scenario =
-    explicit.scenario ?? (routed && (SCENARIOS as readonly string[]).includes(routed) ? routed : 'health');
+  const scenario = explicit.scenario ?? scenarioOf(ownValue(labels, 'alertname'), config) ?? 'health';
   const severity = classifySeverity({
     explicit: explicit.severity,
     label: ownValue(labels, 'severity'),

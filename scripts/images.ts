@@ -15,6 +15,24 @@ const run = promisify(execFile);
 export const NODE_IMAGE = 'durable-runbooks/node:local';
 export const INSIGHTS_APP_IMAGE = 'durable-runbooks/insights-app:local';
 export const POSTGRES_IMAGE = 'durable-runbooks/postgres:local';
+/** A POSIX shell and the tools a runbook's probes and commands use (df, ps, rm…), as most app images have. */
+export const SHELL_IMAGE = 'durable-runbooks/shell:local';
+const SHELL_TOOLS = [
+  'dash',
+  'df',
+  'rm',
+  'ps',
+  'cat',
+  'sleep',
+  'dd',
+  'grep',
+  'tr',
+  'cut',
+  'ls',
+  'du',
+  'head',
+  'tail',
+];
 const ROOT = path.resolve(__dirname, '..');
 
 async function sharedLibraries(binary: string): Promise<string[]> {
@@ -108,6 +126,28 @@ export async function ensureNodeImage(docker: Docker): Promise<string> {
     changes: [`CMD ["${node}", "-e", "setInterval(() => {}, 1 << 30)"]`, 'ENV NODE_ENV=production'],
   });
   return NODE_IMAGE;
+}
+
+/** Debian's dash and coreutils/procps tools, `sh` linked to dash; the container sleeps until stopped. */
+export async function ensureShellImage(docker: Docker): Promise<string> {
+  if (await imageExists(docker, SHELL_IMAGE)) return SHELL_IMAGE;
+  const tools: string[] = [];
+  for (const t of SHELL_TOOLS)
+    tools.push((await run('sh', ['-c', `readlink -f "$(command -v ${t})"`])).stdout.trim());
+  const libs = new Set<string>();
+  for (const t of tools) for (const lib of await sharedLibraries(t)) libs.add(lib);
+  const staging = mkdtempSync(path.join(os.tmpdir(), 'shell-image-'));
+  try {
+    await run('mkdir', ['-p', path.join(staging, 'bin')]);
+    await run('ln', ['-s', '/usr/bin/dash', path.join(staging, 'bin', 'sh')]);
+    await importRootfs(docker, SHELL_IMAGE, [...tools, ...libs, '/etc/ld.so.cache'], {
+      extra: [{ from: staging, to: '/' }],
+      changes: ['ENV PATH=/usr/bin:/bin', 'CMD ["/usr/bin/sleep", "infinity"]'],
+    });
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+  return SHELL_IMAGE;
 }
 
 /** The package and everything it depends on, as directories under node_modules. */

@@ -3,3 +3,5 @@ export { reviewReminderWorkflow } from './review-reminder';
 export { runbookWorkflow } from './runbook';
 export { onCallOverridesWorkflow } from './oncall-overrides';
 export { maintenanceWorkflow } from './maintenance';
+export { runbookInterpreterWorkflow } from './runbook-interpreter';
+export { restartLedgerWorkflow } from './restart-ledger';

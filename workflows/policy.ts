@@ -3,7 +3,7 @@
  * same in the workflow sandbox, the intake and unit tests.
  */
 import type { IncidentInput, IncidentStatus, PageRecord, Scenario, Severity, SourceAlert } from './types';
-import { SCENARIOS, SEVERITIES } from './types';
+import { SCENARIO_NAME, SEVERITIES } from './types';
 import { onCallAt, type OnCallSchedule, type Override } from './oncall';
 
 export interface SeverityRule {
@@ -56,6 +56,8 @@ export interface IncidentPolicy {
     dryRun: boolean;
     target: import('./runbook').RunbookTarget;
     settings: import('./runbook').RunbookSettings;
+    /** The runbook definition of the incident's scenario, frozen here (absent: a built-in runbook, or none). */
+    definition?: import('./runbook-definition').RunbookDefinition | null;
   } | null;
 }
 
@@ -209,12 +211,12 @@ export function normalizeIncidentInput(input: Partial<Record<keyof IncidentInput
       `severity ${JSON.stringify(input.severity ?? null)?.slice(0, 80)} is not P1, P2 or P3: paging as P1`,
     );
   const scenario =
-    typeof input.scenario === 'string' && (SCENARIOS as readonly string[]).includes(input.scenario)
+    typeof input.scenario === 'string' && SCENARIO_NAME.test(input.scenario)
       ? (input.scenario as Scenario)
       : undefined;
   if (!scenario)
     problems.push(
-      `scenario ${JSON.stringify(input.scenario ?? null)?.slice(0, 80)} is unknown: using "health"`,
+      `scenario ${JSON.stringify(input.scenario ?? null)?.slice(0, 80)} is not a scenario name: using "health"`,
     );
   const service = text(input.service, 'service', 'unknown-service', MAX_NAME);
   return {

@@ -3,24 +3,9 @@
  * mitigate (step 3, common scenarios 1–3) through activities, report every finding and action to the
  * incident, gate risky steps on `approve`/`reject`, and respect the restart budget and dry-run.
  */
-import {
-  condition,
-  getExternalWorkflowHandle,
-  patched,
-  proxyActivities,
-  setHandler,
-  sleep,
-} from '@temporalio/workflow';
-import type { RunbookActivities } from '../activities/contract';
-import {
-  SIGNAL_DESCRIPTIONS,
-  approveSignal,
-  rejectSignal,
-  respondWithinSignal,
-  runbookReportSignal,
-  type RunbookReport,
-} from './messages';
+import { patched, sleep } from '@temporalio/workflow';
 import { formatElapsed } from './policy';
+import { act, look, openRunbookSession, waitFor } from './runbook-session';
 import {
   LOG_SCAN_PATTERN,
   classifyLogLines,
@@ -34,137 +19,18 @@ import {
   rollbackCandidate,
   withinRestartBudget,
 } from './runbook-policy';
-import type { Scenario, Severity } from './types';
 
-export interface RunbookSettings {
-  settleMs: number;
-  memoryThresholdPercent: number;
-  recurrenceWindowMs: number;
-  sampleEveryMs: number;
-  restartBudget: number;
-  restartWindowMs: number;
-  rollbackWindowMs: number;
-  targetPoolSize: number;
-  memoryLimitFactor: number;
-  stopTimeoutSeconds: number;
-}
-
-export interface RunbookInput {
-  incidentId: string;
-  parentWorkflowId: string;
-  service: string;
-  scenario: Scenario;
-  severity: Severity;
-  /** How long a proposal may wait for approve/reject before the incident escalates. */
-  respondWithinMs: number;
-  dryRun: boolean;
-  target: RunbookTarget;
-  settings: RunbookSettings;
-}
-
-/** What a runbook operates on, from the service's configuration. */
-export interface RunbookTarget {
-  container: string;
-  databaseContainer: string | null;
-  /** Name of the environment variable holding the database URL (the URL itself never enters history). */
-  databaseUrlEnv: string | null;
-  healthUrls: string[];
-}
-
-export interface RunbookOutcome {
-  scenario: Scenario;
-  cause: string;
-  result: 'mitigated' | 'escalated' | 'dry-run' | 'nothing-to-do' | 'failed';
-  summary: string;
-  actions: string[];
-}
-
-// Reading state is quick and safe to retry.
-const look = proxyActivities<RunbookActivities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 },
-});
-// Mutations heartbeat, so a worker killed mid-step is noticed within seconds and the retry (which checks
-// state first) takes over.
-const act = proxyActivities<RunbookActivities>({
-  startToCloseTimeout: '3m',
-  heartbeatTimeout: '5s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 },
-});
-const waitFor = proxyActivities<RunbookActivities>({
-  startToCloseTimeout: '2m',
-  retry: { initialInterval: '2s', maximumAttempts: 3 },
-});
-
-type Decision = { approved: boolean; by: string; reason?: string };
+export type { RunbookInput, RunbookOutcome, RunbookSettings, RunbookTarget } from './runbook-session';
+import type { RunbookInput, RunbookOutcome } from './runbook-session';
 
 /** Patch ids: each marks a change of the commands this workflow issues (see README, "Changing workflows"). */
 export const ROLLBACK_TIMEOUT_ESCALATES_ONCE = 'rollback-timeout-escalates-once';
+export const ENGINE_CLOCK_RESTART = 'engine-clock-restart';
 
 export async function runbookWorkflow(input: RunbookInput): Promise<RunbookOutcome> {
   const { target, settings } = input;
-  const parent = getExternalWorkflowHandle(input.parentWorkflowId);
-  const decisions = new Map<string, Decision>();
-  const actions: string[] = [];
-  setHandler(
-    approveSignal,
-    (a) => void (a?.step && decisions.set(a.step, { approved: true, by: a.by ?? 'unknown' })),
-    {
-      description: SIGNAL_DESCRIPTIONS.approve,
-    },
-  );
-  setHandler(
-    rejectSignal,
-    (a) =>
-      void (a?.step && decisions.set(a.step, { approved: false, by: a.by ?? 'unknown', reason: a.reason })),
-    {
-      description: SIGNAL_DESCRIPTIONS.reject,
-    },
-  );
-
-  // The incident's severity may change while a proposal waits: the wait follows its response time.
-  let respondWithinMs = input.respondWithinMs;
-  setHandler(
-    respondWithinSignal,
-    (a) => {
-      if (typeof a?.respondWithinMs === 'number' && a.respondWithinMs > 0)
-        respondWithinMs = a.respondWithinMs;
-    },
-    { description: SIGNAL_DESCRIPTIONS.respondWithin },
-  );
-
-  const report = (r: RunbookReport) => parent.signal(runbookReportSignal, r);
-  const finding = (message: string, evidence?: string[]) =>
-    report({ kind: 'finding', message, ...(evidence?.length ? { evidence } : {}) });
-  const outcome = (result: RunbookOutcome['result'], cause: string, summary: string): RunbookOutcome => ({
-    scenario: input.scenario,
-    cause,
-    result,
-    summary,
-    actions,
-  });
-  const escalate = async (cause: string, why: string) => {
-    await report({ kind: 'escalate', message: why });
-    return outcome('escalated', cause, why);
-  };
-
-  /** Runs a change unless in dry-run; every change is reported before and after, with its evidence. */
-  const mitigate = async (
-    label: string,
-    change: () => Promise<{ action: string; detail: string }>,
-  ): Promise<boolean> => {
-    if (input.dryRun) {
-      await report({ kind: 'action', message: `dry-run: would ${label}; nothing changed` });
-      actions.push(`dry-run: ${label}`);
-      return false;
-    }
-    await report({ kind: 'action', phase: 'begin', message: `mitigation: ${label}` });
-    const result = await change();
-    actions.push(result.detail);
-    await report({ kind: 'action', phase: 'end', message: `mitigation done: ${result.detail}` });
-    return true;
-  };
-
+  const { report, finding, outcome, escalate, mitigate, verify, askApproval, stillFailing } =
+    openRunbookSession(input);
   const restartApp = async (why: string): Promise<'restarted' | 'dry-run' | 'over-budget'> => {
     const recent = await look.countRecentRestarts({
       container: target.container,
@@ -177,8 +43,9 @@ export async function runbookWorkflow(input: RunbookInput): Promise<RunbookOutco
       });
       return 'over-budget';
     }
-    // Workflow time when the step began: the activity skips the restart if the container started after it.
-    const requestedAt = new Date().toISOString();
+    // When the step began, on the engine's clock (older runs: workflow time): the activity skips the restart
+    // if the container started after it. Both sides of that comparison are then the engine's own clock.
+    const requestedAt = patched(ENGINE_CLOCK_RESTART) ? await look.engineTime() : new Date().toISOString();
     const done = await mitigate(`restart ${target.container} (${why})`, () =>
       act.restartContainer({
         container: target.container,
@@ -187,55 +54,6 @@ export async function runbookWorkflow(input: RunbookInput): Promise<RunbookOutco
       }),
     );
     return done ? 'restarted' : 'dry-run';
-  };
-
-  const verify = async (): Promise<boolean> => {
-    await sleep(settings.settleMs);
-    const health = await look.checkServiceHealth({ urls: target.healthUrls });
-    const detail = health.checks.map((c) => `${c.url} → ${c.detail}`);
-    await finding(
-      `health after ${formatElapsed(settings.settleMs)} settle: ${health.healthy ? 'healthy' : 'still failing'}`,
-      detail,
-    );
-    return health.healthy;
-  };
-
-  /** Waits for approve/reject of a proposal; no answer within the severity's response time escalates. */
-  const askApproval = async (
-    step: string,
-    proposal: string,
-  ): Promise<'approved' | 'rejected' | 'timeout' | 'dry-run'> => {
-    if (input.dryRun) {
-      await report({ kind: 'action', message: `dry-run: would propose ${step}: ${proposal}` });
-      actions.push(`dry-run: proposed ${step}`);
-      return 'dry-run';
-    }
-    await report({ kind: 'proposal', step, message: proposal });
-    // The deadline counts from the proposal; a severity change re-arms the wait by the new response time.
-    const askedAt = Date.now();
-    for (;;) {
-      const waitingBy = respondWithinMs;
-      const left = askedAt + waitingBy - Date.now();
-      if (left <= 0) break;
-      await condition(() => decisions.has(step) || respondWithinMs !== waitingBy, left);
-      if (decisions.has(step) || respondWithinMs === waitingBy) break;
-    }
-    if (!decisions.has(step)) {
-      await report({
-        kind: 'decision',
-        step,
-        message: `no answer to "${step}" within ${formatElapsed(respondWithinMs)}: step skipped, escalating`,
-      });
-      await report({ kind: 'escalate', message: `approval for "${step}" timed out` });
-      return 'timeout';
-    }
-    const d = decisions.get(step) as Decision;
-    await report({
-      kind: 'decision',
-      step,
-      message: `${step} ${d.approved ? 'approved' : `rejected${d.reason ? `: ${d.reason}` : ''}`} by ${d.by}`,
-    });
-    return d.approved ? 'approved' : 'rejected';
   };
 
   const logScan = async () => {
@@ -251,12 +69,6 @@ export async function runbookWorkflow(input: RunbookInput): Promise<RunbookOutco
       findings.slice(-5).map((f) => f.line),
     );
     return { findings, cause };
-  };
-
-  /** Health is still bad after a mitigation: the next step is a human. */
-  const stillFailing = async (cause: string, what: string) => {
-    await report({ kind: 'escalate', message: `still failing after ${what}` });
-    return outcome('failed', cause, `still failing after ${what}`);
   };
 
   const afterRestart = async (
@@ -496,7 +308,8 @@ export async function runbookWorkflow(input: RunbookInput): Promise<RunbookOutco
       return highMemory();
     case 'pool-exhausted':
       return poolIsExhausted();
-    case 'health':
+    default:
+      // 'health', and any other name (the incident sends only built-in scenarios here).
       return healthFailure();
   }
 }

@@ -1,8 +1,17 @@
 /** Shared shapes of the incident workflow: its input, its state as seen by `status`, its timeline. */
 export type Severity = 'P1' | 'P2' | 'P3';
 export const SEVERITIES: readonly Severity[] = ['P1', 'P2', 'P3'];
-export type Scenario = 'wont-start' | 'high-memory' | 'pool-exhausted' | 'health';
-export const SCENARIOS: readonly Scenario[] = ['wont-start', 'high-memory', 'pool-exhausted', 'health'];
+/** The runbooks written in TypeScript (`runbook.ts`); any other scenario names a runbook definition. */
+export type BuiltInScenario = 'wont-start' | 'high-memory' | 'pool-exhausted' | 'health';
+export const BUILT_IN_SCENARIOS: readonly BuiltInScenario[] = [
+  'wont-start',
+  'high-memory',
+  'pool-exhausted',
+  'health',
+];
+/** A built-in scenario or the name of a runbook definition (`runbooks/*.yaml`). */
+export type Scenario = string;
+export const SCENARIO_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 /** `suppressed`: opened during the service's maintenance window; nobody paged until it ends. */
 export type IncidentStatus =
   'suppressed' | 'triggered' | 'acknowledged' | 'mitigating' | 'monitoring' | 'resolved';

@@ -7,6 +7,8 @@ import { approveSignal, rejectSignal, respondWithinSignal, type RunbookReport } 
 import { approvalRequestText } from '../render';
 import { reviewReminderWorkflow } from '../review-reminder';
 import { runbookWorkflow } from '../runbook';
+import { runbookInterpreterWorkflow } from '../runbook-interpreter';
+import { BUILT_IN_SCENARIOS } from '../types';
 import { severityRule } from './ladder';
 import { describeError, type ShellHooks } from './perform';
 import { record, type IncidentState } from './state';
@@ -49,23 +51,37 @@ export function shellHooks(state: IncidentState, poke: () => void): ShellHooks {
       const rb = state.policy!.runbook!;
       const runs = (state.runbook?.runs ?? 0) + 1;
       const workflowId = runs === 1 ? `${state.incidentId}-runbook` : `${state.incidentId}-runbook-${runs}`;
+      const args = {
+        incidentId: state.incidentId,
+        parentWorkflowId: state.workflowId,
+        service: state.input.service,
+        scenario: state.input.scenario,
+        severity: state.input.severity,
+        respondWithinMs: severityRule(state)!.respondWithinMs,
+        dryRun: rb.dryRun,
+        target: rb.target,
+        settings: rb.settings,
+      };
       try {
-        const child = await startChild(runbookWorkflow, {
-          workflowId,
-          args: [
-            {
-              incidentId: state.incidentId,
-              parentWorkflowId: state.workflowId,
-              service: state.input.service,
-              scenario: state.input.scenario,
-              severity: state.input.severity,
-              respondWithinMs: severityRule(state)!.respondWithinMs,
-              dryRun: rb.dryRun,
-              target: rb.target,
-              settings: rb.settings,
-            },
-          ],
-        });
+        // A definition (frozen in the policy) runs on the interpreter; a built-in scenario on its TypeScript;
+        // a scenario that is neither (started by hand with any name) gets the generic health runbook.
+        const builtIn = (BUILT_IN_SCENARIOS as readonly string[]).includes(args.scenario);
+        if (!rb.definition && !builtIn)
+          record(
+            state,
+            Date.now(),
+            'runbook',
+            `no runbook for scenario "${args.scenario}": running the health runbook`,
+          );
+        const child = rb.definition
+          ? await startChild(runbookInterpreterWorkflow, {
+              workflowId,
+              args: [{ ...args, definition: rb.definition }],
+            })
+          : await startChild(runbookWorkflow, {
+              workflowId,
+              args: [{ ...args, scenario: builtIn ? args.scenario : 'health' }],
+            });
         state.runbook = { workflowId, running: true, runs };
         child.result().then(
           (outcome) => void ((state.runbookOutcome = outcome), poke()),

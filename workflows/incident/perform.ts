@@ -68,8 +68,8 @@ const onCallLookup = proxyLocalActivities<IncidentActivities>({
   startToCloseTimeout: '3s',
   retry: { ...BACKOFF, maximumAttempts: 2 },
 });
-const readPolicy = (service: string) =>
-  (patched(POLICY_LOCAL_ACTIVITY) ? lookup : local).loadIncidentPolicy({ service });
+const readPolicy = (service: string, scenario: string) =>
+  (patched(POLICY_LOCAL_ACTIVITY) ? lookup : local).loadIncidentPolicy({ service, scenario });
 
 export function describeError(err: unknown): string {
   const cause = (err as { cause?: { message?: string } }).cause;
@@ -484,7 +484,7 @@ async function loadPolicy(state: IncidentState, now: number) {
   const checkMaintenance =
     state.status === 'triggered' && !state.input.declaredBy && patched(MAINTENANCE_WINDOWS);
   try {
-    state.policy = await readPolicy(state.input.service);
+    state.policy = await readPolicy(state.input.service, state.input.scenario);
   } catch (err) {
     // The service's policy cannot be read: page by the default one rather than not at all.
     record(
@@ -496,7 +496,7 @@ async function loadPolicy(state: IncidentState, now: number) {
         announce: false,
       },
     );
-    state.policy = await readPolicy('');
+    state.policy = await readPolicy('', state.input.scenario);
   }
   if (checkMaintenance) {
     const window = await maintenanceAt(state, now);

@@ -1,0 +1,29 @@
+/**
+ * The restart budget's durable ledger (`workflows/restart-ledger.ts`), claimed through Temporal itself:
+ * update-with-start creates the container's ledger on the first claim and finds it on the next.
+ */
+import { Context } from '@temporalio/activity';
+import { WithStartWorkflowOperation } from '@temporalio/client';
+import {
+  claimRestartUpdate,
+  restartLedgerWorkflow,
+  restartLedgerWorkflowId,
+  type RestartClaimAnswer,
+  type RestartClaimRequest,
+} from '../workflows/restart-ledger';
+
+export async function claimRestart(
+  args: RestartClaimRequest & { container: string },
+): Promise<RestartClaimAnswer> {
+  const { client, info } = Context.current();
+  const { container, ...request } = args;
+  return client.workflow.executeUpdateWithStart(claimRestartUpdate, {
+    args: [request],
+    startWorkflowOperation: new WithStartWorkflowOperation(restartLedgerWorkflow, {
+      workflowId: restartLedgerWorkflowId(container),
+      taskQueue: info.taskQueue,
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      args: [{}],
+    }),
+  });
+}

@@ -1,0 +1,173 @@
+/**
+ * The probes of runbook definitions: each asks Docker, PostgreSQL or HTTP through their modules and answers
+ * facts (`<field>` → value) with a line for the timeline. One activity for every kind, so a definition's
+ * probe list needs no code and `npm run runbook -- test` can replay recorded facts in its place.
+ */
+import type { ProbeDefinition, ProbeReport } from '../workflows/runbook-definition';
+import { LOG_SCAN_PATTERN, classifyLogLines, formatBytes, primaryCause } from '../workflows/runbook-policy';
+import type { DockerActivities } from './docker';
+import type { HealthCheckResult } from './contract';
+import type { createPostgresActivities } from './postgres';
+
+export interface ProbeArgs {
+  probe: ProbeDefinition;
+  container: string;
+  databaseContainer: string | null;
+  urlEnv: string | null;
+  urls: string[];
+}
+
+const MIB = 1048576;
+const round1 = (n: number) => Math.round(n * 10) / 10;
+
+export function createProbeActivities(deps: {
+  docker: DockerActivities;
+  postgres: ReturnType<typeof createPostgresActivities>;
+  checkServiceHealth: (args: { urls: string[] }) => Promise<HealthCheckResult>;
+}) {
+  const { docker, postgres } = deps;
+
+  async function runProbe(args: ProbeArgs): Promise<ProbeReport> {
+    const { probe, container } = args;
+    switch (probe.kind) {
+      case 'container': {
+        const c = await docker.inspectContainer({ container });
+        const ageHours = c.imageCreatedAt ? (Date.now() - Date.parse(c.imageCreatedAt)) / 3_600_000 : null;
+        return {
+          facts: {
+            exists: c.exists,
+            running: c.running,
+            status: c.status,
+            exitCode: c.exitCode,
+            oomKilled: c.oomKilled,
+            restartCount: c.restartCount,
+            image: c.image || null,
+            imageAgeHours: ageHours === null ? null : round1(ageHours),
+            previousImage: c.previousImage,
+          },
+          message: c.exists
+            ? `container ${container}: ${c.status}${c.exitCode !== null ? `, exit code ${c.exitCode}` : ''}, OOMKilled ${c.oomKilled}, restarts ${c.restartCount}; image ${c.image}${ageHours === null ? '' : ` built ${round1(ageHours)} h ago`}`
+            : `container ${container} does not exist`,
+        };
+      }
+      case 'logs': {
+        const logs = await docker.containerLogs({ container, tail: probe.tail, pattern: LOG_SCAN_PATTERN });
+        const findings = classifyLogLines(logs.matching);
+        const cause = primaryCause(findings);
+        return {
+          facts: {
+            scanned: logs.scanned,
+            matches: findings.length,
+            cause: cause?.cause ?? null,
+            variable: cause?.variable ?? null,
+          },
+          message: `logs: scanned the last ${logs.scanned} lines, ${findings.length} match error patterns${cause ? `; most telling: ${cause.cause}` : ''}`,
+          evidence: findings.slice(-5).map((f) => f.line),
+        };
+      }
+      case 'memory': {
+        const s = await docker.containerStats({ container });
+        const percent = s.limitBytes ? round1((s.usageBytes / s.limitBytes) * 100) : null;
+        return {
+          facts: {
+            usagePercent: percent,
+            usageMiB: Math.round(s.usageBytes / MIB),
+            limitMiB: s.limitBytes ? Math.round(s.limitBytes / MIB) : null,
+          },
+          message: `memory ${formatBytes(s.usageBytes)} of ${s.limitBytes ? formatBytes(s.limitBytes) : 'no limit'}${percent === null ? '' : ` (${percent}%)`}`,
+        };
+      }
+      case 'processes': {
+        const t = await docker.containerProcesses({ container });
+        const top = t.processes[0];
+        return {
+          facts: {
+            available: t.available,
+            count: t.available ? t.processes.length : null,
+            topCommand: top?.command ?? null,
+            topRssMiB: top ? round1(top.rssKiB / 1024) : null,
+            topCpuPercent: top?.cpuPercent ?? null,
+          },
+          message: t.available
+            ? `processes in ${container}: ${t.processes.length}; most memory: ${top ? `${top.command} (pid ${top.pid}, ${round1(top.rssKiB / 1024)} MiB, ${top.cpuPercent}% CPU)` : 'none'}`
+            : `processes in ${container}: ${t.note}`,
+          evidence: t.processes
+            .slice(0, 5)
+            .map((p) => `${p.pid} ${round1(p.rssKiB / 1024)} MiB ${p.cpuPercent}% ${p.command}`),
+        };
+      }
+      case 'disk': {
+        const d = await docker.diskUsage({ container, paths: probe.paths, host: probe.host });
+        const fullest = [...d.mounts].sort((a, b) => b.usedPercent - a.usedPercent)[0];
+        return {
+          facts: {
+            maxUsedPercent: fullest?.usedPercent ?? null,
+            fullestPath: fullest?.mountedOn ?? null,
+            hostUsedPercent: d.host?.usedPercent ?? null,
+          },
+          message: `disk: ${fullest ? `${fullest.mountedOn} ${fullest.usedPercent}% used (${fullest.availableMiB} MiB free)` : (d.note ?? 'no filesystem reported')}${d.host ? `; Docker host ${d.host.path} ${d.host.usedPercent}% used (${d.host.availableMiB} MiB free)` : ''}`,
+          evidence: d.mounts.map((m) => `${m.filesystem} ${m.usedPercent}% ${m.mountedOn}`),
+        };
+      }
+      case 'health': {
+        const h = await deps.checkServiceHealth({ urls: args.urls });
+        return {
+          facts: { healthy: h.healthy, failing: h.checks.filter((c) => !c.ok).length },
+          message: `health: ${h.healthy ? 'healthy' : 'failing'}`,
+          evidence: h.checks.map((c) => `${c.url} → ${c.detail}`),
+        };
+      }
+      case 'database': {
+        if (!args.urlEnv)
+          return { facts: { reachable: null, containerRunning: null }, message: 'database: none configured' };
+        const check = await postgres.checkDatabase({ urlEnv: args.urlEnv });
+        const db = args.databaseContainer
+          ? await docker.inspectContainer({ container: args.databaseContainer })
+          : null;
+        return {
+          facts: { reachable: check.reachable, containerRunning: db ? db.running : null },
+          message: `database: ${check.detail}${db ? `; container ${db.name} ${db.status}` : ''}`,
+        };
+      }
+      case 'connections': {
+        if (!args.urlEnv)
+          return {
+            facts: { total: null, maxConnections: null, poolSize: null, exhausted: null },
+            message: 'connections: no database configured',
+          };
+        const [usage, app] = await Promise.all([
+          postgres.connectionUsage({ urlEnv: args.urlEnv }),
+          docker.inspectContainer({ container }),
+        ]);
+        const raw = app.env[probe.poolSizeVariable];
+        const poolSize = raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : null;
+        const exhausted =
+          usage.total >= usage.maxConnections - 3 || (poolSize !== null && usage.total >= poolSize);
+        return {
+          facts: { total: usage.total, maxConnections: usage.maxConnections, poolSize, exhausted },
+          message: `connections: ${usage.total} of max_connections ${usage.maxConnections} (${
+            Object.entries(usage.byState)
+              .map(([s, n]) => `${s} ${n}`)
+              .join(', ') || 'none'
+          }); ${probe.poolSizeVariable}=${poolSize ?? 'unknown'}`,
+        };
+      }
+      case 'command': {
+        const r = await docker.runInContainer({
+          container,
+          command: probe.command,
+          timeoutMs: probe.timeoutMs,
+        });
+        return {
+          facts: { exitCode: r.exitCode, lines: r.lines.length },
+          message: r.noShell
+            ? `command: the image of ${container} has no shell`
+            : `command \`${probe.command}\`: ${r.timedOut ? 'timed out' : `exit code ${r.exitCode}`}, ${r.lines.length} lines`,
+          evidence: r.lines.slice(-10),
+        };
+      }
+    }
+  }
+
+  return { runProbe };
+}

@@ -1,0 +1,250 @@
+import Docker from 'dockerode';
+import type { WorkflowHandle } from '@temporalio/client';
+import { ensureNodeImage, ensureShellImage } from '../../scripts/images';
+import { incidentWorkflow } from '../../workflows/incident';
+import { approveSignal, statusQuery } from '../../workflows/messages';
+import { restartClaimsQuery, restartLedgerWorkflowId } from '../../workflows/restart-ledger';
+import type { IncidentStatusView } from '../../workflows/types';
+import { testConfig } from '../support/config';
+import { engineActions } from '../support/docker-events';
+import { startDevWorker, type DevWorker } from '../support/dev-server';
+import { eventually } from '../support/eventually';
+import { describeWith, serviceValue } from '../support/services';
+
+/** Written only as data, like a user's: every probe kind that needs no database, and rules over them. */
+const PROBE_KIT = {
+  scenario: 'probe-kit',
+  description: 'Looks at a container with every probe that needs only Docker; changes nothing.',
+  probes: {
+    container: { kind: 'container' },
+    processes: { kind: 'processes' },
+    disk: { kind: 'disk', paths: ['/'] },
+    memory: { kind: 'memory' },
+    marker: { kind: 'command', command: 'echo probe-kit-ran; exit 3' },
+  },
+  rules: [
+    { when: { fact: 'processes.available', eq: false }, cause: 'image-without-shell' },
+    {
+      when: {
+        all: [
+          { fact: 'marker.exitCode', eq: 3 },
+          { fact: 'processes.count', gte: 1 },
+        ],
+      },
+      cause: 'looked-inside',
+    },
+    { cause: 'other' },
+  ],
+  causes: {
+    'image-without-shell': { summary: 'the image has no shell; container {{container.status}}' },
+    'looked-inside': { summary: '{{processes.count}} processes, biggest {{processes.topCommand}}' },
+    other: { summary: 'nothing matched' },
+  },
+};
+
+/** One restart step, verified by the container probe: what two incidents race for. */
+const CRASH_RESTART = {
+  scenario: 'crash-restart',
+  description: 'Restarts the container, once per budget.',
+  probes: { container: { kind: 'container' } },
+  rules: [{ cause: 'restart-it' }],
+  causes: {
+    'restart-it': {
+      summary: 'container {{container.status}}',
+      steps: [
+        {
+          id: 'restart-app',
+          kind: 'restart',
+          description: 'restart the container ({{container.status}})',
+          verify: { probe: 'container', expect: { fact: 'container.running', eq: true }, within: '20s' },
+        },
+      ],
+    },
+  },
+};
+
+describeWith(['temporal', 'docker'], 'runbook definitions on the real Docker Engine', () => {
+  let docker: Docker;
+  let dev: DevWorker;
+  const handles: WorkflowHandle[] = [];
+  const containers = ['rbd-disk-app', 'rbd-kit-shell', 'rbd-kit-bare', 'rbd-budget-app'];
+  let seq = 0;
+
+  const services = Object.fromEntries(
+    containers.map((c) => [c.replace(/^rbd-/, ''), { container: c, healthUrls: [] }]),
+  );
+
+  async function run(name: string, image: string, hostConfig: Docker.HostConfig = {}) {
+    await docker
+      .getContainer(name)
+      .remove({ force: true })
+      .catch(() => undefined);
+    const c = await docker.createContainer({
+      name,
+      Image: image,
+      HostConfig: { NetworkMode: 'none', ...hostConfig },
+    });
+    await c.start();
+    return c;
+  }
+
+  async function exec(container: string, cmd: string[]): Promise<string> {
+    const e = await docker.getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+    const stream = await e.start({ hijack: true, stdin: false });
+    const chunks: Buffer[] = [];
+    await new Promise<void>((resolve, reject) => {
+      stream.on('data', (d: Buffer) => chunks.push(d));
+      stream.on('end', resolve);
+      stream.on('error', reject);
+    });
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  beforeAll(async () => {
+    docker = new Docker({ socketPath: serviceValue('docker') });
+    const [shell, bare] = await Promise.all([ensureShellImage(docker), ensureNodeImage(docker)]);
+    // The log directory is a 10 MiB tmpfs: filling it is quick and touches no real disk.
+    await run('rbd-disk-app', shell, { Tmpfs: { '/var/log/app': 'size=10m' } });
+    await run('rbd-kit-shell', shell);
+    await run('rbd-kit-bare', bare);
+    await run('rbd-budget-app', shell);
+    const config = testConfig({
+      services: services as never,
+      resolution: { settleAfterMitigation: '1s' },
+      runbooks: { stopTimeout: '1s', restartBudget: { max: 1, window: '1h' } },
+      runbookDefinitions: [PROBE_KIT, CRASH_RESTART] as never,
+    });
+    dev = await startDevWorker(config, { DOCKER_SOCKET: serviceValue('docker') });
+    // A ledger left by an earlier run of this suite lives on that run's task queue, which no worker polls.
+    for (const c of containers)
+      await dev.client.workflow
+        .getHandle(restartLedgerWorkflowId(c))
+        .terminate('earlier test run')
+        .catch(() => undefined);
+  }, 180_000);
+
+  afterAll(async () => {
+    for (const h of handles) await h.terminate('suite finished').catch(() => undefined);
+    await dev?.close();
+    for (const c of containers)
+      await docker
+        ?.getContainer(c)
+        .remove({ force: true })
+        .catch(() => undefined);
+  });
+
+  async function openIncident(service: string, scenario: string) {
+    seq += 1;
+    const handle = await dev.client.workflow.start(incidentWorkflow, {
+      taskQueue: dev.taskQueue,
+      workflowId: `rbd-${service}-${seq}-${Date.now()}`,
+      args: [
+        {
+          dedupKey: `rbd-${service}-${seq}`,
+          service,
+          scenario,
+          severity: 'P2',
+          summary: `${scenario} on ${service}`,
+          security: false,
+        },
+      ],
+    });
+    handles.push(handle);
+    return handle;
+  }
+  const text = (v: IncidentStatusView) => v.timeline.map((e) => `${e.type}: ${e.message}`).join('\n');
+  const finished = (handle: WorkflowHandle, timeoutMs = 90_000) =>
+    eventually(
+      async () => {
+        const v = await handle.query(statusQuery);
+        expect(text(v)).toMatch(/runbook [\w-]+ finished/);
+        return v;
+      },
+      timeoutMs,
+      250,
+    );
+
+  test('disk-full, a scenario written only as a file: df in the container, approval, cleanup, verified', async () => {
+    await exec('rbd-disk-app', ['dd', 'if=/dev/zero', 'of=/var/log/app/app.log.1', 'bs=1024', 'count=9500']);
+    await exec('rbd-disk-app', ['sh', '-c', 'echo current > /var/log/app/app.log']);
+    const handle = await openIncident('disk-app', 'disk-full');
+    const pending = await eventually(
+      async () => {
+        const v = await handle.query(statusQuery);
+        expect(v.pendingApprovals.map((p) => p.step)).toEqual(['clean-old-logs']);
+        return v;
+      },
+      60_000,
+      250,
+    );
+    const before = text(pending);
+    expect(before).toMatch(/finding: runbook disk-full \(disk-full\.yaml\) started for rbd-disk-app/);
+    expect(before).toMatch(/finding: disk: \/var\/log\/app (9\d|100)% used/);
+    expect(before).toMatch(/Docker host \/\S+ \d+% used/);
+    expect(before).toMatch(/finding: processes in rbd-disk-app: \d+; most memory: sleep/);
+    expect(before).toMatch(
+      /diagnosis \(rule 1\): log-directory-filling — the log directory \/var\/log\/app is (9\d|100)% full/,
+    );
+    expect(pending.pendingApprovals[0].proposal).toMatch(/delete rotated logs .* it is (9\d|100)% full/);
+    // Nothing is deleted before someone agrees.
+    expect(await exec('rbd-disk-app', ['ls', '/var/log/app'])).toMatch(/app\.log\.1/);
+
+    await handle.signal(approveSignal, { step: 'clean-old-logs', by: 'erin' });
+    const view = await finished(handle);
+    const log = text(view);
+    expect(log).toMatch(/approval: clean-old-logs approved by erin/);
+    expect(log).toMatch(/action: mitigation done: clean-old-logs: exit code 0/);
+    expect(log).toMatch(
+      /finding: verification by disk: holds — disk: \/\S* \d% used|finding: verification by disk: holds/,
+    );
+    expect(log).toMatch(/runbook disk-full finished: mitigated \(cause: log-directory-filling\)/);
+    const left = await exec('rbd-disk-app', ['ls', '/var/log/app']);
+    expect(left).not.toMatch(/app\.log\.1/);
+    expect(left).toMatch(/app\.log/); // the live log stays
+  });
+
+  test('probes on any image: a shell image answers processes and commands; an image without one says so', async () => {
+    const [withShell, bare] = await Promise.all([
+      finished(await openIncident('kit-shell', 'probe-kit')),
+      finished(await openIncident('kit-bare', 'probe-kit')),
+    ]);
+    const shellLog = text(withShell);
+    expect(shellLog).toMatch(/finding: container rbd-kit-shell: running/);
+    expect(shellLog).toMatch(/command `echo probe-kit-ran; exit 3`: exit code 3, 1 lines/);
+    expect(shellLog).toMatch(/probe-kit-ran/);
+    // No limit: the engine reports the host's memory as the limit (the seed's `free -m`).
+    expect(shellLog).toMatch(/finding: memory \d+ MiB of \d+ MiB \(\d+(\.\d)?%\)/);
+    expect(shellLog).toMatch(/diagnosis \(rule 2\): looked-inside — \d+ processes, biggest sleep/);
+    expect(shellLog).toMatch(/runbook probe-kit finished: nothing-to-do/);
+
+    const bareLog = text(bare);
+    expect(bareLog).toMatch(/processes in rbd-kit-bare: the image has no shell/);
+    expect(bareLog).toMatch(/disk: the image has no df/);
+    expect(bareLog).toMatch(
+      /diagnosis \(rule 1\): image-without-shell — the image has no shell; container running/,
+    );
+  });
+
+  test('two incidents on one container at once: the durable ledger grants the one restart in the budget to one', async () => {
+    const since = Date.now() - 1000;
+    const [a, b] = await Promise.all([
+      openIncident('budget-app', 'crash-restart'),
+      openIncident('budget-app', 'crash-restart'),
+    ]);
+    const logs = (await Promise.all([finished(a), finished(b)])).map(text);
+    const mitigated = logs.filter((l) => /runbook crash-restart finished: mitigated/.test(l));
+    const refused = logs.filter((l) =>
+      /restart budget spent: 1 of 1 restarts of rbd-budget-app in the last 1:00:00 \(\S+\/restart-app\)/.test(
+        l,
+      ),
+    );
+    expect(mitigated).toHaveLength(1);
+    expect(refused).toHaveLength(1);
+    expect(mitigated[0]).toMatch(/finding: verification by container: holds/);
+    expect((await engineActions(docker, 'rbd-budget-app', since, ['restart'])).length).toBe(1);
+    const claims = await dev.client.workflow
+      .getHandle(restartLedgerWorkflowId('rbd-budget-app'))
+      .query(restartClaimsQuery);
+    expect(claims).toHaveLength(1);
+  });
+});

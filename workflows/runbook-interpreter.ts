@@ -1,0 +1,236 @@
+/**
+ * One workflow runs every runbook definition (`runbooks/*.yaml`), in the manner of Temporal's DSL
+ * interpreter sample: probes in parallel, the first rule that holds names the cause, the cause's steps run
+ * in order — each behind its gate, the restart budget and dry-run — and each is verified. The definition
+ * arrives in the input, so the history freezes it: editing the file never changes an open incident.
+ */
+import { ApplicationFailure, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import type { RunbookActivities } from '../activities/contract';
+import { formatElapsed } from './policy';
+import {
+  RESTARTING_STEPS,
+  diagnose,
+  fillTemplate,
+  holds,
+  type FactValue,
+  type ProbeDefinition,
+  type RunbookDefinition,
+  type StepDefinition,
+} from './runbook-definition';
+import { formatBytes } from './runbook-policy';
+import {
+  act,
+  look,
+  openRunbookSession,
+  waitFor,
+  type RunbookInput,
+  type RunbookOutcome,
+} from './runbook-session';
+
+export interface InterpreterInput extends RunbookInput {
+  definition: RunbookDefinition;
+}
+
+/** How often a verifying probe is asked again while its condition does not hold yet. */
+const VERIFY_EVERY_MS = 5000;
+
+export async function runbookInterpreterWorkflow(input: InterpreterInput): Promise<RunbookOutcome> {
+  const { definition, target, settings } = input;
+  const session = openRunbookSession(input);
+  const { report, finding, outcome, escalate, mitigate, askApproval, stillFailing } = session;
+  const facts = new Map<string, FactValue>();
+
+  const probeArgs = (probe: ProbeDefinition) => ({
+    probe,
+    container: target.container,
+    databaseContainer: target.databaseContainer,
+    urlEnv: target.databaseUrlEnv,
+    urls: target.healthUrls,
+  });
+  const learn = (id: string, found: Record<string, FactValue>) => {
+    for (const [field, value] of Object.entries(found)) facts.set(`${id}.${field}`, value);
+  };
+
+  await report({
+    kind: 'finding',
+    message: `runbook ${definition.scenario} (${definition.source}) started for ${target.container}${input.dryRun ? ' (dry-run: nothing will be changed)' : ''}`,
+  });
+
+  // Probes run at once; one that fails is reported and its facts stay unknown (rules on them do not match).
+  const ids = Object.keys(definition.probes);
+  const seen = await Promise.all(
+    ids.map((id) =>
+      look.runProbe(probeArgs(definition.probes[id])).then(
+        (r) => ({ ok: true as const, r }),
+        (err: unknown) => ({ ok: false as const, error: (err as Error).message }),
+      ),
+    ),
+  );
+  for (let i = 0; i < ids.length; i++) {
+    const s = seen[i];
+    if (s.ok) {
+      learn(ids[i], s.r.facts);
+      await finding(s.r.message, s.r.evidence);
+    } else await finding(`probe ${ids[i]} failed: ${s.error}`);
+  }
+
+  const verdict = diagnose(definition.rules, facts);
+  if (!verdict || !Object.hasOwn(definition.causes, verdict.cause))
+    return escalate('unknown', 'no rule of the runbook matched: a human must diagnose');
+  const cause = definition.causes[verdict.cause];
+  const summary = fillTemplate(cause.summary, facts);
+  await finding(`diagnosis (rule ${verdict.rule + 1}): ${verdict.cause} — ${summary}`);
+  if (!cause.steps.length) return outcome('nothing-to-do', verdict.cause, summary);
+
+  /** Asks the probe again until its condition holds or the time is up. */
+  const verifyByProbe = async (probeId: string, expect: Parameters<typeof holds>[0], withinMs: number) => {
+    const probe = definition.probes[probeId];
+    const deadline = Date.now() + withinMs;
+    for (;;) {
+      const r = await look.runProbe(probeArgs(probe));
+      learn(probeId, r.facts);
+      const ok = holds(expect, facts);
+      if (ok || Date.now() >= deadline) {
+        await finding(
+          `verification by ${probeId}: ${ok ? 'holds' : `does not hold after ${formatElapsed(withinMs)}`} — ${r.message}`,
+          r.evidence,
+        );
+        return ok;
+      }
+      await sleep(Math.min(VERIFY_EVERY_MS, Math.max(1, deadline - Date.now())));
+    }
+  };
+
+  /** The change a step makes, through the activity that makes it effectively once. */
+  const perform = async (step: StepDefinition): Promise<{ action: string; detail: string }> => {
+    const stopTimeoutSeconds = settings.stopTimeoutSeconds;
+    switch (step.kind) {
+      case 'restart': {
+        // The engine's clock, not ours: the activity compares it with the engine's StartedAt.
+        const requestedAt = await look.engineTime();
+        return act.restartContainer({ container: target.container, requestedAt, stopTimeoutSeconds });
+      }
+      case 'start-dependency': {
+        const started = await act.startContainer({ container: target.databaseContainer as string });
+        if (target.databaseUrlEnv) {
+          const ready = await waitFor.waitForDatabase({
+            urlEnv: target.databaseUrlEnv,
+            timeoutMs: step.timeoutMs,
+          });
+          return { action: started.action, detail: `${started.detail}; ${ready.detail}` };
+        }
+        return started;
+      }
+      case 'recreate':
+        return act.recreateContainer({ container: target.container, env: step.env, stopTimeoutSeconds });
+      case 'raise-memory-limit': {
+        const app = await look.inspectContainer({ container: target.container });
+        const limitBytes = Math.round(app.memoryLimitBytes * step.factor);
+        return act.raiseMemoryLimit({ container: target.container, limitBytes });
+      }
+      case 'rollback': {
+        const app = await look.inspectContainer({ container: target.container });
+        return act.recreateContainer({
+          container: target.container,
+          image: app.previousImage as string,
+          stopTimeoutSeconds,
+        });
+      }
+      case 'exec': {
+        // Not retried: a definition's command need not be idempotent, and a second run could do harm.
+        const once = proxyActivities<RunbookActivities>({
+          startToCloseTimeout: step.timeoutMs + 30_000,
+          heartbeatTimeout: '10s',
+          retry: { maximumAttempts: 1 },
+        });
+        const r = await once.runInContainer({
+          container: target.container,
+          command: step.command,
+          timeoutMs: step.timeoutMs,
+        });
+        const tail = r.lines.slice(-3).join(' | ');
+        if (r.noShell || r.timedOut || r.exitCode !== 0)
+          throw ApplicationFailure.nonRetryable(
+            r.noShell
+              ? `the image of ${target.container} has no shell`
+              : r.timedOut
+                ? `timed out after ${formatElapsed(step.timeoutMs)}`
+                : `exit code ${r.exitCode}${tail ? `: ${tail}` : ''}`,
+            'StepFailed',
+          );
+        return { action: 'exec', detail: `${step.id}: exit code 0${tail ? ` (${tail})` : ''}` };
+      }
+      case 'escalate':
+        throw ApplicationFailure.nonRetryable('escalate is not a change', 'NotAChange');
+    }
+  };
+
+  /** Why a step cannot run on this target at all (then a human takes over). */
+  const unusable = async (step: StepDefinition): Promise<string | null> => {
+    if (step.kind === 'start-dependency' && !target.databaseContainer)
+      return 'the service names no dependency container';
+    if (step.kind === 'rollback') {
+      const app = await look.inspectContainer({ container: target.container });
+      if (!app.previousImage || app.previousImage === app.image) return 'no previous image is recorded';
+    }
+    if (step.kind === 'raise-memory-limit') {
+      const app = await look.inspectContainer({ container: target.container });
+      if (!app.memoryLimitBytes) return `${target.container} has no memory limit to raise`;
+      await finding(
+        `memory limit of ${target.container}: ${formatBytes(app.memoryLimitBytes)} → ${formatBytes(Math.round(app.memoryLimitBytes * step.factor))}`,
+      );
+    }
+    return null;
+  };
+
+  const done: string[] = [];
+  for (const step of cause.steps) {
+    const what = fillTemplate(step.description, facts);
+    if (step.kind === 'escalate') return escalate(verdict.cause, what);
+    const why = await unusable(step);
+    if (why) return escalate(verdict.cause, `cannot ${step.id}: ${why}`);
+    if (step.gate === 'approve') {
+      const answer = await askApproval(step.id, what);
+      // askApproval reported and escalated a timeout already.
+      if (answer === 'timeout')
+        return outcome('escalated', verdict.cause, `approval for ${step.id} timed out`);
+      if (answer === 'rejected') return escalate(verdict.cause, `${step.id} was rejected: ${what} not done`);
+    }
+    if (RESTARTING_STEPS.has(step.kind) && !input.dryRun) {
+      const claim = await look.claimRestart({
+        container: target.container,
+        claimant: `${workflowInfo().workflowId}/${step.id}`,
+        budget: settings.restartBudget,
+        windowMs: settings.restartWindowMs,
+      });
+      if (!claim.granted)
+        return escalate(
+          verdict.cause,
+          `restart budget spent: ${claim.used} of ${claim.budget} restarts of ${target.container} in the last ${formatElapsed(settings.restartWindowMs)} (${claim.holders.join(', ')}); escalating instead of ${step.id}`,
+        );
+    }
+    let changed: boolean;
+    try {
+      changed = await mitigate(what, () => perform(step));
+    } catch (err) {
+      const message = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
+      await report({ kind: 'escalate', message: `${step.id} failed: ${message}` });
+      return outcome('failed', verdict.cause, `${step.id} failed: ${message}`);
+    }
+    if (!changed) {
+      done.push(`${step.id} (dry-run)`);
+      continue;
+    }
+    if (step.verify) {
+      const ok =
+        step.verify === 'health'
+          ? await session.verify()
+          : await verifyByProbe(step.verify.probe, step.verify.expect, step.verify.withinMs);
+      if (!ok) return stillFailing(verdict.cause, step.id);
+    }
+    done.push(step.id);
+  }
+  if (input.dryRun)
+    return outcome('dry-run', verdict.cause, `dry-run: ${summary}; would run ${done.join(', ')}`);
+  return outcome('mitigated', verdict.cause, `${summary}; done: ${done.join(', ')}`);
+}

@@ -1,4 +1,5 @@
 import type { RunbooksConfig } from '../config';
+import type { RunbookSettings } from '../workflows/runbook-session';
 import { ownValue, type IncidentPolicy, type LadderLevel } from '../workflows/policy';
 
 const DEFAULT_ACK_TIMEOUT_MS = { P1: 1_800_000, P2: 7_200_000, P3: null } as const;
@@ -57,20 +58,25 @@ export function toIncidentPolicy(config: RunbooksConfig, service: string, scenar
             databaseUrlEnv: svc.databaseUrlEnv ?? null,
             healthUrls: svc.healthUrls,
           },
-          settings: {
-            settleMs: config.resolution.settleAfterMitigation,
-            memoryThresholdPercent: config.runbooks.memoryThresholdPercent,
-            recurrenceWindowMs: config.runbooks.recurrenceWindow,
-            sampleEveryMs: config.runbooks.sampleEvery,
-            restartBudget: config.runbooks.restartBudget.max,
-            restartWindowMs: config.runbooks.restartBudget.window,
-            rollbackWindowMs: config.runbooks.rollbackWindow,
-            targetPoolSize: config.runbooks.targetPoolSize,
-            memoryLimitFactor: config.runbooks.memoryLimitFactor,
-            stopTimeoutSeconds: Math.round(config.runbooks.stopTimeout / 1000),
-          },
+          settings: runbookSettings(config),
           definition: config.runbookDefinitions.find((d) => d.scenario === scenario) ?? null,
         }
       : null,
+  };
+}
+
+/** The runbook settings every runbook of this configuration runs with. */
+export function runbookSettings(config: RunbooksConfig): RunbookSettings {
+  return {
+    settleMs: config.resolution.settleAfterMitigation,
+    memoryThresholdPercent: config.runbooks.memoryThresholdPercent,
+    recurrenceWindowMs: config.runbooks.recurrenceWindow,
+    sampleEveryMs: config.runbooks.sampleEvery,
+    restartBudget: config.runbooks.restartBudget.max,
+    restartWindowMs: config.runbooks.restartBudget.window,
+    rollbackWindowMs: config.runbooks.rollbackWindow,
+    targetPoolSize: config.runbooks.targetPoolSize,
+    memoryLimitFactor: config.runbooks.memoryLimitFactor,
+    stopTimeoutSeconds: Math.round(config.runbooks.stopTimeout / 1000),
   };
 }

@@ -268,10 +268,12 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   return issue.message;
 }
 
-/** Validates one definition (already parsed from YAML or JSON); `file` names it in errors and in `source`. */
+/** Validates one definition (already parsed from YAML or JSON); `file` names it in errors, its base name in `source`. */
 export function parseRunbookDefinition(raw: unknown, file: string): RunbookDefinition {
   const withSource =
-    raw && typeof raw === 'object' && !Array.isArray(raw) ? { ...(raw as object), source: file } : raw;
+    raw && typeof raw === 'object' && !Array.isArray(raw)
+      ? { ...(raw as object), source: path.basename(file) }
+      : raw;
   const result = runbookDefinitionSchema.safeParse(withSource);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
@@ -298,7 +300,7 @@ export function readRunbookDefinition(file: string): RunbookDefinition {
       '(file)',
     );
   }
-  return parseRunbookDefinition(raw, path.basename(file));
+  return parseRunbookDefinition(raw, file);
 }
 
 export const RUNBOOK_FILE = /\.(ya?ml|json)$/;

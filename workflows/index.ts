@@ -5,3 +5,4 @@ export { onCallOverridesWorkflow } from './oncall-overrides';
 export { maintenanceWorkflow } from './maintenance';
 export { runbookInterpreterWorkflow } from './runbook-interpreter';
 export { restartLedgerWorkflow } from './restart-ledger';
+export { runbookRehearsalWorkflow } from './runbook-rehearsal';

@@ -123,13 +123,11 @@ export const CHANGING_STEPS: ReadonlySet<StepKind> = new Set([
   'exec',
 ]);
 
-/** Steps that take the service down for a moment: each claims one restart from the target's ledger. */
-export const RESTARTING_STEPS: ReadonlySet<StepKind> = new Set([
-  'restart',
-  'recreate',
-  'raise-memory-limit',
-  'rollback',
-]);
+/**
+ * Steps that take the service down for a moment: each claims one restart from the target's ledger. (A
+ * memory limit is raised on the running container, without a restart.)
+ */
+export const RESTARTING_STEPS: ReadonlySet<StepKind> = new Set(['restart', 'recreate', 'rollback']);
 
 const isNumber = (v: FactValue | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
 

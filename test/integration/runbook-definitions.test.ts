@@ -1,5 +1,6 @@
 import Docker from 'dockerode';
 import type { WorkflowHandle } from '@temporalio/client';
+import { PREVIOUS_IMAGE_LABEL } from '../../activities/docker';
 import { ensureNodeImage, ensureShellImage } from '../../scripts/images';
 import { incidentWorkflow } from '../../workflows/incident';
 import { approveSignal, statusQuery } from '../../workflows/messages';
@@ -63,18 +64,78 @@ const CRASH_RESTART = {
   },
 };
 
+/** Every step kind that changes a container, on two containers (each has a budget of one restart). */
+const STEP_KIT = {
+  scenario: 'step-kit',
+  description: 'Starts the dependency, raises the memory limit, recreates with a variable; or rolls back.',
+  probes: { container: { kind: 'container' } },
+  rules: [
+    { when: { fact: 'container.previousImage', exists: true }, cause: 'recent-deploy' },
+    { cause: 'reconfigure' },
+  ],
+  causes: {
+    reconfigure: {
+      summary: 'reconfigure {{container.image}}',
+      steps: [
+        { id: 'start-db', kind: 'start-dependency', description: 'start the dependency' },
+        { id: 'more-memory', kind: 'raise-memory-limit', factor: 2, description: 'double the memory limit' },
+        {
+          id: 'set-flag',
+          kind: 'recreate',
+          env: { STEP_KIT: 'yes' },
+          description: 'recreate with STEP_KIT=yes',
+          verify: { probe: 'container', expect: { fact: 'container.running', eq: true }, within: '20s' },
+        },
+      ],
+    },
+    'recent-deploy': {
+      summary: '{{container.image}} replaced {{container.previousImage}}',
+      steps: [
+        {
+          id: 'roll-back',
+          kind: 'rollback',
+          gate: 'approve',
+          description: 'roll back to {{container.previousImage}}',
+          verify: {
+            probe: 'container',
+            expect: { fact: 'container.image', eq: 'durable-runbooks/shell:previous' },
+            within: '20s',
+          },
+        },
+      ],
+    },
+  },
+};
+
 describeWith(['temporal', 'docker'], 'runbook definitions on the real Docker Engine', () => {
   let docker: Docker;
   let dev: DevWorker;
   const handles: WorkflowHandle[] = [];
-  const containers = ['rbd-disk-app', 'rbd-kit-shell', 'rbd-kit-bare', 'rbd-budget-app'];
+  const containers = [
+    'rbd-disk-app',
+    'rbd-kit-shell',
+    'rbd-kit-bare',
+    'rbd-budget-app',
+    'rbd-steps-app',
+    'rbd-rollback-app',
+  ];
   let seq = 0;
 
   const services = Object.fromEntries(
     containers.map((c) => [c.replace(/^rbd-/, ''), { container: c, healthUrls: [] }]),
   );
+  services['steps-app'] = {
+    container: 'rbd-steps-app',
+    databaseContainer: 'rbd-steps-db',
+    healthUrls: [],
+  } as never;
 
-  async function run(name: string, image: string, hostConfig: Docker.HostConfig = {}) {
+  async function run(
+    name: string,
+    image: string,
+    hostConfig: Docker.HostConfig = {},
+    labels: Record<string, string> = {},
+  ) {
     await docker
       .getContainer(name)
       .remove({ force: true })
@@ -82,6 +143,7 @@ describeWith(['temporal', 'docker'], 'runbook definitions on the real Docker Eng
     const c = await docker.createContainer({
       name,
       Image: image,
+      Labels: labels,
       HostConfig: { NetworkMode: 'none', ...hostConfig },
     });
     await c.start();
@@ -108,11 +170,16 @@ describeWith(['temporal', 'docker'], 'runbook definitions on the real Docker Eng
     await run('rbd-kit-shell', shell);
     await run('rbd-kit-bare', bare);
     await run('rbd-budget-app', shell);
+    await run('rbd-steps-app', shell, { Memory: 64 * 1048576 });
+    await (await run('rbd-steps-db', shell)).stop({ t: 0 });
+    // A "previous release": the same files under another tag; the running one records it as its previous.
+    await docker.getImage(shell).tag({ repo: 'durable-runbooks/shell', tag: 'previous' });
+    await run('rbd-rollback-app', shell, {}, { [PREVIOUS_IMAGE_LABEL]: 'durable-runbooks/shell:previous' });
     const config = testConfig({
       services: services as never,
       resolution: { settleAfterMitigation: '1s' },
       runbooks: { stopTimeout: '1s', restartBudget: { max: 1, window: '1h' } },
-      runbookDefinitions: [PROBE_KIT, CRASH_RESTART] as never,
+      runbookDefinitions: [PROBE_KIT, CRASH_RESTART, STEP_KIT] as never,
     });
     dev = await startDevWorker(config, { DOCKER_SOCKET: serviceValue('docker') });
     // A ledger left by an earlier run of this suite lives on that run's task queue, which no worker polls.
@@ -126,7 +193,7 @@ describeWith(['temporal', 'docker'], 'runbook definitions on the real Docker Eng
   afterAll(async () => {
     for (const h of handles) await h.terminate('suite finished').catch(() => undefined);
     await dev?.close();
-    for (const c of containers)
+    for (const c of [...containers, 'rbd-steps-db'])
       await docker
         ?.getContainer(c)
         .remove({ force: true })
@@ -246,5 +313,52 @@ describeWith(['temporal', 'docker'], 'runbook definitions on the real Docker Eng
       .getHandle(restartLedgerWorkflowId('rbd-budget-app'))
       .query(restartClaimsQuery);
     expect(claims).toHaveLength(1);
+  });
+
+  test('every changing step on a real container: dependency started, limit raised, recreated with a variable (keeping the limit); rollback after approval', async () => {
+    const [steps, rollback] = await Promise.all([
+      openIncident('steps-app', 'step-kit'),
+      openIncident('rollback-app', 'step-kit'),
+    ]);
+    const view = await finished(steps);
+    const log = text(view);
+    expect(log).toMatch(/diagnosis \(rule 2\): reconfigure — reconfigure durable-runbooks\/shell:local/);
+    expect(log).toMatch(/action: mitigation done: rbd-steps-db started/);
+    expect(log).toMatch(/finding: memory limit of rbd-steps-app: 64 MiB → 128 MiB/);
+    expect(log).toMatch(/action: mitigation done: memory limit raised to 128 MiB/);
+    expect(log).toMatch(
+      /runbook step-kit finished: mitigated \(cause: reconfigure\) — reconfigure durable-runbooks\/shell:local; done: start-db, more-memory, set-flag/,
+    );
+    const app = await docker.getContainer('rbd-steps-app').inspect();
+    expect(app.State.Running).toBe(true);
+    expect(app.Config.Env).toContain('STEP_KIT=yes');
+    expect(app.HostConfig.Memory).toBe(128 * 1048576); // the raised limit survives the recreate
+    expect((await docker.getContainer('rbd-steps-db').inspect()).State.Running).toBe(true);
+
+    await eventually(
+      async () => {
+        const v = await rollback.query(statusQuery);
+        expect(v.pendingApprovals.map((p) => p.step)).toEqual(['roll-back']);
+        expect(v.pendingApprovals[0].proposal).toBe('roll back to durable-runbooks/shell:previous');
+      },
+      60_000,
+      250,
+    );
+    expect((await docker.getContainer('rbd-rollback-app').inspect()).Config.Image).toBe(
+      'durable-runbooks/shell:local',
+    );
+    await rollback.signal(approveSignal, { step: 'roll-back', by: 'erin' });
+    const rolled = text(await finished(rollback));
+    expect(rolled).toMatch(/finding: verification by container: holds/);
+    expect(rolled).toMatch(/runbook step-kit finished: mitigated \(cause: recent-deploy\)/);
+    const after = await docker.getContainer('rbd-rollback-app').inspect();
+    expect(after.Config.Image).toBe('durable-runbooks/shell:previous');
+    expect(after.Config.Labels[PREVIOUS_IMAGE_LABEL]).toBe('durable-runbooks/shell:local');
+  });
+
+  test('a scenario with no runbook (any name a caller chose) runs the health runbook and says so', async () => {
+    const log = text(await finished(await openIncident('kit-shell', 'constructor')));
+    expect(log).toMatch(/runbook: no runbook for scenario "constructor": running the health runbook/);
+    expect(log).toMatch(/runbook health finished/);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Game day: `npm run drill -- <won't-start|wont-start|high-memory|pool-exhausted|health> [--approve]`.
+ * Game day: `npm run drill -- <won't-start|wont-start|high-memory|pool-exhausted|health|disk-full> [--approve]`.
  * Starts the insights-app and its database on the local Docker Engine with the scenario's fault, fires the
  * matching alert at an intake, and follows the incident in the terminal until the runbook has mitigated
  * or escalated. Uses TEMPORAL_ADDRESS or starts the dev server, and DOCKER_SOCKET, /var/run/docker.sock,
@@ -15,7 +15,7 @@ import { buildIntakeServer } from '../intake/server';
 import { approveSignal, statusQuery } from '../workflows/messages';
 import { createIncidentWorker, quietRuntime, REPO_ROOT } from '../workers/worker';
 import type { Scenario } from '../workflows/types';
-import { deployInsightsStack, injectFault } from './insights-stack';
+import { deployInsightsStack, fillLogDirectory, injectFault } from './insights-stack';
 import { ensureTemporal, startDockerd, type RunningService } from './local-services';
 import { registerSearchAttributes } from './temporal-server';
 
@@ -45,7 +45,14 @@ const SCENARIOS: Record<string, { scenario: Scenario; alertname: string; summary
     alertname: 'HealthCheckFailing',
     summary: 'insights-app /health/ready failing',
   },
+  // Written only as a file (runbooks/disk-full.yaml): routed by its alertnames, run by the interpreter.
+  'disk-full': {
+    scenario: 'disk-full',
+    alertname: 'DiskFull',
+    summary: 'insights-app log volume above 90%',
+  },
 };
+const LOG_DIR_MIB = 16;
 const TASK_QUEUE = 'incident-drills';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -109,6 +116,7 @@ async function main() {
       prefix: 'insights',
       memoryMiB: drill.scenario === 'high-memory' ? 160 : 256,
       leakMiBPerSecond: 6,
+      logDirMiB: LOG_DIR_MIB,
     });
     if (stack.app !== service.container || stack.db !== service.databaseContainer)
       console.warn(
@@ -148,6 +156,8 @@ async function main() {
         await sleep(500);
       }
       process.stdout.write('\n');
+    } else if (drill.scenario === 'disk-full') {
+      await fillLogDirectory(docker, stack, LOG_DIR_MIB);
     } else {
       await injectFault(stack, 'pool-hold');
     }

@@ -128,19 +128,28 @@ export async function ensureNodeImage(docker: Docker): Promise<string> {
   return NODE_IMAGE;
 }
 
-/** Debian's dash and coreutils/procps tools, `sh` linked to dash; the container sleeps until stopped. */
-export async function ensureShellImage(docker: Docker): Promise<string> {
-  if (await imageExists(docker, SHELL_IMAGE)) return SHELL_IMAGE;
+/**
+ * Debian's dash and the coreutils/procps tools (with their libraries) for an image, `sh` linked to dash in
+ * `binDir` (a staging tree mapped to `/`): what a runbook's disk, process and command probes use.
+ */
+async function shellTools(binDir: string): Promise<string[]> {
   const tools: string[] = [];
   for (const t of SHELL_TOOLS)
     tools.push((await run('sh', ['-c', `readlink -f "$(command -v ${t})"`])).stdout.trim());
   const libs = new Set<string>();
   for (const t of tools) for (const lib of await sharedLibraries(t)) libs.add(lib);
+  await run('mkdir', ['-p', path.join(binDir, 'bin')]);
+  await run('ln', ['-sf', '/usr/bin/dash', path.join(binDir, 'bin', 'sh')]);
+  return [...tools, ...libs];
+}
+
+/** A shell and its tools only; the container sleeps until stopped. */
+export async function ensureShellImage(docker: Docker): Promise<string> {
+  if (await imageExists(docker, SHELL_IMAGE)) return SHELL_IMAGE;
   const staging = mkdtempSync(path.join(os.tmpdir(), 'shell-image-'));
   try {
-    await run('mkdir', ['-p', path.join(staging, 'bin')]);
-    await run('ln', ['-s', '/usr/bin/dash', path.join(staging, 'bin', 'sh')]);
-    await importRootfs(docker, SHELL_IMAGE, [...tools, ...libs, '/etc/ld.so.cache'], {
+    const tools = await shellTools(staging);
+    await importRootfs(docker, SHELL_IMAGE, [...tools, '/etc/ld.so.cache'], {
       extra: [{ from: staging, to: '/' }],
       changes: ['ENV PATH=/usr/bin:/bin', 'CMD ["/usr/bin/sleep", "infinity"]'],
     });
@@ -166,11 +175,15 @@ function dependencyClosure(names: string[]): string[] {
   return [...seen];
 }
 
-/** examples/insights-app on top of the Node base: the app and the pg client with its dependencies. */
+/**
+ * examples/insights-app on top of the Node base: the app and the pg client with its dependencies, and a
+ * shell with its tools, as most application images have (the disk-full drill cleans its logs with them).
+ */
 export async function ensureInsightsAppImage(docker: Docker, tag = INSIGHTS_APP_IMAGE): Promise<string> {
   if (await imageExists(docker, tag)) return tag;
   const node = (await run('readlink', ['-f', process.execPath])).stdout.trim();
   const staging = mkdtempSync(path.join(os.tmpdir(), 'insights-app-'));
+  const shell = mkdtempSync(path.join(os.tmpdir(), 'insights-shell-'));
   try {
     await run('cp', [path.join(ROOT, 'examples', 'insights-app', 'server.js'), staging]);
     await run('mkdir', ['-p', path.join(staging, 'node_modules')]);
@@ -179,12 +192,22 @@ export async function ensureInsightsAppImage(docker: Docker, tag = INSIGHTS_APP_
       await run('cp', ['-r', path.join(ROOT, 'node_modules', dep), path.join(staging, 'node_modules', dep)]);
     }
     const libs = await sharedLibraries(node);
-    await importRootfs(docker, tag, [node, ...libs, '/etc/ld.so.cache'], {
-      extra: [{ from: staging, to: '/app' }],
-      changes: ['WORKDIR /app', `CMD ["${node}", "/app/server.js"]`, 'ENV NODE_ENV=production'],
+    const tools = await shellTools(shell);
+    await importRootfs(docker, tag, [...new Set([node, ...libs, ...tools, '/etc/ld.so.cache'])], {
+      extra: [
+        { from: staging, to: '/app' },
+        { from: shell, to: '/' },
+      ],
+      changes: [
+        'WORKDIR /app',
+        `CMD ["${node}", "/app/server.js"]`,
+        'ENV NODE_ENV=production',
+        'ENV PATH=/usr/bin:/bin',
+      ],
     });
   } finally {
     rmSync(staging, { recursive: true, force: true });
+    rmSync(shell, { recursive: true, force: true });
   }
   return tag;
 }

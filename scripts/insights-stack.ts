@@ -32,6 +32,23 @@ export interface StackOptions {
   leakMiBPerSecond?: number;
   /** Run this image instead of the locally built one (a "new deployment"); FAULT then comes from it. */
   image?: string;
+  /** A log directory of this size (MiB) at /var/log/app, on tmpfs: the disk-full drill fills it. */
+  logDirMiB?: number;
+}
+
+/** The disk-full fault: a rotated log fills the app's log directory to about 95%. */
+export async function fillLogDirectory(docker: Docker, stack: InsightsStack, sizeMiB: number): Promise<void> {
+  const exec = await docker.getContainer(stack.app).exec({
+    Cmd: ['sh', '-c', `head -c ${Math.floor(sizeMiB * 0.95 * 1048576)} /dev/zero > /var/log/app/app.log.1`],
+    AttachStdout: true,
+    AttachStderr: true,
+  });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  await new Promise<void>((resolve, reject) => {
+    stream.on('end', resolve);
+    stream.on('error', reject);
+    stream.resume();
+  });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -102,6 +119,7 @@ export async function deployInsightsStack(docker: Docker, opts: StackOptions): P
     Labels: opts.previousImage ? { [PREVIOUS_IMAGE_LABEL]: opts.previousImage } : {},
     HostConfig: {
       NetworkMode: 'host',
+      ...(opts.logDirMiB ? { Tmpfs: { '/var/log/app': `size=${opts.logDirMiB}m` } } : {}),
       Memory: (opts.memoryMiB ?? 256) * 1024 * 1024,
       MemorySwap: (opts.memoryMiB ?? 256) * 1024 * 1024,
     },

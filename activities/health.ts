@@ -2,7 +2,12 @@ import axios from 'axios';
 import { activityAbortSignal } from './cancellation';
 import type { HealthCheckResult } from './contract';
 
-/** The seed's `curl -f <url>/health`: 2xx within the timeout is healthy; the body's status is reported. */
+/**
+ * The seed's `curl -f <url>/health`, expecting `{"status": "healthy"}`: 2xx within the timeout is healthy,
+ * unless the body says a status other than healthy/ok/up (a 200 that reports "degraded" is not healthy).
+ */
+const HEALTHY_WORDS = new Set(['healthy', 'ok', 'up', 'pass']);
+
 export async function checkServiceHealth(
   { urls }: { urls: string[] },
   timeoutMs = 5000,
@@ -15,11 +20,13 @@ export async function checkServiceHealth(
           validateStatus: () => true,
           signal: activityAbortSignal(),
         });
-        const bodyStatus =
+        const said =
           typeof res.data === 'object' && res.data && 'status' in res.data
-            ? ` ${String((res.data as { status: unknown }).status)}`
-            : '';
-        const ok = res.status >= 200 && res.status < 300;
+            ? String((res.data as { status: unknown }).status).slice(0, 40)
+            : null;
+        const bodyStatus = said === null ? '' : ` ${said}`;
+        const ok =
+          res.status >= 200 && res.status < 300 && (said === null || HEALTHY_WORDS.has(said.toLowerCase()));
         return { url, ok, status: res.status, detail: `${res.status}${bodyStatus}` };
       } catch (err) {
         return {

@@ -5,6 +5,7 @@ import type { IncidentActivities, RunbookActivities } from './contract';
 import { createDockerActivities } from './docker';
 import { claimRestart } from './ledger';
 import { createProbeActivities } from './probes';
+import { createPrometheusActivities } from './prometheus';
 import { createPostgresActivities } from './postgres';
 import { checkServiceHealth } from './health';
 import { postToAdapter } from './http-adapter';
@@ -50,7 +51,12 @@ export function createIncidentActivities({
     ...guardTargets(config, postgres),
     ...guardTargets(
       config,
-      createProbeActivities({ docker: dockerActivities, postgres, checkServiceHealth }),
+      createProbeActivities({
+        docker: dockerActivities,
+        postgres,
+        checkServiceHealth,
+        prometheus: createPrometheusActivities(config),
+      }),
     ),
     ...guardTargets(config, { claimRestart }),
     requestApproval: slack.requestApproval,

@@ -1,5 +1,5 @@
 import axios from 'axios';
-import type { RunbooksConfig } from '../config';
+import { dashboardFor, type RunbooksConfig } from '../config';
 import { activityAbortSignal } from './cancellation';
 import type { DeliveryResult, PageContactsArgs, PagingUpdateArgs } from './contract';
 import type { Journal } from './journal';
@@ -71,6 +71,7 @@ export function createPagingActivities(config: RunbooksConfig, env: Env, journal
 
   async function pageOnCall(args: PageContactsArgs): Promise<DeliveryResult> {
     const results: DeliveryResult[] = [];
+    const dashboard = dashboardFor(config, args.service);
     for (const contactId of args.contactIds)
       results.push(
         await send(args.incidentId, contactId, {
@@ -89,6 +90,10 @@ export function createPagingActivities(config: RunbooksConfig, env: Env, journal
               reason: args.reason,
             },
           },
+          // PagerDuty shows links on the alert: the responder opens the service's dashboard from the page.
+          ...(dashboard
+            ? { links: [{ href: dashboard, text: `${plainText(args.service, 100)} dashboard` }] }
+            : {}),
         }),
       );
     return { delivered: results.every((r) => r.delivered), detail: results.map((r) => r.detail).join('; ') };

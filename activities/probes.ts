@@ -8,9 +8,12 @@ import { LOG_SCAN_PATTERN, classifyLogLines, formatBytes, primaryCause } from '.
 import type { DockerActivities } from './docker';
 import type { HealthCheckResult } from './contract';
 import type { createPostgresActivities } from './postgres';
+import { anomalyQueries, promDuration, type createPrometheusActivities } from './prometheus';
 
 export interface ProbeArgs {
   probe: ProbeDefinition;
+  /** The incident's service (a `prometheus` probe's `$service`); absent from the first interpreter runs. */
+  service?: string;
   container: string;
   databaseContainer: string | null;
   urlEnv: string | null;
@@ -24,6 +27,7 @@ export function createProbeActivities(deps: {
   docker: DockerActivities;
   postgres: ReturnType<typeof createPostgresActivities>;
   checkServiceHealth: (args: { urls: string[] }) => Promise<HealthCheckResult>;
+  prometheus: ReturnType<typeof createPrometheusActivities>;
 }) {
   const { docker, postgres } = deps;
 
@@ -164,6 +168,22 @@ export function createProbeActivities(deps: {
             ? `command: the image of ${container} has no shell`
             : `command \`${probe.command}\`: ${r.timedOut ? 'timed out' : `exit code ${r.exitCode}`}, ${r.lines.length} lines`,
           evidence: r.lines.slice(-10),
+        };
+      }
+      case 'prometheus': {
+        // Service names are letters, digits and . _ : / - (the intake's rule): safe inside a PromQL string.
+        const query = probe.query.replace(/\$service\b/g, args.service ?? '');
+        const q = anomalyQueries(query, probe.recentMs, probe.baselineMs);
+        const [value, baseline] = await Promise.all([
+          deps.prometheus.instantValue(q.value),
+          deps.prometheus.instantValue(q.baseline),
+        ]);
+        const ratio = value !== null && baseline ? Math.round((value / baseline) * 100) / 100 : null;
+        const anomalous = value === null ? null : baseline ? value >= baseline * probe.factor : value > 0;
+        const fmt = (n: number | null) => (n === null ? 'no data' : String(Math.round(n * 1000) / 1000));
+        return {
+          facts: { value, baseline, ratio, anomalous },
+          message: `metric \`${query}\`: ${fmt(value)} over the last ${promDuration(probe.recentMs)} vs ${fmt(baseline)} in the ${promDuration(probe.baselineMs)} before${ratio === null ? '' : ` (${ratio}×)`}${anomalous ? ' — anomalous' : ''}`,
         };
       }
     }

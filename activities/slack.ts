@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { WebClient, ErrorCode, type WebAPICallResult } from '@slack/web-api';
-import type { RunbooksConfig } from '../config';
+import { dashboardFor, type RunbooksConfig } from '../config';
 import { approvalButtons, incidentButtons } from './slack-buttons';
 import type {
   AnnounceIncidentArgs,
@@ -14,6 +14,7 @@ import { activityAbortSignal } from './cancellation';
 import { failureForStatus } from './retry';
 import { readSecret, redact, type Env } from './secrets';
 import { ownValue } from '../workflows/policy';
+import { slackText } from '../workflows/text';
 
 interface SlackError extends Error {
   code?: string;
@@ -136,7 +137,15 @@ export function createSlackActivities(config: RunbooksConfig, env: Env, journal:
     }
   }
 
-  async function announceIncident(args: AnnounceIncidentArgs): Promise<SlackThreadRef | null> {
+  async function announceIncident(announced: AnnounceIncidentArgs): Promise<SlackThreadRef | null> {
+    // The service's dashboard, from the configuration (so the workflow's text needs no change).
+    const dashboard = announced.service ? dashboardFor(config, announced.service) : null;
+    const args = dashboard
+      ? {
+          ...announced,
+          text: `${announced.text}\n*Dashboard*: <${slackText(dashboard, 2000)}|${slackText(announced.service, 200)} dashboard>`,
+        }
+      : announced;
     const t = token();
     if (!t) {
       await journal.write({

@@ -14,6 +14,12 @@ function allowed(config: RunbooksConfig) {
     containers: new Set(services.flatMap((s) => [s.container, s.databaseContainer ?? undefined])),
     urlEnvs: new Set(services.map((s) => s.databaseUrlEnv ?? undefined)),
     healthUrls: new Set(services.flatMap((s) => s.healthUrls)),
+    // A PromQL query, like a command, only if a loaded definition holds it.
+    queries: new Set(
+      config.runbookDefinitions.flatMap((d) =>
+        Object.values(d.probes).flatMap((p) => (p.kind === 'prometheus' ? [p.query] : [])),
+      ),
+    ),
     // A shell command runs only if a validated runbook definition holds it, as a probe or a step.
     commands: new Set(
       config.runbookDefinitions.flatMap((d) => [
@@ -48,9 +54,17 @@ export function checkTargets(config: RunbooksConfig, args: unknown): void {
       refuse('database URL variable', a.urlEnv);
   if ('command' in a && !(typeof a.command === 'string' && ok.commands.has(a.command)))
     refuse('command', a.command);
-  const probe = a.probe as { kind?: unknown; command?: unknown } | undefined;
+  const probe = a.probe as { kind?: unknown; command?: unknown; query?: unknown } | undefined;
   if (probe?.kind === 'command' && !(typeof probe.command === 'string' && ok.commands.has(probe.command)))
     refuse('command', probe.command);
+  if (probe?.kind === 'prometheus' && !(typeof probe.query === 'string' && ok.queries.has(probe.query)))
+    refuse('query', probe.query);
+  if (
+    'service' in a &&
+    a.service !== undefined &&
+    !(typeof a.service === 'string' && Object.hasOwn(config.services, a.service))
+  )
+    refuse('service', a.service);
   if ('urls' in a) {
     if (!Array.isArray(a.urls)) refuse('health URL list', a.urls);
     for (const url of a.urls)

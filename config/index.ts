@@ -80,3 +80,12 @@ function withRunbookDefinitions(config: RunbooksConfig, source: string): Runbook
       );
   return { ...config, runbookDefinitions: definitions };
 }
+
+/** The service's dashboard: its own `dashboardUrl`, else the global template with `{service}` filled in. */
+export function dashboardFor(
+  config: Pick<RunbooksConfig, 'services' | 'dashboardUrl'>,
+  service: string,
+): string | null {
+  const own = Object.hasOwn(config.services, service) ? config.services[service].dashboardUrl : undefined;
+  return own ?? config.dashboardUrl?.replaceAll('{service}', encodeURIComponent(service)) ?? null;
+}

@@ -106,6 +106,15 @@ const probe = z.discriminatedUnion(
         .default('DB_POOL_SIZE'),
     }),
     z.strictObject({ kind: z.literal('command'), command, timeout: duration.default(30_000 as never) }),
+    z.strictObject({
+      kind: z.literal('prometheus'),
+      query: z.string().min(1).max(2000),
+      recent: duration.default(300_000 as never),
+      baseline: duration
+        .default(3_600_000 as never)
+        .refine((ms) => ms >= 60_000 && ms <= 86_400_000, 'expected between 1m and 24h'),
+      factor: z.number().min(1).max(1000).default(2),
+    }),
   ],
   { error: () => `expected a probe kind (allowed: ${PROBE_KINDS.join(', ')})` },
 );
@@ -226,7 +235,17 @@ export const runbookDefinitionSchema = z
     probes: Object.fromEntries(
       Object.entries(def.probes).map(([id, p]) => [
         id,
-        p.kind === 'command' ? { kind: 'command', command: p.command, timeoutMs: p.timeout } : p,
+        p.kind === 'command'
+          ? { kind: 'command', command: p.command, timeoutMs: p.timeout }
+          : p.kind === 'prometheus'
+            ? {
+                kind: 'prometheus',
+                query: p.query,
+                recentMs: p.recent,
+                baselineMs: p.baseline,
+                factor: p.factor,
+              }
+            : p,
       ]),
     ) as RunbookDefinition['probes'],
     rules: def.rules,

@@ -59,6 +59,8 @@ const service = z.strictObject({
   /** Environment variable holding the URL of the service's database (read by the runbook's checks). */
   databaseUrlEnv: envName.optional(),
   dryRun: z.boolean().default(false),
+  /** This service's dashboard (Grafana…), linked from its pages and announcement; overrides `dashboardUrl`. */
+  dashboardUrl: z.url().optional(),
   /** Contact ids who may approve or reject this service's runbook steps from Slack (default: access.approvers). */
   approvers: z.array(z.string()).min(1).optional(),
   /** Contact ids who may acknowledge or resolve this service's incidents from Slack or PagerDuty. */
@@ -277,6 +279,17 @@ export const configSchema = z
       .prefault({}),
     /** On-call schedules by name, for ladder levels that page whoever is on call. */
     schedules: z.record(z.string(), schedule).default({}),
+    /** The Prometheus server that runbook definitions' `prometheus` probes ask (HTTP API). */
+    prometheus: z.strictObject({ url: z.url() }).nullable().default(null),
+    /**
+     * The dashboard linked from pages and the incident's announcement: a URL in which `{service}` is
+     * replaced by the service's name (a service's own `dashboardUrl` wins). Null: no link.
+     */
+    dashboardUrl: z
+      .string()
+      .regex(/^https?:\/\/\S+$/, 'expected an http(s) URL; {service} is replaced by the service name')
+      .nullable()
+      .default(null),
     /** Runbook definitions written inline; those in `runbooks.directory` are added when the config loads. */
     runbookDefinitions: z.array(runbookDefinitionSchema).default([]),
   })

@@ -3,6 +3,7 @@
  * image holds the host's node binary and the libraries it links; app images add their files on top.
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +18,7 @@ export const INSIGHTS_APP_IMAGE = 'durable-runbooks/insights-app:local';
 export const POSTGRES_IMAGE = 'durable-runbooks/postgres:local';
 /** A POSIX shell and the tools a runbook's probes and commands use (df, ps, rm…), as most app images have. */
 export const SHELL_IMAGE = 'durable-runbooks/shell:local';
+const RECIPE_LABEL = 'durable-runbooks.recipe';
 const SHELL_TOOLS = [
   'dash',
   'df',
@@ -180,7 +182,17 @@ function dependencyClosure(names: string[]): string[] {
  * shell with its tools, as most application images have (the disk-full drill cleans its logs with them).
  */
 export async function ensureInsightsAppImage(docker: Docker, tag = INSIGHTS_APP_IMAGE): Promise<string> {
-  if (await imageExists(docker, tag)) return tag;
+  // The image is rebuilt when the app or its recipe changed since it was built (engines keep old images).
+  const recipe = createHash('sha256')
+    .update(readFileSync(path.join(ROOT, 'examples', 'insights-app', 'server.js')))
+    .update(SHELL_TOOLS.join(','))
+    .digest('hex')
+    .slice(0, 16);
+  const built = await docker
+    .getImage(tag)
+    .inspect()
+    .catch(() => null);
+  if (built?.Config?.Labels?.[RECIPE_LABEL] === recipe) return tag;
   const node = (await run('readlink', ['-f', process.execPath])).stdout.trim();
   const staging = mkdtempSync(path.join(os.tmpdir(), 'insights-app-'));
   const shell = mkdtempSync(path.join(os.tmpdir(), 'insights-shell-'));
@@ -203,6 +215,7 @@ export async function ensureInsightsAppImage(docker: Docker, tag = INSIGHTS_APP_
         `CMD ["${node}", "/app/server.js"]`,
         'ENV NODE_ENV=production',
         'ENV PATH=/usr/bin:/bin',
+        `LABEL ${RECIPE_LABEL}=${recipe}`,
       ],
     });
   } finally {

@@ -134,7 +134,7 @@ export async function deployInsightsStack(docker: Docker, opts: StackOptions): P
 
 export async function injectFault(
   stack: InsightsStack,
-  fault: 'none' | 'memory-leak' | 'pool-hold',
+  fault: 'none' | 'memory-leak' | 'pool-hold' | 'degraded',
 ): Promise<void> {
   const res = await fetch(`http://127.0.0.1:${stack.appPort}/admin/fault`, {
     method: 'POST',

@@ -34,7 +34,17 @@ export type ProbeDefinition =
   | { kind: 'health' }
   | { kind: 'database' }
   | { kind: 'connections'; poolSizeVariable: string }
-  | { kind: 'command'; command: string; timeoutMs: number };
+  | { kind: 'command'; command: string; timeoutMs: number }
+  | {
+      kind: 'prometheus';
+      /** PromQL; `$service` is replaced by the service's name. */
+      query: string;
+      /** The value is the average over the last `recentMs`; the baseline, over `baselineMs` before that. */
+      recentMs: number;
+      baselineMs: number;
+      /** Anomalous when the value is at least this many times the baseline (or above a zero baseline). */
+      factor: number;
+    };
 
 /** The facts each kind of probe reports (validation names them when a rule reads one that does not exist). */
 export const PROBE_FACTS: Readonly<Record<ProbeDefinition['kind'], readonly string[]>> = {
@@ -57,6 +67,7 @@ export const PROBE_FACTS: Readonly<Record<ProbeDefinition['kind'], readonly stri
   database: ['reachable', 'containerRunning'],
   connections: ['total', 'maxConnections', 'poolSize', 'exhausted'],
   command: ['exitCode', 'lines'],
+  prometheus: ['value', 'baseline', 'ratio', 'anomalous'],
 };
 
 /** What one probe saw: its facts (by field), a line for the timeline and its evidence. */

@@ -31,6 +31,11 @@ export interface InterpreterInput extends RunbookInput {
   definition: RunbookDefinition;
 }
 
+/** An activity failure's own message (the wrapper only says "Activity task failed"). */
+function failureMessage(err: unknown): string {
+  return (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
+}
+
 /** How often a verifying probe is asked again while its condition does not hold yet. */
 const VERIFY_EVERY_MS = 5000;
 
@@ -42,6 +47,7 @@ export async function runbookInterpreterWorkflow(input: InterpreterInput): Promi
 
   const probeArgs = (probe: ProbeDefinition) => ({
     probe,
+    service: input.service,
     container: target.container,
     databaseContainer: target.databaseContainer,
     urlEnv: target.databaseUrlEnv,
@@ -62,7 +68,7 @@ export async function runbookInterpreterWorkflow(input: InterpreterInput): Promi
     ids.map((id) =>
       look.runProbe(probeArgs(definition.probes[id])).then(
         (r) => ({ ok: true as const, r }),
-        (err: unknown) => ({ ok: false as const, error: (err as Error).message }),
+        (err: unknown) => ({ ok: false as const, error: failureMessage(err) }),
       ),
     ),
   );
@@ -213,7 +219,7 @@ export async function runbookInterpreterWorkflow(input: InterpreterInput): Promi
     try {
       changed = await mitigate(what, () => perform(step));
     } catch (err) {
-      const message = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
+      const message = failureMessage(err);
       await report({ kind: 'escalate', message: `${step.id} failed: ${message}` });
       return outcome('failed', verdict.cause, `${step.id} failed: ${message}`);
     }

@@ -4,7 +4,7 @@
  * runbooks must diagnose. Plain Node + pg so it runs in an image built from host files.
  *
  * Environment: DATABASE_URL (required), PORT (18080), DB_POOL_SIZE (5), ADMIN_TOKEN (enables /admin),
- * FAULT (none | memory-leak | pool-hold), REQUIRED_ENV (extra required variable names, comma-separated).
+ * FAULT (none | memory-leak | pool-hold | degraded), REQUIRED_ENV (extra required variable names, comma-separated).
  */
 const http = require('node:http');
 const { Pool } = require('pg');
@@ -54,7 +54,11 @@ function setFault(fault) {
           return client.query("SELECT 'held by fault'");
         })
         .catch((err) => log('ERROR', `pool-hold: ${err.message}`));
+  } else if (fault === 'degraded') {
+    log('WARN', 'fault injected: degraded');
+    degraded = true;
   } else if (fault === 'none') {
+    degraded = false;
     if (leakTimer) clearInterval(leakTimer);
     leakTimer = null;
     leaked.length = 0;
@@ -62,10 +66,32 @@ function setFault(fault) {
   }
 }
 
-function send(res, status, body) {
+/** Responses by route and status, for GET /metrics (Prometheus text format). */
+const responses = new Map();
+function send(res, status, body, route = 'other') {
+  const key = `route="${route}",status="${status}"`;
+  responses.set(key, (responses.get(key) || 0) + 1);
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
 }
+
+function metrics() {
+  const cpu = process.cpuUsage();
+  return [
+    '# HELP http_requests_total Responses by route and status.',
+    '# TYPE http_requests_total counter',
+    ...[...responses].map(([labels, n]) => `http_requests_total{${labels}} ${n}`),
+    '# TYPE process_resident_memory_bytes gauge',
+    `process_resident_memory_bytes ${process.memoryUsage().rss}`,
+    '# TYPE process_cpu_seconds_total counter',
+    `process_cpu_seconds_total ${(cpu.user + cpu.system) / 1e6}`,
+    '# TYPE insights_db_pool_in_use gauge',
+    `insights_db_pool_in_use ${pool.totalCount - pool.idleCount}`,
+    '',
+  ].join('\n');
+}
+
+let degraded = false;
 
 async function checkDatabase() {
   try {
@@ -82,17 +108,29 @@ async function checkDatabase() {
 }
 
 const server = http.createServer(async (req, res) => {
+  if (req.method === 'GET' && req.url === '/metrics') {
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+    return res.end(metrics());
+  }
+  // Degraded: answers 200, but says so in the body (what the seed's {"status":"healthy"} check is for).
   if (req.method === 'GET' && req.url === '/health')
-    return send(res, 200, { status: 'healthy', timestamp: new Date().toISOString() });
+    return send(
+      res,
+      200,
+      { status: degraded ? 'degraded' : 'healthy', timestamp: new Date().toISOString() },
+      'health',
+    );
   if (req.method === 'GET' && req.url === '/health/ready') {
     const problem = await checkDatabase();
     return problem
-      ? send(res, 503, { status: 'unhealthy', error: problem, timestamp: new Date().toISOString() })
-      : send(res, 200, { status: 'healthy', database: 'ok', timestamp: new Date().toISOString() });
+      ? send(res, 503, { status: 'unhealthy', error: problem, timestamp: new Date().toISOString() }, 'ready')
+      : send(res, 200, { status: 'healthy', database: 'ok', timestamp: new Date().toISOString() }, 'ready');
   }
   if (req.method === 'GET' && req.url === '/api/insights') {
     const problem = await checkDatabase();
-    return problem ? send(res, 500, { error: problem }) : send(res, 200, { clusters: 3 });
+    return problem
+      ? send(res, 500, { error: problem }, 'insights')
+      : send(res, 200, { clusters: 3 }, 'insights');
   }
   if (req.method === 'POST' && req.url === '/admin/fault') {
     const token = process.env.ADMIN_TOKEN;
@@ -106,8 +144,8 @@ const server = http.createServer(async (req, res) => {
     } catch {
       return send(res, 400, { error: 'body: invalid JSON' });
     }
-    if (!['none', 'memory-leak', 'pool-hold'].includes(fault))
-      return send(res, 400, { error: 'fault: expected none, memory-leak or pool-hold' });
+    if (!['none', 'memory-leak', 'pool-hold', 'degraded'].includes(fault))
+      return send(res, 400, { error: 'fault: expected none, memory-leak, pool-hold or degraded' });
     setFault(fault);
     return send(res, 202, { fault });
   }

@@ -1,6 +1,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import path from 'node:path';
 import { Journal } from '../../activities/journal';
+import { createPagingActivities } from '../../activities/paging';
 import { createSlackActivities } from '../../activities/slack';
 import { incidentWorkflow } from '../../workflows/incident';
 import { acknowledgeSignal, escalateSignal, resolveSignal, statusQuery } from '../../workflows/messages';
@@ -264,6 +265,51 @@ describeWith(
       });
       expect(view.timeline.find((e) => e.type === 'ticket')?.message).toContain('accepted (201)');
       expect(view.paged).toEqual([]);
+    });
+
+    test("the service's dashboard is linked from its page (PagerDuty links) and its announcement", async () => {
+      const config = testConfig({
+        slack: { apiUrl: slack.apiUrl },
+        pagerduty: { eventsUrl: pd.eventsUrl },
+        dashboardUrl: 'https://grafana.internal/d/svc?var-service={service}&from=now-4h',
+        services: { checkout: { dashboardUrl: 'https://grafana.internal/d/checkout' } },
+      });
+      const journal = new Journal(path.join(dev.baseDir, 'dashboards.jsonl'));
+      const paging = createPagingActivities(config, SECRETS, journal);
+      const page = (service: string) =>
+        paging.pageOnCall({
+          incidentId: `incident-dash-${service}`,
+          workflowId: `incident-dash-${service}`,
+          service,
+          severity: 'P1',
+          summary: 'errors',
+          levelName: 'Primary on-call',
+          contactIds: ['primary-oncall'],
+          channel: 'page',
+          reason: 'new incident',
+          thread: null,
+        });
+      expect((await page('storefront')).delivered).toBe(true);
+      expect((await page('checkout')).delivered).toBe(true);
+      const triggers = pd.events().filter((e) => String(e.dedup_key).startsWith('incident-dash-'));
+      expect(triggers.map((e) => e.links)).toEqual([
+        [
+          {
+            href: 'https://grafana.internal/d/svc?var-service=storefront&from=now-4h',
+            text: 'storefront dashboard',
+          },
+        ],
+        [{ href: 'https://grafana.internal/d/checkout', text: 'checkout dashboard' }],
+      ]);
+      await createSlackActivities(config, SECRETS, journal).announceIncident({
+        incidentId: 'incident-dash-1',
+        workflowId: 'incident-dash-1',
+        text: ':rotating_light: *Incident* storefront',
+        service: 'storefront',
+      });
+      expect(slack.messages().map((m) => m.text)).toContainEqual(
+        ':rotating_light: *Incident* storefront\n*Dashboard*: <https://grafana.internal/d/svc?var-service=storefront&amp;from=now-4h|storefront dashboard>',
+      );
     });
 
     test('a runbook proposal reaches Slack with Approve and Reject buttons that name the step', async () => {

@@ -35,6 +35,8 @@ export default async function globalSetup(): Promise<void> {
   else missing('chromium', 'apt-get install chromium');
   if (has('prometheus-alertmanager')) process.env.RUNBOOKS_TEST_ALERTMANAGER = 'prometheus-alertmanager';
   else missing('alertmanager', 'apt-get install prometheus-alertmanager');
+  if (has('prometheus')) process.env.RUNBOOKS_TEST_PROMETHEUS = 'prometheus';
+  else missing('prometheus', 'apt-get install prometheus');
 
   const started = Date.now();
   const [temporal, docker, postgres] = await Promise.allSettled([

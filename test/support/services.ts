@@ -2,7 +2,8 @@
  * Which real servers the test run has (started by global-setup). A suite that needs a missing one skips
  * with a loud line outside CI and fails under CI=true.
  */
-export type ServiceName = 'temporal' | 'docker' | 'postgres' | 'testServer' | 'chromium' | 'alertmanager';
+export type ServiceName =
+  'temporal' | 'docker' | 'postgres' | 'testServer' | 'chromium' | 'alertmanager' | 'prometheus';
 
 const ENV: Record<ServiceName, string> = {
   temporal: 'RUNBOOKS_TEST_TEMPORAL_ADDRESS',
@@ -11,6 +12,7 @@ const ENV: Record<ServiceName, string> = {
   testServer: 'RUNBOOKS_TEST_SERVER_PATH',
   chromium: 'RUNBOOKS_TEST_CHROMIUM',
   alertmanager: 'RUNBOOKS_TEST_ALERTMANAGER',
+  prometheus: 'RUNBOOKS_TEST_PROMETHEUS',
 };
 
 export function serviceValue(name: ServiceName): string {

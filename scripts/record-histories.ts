@@ -26,9 +26,14 @@ import { historyEvents, waitUntilIdle } from '../test/support/history';
 import type { IncidentInput } from '../workflows/types';
 import { testConfig } from '../test/support/config';
 import { useProvisionedTestServer } from './bench-support';
-import { createTestWorker, createTimeSkippingEnv, tempDir } from '../test/support/temporal';
+import { createTestWorker, createTimeSkippingEnv, tempDir, workflowBundle } from '../test/support/temporal';
+import { Worker } from '@temporalio/worker';
+import { readRunbookDefinition } from '../config/runbook-definitions';
+import { runbookRehearsalWorkflow } from '../workflows/runbook-rehearsal';
+import { fixtureActivities, readFixture, rehearsalInput } from './runbook';
 
-const OUT = path.resolve(__dirname, '..', 'test', 'histories');
+const ROOT = path.resolve(__dirname, '..');
+const OUT = path.resolve(ROOT, 'test', 'histories');
 
 async function main() {
   useProvisionedTestServer();
@@ -131,6 +136,15 @@ async function main() {
       await env.sleep('11m'); // stable for the whole watch: closed, review written, reminder started
       children['v2-runbook-child'] = (id) => `${id}-runbook-2`;
     },
+    // A scenario written as a definition (disk-full): the policy carries it, the interpreter runs it (its
+    // probes fail here, without Docker: the default cause), and the incident is resolved.
+    'p2-runbook-definition': async (h) => {
+      await env.sleep('2m');
+      await h.signal(acknowledgeSignal, { by: 'alice' });
+      await env.sleep('1m');
+      await h.signal(resolveSignal, { by: 'alice', summary: 'cleaned up' });
+      await env.sleep('1m');
+    },
   };
   mkdirSync(OUT, { recursive: true });
   await worker.runUntil(async () => {
@@ -164,7 +178,13 @@ async function main() {
       const handle = await env.client.workflow.start(incidentWorkflow, {
         taskQueue,
         workflowId: `recorded-v2-${name}`,
-        args: [input(name, { severity, service })],
+        args: [
+          input(name, {
+            severity,
+            service,
+            ...(name.includes('definition') ? { scenario: 'disk-full' } : {}),
+          }),
+        ],
       });
       await env.sleep('1s');
       await drive(handle);
@@ -194,8 +214,47 @@ async function main() {
       }
     }
   });
+  await recordRehearsal(env);
   await env.teardown();
   health.close();
+}
+
+/**
+ * The interpreter of runbook definitions and the rehearsal around it: disk-full with its fixture (the
+ * proposal approved, the step run and verified), on a worker whose activities answer from the fixture.
+ */
+async function recordRehearsal(env: Awaited<ReturnType<typeof createTimeSkippingEnv>>) {
+  const files = ['v2-runbook-rehearsal', 'v2-runbook-interpreter'];
+  if (files.every((f) => existsSync(path.join(OUT, `${f}.json`)))) {
+    console.log('v2-runbook-rehearsal and v2-runbook-interpreter: recorded before, kept');
+    return;
+  }
+  const definition = readRunbookDefinition(path.join(ROOT, 'runbooks', 'disk-full.yaml'));
+  const fixture = readFixture(path.join(ROOT, 'runbooks', 'fixtures', 'disk-full.yaml'));
+  const taskQueue = 'record-rehearsal';
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: fixtureActivities(fixture, definition),
+  });
+  await worker.runUntil(async () => {
+    const handle = await env.client.workflow.start(runbookRehearsalWorkflow, {
+      taskQueue,
+      workflowId: 'recorded-v2-runbook-rehearsal',
+      args: [rehearsalInput(definition, fixture, testConfig())],
+    });
+    await handle.result();
+    const child = env.client.workflow.getHandle(`${handle.workflowId}-runbook`);
+    for (const [file, h] of [
+      [files[0], handle],
+      [files[1], child],
+    ] as const) {
+      const history = await h.fetchHistory();
+      writeFileSync(path.join(OUT, `${file}.json`), historyToJSON(history));
+      console.log(`recorded ${file}: ${history.events?.length} events`);
+    }
+  });
 }
 
 main().catch((err) => {

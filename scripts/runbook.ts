@@ -15,7 +15,11 @@ import { RunbookDefinitionError, readRunbookDefinition } from '../config/runbook
 import { runbookSettings } from '../activities/policy';
 import type { MitigationResult, RunbookActivities } from '../activities/contract';
 import type { FactValue, RunbookDefinition, StepKind } from '../workflows/runbook-definition';
-import type { RehearsalResult } from '../workflows/runbook-rehearsal';
+import {
+  runbookRehearsalWorkflow,
+  type RehearsalInput,
+  type RehearsalResult,
+} from '../workflows/runbook-rehearsal';
 import { terminalText } from '../workflows/text';
 import { quietRuntime, WORKFLOWS_PATH } from '../workers/worker';
 import { table } from './cli-support';
@@ -38,7 +42,7 @@ const fixtureSchema = z.strictObject({
 });
 export type RunbookFixture = z.output<typeof fixtureSchema>;
 
-function readFixture(file: string): RunbookFixture {
+export function readFixture(file: string): RunbookFixture {
   const text = readFileSync(file, 'utf8');
   const raw = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   const result = fixtureSchema.safeParse(raw ?? {});
@@ -144,6 +148,33 @@ export function fixtureActivities(
   };
 }
 
+/** The rehearsal's input: the definition on a stand-in target, with the configuration's runbook settings. */
+export function rehearsalInput(
+  definition: RunbookDefinition,
+  fixture: RunbookFixture,
+  config: RunbooksConfig,
+): RehearsalInput {
+  return {
+    runbook: {
+      incidentId: 'rehearsal',
+      service: 'rehearsal',
+      scenario: definition.scenario,
+      severity: 'P2',
+      respondWithinMs: 15 * 60_000,
+      dryRun: false,
+      target: {
+        container: 'rehearsal-app',
+        databaseContainer: 'rehearsal-db',
+        databaseUrlEnv: null,
+        healthUrls: [],
+      },
+      settings: runbookSettings(config),
+      definition,
+    },
+    approvals: fixture.approvals,
+  };
+}
+
 /** Rehearses the definition on a time-skipping server; the reports in order and the outcome. */
 export async function rehearse(
   definition: RunbookDefinition,
@@ -164,31 +195,11 @@ export async function rehearse(
       activities: fixtureActivities(fixture, definition),
     });
     return await worker.runUntil(
-      env.client.workflow.execute('runbookRehearsalWorkflow', {
+      env.client.workflow.execute(runbookRehearsalWorkflow, {
         taskQueue,
         workflowId: `rehearsal-${definition.scenario}`,
-        args: [
-          {
-            runbook: {
-              incidentId: 'rehearsal',
-              service: 'rehearsal',
-              scenario: definition.scenario,
-              severity: 'P2',
-              respondWithinMs: 15 * 60_000,
-              dryRun: false,
-              target: {
-                container: 'rehearsal-app',
-                databaseContainer: 'rehearsal-db',
-                databaseUrlEnv: null,
-                healthUrls: [],
-              },
-              settings: runbookSettings(config),
-              definition,
-            },
-            approvals: fixture.approvals,
-          },
-        ],
-      }) as Promise<RehearsalResult>,
+        args: [rehearsalInput(definition, fixture, config)],
+      }),
     );
   } finally {
     await env.teardown();

@@ -39,6 +39,7 @@ export function createProbeActivities(deps: {
         const ageHours = c.imageCreatedAt ? (Date.now() - Date.parse(c.imageCreatedAt)) / 3_600_000 : null;
         return {
           facts: {
+            name: container,
             exists: c.exists,
             running: c.running,
             status: c.status,
@@ -58,14 +59,21 @@ export function createProbeActivities(deps: {
         const logs = await docker.containerLogs({ container, tail: probe.tail, pattern: LOG_SCAN_PATTERN });
         const findings = classifyLogLines(logs.matching);
         const cause = primaryCause(findings);
+        const count = (c: string) => findings.filter((f) => f.cause === c).length;
         return {
           facts: {
             scanned: logs.scanned,
             matches: findings.length,
             cause: cause?.cause ?? null,
             variable: cause?.variable ?? null,
+            missingEnv: count('missing-env'),
+            permissionDenied: count('permission-denied'),
+            portConflict: count('port-conflict'),
+            databaseUnreachable: count('database-unreachable'),
+            poolExhausted: count('pool-exhausted'),
+            errors: count('error'),
           },
-          message: `logs: scanned the last ${logs.scanned} lines, ${findings.length} match error patterns${cause ? `; most telling: ${cause.cause}` : ''}`,
+          message: `logs: scanned the last ${logs.scanned} lines, ${findings.length} match error patterns${cause ? `; most telling: ${cause.cause}${cause.variable ? ` (${cause.variable})` : ''}` : ''}`,
           evidence: findings.slice(-5).map((f) => f.line),
         };
       }
@@ -123,13 +131,20 @@ export function createProbeActivities(deps: {
       }
       case 'database': {
         if (!args.urlEnv)
-          return { facts: { reachable: null, containerRunning: null }, message: 'database: none configured' };
+          return {
+            facts: { reachable: null, container: args.databaseContainer, containerRunning: null },
+            message: 'database: none configured',
+          };
         const check = await postgres.checkDatabase({ urlEnv: args.urlEnv });
         const db = args.databaseContainer
           ? await docker.inspectContainer({ container: args.databaseContainer })
           : null;
         return {
-          facts: { reachable: check.reachable, containerRunning: db ? db.running : null },
+          facts: {
+            reachable: check.reachable,
+            container: args.databaseContainer,
+            containerRunning: db ? db.running : null,
+          },
           message: `database: ${check.detail}${db ? `; container ${db.name} ${db.status}` : ''}`,
         };
       }
@@ -149,11 +164,11 @@ export function createProbeActivities(deps: {
           usage.total >= usage.maxConnections - 3 || (poolSize !== null && usage.total >= poolSize);
         return {
           facts: { total: usage.total, maxConnections: usage.maxConnections, poolSize, exhausted },
-          message: `connections: ${usage.total} of max_connections ${usage.maxConnections} (${
+          message: `pg_stat_activity: ${
             Object.entries(usage.byState)
               .map(([s, n]) => `${s} ${n}`)
               .join(', ') || 'none'
-          }); ${probe.poolSizeVariable}=${poolSize ?? 'unknown'}`,
+          } (total ${usage.total} of max_connections ${usage.maxConnections}); ${container} ${probe.poolSizeVariable}=${poolSize ?? 'unknown'}`,
         };
       }
       case 'command': {

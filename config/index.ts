@@ -71,7 +71,7 @@ function withRunbookDefinitions(config: RunbooksConfig, source: string): Runbook
       );
     seen.set(d.scenario, d.source);
   }
-  const known = [...BUILT_IN_SCENARIOS, ...seen.keys()];
+  const known = [...new Set([...BUILT_IN_SCENARIOS, ...seen.keys()])];
   for (const [alertname, scenario] of Object.entries(config.routing.scenarioByAlertname))
     if (!known.includes(scenario))
       throw new ConfigError(

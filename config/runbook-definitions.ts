@@ -8,6 +8,8 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import {
   PROBE_FACTS,
+  SETTINGS_FACTS,
+  STEP_FACTS,
   factsRead,
   type Condition,
   type ProbeDefinition,
@@ -62,12 +64,20 @@ const condition: z.ZodType<Condition> = z.unknown().superRefine((value, ctx) => 
       return issue('expected "<probe id>.<fact>", e.g. "disk.maxUsedPercent"', ['fact']);
     const ops = Object.keys(o).filter((k) => k !== 'fact');
     if (!ops.length) return issue(`expected a comparison (allowed: ${COMPARISONS.join(', ')})`);
+    const isRef = (v: unknown) =>
+      v !== null &&
+      typeof v === 'object' &&
+      !Array.isArray(v) &&
+      Object.keys(v).length === 1 &&
+      typeof (v as { fact?: unknown }).fact === 'string' &&
+      /^[a-z][a-z0-9-]*\.[A-Za-z]+$/.test((v as { fact: string }).fact);
     for (const op of ops) {
       const arg = o[op];
+      if (['eq', 'ne', 'gt', 'gte', 'lt', 'lte'].includes(op) && isRef(arg)) continue;
       if (!(COMPARISONS as readonly string[]).includes(op))
         issue(`"${op}" is not a comparison (allowed: ${COMPARISONS.join(', ')})`, [op]);
       else if (['gt', 'gte', 'lt', 'lte'].includes(op) && typeof arg !== 'number')
-        issue('expected a number', [op]);
+        issue('expected a number, or { fact: <probe>.<fact> }', [op]);
       else if (op === 'exists' && typeof arg !== 'boolean') issue('expected true or false', [op]);
       else if (op === 'in' && !(Array.isArray(arg) && arg.every(isScalar)))
         issue('expected a list of values', [op]);
@@ -130,6 +140,9 @@ const stepCommon = {
   description: z.string().min(1).max(500),
   timeout: duration.default(120_000 as never),
   verify: verify.optional(),
+  when: condition.optional(),
+  onReject: z.enum(['escalate', 'continue']).default('escalate'),
+  onFailure: z.enum(['escalate', 'continue']).default('escalate'),
 };
 const step = z.discriminatedUnion(
   'kind',
@@ -171,21 +184,29 @@ export const runbookDefinitionSchema = z
   .superRefine((def, ctx) => {
     const causes = Object.keys(def.causes);
     const probes = new Map(Object.entries(def.probes));
-    /** A fact must name a declared probe and a fact that kind of probe reports. */
+    const stepIds = new Set(Object.values(def.causes).flatMap((c) => c.steps.map((st) => st.id)));
+    /** A fact must name a declared probe (or `settings`, or a step) and a field that it reports. */
     const checkFact = (fact: string, at: (string | number)[]) => {
       const [probeId, field] = fact.split('.');
       const p = probes.get(probeId);
-      if (!p)
+      const known: readonly string[] | undefined = p
+        ? PROBE_FACTS[p.kind]
+        : probeId === 'settings'
+          ? SETTINGS_FACTS
+          : stepIds.has(probeId)
+            ? STEP_FACTS
+            : undefined;
+      if (!known)
         ctx.addIssue({
           code: 'custom',
           path: at,
-          message: `"${fact}" reads probe "${probeId}", which is not declared (declared: ${[...probes.keys()].join(', ')})`,
+          message: `"${fact}" reads probe "${probeId}", which is not declared (declared: ${[...probes.keys()].join(', ')}; also settings and step ids)`,
         });
-      else if (!PROBE_FACTS[p.kind].includes(field))
+      else if (!known.includes(field))
         ctx.addIssue({
           code: 'custom',
           path: at,
-          message: `a ${p.kind} probe reports no "${field}" (allowed: ${PROBE_FACTS[p.kind].join(', ')})`,
+          message: `${p ? `a ${p.kind} probe` : probeId === 'settings' ? 'settings' : `step ${probeId}`} reports no "${field}" (allowed: ${known.join(', ')})`,
         });
     };
     const checkTemplate = (text: string, at: (string | number)[]) => {
@@ -207,15 +228,18 @@ export const runbookDefinitionSchema = z
         path: ['rules', def.rules.length - 1],
         message: 'the last rule must have no "when": it is the cause when nothing else matches',
       });
-    const stepIds = new Set<string>();
+    const seenSteps = new Set<string>();
     for (const [name, cause] of Object.entries(def.causes)) {
       checkTemplate(cause.summary, ['causes', name, 'summary']);
       cause.steps.forEach((s, i) => {
         const at = ['causes', name, 'steps', i];
         checkTemplate(s.description, [...at, 'description']);
-        if (stepIds.has(s.id))
+        if (seenSteps.has(s.id))
           ctx.addIssue({ code: 'custom', path: [...at, 'id'], message: `step id "${s.id}" is used twice` });
-        stepIds.add(s.id);
+        seenSteps.add(s.id);
+        if (s.when) for (const f of factsRead(s.when)) checkFact(f, [...at, 'when']);
+        if (s.kind === 'recreate')
+          for (const [k, v] of Object.entries(s.env)) checkTemplate(v, [...at, 'env', k]);
         if (s.verify && s.verify !== 'health') {
           if (!probes.has(s.verify.probe))
             ctx.addIssue({

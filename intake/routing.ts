@@ -11,7 +11,7 @@ export interface Route {
 
 /** Every scenario an incident may name: the built-in runbooks and the definitions'. */
 export function knownScenarios(config: Pick<RunbooksConfig, 'runbookDefinitions'>): string[] {
-  return [...BUILT_IN_SCENARIOS, ...config.runbookDefinitions.map((d) => d.scenario)];
+  return [...new Set([...BUILT_IN_SCENARIOS, ...config.runbookDefinitions.map((d) => d.scenario)])];
 }
 
 /** The scenario an alertname runs: the config's routing first, then the definitions' `alertnames`. */

@@ -8,16 +8,19 @@
 export type FactValue = string | number | boolean | null;
 export type Facts = ReadonlyMap<string, FactValue>;
 
+/** Another fact as the other side of a comparison: `{ gte: { fact: settings.memoryThresholdPercent } }`. */
+export type FactRef = { fact: string };
+
 /** A test over facts. A fact a probe did not report fails every comparison except `exists: false`. */
 export type Condition =
   | {
       fact: string;
-      eq?: FactValue;
-      ne?: FactValue;
-      gt?: number;
-      gte?: number;
-      lt?: number;
-      lte?: number;
+      eq?: FactValue | FactRef;
+      ne?: FactValue | FactRef;
+      gt?: number | FactRef;
+      gte?: number | FactRef;
+      lt?: number | FactRef;
+      lte?: number | FactRef;
       in?: FactValue[];
       exists?: boolean;
     }
@@ -49,6 +52,7 @@ export type ProbeDefinition =
 /** The facts each kind of probe reports (validation names them when a rule reads one that does not exist). */
 export const PROBE_FACTS: Readonly<Record<ProbeDefinition['kind'], readonly string[]>> = {
   container: [
+    'name',
     'exists',
     'running',
     'status',
@@ -59,16 +63,40 @@ export const PROBE_FACTS: Readonly<Record<ProbeDefinition['kind'], readonly stri
     'imageAgeHours',
     'previousImage',
   ],
-  logs: ['scanned', 'matches', 'cause', 'variable'],
+  // `cause` is the most telling; the counts are lines per cause (the seed's patterns).
+  logs: [
+    'scanned',
+    'matches',
+    'cause',
+    'variable',
+    'missingEnv',
+    'permissionDenied',
+    'portConflict',
+    'databaseUnreachable',
+    'poolExhausted',
+    'errors',
+  ],
   memory: ['usagePercent', 'usageMiB', 'limitMiB'],
   processes: ['available', 'count', 'topCommand', 'topRssMiB', 'topCpuPercent'],
   disk: ['maxUsedPercent', 'fullestPath', 'hostUsedPercent'],
   health: ['healthy', 'failing'],
-  database: ['reachable', 'containerRunning'],
+  database: ['reachable', 'container', 'containerRunning'],
   connections: ['total', 'maxConnections', 'poolSize', 'exhausted'],
   command: ['exitCode', 'lines'],
   prometheus: ['value', 'baseline', 'ratio', 'anomalous'],
 };
+
+/** Facts from the configuration's runbook settings, named `settings.<field>`. */
+export const SETTINGS_FACTS = [
+  'memoryThresholdPercent',
+  'targetPoolSize',
+  'memoryLimitFactor',
+  'rollbackWindowHours',
+  'restartBudget',
+] as const;
+
+/** Facts each step leaves behind, named `<step id>.<field>`, for later steps' `when`. */
+export const STEP_FACTS = ['ran', 'approved', 'verified'] as const;
 
 /** What one probe saw: its facts (by field), a line for the timeline and its evidence. */
 export interface ProbeReport {
@@ -86,11 +114,18 @@ export type StepDefinition = {
   timeoutMs: number;
   /** After the step: the health endpoints, or a probe run again until its condition holds. */
   verify?: 'health' | { probe: string; expect: Condition; withinMs: number };
+  /** The step runs only if this holds when it is reached (else it is skipped, and the next one comes). */
+  when?: Condition;
+  /** A rejected approval: stop and escalate (default), or go on to the next step. */
+  onReject: 'escalate' | 'continue';
+  /** A failed verification: stop and escalate (default), or go on to the next step. */
+  onFailure: 'escalate' | 'continue';
 } & (
   | { kind: 'restart' }
   | { kind: 'start-dependency' }
   | { kind: 'recreate'; env: Record<string, string> }
-  | { kind: 'raise-memory-limit'; factor: number }
+  /** `factor` absent: the configuration's `runbooks.memoryLimitFactor`. */
+  | { kind: 'raise-memory-limit'; factor?: number }
   | { kind: 'rollback' }
   | { kind: 'exec'; command: string }
   | { kind: 'escalate' }
@@ -151,17 +186,22 @@ export function holds(condition: Condition, facts: Facts): boolean {
   const value = facts.get(condition.fact);
   if (condition.exists !== undefined && condition.exists !== known) return false;
   if (!known) return condition.exists === false;
-  if (condition.eq !== undefined && value !== condition.eq) return false;
-  if (condition.ne !== undefined && value === condition.ne) return false;
+  // The other side: a constant, or another fact (unknown: the comparison fails).
+  const other = (v: FactValue | FactRef): FactValue | undefined =>
+    v !== null && typeof v === 'object' ? facts.get(v.fact) : v;
+  if (condition.eq !== undefined && value !== other(condition.eq)) return false;
+  if (condition.ne !== undefined && (other(condition.ne) === undefined || value === other(condition.ne)))
+    return false;
   if (condition.in !== undefined && !condition.in.includes(value as FactValue)) return false;
-  for (const [op, limit] of [
+  for (const [op, bound] of [
     ['gt', condition.gt],
     ['gte', condition.gte],
     ['lt', condition.lt],
     ['lte', condition.lte],
   ] as const) {
-    if (limit === undefined) continue;
-    if (!isNumber(value)) return false;
+    if (bound === undefined) continue;
+    const limit = other(bound);
+    if (!isNumber(value) || !isNumber(limit)) return false;
     if (op === 'gt' && !(value > limit)) return false;
     if (op === 'gte' && !(value >= limit)) return false;
     if (op === 'lt' && !(value < limit)) return false;
@@ -193,5 +233,8 @@ export function factsRead(condition: Condition): string[] {
   if ('all' in condition) return condition.all.flatMap(factsRead);
   if ('any' in condition) return condition.any.flatMap(factsRead);
   if ('not' in condition) return factsRead(condition.not);
-  return [condition.fact];
+  const refs = [condition.eq, condition.ne, condition.gt, condition.gte, condition.lt, condition.lte].flatMap(
+    (v) => (v !== null && typeof v === 'object' ? [v.fact] : []),
+  );
+  return [condition.fact, ...refs];
 }

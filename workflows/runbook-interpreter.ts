@@ -56,6 +56,14 @@ export async function runbookInterpreterWorkflow(input: InterpreterInput): Promi
   const learn = (id: string, found: Record<string, FactValue>) => {
     for (const [field, value] of Object.entries(found)) facts.set(`${id}.${field}`, value);
   };
+  const factorOf = (step: { factor?: number }) => step.factor ?? settings.memoryLimitFactor;
+  learn('settings', {
+    memoryThresholdPercent: settings.memoryThresholdPercent,
+    targetPoolSize: settings.targetPoolSize,
+    memoryLimitFactor: settings.memoryLimitFactor,
+    rollbackWindowHours: Math.round((settings.rollbackWindowMs / 3_600_000) * 100) / 100,
+    restartBudget: settings.restartBudget,
+  });
 
   await report({
     kind: 'finding',
@@ -123,15 +131,18 @@ export async function runbookInterpreterWorkflow(input: InterpreterInput): Promi
             urlEnv: target.databaseUrlEnv,
             timeoutMs: step.timeoutMs,
           });
-          return { action: started.action, detail: `${started.detail}; ${ready.detail}` };
+          await finding(`database ready: ${ready.detail}`);
         }
         return started;
       }
-      case 'recreate':
-        return act.recreateContainer({ container: target.container, env: step.env, stopTimeoutSeconds });
+      case 'recreate': {
+        // Values may read facts and settings (DB_POOL_SIZE: "{{settings.targetPoolSize}}").
+        const env = Object.fromEntries(Object.entries(step.env).map(([k, v]) => [k, fillTemplate(v, facts)]));
+        return act.recreateContainer({ container: target.container, env, stopTimeoutSeconds });
+      }
       case 'raise-memory-limit': {
         const app = await look.inspectContainer({ container: target.container });
-        const limitBytes = Math.round(app.memoryLimitBytes * step.factor);
+        const limitBytes = Math.round(app.memoryLimitBytes * factorOf(step));
         return act.raiseMemoryLimit({ container: target.container, limitBytes });
       }
       case 'rollback': {
@@ -183,24 +194,37 @@ export async function runbookInterpreterWorkflow(input: InterpreterInput): Promi
       const app = await look.inspectContainer({ container: target.container });
       if (!app.memoryLimitBytes) return `${target.container} has no memory limit to raise`;
       await finding(
-        `memory limit of ${target.container}: ${formatBytes(app.memoryLimitBytes)} → ${formatBytes(Math.round(app.memoryLimitBytes * step.factor))}`,
+        `memory limit of ${target.container}: ${formatBytes(app.memoryLimitBytes)} → ${formatBytes(Math.round(app.memoryLimitBytes * factorOf(step)))}`,
       );
     }
     return null;
   };
 
   const done: string[] = [];
+  /** What the step left behind, for later steps' conditions. */
+  const leave = (step: StepDefinition, ran: boolean, approved: boolean | null, verified: boolean | null) =>
+    learn(step.id, { ran, approved, verified });
   for (const step of cause.steps) {
+    if (step.when && !holds(step.when, facts)) {
+      leave(step, false, null, null);
+      continue;
+    }
     const what = fillTemplate(step.description, facts);
     if (step.kind === 'escalate') return escalate(verdict.cause, what);
     const why = await unusable(step);
     if (why) return escalate(verdict.cause, `cannot ${step.id}: ${why}`);
+    let approved: boolean | null = null;
     if (step.gate === 'approve') {
       const answer = await askApproval(step.id, what);
       // askApproval reported and escalated a timeout already.
       if (answer === 'timeout')
         return outcome('escalated', verdict.cause, `approval for ${step.id} timed out`);
-      if (answer === 'rejected') return escalate(verdict.cause, `${step.id} was rejected: ${what} not done`);
+      approved = answer !== 'rejected';
+      if (answer === 'rejected') {
+        leave(step, false, false, null);
+        if (step.onReject === 'continue') continue;
+        return escalate(verdict.cause, `${step.id} was rejected: ${what} not done`);
+      }
     }
     if (RESTARTING_STEPS.has(step.kind) && !input.dryRun) {
       const claim = await look.claimRestart({
@@ -224,18 +248,23 @@ export async function runbookInterpreterWorkflow(input: InterpreterInput): Promi
       return outcome('failed', verdict.cause, `${step.id} failed: ${message}`);
     }
     if (!changed) {
+      leave(step, false, approved, null);
       done.push(`${step.id} (dry-run)`);
       continue;
     }
+    let verified: boolean | null = null;
     if (step.verify) {
-      const ok =
+      verified =
         step.verify === 'health'
           ? await session.verify()
           : await verifyByProbe(step.verify.probe, step.verify.expect, step.verify.withinMs);
-      if (!ok) return stillFailing(verdict.cause, step.id);
+      if (!verified && step.onFailure !== 'continue') return stillFailing(verdict.cause, step.id);
     }
+    leave(step, true, approved, verified);
     done.push(step.id);
   }
+  // Every step skipped by its condition: nothing needed doing.
+  if (!done.length) return outcome('nothing-to-do', verdict.cause, summary);
   if (input.dryRun)
     return outcome('dry-run', verdict.cause, `dry-run: ${summary}; would run ${done.join(', ')}`);
   return outcome('mitigated', verdict.cause, `${summary}; done: ${done.join(', ')}`);

@@ -151,6 +151,7 @@ describeWith(
       );
       const view = await finished(await openIncident('db-down', 'wont-start'));
       const log = text(view);
+      expect(log).toMatch(/finding: runbook wont-start \(wont-start\.yaml\) started for rb-db-down-app/);
       expect(log).toMatch(/finding: container rb-db-down-app: exited, exit code 1/);
       expect(log).toMatch(/database connection failed/);
       expect(log).toMatch(/action: mitigation: start database container rb-db-down-db/);
@@ -253,6 +254,7 @@ describeWith(
       await eventually(async () => expect((await fetch(stack.healthUrls[1])).status).toBe(503), 10_000);
       const handle = await openIncident('pool', 'pool-exhausted');
       const pending = await proposal(handle, 'raise-pool-size');
+      expect(text(pending)).toMatch(/runbook pool-exhausted \(pool-exhausted\.yaml\) started/);
       expect(text(pending)).toMatch(
         /finding: pg_stat_activity: .*idle [5-9].*max_connections 60\); rb-pool-app DB_POOL_SIZE=5/,
       );
@@ -269,7 +271,7 @@ describeWith(
       const log = text(view);
       expect(log).toMatch(/approval: raise-pool-size approved by frank/);
       expect(log).toMatch(/rb-pool-app recreated with DB_POOL_SIZE=20/);
-      expect(log).toMatch(/connection usage after the change/);
+      expect(log).toMatch(/finding: health after 0:02 settle: healthy/);
       expect(log).toMatch(/runbook pool-exhausted finished: mitigated/);
       const after = await docker.getContainer(stack.app).inspect();
       expect(after.Config.Env).toContain('DB_POOL_SIZE=20');
@@ -303,7 +305,7 @@ describeWith(
       const log = text(view);
       expect(log).toMatch(/no answer to "raise-pool-size" within 0:04: step skipped, escalating/);
       expect(log).toMatch(
-        /runbook pool-exhausted finished: escalated \(cause: pool-exhausted\) — approval timed out/,
+        /runbook pool-exhausted finished: escalated \(cause: pool-exhausted\) — approval for raise-pool-size timed out/,
       );
       expect(
         view.timeline.filter((e) => e.type === 'escalated' && e.message.includes('approval for')),

@@ -67,7 +67,7 @@ describe('runbook definition files', () => {
     [
       'unknown probe kind',
       (g) => g.replace('kind: disk,', 'kind: dsk,'),
-      /at "probes\.disk\.kind": expected a probe kind \(allowed: container, logs, memory, processes, disk, health, database, connections, command\)/,
+      /at "probes\.disk\.kind": expected a probe kind \(allowed: container, logs, memory, processes, disk, health, database, connections, command, prometheus\)/,
     ],
     [
       'unknown step kind',
@@ -82,7 +82,7 @@ describe('runbook definition files', () => {
     [
       'a rule reads an undeclared probe',
       (g) => g.replace('{ fact: disk.maxUsedPercent, gte: 90 }', '{ fact: dsk.maxUsedPercent, gte: 90 }'),
-      /at "rules\.0\.when": "dsk\.maxUsedPercent" reads probe "dsk", which is not declared \(declared: disk\)/,
+      /at "rules\.0\.when": "dsk\.maxUsedPercent" reads probe "dsk", which is not declared \(declared: disk; also settings and step ids\)/,
     ],
     [
       'a fact the probe does not report',

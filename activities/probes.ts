@@ -51,7 +51,7 @@ export function createProbeActivities(deps: {
             previousImage: c.previousImage,
           },
           message: c.exists
-            ? `container ${container}: ${c.status}${c.exitCode !== null ? `, exit code ${c.exitCode}` : ''}, OOMKilled ${c.oomKilled}, restarts ${c.restartCount}; image ${c.image}${ageHours === null ? '' : ` built ${round1(ageHours)} h ago`}`
+            ? `container ${container}: ${c.status}${c.exitCode !== null ? `, exit code ${c.exitCode}` : ''}, OOMKilled ${c.oomKilled}, restarts ${c.restartCount}; image ${c.image}${ageHours === null ? '' : ` built ${round1(ageHours)} h ago`}${c.previousImage ? `; previous image ${c.previousImage}` : ''}`
             : `container ${container} does not exist`,
         };
       }

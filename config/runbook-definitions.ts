@@ -28,6 +28,7 @@ export const STEP_KINDS = [
   'rollback',
   'exec',
   'escalate',
+  'watch',
 ] as const;
 const COMPARISONS = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'exists'] as const;
 /** A shell command is passed to `sh -c` inside the container: bounded, one line, no NUL. */
@@ -157,11 +158,19 @@ const step = z.discriminatedUnion(
     z.strictObject({
       ...stepCommon,
       kind: z.literal('raise-memory-limit'),
-      factor: z.number().min(1.1).max(16),
+      factor: z.number().min(1.1).max(16).optional(),
     }),
     z.strictObject({ ...stepCommon, kind: z.literal('rollback') }),
     z.strictObject({ ...stepCommon, kind: z.literal('exec'), command }),
     z.strictObject({ ...stepCommon, kind: z.literal('escalate') }),
+    z.strictObject({
+      ...stepCommon,
+      kind: z.literal('watch'),
+      probe: slug('probe id'),
+      expect: condition,
+      for: duration.optional(),
+      every: duration.optional(),
+    }),
   ],
   { error: () => `expected a step kind (allowed: ${STEP_KINDS.join(', ')})` },
 );
@@ -240,6 +249,15 @@ export const runbookDefinitionSchema = z
         if (s.when) for (const f of factsRead(s.when)) checkFact(f, [...at, 'when']);
         if (s.kind === 'recreate')
           for (const [k, v] of Object.entries(s.env)) checkTemplate(v, [...at, 'env', k]);
+        if (s.kind === 'watch') {
+          if (!probes.has(s.probe))
+            ctx.addIssue({
+              code: 'custom',
+              path: [...at, 'probe'],
+              message: `unknown probe "${s.probe}" (declared: ${[...probes.keys()].join(', ')})`,
+            });
+          else for (const f of factsRead(s.expect)) checkFact(f, [...at, 'expect']);
+        }
         if (s.verify && s.verify !== 'health') {
           if (!probes.has(s.verify.probe))
             ctx.addIssue({

@@ -96,7 +96,7 @@ export const SETTINGS_FACTS = [
 ] as const;
 
 /** Facts each step leaves behind, named `<step id>.<field>`, for later steps' `when`. */
-export const STEP_FACTS = ['ran', 'approved', 'verified'] as const;
+export const STEP_FACTS = ['ran', 'approved', 'verified', 'held'] as const;
 
 /** What one probe saw: its facts (by field), a line for the timeline and its evidence. */
 export interface ProbeReport {
@@ -129,6 +129,11 @@ export type StepDefinition = {
   | { kind: 'rollback' }
   | { kind: 'exec'; command: string }
   | { kind: 'escalate' }
+  /**
+   * Watches a probe: its `expect` must keep holding, asked every `everyMs` for `forMs` (absent: the
+   * configuration's `runbooks.sampleEvery` and `recurrenceWindow`). Changes nothing; leaves `<id>.held`.
+   */
+  | { kind: 'watch'; probe: string; expect: Condition; forMs?: number; everyMs?: number }
 );
 
 export type StepKind = StepDefinition['kind'];

@@ -178,7 +178,8 @@ export async function runbookInterpreterWorkflow(input: InterpreterInput): Promi
         return { action: 'exec', detail: `${step.id}: exit code 0${tail ? ` (${tail})` : ''}` };
       }
       case 'escalate':
-        throw ApplicationFailure.nonRetryable('escalate is not a change', 'NotAChange');
+      case 'watch':
+        throw ApplicationFailure.nonRetryable(`${step.kind} is not a change`, 'NotAChange');
     }
   };
 
@@ -200,6 +201,28 @@ export async function runbookInterpreterWorkflow(input: InterpreterInput): Promi
     return null;
   };
 
+  /** Asks the watched probe every `everyMs` for `forMs`: whether its condition held every time. */
+  const watch = async (step: Extract<StepDefinition, { kind: 'watch' }>, what: string): Promise<boolean> => {
+    const forMs = step.forMs ?? settings.recurrenceWindowMs;
+    const everyMs = step.everyMs ?? settings.sampleEveryMs;
+    const begun = Date.now();
+    const ends = begun + forMs;
+    while (Date.now() < ends) {
+      await sleep(Math.min(everyMs, Math.max(1, ends - Date.now())));
+      const r = await look.runProbe(probeArgs(definition.probes[step.probe]));
+      learn(step.probe, r.facts);
+      if (!holds(step.expect, facts)) {
+        await finding(
+          `watch: ${what} — broke after ${formatElapsed(Date.now() - begun)}: ${r.message}`,
+          r.evidence,
+        );
+        return false;
+      }
+    }
+    await finding(`watch: ${what} — held for ${formatElapsed(forMs)}`);
+    return true;
+  };
+
   const done: string[] = [];
   /** What the step left behind, for later steps' conditions. */
   const leave = (step: StepDefinition, ran: boolean, approved: boolean | null, verified: boolean | null) =>
@@ -211,6 +234,13 @@ export async function runbookInterpreterWorkflow(input: InterpreterInput): Promi
     }
     const what = fillTemplate(step.description, facts);
     if (step.kind === 'escalate') return escalate(verdict.cause, what);
+    if (step.kind === 'watch') {
+      // In dry-run nothing was changed: there is nothing to watch come back.
+      const held = input.dryRun ? null : await watch(step, what);
+      learn(step.id, { ran: held !== null, approved: null, verified: null, held });
+      if (held !== null) done.push(step.id);
+      continue;
+    }
     const why = await unusable(step);
     if (why) return escalate(verdict.cause, `cannot ${step.id}: ${why}`);
     let approved: boolean | null = null;

@@ -176,7 +176,9 @@ describeWith(
         /finding: metric `sum\(rate\(http_requests_total\{route="insights",status=~"5\.\."\}\[5s\]\)\) or vector\(0\)`: [\d.]+ over the last 10s vs 0 in the 120s before — anomalous/,
       );
       expect(log).toMatch(/finding: database: database connection OK \(PostgreSQL 15/);
-      expect(log).toMatch(/finding: pg_stat_activity: .* \(total \d+ of max_connections 60\); rbp-app DB_POOL_SIZE=4/);
+      expect(log).toMatch(
+        /finding: pg_stat_activity: .* \(total \d+ of max_connections 60\); rbp-app DB_POOL_SIZE=4/,
+      );
       expect(log).toMatch(/finding: health: failing\n\s+> http:\/\/127\.0\.0\.1:\d+\/health → 200 degraded/);
       expect(log).toMatch(
         /diagnosis \(rule 1\): errors-from-a-full-pool — 5xx at [\d.]+\/s \(baseline 0\/s\); \d+ connections, pool 4/,

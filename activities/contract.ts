@@ -168,6 +168,7 @@ export interface RunbookActivities {
     container: string;
     limitBytes: number;
   }): Promise<import('./docker').MitigationResult>;
+  scaleOut(args: { container: string; replicas: number }): Promise<import('./docker').MitigationResult>;
   checkDatabase(args: { urlEnv: string }): Promise<import('./postgres').DatabaseCheck>;
   waitForDatabase(args: { urlEnv: string; timeoutMs: number }): Promise<import('./postgres').DatabaseCheck>;
   connectionUsage(args: { urlEnv: string }): Promise<import('./postgres').ConnectionUsage>;

@@ -40,6 +40,8 @@ export interface MitigationResult {
 
 const READABLE_ENV = ['DB_POOL_SIZE', 'PORT', 'FAULT', 'NODE_ENV'];
 export const PREVIOUS_IMAGE_LABEL = 'durable-runbooks.previous-image';
+/** On a replica made by `scaleOut`: the container it replicates. */
+export const REPLICA_OF_LABEL = 'durable-runbooks.replica-of';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const isoOrNull = (t: string | undefined) => (t && !t.startsWith('0001-') ? t : null);
@@ -335,18 +337,57 @@ export function createDockerActivities(docker: Docker) {
     }
     const sameEntrypoint =
       JSON.stringify(oldImage?.Config?.Entrypoint ?? null) === JSON.stringify(info.Config.Entrypoint ?? null);
-    // Everything the container was given survives: ports, mounts, user, entrypoint, networks, capabilities,
-    // limits, labels, health check. Only what the old image supplied is left to the new one.
+    const created = await createLike(info, {
+      name: container,
+      image: wantImage,
+      env: [...current].map(([k, v]) => `${k}=${v}`),
+      labels,
+      // What the old image supplied is left to the new one.
+      cmd: !(oldImage && sameCmd),
+      entrypoint: !(oldImage && sameEntrypoint),
+    });
+    await created.start();
+    await docker
+      .getContainer(info.Id)
+      .remove({ force: true })
+      .catch(() => undefined);
+    const after = await inspect(container);
+    const changes = [
+      ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
+      ...(image ? [`image ${image}`] : []),
+    ].join(', ');
+    return {
+      action: 'recreated',
+      detail: `${container} recreated with ${changes}`,
+      startedAt: after?.State.StartedAt ?? null,
+    };
+  }
+
+  /**
+   * A container like `info`: everything it was given survives (ports, mounts, user, entrypoint, networks
+   * with their aliases, capabilities, limits, labels, health check), with the changes asked for.
+   */
+  async function createLike(
+    info: Docker.ContainerInspectInfo,
+    want: {
+      name: string;
+      image: string;
+      env: string[];
+      labels: Record<string, string>;
+      cmd: boolean;
+      entrypoint: boolean;
+    },
+  ): Promise<Docker.Container> {
     const [firstNetwork, ...otherNetworks] = userNetworks(info);
     // dockerode's type omits StopSignal, which the engine reports.
     const config = info.Config as typeof info.Config & { StopSignal?: string };
     const created = await docker.createContainer({
-      name: container,
-      Image: wantImage,
-      ...(oldImage && sameCmd ? {} : { Cmd: info.Config.Cmd, WorkingDir: info.Config.WorkingDir }),
-      ...(oldImage && sameEntrypoint ? {} : { Entrypoint: info.Config.Entrypoint }),
-      Env: [...current].map(([k, v]) => `${k}=${v}`),
-      Labels: labels,
+      name: want.name,
+      Image: want.image,
+      ...(want.cmd ? { Cmd: info.Config.Cmd, WorkingDir: info.Config.WorkingDir } : {}),
+      ...(want.entrypoint ? { Entrypoint: info.Config.Entrypoint } : {}),
+      Env: want.env,
+      Labels: want.labels,
       User: info.Config.User,
       ExposedPorts: info.Config.ExposedPorts,
       Volumes: info.Config.Volumes,
@@ -363,20 +404,61 @@ export function createDockerActivities(docker: Docker) {
       await docker
         .getNetwork(network.name)
         .connect({ Container: created.id, EndpointConfig: network.endpoint });
-    await created.start();
-    await docker
-      .getContainer(info.Id)
-      .remove({ force: true })
-      .catch(() => undefined);
-    const after = await inspect(container);
-    const changes = [
-      ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
-      ...(image ? [`image ${image}`] : []),
-    ].join(', ');
+    return created;
+  }
+
+  /**
+   * The seed's `docker-compose up --scale app=N`: replicas `<name>-2`…`<name>-N` made like the container,
+   * on its networks with its aliases (so its name resolves to all of them). Idempotent: replicas that
+   * exist are started if stopped, never made twice. Host networking or published host ports would make
+   * replicas fight over the ports: refused (scale behind a load balancer instead).
+   */
+  const scaleOut = (args: { container: string; replicas: number }) =>
+    heartbeatWhile(scaleOutOnce(args), 'scaling');
+  async function scaleOutOnce({
+    container,
+    replicas,
+  }: {
+    container: string;
+    replicas: number;
+  }): Promise<MitigationResult> {
+    const info = await inspect(container);
+    if (!info)
+      throw ApplicationFailure.nonRetryable(`container ${container} does not exist`, 'NoSuchContainer');
+    const published = Object.values(info.HostConfig.PortBindings ?? {}).some((b) =>
+      (b as { HostPort?: string }[] | null)?.some((p) => p.HostPort),
+    );
+    if (info.HostConfig.NetworkMode === 'host' || published)
+      throw ApplicationFailure.nonRetryable(
+        `replicas of ${container} would fight over its host ports (${published ? 'published ports' : 'host networking'}): scale behind a load balancer instead`,
+        'CannotScale',
+      );
+    let made = 0;
+    let started = 0;
+    for (let i = 2; i <= replicas; i++) {
+      const name = `${container}-${i}`;
+      const replica = await inspect(name);
+      if (replica?.State.Running) continue;
+      if (replica) {
+        await docker.getContainer(name).start();
+        started += 1;
+        continue;
+      }
+      const created = await createLike(info, {
+        name,
+        image: info.Config.Image,
+        env: info.Config.Env ?? [],
+        labels: { ...(info.Config.Labels ?? {}), [REPLICA_OF_LABEL]: container },
+        cmd: true,
+        entrypoint: true,
+      });
+      await created.start();
+      made += 1;
+    }
     return {
-      action: 'recreated',
-      detail: `${container} recreated with ${changes}`,
-      startedAt: after?.State.StartedAt ?? null,
+      action: made || started ? 'started' : 'none',
+      detail: `${container} runs as ${replicas} replicas (${made} created, ${started} started, ${replicas - 1 - made - started} already running)`,
+      startedAt: info.State.StartedAt,
     };
   }
 
@@ -539,6 +621,7 @@ export function createDockerActivities(docker: Docker) {
     startContainer,
     recreateContainer,
     raiseMemoryLimit,
+    scaleOut,
   };
 }
 

@@ -4,6 +4,7 @@ import type { RunbooksConfig } from '../config';
 import type { IncidentActivities, RunbookActivities } from './contract';
 import { createDockerActivities } from './docker';
 import { claimRestart } from './ledger';
+import { createGitActivities } from './git';
 import { createProbeActivities } from './probes';
 import { createPrometheusActivities } from './prometheus';
 import { createPostgresActivities } from './postgres';
@@ -56,6 +57,7 @@ export function createIncidentActivities({
         postgres,
         checkServiceHealth,
         prometheus: createPrometheusActivities(config),
+        git: createGitActivities(config),
       }),
     ),
     ...guardTargets(config, { claimRestart }),

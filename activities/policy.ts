@@ -1,5 +1,7 @@
 import type { RunbooksConfig } from '../config';
 import type { RunbookSettings } from '../workflows/runbook-session';
+import type { RunbookDefinition } from '../workflows/runbook-definition';
+import { BUILT_IN_SCENARIOS } from '../workflows/types';
 import { ownValue, type IncidentPolicy, type LadderLevel } from '../workflows/policy';
 
 const DEFAULT_ACK_TIMEOUT_MS = { P1: 1_800_000, P2: 7_200_000, P3: null } as const;
@@ -59,7 +61,7 @@ export function toIncidentPolicy(config: RunbooksConfig, service: string, scenar
             healthUrls: svc.healthUrls,
           },
           settings: runbookSettings(config),
-          definition: config.runbookDefinitions.find((d) => d.scenario === scenario) ?? null,
+          definition: definitionFor(config, scenario),
         }
       : null,
   };
@@ -79,4 +81,16 @@ export function runbookSettings(config: RunbooksConfig): RunbookSettings {
     memoryLimitFactor: config.runbooks.memoryLimitFactor,
     stopTimeoutSeconds: Math.round(config.runbooks.stopTimeout / 1000),
   };
+}
+
+/**
+ * The definition that runs for a scenario: its own, or for a name that is neither built in nor defined
+ * (a workflow started by hand), the generic `health` definition.
+ */
+function definitionFor(config: RunbooksConfig, scenario: string | undefined): RunbookDefinition | null {
+  const find = (name: string) => config.runbookDefinitions.find((d) => d.scenario === name) ?? null;
+  if (scenario === undefined) return null;
+  return (
+    find(scenario) ?? ((BUILT_IN_SCENARIOS as readonly string[]).includes(scenario) ? null : find('health'))
+  );
 }

@@ -9,6 +9,7 @@ import type { DockerActivities } from './docker';
 import type { HealthCheckResult } from './contract';
 import type { createPostgresActivities } from './postgres';
 import { anomalyQueries, promDuration, type createPrometheusActivities } from './prometheus';
+import type { createGitActivities } from './git';
 
 export interface ProbeArgs {
   probe: ProbeDefinition;
@@ -28,6 +29,7 @@ export function createProbeActivities(deps: {
   postgres: ReturnType<typeof createPostgresActivities>;
   checkServiceHealth: (args: { urls: string[] }) => Promise<HealthCheckResult>;
   prometheus: ReturnType<typeof createPrometheusActivities>;
+  git: ReturnType<typeof createGitActivities>;
 }) {
   const { docker, postgres } = deps;
 
@@ -183,6 +185,17 @@ export function createProbeActivities(deps: {
             ? `command: the image of ${container} has no shell`
             : `command \`${probe.command}\`: ${r.timedOut ? 'timed out' : `exit code ${r.exitCode}`}, ${r.lines.length} lines`,
           evidence: r.lines.slice(-10),
+        };
+      }
+      case 'git-log': {
+        const r = await deps.git.recentCommits({ service: args.service ?? '', sinceMs: probe.sinceMs });
+        const hours = Math.round((probe.sinceMs / 3_600_000) * 10) / 10;
+        return {
+          facts: { commits: r.repository ? r.commits.length : null, newest: r.commits[0] ?? null },
+          message: r.repository
+            ? `recent changes: ${r.commits.length} commits in ${r.repository} in the last ${hours} h`
+            : 'recent changes: the service names no repository',
+          evidence: r.commits.slice(0, 10),
         };
       }
       case 'prometheus': {

@@ -26,6 +26,7 @@ export const STEP_KINDS = [
   'recreate',
   'raise-memory-limit',
   'rollback',
+  'scale',
   'exec',
   'escalate',
   'watch',
@@ -117,6 +118,7 @@ const probe = z.discriminatedUnion(
         .default('DB_POOL_SIZE'),
     }),
     z.strictObject({ kind: z.literal('command'), command, timeout: duration.default(30_000 as never) }),
+    z.strictObject({ kind: z.literal('git-log'), since: duration.default(14_400_000 as never) }),
     z.strictObject({
       kind: z.literal('prometheus'),
       query: z.string().min(1).max(2000),
@@ -161,6 +163,7 @@ const step = z.discriminatedUnion(
       factor: z.number().min(1.1).max(16).optional(),
     }),
     z.strictObject({ ...stepCommon, kind: z.literal('rollback') }),
+    z.strictObject({ ...stepCommon, kind: z.literal('scale'), replicas: z.number().int().min(2).max(10) }),
     z.strictObject({ ...stepCommon, kind: z.literal('exec'), command }),
     z.strictObject({ ...stepCommon, kind: z.literal('escalate') }),
     z.strictObject({
@@ -279,7 +282,9 @@ export const runbookDefinitionSchema = z
         id,
         p.kind === 'command'
           ? { kind: 'command', command: p.command, timeoutMs: p.timeout }
-          : p.kind === 'prometheus'
+          : p.kind === 'git-log'
+            ? { kind: 'git-log', sinceMs: p.since }
+            : p.kind === 'prometheus'
             ? {
                 kind: 'prometheus',
                 query: p.query,

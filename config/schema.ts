@@ -58,6 +58,8 @@ const service = z.strictObject({
   databaseContainer: z.string().optional(),
   /** Environment variable holding the URL of the service's database (read by the runbook's checks). */
   databaseUrlEnv: envName.optional(),
+  /** The service's git repository on the worker's host: `git-log` probes list its recent commits. */
+  repository: z.string().regex(/^\//, 'expected an absolute path').optional(),
   dryRun: z.boolean().default(false),
   /** This service's dashboard (Grafana…), linked from its pages and announcement; overrides `dashboardUrl`. */
   dashboardUrl: z.url().optional(),

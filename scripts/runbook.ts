@@ -129,6 +129,8 @@ export function fixtureActivities(
         image ? 'rollback' : 'recreate',
         `${c} recreated${image ? ` from ${image}` : ''}${env ? ` with ${Object.keys(env).join(', ')}` : ''} (rehearsal)`,
       ),
+    scaleOut: ({ container: c, replicas }) =>
+      change('scale', `${c} runs as ${replicas} replicas (rehearsal)`),
     raiseMemoryLimit: ({ container: c, limitBytes }) =>
       change('raise-memory-limit', `${c} memory limit ${Math.round(limitBytes / 1048576)} MiB (rehearsal)`),
     async runInContainer({ command }) {

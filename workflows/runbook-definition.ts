@@ -38,6 +38,8 @@ export type ProbeDefinition =
   | { kind: 'database' }
   | { kind: 'connections'; poolSizeVariable: string }
   | { kind: 'command'; command: string; timeoutMs: number }
+  /** The seed's `git log --oneline --since="4 hours ago"` in the service's configured repository. */
+  | { kind: 'git-log'; sinceMs: number }
   | {
       kind: 'prometheus';
       /** PromQL; `$service` is replaced by the service's name. */
@@ -84,6 +86,7 @@ export const PROBE_FACTS: Readonly<Record<ProbeDefinition['kind'], readonly stri
   connections: ['total', 'maxConnections', 'poolSize', 'exhausted'],
   command: ['exitCode', 'lines'],
   prometheus: ['value', 'baseline', 'ratio', 'anomalous'],
+  'git-log': ['commits', 'newest'],
 };
 
 /** Facts from the configuration's runbook settings, named `settings.<field>`. */
@@ -127,6 +130,8 @@ export type StepDefinition = {
   /** `factor` absent: the configuration's `runbooks.memoryLimitFactor`. */
   | { kind: 'raise-memory-limit'; factor?: number }
   | { kind: 'rollback' }
+  /** Replicas made like the container (the seed's `--scale app=N`), N counting the container itself. */
+  | { kind: 'scale'; replicas: number }
   | { kind: 'exec'; command: string }
   | { kind: 'escalate' }
   /**
@@ -171,6 +176,7 @@ export const CHANGING_STEPS: ReadonlySet<StepKind> = new Set([
   'recreate',
   'raise-memory-limit',
   'rollback',
+  'scale',
   'exec',
 ]);
 

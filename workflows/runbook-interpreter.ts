@@ -153,6 +153,8 @@ export async function runbookInterpreterWorkflow(input: InterpreterInput): Promi
           stopTimeoutSeconds,
         });
       }
+      case 'scale':
+        return act.scaleOut({ container: target.container, replicas: step.replicas });
       case 'exec': {
         // Not retried: a definition's command need not be idempotent, and a second run could do harm.
         const once = proxyActivities<RunbookActivities>({
@@ -223,6 +225,16 @@ export async function runbookInterpreterWorkflow(input: InterpreterInput): Promi
     return true;
   };
 
+  /** A raised limit survives recreates (the engine keeps it); a redeploy from the compose file would not. */
+  const suggestComposeLimit = async () => {
+    const app = await look.inspectContainer({ container: target.container });
+    const mib = Math.round(app.memoryLimitBytes / 1048576);
+    await finding(
+      `to keep the ${mib} MiB limit across a redeploy, change the compose file (suggested patch):`,
+      ['services:', `  ${target.container}:`, `    mem_limit: ${mib}m`],
+    );
+  };
+
   const done: string[] = [];
   /** What the step left behind, for later steps' conditions. */
   const leave = (step: StepDefinition, ran: boolean, approved: boolean | null, verified: boolean | null) =>
@@ -290,6 +302,7 @@ export async function runbookInterpreterWorkflow(input: InterpreterInput): Promi
           : await verifyByProbe(step.verify.probe, step.verify.expect, step.verify.withinMs);
       if (!verified && step.onFailure !== 'continue') return stillFailing(verdict.cause, step.id);
     }
+    if (step.kind === 'raise-memory-limit') await suggestComposeLimit();
     leave(step, true, approved, verified);
     done.push(step.id);
   }

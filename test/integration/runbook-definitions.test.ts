@@ -1,6 +1,10 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import Docker from 'dockerode';
 import type { WorkflowHandle } from '@temporalio/client';
-import { PREVIOUS_IMAGE_LABEL } from '../../activities/docker';
+import { PREVIOUS_IMAGE_LABEL, REPLICA_OF_LABEL, createDockerActivities } from '../../activities/docker';
 import { ensureNodeImage, ensureShellImage } from '../../scripts/images';
 import { incidentWorkflow } from '../../workflows/incident';
 import { approveSignal, statusQuery } from '../../workflows/messages';
@@ -22,6 +26,7 @@ const PROBE_KIT = {
     disk: { kind: 'disk', paths: ['/'] },
     memory: { kind: 'memory' },
     marker: { kind: 'command', command: 'echo probe-kit-ran; exit 3' },
+    changes: { kind: 'git-log', since: '4h' },
   },
   rules: [
     { when: { fact: 'processes.available', eq: false }, cause: 'image-without-shell' },
@@ -86,6 +91,12 @@ const STEP_KIT = {
           description: 'recreate with STEP_KIT=yes',
           verify: { probe: 'container', expect: { fact: 'container.running', eq: true }, within: '20s' },
         },
+        {
+          id: 'scale-out',
+          kind: 'scale',
+          replicas: 3,
+          description: 'scale {{container.name}} to 3 replicas',
+        },
       ],
     },
     'recent-deploy': {
@@ -124,6 +135,28 @@ describeWith(['temporal', 'docker'], 'runbook definitions on the real Docker Eng
   const services = Object.fromEntries(
     containers.map((c) => [c.replace(/^rbd-/, ''), { container: c, healthUrls: [] }]),
   );
+  // The seed's "recent changes": a repository on the worker's host with two commits.
+  const repository = mkdtempSync(path.join(os.tmpdir(), 'rbd-repo-'));
+  for (const [file, subject] of [
+    ['a.txt', 'raise the cache size'],
+    ['b.txt', 'switch the payment provider'],
+  ]) {
+    writeFileSync(path.join(repository, file), subject);
+    execFileSync('git', ['init', '-q', repository]);
+    execFileSync('git', ['-C', repository, 'add', file]);
+    execFileSync('git', [
+      '-C',
+      repository,
+      '-c',
+      'user.name=Dev',
+      '-c',
+      'user.email=dev@invalid',
+      'commit',
+      '-qm',
+      subject,
+    ]);
+  }
+  (services['kit-shell'] as { repository?: string }).repository = repository;
   services['steps-app'] = {
     container: 'rbd-steps-app',
     databaseContainer: 'rbd-steps-db',
@@ -193,7 +226,7 @@ describeWith(['temporal', 'docker'], 'runbook definitions on the real Docker Eng
   afterAll(async () => {
     for (const h of handles) await h.terminate('suite finished').catch(() => undefined);
     await dev?.close();
-    for (const c of [...containers, 'rbd-steps-db'])
+    for (const c of [...containers, 'rbd-steps-db', 'rbd-steps-app-2', 'rbd-steps-app-3', 'rbd-host-app'])
       await docker
         ?.getContainer(c)
         .remove({ force: true })
@@ -279,12 +312,16 @@ describeWith(['temporal', 'docker'], 'runbook definitions on the real Docker Eng
     expect(shellLog).toMatch(/finding: container rbd-kit-shell: running/);
     expect(shellLog).toMatch(/command `echo probe-kit-ran; exit 3`: exit code 3, 1 lines/);
     expect(shellLog).toMatch(/probe-kit-ran/);
+    expect(shellLog).toMatch(
+      /finding: recent changes: 2 commits in \/\S+rbd-repo-\S+ in the last 4 h\n\s+> [0-9a-f]+ switch the payment provider\n\s+> [0-9a-f]+ raise the cache size/,
+    );
     // No limit: the engine reports the host's memory as the limit (the seed's `free -m`).
     expect(shellLog).toMatch(/finding: memory \d+ MiB of \d+ MiB \(\d+(\.\d)?%\)/);
     expect(shellLog).toMatch(/diagnosis \(rule 2\): looked-inside — \d+ processes, biggest sleep/);
     expect(shellLog).toMatch(/runbook probe-kit finished: nothing-to-do/);
 
     const bareLog = text(bare);
+    expect(bareLog).toMatch(/finding: recent changes: the service names no repository/);
     expect(bareLog).toMatch(/processes in rbd-kit-bare: the image has no shell/);
     expect(bareLog).toMatch(/disk: the image has no df/);
     expect(bareLog).toMatch(
@@ -327,7 +364,32 @@ describeWith(['temporal', 'docker'], 'runbook definitions on the real Docker Eng
     expect(log).toMatch(/finding: memory limit of rbd-steps-app: 64 MiB → 128 MiB/);
     expect(log).toMatch(/action: mitigation done: memory limit raised to 128 MiB/);
     expect(log).toMatch(
-      /runbook step-kit finished: mitigated \(cause: reconfigure\) — reconfigure durable-runbooks\/shell:local; done: start-db, more-memory, set-flag/,
+      /finding: to keep the 128 MiB limit across a redeploy, change the compose file \(suggested patch\):\n\s+> services:\n\s+>   rbd-steps-app:\n\s+>     mem_limit: 128m/,
+    );
+    expect(log).toMatch(
+      /runbook step-kit finished: mitigated \(cause: reconfigure\) — reconfigure durable-runbooks\/shell:local; done: start-db, more-memory, set-flag, scale-out/,
+    );
+    expect(log).toMatch(
+      /action: mitigation done: rbd-steps-app runs as 3 replicas \(2 created, 0 started, 0 already running\)/,
+    );
+    for (const replica of ['rbd-steps-app-2', 'rbd-steps-app-3']) {
+      const r = await docker.getContainer(replica).inspect();
+      expect(r.State.Running).toBe(true);
+      expect(r.Config.Env).toContain('STEP_KIT=yes');
+      expect(r.HostConfig.Memory).toBe(128 * 1048576);
+      expect(r.Config.Labels[REPLICA_OF_LABEL]).toBe('rbd-steps-app');
+    }
+    // Asked again (a retry): nothing made twice.
+    const engine = createDockerActivities(docker);
+    expect((await engine.scaleOut({ container: 'rbd-steps-app', replicas: 3 })).detail).toMatch(
+      /0 created, 0 started, 2 already running/,
+    );
+    // On host networking, replicas would fight over the ports: refused with the reason.
+    await run('rbd-host-app', (await docker.getContainer('rbd-steps-app').inspect()).Config.Image, {
+      NetworkMode: 'host',
+    });
+    await expect(engine.scaleOut({ container: 'rbd-host-app', replicas: 2 })).rejects.toThrow(
+      /would fight over its host ports \(host networking\)/,
     );
     const app = await docker.getContainer('rbd-steps-app').inspect();
     expect(app.State.Running).toBe(true);
@@ -359,6 +421,7 @@ describeWith(['temporal', 'docker'], 'runbook definitions on the real Docker Eng
   test('a scenario with no runbook (any name a caller chose) runs the health runbook and says so', async () => {
     const log = text(await finished(await openIncident('kit-shell', 'constructor')));
     expect(log).toMatch(/runbook: no runbook for scenario "constructor": running the health runbook/);
+    expect(log).toMatch(/finding: runbook health \(health\.yaml\) started/);
     expect(log).toMatch(/runbook health finished/);
   });
 });

@@ -63,10 +63,10 @@ export function shellHooks(state: IncidentState, poke: () => void): ShellHooks {
         settings: rb.settings,
       };
       try {
-        // A definition (frozen in the policy) runs on the interpreter; a built-in scenario on its TypeScript;
-        // a scenario that is neither (started by hand with any name) gets the generic health runbook.
+        // A definition (frozen in the policy) runs on the interpreter; a built-in scenario without one on its
+        // TypeScript; a scenario that is neither (started by hand with any name) gets the health runbook.
         const builtIn = (BUILT_IN_SCENARIOS as readonly string[]).includes(args.scenario);
-        if (!rb.definition && !builtIn)
+        if (rb.definition ? rb.definition.scenario !== args.scenario : !builtIn)
           record(
             state,
             Date.now(),
@@ -76,7 +76,7 @@ export function shellHooks(state: IncidentState, poke: () => void): ShellHooks {
         const child = rb.definition
           ? await startChild(runbookInterpreterWorkflow, {
               workflowId,
-              args: [{ ...args, definition: rb.definition }],
+              args: [{ ...args, scenario: rb.definition.scenario, definition: rb.definition }],
             })
           : await startChild(runbookWorkflow, {
               workflowId,

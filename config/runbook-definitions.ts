@@ -285,14 +285,14 @@ export const runbookDefinitionSchema = z
           : p.kind === 'git-log'
             ? { kind: 'git-log', sinceMs: p.since }
             : p.kind === 'prometheus'
-            ? {
-                kind: 'prometheus',
-                query: p.query,
-                recentMs: p.recent,
-                baselineMs: p.baseline,
-                factor: p.factor,
-              }
-            : p,
+              ? {
+                  kind: 'prometheus',
+                  query: p.query,
+                  recentMs: p.recent,
+                  baselineMs: p.baseline,
+                  factor: p.factor,
+                }
+              : p,
       ]),
     ) as RunbookDefinition['probes'],
     rules: def.rules,

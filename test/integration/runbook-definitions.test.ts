@@ -364,7 +364,7 @@ describeWith(['temporal', 'docker'], 'runbook definitions on the real Docker Eng
     expect(log).toMatch(/finding: memory limit of rbd-steps-app: 64 MiB → 128 MiB/);
     expect(log).toMatch(/action: mitigation done: memory limit raised to 128 MiB/);
     expect(log).toMatch(
-      /finding: to keep the 128 MiB limit across a redeploy, change the compose file \(suggested patch\):\n\s+> services:\n\s+>   rbd-steps-app:\n\s+>     mem_limit: 128m/,
+      /finding: to keep the 128 MiB limit across a redeploy, change the compose file \(suggested patch\):\n\s+> services:\n\s+> {3}rbd-steps-app:\n\s+> {5}mem_limit: 128m/,
     );
     expect(log).toMatch(
       /runbook step-kit finished: mitigated \(cause: reconfigure\) — reconfigure durable-runbooks\/shell:local; done: start-db, more-memory, set-flag, scale-out/,

@@ -2,7 +2,7 @@
  * Docker Engine activities (dockerode). Every mitigation checks the container's state before acting, so a
  * retried activity or a worker killed mid-step never restarts a service twice.
  */
-import { statfs } from 'node:fs/promises';
+import { readFile, statfs } from 'node:fs/promises';
 import { Context, ApplicationFailure } from '@temporalio/activity';
 import Docker from 'dockerode';
 
@@ -65,6 +65,14 @@ export function createDockerActivities(docker: Docker) {
       if ((err as { statusCode?: number }).statusCode === 404) return null;
       throw err;
     }
+  }
+
+  /** The container's state; one that does not exist fails the step for good (no retry brings it back). */
+  async function inspectOrFail(container: string) {
+    const info = await inspect(container);
+    if (!info)
+      throw ApplicationFailure.nonRetryable(`container ${container} does not exist`, 'NoSuchContainer');
+    return info;
   }
 
   async function inspectContainer({ container }: { container: string }): Promise<ContainerState> {
@@ -228,9 +236,7 @@ export function createDockerActivities(docker: Docker) {
     stopTimeoutSeconds?: number;
   }): Promise<MitigationResult> {
     const since = Date.parse(requestedAt);
-    const info = await inspect(container);
-    if (!info)
-      throw ApplicationFailure.nonRetryable(`container ${container} does not exist`, 'NoSuchContainer');
+    const info = await inspectOrFail(container);
     if (info.State.Running && Date.parse(info.State.StartedAt) >= since)
       return {
         action: 'none',
@@ -263,9 +269,7 @@ export function createDockerActivities(docker: Docker) {
   const startContainer = (args: { container: string }) =>
     heartbeatWhile(startContainerOnce(args), 'starting');
   async function startContainerOnce({ container }: { container: string }): Promise<MitigationResult> {
-    const info = await inspect(container);
-    if (!info)
-      throw ApplicationFailure.nonRetryable(`container ${container} does not exist`, 'NoSuchContainer');
+    const info = await inspectOrFail(container);
     if (info.State.Running)
       return { action: 'none', detail: `${container} is already running`, startedAt: info.State.StartedAt };
     await docker.getContainer(container).start();
@@ -422,9 +426,7 @@ export function createDockerActivities(docker: Docker) {
     container: string;
     replicas: number;
   }): Promise<MitigationResult> {
-    const info = await inspect(container);
-    if (!info)
-      throw ApplicationFailure.nonRetryable(`container ${container} does not exist`, 'NoSuchContainer');
+    const info = await inspectOrFail(container);
     const published = Object.values(info.HostConfig.PortBindings ?? {}).some((b) =>
       (b as { HostPort?: string }[] | null)?.some((p) => p.HostPort),
     );
@@ -469,9 +471,7 @@ export function createDockerActivities(docker: Docker) {
     container: string;
     limitBytes: number;
   }): Promise<MitigationResult> {
-    const info = await inspect(container);
-    if (!info)
-      throw ApplicationFailure.nonRetryable(`container ${container} does not exist`, 'NoSuchContainer');
+    const info = await inspectOrFail(container);
     if ((info.HostConfig.Memory ?? 0) >= limitBytes)
       return {
         action: 'none',
@@ -484,6 +484,21 @@ export function createDockerActivities(docker: Docker) {
       detail: `memory limit raised to ${Math.round(limitBytes / 1048576)} MiB`,
       startedAt: info.State.StartedAt,
     };
+  }
+
+  /**
+   * The Docker host's memory (the seed's `free -m`): the total from the engine; what is available from
+   * /proc/meminfo when the engine is local (a unix socket: this host), else unknown.
+   */
+  async function hostMemory(): Promise<{ totalBytes: number | null; availableBytes: number | null }> {
+    const info = (await docker.info()) as { MemTotal?: number };
+    let availableBytes: number | null = null;
+    if ((docker.modem as { socketPath?: string }).socketPath) {
+      const meminfo = await readFile('/proc/meminfo', 'utf8').catch(() => '');
+      const kib = /^MemAvailable:\s+(\d+) kB/m.exec(meminfo)?.[1];
+      availableBytes = kib ? Number(kib) * 1024 : null;
+    }
+    return { totalBytes: info.MemTotal ?? null, availableBytes };
   }
 
   /** The engine's own clock (`/info` SystemTime): what a container's StartedAt is measured against. */
@@ -614,6 +629,7 @@ export function createDockerActivities(docker: Docker) {
     containerStats,
     countRecentRestarts,
     engineTime,
+    hostMemory,
     runInContainer,
     diskUsage,
     containerProcesses,

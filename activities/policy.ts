@@ -51,6 +51,13 @@ export function toIncidentPolicy(config: RunbooksConfig, service: string, scenar
     reviewReminderAfterMs: config.review.reminderAfter,
     ticketsEnabled: config.tickets !== null,
     statusPageEnabled: config.statusPage !== null,
+    ...(scenario === undefined
+      ? {}
+      : {
+          knownScenario:
+            definitionFor(config, scenario)?.scenario === scenario ||
+            (BUILT_IN_SCENARIOS as readonly string[]).includes(scenario),
+        }),
     runbook: svc?.container
       ? {
           dryRun: config.runbooks.dryRun || svc.dryRun,

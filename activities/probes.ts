@@ -80,15 +80,18 @@ export function createProbeActivities(deps: {
         };
       }
       case 'memory': {
-        const s = await docker.containerStats({ container });
+        const [s, host] = await Promise.all([docker.containerStats({ container }), docker.hostMemory()]);
         const percent = s.limitBytes ? round1((s.usageBytes / s.limitBytes) * 100) : null;
+        const mib = (bytes: number | null) => (bytes === null ? null : Math.round(bytes / MIB));
         return {
           facts: {
             usagePercent: percent,
-            usageMiB: Math.round(s.usageBytes / MIB),
-            limitMiB: s.limitBytes ? Math.round(s.limitBytes / MIB) : null,
+            usageMiB: mib(s.usageBytes),
+            limitMiB: s.limitBytes ? mib(s.limitBytes) : null,
+            hostTotalMiB: mib(host.totalBytes),
+            hostAvailableMiB: mib(host.availableBytes),
           },
-          message: `memory ${formatBytes(s.usageBytes)} of ${s.limitBytes ? formatBytes(s.limitBytes) : 'no limit'}${percent === null ? '' : ` (${percent}%)`}`,
+          message: `memory ${formatBytes(s.usageBytes)} of ${s.limitBytes ? formatBytes(s.limitBytes) : 'no limit'}${percent === null ? '' : ` (${percent}%)`}${host.totalBytes === null ? '' : `; Docker host ${host.availableBytes === null ? '?' : mib(host.availableBytes)} MiB available of ${mib(host.totalBytes)} MiB`}`,
         };
       }
       case 'processes': {
@@ -153,7 +156,7 @@ export function createProbeActivities(deps: {
       case 'connections': {
         if (!args.urlEnv)
           return {
-            facts: { total: null, maxConnections: null, poolSize: null, exhausted: null },
+            facts: { total: null, active: null, maxConnections: null, poolSize: null, exhausted: null },
             message: 'connections: no database configured',
           };
         const [usage, app] = await Promise.all([
@@ -165,7 +168,13 @@ export function createProbeActivities(deps: {
         const exhausted =
           usage.total >= usage.maxConnections - 3 || (poolSize !== null && usage.total >= poolSize);
         return {
-          facts: { total: usage.total, maxConnections: usage.maxConnections, poolSize, exhausted },
+          facts: {
+            total: usage.total,
+            active: usage.byState.active ?? 0,
+            maxConnections: usage.maxConnections,
+            poolSize,
+            exhausted,
+          },
           message: `pg_stat_activity: ${
             Object.entries(usage.byState)
               .map(([s, n]) => `${s} ${n}`)

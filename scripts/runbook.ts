@@ -21,6 +21,7 @@ import {
   type RehearsalResult,
 } from '../workflows/runbook-rehearsal';
 import { terminalText } from '../workflows/text';
+import { BUILT_IN_SCENARIOS } from '../workflows/types';
 import { quietRuntime, WORKFLOWS_PATH } from '../workers/worker';
 import { table } from './cli-support';
 import { findTestServer } from './temporal-server';
@@ -222,7 +223,9 @@ export async function main(argv: string[], out = console.log, err = console.erro
   if (command === 'list') {
     const config = loadConfig();
     const rows = [['scenario', 'source', 'alertnames', 'probes', 'causes']];
-    for (const s of ['wont-start', 'high-memory', 'pool-exhausted', 'health'])
+    // A built-in runbook runs only for a scenario no definition names.
+    const defined = new Set(config.runbookDefinitions.map((d) => d.scenario));
+    for (const s of BUILT_IN_SCENARIOS.filter((b) => !defined.has(b)))
       rows.push([s, 'built in (workflows/runbook.ts)', '(config routing)', '', '']);
     for (const d of config.runbookDefinitions)
       rows.push([

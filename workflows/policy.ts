@@ -50,6 +50,11 @@ export interface IncidentPolicy {
   reviewDirectory: string;
   reviewReminderAfterMs: number;
   ticketsEnabled: boolean;
+  /**
+   * Whether the scenario asked for is built in or defined (absent in older policies, and when no scenario
+   * was asked): a name that is neither runs as `health`, and the incident says so.
+   */
+  knownScenario?: boolean;
   statusPageEnabled: boolean;
   /** Present when the service has a container the runbooks can operate on. */
   runbook: {

@@ -78,12 +78,12 @@ export const PROBE_FACTS: Readonly<Record<ProbeDefinition['kind'], readonly stri
     'poolExhausted',
     'errors',
   ],
-  memory: ['usagePercent', 'usageMiB', 'limitMiB'],
+  memory: ['usagePercent', 'usageMiB', 'limitMiB', 'hostTotalMiB', 'hostAvailableMiB'],
   processes: ['available', 'count', 'topCommand', 'topRssMiB', 'topCpuPercent'],
   disk: ['maxUsedPercent', 'fullestPath', 'hostUsedPercent'],
   health: ['healthy', 'failing'],
   database: ['reachable', 'container', 'containerRunning'],
-  connections: ['total', 'maxConnections', 'poolSize', 'exhausted'],
+  connections: ['total', 'active', 'maxConnections', 'poolSize', 'exhausted'],
   command: ['exitCode', 'lines'],
   prometheus: ['value', 'baseline', 'ratio', 'anomalous'],
   'git-log': ['commits', 'newest'],
@@ -168,17 +168,6 @@ export interface RunbookDefinition {
   /** Where the definition came from (file name), for errors and `runbook list`. */
   source: string;
 }
-
-/** Which steps change a target: they count against the restart budget and are skipped in dry-run. */
-export const CHANGING_STEPS: ReadonlySet<StepKind> = new Set([
-  'restart',
-  'start-dependency',
-  'recreate',
-  'raise-memory-limit',
-  'rollback',
-  'scale',
-  'exec',
-]);
 
 /**
  * Steps that take the service down for a moment: each claims one restart from the target's ledger. (A

@@ -53,6 +53,15 @@ export async function runbookInterpreterWorkflow(input: InterpreterInput): Promi
     urlEnv: target.databaseUrlEnv,
     urls: target.healthUrls,
   });
+  /** A probe's answer; a command probe may take its own timeout, longer than a look's 30 s. */
+  const probe = (p: ProbeDefinition) =>
+    (p.kind === 'command' && p.timeoutMs > 20_000
+      ? proxyActivities<RunbookActivities>({
+          startToCloseTimeout: p.timeoutMs + 15_000,
+          retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3 },
+        })
+      : look
+    ).runProbe(probeArgs(p));
   const learn = (id: string, found: Record<string, FactValue>) => {
     for (const [field, value] of Object.entries(found)) facts.set(`${id}.${field}`, value);
   };
@@ -74,7 +83,7 @@ export async function runbookInterpreterWorkflow(input: InterpreterInput): Promi
   const ids = Object.keys(definition.probes);
   const seen = await Promise.all(
     ids.map((id) =>
-      look.runProbe(probeArgs(definition.probes[id])).then(
+      probe(definition.probes[id]).then(
         (r) => ({ ok: true as const, r }),
         (err: unknown) => ({ ok: false as const, error: failureMessage(err) }),
       ),
@@ -98,10 +107,10 @@ export async function runbookInterpreterWorkflow(input: InterpreterInput): Promi
 
   /** Asks the probe again until its condition holds or the time is up. */
   const verifyByProbe = async (probeId: string, expect: Parameters<typeof holds>[0], withinMs: number) => {
-    const probe = definition.probes[probeId];
+    const watched = definition.probes[probeId];
     const deadline = Date.now() + withinMs;
     for (;;) {
-      const r = await look.runProbe(probeArgs(probe));
+      const r = await probe(watched);
       learn(probeId, r.facts);
       const ok = holds(expect, facts);
       if (ok || Date.now() >= deadline) {
@@ -211,7 +220,7 @@ export async function runbookInterpreterWorkflow(input: InterpreterInput): Promi
     const ends = begun + forMs;
     while (Date.now() < ends) {
       await sleep(Math.min(everyMs, Math.max(1, ends - Date.now())));
-      const r = await look.runProbe(probeArgs(definition.probes[step.probe]));
+      const r = await probe(definition.probes[step.probe]);
       learn(step.probe, r.facts);
       if (!holds(step.expect, facts)) {
         await finding(

@@ -67,12 +67,12 @@ describe('runbook definition files', () => {
     [
       'unknown probe kind',
       (g) => g.replace('kind: disk,', 'kind: dsk,'),
-      /at "probes\.disk\.kind": expected a probe kind \(allowed: container, logs, memory, processes, disk, health, database, connections, command, prometheus\)/,
+      /at "probes\.disk\.kind": expected a probe kind \(allowed: container, logs, memory, processes, disk, health, database, connections, command, prometheus, git-log\)/,
     ],
     [
       'unknown step kind',
       (g) => g.replace('kind: exec', 'kind: reboot'),
-      /at "causes\.cache-filling\.steps\.0\.kind": expected a step kind \(allowed: restart, start-dependency, recreate, raise-memory-limit, rollback, exec, escalate\)/,
+      /at "causes\.cache-filling\.steps\.0\.kind": expected a step kind \(allowed: restart, start-dependency, recreate, raise-memory-limit, rollback, scale, exec, escalate, watch\)/,
     ],
     [
       'a rule names an undeclared cause',

@@ -498,6 +498,20 @@ async function loadPolicy(state: IncidentState, now: number) {
     );
     state.policy = await readPolicy('', state.input.scenario);
   }
+  // Anyone who can reach Temporal may name any scenario: one that is neither built in nor defined runs the
+  // health runbook, and the timeline says why (as for the other start fields).
+  if (state.policy.knownScenario === false) {
+    record(
+      state,
+      now,
+      'error',
+      `start input: scenario "${state.input.scenario}" is unknown: using "health"`,
+      {
+        announce: false,
+      },
+    );
+    state.input = { ...state.input, scenario: 'health' };
+  }
   if (checkMaintenance) {
     const window = await maintenanceAt(state, now);
     if (window) return suppress(state, window, now);

@@ -13,6 +13,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../config';
 import { buildIntakeServer } from '../intake/server';
 import { approveSignal, statusQuery } from '../workflows/messages';
+import { restartLedgerWorkflowId } from '../workflows/restart-ledger';
 import { createIncidentWorker, quietRuntime, REPO_ROOT } from '../workers/worker';
 import type { Scenario } from '../workflows/types';
 import { deployInsightsStack, fillLogDirectory, injectFault } from './insights-stack';
@@ -127,6 +128,11 @@ async function main() {
     const admin = await Connection.connect({ address });
     await registerSearchAttributes(admin);
     const client = new Client({ connection: admin });
+    // A drill deploys a new container: restarts claimed by earlier drills on the old one do not count.
+    await client.workflow
+      .getHandle(restartLedgerWorkflowId(stack.app))
+      .terminate('the drill deployed a new container')
+      .catch(() => undefined);
     const native = await NativeConnection.connect({ address });
     const worker = await createIncidentWorker({
       connection: native,

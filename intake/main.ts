@@ -1,20 +1,20 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config';
+import { clientConnectionOptions, temporalTarget, type TemporalTarget } from '../config/temporal-client';
 import { buildIntakeServer, isLoopbackHost } from './server';
 
 export const DEFAULT_INTAKE_PORT = 8088;
 
 /** Starts the intake; without INTAKE_TOKEN it refuses any non-loopback bind and says so. */
 export async function startIntake(opts: {
-  address: string;
-  namespace?: string;
+  temporal: TemporalTarget;
   host?: string;
   port?: number;
   token?: string;
 }) {
   const config = loadConfig();
-  const connection = Connection.lazy({ address: opts.address });
-  const client = new Client({ connection, namespace: opts.namespace ?? 'default' });
+  const connection = Connection.lazy(clientConnectionOptions(opts.temporal));
+  const client = new Client({ connection, namespace: opts.temporal.namespace });
   const token = opts.token?.trim() || undefined;
   let host = opts.host ?? '127.0.0.1';
   if (!token && !isLoopbackHost(host)) {
@@ -38,8 +38,7 @@ export async function startIntake(opts: {
 
 if (require.main === module) {
   startIntake({
-    address: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
-    namespace: process.env.TEMPORAL_NAMESPACE,
+    temporal: temporalTarget(),
     host: process.env.INTAKE_HOST,
     port: process.env.INTAKE_PORT ? Number(process.env.INTAKE_PORT) : undefined,
     token: process.env.INTAKE_TOKEN,

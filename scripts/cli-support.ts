@@ -1,21 +1,27 @@
 /** What the responder CLIs (`incident`, `oncall`) share: reaching Temporal, printing tables. */
 import { Client, Connection } from '@temporalio/client';
+import { clientConnectionOptions, temporalTarget } from '../config/temporal-client';
 import { terminalText } from '../workflows/text';
 
-/** Connects to TEMPORAL_ADDRESS (default the dev server), or says why not and answers undefined. */
+/**
+ * Connects to Temporal by the SDK's environment configuration (default the dev server), or says why not
+ * and answers undefined.
+ */
 export async function connectOrSay(err: (s: string) => void): Promise<Connection | undefined> {
-  const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
+  const temporal = temporalTarget();
   try {
-    return await Connection.connect({ address, connectTimeout: 3000 });
-  } catch {
-    err(`cannot reach Temporal at ${address} (set TEMPORAL_ADDRESS, or run npm start)`);
+    return await Connection.connect({ ...clientConnectionOptions(temporal), connectTimeout: 3000 });
+  } catch (e) {
+    err(
+      `cannot reach Temporal at ${temporal.description}: ${terminalText((e as Error).message, 300)} (set TEMPORAL_ADDRESS and TEMPORAL_TLS_* or TEMPORAL_PROFILE, or run npm start)`,
+    );
     return undefined;
   }
 }
 
-/** A client on a connection, in TEMPORAL_NAMESPACE (default `default`). */
+/** A client on a connection, in the configured namespace (default `default`). */
 export function clientOf(connection: Connection): Client {
-  return new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
+  return new Client({ connection, namespace: temporalTarget().namespace });
 }
 
 /**

@@ -11,6 +11,7 @@ import Docker from 'dockerode';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../config';
+import { clientConnectionOptions, temporalTarget } from '../config/temporal-client';
 import { buildIntakeServer } from '../intake/server';
 import { approveSignal, statusQuery } from '../workflows/messages';
 import { restartLedgerWorkflowId } from '../workflows/restart-ledger';
@@ -105,10 +106,12 @@ async function main() {
   };
   process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
   try {
+    const temporal = temporalTarget();
     const { address, uiUrl, devServer } = await ensureTemporal(
-      process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
+      temporal.connection.address,
       path.join(REPO_ROOT, '.data'),
       (line) => console.log(`[drill] ${line}`),
+      clientConnectionOptions(temporal),
     );
     if (devServer) started.push(devServer);
     const { docker, socket } = await dockerEngine(started);
@@ -125,7 +128,7 @@ async function main() {
       );
     config.services['insights-app'].healthUrls = stack.healthUrls;
 
-    const admin = await Connection.connect({ address });
+    const admin = await Connection.connect({ ...clientConnectionOptions(temporal), address });
     await registerSearchAttributes(admin);
     const client = new Client({ connection: admin });
     // A drill deploys a new container: restarts claimed by earlier drills on the old one do not count.
@@ -133,7 +136,7 @@ async function main() {
       .getHandle(restartLedgerWorkflowId(stack.app))
       .terminate('the drill deployed a new container')
       .catch(() => undefined);
-    const native = await NativeConnection.connect({ address });
+    const native = await NativeConnection.connect({ ...temporal.connection, address });
     const worker = await createIncidentWorker({
       connection: native,
       config,

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, openSync, readdirSync, rmSync, chmodSync, writeF
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import type { ConnectionOptions } from '@temporalio/client';
 import {
   REPO_ROOT,
   findTemporalCli,
@@ -275,15 +276,17 @@ export async function ensureTemporal(
   address: string,
   stateDir: string,
   log: (line: string) => void,
+  /** TLS, API key: how the server at `address` is reached (the SDK's environment configuration). */
+  connect: Omit<ConnectionOptions, 'address'> = {},
 ): Promise<{ address: string; uiUrl: string; devServer?: TemporalDevServer }> {
-  if (await temporalAnswers(address)) {
+  if (await temporalAnswers(address, 2000, connect)) {
     log(`using the Temporal server at ${address}`);
     return { address, uiUrl: process.env.TEMPORAL_UI_URL ?? 'http://127.0.0.1:8233' };
   }
   const { host, port } = splitAddress(address);
   if (await portOpen(host, port))
     throw new Error(
-      `${address} is in use but does not answer as Temporal; set TEMPORAL_ADDRESS or free the port`,
+      `${address} is in use but does not answer as Temporal; set TEMPORAL_ADDRESS (and TEMPORAL_TLS_* or TEMPORAL_API_KEY for a secured server) or free the port`,
     );
   await ensureTemporalCli();
   log(`starting the Temporal dev server (SQLite: ${path.join(stateDir, 'temporal.db')})...`);

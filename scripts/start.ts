@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../config';
+import { clientConnectionOptions, temporalTarget } from '../config/temporal-client';
 import { startIntake, DEFAULT_INTAKE_PORT } from '../intake/main';
 import { createIncidentWorker, quietRuntime, TASK_QUEUE } from '../workers/worker';
 import { ensureTemporal } from './local-services';
@@ -14,23 +15,26 @@ import { REPO_ROOT, registerSearchAttributes } from './temporal-server';
 async function main() {
   const config = loadConfig(); // fail fast, naming the bad key
   quietRuntime();
-  const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
-  const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
-  const { uiUrl, devServer } = await ensureTemporal(address, path.join(REPO_ROOT, '.data'), (line) =>
-    console.log(`[start] ${line}`),
+  const temporal = temporalTarget();
+  const { address } = temporal.connection;
+  const { namespace } = temporal;
+  const { uiUrl, devServer } = await ensureTemporal(
+    address,
+    path.join(REPO_ROOT, '.data'),
+    (line) => console.log(`[start] ${line}`),
+    clientConnectionOptions(temporal),
   );
 
-  const admin = await Connection.connect({ address });
+  const admin = await Connection.connect(clientConnectionOptions(temporal));
   await registerSearchAttributes(admin, namespace);
   await admin.close();
 
-  const nativeConnection = await NativeConnection.connect({ address });
+  const nativeConnection = await NativeConnection.connect(temporal.connection);
   const worker = await createIncidentWorker({ connection: nativeConnection, config, namespace });
   const running = worker.run();
   const port = process.env.INTAKE_PORT ? Number(process.env.INTAKE_PORT) : DEFAULT_INTAKE_PORT;
   const intake = await startIntake({
-    address,
-    namespace,
+    temporal,
     host: process.env.INTAKE_HOST,
     port,
     token: process.env.INTAKE_TOKEN,
@@ -41,7 +45,7 @@ async function main() {
     [
       '',
       'Durable Runbooks is running.',
-      `  Temporal gRPC : ${address}`,
+      `  Temporal gRPC : ${temporal.description}`,
       `  Temporal UI   : ${uiUrl}/namespaces/${namespace}/workflows`,
       `  Alert intake  : ${intake.url} (task queue ${TASK_QUEUE})`,
       '',

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
+import { Connection, type ConnectionOptions } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { INCIDENT_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 
@@ -47,13 +47,17 @@ export function portOpen(host: string, port: number, timeoutMs = 500): Promise<b
   });
 }
 
-/** True when a Temporal frontend answers its health check at `address`. */
-export async function temporalAnswers(address: string, timeoutMs = 2000): Promise<boolean> {
+/** True when a Temporal frontend answers its health check at `address` (with TLS / API key when given). */
+export async function temporalAnswers(
+  address: string,
+  timeoutMs = 2000,
+  connect: Omit<ConnectionOptions, 'address'> = {},
+): Promise<boolean> {
   const { host, port } = splitAddress(address);
   if (!(await portOpen(host, port))) return false;
   let connection: Connection | undefined;
   try {
-    connection = await Connection.connect({ address, connectTimeout: timeoutMs });
+    connection = await Connection.connect({ ...connect, address, connectTimeout: timeoutMs });
     await connection.withDeadline(Date.now() + timeoutMs, () =>
       connection!.workflowService.getSystemInfo({}),
     );

@@ -2,23 +2,21 @@ import http from 'node:http';
 import { NativeConnection } from '@temporalio/worker';
 import { workerMetrics } from '../activities/metrics';
 import { loadConfig } from '../config';
+import { temporalTarget } from '../config/temporal-client';
 import { createIncidentWorker, quietRuntime, TASK_QUEUE } from './worker';
 
 /**
- * Stand-alone worker: `npm run worker` (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, RUNBOOKS_CONFIG; WORKER_METRICS_PORT
+ * Stand-alone worker: `npm run worker` (Temporal from the SDK's environment configuration: TEMPORAL_ADDRESS,
+ * TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_* or a profile; RUNBOOKS_CONFIG; WORKER_METRICS_PORT
  * serves its Prometheus metrics on 127.0.0.1, or WORKER_METRICS_HOST).
  */
 async function main() {
   const config = loadConfig();
   quietRuntime();
-  const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
-  const connection = await NativeConnection.connect({ address });
-  const worker = await createIncidentWorker({
-    connection,
-    config,
-    namespace: process.env.TEMPORAL_NAMESPACE,
-  });
-  console.log(`worker polling task queue ${TASK_QUEUE} on ${address}`);
+  const temporal = temporalTarget();
+  const connection = await NativeConnection.connect(temporal.connection);
+  const worker = await createIncidentWorker({ connection, config, namespace: temporal.namespace });
+  console.log(`worker polling task queue ${TASK_QUEUE} on ${temporal.description}`);
   // MTTA / MTTR histograms for Prometheus, when asked for (the intake serves them under `npm start`).
   const metricsPort = process.env.WORKER_METRICS_PORT;
   const metricsServer = metricsPort

@@ -37,6 +37,8 @@ export default async function globalSetup(): Promise<void> {
   else missing('alertmanager', 'apt-get install prometheus-alertmanager');
   if (has('prometheus')) process.env.RUNBOOKS_TEST_PROMETHEUS = 'prometheus';
   else missing('prometheus', 'apt-get install prometheus');
+  if (has('haproxy')) process.env.RUNBOOKS_TEST_HAPROXY = 'haproxy';
+  else missing('haproxy', 'apt-get install haproxy');
 
   const started = Date.now();
   const [temporal, docker, postgres] = await Promise.allSettled([

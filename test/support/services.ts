@@ -3,7 +3,7 @@
  * with a loud line outside CI and fails under CI=true.
  */
 export type ServiceName =
-  'temporal' | 'docker' | 'postgres' | 'testServer' | 'chromium' | 'alertmanager' | 'prometheus';
+  'temporal' | 'docker' | 'postgres' | 'testServer' | 'chromium' | 'alertmanager' | 'prometheus' | 'haproxy';
 
 const ENV: Record<ServiceName, string> = {
   temporal: 'RUNBOOKS_TEST_TEMPORAL_ADDRESS',
@@ -13,6 +13,7 @@ const ENV: Record<ServiceName, string> = {
   chromium: 'RUNBOOKS_TEST_CHROMIUM',
   alertmanager: 'RUNBOOKS_TEST_ALERTMANAGER',
   prometheus: 'RUNBOOKS_TEST_PROMETHEUS',
+  haproxy: 'RUNBOOKS_TEST_HAPROXY',
 };
 
 export function serviceValue(name: ServiceName): string {

@@ -63,6 +63,7 @@ provision_debian_packages() {
   command -v prometheus-alertmanager >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
   command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
   command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
+  command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then

@@ -2,8 +2,6 @@ import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Connection, type ConnectionOptions } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
-import { INCIDENT_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
 export const TOOLS_BIN = path.join(REPO_ROOT, '.tools', 'bin');
@@ -78,25 +76,4 @@ export async function waitForTemporal(address: string, timeoutMs = 60_000): Prom
   throw new Error(`Temporal did not answer at ${address} within ${Math.round(timeoutMs / 1000)} s`);
 }
 
-/** Registers IncidentSeverity/Service/Scenario/Status (Keyword); already-registered ones are fine. */
-export async function registerSearchAttributes(connection: Connection, namespace = 'default'): Promise<void> {
-  const wanted = Object.fromEntries(
-    INCIDENT_SEARCH_ATTRIBUTES.map((k) => [
-      k.name,
-      temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-    ]),
-  );
-  let existing: Record<string, unknown> = {};
-  try {
-    existing = (await connection.operatorService.listSearchAttributes({ namespace })).customAttributes ?? {};
-  } catch {
-    // The time-skipping test server cannot list; adding is idempotent enough there.
-  }
-  const missing = Object.fromEntries(Object.entries(wanted).filter(([name]) => !(name in existing)));
-  if (!Object.keys(missing).length) return;
-  try {
-    await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: missing });
-  } catch (err) {
-    if (!/already exists/i.test((err as Error).message)) throw err;
-  }
-}
+export { registerSearchAttributes } from '../workers/search-attributes';

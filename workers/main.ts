@@ -3,6 +3,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { workerMetrics } from '../activities/metrics';
 import { loadConfig } from '../config';
 import { temporalTarget } from '../config/temporal-client';
+import { registerSearchAttributes } from './search-attributes';
 import { createIncidentWorker, quietRuntime, TASK_QUEUE } from './worker';
 
 /**
@@ -15,6 +16,12 @@ async function main() {
   quietRuntime();
   const temporal = temporalTarget();
   const connection = await NativeConnection.connect(temporal.connection);
+  // Idempotent; where it is refused (Temporal Cloud), the attributes are registered in Cloud's UI or tcld.
+  await registerSearchAttributes(connection, temporal.namespace).catch((err: Error) =>
+    console.warn(
+      `search attributes not registered (${err.message}): register IncidentSeverity, IncidentService, IncidentScenario and IncidentStatus (Keyword) by hand`,
+    ),
+  );
   const worker = await createIncidentWorker({ connection, config, namespace: temporal.namespace });
   console.log(`worker polling task queue ${TASK_QUEUE} on ${temporal.description}`);
   // MTTA / MTTR histograms for Prometheus, when asked for (the intake serves them under `npm start`).

@@ -39,6 +39,8 @@ export default async function globalSetup(): Promise<void> {
   else missing('prometheus', 'apt-get install prometheus');
   if (has('haproxy')) process.env.RUNBOOKS_TEST_HAPROXY = 'haproxy';
   else missing('haproxy', 'apt-get install haproxy');
+  if (has('docker-compose')) process.env.RUNBOOKS_TEST_COMPOSE = 'docker-compose';
+  else missing('compose', 'apt-get install docker-compose');
 
   const started = Date.now();
   const [temporal, docker, postgres] = await Promise.allSettled([

@@ -3,7 +3,15 @@
  * with a loud line outside CI and fails under CI=true.
  */
 export type ServiceName =
-  'temporal' | 'docker' | 'postgres' | 'testServer' | 'chromium' | 'alertmanager' | 'prometheus' | 'haproxy';
+  | 'temporal'
+  | 'docker'
+  | 'postgres'
+  | 'testServer'
+  | 'chromium'
+  | 'alertmanager'
+  | 'prometheus'
+  | 'haproxy'
+  | 'compose';
 
 const ENV: Record<ServiceName, string> = {
   temporal: 'RUNBOOKS_TEST_TEMPORAL_ADDRESS',
@@ -14,6 +22,7 @@ const ENV: Record<ServiceName, string> = {
   alertmanager: 'RUNBOOKS_TEST_ALERTMANAGER',
   prometheus: 'RUNBOOKS_TEST_PROMETHEUS',
   haproxy: 'RUNBOOKS_TEST_HAPROXY',
+  compose: 'RUNBOOKS_TEST_COMPOSE',
 };
 
 export function serviceValue(name: ServiceName): string {

@@ -1,0 +1,173 @@
+/**
+ * The deployable artifacts, validated as far as this machine allows: no image registry is reachable, so
+ * the images can be neither pulled nor built. Compose checks the production file (`docker-compose config`);
+ * the Dockerfile's instructions run as a script in a scratch directory (COPY as copies, RUN in a shell,
+ * ENV as the environment), and the image's two commands then start: the worker polls the dev server and
+ * the intake answers its health check.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { freePort } from '../../scripts/local-services';
+import { eventually } from '../support/eventually';
+import { describeWith, serviceValue } from '../support/services';
+import { tempDir, uniqueTaskQueue } from '../support/temporal';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const DEPLOY = path.join(ROOT, 'deploy');
+
+describeWith(['compose'], 'deploy/docker-compose.yml', () => {
+  test('is valid Compose: Temporal and its UI on PostgreSQL, worker and intake, no host networking, secrets from an env file', () => {
+    const dir = tempDir('compose-');
+    cpSync(DEPLOY, dir, { recursive: true });
+    writeFileSync(path.join(dir, 'secrets.env'), readFileSync(path.join(DEPLOY, 'secrets.env.example')));
+    const args = ['-f', path.join(dir, 'docker-compose.yml'), '--env-file', path.join(dir, 'secrets.env')];
+    execFileSync(serviceValue('compose'), [...args, 'config', '-q'], { stdio: 'pipe' });
+    const resolved = parseYaml(execFileSync(serviceValue('compose'), [...args, 'config']).toString()) as {
+      services: Record<
+        string,
+        { image?: string; network_mode?: string; environment?: Record<string, string>; ports?: unknown[] }
+      >;
+    };
+    const services = resolved.services;
+    expect(Object.keys(services).sort()).toEqual([
+      'intake',
+      'postgresql',
+      'temporal',
+      'temporal-ui',
+      'worker',
+    ]);
+    for (const [name, s] of Object.entries(services)) {
+      expect([name, s.network_mode]).toEqual([name, undefined]);
+      // Short image names only: no registry host is named (the deployer's registry mirrors them).
+      expect(s.image?.split('/')[0].includes('.')).toBe(false);
+    }
+    // Secrets from the env file: its values reach the worker and the intake (and nothing else).
+    const raw = parseYaml(readFileSync(path.join(DEPLOY, 'docker-compose.yml'), 'utf8')) as {
+      services: Record<string, { env_file?: string[] }>;
+    };
+    for (const name of ['worker', 'intake']) {
+      expect(raw.services[name].env_file).toEqual(['secrets.env']);
+      expect(services[name].environment?.INTAKE_TOKEN).toBe('change-me-to-a-long-random-token');
+    }
+    for (const name of ['postgresql', 'temporal', 'temporal-ui'])
+      expect(services[name].environment?.INTAKE_TOKEN).toBeUndefined();
+    // Only the intake and the UI are published, on loopback.
+    const published = Object.entries(services)
+      .filter(([, s]) => s.ports?.length)
+      .map(([n]) => n);
+    expect(published.sort()).toEqual(['intake', 'temporal-ui']);
+    expect(JSON.stringify(services.intake.ports)).toMatch(/127\.0\.0\.1/);
+  });
+});
+
+/** The Dockerfile's instructions, in order (FROM is the base image this machine cannot pull). */
+function instructions(file: string): { op: string; arg: string }[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => {
+      const i = l.indexOf(' ');
+      return { op: l.slice(0, i).toUpperCase(), arg: l.slice(i + 1).trim() };
+    });
+}
+
+function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(
+      () => reject(new Error(`no ${pattern} within ${timeoutMs} ms:\n${out}`)),
+      timeoutMs,
+    );
+    const read = (c: Buffer) => {
+      out += c.toString();
+      if (pattern.test(out)) {
+        clearTimeout(timer);
+        resolve(out);
+      }
+    };
+    child.stdout?.on('data', read);
+    child.stderr?.on('data', read);
+    child.on('exit', (code) => reject(new Error(`exited ${code} before ${pattern}:\n${out}`)));
+  });
+}
+
+describeWith(['temporal'], 'deploy/Dockerfile as a script', () => {
+  const children: ChildProcess[] = [];
+  afterAll(() => {
+    for (const c of children) if (c.pid) process.kill(-c.pid, 'SIGKILL');
+  });
+
+  test('its COPY and RUN lines make an app whose worker and intake commands start', async () => {
+    const root = tempDir('image-');
+    // npm's cache for the RUN line: a copy of this machine's (hard links), since the line cleans it.
+    const cache = path.join(tempDir('npm-cache-'), 'cache');
+    try {
+      execFileSync('cp', ['-al', path.join(process.env.HOME ?? '/root', '.npm'), cache]);
+    } catch {
+      mkdirSync(cache, { recursive: true });
+    }
+    const env: Record<string, string> = { npm_config_cache: cache, npm_config_prefer_offline: 'true' };
+    let workdir = root;
+    let cmd: string[] = [];
+    for (const { op, arg } of instructions(path.join(DEPLOY, 'Dockerfile'))) {
+      if (op === 'ENV') for (const [k, v] of [arg.split('=')]) env[k] = v;
+      else if (op === 'WORKDIR') mkdirSync((workdir = path.join(root, arg)), { recursive: true });
+      else if (op === 'COPY') {
+        const parts = arg.split(/\s+/);
+        const to = parts.pop() as string;
+        // Docker's rule: several sources, or a destination ending in "/", copy into that directory.
+        const intoDir = parts.length > 1 || to.endsWith('/');
+        for (const src of parts)
+          cpSync(path.join(ROOT, src), path.join(workdir, to, intoDir ? path.basename(src) : ''), {
+            recursive: true,
+          });
+      } else if (op === 'RUN')
+        execFileSync('sh', ['-c', arg], { cwd: workdir, env: { ...process.env, ...env }, stdio: 'pipe' });
+      else if (op === 'CMD') cmd = JSON.parse(arg) as string[];
+      else expect(['FROM', 'USER', 'EXPOSE']).toContain(op);
+    }
+    // What the image holds: production dependencies only, and no test or script files.
+    expect(readFileSync(path.join(workdir, 'node_modules', 'tsx', 'package.json'), 'utf8')).toMatch(
+      /"name": "tsx"/,
+    );
+    expect(() => readFileSync(path.join(workdir, 'node_modules', 'jest', 'package.json'))).toThrow();
+    expect(() => readFileSync(path.join(workdir, 'scripts', 'start.ts'))).toThrow();
+
+    const taskQueue = uniqueTaskQueue('image');
+    const run = (argv: string[], extra: Record<string, string>) => {
+      const child = spawn(argv[0] === 'node' ? process.execPath : argv[0], argv.slice(1), {
+        cwd: workdir,
+        detached: true,
+        env: {
+          PATH: process.env.PATH ?? '',
+          ...env,
+          TEMPORAL_ADDRESS: serviceValue('temporal'),
+          TEMPORAL_TASK_QUEUE: taskQueue,
+          ...extra,
+        },
+      });
+      children.push(child);
+      return child;
+    };
+    // The image's command: the worker (it bundles the workflows from the copied files).
+    await waitForLine(run(cmd, {}), /worker polling task queue image-\S+ on 127\.0\.0\.1:\d+/, 120_000);
+    // The compose file's intake command, bound to every interface with its token.
+    const compose = readFileSync(path.join(DEPLOY, 'docker-compose.yml'), 'utf8');
+    const intakeCommand = (parseYaml(compose) as { services: { intake: { command: string[] } } }).services
+      .intake.command;
+    const port = await freePort();
+    run(intakeCommand, {
+      INTAKE_HOST: '0.0.0.0',
+      INTAKE_PORT: String(port),
+      INTAKE_TOKEN: 'image-test-token',
+    });
+    await eventually(
+      async () => expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200),
+      60_000,
+      250,
+    );
+  }, 300_000);
+});

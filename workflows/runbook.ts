@@ -1,7 +1,9 @@
 /**
- * Runbook child workflows, one per incident with a container to operate on: diagnose (seed step 2) and
- * mitigate (step 3, common scenarios 1–3) through activities, report every finding and action to the
- * incident, gate risky steps on `approve`/`reject`, and respect the restart budget and dry-run.
+ * The runbooks as TypeScript, before they became data (`runbooks/*.yaml`, run by `runbook-interpreter.ts`).
+ * They still run for incidents whose policy carries no definition: those opened before the files existed
+ * (their histories replay here), and a configuration whose `runbooks.directory` lacks a scenario's file.
+ * Diagnose (seed step 2) and mitigate (step 3, common scenarios 1–3) through activities, report every
+ * finding and action to the incident, gate risky steps on `approve`/`reject`, respect the budget and dry-run.
  */
 import { patched, sleep } from '@temporalio/workflow';
 import { formatElapsed } from './policy';

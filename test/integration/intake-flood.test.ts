@@ -96,30 +96,40 @@ describeWith(['temporal'], 'intake under a flood', () => {
 
   test('2,000 alerts/s from one source for 10 s: limited with Retry-After, all accepted in Temporal, others served', async () => {
     const prefix = `flood-${Date.now()}`;
+    const other = (i: number) => ({
+      service: 'other',
+      summary: `other source ${i}`,
+      severity: 'P3',
+      dedupKey: `${prefix}-other-${i}`,
+    });
+    // An intake that has served before (as a running one has): its first calls to Temporal are behind it.
+    for (let i = 0; i < 10; i++) {
+      expect((await timedPost(intake.url, OTHER_SOURCE, other(-1 - i))).status).toBe(202);
+      await new Promise((r) => setTimeout(r, 100)); // within this source's limit
+    }
     const flooding = runFlood(intake.url, prefix);
     let done = false;
     void flooding.finally(() => (done = true));
-    const others: { status: number; ms: number }[] = [];
+    const others: { status: number; ms: number; at: number }[] = [];
     for (let i = 0; !done; i++) {
-      others.push(
-        await timedPost(intake.url, OTHER_SOURCE, {
-          service: 'other',
-          summary: `other source ${i}`,
-          severity: 'P3',
-          dedupKey: `${prefix}-other-${i}`,
-        }),
-      );
+      const at = Date.now();
+      others.push({ ...(await timedPost(intake.url, OTHER_SOURCE, other(i))), at });
       await new Promise((r) => setTimeout(r, 100));
     }
     const flood = await flooding;
-    const latencies = others.map((o) => o.ms).sort((a, b) => a - b);
+    // Latency during the flood: posts sent between its first request and its last answer (the flooder's
+    // process takes a moment to start; posts before that are not "during" it).
+    const during = others.filter((o) => o.at >= flood.startedAt && o.at <= flood.endedAt);
+    const latencies = during.map((o) => o.ms).sort((a, b) => a - b);
     const summary = {
       flood: { sent: flood.sent, statuses: flood.statuses, errors: flood.errors },
       others: {
         count: others.length,
+        duringFlood: during.length,
         p50ms: Math.round(percentile(latencies, 50)),
         p99ms: Math.round(percentile(latencies, 99)),
         maxMs: Math.round(latencies[latencies.length - 1]),
+        maxMsAll: Math.round(Math.max(...others.map((o) => o.ms))),
       },
     };
     console.log(`flood: ${JSON.stringify(summary)} ${JSON.stringify(others.map((o) => Math.round(o.ms)))}`);
@@ -139,11 +149,16 @@ describeWith(['temporal'], 'intake under a flood', () => {
     expect(accepted).toHaveLength(windows * RATE_LIMIT);
     for (const id of accepted) await client.workflow.getHandle(id).describe();
     // The other source was never limited, never shed, and answered promptly.
-    expect(others.length).toBeGreaterThan(50);
+    expect(during.length).toBeGreaterThan(50);
     expect(others.filter((o) => o.status !== 202)).toEqual([]);
+    // The goal is 100 ms p99 (printed above, and in the closing notes); the bound here only catches a
+    // stall, so that a slow CI machine does not turn a measurement into a flaky test.
     expect(summary.others.p99ms).toBeLessThan(1000);
 
-    for (const id of [...accepted, ...others.map((_, i) => incidentWorkflowId(`${prefix}-other-${i}`))])
+    const otherIds = [...others.keys(), ...Array.from({ length: 10 }, (_, k) => -1 - k)].map((i) =>
+      incidentWorkflowId(other(i).dedupKey),
+    );
+    for (const id of [...accepted, ...otherIds])
       await client.workflow
         .getHandle(id)
         .terminate('flood test cleanup')

@@ -22,11 +22,22 @@ export interface FloodReport {
   /** Retry-After values seen on 429 answers. */
   retryAfter: string[];
   errors: number;
+  /** When the first post went out and the last answer came back (epoch ms): the flood's own span. */
+  startedAt: number;
+  endedAt: number;
 }
 
 async function flood(settings: FloodSettings): Promise<FloodReport> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64, localAddress: settings.localAddress });
-  const report: FloodReport = { sent: 0, statuses: {}, accepted: [], retryAfter: [], errors: 0 };
+  const report: FloodReport = {
+    sent: 0,
+    statuses: {},
+    accepted: [],
+    retryAfter: [],
+    errors: 0,
+    startedAt: 0,
+    endedAt: 0,
+  };
   const retryAfter = new Set<string>();
   const post = (i: number) =>
     new Promise<void>((resolve) => {
@@ -67,6 +78,7 @@ async function flood(settings: FloodSettings): Promise<FloodReport> {
     });
   const inFlight = new Set<Promise<void>>();
   const started = Date.now();
+  report.startedAt = started;
   const total = settings.perSecond * settings.seconds;
   const tick = 10;
   // Paced in 10 ms slices: each slice sends what the schedule says is due by then.
@@ -81,6 +93,7 @@ async function flood(settings: FloodSettings): Promise<FloodReport> {
     await new Promise((r) => setTimeout(r, tick));
   }
   await Promise.all(inFlight);
+  report.endedAt = Date.now();
   agent.destroy();
   report.retryAfter = [...retryAfter];
   return report;

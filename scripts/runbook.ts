@@ -2,7 +2,8 @@
  * Runbook author's CLI: `npm run runbook -- list | validate <file>… | test <file> [--fixture <file>]`.
  * `test` rehearses a definition on the time-skipping server with the fixture's recorded probe facts in
  * place of real systems, answers approvals as the fixture says, and prints the path the runbook took.
- * Exit codes: 0 valid / rehearsed, 1 invalid definition or fixture, 2 usage error, 3 no test server.
+ * Exit codes: 0 valid / rehearsed (as the fixture's `expect` says), 1 invalid definition or fixture, or
+ * an outcome other than the expected one, 2 usage error, 3 no test server.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -40,6 +41,13 @@ const fixtureSchema = z.strictObject({
   after: z.record(z.string(), z.record(z.string(), scalar)).default({}),
   approvals: z.record(z.string(), z.enum(['approve', 'reject'])).default({}),
   failSteps: z.array(z.string()).default([]),
+  /** What the rehearsal must end with: `test` exits 1 when it does not (a runbook's own regression test). */
+  expect: z
+    .strictObject({
+      cause: z.string().optional(),
+      result: z.enum(['mitigated', 'escalated', 'dry-run', 'nothing-to-do', 'failed']).optional(),
+    })
+    .optional(),
 });
 export type RunbookFixture = z.output<typeof fixtureSchema>;
 
@@ -145,8 +153,11 @@ export function fixtureActivities(
     async claimRestart({ budget }) {
       return { granted: budget > 0, used: 1, budget, holders: ['rehearsal'] };
     },
+    // `verify: health` reads the definition's health probe facts (the `after` ones once something changed).
     async checkServiceHealth() {
-      return { healthy: true, checks: [] };
+      const id = Object.entries(definition.probes).find(([, p]) => p.kind === 'health')?.[0];
+      const facts = id ? factsFor(id) : undefined;
+      return { healthy: facts?.healthy !== false, checks: [] };
     },
   };
 }
@@ -274,8 +285,18 @@ export async function main(argv: string[], out = console.log, err = console.erro
     out(
       `rehearsing ${definition.scenario} (${path.basename(rest[0])})${fixtureAt >= 0 ? ` with ${rest[fixtureAt + 1]}` : ' with no recorded facts'}`,
     );
-    out(formatRehearsal(await rehearse(definition, fixture, loadConfig(), server)));
-    return EXIT.ok;
+    const result = await rehearse(definition, fixture, loadConfig(), server);
+    out(formatRehearsal(result));
+    if (!fixture.expect) return EXIT.ok;
+    const wanted = { cause: result.outcome.cause, result: result.outcome.result, ...fixture.expect };
+    if (wanted.cause === result.outcome.cause && wanted.result === result.outcome.result) {
+      out(`expected ${JSON.stringify(fixture.expect)}: as expected`);
+      return EXIT.ok;
+    }
+    err(
+      `expected ${JSON.stringify(fixture.expect)}, got ${JSON.stringify({ cause: result.outcome.cause, result: result.outcome.result })}`,
+    );
+    return EXIT.invalid;
   }
   err(USAGE);
   return EXIT.usage;

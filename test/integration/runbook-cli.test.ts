@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EXIT, main } from '../../scripts/runbook';
@@ -82,4 +82,28 @@ describeWith(['testServer'], 'npm run runbook -- test (time-skipping server)', (
     expect(host.out).toMatch(/diagnosis \(rule 3\): host-disk-filling/);
     expect(host.out).toMatch(/^outcome: escalated \(cause: host-disk-filling\)/m);
   }, 180_000);
+
+  test('every shipped runbook rehearses with its fixture to the outcome the fixture expects; a wrong expectation exits 1', async () => {
+    for (const name of ['wont-start', 'high-memory', 'pool-exhausted', 'health', 'disk-full']) {
+      const r = await run(
+        'test',
+        path.join(ROOT, 'runbooks', `${name}.yaml`),
+        '--fixture',
+        path.join(ROOT, 'runbooks', 'fixtures', `${name}.yaml`),
+      );
+      expect([name, r.code, r.err]).toEqual([name, EXIT.ok, '']);
+      expect(r.out).toMatch(/: as expected$/m);
+    }
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'runbook-cli-'));
+    const wrong = path.join(dir, 'wrong.yaml');
+    writeFileSync(
+      wrong,
+      `${readFileSync(FIXTURE, 'utf8').replace(/^expect:.*$/m, '')}expect: { result: nothing-to-do }\n`,
+    );
+    const r = await run('test', DISK_FULL, '--fixture', wrong);
+    expect(r.code).toBe(EXIT.invalid);
+    expect(r.err).toBe(
+      'expected {"result":"nothing-to-do"}, got {"cause":"log-directory-filling","result":"mitigated"}',
+    );
+  }, 300_000);
 });

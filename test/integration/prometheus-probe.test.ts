@@ -9,6 +9,7 @@ import {
   removeInsightsStack,
   type InsightsStack,
 } from '../../scripts/insights-stack';
+import { anomalyQueries } from '../../activities/prometheus';
 import { freePort } from '../../scripts/local-services';
 import { incidentWorkflow } from '../../workflows/incident';
 import { statusQuery } from '../../workflows/messages';
@@ -144,8 +145,10 @@ describeWith(
       );
       await injectFault(stack, 'pool-hold');
       await injectFault(stack, 'degraded');
-      // Wait on Prometheus itself, not the clock: the errors have been scraped.
-      await eventually(async () => expect(await instant(ERRORS)).toBeGreaterThan(0), 60_000, 250);
+      // Wait on Prometheus itself, not the clock: the very query the probe asks (the average over its recent
+      // window) already sees the errors.
+      const probeQuery = anomalyQueries(ERRORS, 10_000, 120_000).value;
+      await eventually(async () => expect(await instant(probeQuery)).toBeGreaterThan(0), 60_000, 250);
 
       const handle = await dev.client.workflow.start(incidentWorkflow, {
         taskQueue: dev.taskQueue,

@@ -139,7 +139,12 @@ export function createDockerActivities(docker: Docker) {
     return { scanned: lines.length, matching: lines.filter((l) => re.test(l)).slice(-50) };
   }
 
-  async function containerStats({ container }: { container: string }): Promise<MemoryStats> {
+  /** The engine's memory numbers for the container (no exec: any image). */
+  async function containerMemory({
+    container,
+  }: {
+    container: string;
+  }): Promise<{ usageBytes: number; limitBytes: number }> {
     const c = docker.getContainer(container);
     const stats = (await c.stats({ stream: false })) as {
       memory_stats: { usage?: number; limit?: number; stats?: { cache?: number; inactive_file?: number } };
@@ -147,13 +152,18 @@ export function createDockerActivities(docker: Docker) {
     const usage =
       (stats.memory_stats.usage ?? 0) -
       (stats.memory_stats.stats?.inactive_file ?? stats.memory_stats.stats?.cache ?? 0);
-    const limit = stats.memory_stats.limit ?? 0;
+    return { usageBytes: usage, limitBytes: stats.memory_stats.limit ?? 0 };
+  }
+
+  /** The engine's numbers, and PID 1's RSS and the root disk read inside the container (the built-in runbooks). */
+  async function containerStats({ container }: { container: string }): Promise<MemoryStats> {
+    const { usageBytes: usage, limitBytes: limit } = await containerMemory({ container });
     // The seed's "memory from inside the container": ask the process table of PID 1 through docker exec.
     const probe = `const fs=require('fs');const m=/VmRSS:\\s+(\\d+)/.exec(fs.readFileSync('/proc/1/status','utf8'));let d=null;try{const s=fs.statfsSync('/');d=s.bavail/s.blocks*100}catch{}console.log(JSON.stringify({rss:m?Number(m[1])*1024:null,disk:d}))`;
     let processRssBytes: number | null = null;
     let diskFreePercent: number | null = null;
     try {
-      const out = await execIn(container, [process.execPath, '-e', probe]);
+      const { output: out } = await execArgv(container, [process.execPath, '-e', probe], 15_000);
       const parsed = JSON.parse(out.trim().split('\n').pop() ?? '{}') as { rss?: number; disk?: number };
       processRssBytes = parsed.rss ?? null;
       diskFreePercent = parsed.disk ?? null;
@@ -167,20 +177,6 @@ export function createDockerActivities(docker: Docker) {
       processRssBytes,
       diskFreePercent,
     };
-  }
-
-  async function execIn(container: string, cmd: string[]): Promise<string> {
-    const exec = await docker
-      .getContainer(container)
-      .exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
-    const stream = await exec.start({ hijack: true, stdin: false });
-    const chunks: Buffer[] = [];
-    await new Promise<void>((resolve, reject) => {
-      stream.on('data', (d: Buffer) => chunks.push(d));
-      stream.on('end', resolve);
-      stream.on('error', reject);
-    });
-    return demux(Buffer.concat(chunks));
   }
 
   /** Docker events for a container since an instant (the engine's own record, shared by all incidents). */
@@ -606,9 +602,9 @@ export function createDockerActivities(docker: Docker) {
    * else /proc read by the shell; neither (no shell) is reported as unavailable.
    */
   async function containerProcesses({ container }: { container: string }): Promise<ProcessTable> {
-    // The probe's own shell and its children are left out: "self" names the shell.
+    // What `docker exec` started (this shell, other probes) is left out by parseProcesses.
     const script =
-      'echo "self $$"; if command -v ps >/dev/null 2>&1; then ps -eo pid=,ppid=,rss=,pcpu=,comm=; ' +
+      'if command -v ps >/dev/null 2>&1; then ps -eo pid=,ppid=,rss=,pcpu=,comm=; ' +
       'else for d in /proc/[0-9]*; do p=${d#/proc/}; ' +
       'q=$(grep PPid $d/status 2>/dev/null | tr -s " \\t" " " | cut -d" " -f2); ' +
       'r=$(grep VmRSS $d/status 2>/dev/null | tr -s " \\t" " " | cut -d" " -f2); ' +
@@ -626,6 +622,7 @@ export function createDockerActivities(docker: Docker) {
   return {
     inspectContainer,
     containerLogs,
+    containerMemory,
     containerStats,
     countRecentRestarts,
     engineTime,
@@ -714,14 +711,26 @@ export function parseDf(output: string): DiskUsage['mounts'] {
 }
 
 /**
- * `self <pid>` then `pid ppid rss(KiB) cpu% command` lines, biggest memory first; the probing shell
- * (`self`) and what it ran are not the container's processes.
+ * `pid ppid rss(KiB) cpu% command` lines, biggest memory first: PID 1 and what descends from it. A process
+ * `docker exec` started (this probe's shell, another probe's, the runtime's `runc:[2:INIT]`) has its
+ * parent outside the container (ppid 0) and is not the container's.
  */
 export function parseProcesses(output: string): ProcessTable['processes'] {
-  const lines = output.split('\n').map((l) => l.trim().split(/\s+/));
-  const self = lines.find((f) => f[0] === 'self')?.[1];
-  return lines
-    .filter((f) => f.length >= 5 && /^\d+$/.test(f[0]) && f[0] !== self && f[1] !== self)
+  const rows = output
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => f.length >= 5 && /^\d+$/.test(f[0]) && /^\d+$/.test(f[1]));
+  const parent = new Map(rows.map((f) => [f[0], f[1]]));
+  const underInit = (pid: string): boolean => {
+    const seen = new Set<string>();
+    for (let p: string | undefined = pid; p !== undefined && !seen.has(p); p = parent.get(p)) {
+      if (p === '1') return true;
+      seen.add(p);
+    }
+    return false;
+  };
+  return rows
+    .filter((f) => underInit(f[0]))
     .map((f) => ({
       pid: Number(f[0]),
       rssKiB: Number(f[2]) || 0,

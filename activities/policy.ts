@@ -1,7 +1,6 @@
-import type { RunbooksConfig } from '../config';
+import { knownScenarios, type RunbooksConfig } from '../config';
 import type { RunbookSettings } from '../workflows/runbook-session';
 import type { RunbookDefinition } from '../workflows/runbook-definition';
-import { BUILT_IN_SCENARIOS } from '../workflows/types';
 import { ownValue, type IncidentPolicy, type LadderLevel } from '../workflows/policy';
 
 const DEFAULT_ACK_TIMEOUT_MS = { P1: 1_800_000, P2: 7_200_000, P3: null } as const;
@@ -54,9 +53,7 @@ export function toIncidentPolicy(config: RunbooksConfig, service: string, scenar
     ...(scenario === undefined
       ? {}
       : {
-          knownScenario:
-            definitionFor(config, scenario)?.scenario === scenario ||
-            (BUILT_IN_SCENARIOS as readonly string[]).includes(scenario),
+          knownScenario: knownScenarios(config).includes(scenario),
         }),
     runbook: svc?.container
       ? {
@@ -97,7 +94,5 @@ export function runbookSettings(config: RunbooksConfig): RunbookSettings {
 function definitionFor(config: RunbooksConfig, scenario: string | undefined): RunbookDefinition | null {
   const find = (name: string) => config.runbookDefinitions.find((d) => d.scenario === name) ?? null;
   if (scenario === undefined) return null;
-  return (
-    find(scenario) ?? ((BUILT_IN_SCENARIOS as readonly string[]).includes(scenario) ? null : find('health'))
-  );
+  return find(scenario) ?? (knownScenarios(config).includes(scenario) ? null : find('health'));
 }

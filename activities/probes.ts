@@ -12,6 +12,8 @@ import { anomalyQueries, promDuration, type createPrometheusActivities } from '.
 import type { createGitActivities } from './git';
 
 export interface ProbeArgs {
+  /** The probe's id in its definition (what a rehearsal's recorded facts are filed under). */
+  id?: string;
   probe: ProbeDefinition;
   /** The incident's service (a `prometheus` probe's `$service`); absent from the first interpreter runs. */
   service?: string;
@@ -80,7 +82,7 @@ export function createProbeActivities(deps: {
         };
       }
       case 'memory': {
-        const [s, host] = await Promise.all([docker.containerStats({ container }), docker.hostMemory()]);
+        const [s, host] = await Promise.all([docker.containerMemory({ container }), docker.hostMemory()]);
         const percent = s.limitBytes ? round1((s.usageBytes / s.limitBytes) * 100) : null;
         const mib = (bytes: number | null) => (bytes === null ? null : Math.round(bytes / MIB));
         return {

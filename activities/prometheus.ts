@@ -26,7 +26,7 @@ export function createPrometheusActivities(config: Pick<RunbooksConfig, 'prometh
   async function instantValue(query: string): Promise<number | null> {
     if (!config.prometheus)
       throw ApplicationFailure.nonRetryable('no Prometheus is configured (prometheus.url)', 'NotConfigured');
-    // Encoded here: axios's own params encoding leaves PromQL's brackets and colons as they are.
+    // PromQL (brackets, braces, quotes) percent-encoded as a whole.
     const url = `${config.prometheus.url.replace(/\/$/, '')}/api/v1/query?${new URLSearchParams({ query })}`;
     const res = await axios.get(url, {
       timeout: 10_000,

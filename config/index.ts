@@ -48,6 +48,11 @@ export function loadConfig(file = process.env.RUNBOOKS_CONFIG ?? DEFAULT_CONFIG_
   return parseConfig(raw, file);
 }
 
+/** Every scenario an incident may name: the built-in runbooks and the definitions'. */
+export function knownScenarios(config: Pick<RunbooksConfig, 'runbookDefinitions'>): string[] {
+  return [...new Set([...BUILT_IN_SCENARIOS, ...config.runbookDefinitions.map((d) => d.scenario)])];
+}
+
 /**
  * Adds the definitions in `runbooks.directory` to the inline ones, and checks what names a scenario: one
  * definition per scenario, and every routed scenario built in or defined.
@@ -71,7 +76,7 @@ function withRunbookDefinitions(config: RunbooksConfig, source: string): Runbook
       );
     seen.set(d.scenario, d.source);
   }
-  const known = [...new Set([...BUILT_IN_SCENARIOS, ...seen.keys()])];
+  const known = knownScenarios({ runbookDefinitions: definitions });
   for (const [alertname, scenario] of Object.entries(config.routing.scenarioByAlertname))
     if (!known.includes(scenario))
       throw new ConfigError(

@@ -3,10 +3,10 @@
  * with zod and normalised into incident starts. Every rejection names the field that is wrong.
  */
 import { z } from 'zod';
-import type { RunbooksConfig } from '../config';
+import { knownScenarios, type RunbooksConfig } from '../config';
 import { SCENARIO_NAME, type IncidentInput, type SourceAlert } from '../workflows/types';
 import { ownValue, parseSeverity } from '../workflows/policy';
-import { knownScenarios, routeFromLabels } from './routing';
+import { routeFromLabels } from './routing';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 const labelMap = z.record(z.string().max(200), z.string().max(2000));

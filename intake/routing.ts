@@ -1,17 +1,12 @@
 import type { RunbooksConfig } from '../config';
 import { classifySeverity, ownValue } from '../workflows/policy';
-import { BUILT_IN_SCENARIOS, type Scenario, type Severity } from '../workflows/types';
+import type { Scenario, Severity } from '../workflows/types';
 
 export interface Route {
   service: string;
   scenario: Scenario;
   severity: Severity;
   security: boolean;
-}
-
-/** Every scenario an incident may name: the built-in runbooks and the definitions'. */
-export function knownScenarios(config: Pick<RunbooksConfig, 'runbookDefinitions'>): string[] {
-  return [...new Set([...BUILT_IN_SCENARIOS, ...config.runbookDefinitions.map((d) => d.scenario)])];
 }
 
 /** The scenario an alertname runs: the config's routing first, then the definitions' `alertnames`. */

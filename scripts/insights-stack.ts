@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
 import { Client } from 'pg';
-import { PREVIOUS_IMAGE_LABEL } from '../activities/docker';
+import { PREVIOUS_IMAGE_LABEL, createDockerActivities } from '../activities/docker';
 import { ensureInsightsAppImage, ensurePostgresImage } from './images';
 import { freePort } from './local-services';
 
@@ -38,17 +38,14 @@ export interface StackOptions {
 
 /** The disk-full fault: a rotated log fills the app's log directory to about 95%. */
 export async function fillLogDirectory(docker: Docker, stack: InsightsStack, sizeMiB: number): Promise<void> {
-  const exec = await docker.getContainer(stack.app).exec({
-    Cmd: ['sh', '-c', `head -c ${Math.floor(sizeMiB * 0.95 * 1048576)} /dev/zero > /var/log/app/app.log.1`],
-    AttachStdout: true,
-    AttachStderr: true,
+  const filled = await createDockerActivities(docker).runInContainer({
+    container: stack.app,
+    command: `head -c ${Math.floor(sizeMiB * 0.95 * 1048576)} /dev/zero > /var/log/app/app.log.1`,
   });
-  const stream = await exec.start({ hijack: true, stdin: false });
-  await new Promise<void>((resolve, reject) => {
-    stream.on('end', resolve);
-    stream.on('error', reject);
-    stream.resume();
-  });
+  if (filled.exitCode !== 0)
+    throw new Error(
+      `could not fill ${stack.app}'s log directory: ${filled.noShell ? 'no shell' : filled.lines.join(' ')}`,
+    );
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

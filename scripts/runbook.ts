@@ -92,10 +92,7 @@ export function fixtureActivities(
   const container = (Object.entries(definition.probes).find(([, p]) => p.kind === 'container')?.[0] ??
     '') as string;
   return {
-    async runProbe({ probe }) {
-      const id = Object.entries(definition.probes).find(
-        ([, p]) => JSON.stringify(p) === JSON.stringify(probe),
-      )?.[0];
+    async runProbe({ id, probe }) {
       const facts = id ? factsFor(id) : undefined;
       if (!id || !facts) throw new Error(`the fixture records no facts for probe ${id ?? probe.kind}`);
       return {

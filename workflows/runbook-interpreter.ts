@@ -13,7 +13,6 @@ import {
   fillTemplate,
   holds,
   type FactValue,
-  type ProbeDefinition,
   type RunbookDefinition,
   type StepDefinition,
 } from './runbook-definition';
@@ -45,23 +44,31 @@ export async function runbookInterpreterWorkflow(input: InterpreterInput): Promi
   const { report, finding, outcome, escalate, mitigate, askApproval, stillFailing } = session;
   const facts = new Map<string, FactValue>();
 
-  const probeArgs = (probe: ProbeDefinition) => ({
-    probe,
-    service: input.service,
-    container: target.container,
-    databaseContainer: target.databaseContainer,
-    urlEnv: target.databaseUrlEnv,
-    urls: target.healthUrls,
-  });
   /** A probe's answer; a command probe may take its own timeout, longer than a look's 30 s. */
-  const probe = (p: ProbeDefinition) =>
-    (p.kind === 'command' && p.timeoutMs > 20_000
-      ? proxyActivities<RunbookActivities>({
-          startToCloseTimeout: p.timeoutMs + 15_000,
-          retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3 },
-        })
-      : look
-    ).runProbe(probeArgs(p));
+  const probe = (id: string) => {
+    const p = definition.probes[id];
+    return (
+      p.kind === 'command' && p.timeoutMs > 20_000
+        ? proxyActivities<RunbookActivities>({
+            startToCloseTimeout: p.timeoutMs + 15_000,
+            retry: {
+              initialInterval: '1s',
+              backoffCoefficient: 2,
+              maximumInterval: '10s',
+              maximumAttempts: 3,
+            },
+          })
+        : look
+    ).runProbe({
+      id,
+      probe: p,
+      service: input.service,
+      container: target.container,
+      databaseContainer: target.databaseContainer,
+      urlEnv: target.databaseUrlEnv,
+      urls: target.healthUrls,
+    });
+  };
   const learn = (id: string, found: Record<string, FactValue>) => {
     for (const [field, value] of Object.entries(found)) facts.set(`${id}.${field}`, value);
   };
@@ -83,7 +90,7 @@ export async function runbookInterpreterWorkflow(input: InterpreterInput): Promi
   const ids = Object.keys(definition.probes);
   const seen = await Promise.all(
     ids.map((id) =>
-      probe(definition.probes[id]).then(
+      probe(id).then(
         (r) => ({ ok: true as const, r }),
         (err: unknown) => ({ ok: false as const, error: failureMessage(err) }),
       ),
@@ -107,10 +114,9 @@ export async function runbookInterpreterWorkflow(input: InterpreterInput): Promi
 
   /** Asks the probe again until its condition holds or the time is up. */
   const verifyByProbe = async (probeId: string, expect: Parameters<typeof holds>[0], withinMs: number) => {
-    const watched = definition.probes[probeId];
     const deadline = Date.now() + withinMs;
     for (;;) {
-      const r = await probe(watched);
+      const r = await probe(probeId);
       learn(probeId, r.facts);
       const ok = holds(expect, facts);
       if (ok || Date.now() >= deadline) {
@@ -220,7 +226,7 @@ export async function runbookInterpreterWorkflow(input: InterpreterInput): Promi
     const ends = begun + forMs;
     while (Date.now() < ends) {
       await sleep(Math.min(everyMs, Math.max(1, ends - Date.now())));
-      const r = await probe(definition.probes[step.probe]);
+      const r = await probe(step.probe);
       learn(step.probe, r.facts);
       if (!holds(step.expect, facts)) {
         await finding(

@@ -296,10 +296,11 @@ describe('what the probes read from inside a container', () => {
     expect(parseDf('df: /nope: No such file or directory')).toEqual([]);
   });
 
-  test('the process table leaves out the probing shell and what it ran; biggest memory first', () => {
+  test("the process table keeps PID 1 and its descendants: no exec'd shell (ours or another probe's), no runc init; biggest memory first", () => {
     const out = [
-      'self 40',
       '1 0 1600 0.1 sleep',
+      '55 0 8600 0.0 runc:[2:INIT]',
+      '56 0 1900 0.0 sh',
       '40 0 1900 0.0 sh',
       '41 40 4500 0.0 ps',
       '7 1 90000 12.5 python app.py',

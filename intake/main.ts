@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config';
 import { clientConnectionOptions, temporalTarget, type TemporalTarget } from '../config/temporal-client';
@@ -11,8 +12,19 @@ export async function startIntake(opts: {
   host?: string;
   port?: number;
   token?: string;
+  /** Proxies in front of this replica (added to the config's `intake.trustedProxies`). */
+  trustedProxies?: string[];
 }) {
-  const config = loadConfig();
+  const loaded = loadConfig();
+  const config = opts.trustedProxies?.length
+    ? {
+        ...loaded,
+        intake: {
+          ...loaded.intake,
+          trustedProxies: [...loaded.intake.trustedProxies, ...opts.trustedProxies],
+        },
+      }
+    : loaded;
   const connection = Connection.lazy(clientConnectionOptions(opts.temporal));
   const client = new Client({ connection, namespace: opts.temporal.namespace });
   const token = opts.token?.trim() || undefined;
@@ -36,14 +48,43 @@ export async function startIntake(opts: {
   };
 }
 
+/** INTAKE_TRUSTED_PROXIES: comma-separated addresses or CIDR ranges (`npm run cluster` sets 127.0.0.1). */
+export function trustedProxiesFromEnv(raw: string | undefined): string[] {
+  const entries = (raw ?? '')
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
+  for (const entry of entries) {
+    const [address, bits, extra] = entry.split('/');
+    const family = isIP(address);
+    const maxBits = family === 6 ? 128 : 32;
+    if (
+      !family ||
+      extra !== undefined ||
+      (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= maxBits))
+    )
+      throw new Error(`INTAKE_TRUSTED_PROXIES: "${entry}" is not an IP address or CIDR range`);
+  }
+  return entries;
+}
+
 if (require.main === module) {
-  startIntake({
-    temporal: temporalTarget(),
-    host: process.env.INTAKE_HOST,
-    port: process.env.INTAKE_PORT ? Number(process.env.INTAKE_PORT) : undefined,
-    token: process.env.INTAKE_TOKEN,
-  })
-    .then((intake) => console.log(`[intake] listening on ${intake.url}`))
+  Promise.resolve()
+    .then(() =>
+      startIntake({
+        temporal: temporalTarget(),
+        host: process.env.INTAKE_HOST,
+        port: process.env.INTAKE_PORT ? Number(process.env.INTAKE_PORT) : undefined,
+        token: process.env.INTAKE_TOKEN,
+        trustedProxies: trustedProxiesFromEnv(process.env.INTAKE_TRUSTED_PROXIES),
+      }),
+    )
+    .then((intake) => {
+      console.log(`[intake] listening on ${intake.url}`);
+      // A replica being replaced answers what it has accepted before it exits; the proxy sends the rest on.
+      for (const signal of ['SIGTERM', 'SIGINT'] as const)
+        process.once(signal, () => void intake.close().finally(() => process.exit(0)));
+    })
     .catch((err) => {
       console.error(`[intake] ${err instanceof Error ? err.message : err}`);
       process.exit(1);

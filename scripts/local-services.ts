@@ -33,20 +33,46 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Sends SIGTERM to the child's process group, then SIGKILL after `graceMs`. */
-export async function killGroup(child: ChildProcess, graceMs = 5000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || !child.pid) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const signal = (sig: NodeJS.Signals) => {
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Sends `signal` (SIGTERM) to the child's process group, then SIGKILL after `graceMs`; returns once the child
+ * and every process of its group are gone (a wrapper such as runuser may exit before what it started).
+ */
+export async function killGroup(
+  child: ChildProcess,
+  graceMs = 5000,
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<void> {
+  const pgid = child.pid;
+  if (!pgid) return;
+  const running = child.exitCode === null && child.signalCode === null;
+  if (!running && !groupAlive(pgid)) return;
+  const exited = running
+    ? new Promise<void>((resolve) => child.once('exit', () => resolve()))
+    : Promise.resolve();
+  const send = (sig: NodeJS.Signals) => {
     try {
-      process.kill(-child.pid!, sig);
+      process.kill(-pgid, sig);
     } catch {
       /* already gone */
     }
   };
-  signal('SIGTERM');
-  const timer = setTimeout(() => signal('SIGKILL'), graceMs);
+  send(signal);
+  const deadline = Date.now() + graceMs;
+  const timer = setTimeout(() => send('SIGKILL'), graceMs);
   await exited;
+  while (groupAlive(pgid)) {
+    if (Date.now() > deadline + 5000) break; // SIGKILLed and still listed: a zombie nobody reaps
+    await new Promise((r) => setTimeout(r, 50));
+  }
   clearTimeout(timer);
 }
 
@@ -202,56 +228,96 @@ export function postgresBinDir(): string | undefined {
   return versions.length ? path.join(root, versions[0], 'bin') : undefined;
 }
 
-/** A throwaway cluster (initdb) on a free port, owned by the `postgres` user when we are root. */
-export async function startPostgres(stateDir: string, opts: { port?: number } = {}): Promise<Postgres> {
+export interface PostgresCluster {
+  stateDir: string;
+  user: string;
+  password: string;
+  /** The server's command line for `port` (run as the `postgres` user when we are root). */
+  command(port: number): [string, string[]];
+}
+
+/**
+ * A database cluster (initdb) in `stateDir`, owned by the `postgres` user when we are root: thrown away and
+ * made anew unless `keep` (then an existing one is used as it is). Throwaway ones run without fsync.
+ */
+export async function initPostgres(
+  stateDir: string,
+  opts: { keep?: boolean; user?: string; password?: string } = {},
+): Promise<PostgresCluster> {
   const bin = postgresBinDir();
   if (!bin) throw new Error('PostgreSQL server binaries are missing: apt-get install postgresql');
-  rmSync(stateDir, { recursive: true, force: true });
-  mkdirSync(stateDir, { recursive: true });
   const dataDir = path.join(stateDir, 'data');
+  const dbUser = opts.user ?? 'insights';
+  const password = opts.password ?? 'runbooks-test';
   const asRoot = process.getuid?.() === 0;
-  const user = (cmd: string, args: string[]) =>
+  const asPostgres = (cmd: string, args: string[]) =>
     (asRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args]) as [string, string[]];
-  if (asRoot) {
-    chmodSync(stateDir, 0o777);
-    await run('chown', ['-R', 'postgres:postgres', stateDir]);
+  if (!opts.keep || !existsSync(path.join(dataDir, 'PG_VERSION'))) {
+    rmSync(stateDir, { recursive: true, force: true });
+    mkdirSync(stateDir, { recursive: true });
+    if (asRoot)
+      await run('runuser', ['-u', 'postgres', '--', 'test', '-x', stateDir]).catch(() => {
+        throw new Error(
+          `PostgreSQL runs as the postgres user, which cannot enter ${stateDir}: choose a directory whose parents it can enter (mode 755)`,
+        );
+      });
+    if (asRoot) {
+      chmodSync(stateDir, 0o777);
+      await run('chown', ['-R', 'postgres:postgres', stateDir]);
+    }
+    const pwFile = path.join(stateDir, 'pw');
+    writeFileSync(pwFile, `${password}\n`, { mode: 0o644 });
+    await run(
+      ...asPostgres(path.join(bin, 'initdb'), [
+        '-D',
+        dataDir,
+        '-U',
+        dbUser,
+        '--pwfile',
+        pwFile,
+        '-A',
+        'scram-sha-256',
+        '--no-sync',
+        '-E',
+        'UTF8',
+      ]),
+    );
+    rmSync(pwFile);
   }
-  const pwFile = path.join(stateDir, 'pw');
-  writeFileSync(pwFile, 'runbooks-test\n', { mode: 0o644 });
-  await run(
-    ...user(path.join(bin, 'initdb'), [
-      '-D',
-      dataDir,
-      '-U',
-      'insights',
-      '--pwfile',
-      pwFile,
-      '-A',
-      'scram-sha-256',
-      '--no-sync',
-      '-E',
-      'UTF8',
-    ]),
-  );
+  return {
+    stateDir,
+    user: dbUser,
+    password,
+    command: (port) =>
+      asPostgres(path.join(bin, 'postgres'), [
+        '-D',
+        dataDir,
+        '-p',
+        String(port),
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        `unix_socket_directories=${stateDir}`,
+        '-c',
+        `fsync=${opts.keep ? 'on' : 'off'}`,
+        '-c',
+        'max_connections=200',
+      ]),
+  };
+}
+
+export function postgresUrl(cluster: Pick<PostgresCluster, 'user' | 'password'>, port: number): string {
+  return `postgresql://${cluster.user}:${encodeURIComponent(cluster.password)}@127.0.0.1:${port}/postgres`;
+}
+
+/** A throwaway cluster on a free port, for the tests. */
+export async function startPostgres(stateDir: string, opts: { port?: number } = {}): Promise<Postgres> {
+  const cluster = await initPostgres(stateDir);
   const port = opts.port ?? (await freePort());
   const logFile = path.join(stateDir, 'postgres.log');
-  const [cmd, args] = user(path.join(bin, 'postgres'), [
-    '-D',
-    dataDir,
-    '-p',
-    String(port),
-    '-c',
-    'listen_addresses=127.0.0.1',
-    '-c',
-    `unix_socket_directories=${stateDir}`,
-    '-c',
-    'fsync=off',
-    '-c',
-    'max_connections=100',
-  ]);
-  const child = spawnLogged(cmd, args, logFile);
+  const child = spawnLogged(...cluster.command(port), logFile);
   await waitFor('PostgreSQL', () => portOpen('127.0.0.1', port), child, logFile, 30_000);
-  const url = `postgresql://insights:runbooks-test@127.0.0.1:${port}/postgres`;
+  const url = postgresUrl(cluster, port);
   return { name: 'postgres', child, port, url, adminUrl: url, stop: () => killGroup(child, 10_000) };
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Obtains everything the tests and `npm start` need, caching it under .tools/.
-# Idempotent: every step checks before it acts. Usage: provision.sh [cli|test-server|all]
+# Idempotent: every step checks before it acts. Usage: provision.sh [cli|test-server|cluster|all]
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS="$ROOT/.tools"
@@ -114,13 +114,57 @@ WRAP
   sha256sum "$ROOT/scripts/test-server/pom.xml" | cut -c1-64 >"$TOOLS/test-server/.pom.sha"
 }
 
+# The Temporal server, its SQL schema tool and the Web UI server for `npm run cluster`. Both modules need a
+# newer Go than Debian's: the go command fetches the named toolchain from the module proxy (GOTOOLCHAIN).
+SERVER_VERSION="v1.32.2"
+UI_SERVER_VERSION="v2.58.1"
+CLUSTER_TOOLCHAIN="go1.27.3"
+provision_cluster() {
+  local stamp="$TOOLS/cluster.version" want="server $SERVER_VERSION ui-server $UI_SERVER_VERSION"
+  if [ -x "$BIN/temporal-server" ] && [ -x "$BIN/temporal-sql-tool" ] && [ -x "$BIN/temporal-ui-server" ] &&
+    [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+    return 0
+  fi
+  command -v go >/dev/null 2>&1 || { say "Go is needed to build the Temporal server for npm run cluster"; exit 1; }
+  say "building the Temporal server $SERVER_VERSION, its schema tool and UI server $UI_SERVER_VERSION (first time only, about 9 minutes on 2 cores)..."
+  local started=$SECONDS scratch="$TOOLS/cluster-build"
+  rm -rf "$scratch" && mkdir -p "$scratch/server" "$scratch/sql" "$scratch/ui"
+  # Each `go install` names its binary after the package directory (`server`, `sql`), hence one GOBIN per
+  # binary, renamed into .tools/bin.
+  local pkg dir
+  for spec in "server:go.temporal.io/server/cmd/server@$SERVER_VERSION" \
+    "sql:go.temporal.io/server/cmd/tools/sql@$SERVER_VERSION"; do
+    dir="${spec%%:*}" pkg="${spec#*:}"
+    if ! with_heartbeat "building $pkg" sh -c \
+      "GOTOOLCHAIN=$CLUSTER_TOOLCHAIN CGO_ENABLED=0 GOBIN='$scratch/$dir' go install '$pkg' 2>&1 | sed 's/^/[provision] go: /' >&2"; then
+      say "go install $pkg failed"
+      exit 1
+    fi
+  done
+  # The UI server's own go.mod asks for go.temporal.io/api v1.64.0 and echo v4.16.1, which the module proxy
+  # here refuses: scripts/ui-server-build/go.mod requires api v1.64.1 and pins echo to v4.16.0 instead.
+  if ! with_heartbeat "building the UI server" sh -c \
+    "cd '$ROOT/scripts/ui-server-build' && GOTOOLCHAIN=$CLUSTER_TOOLCHAIN CGO_ENABLED=0 go build -o '$scratch/ui/temporal-ui-server' github.com/temporalio/ui-server/v2/cmd/server 2>&1 | sed 's/^/[provision] go: /' >&2"; then
+    say "building github.com/temporalio/ui-server/v2 $UI_SERVER_VERSION failed"
+    exit 1
+  fi
+  mv "$scratch/server/server" "$BIN/temporal-server"
+  mv "$scratch/sql/sql" "$BIN/temporal-sql-tool"
+  mv "$scratch/ui/temporal-ui-server" "$BIN/temporal-ui-server"
+  rm -rf "$scratch"
+  echo "$want" >"$stamp"
+  say "Temporal server, schema tool and UI server built in $((SECONDS - started)) s"
+}
+
 case "$what" in
   cli) step "Temporal CLI" provision_cli ;;
   test-server) step "time-skipping test server" provision_test_server ;;
+  cluster) step "Temporal cluster binaries" provision_cluster ;;
   all)
     step "Debian packages" provision_debian_packages
     step "Temporal CLI" provision_cli
     step "time-skipping test server" provision_test_server
+    step "Temporal cluster binaries" provision_cluster
     ;;
-  *) say "usage: provision.sh [cli|test-server|all]"; exit 2 ;;
+  *) say "usage: provision.sh [cli|test-server|cluster|all]"; exit 2 ;;
 esac

@@ -8,7 +8,7 @@ import {
   startTemporalDevServer,
   type RunningService,
 } from '../../scripts/local-services';
-import { findTestServer } from '../../scripts/temporal-server';
+import { findTestServer, TOOLS_BIN } from '../../scripts/temporal-server';
 
 const STATE = path.resolve(__dirname, '..', '..', '.data', 'test');
 
@@ -41,6 +41,10 @@ export default async function globalSetup(): Promise<void> {
   else missing('haproxy', 'apt-get install haproxy');
   if (has('docker-compose')) process.env.RUNBOOKS_TEST_COMPOSE = 'docker-compose';
   else missing('compose', 'apt-get install docker-compose');
+  const clusterBinaries = ['temporal-server', 'temporal-sql-tool', 'temporal-ui-server'];
+  if (clusterBinaries.every((b) => existsSync(path.join(TOOLS_BIN, b))))
+    process.env.RUNBOOKS_TEST_CLUSTER = TOOLS_BIN;
+  else missing('cluster', 'scripts/provision.sh cluster builds the Temporal server and UI server');
 
   const started = Date.now();
   const [temporal, docker, postgres] = await Promise.allSettled([

@@ -11,7 +11,8 @@ export type ServiceName =
   | 'alertmanager'
   | 'prometheus'
   | 'haproxy'
-  | 'compose';
+  | 'compose'
+  | 'cluster';
 
 const ENV: Record<ServiceName, string> = {
   temporal: 'RUNBOOKS_TEST_TEMPORAL_ADDRESS',
@@ -23,6 +24,7 @@ const ENV: Record<ServiceName, string> = {
   prometheus: 'RUNBOOKS_TEST_PROMETHEUS',
   haproxy: 'RUNBOOKS_TEST_HAPROXY',
   compose: 'RUNBOOKS_TEST_COMPOSE',
+  cluster: 'RUNBOOKS_TEST_CLUSTER',
 };
 
 export function serviceValue(name: ServiceName): string {

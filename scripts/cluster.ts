@@ -1,0 +1,421 @@
+/**
+ * `npm run cluster`: the production topology on one machine. A Temporal server (built by provisioning) on
+ * PostgreSQL — persistence and SQL visibility — with its Web UI server, WORKERS workers (default 2) and
+ * INTAKE_REPLICAS intakes (default 2) behind HAProxy on 127.0.0.1:8088, every process supervised (one that
+ * dies is started again). Ctrl-C stops all of them. Temporal's frontend is on 127.0.0.1:7233 and the UI on
+ * 127.0.0.1:8233, as with `npm start`, so the README's commands work unchanged.
+ *
+ * Settings (environment): CLUSTER_DIR (state, default .data/cluster), TEMPORAL_PG_URL (an existing
+ * PostgreSQL instead of a local one; its user must be able to create databases), WORKERS, INTAKE_REPLICAS,
+ * CLUSTER_TEMPORAL_PORT, CLUSTER_UI_PORT, INTAKE_PORT, CLUSTER_HISTORY_SHARDS (fixed when the databases are
+ * created; default 8), INTAKE_TOKEN (passed to the intakes).
+ */
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Client as PgClient } from 'pg';
+import { Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time';
+import { loadConfig } from '../config';
+import {
+  intakeProxyConfig,
+  temporalDynamicConfig,
+  temporalServerConfig,
+  TEMPORAL_DATABASE,
+  uiServerConfig,
+  VISIBILITY_DATABASE,
+  type ClusterDatabase,
+  type TemporalServerPorts,
+} from './cluster-config';
+import { freePort, initPostgres, postgresUrl } from './local-services';
+import { Supervisor } from './supervisor';
+import { REPO_ROOT, TOOLS_BIN, portOpen, registerSearchAttributes, temporalAnswers } from './temporal-server';
+
+const run = promisify(execFile);
+const NAMESPACE = 'default';
+const RETENTION_MS = 7 * 24 * 3600 * 1000;
+
+export interface ClusterSettings {
+  stateDir: string;
+  pgUrl?: string;
+  workers: number;
+  intakeReplicas: number;
+  temporalPort: number;
+  uiPort: number;
+  intakePort: number;
+  historyShards: number;
+  intakeToken?: string;
+}
+
+function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive whole number, not "${raw}"`);
+  return n;
+}
+
+export function clusterSettings(env: NodeJS.ProcessEnv = process.env): ClusterSettings {
+  return {
+    stateDir: path.resolve(REPO_ROOT, env.CLUSTER_DIR ?? path.join('.data', 'cluster')),
+    pgUrl: env.TEMPORAL_PG_URL || undefined,
+    workers: positive(env, 'WORKERS', 2),
+    intakeReplicas: positive(env, 'INTAKE_REPLICAS', 2),
+    temporalPort: positive(env, 'CLUSTER_TEMPORAL_PORT', 7233),
+    uiPort: positive(env, 'CLUSTER_UI_PORT', 8233),
+    intakePort: positive(env, 'INTAKE_PORT', 8088),
+    historyShards: positive(env, 'CLUSTER_HISTORY_SHARDS', 8),
+    intakeToken: env.INTAKE_TOKEN || undefined,
+  };
+}
+
+const BINARIES = ['temporal-server', 'temporal-sql-tool', 'temporal-ui-server'] as const;
+
+/** Builds the server, schema tool and UI server into .tools/bin once (provision.sh shows go's progress). */
+async function ensureClusterBinaries(): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn('bash', [path.join(REPO_ROOT, 'scripts', 'provision.sh'), 'cluster'], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error('could not build the Temporal cluster binaries (see above)')),
+    );
+  });
+  for (const name of BINARIES)
+    if (!existsSync(path.join(TOOLS_BIN, name))) throw new Error(`${name} is missing from ${TOOLS_BIN}`);
+}
+
+function databaseOf(url: string): ClusterDatabase {
+  const parsed = new URL(url);
+  return {
+    host: parsed.hostname,
+    port: Number(parsed.port || 5432),
+    user: decodeURIComponent(parsed.username),
+    password: decodeURIComponent(parsed.password),
+  };
+}
+
+/** Creates (when missing) and migrates the persistence and visibility databases with the schema tool. */
+async function migrateSchemas(database: ClusterDatabase, log: (line: string) => void): Promise<void> {
+  const admin = new PgClient({ ...database, database: 'postgres' });
+  await admin.connect();
+  const existing = new Set(
+    (await admin.query<{ datname: string }>('SELECT datname FROM pg_database')).rows.map((r) => r.datname),
+  );
+  await admin.end();
+  const tool = path.join(TOOLS_BIN, 'temporal-sql-tool');
+  for (const [db, schema] of [
+    [TEMPORAL_DATABASE, 'postgresql/v12/temporal'],
+    [VISIBILITY_DATABASE, 'postgresql/v12/visibility'],
+  ]) {
+    // The password goes by environment, not the command line (where `ps` would show it).
+    const base = ['--ep', database.host, '-p', String(database.port), '-u', database.user];
+    const env = { ...process.env, SQL_PASSWORD: database.password };
+    const sql = (args: string[]) => run(tool, [...base, '--pl', 'postgres12', '--db', db, ...args], { env });
+    if (!existing.has(db)) {
+      log(`creating database ${db}...`);
+      await sql(['create-database']);
+      await sql(['setup-schema', '-v', '0.0']);
+    }
+    await sql(['update-schema', '--schema-name', schema]);
+  }
+}
+
+/** The namespace the worker and intake use; a new server has none. Waits until the frontend serves it. */
+async function ensureNamespace(address: string): Promise<void> {
+  const connection = await Connection.connect({ address });
+  try {
+    try {
+      await connection.workflowService.registerNamespace({
+        namespace: NAMESPACE,
+        workflowExecutionRetentionPeriod: msToTs(RETENTION_MS),
+      });
+    } catch (err) {
+      if (!/already exists/i.test((err as Error).message)) throw err;
+    }
+    // The frontend learns of new namespaces from its cache, refreshed every few seconds.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      try {
+        await connection.workflowService.countWorkflowExecutions({ namespace: NAMESPACE });
+        break;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+    await registerSearchAttributes(connection, NAMESPACE);
+  } finally {
+    await connection.close();
+  }
+}
+
+async function httpOk(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2000), headers: { host: '127.0.0.1' } });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+function loggedLine(file: string, pattern: RegExp): () => Promise<boolean> {
+  return async () => existsSync(file) && pattern.test(readFileSync(file, 'utf8'));
+}
+
+/** `count` distinct ports in [20000, below) that can be bound now, other than `taken`. */
+async function freePortsBelow(below: number, count: number, taken: number[]): Promise<number[]> {
+  const ports: number[] = [];
+  while (ports.length < count) {
+    const port = 20_000 + Math.floor(Math.random() * (below - 20_000));
+    if (taken.includes(port) || ports.includes(port)) continue;
+    if (await canBind(port)) ports.push(port);
+  }
+  return ports;
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** A password made once for the local database, kept (mode 600) beside its data. */
+function localDatabasePassword(stateDir: string): string {
+  const file = path.join(stateDir, 'postgres-password');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const password = randomBytes(18).toString('base64url');
+  writeFileSync(file, `${password}\n`, { mode: 0o600 });
+  return password;
+}
+
+export interface RunningCluster {
+  supervisor: Supervisor;
+  settings: ClusterSettings;
+  temporalAddress: string;
+  uiUrl: string;
+  intakeUrl: string;
+  pidFile: string;
+  stop(): Promise<void>;
+}
+
+/** The supervisor of a cluster's processes (made first, so that a Ctrl-C during start-up stops them). */
+export function clusterSupervisor(settings: ClusterSettings, log: (line: string) => void): Supervisor {
+  mkdirSync(settings.stateDir, { recursive: true });
+  return new Supervisor(path.join(settings.stateDir, 'logs'), log, path.join(settings.stateDir, 'pids.json'));
+}
+
+export async function startCluster(
+  settings: ClusterSettings,
+  log: (line: string) => void,
+  supervisor = clusterSupervisor(settings, log),
+): Promise<RunningCluster> {
+  for (const [what, port] of [
+    ['Temporal frontend (CLUSTER_TEMPORAL_PORT)', settings.temporalPort],
+    ['Temporal UI (CLUSTER_UI_PORT)', settings.uiPort],
+    ['intake (INTAKE_PORT)', settings.intakePort],
+  ] as const)
+    if (await portOpen('127.0.0.1', port))
+      throw new Error(
+        `port ${port} for the ${what} is in use (is \`npm start\` running?): free it or set ${what.match(/\((\w+)\)/)![1]}`,
+      );
+  await ensureClusterBinaries();
+  const { stateDir } = settings;
+  const logDir = path.join(stateDir, 'logs');
+  const pidFile = path.join(stateDir, 'pids.json');
+  const stop = () => supervisor.stop();
+  try {
+    // PostgreSQL: the one named by TEMPORAL_PG_URL, else a local cluster kept in the state directory.
+    let database: ClusterDatabase;
+    if (settings.pgUrl) {
+      database = databaseOf(settings.pgUrl);
+      log(`using PostgreSQL at ${database.host}:${database.port}`);
+    } else {
+      const pgDir = path.join(stateDir, 'postgres');
+      mkdirSync(pgDir, { recursive: true });
+      const password = localDatabasePassword(stateDir);
+      const cluster = await initPostgres(pgDir, { keep: true, user: 'temporal', password }).catch(
+        (err: Error) => {
+          throw new Error(
+            `${err.message} (set CLUSTER_DIR, or TEMPORAL_PG_URL to use an existing PostgreSQL)`,
+          );
+        },
+      );
+      const port = await freePort();
+      const [command, args] = cluster.command(port);
+      log(`starting PostgreSQL on 127.0.0.1:${port} (data in ${pgDir})...`);
+      await supervisor.start({
+        name: 'postgres',
+        command,
+        args,
+        ready: () => portOpen('127.0.0.1', port),
+        stopGraceMs: 15_000,
+        stopSignal: 'SIGINT', // fast shutdown: SIGTERM would wait for the server's connections to close
+      });
+      database = databaseOf(postgresUrl(cluster, port));
+    }
+    await migrateSchemas(database, log);
+
+    // The Temporal server: every service in one process, ports fixed for this run.
+    const temporalDir = path.join(stateDir, 'temporal');
+    mkdirSync(temporalDir, { recursive: true });
+    // The server records its services' ports in a smallint column: they must be below 32768, where the
+    // system's ephemeral ports (which freePort hands out) are not.
+    const internal = await freePortsBelow(32768, 9, [
+      settings.temporalPort,
+      settings.uiPort,
+      settings.intakePort,
+    ]);
+    const ports: TemporalServerPorts = {
+      frontend: settings.temporalPort,
+      frontendHttp: internal[0],
+      history: internal[1],
+      matching: internal[2],
+      worker: internal[3],
+      frontendMembership: internal[4],
+      historyMembership: internal[5],
+      matchingMembership: internal[6],
+      workerMembership: internal[7],
+      metrics: internal[8],
+    };
+    const dynamicConfigFile = path.join(temporalDir, 'dynamicconfig.yaml');
+    writeFileSync(dynamicConfigFile, temporalDynamicConfig());
+    const serverConfigFile = path.join(temporalDir, 'config.yaml');
+    writeFileSync(
+      serverConfigFile,
+      temporalServerConfig({ ports, database, historyShards: settings.historyShards, dynamicConfigFile }),
+      { mode: 0o600 }, // it holds the database password
+    );
+    const temporalAddress = `127.0.0.1:${ports.frontend}`;
+    log(
+      `starting the Temporal server (frontend ${temporalAddress}, ${settings.historyShards} history shards)...`,
+    );
+    await supervisor.start({
+      name: 'temporal-server',
+      command: path.join(TOOLS_BIN, 'temporal-server'),
+      args: ['--config-file', serverConfigFile, '--allow-no-auth', 'start'],
+      ready: () => temporalAnswers(temporalAddress, 1500),
+      readyTimeoutMs: 120_000,
+      stopGraceMs: 20_000,
+    });
+    await ensureNamespace(temporalAddress);
+
+    const uiRoot = path.join(stateDir, 'ui');
+    mkdirSync(path.join(uiRoot, 'config'), { recursive: true });
+    const uiConfig = uiServerConfig({ frontend: ports.frontend, port: settings.uiPort });
+    writeFileSync(path.join(uiRoot, 'config', 'base.yaml'), uiConfig);
+    writeFileSync(path.join(uiRoot, 'config', 'cluster.yaml'), uiConfig);
+    const uiUrl = `http://127.0.0.1:${settings.uiPort}`;
+    await supervisor.start({
+      name: 'temporal-ui',
+      command: path.join(TOOLS_BIN, 'temporal-ui-server'),
+      args: ['--root', uiRoot, '--config', 'config', '--env', 'cluster', 'start'],
+      ready: () => httpOk(uiUrl),
+    });
+
+    const temporalEnv = { ...process.env, TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_NAMESPACE: NAMESPACE };
+    const tsx = (script: string) => ['-r', 'tsx/cjs', path.join(REPO_ROOT, script)];
+    log(`starting ${settings.workers} worker(s) and ${settings.intakeReplicas} intake replicas...`);
+    await Promise.all(
+      Array.from({ length: settings.workers }, (_, i) => {
+        const name = `worker-${i + 1}`;
+        return supervisor.start({
+          name,
+          command: process.execPath,
+          args: tsx('workers/main.ts'),
+          env: temporalEnv,
+          ready: loggedLine(path.join(logDir, `${name}.log`), /worker polling task queue/),
+          readyTimeoutMs: 120_000,
+          stopGraceMs: 30_000, // the worker finishes its running activities on SIGTERM
+        });
+      }),
+    );
+    const replicaPorts = await Promise.all(Array.from({ length: settings.intakeReplicas }, () => freePort()));
+    await Promise.all(
+      replicaPorts.map((port, i) =>
+        supervisor.start({
+          name: `intake-${i + 1}`,
+          command: process.execPath,
+          args: tsx('intake/main.ts'),
+          env: {
+            ...temporalEnv,
+            INTAKE_HOST: '127.0.0.1',
+            INTAKE_PORT: String(port),
+            INTAKE_TRUSTED_PROXIES: '127.0.0.1',
+            ...(settings.intakeToken ? { INTAKE_TOKEN: settings.intakeToken } : {}),
+          },
+          ready: () => httpOk(`http://127.0.0.1:${port}/healthz`),
+          readyTimeoutMs: 120_000,
+        }),
+      ),
+    );
+    const proxyConfig = path.join(stateDir, 'haproxy.cfg');
+    writeFileSync(proxyConfig, intakeProxyConfig({ port: settings.intakePort, replicas: replicaPorts }));
+    await supervisor.start({
+      name: 'intake-proxy',
+      command: 'haproxy',
+      args: ['-db', '-f', proxyConfig],
+      ready: () => httpOk(`http://127.0.0.1:${settings.intakePort}/healthz`),
+    });
+    return {
+      supervisor,
+      settings,
+      temporalAddress,
+      uiUrl,
+      intakeUrl: `http://127.0.0.1:${settings.intakePort}`,
+      pidFile,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function main() {
+  loadConfig(); // fail fast, naming the bad key
+  const settings = clusterSettings();
+  const log = (line: string) => console.log(`[cluster] ${line}`);
+  const supervisor = clusterSupervisor(settings, log);
+  let stopping = false;
+  const stop = async (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${why}: stopping the proxy, intakes, workers, UI, Temporal server and PostgreSQL...`);
+    await supervisor.stop();
+    log('stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  const cluster = await startCluster(settings, log, supervisor);
+  const auth = settings.intakeToken ? ` -H "Authorization: Bearer $INTAKE_TOKEN"` : '';
+  console.log(
+    [
+      '',
+      'Durable Runbooks is running on a Temporal cluster.',
+      `  Temporal gRPC : ${cluster.temporalAddress} (PostgreSQL, ${settings.historyShards} history shards)`,
+      `  Temporal UI   : ${cluster.uiUrl}/namespaces/${NAMESPACE}/workflows`,
+      `  Alert intake  : ${cluster.intakeUrl} (HAProxy → ${settings.intakeReplicas} intake replicas)`,
+      `  Workers       : ${settings.workers}`,
+      `  Logs and pids : ${path.join(settings.stateDir, 'logs')}, ${cluster.pidFile}`,
+      '',
+      'Fire a test alert:',
+      `  curl -sS -X POST ${cluster.intakeUrl}/alerts -H 'content-type: application/json'${auth} \\`,
+      `    -d '{"service":"checkout","summary":"checkout health check failing","severity":"P1","dedupKey":"demo-1"}'`,
+      '',
+      'CLUSTER READY. Press Ctrl-C to stop.',
+    ].join('\n'),
+  );
+}
+
+if (require.main === module)
+  main().catch((err) => {
+    console.error(`[cluster] ${err instanceof Error ? err.message : err}`);
+    process.exit(1);
+  });

@@ -1,7 +1,8 @@
 /**
  * A flooding alert source, run as its own process so the intake under test does not pay for the flood's
  * client side: posts distinct generic alerts at a fixed rate from one source address, then prints one JSON
- * line with what it was answered. Settings come as JSON in FLOOD (see `FloodSettings`).
+ * line with what it was answered. Settings come as JSON in FLOOD (see `FloodSettings`); with STEADY instead
+ * (see `SteadySettings`) it is a well-behaved source whose every answer is timed.
  */
 import http from 'node:http';
 
@@ -99,7 +100,65 @@ async function flood(settings: FloodSettings): Promise<FloodReport> {
   return report;
 }
 
-if (require.main === module) {
+export interface SteadySettings {
+  url: string;
+  localAddress: string;
+  /** Pause between one answer and the next post. */
+  intervalMs: number;
+  seconds: number;
+  prefix: string;
+}
+
+export interface SteadyPost {
+  /** When it was sent (epoch ms), how long the answer took, and what it was. */
+  at: number;
+  ms: number;
+  status: number;
+  dedupKey: string;
+}
+
+/**
+ * Another alert source, one post at a time on a fresh connection, measured from its own process: the
+ * latencies are the intake's and the network's, not a pause of the process that runs the tests.
+ */
+async function steady(settings: SteadySettings): Promise<SteadyPost[]> {
+  const posts: SteadyPost[] = [];
+  const until = Date.now() + settings.seconds * 1000;
+  for (let i = 0; Date.now() < until; i++) {
+    const dedupKey = `${settings.prefix}-${i}`;
+    const at = Date.now();
+    const started = process.hrtime.bigint();
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = http.request(
+        `${settings.url}/alerts`,
+        {
+          method: 'POST',
+          localAddress: settings.localAddress,
+          headers: { 'content-type': 'application/json' },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on('error', reject);
+      req.end(JSON.stringify({ service: 'other', summary: `other source ${i}`, severity: 'P3', dedupKey }));
+    });
+    posts.push({ at, ms: Number(process.hrtime.bigint() - started) / 1e6, status, dedupKey });
+    await new Promise((r) => setTimeout(r, settings.intervalMs));
+  }
+  return posts;
+}
+
+if (require.main === module && process.env.STEADY) {
+  steady(JSON.parse(process.env.STEADY) as SteadySettings).then(
+    (report) => process.stdout.write(`${JSON.stringify(report)}\n`),
+    (err) => {
+      process.stderr.write(`${String(err)}\n`);
+      process.exit(1);
+    },
+  );
+} else if (require.main === module) {
   flood(JSON.parse(process.env.FLOOD ?? '{}') as FloodSettings).then(
     (report) => process.stdout.write(`${JSON.stringify(report)}\n`),
     (err) => {

@@ -1,10 +1,23 @@
-import { appendFile, mkdir } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { Context } from '@temporalio/activity';
 
 export interface JournalEntry {
   kind: string;
   incidentId: string;
   [field: string]: unknown;
+}
+
+/** The activity execution writing, when there is one: its identity across retries, and which attempt this is. */
+function currentActivity(): { execution: string; attempt: number } | undefined {
+  try {
+    const { workflowExecution, activityId, attempt } = Context.current().info;
+    if (!workflowExecution) return undefined;
+    return { execution: `${workflowExecution.workflowId}/${workflowExecution.runId}/${activityId}`, attempt };
+  } catch {
+    return undefined; // called outside an activity (a script or a test)
+  }
 }
 
 /**
@@ -17,12 +30,30 @@ export class Journal {
     private readonly log: (line: string) => void = (line) => console.log(line),
   ) {}
 
+  /**
+   * Appends `entry`, once per activity execution: a worker killed after the write but before it reported the
+   * activity complete leaves the retry to find the line already there (as PagerDuty folds a repeated trigger
+   * by its dedup key), so a chaos run's journal shows no page twice. Only retries read the file.
+   */
   async write(entry: JournalEntry): Promise<void> {
-    const line = JSON.stringify({ at: new Date().toISOString(), ...entry });
+    const activity = currentActivity();
+    const once = activity
+      ? `${activity.execution}#${createHash('sha256').update(JSON.stringify(entry)).digest('base64url').slice(0, 16)}`
+      : undefined;
+    if (once && activity!.attempt > 1 && (await this.has(once))) {
+      this.log(`[notify] ${entry.kind} ${entry.incidentId}: already written by an earlier attempt`);
+      return;
+    }
+    const line = JSON.stringify({ at: new Date().toISOString(), ...entry, ...(once ? { once } : {}) });
     await mkdir(path.dirname(this.file), { recursive: true });
     await appendFile(this.file, line + '\n', 'utf8');
     this.log(
       `[notify] ${entry.kind} ${entry.incidentId}: ${String(entry.text ?? entry.summary ?? '').split('\n')[0]}`,
     );
+  }
+
+  private async has(once: string): Promise<boolean> {
+    const text = await readFile(this.file, 'utf8').catch(() => '');
+    return text.includes(`"once":${JSON.stringify(once)}`);
   }
 }

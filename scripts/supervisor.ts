@@ -31,6 +31,8 @@ interface Supervised {
   startedAt: number;
   backoffMs: number;
   timer?: NodeJS.Timeout;
+  /** Stopped on purpose for a while (an outage): not restarted by the exit handler. */
+  held: boolean;
 }
 
 const MIN_BACKOFF_MS = 1000;
@@ -58,6 +60,7 @@ export class Supervisor {
       restarts: 0,
       startedAt: 0,
       backoffMs: MIN_BACKOFF_MS,
+      held: false,
     };
     this.processes.push(entry);
     const child = this.launch(entry);
@@ -81,6 +84,20 @@ export class Supervisor {
     );
   }
 
+  /** Stops `name` as `stop()` would and starts it again after `downMs`: an outage on purpose (chaos runs). */
+  async outage(name: string, downMs: number): Promise<void> {
+    const entry = this.processes.find((p) => p.spec.name === name);
+    if (!entry?.child) throw new Error(`no supervised process named ${name}`);
+    entry.held = true;
+    clearTimeout(entry.timer);
+    await killGroup(entry.child, entry.spec.stopGraceMs ?? 10_000, entry.spec.stopSignal);
+    await new Promise((r) => setTimeout(r, downMs));
+    entry.held = false;
+    if (this.stopping) return;
+    const child = this.launch(entry);
+    this.log(`${name} started again after a ${downMs / 1000} s outage (pid ${child.pid})`);
+  }
+
   async stop(): Promise<void> {
     this.stopping = true;
     for (const entry of this.processes) clearTimeout(entry.timer);
@@ -101,7 +118,7 @@ export class Supervisor {
     entry.startedAt = Date.now();
     this.writePids();
     child.once('exit', (code, signal) => {
-      if (this.stopping) return;
+      if (this.stopping || entry.held) return;
       const upMs = Date.now() - entry.startedAt;
       if (upMs > STABLE_AFTER_MS) entry.backoffMs = MIN_BACKOFF_MS;
       const delay = entry.backoffMs;

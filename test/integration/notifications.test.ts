@@ -1,7 +1,10 @@
 import type { WorkflowHandle } from '@temporalio/client';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { Journal } from '../../activities/journal';
 import { createPagingActivities } from '../../activities/paging';
+import type { DeliveryResult } from '../../activities/contract';
 import { createSlackActivities } from '../../activities/slack';
 import { incidentWorkflow } from '../../workflows/incident';
 import { acknowledgeSignal, escalateSignal, resolveSignal, statusQuery } from '../../workflows/messages';
@@ -310,6 +313,39 @@ describeWith(
       expect(slack.messages().map((m) => m.text)).toContainEqual(
         ':rotating_light: *Incident* storefront\n*Dashboard*: <https://grafana.internal/d/svc?var-service=storefront&amp;from=now-4h|storefront dashboard>',
       );
+    });
+
+    test('a page retried after its worker died between writing the journal and reporting completion is written once', async () => {
+      const file = path.join(dev.baseDir, `retried-${Date.now()}.jsonl`);
+      const paging = createPagingActivities(testConfig(), {}, new Journal(file, () => undefined));
+      const args = {
+        incidentId: 'incident-retry-1',
+        workflowId: 'incident-retry',
+        service: 'checkout',
+        severity: 'P1' as const,
+        summary: 'errors',
+        levelName: 'Primary on-call',
+        contactIds: ['primary-oncall', 'secondary-oncall'],
+        channel: 'page' as const,
+        reason: 'new incident',
+        thread: null,
+      };
+      const execution = {
+        workflowExecution: { workflowId: 'incident-retry', runId: 'run-1' },
+        activityId: '7',
+      };
+      const attempt = (n: number): Promise<DeliveryResult> =>
+        new MockActivityEnvironment({ ...execution, attempt: n }).run(() => paging.pageOnCall(args));
+      const lines = () => readFileSync(file, 'utf8').trim().split('\n');
+      expect((await attempt(1)).delivered).toBe(true);
+      expect(lines()).toHaveLength(2); // one per contact
+      expect((await attempt(2)).delivered).toBe(true); // the retry: already written, not again
+      expect(lines()).toHaveLength(2);
+      // Another activity execution (the next rung, the same people) is a new page.
+      await new MockActivityEnvironment({ ...execution, activityId: '8', attempt: 1 }).run(() =>
+        paging.pageOnCall(args),
+      );
+      expect(lines()).toHaveLength(4);
     });
 
     test('a runbook proposal reaches Slack with Approve and Reject buttons that name the step', async () => {

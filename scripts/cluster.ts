@@ -12,7 +12,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -162,8 +162,10 @@ async function httpOk(url: string): Promise<boolean> {
   }
 }
 
+/** True once `file` has a line matching `pattern` written after now (logs are appended across runs). */
 function loggedLine(file: string, pattern: RegExp): () => Promise<boolean> {
-  return async () => existsSync(file) && pattern.test(readFileSync(file, 'utf8'));
+  const from = existsSync(file) ? statSync(file).size : 0;
+  return async () => existsSync(file) && pattern.test(readFileSync(file).subarray(from).toString('utf8'));
 }
 
 /** `count` distinct ports in [20000, below) that can be bound now, other than `taken`. */
@@ -204,6 +206,64 @@ export interface RunningCluster {
   stop(): Promise<void>;
 }
 
+/**
+ * The application's replicas on a running Temporal: `settings.workers` workers, `settings.intakeReplicas`
+ * intakes and the HAProxy in front of them on `settings.intakePort`, all under `supervisor`.
+ */
+export async function startReplicas(
+  supervisor: Supervisor,
+  settings: ClusterSettings,
+  temporalAddress: string,
+  log: (line: string) => void,
+): Promise<void> {
+  const logDir = path.join(settings.stateDir, 'logs');
+  const stateDir = settings.stateDir;
+  const temporalEnv = { ...process.env, TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_NAMESPACE: NAMESPACE };
+  const tsx = (script: string) => ['-r', 'tsx/cjs', path.join(REPO_ROOT, script)];
+  log(`starting ${settings.workers} worker(s) and ${settings.intakeReplicas} intake replicas...`);
+  await Promise.all(
+    Array.from({ length: settings.workers }, (_, i) => {
+      const name = `worker-${i + 1}`;
+      return supervisor.start({
+        name,
+        command: process.execPath,
+        args: tsx('workers/main.ts'),
+        env: temporalEnv,
+        ready: loggedLine(path.join(logDir, `${name}.log`), /worker polling task queue/),
+        readyTimeoutMs: 120_000,
+        stopGraceMs: 30_000, // the worker finishes its running activities on SIGTERM
+      });
+    }),
+  );
+  const replicaPorts = await Promise.all(Array.from({ length: settings.intakeReplicas }, () => freePort()));
+  await Promise.all(
+    replicaPorts.map((port, i) =>
+      supervisor.start({
+        name: `intake-${i + 1}`,
+        command: process.execPath,
+        args: tsx('intake/main.ts'),
+        env: {
+          ...temporalEnv,
+          INTAKE_HOST: '127.0.0.1',
+          INTAKE_PORT: String(port),
+          INTAKE_TRUSTED_PROXIES: '127.0.0.1',
+          ...(settings.intakeToken ? { INTAKE_TOKEN: settings.intakeToken } : {}),
+        },
+        ready: () => httpOk(`http://127.0.0.1:${port}/healthz`),
+        readyTimeoutMs: 120_000,
+      }),
+    ),
+  );
+  const proxyConfig = path.join(stateDir, 'haproxy.cfg');
+  writeFileSync(proxyConfig, intakeProxyConfig({ port: settings.intakePort, replicas: replicaPorts }));
+  await supervisor.start({
+    name: 'intake-proxy',
+    command: 'haproxy',
+    args: ['-db', '-f', proxyConfig],
+    ready: () => httpOk(`http://127.0.0.1:${settings.intakePort}/healthz`),
+  });
+}
+
 /** The supervisor of a cluster's processes (made first, so that a Ctrl-C during start-up stops them). */
 export function clusterSupervisor(settings: ClusterSettings, log: (line: string) => void): Supervisor {
   mkdirSync(settings.stateDir, { recursive: true });
@@ -226,7 +286,6 @@ export async function startCluster(
       );
   await ensureClusterBinaries();
   const { stateDir } = settings;
-  const logDir = path.join(stateDir, 'logs');
   const pidFile = path.join(stateDir, 'pids.json');
   const stop = () => supervisor.stop();
   try {
@@ -318,50 +377,7 @@ export async function startCluster(
       ready: () => httpOk(uiUrl),
     });
 
-    const temporalEnv = { ...process.env, TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_NAMESPACE: NAMESPACE };
-    const tsx = (script: string) => ['-r', 'tsx/cjs', path.join(REPO_ROOT, script)];
-    log(`starting ${settings.workers} worker(s) and ${settings.intakeReplicas} intake replicas...`);
-    await Promise.all(
-      Array.from({ length: settings.workers }, (_, i) => {
-        const name = `worker-${i + 1}`;
-        return supervisor.start({
-          name,
-          command: process.execPath,
-          args: tsx('workers/main.ts'),
-          env: temporalEnv,
-          ready: loggedLine(path.join(logDir, `${name}.log`), /worker polling task queue/),
-          readyTimeoutMs: 120_000,
-          stopGraceMs: 30_000, // the worker finishes its running activities on SIGTERM
-        });
-      }),
-    );
-    const replicaPorts = await Promise.all(Array.from({ length: settings.intakeReplicas }, () => freePort()));
-    await Promise.all(
-      replicaPorts.map((port, i) =>
-        supervisor.start({
-          name: `intake-${i + 1}`,
-          command: process.execPath,
-          args: tsx('intake/main.ts'),
-          env: {
-            ...temporalEnv,
-            INTAKE_HOST: '127.0.0.1',
-            INTAKE_PORT: String(port),
-            INTAKE_TRUSTED_PROXIES: '127.0.0.1',
-            ...(settings.intakeToken ? { INTAKE_TOKEN: settings.intakeToken } : {}),
-          },
-          ready: () => httpOk(`http://127.0.0.1:${port}/healthz`),
-          readyTimeoutMs: 120_000,
-        }),
-      ),
-    );
-    const proxyConfig = path.join(stateDir, 'haproxy.cfg');
-    writeFileSync(proxyConfig, intakeProxyConfig({ port: settings.intakePort, replicas: replicaPorts }));
-    await supervisor.start({
-      name: 'intake-proxy',
-      command: 'haproxy',
-      args: ['-db', '-f', proxyConfig],
-      ready: () => httpOk(`http://127.0.0.1:${settings.intakePort}/healthz`),
-    });
+    await startReplicas(supervisor, settings, temporalAddress, log);
     return {
       supervisor,
       settings,

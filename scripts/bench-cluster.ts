@@ -1,0 +1,331 @@
+/**
+ * `npm run bench:cluster -- [burst] [worker counts] [open]`: the same measurements on the CLI dev server
+ * (SQLite) and on the cluster of `npm run cluster` (Temporal server on PostgreSQL), in one run, each with the
+ * same application around it: two intake replicas behind HAProxy and N worker processes, fed Alertmanager
+ * posts for distinct group keys (each a new P1 incident that pages), from this process.
+ *
+ * For each server and worker count (default 1,2,4):
+ * - a burst of `burst` alerts (default 1,000), 50 in flight: incidents started per second, the time until
+ *   all of them have paged (the first page in the notification journal), and CPU seconds by process
+ *   (Temporal, PostgreSQL, workers, intakes, proxy, this client) — where the time goes;
+ * - with 2 workers also: alert → first page p50/p99 at a steady 10 and 50 alerts/s (20 s each), and the
+ *   workers' RSS per 1,000 open incidents; with `open` > 0 (e.g. 10000), that many open incidents are
+ *   started and the time until all have paged is reported too.
+ * Prints one line per measurement and a Markdown table (docs/benchmarks.md holds a run's results).
+ */
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { DEFAULT_CONFIG_PATH } from '../config';
+import { percentile, pool } from './bench-support';
+import {
+  clusterSettings,
+  clusterSupervisor,
+  startCluster,
+  startReplicas,
+  type ClusterSettings,
+} from './cluster';
+import { freePort, killGroup, startTemporalDevServer } from './local-services';
+import { REPO_ROOT, registerSearchAttributes } from './temporal-server';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+interface Target {
+  server: 'dev server' | 'cluster';
+  workers: number;
+  intakeUrl: string;
+  client: Client;
+  journalFile: string;
+  /** Process groups by component, for CPU accounting. */
+  groups(): Record<string, number[]>;
+  workerPids(): number[];
+  stop(): Promise<void>;
+}
+
+/** The configuration the run starts from (each target then writes its own copy and points RUNBOOKS_CONFIG at it). */
+const BASE_CONFIG = process.env.RUNBOOKS_CONFIG ?? DEFAULT_CONFIG_PATH;
+
+function benchConfig(journalFile: string): string {
+  const raw = JSON.parse(readFileSync(BASE_CONFIG, 'utf8'));
+  raw.journal = { ...raw.journal, file: journalFile };
+  // Every post comes through one proxy from one client: the per-source limit would measure itself.
+  raw.intake = { ...raw.intake, rateLimit: { max: 1_000_000, window: '1s' }, maxEventLoopDelay: '10s' };
+  return JSON.stringify(raw);
+}
+
+async function startTarget(
+  server: Target['server'],
+  workers: number,
+  log: (l: string) => void,
+): Promise<Target> {
+  const stateDir = path.join(REPO_ROOT, '.data', 'bench-cluster', server === 'cluster' ? 'cluster' : 'dev');
+  rmSync(stateDir, { recursive: true, force: true });
+  mkdirSync(stateDir, { recursive: true });
+  const journalFile = path.join(stateDir, 'journal.jsonl');
+  const configFile = path.join(stateDir, 'runbooks.json');
+  writeFileSync(configFile, benchConfig(journalFile));
+  process.env.RUNBOOKS_CONFIG = configFile;
+  const settings: ClusterSettings = clusterSettings({
+    ...process.env,
+    CLUSTER_DIR: stateDir,
+    CLUSTER_TEMPORAL_PORT: String(await freePort()),
+    CLUSTER_UI_PORT: String(await freePort()),
+    INTAKE_PORT: String(await freePort()),
+    WORKERS: String(workers),
+  });
+  const supervisor = clusterSupervisor(settings, log);
+  let address: string;
+  let stopServer = async () => undefined as void;
+  let serverGroups: () => Record<string, number[]>;
+  if (server === 'cluster') {
+    const cluster = await startCluster(settings, log, supervisor);
+    address = cluster.temporalAddress;
+    serverGroups = () => {
+      const pids = supervisor.pids();
+      return { temporal: [pids['temporal-server'], pids['temporal-ui']], postgres: [pids.postgres] };
+    };
+  } else {
+    const dev = await startTemporalDevServer(path.join(stateDir, 'temporal'), { headless: true });
+    address = dev.address;
+    const connection = await Connection.connect({ address });
+    await registerSearchAttributes(connection);
+    await connection.close();
+    await startReplicas(supervisor, settings, address, log);
+    stopServer = () => killGroup(dev.child);
+    serverGroups = () => ({ temporal: [dev.child.pid!], postgres: [] });
+  }
+  const connection = await Connection.connect({ address });
+  const names = (prefix: string) =>
+    Object.entries(supervisor.pids())
+      .filter(([name]) => name.startsWith(prefix))
+      .map(([, pid]) => pid);
+  return {
+    server,
+    workers,
+    intakeUrl: `http://127.0.0.1:${settings.intakePort}`,
+    client: new Client({ connection }),
+    journalFile,
+    groups: () => ({
+      ...serverGroups(),
+      workers: names('worker-'),
+      intakes: names('intake-').filter((pid) => pid !== supervisor.pids()['intake-proxy']),
+      proxy: [supervisor.pids()['intake-proxy']],
+    }),
+    workerPids: () => names('worker-'),
+    async stop() {
+      await connection.close();
+      await supervisor.stop();
+      await stopServer();
+    },
+  };
+}
+
+/**
+ * CPU seconds used so far by each component: the processes of its process groups and their descendants
+ * (PostgreSQL's server leaves the group of the runuser that started it).
+ */
+function cpuSeconds(groups: Record<string, number[]>): Record<string, number> {
+  const procs = new Map<number, { ppid: number; pgrp: number; ticks: number }>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime + stime, and what its exited children used (a server's finished backends)
+    const ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+    procs.set(Number(entry), { ppid: Number(fields[1]), pgrp: Number(fields[2]), ticks });
+  }
+  const componentOf = (pid: number, pgids: Set<number>): boolean => {
+    for (let p = pid, depth = 0; p > 1 && depth < 20; depth++) {
+      const info = procs.get(p);
+      if (!info) return false;
+      if (pgids.has(info.pgrp)) return true;
+      p = info.ppid;
+    }
+    return false;
+  };
+  const out: Record<string, number> = {};
+  for (const [name, list] of Object.entries(groups)) {
+    const pgids = new Set(list.filter(Boolean));
+    let ticks = 0;
+    for (const [pid, info] of procs) if (componentOf(pid, pgids)) ticks += info.ticks;
+    out[name] = ticks / TICKS_PER_SECOND;
+  }
+  const self = process.cpuUsage();
+  out.client = (self.user + self.system) / 1e6;
+  return out;
+}
+
+const rssMiB = (pid: number) => {
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  } catch {
+    return 0;
+  }
+};
+
+/** First-page time (epoch ms) by workflow id, from the notification journal. */
+function firstPages(journalFile: string): Map<string, number> {
+  const pages = new Map<string, number>();
+  let text = '';
+  try {
+    text = readFileSync(journalFile, 'utf8');
+  } catch {
+    return pages;
+  }
+  for (const line of text.split('\n')) {
+    if (!line.includes('"pagerduty.trigger"')) continue;
+    const entry = JSON.parse(line) as { at: string; incidentId: string };
+    // The journal names the incident by workflow id and a run suffix.
+    const workflowId = entry.incidentId.slice(0, entry.incidentId.lastIndexOf('-'));
+    if (!pages.has(workflowId)) pages.set(workflowId, Date.parse(entry.at));
+  }
+  return pages;
+}
+
+let sequence = 0;
+const run = Date.now().toString(36);
+
+/** One new P1 incident per post; answers the workflow id and when the post was sent. */
+async function postIncident(url: string): Promise<{ workflowId: string; sentAt: number }> {
+  const i = sequence++;
+  const labels = { alertname: 'ServiceDown', service: 'checkout', severity: 'critical' };
+  const sentAt = Date.now();
+  for (;;) {
+    const res = await fetch(`${url}/alerts/alertmanager`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        version: '4',
+        groupKey: `bench-${run}-${i}`,
+        status: 'firing',
+        receiver: 'bench',
+        commonLabels: labels,
+        alerts: [
+          { status: 'firing', labels, annotations: { summary: `bench ${i}` }, fingerprint: `fp-${run}-${i}` },
+        ],
+      }),
+    });
+    const body = (await res.json()) as { incidents?: { workflowId: string }[] };
+    if (res.status === 202) return { workflowId: body.incidents![0].workflowId, sentAt };
+    if (res.status !== 503 && res.status !== 429) throw new Error(`intake answered ${res.status}`);
+    await sleep(Number(res.headers.get('retry-after') ?? 1) * 1000);
+  }
+}
+
+/** Waits until every incident in `sent` has paged; answers each one's alert → first page ms. */
+async function waitForPages(target: Target, sent: Map<string, number>, timeoutMs: number): Promise<number[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const pages = firstPages(target.journalFile);
+    const missing = [...sent.keys()].filter((id) => !pages.has(id)).length;
+    if (!missing) return [...sent].map(([id, at]) => pages.get(id)! - at);
+    if (Date.now() > deadline) throw new Error(`${missing} of ${sent.size} incidents have not paged`);
+    await sleep(500);
+  }
+}
+
+async function paced(target: Target, perSecond: number, seconds: number) {
+  const sent = new Map<string, number>();
+  const started = Date.now();
+  const inFlight: Promise<void>[] = [];
+  for (let i = 0; i < perSecond * seconds; i++) {
+    const due = started + (i * 1000) / perSecond;
+    if (due > Date.now()) await sleep(due - Date.now());
+    inFlight.push(
+      postIncident(target.intakeUrl).then(({ workflowId, sentAt }) => void sent.set(workflowId, sentAt)),
+    );
+  }
+  await Promise.all(inFlight);
+  const latencies = await waitForPages(target, sent, 600_000);
+  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: Math.max(...latencies) };
+}
+
+async function burst(target: Target, count: number) {
+  const cpuBefore = cpuSeconds(target.groups());
+  const started = Date.now();
+  const sent = new Map<string, number>();
+  await pool(count, 50, async () => {
+    const { workflowId, sentAt } = await postIncident(target.intakeUrl);
+    sent.set(workflowId, sentAt);
+  });
+  const acceptedSeconds = (Date.now() - started) / 1000;
+  await waitForPages(target, sent, 3_600_000);
+  const pages = firstPages(target.journalFile);
+  const allPagedSeconds = (Math.max(...[...sent.keys()].map((id) => pages.get(id)!)) - started) / 1000;
+  const cpuAfter = cpuSeconds(target.groups());
+  const cpu = Object.fromEntries(
+    Object.keys(cpuAfter).map((k) => [k, Number((cpuAfter[k] - (cpuBefore[k] ?? 0)).toFixed(1))]),
+  );
+  return {
+    count,
+    startedPerSecond: Number((count / acceptedSeconds).toFixed(1)),
+    allPagedSeconds: Number(allPagedSeconds.toFixed(1)),
+    pagedPerSecond: Number((count / allPagedSeconds).toFixed(1)),
+    cpuSeconds: cpu,
+  };
+}
+
+async function main() {
+  const burstSize = Number(process.argv[2] ?? 1000);
+  const workerCounts = (process.argv[3] ?? '1,2,4').split(',').map(Number);
+  const open = Number(process.argv[4] ?? 0);
+  const log = (line: string) => console.log(`[bench] ${line}`);
+  const quiet = () => undefined;
+  const rows: string[] = [];
+  for (const server of ['dev server', 'cluster'] as const)
+    for (const workers of workerCounts) {
+      log(`${server}, ${workers} worker(s): starting...`);
+      const target = await startTarget(server, workers, quiet);
+      try {
+        await sleep(3000); // the workers' first polls
+        const result: Record<string, unknown> = { server, workers };
+        if (workers === 2) {
+          for (const rate of [10, 50]) {
+            const l = await paced(target, rate, 20);
+            result[`firstPageAt${rate}PerSecond`] = {
+              p50ms: Math.round(l.p50),
+              p99ms: Math.round(l.p99),
+              maxMs: Math.round(l.max),
+            };
+            log(
+              `${server}, 2 workers, ${rate} alerts/s: first page p50 ${Math.round(l.p50)} ms, p99 ${Math.round(l.p99)} ms`,
+            );
+          }
+        }
+        const b = await burst(target, burstSize);
+        result.burst = b;
+        log(`${server}, ${workers} worker(s), burst of ${burstSize}: ${JSON.stringify(b)}`);
+        if (workers === 2) {
+          const openNow = (10 + 50) * 20 + burstSize; // the paced phases' incidents and the burst's
+          const rss = target.workerPids().reduce((sum, pid) => sum + rssMiB(pid), 0);
+          result.workerRssMiBPer1000Open = Number(((rss / openNow) * 1000).toFixed(0));
+          if (open > openNow) {
+            const more = await burst(target, open - openNow);
+            result.open = { incidents: open, ...more };
+            const rssOpen = target.workerPids().reduce((sum, pid) => sum + rssMiB(pid), 0);
+            result.workerRssMiBAtOpen = Math.round(rssOpen);
+            log(
+              `${server}: ${open} open incidents: ${JSON.stringify(result.open)}, workers' RSS ${Math.round(rssOpen)} MiB`,
+            );
+          }
+        }
+        console.log(`result: ${JSON.stringify(result)}`);
+        rows.push(JSON.stringify(result));
+      } finally {
+        await target.stop();
+      }
+    }
+  console.log('\nAll results:');
+  for (const row of rows) console.log(row);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

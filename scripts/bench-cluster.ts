@@ -72,6 +72,7 @@ async function startTarget(
     CLUSTER_TEMPORAL_PORT: String(await freePort()),
     CLUSTER_UI_PORT: String(await freePort()),
     INTAKE_PORT: String(await freePort()),
+    CLUSTER_FRESH: '1',
     WORKERS: String(workers),
   });
   const supervisor = clusterSupervisor(settings, log);

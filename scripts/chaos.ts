@@ -130,6 +130,7 @@ async function main() {
     CLUSTER_TEMPORAL_PORT: String(await freePort()),
     CLUSTER_UI_PORT: String(await freePort()),
     INTAKE_PORT: String(await freePort()),
+    CLUSTER_FRESH: '1',
     WORKERS: process.env.WORKERS ?? '2',
   });
   const supervisor = clusterSupervisor(settings, (line) => log(`supervisor: ${line}`));

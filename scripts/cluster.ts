@@ -8,11 +8,11 @@
  * Settings (environment): CLUSTER_DIR (state, default .data/cluster), TEMPORAL_PG_URL (an existing
  * PostgreSQL instead of a local one; its user must be able to create databases), WORKERS, INTAKE_REPLICAS,
  * CLUSTER_TEMPORAL_PORT, CLUSTER_UI_PORT, INTAKE_PORT, CLUSTER_HISTORY_SHARDS (fixed when the databases are
- * created; default 8), INTAKE_TOKEN (passed to the intakes).
+ * created; default 8), INTAKE_TOKEN (passed to the intakes), CLUSTER_FRESH=1 (empty databases).
  */
 import { execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -30,7 +30,7 @@ import {
   type ClusterDatabase,
   type TemporalServerPorts,
 } from './cluster-config';
-import { freePort, initPostgres, postgresUrl } from './local-services';
+import { freePort, initPostgres, postgresCanEnter, postgresUrl } from './local-services';
 import { Supervisor } from './supervisor';
 import { REPO_ROOT, TOOLS_BIN, portOpen, registerSearchAttributes, temporalAnswers } from './temporal-server';
 
@@ -48,6 +48,8 @@ export interface ClusterSettings {
   intakePort: number;
   historyShards: number;
   intakeToken?: string;
+  /** Start from empty databases (benchmarks, chaos runs) instead of keeping the data of earlier runs. */
+  fresh: boolean;
 }
 
 function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -69,6 +71,7 @@ export function clusterSettings(env: NodeJS.ProcessEnv = process.env): ClusterSe
     intakePort: positive(env, 'INTAKE_PORT', 8088),
     historyShards: positive(env, 'CLUSTER_HISTORY_SHARDS', 8),
     intakeToken: env.INTAKE_TOKEN || undefined,
+    fresh: env.CLUSTER_FRESH === '1',
   };
 }
 
@@ -187,6 +190,25 @@ function canBind(port: number): Promise<boolean> {
   });
 }
 
+/**
+ * Where the local PostgreSQL keeps its data: in the state directory, unless we are root and the `postgres`
+ * user cannot reach it (a checkout under /root, a private temporary directory); then in a directory of its
+ * own under /var/tmp, named after the state directory so that it is found again next time.
+ */
+async function postgresDataDir(stateDir: string, log: (line: string) => void): Promise<string> {
+  const preferred = path.join(stateDir, 'postgres');
+  mkdirSync(stateDir, { recursive: true });
+  if (await postgresCanEnter(stateDir)) return preferred;
+  const outside = path.join(
+    '/var/tmp',
+    `durable-runbooks-${createHash('sha256').update(stateDir).digest('hex').slice(0, 12)}`,
+  );
+  mkdirSync(outside, { recursive: true, mode: 0o755 });
+  chmodSync(outside, 0o755);
+  log(`the postgres user cannot enter ${stateDir}: PostgreSQL keeps its data in ${outside}/postgres`);
+  return path.join(outside, 'postgres');
+}
+
 /** A password made once for the local database, kept (mode 600) beside its data. */
 function localDatabasePassword(stateDir: string): string {
   const file = path.join(stateDir, 'postgres-password');
@@ -295,10 +317,9 @@ export async function startCluster(
       database = databaseOf(settings.pgUrl);
       log(`using PostgreSQL at ${database.host}:${database.port}`);
     } else {
-      const pgDir = path.join(stateDir, 'postgres');
-      mkdirSync(pgDir, { recursive: true });
+      const pgDir = await postgresDataDir(stateDir, log);
       const password = localDatabasePassword(stateDir);
-      const cluster = await initPostgres(pgDir, { keep: true, user: 'temporal', password }).catch(
+      const cluster = await initPostgres(pgDir, { keep: !settings.fresh, user: 'temporal', password }).catch(
         (err: Error) => {
           throw new Error(
             `${err.message} (set CLUSTER_DIR, or TEMPORAL_PG_URL to use an existing PostgreSQL)`,

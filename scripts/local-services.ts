@@ -228,6 +228,15 @@ export function postgresBinDir(): string | undefined {
   return versions.length ? path.join(root, versions[0], 'bin') : undefined;
 }
 
+/** Whether PostgreSQL, run as the `postgres` user when we are root, can reach `dir` (every parent included). */
+export async function postgresCanEnter(dir: string): Promise<boolean> {
+  if (process.getuid?.() !== 0) return true;
+  return run('runuser', ['-u', 'postgres', '--', 'test', '-x', dir]).then(
+    () => true,
+    () => false,
+  );
+}
+
 export interface PostgresCluster {
   stateDir: string;
   user: string;
@@ -255,12 +264,10 @@ export async function initPostgres(
   if (!opts.keep || !existsSync(path.join(dataDir, 'PG_VERSION'))) {
     rmSync(stateDir, { recursive: true, force: true });
     mkdirSync(stateDir, { recursive: true });
-    if (asRoot)
-      await run('runuser', ['-u', 'postgres', '--', 'test', '-x', stateDir]).catch(() => {
-        throw new Error(
-          `PostgreSQL runs as the postgres user, which cannot enter ${stateDir}: choose a directory whose parents it can enter (mode 755)`,
-        );
-      });
+    if (!(await postgresCanEnter(stateDir)))
+      throw new Error(
+        `PostgreSQL runs as the postgres user, which cannot enter ${stateDir}: choose a directory whose parents it can enter (mode 755)`,
+      );
     if (asRoot) {
       chmodSync(stateDir, 0o777);
       await run('chown', ['-R', 'postgres:postgres', stateDir]);

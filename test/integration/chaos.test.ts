@@ -24,7 +24,7 @@ describeWith(['cluster', 'haproxy', 'postgres'], 'npm run chaos', () => {
       .split('\n')
       .filter((line) => /^(storm|ladder|postgres): |^(MET|MISSED) /.test(line))
       .join('\n');
-    console.log(report);
+    console.log(code === 0 ? report : `${report}\n${output.slice(-4000)}`);
     expect({ code, missed: output.split('\n').filter((line) => line.startsWith('MISSED')) }).toEqual({
       code: 0,
       missed: [],

@@ -4,7 +4,7 @@
  * back while alerts keep being accepted; SIGINT leaves no process behind.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client as PgClient } from 'pg';
 import { Client, Connection } from '@temporalio/client';
@@ -107,12 +107,16 @@ describeWith(['cluster', 'haproxy', 'postgres'], 'npm run cluster', () => {
       250,
     );
     expect(view.summary).toBe('checkout failing on the cluster');
-    // The journal the workers write has the page.
-    const journal = readFileSync(journalFile, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { kind: string; incidentId: string });
-    expect(journal.some((e) => e.incidentId.startsWith(workflowId))).toBe(true);
+    // The journal the workers write has the page (the view may record it a moment before the line lands).
+    await eventually(async () => {
+      const journal = existsSync(journalFile)
+        ? readFileSync(journalFile, 'utf8')
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l) as { kind: string; incidentId: string })
+        : [];
+      expect(journal.some((e) => e.incidentId.startsWith(workflowId))).toBe(true);
+    }, 30_000);
 
     // The server keeps it in PostgreSQL (not SQLite), and SQL visibility indexes the incident's attributes.
     const password = readFileSync(path.join(stateDir, 'postgres-password'), 'utf8').trim();

@@ -121,8 +121,24 @@ describeWith(['temporal'], 'intake under a flood', () => {
       expect((await timedPost(url, OTHER_SOURCE, body)).status).toBe(202);
       await new Promise((r) => setTimeout(r, 100)); // within this source's limit
     }
+    // ... and has refused before: a quick burst from the flooding address, the first two accepted and the
+    // rest answered 429, so the refusal path is not compiled during the measurement. Then a fresh window.
+    const burst = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        timedPost(url, FLOOD_SOURCE, {
+          service: 'flood',
+          summary: 'warm-up',
+          severity: 'P3',
+          dedupKey: `${prefix}-warm-burst-${i}`,
+        }),
+      ),
+    );
+    expect(burst.filter((b) => b.status === 429).length).toBeGreaterThanOrEqual(20 - 2 * RATE_LIMIT);
+    warmUp.push(...burst.map((_, i) => `${prefix}-warm-burst-${i}`));
+    await new Promise((r) => setTimeout(r, 300));
     // The flooder and a well-behaved source side by side, each in its own process; the steady one posts
-    // every 100 ms from before the flood starts until after it ends.
+    // every 50 ms from before the flood starts until after it ends (about 200 posts during it, so the p99
+    // is not simply the slowest one).
     const [flood, others] = await Promise.all([
       runSource<FloodReport>({
         FLOOD: JSON.stringify({ url, localAddress: FLOOD_SOURCE, perSecond: 2000, seconds: 10, prefix }),
@@ -131,7 +147,7 @@ describeWith(['temporal'], 'intake under a flood', () => {
         STEADY: JSON.stringify({
           url,
           localAddress: OTHER_SOURCE,
-          intervalMs: 100,
+          intervalMs: 50,
           seconds: 13,
           prefix: `${prefix}-other`,
         }),
@@ -168,7 +184,7 @@ describeWith(['temporal'], 'intake under a flood', () => {
     expect(accepted).toHaveLength(windows * RATE_LIMIT);
     for (const id of accepted) await client.workflow.getHandle(id).describe();
     // The other source was never limited, never shed, and answered promptly.
-    expect(during.length).toBeGreaterThan(50);
+    expect(during.length).toBeGreaterThan(100);
     expect(others.filter((o) => o.status !== 202)).toEqual([]);
     // The goal is 100 ms p99 (printed above, and in the closing notes); the bound here only catches a
     // stall, so that a slow CI machine does not turn a measurement into a flaky test.

@@ -11,21 +11,15 @@
  * - with 2 workers also: alert → first page p50/p99 at a steady 10 and 50 alerts/s (20 s each), and the
  *   workers' RSS per 1,000 open incidents; with `open` > 0 (e.g. 10000), that many open incidents are
  *   started and the time until all have paged is reported too.
- * Prints one line per measurement and a Markdown table (docs/benchmarks.md holds a run's results).
+ * Prints one line per measurement and, at the end, every result as JSON (docs/benchmarks.md holds runs' results).
  */
-import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DEFAULT_CONFIG_PATH } from '../config';
 import { percentile, pool } from './bench-support';
-import {
-  clusterSettings,
-  clusterSupervisor,
-  startCluster,
-  startReplicas,
-  type ClusterSettings,
-} from './cluster';
-import { freePort, killGroup, startTemporalDevServer } from './local-services';
+import { clusterSupervisor, scratchClusterSettings, startCluster, startReplicas } from './cluster';
+import { killGroup, startTemporalDevServer } from './local-services';
 import { REPO_ROOT, registerSearchAttributes } from './temporal-server';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -46,12 +40,12 @@ interface Target {
 /** The configuration the run starts from (each target then writes its own copy and points RUNBOOKS_CONFIG at it). */
 const BASE_CONFIG = process.env.RUNBOOKS_CONFIG ?? DEFAULT_CONFIG_PATH;
 
-function benchConfig(journalFile: string): string {
+function benchConfig(journalFile: string): unknown {
   const raw = JSON.parse(readFileSync(BASE_CONFIG, 'utf8'));
   raw.journal = { ...raw.journal, file: journalFile };
   // Every post comes through one proxy from one client: the per-source limit would measure itself.
   raw.intake = { ...raw.intake, rateLimit: { max: 1_000_000, window: '1s' }, maxEventLoopDelay: '10s' };
-  return JSON.stringify(raw);
+  return raw;
 }
 
 async function startTarget(
@@ -60,21 +54,7 @@ async function startTarget(
   log: (l: string) => void,
 ): Promise<Target> {
   const stateDir = path.join(REPO_ROOT, '.data', 'bench-cluster', server === 'cluster' ? 'cluster' : 'dev');
-  rmSync(stateDir, { recursive: true, force: true });
-  mkdirSync(stateDir, { recursive: true });
-  const journalFile = path.join(stateDir, 'journal.jsonl');
-  const configFile = path.join(stateDir, 'runbooks.json');
-  writeFileSync(configFile, benchConfig(journalFile));
-  process.env.RUNBOOKS_CONFIG = configFile;
-  const settings: ClusterSettings = clusterSettings({
-    ...process.env,
-    CLUSTER_DIR: stateDir,
-    CLUSTER_TEMPORAL_PORT: String(await freePort()),
-    CLUSTER_UI_PORT: String(await freePort()),
-    INTAKE_PORT: String(await freePort()),
-    CLUSTER_FRESH: '1',
-    WORKERS: String(workers),
-  });
+  const { settings, journalFile } = await scratchClusterSettings(stateDir, workers, benchConfig);
   const supervisor = clusterSupervisor(settings, log);
   let address: string;
   let stopServer = async () => undefined as void;

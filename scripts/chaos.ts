@@ -14,13 +14,12 @@
  * RUNBOOKS_CONFIG) changed only where the run needs it: P1 steps of 20 s, the ladder walked once, the
  * intake's per-source limit lifted (every post comes through one proxy). Exit code 1 when a goal is missed.
  */
-import { readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DEFAULT_CONFIG_PATH } from '../config';
 import { statusQuery } from '../workflows/messages';
-import { clusterSettings, clusterSupervisor, startCluster, type RunningCluster } from './cluster';
-import { freePort } from './local-services';
+import { clusterSupervisor, scratchClusterSettings, startCluster, type RunningCluster } from './cluster';
 import { pool } from './bench-support';
 import { REPO_ROOT } from './temporal-server';
 
@@ -117,22 +116,11 @@ async function main() {
   const groups = Number(process.argv[3] ?? 100);
   const log = (line: string) => console.log(`[chaos] ${line}`);
   const stateDir = path.join(REPO_ROOT, '.data', 'chaos');
-  rmSync(stateDir, { recursive: true, force: true });
-  mkdirSync(stateDir, { recursive: true });
-  const journalFile = path.join(stateDir, 'journal.jsonl');
-  const configFile = path.join(stateDir, 'runbooks.json');
-  writeFileSync(configFile, JSON.stringify(chaosConfig(journalFile), null, 2));
-  process.env.RUNBOOKS_CONFIG = configFile; // the cluster's workers and intakes read it
-
-  const settings = clusterSettings({
-    ...process.env,
-    CLUSTER_DIR: stateDir,
-    CLUSTER_TEMPORAL_PORT: String(await freePort()),
-    CLUSTER_UI_PORT: String(await freePort()),
-    INTAKE_PORT: String(await freePort()),
-    CLUSTER_FRESH: '1',
-    WORKERS: process.env.WORKERS ?? '2',
-  });
+  const { settings, journalFile } = await scratchClusterSettings(
+    stateDir,
+    Number(process.env.WORKERS ?? 2),
+    chaosConfig,
+  );
   const supervisor = clusterSupervisor(settings, (line) => log(`supervisor: ${line}`));
   const onSignal = () => void supervisor.stop().then(() => process.exit(130));
   process.once('SIGINT', onSignal);

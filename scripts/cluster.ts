@@ -12,7 +12,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -284,6 +284,34 @@ export async function startReplicas(
     args: ['-db', '-f', proxyConfig],
     ready: () => httpOk(`http://127.0.0.1:${settings.intakePort}/healthz`),
   });
+}
+
+/**
+ * A throwaway cluster's settings (benchmarks, chaos runs): `stateDir` emptied, the configuration made by
+ * `configFor` (given the journal file to use) written there and handed to every process through
+ * RUNBOOKS_CONFIG, every port free, empty databases.
+ */
+export async function scratchClusterSettings(
+  stateDir: string,
+  workers: number,
+  configFor: (journalFile: string) => unknown,
+): Promise<{ settings: ClusterSettings; journalFile: string }> {
+  rmSync(stateDir, { recursive: true, force: true });
+  mkdirSync(stateDir, { recursive: true });
+  const journalFile = path.join(stateDir, 'journal.jsonl');
+  const configFile = path.join(stateDir, 'runbooks.json');
+  writeFileSync(configFile, JSON.stringify(configFor(journalFile), null, 2));
+  process.env.RUNBOOKS_CONFIG = configFile; // the workers and intakes inherit it
+  const settings = clusterSettings({
+    ...process.env,
+    CLUSTER_DIR: stateDir,
+    CLUSTER_TEMPORAL_PORT: String(await freePort()),
+    CLUSTER_UI_PORT: String(await freePort()),
+    INTAKE_PORT: String(await freePort()),
+    CLUSTER_FRESH: '1',
+    WORKERS: String(workers),
+  });
+  return { settings, journalFile };
 }
 
 /** The supervisor of a cluster's processes (made first, so that a Ctrl-C during start-up stops them). */

@@ -13,16 +13,15 @@
  *   started and the time until all have paged is reported too.
  * Prints one line per measurement and, at the end, every result as JSON (docs/benchmarks.md holds runs' results).
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DEFAULT_CONFIG_PATH } from '../config';
-import { percentile, pool } from './bench-support';
+import { deliver, percentile, pool, rssMiB, sleep } from './bench-support';
 import { clusterSupervisor, scratchClusterSettings, startCluster, startReplicas } from './cluster';
 import { killGroup, startTemporalDevServer } from './local-services';
 import { REPO_ROOT, registerSearchAttributes } from './temporal-server';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
 interface Target {
@@ -30,7 +29,8 @@ interface Target {
   workers: number;
   intakeUrl: string;
   client: Client;
-  journalFile: string;
+  /** First pages in the notification journal. */
+  pages: FirstPages;
   /** Process groups by component, for CPU accounting. */
   groups(): Record<string, number[]>;
   workerPids(): number[];
@@ -40,21 +40,13 @@ interface Target {
 /** The configuration the run starts from (each target then writes its own copy and points RUNBOOKS_CONFIG at it). */
 const BASE_CONFIG = process.env.RUNBOOKS_CONFIG ?? DEFAULT_CONFIG_PATH;
 
-function benchConfig(journalFile: string): unknown {
-  const raw = JSON.parse(readFileSync(BASE_CONFIG, 'utf8'));
-  raw.journal = { ...raw.journal, file: journalFile };
-  // Every post comes through one proxy from one client: the per-source limit would measure itself.
-  raw.intake = { ...raw.intake, rateLimit: { max: 1_000_000, window: '1s' }, maxEventLoopDelay: '10s' };
-  return raw;
-}
-
 async function startTarget(
   server: Target['server'],
   workers: number,
   log: (l: string) => void,
 ): Promise<Target> {
   const stateDir = path.join(REPO_ROOT, '.data', 'bench-cluster', server === 'cluster' ? 'cluster' : 'dev');
-  const { settings, journalFile } = await scratchClusterSettings(stateDir, workers, benchConfig);
+  const { settings, journalFile } = await scratchClusterSettings(stateDir, workers, BASE_CONFIG);
   const supervisor = clusterSupervisor(settings, log);
   let address: string;
   let stopServer = async () => undefined as void;
@@ -86,7 +78,7 @@ async function startTarget(
     workers,
     intakeUrl: `http://127.0.0.1:${settings.intakePort}`,
     client: new Client({ connection }),
-    journalFile,
+    pages: new FirstPages(journalFile),
     groups: () => ({
       ...serverGroups(),
       workers: names('worker-'),
@@ -142,68 +134,73 @@ function cpuSeconds(groups: Record<string, number[]>): Record<string, number> {
   return out;
 }
 
-const rssMiB = (pid: number) => {
-  try {
-    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-  } catch {
-    return 0;
-  }
-};
+/**
+ * First-page times (epoch ms) by workflow id, from the notification journal as it grows: each read parses
+ * only the lines written since the last (the journal reaches tens of thousands of lines in a run).
+ */
+class FirstPages {
+  private readonly pages = new Map<string, number>();
+  private offset = 0;
 
-/** First-page time (epoch ms) by workflow id, from the notification journal. */
-function firstPages(journalFile: string): Map<string, number> {
-  const pages = new Map<string, number>();
-  let text = '';
-  try {
-    text = readFileSync(journalFile, 'utf8');
-  } catch {
-    return pages;
+  constructor(private readonly file: string) {}
+
+  read(): Map<string, number> {
+    let fd: number;
+    try {
+      fd = openSync(this.file, 'r');
+    } catch {
+      return this.pages; // nothing written yet
+    }
+    try {
+      const grown = Buffer.alloc(fstatSync(fd).size - this.offset);
+      readSync(fd, grown, 0, grown.length, this.offset);
+      const end = grown.lastIndexOf('\n'); // a line still being written waits for the next read
+      if (end < 0) return this.pages;
+      this.offset += end + 1;
+      for (const line of grown.subarray(0, end).toString('utf8').split('\n')) {
+        if (!line.includes('"pagerduty.trigger"')) continue;
+        const entry = JSON.parse(line) as { at: string; incidentId: string };
+        // The journal names the incident by workflow id and a run suffix.
+        const workflowId = entry.incidentId.slice(0, entry.incidentId.lastIndexOf('-'));
+        if (!this.pages.has(workflowId)) this.pages.set(workflowId, Date.parse(entry.at));
+      }
+    } finally {
+      closeSync(fd);
+    }
+    return this.pages;
   }
-  for (const line of text.split('\n')) {
-    if (!line.includes('"pagerduty.trigger"')) continue;
-    const entry = JSON.parse(line) as { at: string; incidentId: string };
-    // The journal names the incident by workflow id and a run suffix.
-    const workflowId = entry.incidentId.slice(0, entry.incidentId.lastIndexOf('-'));
-    if (!pages.has(workflowId)) pages.set(workflowId, Date.parse(entry.at));
-  }
-  return pages;
 }
 
 let sequence = 0;
 const run = Date.now().toString(36);
 
-/** One new P1 incident per post; answers the workflow id and when the post was sent. */
+/** One new P1 incident per post (sent again on 429/503 as Alertmanager would); its workflow id and send time. */
 async function postIncident(url: string): Promise<{ workflowId: string; sentAt: number }> {
   const i = sequence++;
   const labels = { alertname: 'ServiceDown', service: 'checkout', severity: 'critical' };
   const sentAt = Date.now();
-  for (;;) {
-    const res = await fetch(`${url}/alerts/alertmanager`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        version: '4',
-        groupKey: `bench-${run}-${i}`,
-        status: 'firing',
-        receiver: 'bench',
-        commonLabels: labels,
-        alerts: [
-          { status: 'firing', labels, annotations: { summary: `bench ${i}` }, fingerprint: `fp-${run}-${i}` },
-        ],
-      }),
-    });
-    const body = (await res.json()) as { incidents?: { workflowId: string }[] };
-    if (res.status === 202) return { workflowId: body.incidents![0].workflowId, sentAt };
-    if (res.status !== 503 && res.status !== 429) throw new Error(`intake answered ${res.status}`);
-    await sleep(Number(res.headers.get('retry-after') ?? 1) * 1000);
-  }
+  const delivery = await deliver(`${url}/alerts/alertmanager`, {
+    version: '4',
+    groupKey: `bench-${run}-${i}`,
+    status: 'firing',
+    receiver: 'bench',
+    commonLabels: labels,
+    alerts: [
+      { status: 'firing', labels, annotations: { summary: `bench ${i}` }, fingerprint: `fp-${run}-${i}` },
+    ],
+  });
+  if (delivery.status !== 202 || !delivery.workflowId)
+    throw new Error(
+      `intake answered ${delivery.status} (after ${delivery.refused.join(', ') || 'no refusals'})`,
+    );
+  return { workflowId: delivery.workflowId, sentAt };
 }
 
 /** Waits until every incident in `sent` has paged; answers each one's alert → first page ms. */
 async function waitForPages(target: Target, sent: Map<string, number>, timeoutMs: number): Promise<number[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const pages = firstPages(target.journalFile);
+    const pages = target.pages.read();
     const missing = [...sent.keys()].filter((id) => !pages.has(id)).length;
     if (!missing) return [...sent].map(([id, at]) => pages.get(id)! - at);
     if (Date.now() > deadline) throw new Error(`${missing} of ${sent.size} incidents have not paged`);
@@ -237,7 +234,7 @@ async function burst(target: Target, count: number) {
   });
   const acceptedSeconds = (Date.now() - started) / 1000;
   await waitForPages(target, sent, 3_600_000);
-  const pages = firstPages(target.journalFile);
+  const pages = target.pages.read();
   const allPagedSeconds = (Math.max(...[...sent.keys()].map((id) => pages.get(id)!)) - started) / 1000;
   const cpuAfter = cpuSeconds(target.groups());
   const cpu = Object.fromEntries(

@@ -24,13 +24,10 @@ import { testConfig, withoutIntakeLimits } from '../test/support/config';
 import { createTestWorker, createTimeSkippingEnv, tempDir } from '../test/support/temporal';
 import { acknowledgeUpdate, statusQuery } from '../workflows/messages';
 import type { SourceAlert } from '../workflows/types';
-import { benchTemporal, percentile, pool, useProvisionedTestServer } from './bench-support';
+import { benchTemporal, percentile, pool, rssMiB, sleep, useProvisionedTestServer } from './bench-support';
 import { killGroup } from './local-services';
 
 const ROOT = path.resolve(__dirname, '..');
-const rssMiB = (pid: number) =>
-  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** When the first page activity of a run completed (ms), from its history; null when it has not yet. */
 async function firstPageCompletedAt(client: Client, workflowId: string): Promise<number | null> {

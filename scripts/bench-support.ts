@@ -1,6 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { startTemporalDevServer, type TemporalDevServer } from './local-services';
 import { registerSearchAttributes } from './temporal-server';
@@ -67,4 +67,57 @@ export async function pool(
 export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A process's resident memory in MiB (0 once it is gone). */
+export function rssMiB(pid: number): number {
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+export interface Delivery {
+  status: number;
+  workflowId?: string;
+  /** Answers before the accepted one: 429/503 (with Retry-After) or a dropped connection. */
+  refused: number[];
+  retryAfterSeen: boolean;
+}
+
+/** Posts an alert as Alertmanager does: on 429 or 5xx, waits for Retry-After (else 0.5 s) and sends again. */
+export async function deliver(url: string, body: unknown, giveUpAfterMs = 120_000): Promise<Delivery> {
+  const refused: number[] = [];
+  let retryAfterSeen = false;
+  const deadline = Date.now() + giveUpAfterMs;
+  for (;;) {
+    let status = 0;
+    let waitMs = 500;
+    try {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(30_000),
+      });
+      status = res.status;
+      const answer = (await res.json().catch(() => ({}))) as { incidents?: { workflowId: string }[] };
+      if (status === 202 || status === 200)
+        return { status, workflowId: answer.incidents?.[0]?.workflowId, refused, retryAfterSeen };
+      const retryAfter = res.headers.get('retry-after');
+      if (retryAfter) {
+        retryAfterSeen = true;
+        waitMs = Number(retryAfter) * 1000;
+      }
+      if (status !== 429 && status < 500) return { status, refused, retryAfterSeen };
+    } catch {
+      status = 0; // connection refused or reset: the proxy had no replica for a moment
+    }
+    refused.push(status);
+    if (Date.now() > deadline) return { status, refused, retryAfterSeen };
+    await sleep(waitMs);
+  }
 }

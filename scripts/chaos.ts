@@ -19,8 +19,14 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DEFAULT_CONFIG_PATH } from '../config';
 import { statusQuery } from '../workflows/messages';
-import { clusterSupervisor, scratchClusterSettings, startCluster, type RunningCluster } from './cluster';
-import { pool } from './bench-support';
+import {
+  clusterSupervisor,
+  scratchClusterSettings,
+  startCluster,
+  type RawConfig,
+  type RunningCluster,
+} from './cluster';
+import { deliver, pool, sleep, type Delivery } from './bench-support';
 import { REPO_ROOT } from './temporal-server';
 
 const LADDER_STEP_S = 20;
@@ -53,62 +59,10 @@ const pages = (journal: JournalLine[]) => journal.filter((e) => e.kind === 'page
 const pagesOf = (journal: JournalLine[], workflowId: string) =>
   pages(journal).filter((e) => e.incidentId.startsWith(`${workflowId}-`));
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-interface Delivery {
-  status: number;
-  workflowId?: string;
-  /** Answers before the accepted one: 429/503 (with Retry-After) or a dropped connection. */
-  refused: number[];
-  retryAfterSeen: boolean;
-}
-
-/** Posts as Alertmanager does: on 429 or 5xx, waits for Retry-After (else 1 s) and sends again. */
-async function deliver(url: string, body: unknown, giveUpAfterMs = 120_000): Promise<Delivery> {
-  const refused: number[] = [];
-  let retryAfterSeen = false;
-  const deadline = Date.now() + giveUpAfterMs;
-  for (;;) {
-    let status = 0;
-    let waitMs = 500;
-    try {
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(30_000),
-      });
-      status = res.status;
-      const answer = (await res.json().catch(() => ({}))) as { incidents?: { workflowId: string }[] };
-      if (status === 202 || status === 200)
-        return { status, workflowId: answer.incidents?.[0]?.workflowId, refused, retryAfterSeen };
-      const retryAfter = res.headers.get('retry-after');
-      if (retryAfter) {
-        retryAfterSeen = true;
-        waitMs = Number(retryAfter) * 1000;
-      }
-      if (status !== 429 && status < 500) return { status, refused, retryAfterSeen };
-    } catch {
-      status = 0; // connection refused or reset: the proxy had no replica for a moment
-    }
-    refused.push(status);
-    if (Date.now() > deadline) return { status, refused, retryAfterSeen };
-    await sleep(waitMs);
-  }
-}
-
-function chaosConfig(journalFile: string): unknown {
-  const raw = JSON.parse(readFileSync(process.env.RUNBOOKS_CONFIG ?? DEFAULT_CONFIG_PATH, 'utf8')) as {
-    severityPolicy: Record<string, Record<string, unknown>>;
-    escalation: Record<string, unknown>;
-    intake?: Record<string, unknown>;
-    journal?: Record<string, unknown>;
-  };
-  raw.severityPolicy.P1 = { ...raw.severityPolicy.P1, respondWithin: `${LADDER_STEP_S}s` };
+/** The run's changes: P1 ladder steps of LADDER_STEP_S, the ladder walked once. */
+function chaosAdjust(raw: RawConfig): void {
+  raw.severityPolicy.P1 = { ...(raw.severityPolicy.P1 as object), respondWithin: `${LADDER_STEP_S}s` };
   raw.escalation = { ...raw.escalation, repeat: 0 };
-  raw.intake = { ...raw.intake, rateLimit: { max: 1_000_000, window: '1s' }, maxEventLoopDelay: '10s' };
-  raw.journal = { ...raw.journal, file: journalFile };
-  return raw;
 }
 
 async function main() {
@@ -119,7 +73,8 @@ async function main() {
   const { settings, journalFile } = await scratchClusterSettings(
     stateDir,
     Number(process.env.WORKERS ?? 2),
-    chaosConfig,
+    process.env.RUNBOOKS_CONFIG ?? DEFAULT_CONFIG_PATH,
+    chaosAdjust,
   );
   const supervisor = clusterSupervisor(settings, (line) => log(`supervisor: ${line}`));
   const onSignal = () => void supervisor.stop().then(() => process.exit(130));
@@ -213,8 +168,11 @@ async function main() {
     const incidentCount = await client.workflow.count('WorkflowType = "incidentWorkflow"');
     // The last incidents to open page a moment after their alerts are in.
     const pageDeadline = Date.now() + 60_000;
-    while (incidents.some((id) => !pagesOf(readJournal(journalFile), id).length) && Date.now() < pageDeadline)
-      await sleep(500);
+    const someUnpaged = () => {
+      const journal = readJournal(journalFile);
+      return incidents.some((id) => !pagesOf(journal, id).length);
+    };
+    while (someUnpaged() && Date.now() < pageDeadline) await sleep(500);
     const journal = readJournal(journalFile);
     const pageKeys = pages(journal).map((e) => JSON.stringify([e.incidentId, e.dedupKey, e.contact]));
     const duplicatePages = pageKeys.length - new Set(pageKeys).size;

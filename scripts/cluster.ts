@@ -286,21 +286,30 @@ export async function startReplicas(
   });
 }
 
+/** A configuration file's content, as far as a throwaway cluster changes it. */
+export type RawConfig = Record<string, Record<string, unknown>>;
+
 /**
- * A throwaway cluster's settings (benchmarks, chaos runs): `stateDir` emptied, the configuration made by
- * `configFor` (given the journal file to use) written there and handed to every process through
- * RUNBOOKS_CONFIG, every port free, empty databases.
+ * A throwaway cluster's settings (benchmarks, chaos runs): `stateDir` emptied; the configuration of
+ * `baseConfigFile` written there, with the notification journal in `stateDir`, the intake's per-source limit
+ * lifted (every post comes through one proxy from one client: the limit would measure itself) and whatever
+ * `adjust` changes, and handed to every process through RUNBOOKS_CONFIG; every port free; empty databases.
  */
 export async function scratchClusterSettings(
   stateDir: string,
   workers: number,
-  configFor: (journalFile: string) => unknown,
+  baseConfigFile: string,
+  adjust: (raw: RawConfig) => void = () => undefined,
 ): Promise<{ settings: ClusterSettings; journalFile: string }> {
   rmSync(stateDir, { recursive: true, force: true });
   mkdirSync(stateDir, { recursive: true });
   const journalFile = path.join(stateDir, 'journal.jsonl');
+  const raw = JSON.parse(readFileSync(baseConfigFile, 'utf8')) as RawConfig;
+  raw.journal = { ...raw.journal, file: journalFile };
+  raw.intake = { ...raw.intake, rateLimit: { max: 1_000_000, window: '1s' }, maxEventLoopDelay: '10s' };
+  adjust(raw);
   const configFile = path.join(stateDir, 'runbooks.json');
-  writeFileSync(configFile, JSON.stringify(configFor(journalFile), null, 2));
+  writeFileSync(configFile, JSON.stringify(raw, null, 2));
   process.env.RUNBOOKS_CONFIG = configFile; // the workers and intakes inherit it
   const settings = clusterSettings({
     ...process.env,

@@ -1,6 +1,16 @@
 /** Starts the real servers the project needs (Temporal dev server, dockerd, PostgreSQL) as child processes. */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readdirSync, rmSync, chmodSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -76,7 +86,7 @@ export async function killGroup(
   clearTimeout(timer);
 }
 
-function spawnLogged(
+export function spawnLogged(
   command: string,
   args: string[],
   logFile: string,
@@ -84,10 +94,28 @@ function spawnLogged(
 ): ChildProcess {
   mkdirSync(path.dirname(logFile), { recursive: true });
   const out = openSync(logFile, 'a');
-  return spawn(command, args, { detached: true, stdio: ['ignore', out, out], env: env ?? process.env });
+  // Its own process group (stopped with killGroup); the child keeps the log open, we need not.
+  const child = spawn(command, args, {
+    detached: true,
+    stdio: ['ignore', out, out],
+    env: env ?? process.env,
+  });
+  closeSync(out);
+  return child;
 }
 
-async function waitFor(
+/** The last lines of a log, shortened, for an error message. */
+function logTail(logFile: string): string {
+  try {
+    const last = readFileSync(logFile, 'utf8').trim().split('\n').slice(-2);
+    return last.map((line) => line.slice(0, 400)).join(' | ');
+  } catch {
+    return 'no output';
+  }
+}
+
+/** Polls `probe` until it holds; throws, with the log's last lines, if `child` exits or time runs out first. */
+export async function waitFor(
   what: string,
   probe: () => Promise<boolean>,
   child: ChildProcess,
@@ -96,8 +124,10 @@ async function waitFor(
 ) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null)
-      throw new Error(`${what} exited with code ${child.exitCode}; see ${logFile}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(
+        `${what} exited (${child.signalCode ?? `code ${child.exitCode}`}): ${logTail(logFile)}; see ${logFile}`,
+      );
     if (await probe()) return;
     await new Promise((r) => setTimeout(r, 100));
   }

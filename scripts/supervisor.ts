@@ -4,10 +4,10 @@
  * to 30 s, back to 1 s once it has stayed up a minute). `stop()` stops them in the reverse order of start,
  * SIGTERM first and SIGKILL after the process's grace period.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { killGroup } from './local-services';
+import { killGroup, spawnLogged, waitFor } from './local-services';
 
 export interface ProcessSpec {
   name: string;
@@ -48,9 +48,7 @@ export class Supervisor {
     private readonly log: (line: string) => void,
     /** Where the current pid of every process is written, as JSON (name → pid), on every (re)start. */
     private readonly pidFile: string,
-  ) {
-    mkdirSync(logDir, { recursive: true });
-  }
+  ) {}
 
   /** Starts `spec` and waits until it is ready; throws (naming its log) if it exits or times out first. */
   async start(spec: ProcessSpec): Promise<void> {
@@ -64,17 +62,7 @@ export class Supervisor {
     };
     this.processes.push(entry);
     const child = this.launch(entry);
-    if (!spec.ready) return;
-    const deadline = Date.now() + (spec.readyTimeoutMs ?? 60_000);
-    while (Date.now() < deadline) {
-      if (child.exitCode !== null || child.signalCode !== null)
-        throw new Error(`${spec.name} exited during start-up: ${this.tail(entry)}`);
-      if (await spec.ready()) return;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    throw new Error(
-      `${spec.name} was not ready within ${(spec.readyTimeoutMs ?? 60_000) / 1000} s; see ${entry.logFile}`,
-    );
+    if (spec.ready) await waitFor(spec.name, spec.ready, child, entry.logFile, spec.readyTimeoutMs ?? 60_000);
   }
 
   /** Current pids by process name. */
@@ -107,13 +95,8 @@ export class Supervisor {
 
   private launch(entry: Supervised): ChildProcess {
     const { spec } = entry;
-    const out = openSync(entry.logFile, 'a');
-    const child = spawn(spec.command, spec.args, {
-      detached: true, // its own process group: Ctrl-C reaches us, and we stop it in order
-      stdio: ['ignore', out, out],
-      env: spec.env ?? process.env,
-    });
-    closeSync(out);
+    // Its own process group: Ctrl-C reaches us, and we stop it in order.
+    const child = spawnLogged(spec.command, spec.args, entry.logFile, spec.env);
     entry.child = child;
     entry.startedAt = Date.now();
     this.writePids();
@@ -140,14 +123,5 @@ export class Supervisor {
     const tmp = `${this.pidFile}.tmp`;
     writeFileSync(tmp, `${JSON.stringify(this.pids(), null, 2)}\n`);
     renameSync(tmp, this.pidFile);
-  }
-
-  private tail(entry: Supervised): string {
-    try {
-      const last = readFileSync(entry.logFile, 'utf8').trim().split('\n').slice(-2);
-      return `${last.map((line) => line.slice(0, 400)).join(' | ')} (see ${entry.logFile})`;
-    } catch {
-      return `no output (see ${entry.logFile})`;
-    }
   }
 }

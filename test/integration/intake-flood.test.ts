@@ -5,7 +5,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import axios from 'axios';
@@ -18,7 +17,7 @@ import { eventually } from '../support/eventually';
 import { startIntake } from '../support/intake';
 import { describeWith, serviceValue } from '../support/services';
 import { tempDir, uniqueTaskQueue } from '../support/temporal';
-import type { FloodReport, SteadyPost } from '../support/flood';
+import { timedPost, type FloodReport, type SteadyPost } from '../support/flood';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -45,29 +44,6 @@ function runSource<T>(env: Record<string, string>): Promise<T> {
       code === 0 ? resolve(JSON.parse(out) as T) : reject(new Error(`flood.ts exited ${code}`)),
     ),
   );
-}
-
-/** One alert post from `localAddress`, with how long the answer took. */
-function timedPost(
-  url: string,
-  localAddress: string,
-  body: unknown,
-): Promise<{ status: number; ms: number }> {
-  const started = process.hrtime.bigint();
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      `${url}/alerts`,
-      { method: 'POST', localAddress, headers: { 'content-type': 'application/json' } },
-      (res) => {
-        res.resume();
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, ms: Number(process.hrtime.bigint() - started) / 1e6 }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(JSON.stringify(body));
-  });
 }
 
 describeWith(['temporal'], 'intake under a flood', () => {

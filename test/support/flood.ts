@@ -117,6 +117,29 @@ export interface SteadyPost {
   dedupKey: string;
 }
 
+/** One alert post from `localAddress` on a fresh connection, with how long the answer took. */
+export function timedPost(
+  url: string,
+  localAddress: string,
+  body: unknown,
+): Promise<{ status: number; ms: number }> {
+  const started = process.hrtime.bigint();
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      `${url}/alerts`,
+      { method: 'POST', localAddress, headers: { 'content-type': 'application/json' } },
+      (res) => {
+        res.resume();
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, ms: Number(process.hrtime.bigint() - started) / 1e6 }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
 /**
  * Another alert source, one post at a time on a fresh connection, measured from its own process: the
  * latencies are the intake's and the network's, not a pause of the process that runs the tests.
@@ -127,24 +150,13 @@ async function steady(settings: SteadySettings): Promise<SteadyPost[]> {
   for (let i = 0; Date.now() < until; i++) {
     const dedupKey = `${settings.prefix}-${i}`;
     const at = Date.now();
-    const started = process.hrtime.bigint();
-    const status = await new Promise<number>((resolve, reject) => {
-      const req = http.request(
-        `${settings.url}/alerts`,
-        {
-          method: 'POST',
-          localAddress: settings.localAddress,
-          headers: { 'content-type': 'application/json' },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        },
-      );
-      req.on('error', reject);
-      req.end(JSON.stringify({ service: 'other', summary: `other source ${i}`, severity: 'P3', dedupKey }));
+    const { status, ms } = await timedPost(settings.url, settings.localAddress, {
+      service: 'other',
+      summary: `other source ${i}`,
+      severity: 'P3',
+      dedupKey,
     });
-    posts.push({ at, ms: Number(process.hrtime.bigint() - started) / 1e6, status, dedupKey });
+    posts.push({ at, ms, status, dedupKey });
     await new Promise((r) => setTimeout(r, settings.intervalMs));
   }
   return posts;

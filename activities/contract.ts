@@ -185,6 +185,28 @@ export interface RunbookActivities {
     command: string;
     timeoutMs?: number;
   }): Promise<{ exitCode: number | null; lines: string[]; timedOut: boolean; noShell: boolean }>;
+  /** A service's Deployment on Kubernetes: revisions, rollout, limit and environment (targets from config). */
+  describeDeployment(args: { service: string }): Promise<import('./kubernetes').DeploymentState>;
+  rolloutRestart(args: {
+    service: string;
+    requestedAt: string;
+  }): Promise<import('./docker').MitigationResult>;
+  rolloutUndo(args: {
+    service: string;
+    fromRevision: number;
+    toReplicaSet: string;
+  }): Promise<import('./docker').MitigationResult>;
+  scaleDeployment(args: { service: string; replicas: number }): Promise<import('./docker').MitigationResult>;
+  setMemoryLimit(args: {
+    service: string;
+    fromBytes: number;
+    toBytes: number;
+  }): Promise<import('./docker').MitigationResult>;
+  setEnvironment(args: {
+    service: string;
+    env: Record<string, string>;
+  }): Promise<import('./docker').MitigationResult>;
+  rolloutStatus(args: { service: string; timeoutMs: number }): Promise<{ complete: boolean; detail: string }>;
   /** One restart from the container's budget, through its ledger workflow. */
   claimRestart(
     args: import('../workflows/restart-ledger').RestartClaimRequest & { container: string },

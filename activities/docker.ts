@@ -3,7 +3,8 @@
  * retried activity or a worker killed mid-step never restarts a service twice.
  */
 import { readFile, statfs } from 'node:fs/promises';
-import { Context, ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/activity';
+import { heartbeatWhile } from './heartbeat';
 import Docker from 'dockerode';
 
 export interface ContainerState {
@@ -45,17 +46,6 @@ export const REPLICA_OF_LABEL = 'durable-runbooks.replica-of';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const isoOrNull = (t: string | undefined) => (t && !t.startsWith('0001-') ? t : null);
-
-function heartbeatWhile<T>(work: Promise<T>, detail: string): Promise<T> {
-  let ctx: Context | undefined;
-  try {
-    ctx = Context.current();
-  } catch {
-    return work; // called outside an activity (scripts)
-  }
-  const timer = setInterval(() => ctx!.heartbeat(detail), 1000);
-  return work.finally(() => clearInterval(timer));
-}
 
 export function createDockerActivities(docker: Docker) {
   async function inspect(name: string) {

@@ -5,6 +5,7 @@ import type { IncidentActivities, RunbookActivities } from './contract';
 import { createDockerActivities } from './docker';
 import { claimRestart } from './ledger';
 import { createGitActivities } from './git';
+import { createKubernetesActivities } from './kubernetes';
 import { createProbeActivities } from './probes';
 import { createPrometheusActivities } from './prometheus';
 import { createPostgresActivities } from './postgres';
@@ -18,7 +19,7 @@ import { observeResponseTimes } from './metrics';
 import { appendTimeline, writeReview } from './review';
 import type { Env } from './secrets';
 import { createSlackActivities } from './slack';
-import { guardTargets } from './targets';
+import { guardTargets, kubernetesTargetOf } from './targets';
 import { slackText } from '../workflows/text';
 
 export interface ActivityDeps {
@@ -46,6 +47,7 @@ export function createIncidentActivities({
     docker ?? new Docker({ socketPath: env.DOCKER_SOCKET ?? config.docker.socketPath }),
   );
   const postgres = createPostgresActivities(env);
+  const kubernetes = createKubernetesActivities((service) => kubernetesTargetOf(config, service));
   const engine = guardTargets(config, dockerActivities);
   return {
     ...engine,
@@ -54,6 +56,11 @@ export function createIncidentActivities({
       config,
       createProbeActivities({
         docker: dockerActivities,
+        kubernetes,
+        onKubernetes: (service) =>
+          service !== undefined &&
+          Object.hasOwn(config.services, service) &&
+          !!config.services[service].kubernetes,
         postgres,
         checkServiceHealth,
         prometheus: createPrometheusActivities(config),
@@ -61,6 +68,7 @@ export function createIncidentActivities({
       }),
     ),
     ...guardTargets(config, { claimRestart }),
+    ...guardTargets(config, kubernetes),
     requestApproval: slack.requestApproval,
     async loadIncidentPolicy({ service, scenario }) {
       return toIncidentPolicy(config, service, scenario);

@@ -1,5 +1,5 @@
-import { knownScenarios, type RunbooksConfig } from '../config';
-import type { RunbookSettings } from '../workflows/runbook-session';
+import { knownScenarios, type RunbooksConfig, type ServiceConfig } from '../config';
+import type { RunbookSettings, RunbookTarget } from '../workflows/runbook-session';
 import type { RunbookDefinition } from '../workflows/runbook-definition';
 import { ownValue, type IncidentPolicy, type LadderLevel } from '../workflows/policy';
 
@@ -55,21 +55,39 @@ export function toIncidentPolicy(config: RunbooksConfig, service: string, scenar
       : {
           knownScenario: knownScenarios(config).includes(scenario),
         }),
-    runbook: svc?.container
-      ? {
-          dryRun: config.runbooks.dryRun || svc.dryRun,
-          target: {
-            container: svc.container,
-            databaseContainer: svc.databaseContainer ?? null,
-            databaseUrlEnv: svc.databaseUrlEnv ?? null,
-            healthUrls: svc.healthUrls,
-          },
-          settings: runbookSettings(config),
-          definition: definitionFor(config, scenario),
-        }
-      : null,
+    runbook:
+      svc?.container || svc?.kubernetes
+        ? {
+            dryRun: config.runbooks.dryRun || svc.dryRun,
+            target: runbookTarget(svc),
+            settings: runbookSettings(config),
+            definition: definitionFor(config, scenario),
+          }
+        : null,
   };
 }
+
+/**
+ * What a service's runbook operates on. A Kubernetes Deployment is named `namespace/deployment` (its
+ * restart ledger and timeline); how to reach the cluster stays in the configuration, out of history.
+ */
+export function runbookTarget(svc: ServiceConfig): RunbookTarget {
+  const common = {
+    databaseContainer: svc.databaseContainer ?? null,
+    databaseUrlEnv: svc.databaseUrlEnv ?? null,
+    healthUrls: svc.healthUrls,
+  };
+  if (svc.kubernetes)
+    return {
+      container: kubernetesTargetName(svc.kubernetes),
+      platform: 'kubernetes',
+      ...common,
+    };
+  return { container: svc.container as string, ...common };
+}
+
+export const kubernetesTargetName = (k: { namespace: string; deployment: string }) =>
+  `${k.namespace}/${k.deployment}`;
 
 /** The runbook settings every runbook of this configuration runs with. */
 export function runbookSettings(config: RunbooksConfig): RunbookSettings {

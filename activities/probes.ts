@@ -5,7 +5,10 @@
  */
 import type { ProbeDefinition, ProbeReport } from '../workflows/runbook-definition';
 import { LOG_SCAN_PATTERN, classifyLogLines, formatBytes, primaryCause } from '../workflows/runbook-policy';
+import { ApplicationFailure } from '@temporalio/activity';
 import type { DockerActivities } from './docker';
+import type { KubernetesActivities } from './kubernetes';
+import type { ConnectionUsage } from './postgres';
 import type { HealthCheckResult } from './contract';
 import type { createPostgresActivities } from './postgres';
 import { anomalyQueries, promDuration, type createPrometheusActivities } from './prometheus';
@@ -26,8 +29,59 @@ export interface ProbeArgs {
 const MIB = 1048576;
 const round1 = (n: number) => Math.round(n * 10) / 10;
 
+/** What the seed's log patterns found in the scanned lines (a container's or a Deployment's pods'). */
+function logsReport(logs: { scanned: number; matching: string[] }): ProbeReport {
+  const findings = classifyLogLines(logs.matching);
+  const cause = primaryCause(findings);
+  const count = (c: string) => findings.filter((f) => f.cause === c).length;
+  return {
+    facts: {
+      scanned: logs.scanned,
+      matches: findings.length,
+      cause: cause?.cause ?? null,
+      variable: cause?.variable ?? null,
+      missingEnv: count('missing-env'),
+      permissionDenied: count('permission-denied'),
+      portConflict: count('port-conflict'),
+      databaseUnreachable: count('database-unreachable'),
+      poolExhausted: count('pool-exhausted'),
+      errors: count('error'),
+    },
+    message: `logs: scanned the last ${logs.scanned} lines, ${findings.length} match error patterns${cause ? `; most telling: ${cause.cause}${cause.variable ? ` (${cause.variable})` : ''}` : ''}`,
+    evidence: findings.slice(-5).map((f) => f.line),
+  };
+}
+
+/** The database's connections against the workload's pool size (its environment variable). */
+function connectionsReport(
+  usage: ConnectionUsage,
+  rawPoolSize: string | undefined,
+  variable: string,
+  workload: string,
+): ProbeReport {
+  const poolSize = rawPoolSize !== undefined && /^\d+$/.test(rawPoolSize) ? Number(rawPoolSize) : null;
+  const exhausted = usage.total >= usage.maxConnections - 3 || (poolSize !== null && usage.total >= poolSize);
+  return {
+    facts: {
+      total: usage.total,
+      active: usage.byState.active ?? 0,
+      maxConnections: usage.maxConnections,
+      poolSize,
+      exhausted,
+    },
+    message: `pg_stat_activity: ${
+      Object.entries(usage.byState)
+        .map(([s, n]) => `${s} ${n}`)
+        .join(', ') || 'none'
+    } (total ${usage.total} of max_connections ${usage.maxConnections}); ${workload} ${variable}=${poolSize ?? 'unknown'}`,
+  };
+}
+
 export function createProbeActivities(deps: {
   docker: DockerActivities;
+  kubernetes: KubernetesActivities;
+  /** Whether the service runs as a Deployment on Kubernetes (its container probes then read the Deployment). */
+  onKubernetes: (service: string | undefined) => boolean;
   postgres: ReturnType<typeof createPostgresActivities>;
   checkServiceHealth: (args: { urls: string[] }) => Promise<HealthCheckResult>;
   prometheus: ReturnType<typeof createPrometheusActivities>;
@@ -37,6 +91,14 @@ export function createProbeActivities(deps: {
 
   async function runProbe(args: ProbeArgs): Promise<ProbeReport> {
     const { probe, container } = args;
+    if (deps.onKubernetes(args.service)) {
+      const answer = await kubernetesProbe(args);
+      if (answer) return answer;
+    } else if (probe.kind === 'rollout')
+      throw ApplicationFailure.nonRetryable(
+        `a rollout probe reads a Deployment on Kubernetes; ${container} is a container`,
+        'NotOnKubernetes',
+      );
     switch (probe.kind) {
       case 'container': {
         const c = await docker.inspectContainer({ container });
@@ -61,25 +123,7 @@ export function createProbeActivities(deps: {
       }
       case 'logs': {
         const logs = await docker.containerLogs({ container, tail: probe.tail, pattern: LOG_SCAN_PATTERN });
-        const findings = classifyLogLines(logs.matching);
-        const cause = primaryCause(findings);
-        const count = (c: string) => findings.filter((f) => f.cause === c).length;
-        return {
-          facts: {
-            scanned: logs.scanned,
-            matches: findings.length,
-            cause: cause?.cause ?? null,
-            variable: cause?.variable ?? null,
-            missingEnv: count('missing-env'),
-            permissionDenied: count('permission-denied'),
-            portConflict: count('port-conflict'),
-            databaseUnreachable: count('database-unreachable'),
-            poolExhausted: count('pool-exhausted'),
-            errors: count('error'),
-          },
-          message: `logs: scanned the last ${logs.scanned} lines, ${findings.length} match error patterns${cause ? `; most telling: ${cause.cause}${cause.variable ? ` (${cause.variable})` : ''}` : ''}`,
-          evidence: findings.slice(-5).map((f) => f.line),
-        };
+        return logsReport(logs);
       }
       case 'memory': {
         const [s, host] = await Promise.all([docker.containerMemory({ container }), docker.hostMemory()]);
@@ -128,6 +172,8 @@ export function createProbeActivities(deps: {
           evidence: d.mounts.map((m) => `${m.filesystem} ${m.usedPercent}% ${m.mountedOn}`),
         };
       }
+      case 'rollout':
+        throw ApplicationFailure.nonRetryable('a rollout probe needs a Kubernetes target', 'NotOnKubernetes');
       case 'health': {
         const h = await deps.checkServiceHealth({ urls: args.urls });
         return {
@@ -165,24 +211,7 @@ export function createProbeActivities(deps: {
           postgres.connectionUsage({ urlEnv: args.urlEnv }),
           docker.inspectContainer({ container }),
         ]);
-        const raw = app.env[probe.poolSizeVariable];
-        const poolSize = raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : null;
-        const exhausted =
-          usage.total >= usage.maxConnections - 3 || (poolSize !== null && usage.total >= poolSize);
-        return {
-          facts: {
-            total: usage.total,
-            active: usage.byState.active ?? 0,
-            maxConnections: usage.maxConnections,
-            poolSize,
-            exhausted,
-          },
-          message: `pg_stat_activity: ${
-            Object.entries(usage.byState)
-              .map(([s, n]) => `${s} ${n}`)
-              .join(', ') || 'none'
-          } (total ${usage.total} of max_connections ${usage.maxConnections}); ${container} ${probe.poolSizeVariable}=${poolSize ?? 'unknown'}`,
-        };
+        return connectionsReport(usage, app.env[probe.poolSizeVariable], probe.poolSizeVariable, container);
       }
       case 'command': {
         const r = await docker.runInContainer({
@@ -225,6 +254,123 @@ export function createProbeActivities(deps: {
           message: `metric \`${query}\`: ${fmt(value)} over the last ${promDuration(probe.recentMs)} vs ${fmt(baseline)} in the ${promDuration(probe.baselineMs)} before${ratio === null ? '' : ` (${ratio}×)`}${anomalous ? ' — anomalous' : ''}`,
         };
       }
+    }
+  }
+
+  /**
+   * The probes that read the workload, for a Deployment: the same facts as for a container (so the seed's
+   * runbooks run unchanged) plus `rollout`. Null: the probe does not depend on the platform (health,
+   * database, git-log, prometheus).
+   */
+  async function kubernetesProbe(args: ProbeArgs): Promise<ProbeReport | null> {
+    const { probe, container: name } = args;
+    const service = args.service as string;
+    const k8s = deps.kubernetes;
+    const hoursSince = (t: string | null) => (t ? round1((Date.now() - Date.parse(t)) / 3_600_000) : null);
+    switch (probe.kind) {
+      case 'container':
+      case 'rollout': {
+        const [d, pods] = await Promise.all([
+          k8s.describeDeployment({ service }),
+          k8s.podStates({ service }).catch(() => null),
+        ]);
+        if (!d.exists)
+          return {
+            facts: probe.kind === 'container' ? { name, exists: false, running: false } : { complete: false },
+            message: `deployment ${name} does not exist`,
+          };
+        const waiting = pods ? Object.entries(pods.waiting) : [];
+        const status = waiting.length
+          ? waiting.map(([reason, n]) => `${reason} ×${n}`).join(', ')
+          : `${d.availableReplicas}/${d.replicas} available`;
+        const age = hoursSince(d.rolloutAt);
+        const line = `deployment ${name}: revision ${d.revision}, image ${d.image}${age === null ? '' : `, rolled out ${age} h ago`}${d.previousImage ? `; previous revision ${d.previousRevision} (${d.previousImage})` : ''}; ${status}${d.complete ? '' : ', rollout in progress'}${pods ? `; restarts ${pods.restarts}` : ''}`;
+        const evidence = [
+          ...d.recentChanges
+            .slice(0, 5)
+            .map(
+              (c) =>
+                `${c.name} rolled out ${c.rolloutAt ?? '?'} (created ${c.createdAt ?? '?'}) image ${c.image ?? '?'}`,
+            ),
+          ...(pods?.pods.slice(0, 5) ?? []),
+        ];
+        if (probe.kind === 'container')
+          return {
+            facts: {
+              name,
+              exists: true,
+              running: d.availableReplicas > 0,
+              status,
+              exitCode: pods?.lastExitCode ?? null,
+              oomKilled: pods ? pods.oomKilled > 0 : null,
+              restartCount: pods?.restarts ?? null,
+              image: d.image,
+              // The rollout's age: what "recent deployment" means on Kubernetes.
+              imageAgeHours: age,
+              previousImage: d.previousImage,
+            },
+            message: line,
+            evidence,
+          };
+        const count = (...reasons: string[]) => reasons.reduce((n, r) => n + (pods?.waiting[r] ?? 0), 0);
+        return {
+          facts: {
+            revision: d.revision,
+            previousRevision: d.previousRevision,
+            image: d.image,
+            previousImage: d.previousImage,
+            rolloutAgeHours: age,
+            complete: d.complete,
+            replicas: d.replicas,
+            ready: d.readyReplicas,
+            available: d.availableReplicas,
+            updated: d.updatedReplicas,
+            crashLooping: pods ? count('CrashLoopBackOff') : null,
+            imagePullFailing: pods ? count('ImagePullBackOff', 'ErrImagePull') : null,
+            oomKilled: pods?.oomKilled ?? null,
+            pending: pods?.phases.Pending ?? (pods ? 0 : null),
+            restarts: pods?.restarts ?? null,
+          },
+          message: line,
+          evidence,
+        };
+      }
+      case 'logs': {
+        const logs = await k8s.podLogs({ service, tail: probe.tail, pattern: LOG_SCAN_PATTERN });
+        return logsReport(logs);
+      }
+      case 'memory': {
+        // Usage needs the metrics API, which not every cluster serves: the limit is what is known for sure.
+        const d = await k8s.describeDeployment({ service });
+        const mib = d.memoryLimitBytes === null ? null : Math.round(d.memoryLimitBytes / MIB);
+        return {
+          facts: {
+            usagePercent: null,
+            usageMiB: null,
+            limitMiB: mib,
+            hostTotalMiB: null,
+            hostAvailableMiB: null,
+          },
+          message: `memory limit of ${name}: ${mib === null ? 'none' : `${mib} MiB`} (usage is not read on Kubernetes)`,
+        };
+      }
+      case 'connections': {
+        if (!args.urlEnv) return null;
+        const [usage, d] = await Promise.all([
+          deps.postgres.connectionUsage({ urlEnv: args.urlEnv }),
+          k8s.describeDeployment({ service }),
+        ]);
+        return connectionsReport(usage, d.env[probe.poolSizeVariable], probe.poolSizeVariable, name);
+      }
+      case 'processes':
+      case 'disk':
+      case 'command':
+        throw ApplicationFailure.nonRetryable(
+          `a ${probe.kind} probe runs inside a container and is not available for the Deployment ${name}`,
+          'NotOnKubernetes',
+        );
+      default:
+        return null;
     }
   }
 

@@ -5,13 +5,22 @@
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import type { RunbooksConfig } from '../config';
+import type { KubernetesTarget } from './kubernetes';
+import { kubernetesTargetName } from './policy';
 import { LOG_SCAN_PATTERN } from '../workflows/runbook-policy';
 
 /** What the configuration allows activities to touch, read at call time (services can be reloaded). */
 function allowed(config: RunbooksConfig) {
   const services = Object.values(config.services);
   return {
-    containers: new Set(services.flatMap((s) => [s.container, s.databaseContainer ?? undefined])),
+    // A Deployment on Kubernetes goes by `namespace/deployment`, as its runbook's target and restart ledger.
+    containers: new Set(
+      services.flatMap((s) => [
+        s.container,
+        s.kubernetes ? kubernetesTargetName(s.kubernetes) : undefined,
+        s.databaseContainer ?? undefined,
+      ]),
+    ),
     urlEnvs: new Set(services.map((s) => s.databaseUrlEnv ?? undefined)),
     healthUrls: new Set(services.flatMap((s) => s.healthUrls)),
     // A PromQL query, like a command, only if a loaded definition holds it.
@@ -37,6 +46,21 @@ function refuse(what: string, value: unknown): never {
     `${what} ${JSON.stringify(value)?.slice(0, 120)} is not in the configuration: refused`,
     'TargetNotConfigured',
   );
+}
+
+/**
+ * The Deployment a service runs as, from the configuration at call time: how an activity that acts on
+ * Kubernetes learns its target (never from its arguments, which name only the service).
+ */
+export function kubernetesTargetOf(config: RunbooksConfig, service: string): KubernetesTarget {
+  const svc = Object.hasOwn(config.services, service) ? config.services[service] : undefined;
+  if (!svc) refuse('service', service);
+  if (!svc.kubernetes)
+    throw ApplicationFailure.nonRetryable(
+      `service ${JSON.stringify(service)} does not run on Kubernetes (no "kubernetes" in its configuration)`,
+      'TargetNotConfigured',
+    );
+  return svc.kubernetes;
 }
 
 /** Checks one call's arguments against the configuration; throws a non-retryable failure naming the target. */

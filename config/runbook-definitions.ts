@@ -100,6 +100,7 @@ const probe = z.discriminatedUnion(
     z.strictObject({ kind: z.literal('container') }),
     z.strictObject({ kind: z.literal('logs'), tail: z.number().int().min(10).max(5000).default(500) }),
     z.strictObject({ kind: z.literal('memory') }),
+    z.strictObject({ kind: z.literal('rollout') }),
     z.strictObject({ kind: z.literal('processes') }),
     z.strictObject({
       kind: z.literal('disk'),

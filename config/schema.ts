@@ -50,11 +50,35 @@ const httpAdapter = z.strictObject({
   extraFields: z.record(z.string(), z.unknown()).default({}),
 });
 
+/** A DNS-1123 label or subdomain: what Kubernetes accepts as a namespace or object name. */
+const kubernetesName = z
+  .string()
+  .max(253)
+  .regex(
+    /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/,
+    'expected a Kubernetes name (lower-case letters, digits, "-", ".")',
+  );
+
+/** A Deployment the service runs as, instead of a container on a Docker Engine. */
+const kubernetesTarget = z.strictObject({
+  /** A kubeconfig file (absolute path); absent: the pod's service account in a cluster, else $KUBECONFIG. */
+  kubeconfig: z.string().regex(/^\//, 'expected an absolute path').optional(),
+  context: z.string().min(1).optional(),
+  namespace: kubernetesName,
+  deployment: kubernetesName,
+  /** The pod template's container the runbooks read and change; absent: the first. */
+  container: kubernetesName.optional(),
+  /** The most replicas a runbook's `scale` step may set. */
+  maxReplicas: z.number().int().min(1).max(1000).default(10),
+});
+
 const service = z.strictObject({
   customerFacing: z.boolean().default(false),
   severity: severity.optional(),
   healthUrls: z.array(z.url()).default([]),
   container: z.string().optional(),
+  /** Runs on Kubernetes: runbooks read and change this Deployment (exclusive with `container`). */
+  kubernetes: kubernetesTarget.optional(),
   databaseContainer: z.string().optional(),
   /** Environment variable holding the URL of the service's database (read by the runbook's checks). */
   databaseUrlEnv: envName.optional(),
@@ -321,6 +345,13 @@ export const configSchema = z
     for (const [step, ids] of Object.entries(cfg.access.stepApprovers))
       checkContacts(ids, ['access', 'stepApprovers', step]);
     for (const [name, svc] of Object.entries(cfg.services)) {
+      if (svc.container !== undefined && svc.kubernetes !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['services', name, 'kubernetes'],
+          message:
+            'a service runs either in a container or on Kubernetes: name "container" or "kubernetes", not both',
+        });
       checkContacts(svc.approvers, ['services', name, 'approvers']);
       checkContacts(svc.responders, ['services', name, 'responders']);
     }

@@ -1,16 +1,22 @@
 /**
- * Game day: `npm run drill -- <won't-start|wont-start|high-memory|pool-exhausted|health|disk-full> [--approve]`.
- * Starts the insights-app and its database on the local Docker Engine with the scenario's fault, fires the
- * matching alert at an intake, and follows the incident in the terminal until the runbook has mitigated
- * or escalated. Uses TEMPORAL_ADDRESS or starts the dev server, and DOCKER_SOCKET, /var/run/docker.sock,
- * or (as root) a project-local dockerd.
+ * Game day: `npm run drill -- <won't-start|wont-start|high-memory|pool-exhausted|health|disk-full|performance>
+ * [--approve] [--kubernetes]`. Starts the insights-app and its database on the local Docker Engine with the
+ * scenario's fault, fires the matching alert at an intake, and follows the incident in the terminal until
+ * the runbook has mitigated or escalated. Uses TEMPORAL_ADDRESS or starts the dev server, and DOCKER_SOCKET,
+ * /var/run/docker.sock, or (as root) a project-local dockerd.
+ *
+ * `--kubernetes` (health, performance): the insights-app is a Deployment on a local control plane
+ * (scripts/provision.sh kubernetes), v1 then a broken v2 rolled out a moment ago; the runbook finds the
+ * recent rollout and proposes `rollout undo`, or proposes scaling to 3.
  */
 import path from 'node:path';
 import axios from 'axios';
 import Docker from 'dockerode';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { loadConfig } from '../config';
+import { rmSync } from 'node:fs';
+import { loadConfig, type RunbooksConfig } from '../config';
+import { runbookTarget } from '../activities/policy';
 import { clientConnectionOptions, temporalTarget } from '../config/temporal-client';
 import { buildIntakeServer } from '../intake/server';
 import { approveSignal, statusQuery } from '../workflows/messages';
@@ -18,6 +24,14 @@ import { restartLedgerWorkflowId } from '../workflows/restart-ledger';
 import { createIncidentWorker, quietRuntime, REPO_ROOT } from '../workers/worker';
 import type { Scenario } from '../workflows/types';
 import { deployInsightsStack, fillLogDirectory, injectFault } from './insights-stack';
+import { startControlPlane } from './kubernetes-control-plane';
+import {
+  BROKEN_IMAGE,
+  DEMO_DEPLOYMENT,
+  GOOD_IMAGE,
+  deployInsightsOnKubernetes,
+  startDemoHealth,
+} from './kubernetes-demo';
 import { ensureTemporal, startDockerd, type RunningService } from './local-services';
 import { registerSearchAttributes } from './temporal-server';
 
@@ -47,6 +61,12 @@ const SCENARIOS: Record<string, { scenario: Scenario; alertname: string; summary
     alertname: 'HealthCheckFailing',
     summary: 'insights-app /health/ready failing',
   },
+  // The seed's "For Performance Issues": scale out (runbooks/performance.yaml).
+  performance: {
+    scenario: 'performance',
+    alertname: 'HighResponseTime',
+    summary: 'insights-app p95 response time above 2 s',
+  },
   // Written only as a file (runbooks/disk-full.yaml): routed by its alertnames, run by the interpreter.
   'disk-full': {
     scenario: 'disk-full',
@@ -58,7 +78,7 @@ const LOG_DIR_MIB = 16;
 const TASK_QUEUE = 'incident-drills';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function dockerEngine(started: RunningService[]): Promise<{ docker: Docker; socket: string }> {
+async function dockerEngine(started: Stoppable[]): Promise<{ docker: Docker; socket: string }> {
   for (const socket of [process.env.DOCKER_SOCKET, '/var/run/docker.sock'].filter(Boolean) as string[]) {
     const docker = new Docker({ socketPath: socket });
     if (
@@ -75,6 +95,100 @@ async function dockerEngine(started: RunningService[]): Promise<{ docker: Docker
   return { docker: new Docker({ socketPath: engine.socket }), socket: engine.socket };
 }
 
+/** What the drill started, stopped in reverse order when it ends. */
+type Stoppable = Pick<RunningService, 'stop'>;
+
+const KUBERNETES_SCENARIOS = new Set<Scenario>(['health', 'performance']);
+
+/** The insights-app and its database as containers, with the scenario's fault; the worker's environment. */
+async function onDockerEngine(
+  config: RunbooksConfig,
+  scenario: Scenario,
+  started: Stoppable[],
+): Promise<Record<string, string>> {
+  const service = config.services['insights-app'];
+  if (!service.container || !service.databaseContainer || !service.databaseUrlEnv)
+    throw new Error(
+      'config: services.insights-app needs container, databaseContainer and databaseUrlEnv for drills',
+    );
+  const { docker, socket } = await dockerEngine(started);
+  console.log(`[drill] deploying insights-app + insights-db (fault: ${scenario})...`);
+  const stack = await deployInsightsStack(docker, {
+    prefix: 'insights',
+    memoryMiB: scenario === 'high-memory' ? 160 : 256,
+    leakMiBPerSecond: 6,
+    logDirMiB: LOG_DIR_MIB,
+  });
+  if (stack.app !== service.container || stack.db !== service.databaseContainer)
+    console.warn(
+      `[drill] note: the config names ${service.container}/${service.databaseContainer}; the drill deployed ${stack.app}/${stack.db}`,
+    );
+  config.services['insights-app'].healthUrls = stack.healthUrls;
+
+  // Inject the fault.
+  if (scenario === 'wont-start') {
+    await docker.getContainer(stack.db).stop({ t: 1 });
+    await docker.getContainer(stack.app).restart({ t: 1 });
+    while ((await docker.getContainer(stack.app).inspect()).State.Running) await sleep(300);
+  } else if (scenario === 'high-memory') {
+    await injectFault(stack, 'memory-leak');
+    for (;;) {
+      const s = (await docker.getContainer(stack.app).stats({ stream: false })) as {
+        memory_stats: { usage: number; limit: number };
+      };
+      const pct = (s.memory_stats.usage / s.memory_stats.limit) * 100;
+      process.stdout.write(`\r[drill] memory at ${pct.toFixed(0)}% of the limit...   `);
+      if (pct >= config.runbooks.memoryThresholdPercent) break;
+      await sleep(500);
+    }
+    process.stdout.write('\n');
+  } else if (scenario === 'disk-full') {
+    await fillLogDirectory(docker, stack, LOG_DIR_MIB);
+  } else {
+    await injectFault(stack, 'pool-hold');
+  }
+
+  return { DOCKER_SOCKET: socket, [service.databaseUrlEnv]: stack.databaseUrl };
+}
+
+/**
+ * The insights-app as a Deployment on a local control plane: v1, then a broken v2 rolled out a moment ago,
+ * and its health endpoint. The service's target becomes that Deployment.
+ */
+async function onKubernetesCluster(
+  config: RunbooksConfig,
+  started: Stoppable[],
+): Promise<Record<string, string>> {
+  const stateDir = path.join(REPO_ROOT, '.data', 'drill', 'kubernetes');
+  rmSync(path.join(stateDir, 'etcd'), { recursive: true, force: true });
+  console.log(
+    '[drill] starting a Kubernetes control plane (etcd, kube-apiserver, controller manager, scheduler, kwok)...',
+  );
+  const plane = await startControlPlane(stateDir, { log: (line) => console.log(`[drill] ${line}`) });
+  started.push(plane);
+  console.log(
+    `[drill] deploying ${DEMO_DEPLOYMENT} ${GOOD_IMAGE}, then ${BROKEN_IMAGE} (the recent deployment)...`,
+  );
+  await deployInsightsOnKubernetes(plane.api, 'insights');
+  const health = await startDemoHealth(plane.api, 'insights');
+  started.push({ stop: health.close });
+  const { container: _container, databaseContainer: _db, ...rest } = config.services['insights-app'];
+  config.services['insights-app'] = {
+    ...rest,
+    kubernetes: {
+      kubeconfig: plane.kubeconfig,
+      namespace: 'insights',
+      deployment: DEMO_DEPLOYMENT,
+      maxReplicas: 5,
+    },
+    healthUrls: [health.url],
+  };
+  console.log(
+    `[drill] kubectl --kubeconfig ${plane.kubeconfig} -n insights get deployments,replicasets,pods`,
+  );
+  return {};
+}
+
 async function main() {
   const [name, ...flags] = process.argv.slice(2);
   const drill = SCENARIOS[name ?? ''];
@@ -82,25 +196,27 @@ async function main() {
     console.error(
       `usage: npm run drill -- <${Object.keys(SCENARIOS)
         .filter((k) => !k.includes("'"))
-        .join('|')}> [--approve]`,
+        .join('|')}> [--approve] [--kubernetes]`,
     );
     process.exit(2);
   }
   const autoApprove = flags.includes('--approve');
+  const onKubernetes = flags.includes('--kubernetes');
+  if (onKubernetes && !KUBERNETES_SCENARIOS.has(drill.scenario)) {
+    console.error(`--kubernetes drills: ${[...KUBERNETES_SCENARIOS].join(', ')}`);
+    process.exit(2);
+  }
   const config = loadConfig();
   quietRuntime();
-  const service = config.services['insights-app'];
-  if (!service?.container || !service.databaseContainer || !service.databaseUrlEnv)
-    throw new Error(
-      'config: services.insights-app needs container, databaseContainer and databaseUrlEnv for drills',
-    );
+  if (!Object.hasOwn(config.services, 'insights-app'))
+    throw new Error('config: the drills need services.insights-app');
   // Drills should finish in minutes: shorter settle and recurrence watch than production defaults.
   config.resolution.settleAfterMitigation = 10_000;
   config.runbooks.recurrenceWindow = 60_000;
   config.runbooks.sampleEvery = 5_000;
   config.runbooks.stopTimeout = 3_000;
 
-  const started: RunningService[] = [];
+  const started: Stoppable[] = [];
   const cleanup = async () => {
     for (const s of started.reverse()) await s.stop().catch(() => undefined);
   };
@@ -114,62 +230,30 @@ async function main() {
       clientConnectionOptions(temporal),
     );
     if (devServer) started.push(devServer);
-    const { docker, socket } = await dockerEngine(started);
-    console.log(`[drill] deploying insights-app + insights-db (fault: ${drill.scenario})...`);
-    const stack = await deployInsightsStack(docker, {
-      prefix: 'insights',
-      memoryMiB: drill.scenario === 'high-memory' ? 160 : 256,
-      leakMiBPerSecond: 6,
-      logDirMiB: LOG_DIR_MIB,
-    });
-    if (stack.app !== service.container || stack.db !== service.databaseContainer)
-      console.warn(
-        `[drill] note: the config names ${service.container}/${service.databaseContainer}; the drill deployed ${stack.app}/${stack.db}`,
-      );
-    config.services['insights-app'].healthUrls = stack.healthUrls;
+    const workerEnv = onKubernetes
+      ? await onKubernetesCluster(config, started)
+      : await onDockerEngine(config, drill.scenario, started);
 
     const admin = await Connection.connect({ ...clientConnectionOptions(temporal), address });
     await registerSearchAttributes(admin);
     const client = new Client({ connection: admin });
-    // A drill deploys a new container: restarts claimed by earlier drills on the old one do not count.
+    // A drill deploys a new workload: restarts claimed by earlier drills on the old one do not count.
+    const target = runbookTarget(config.services['insights-app']).container;
     await client.workflow
-      .getHandle(restartLedgerWorkflowId(stack.app))
-      .terminate('the drill deployed a new container')
+      .getHandle(restartLedgerWorkflowId(target))
+      .terminate('the drill deployed a new workload')
       .catch(() => undefined);
     const native = await NativeConnection.connect({ ...temporal.connection, address });
     const worker = await createIncidentWorker({
       connection: native,
       config,
       taskQueue: TASK_QUEUE,
-      env: { ...process.env, DOCKER_SOCKET: socket, [service.databaseUrlEnv]: stack.databaseUrl },
+      env: { ...process.env, ...workerEnv },
     });
     const running = worker.run();
     const intake = await buildIntakeServer({ client, config, taskQueue: TASK_QUEUE });
     await intake.listen({ host: '127.0.0.1', port: 0 });
     const intakeUrl = `http://127.0.0.1:${(intake.server.address() as { port: number }).port}`;
-
-    // Inject the fault.
-    if (drill.scenario === 'wont-start') {
-      await docker.getContainer(stack.db).stop({ t: 1 });
-      await docker.getContainer(stack.app).restart({ t: 1 });
-      while ((await docker.getContainer(stack.app).inspect()).State.Running) await sleep(300);
-    } else if (drill.scenario === 'high-memory') {
-      await injectFault(stack, 'memory-leak');
-      for (;;) {
-        const s = (await docker.getContainer(stack.app).stats({ stream: false })) as {
-          memory_stats: { usage: number; limit: number };
-        };
-        const pct = (s.memory_stats.usage / s.memory_stats.limit) * 100;
-        process.stdout.write(`\r[drill] memory at ${pct.toFixed(0)}% of the limit...   `);
-        if (pct >= config.runbooks.memoryThresholdPercent) break;
-        await sleep(500);
-      }
-      process.stdout.write('\n');
-    } else if (drill.scenario === 'disk-full') {
-      await fillLogDirectory(docker, stack, LOG_DIR_MIB);
-    } else {
-      await injectFault(stack, 'pool-hold');
-    }
 
     const groupKey = `drill-${drill.scenario}-${Date.now()}`;
     const labels = { alertname: drill.alertname, service: 'insights-app', severity: 'critical' };

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Obtains everything the tests and `npm start` need, caching it under .tools/.
-# Idempotent: every step checks before it acts. Usage: provision.sh [cli|test-server|cluster|all]
+# Idempotent: every step checks before it acts. Usage: provision.sh [cli|test-server|cluster|kubernetes|all]
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS="$ROOT/.tools"
@@ -156,15 +156,61 @@ provision_cluster() {
   say "Temporal server, schema tool and UI server built in $((SECONDS - started)) s"
 }
 
+# A Kubernetes control plane for the tests and `npm run drill -- --kubernetes`: the API server, controller
+# manager and scheduler of Kubernetes, etcd, and kwok's fake nodes (pods are scheduled and reported running
+# without a kubelet). Kubernetes builds from a scratch module (scripts/kubernetes-build/go.mod) whose replace
+# lines point its staging modules at their releases; without the version flags clients cannot parse the
+# server's version. Debian's etcd 3.4 lacks RequestWatchProgress (watches stall): etcd 3.6 is built instead.
+KUBERNETES_VERSION="v1.34.4"
+ETCD_VERSION="v3.6.8"
+KWOK_VERSION="v0.7.0"
+provision_kubernetes() {
+  local stamp="$TOOLS/kubernetes.version" want="kubernetes $KUBERNETES_VERSION etcd $ETCD_VERSION kwok $KWOK_VERSION"
+  local b missing=""
+  for b in kube-apiserver kube-controller-manager kube-scheduler etcd kwok; do [ -x "$BIN/$b" ] || missing=1; done
+  if [ -z "$missing" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then return 0; fi
+  command -v go >/dev/null 2>&1 || { say "Go is needed to build the Kubernetes control plane for the tests"; exit 1; }
+  say "building Kubernetes $KUBERNETES_VERSION (API server, controller manager, scheduler), etcd $ETCD_VERSION and kwok $KWOK_VERSION (first time only, about 12 minutes on 2 cores)..."
+  local started=$SECONDS scratch="$TOOLS/kubernetes-build"
+  rm -rf "$scratch" && mkdir -p "$scratch/etcd" "$scratch/kwok"
+  local v="k8s.io/component-base/version"
+  local flags="-s -w -X $v.gitVersion=$KUBERNETES_VERSION -X $v.gitMajor=1 -X $v.gitMinor=34 -X $v.gitTreeState=clean"
+  # pipefail: a failed build must not hide behind the prefixing sed.
+  if ! with_heartbeat "building Kubernetes" bash -o pipefail -c \
+    "cd '$ROOT/scripts/kubernetes-build' && CGO_ENABLED=0 go build -trimpath -ldflags '$flags' -o '$scratch/' k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler 2>&1 | sed 's/^/[provision] go: /' >&2"; then
+    say "building Kubernetes $KUBERNETES_VERSION failed"
+    exit 1
+  fi
+  # etcd's go.mod holds replace directives, which `go install …@version` refuses: a scratch module too.
+  if ! with_heartbeat "building etcd" bash -o pipefail -c \
+    "cd '$ROOT/scripts/etcd-build' && CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o '$scratch/etcd/etcd' go.etcd.io/etcd/server/v3 2>&1 | sed 's/^/[provision] go: /' >&2"; then
+    say "building etcd $ETCD_VERSION failed"
+    exit 1
+  fi
+  if ! with_heartbeat "building kwok" bash -o pipefail -c \
+    "CGO_ENABLED=0 GOBIN='$scratch/kwok' go install -trimpath -ldflags '-s -w' 'sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION' 2>&1 | sed 's/^/[provision] go: /' >&2"; then
+    say "go install sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION failed"
+    exit 1
+  fi
+  for b in kube-apiserver kube-controller-manager kube-scheduler; do mv "$scratch/$b" "$BIN/$b"; done
+  mv "$scratch/etcd/etcd" "$BIN/etcd"
+  mv "$scratch/kwok/kwok" "$BIN/kwok"
+  rm -rf "$scratch"
+  echo "$want" >"$stamp"
+  say "Kubernetes control plane built in $((SECONDS - started)) s"
+}
+
 case "$what" in
   cli) step "Temporal CLI" provision_cli ;;
   test-server) step "time-skipping test server" provision_test_server ;;
   cluster) step "Temporal cluster binaries" provision_cluster ;;
+  kubernetes) step "Kubernetes control plane" provision_kubernetes ;;
   all)
     step "Debian packages" provision_debian_packages
     step "Temporal CLI" provision_cli
     step "time-skipping test server" provision_test_server
     step "Temporal cluster binaries" provision_cluster
+    step "Kubernetes control plane" provision_kubernetes
     ;;
-  *) say "usage: provision.sh [cli|test-server|cluster|all]"; exit 2 ;;
+  *) say "usage: provision.sh [cli|test-server|cluster|kubernetes|all]"; exit 2 ;;
 esac

@@ -8,8 +8,8 @@ import { createIncidentWorker, quietRuntime, TASK_QUEUE } from './worker';
 
 /**
  * Stand-alone worker: `npm run worker` (Temporal from the SDK's environment configuration: TEMPORAL_ADDRESS,
- * TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_* or a profile; RUNBOOKS_CONFIG; WORKER_METRICS_PORT
- * serves its Prometheus metrics on 127.0.0.1, or WORKER_METRICS_HOST).
+ * TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_* or a profile; RUNBOOKS_CONFIG; RUNBOOKS_DATA_DIR; WORKER_METRICS_PORT
+ * serves its Prometheus metrics, /healthz and /readyz on 127.0.0.1, or WORKER_METRICS_HOST).
  */
 async function main() {
   const config = loadConfig();
@@ -22,13 +22,25 @@ async function main() {
       `search attributes not registered (${err.message}): register IncidentSeverity, IncidentService, IncidentScenario and IncidentStatus (Keyword) by hand`,
     ),
   );
-  const worker = await createIncidentWorker({ connection, config, namespace: temporal.namespace });
+  // RUNBOOKS_DATA_DIR: where relative journal and review paths go when the code's directory is read-only.
+  const worker = await createIncidentWorker({
+    connection,
+    config,
+    namespace: temporal.namespace,
+    baseDir: process.env.RUNBOOKS_DATA_DIR || undefined,
+  });
   console.log(`worker polling task queue ${TASK_QUEUE} on ${temporal.description}`);
-  // MTTA / MTTR histograms for Prometheus, when asked for (the intake serves them under `npm start`).
+  // MTTA / MTTR histograms for Prometheus, when asked for (the intake serves them under `npm start`), and
+  // liveness / readiness for an orchestrator: ready while polling, not once a shutdown has begun.
   const metricsPort = process.env.WORKER_METRICS_PORT;
   const metricsServer = metricsPort
     ? http
         .createServer((req, res) => {
+          if (req.url === '/healthz') return void res.writeHead(200).end('ok');
+          if (req.url === '/readyz') {
+            const state = worker.getState();
+            return void res.writeHead(state === 'RUNNING' ? 200 : 503).end(state.toLowerCase());
+          }
           if (req.url !== '/metrics') return void res.writeHead(404).end();
           void workerMetrics
             .metrics()

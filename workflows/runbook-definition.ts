@@ -32,6 +32,8 @@ export type ProbeDefinition =
   | { kind: 'container' }
   | { kind: 'logs'; tail: number }
   | { kind: 'memory' }
+  /** A Deployment on Kubernetes: its revisions (the rollback's "recent deployment"), rollout and pods. */
+  | { kind: 'rollout' }
   | { kind: 'processes' }
   | { kind: 'disk'; paths: string[]; host: boolean }
   | { kind: 'health' }
@@ -79,6 +81,23 @@ export const PROBE_FACTS: Readonly<Record<ProbeDefinition['kind'], readonly stri
     'errors',
   ],
   memory: ['usagePercent', 'usageMiB', 'limitMiB', 'hostTotalMiB', 'hostAvailableMiB'],
+  rollout: [
+    'revision',
+    'previousRevision',
+    'image',
+    'previousImage',
+    'rolloutAgeHours',
+    'complete',
+    'replicas',
+    'ready',
+    'available',
+    'updated',
+    'crashLooping',
+    'imagePullFailing',
+    'oomKilled',
+    'pending',
+    'restarts',
+  ],
   processes: ['available', 'count', 'topCommand', 'topRssMiB', 'topCpuPercent'],
   disk: ['maxUsedPercent', 'fullestPath', 'hostUsedPercent'],
   health: ['healthy', 'failing'],

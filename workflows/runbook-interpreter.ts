@@ -130,8 +130,56 @@ export async function runbookInterpreterWorkflow(input: InterpreterInput): Promi
     }
   };
 
+  const onKubernetes = target.platform === 'kubernetes';
+  const service = input.service;
+
+  /**
+   * A step on a Deployment: the change (effectively once, see activities/kubernetes.ts), then `rollout
+   * status` until the step's timeout; a rollout that does not complete fails the step.
+   */
+  const performOnKubernetes = async (step: StepDefinition): Promise<{ action: string; detail: string }> => {
+    const change = async () => {
+      switch (step.kind) {
+        case 'restart':
+          // The workflow's clock is part of history: a retried activity finds its own stamp.
+          return act.rolloutRestart({ service, requestedAt: new Date().toISOString() });
+        case 'recreate':
+          return act.setEnvironment({
+            service,
+            env: Object.fromEntries(Object.entries(step.env).map(([k, v]) => [k, fillTemplate(v, facts)])),
+          });
+        case 'raise-memory-limit': {
+          const d = await look.describeDeployment({ service });
+          const fromBytes = d.memoryLimitBytes as number;
+          return act.setMemoryLimit({ service, fromBytes, toBytes: Math.round(fromBytes * factorOf(step)) });
+        }
+        case 'rollback': {
+          const d = await look.describeDeployment({ service });
+          return act.rolloutUndo({
+            service,
+            fromRevision: d.revision as number,
+            toReplicaSet: d.previousReplicaSet as string,
+          });
+        }
+        case 'scale':
+          return act.scaleDeployment({ service, replicas: step.replicas });
+        default:
+          throw ApplicationFailure.nonRetryable(`${step.kind} is not a change to a Deployment`, 'NotAChange');
+      }
+    };
+    const changed = await change();
+    const status = await proxyActivities<RunbookActivities>({
+      startToCloseTimeout: step.timeoutMs + 30_000,
+      heartbeatTimeout: '10s',
+      retry: { initialInterval: '1s', maximumAttempts: 3 },
+    }).rolloutStatus({ service, timeoutMs: step.timeoutMs });
+    if (!status.complete) throw ApplicationFailure.nonRetryable(status.detail, 'RolloutIncomplete');
+    return { action: changed.action, detail: `${changed.detail}; ${status.detail}` };
+  };
+
   /** The change a step makes, through the activity that makes it effectively once. */
   const perform = async (step: StepDefinition): Promise<{ action: string; detail: string }> => {
+    if (onKubernetes) return performOnKubernetes(step);
     const stopTimeoutSeconds = settings.stopTimeoutSeconds;
     switch (step.kind) {
       case 'restart': {
@@ -204,6 +252,7 @@ export async function runbookInterpreterWorkflow(input: InterpreterInput): Promi
   const unusable = async (step: StepDefinition): Promise<string | null> => {
     if (step.kind === 'start-dependency' && !target.databaseContainer)
       return 'the service names no dependency container';
+    if (onKubernetes) return unusableOnKubernetes(step);
     if (step.kind === 'rollback') {
       const app = await look.inspectContainer({ container: target.container });
       if (!app.previousImage || app.previousImage === app.image) return 'no previous image is recorded';
@@ -213,6 +262,23 @@ export async function runbookInterpreterWorkflow(input: InterpreterInput): Promi
       if (!app.memoryLimitBytes) return `${target.container} has no memory limit to raise`;
       await finding(
         `memory limit of ${target.container}: ${formatBytes(app.memoryLimitBytes)} → ${formatBytes(Math.round(app.memoryLimitBytes * factorOf(step)))}`,
+      );
+    }
+    return null;
+  };
+
+  const unusableOnKubernetes = async (step: StepDefinition): Promise<string | null> => {
+    if (step.kind === 'start-dependency' || step.kind === 'exec')
+      return `a ${step.kind} step acts on a container; ${target.container} is a Deployment on Kubernetes`;
+    if (step.kind !== 'rollback' && step.kind !== 'raise-memory-limit') return null;
+    const d = await look.describeDeployment({ service });
+    if (!d.exists) return `deployment ${target.container} does not exist`;
+    if (step.kind === 'rollback' && (!d.previousReplicaSet || d.revision === null))
+      return 'no previous revision is recorded';
+    if (step.kind === 'raise-memory-limit') {
+      if (!d.memoryLimitBytes) return `${target.container} has no memory limit to raise`;
+      await finding(
+        `memory limit of ${target.container}: ${formatBytes(d.memoryLimitBytes)} → ${formatBytes(Math.round(d.memoryLimitBytes * factorOf(step)))}`,
       );
     }
     return null;
@@ -242,6 +308,22 @@ export async function runbookInterpreterWorkflow(input: InterpreterInput): Promi
 
   /** A raised limit survives recreates (the engine keeps it); a redeploy from the compose file would not. */
   const suggestComposeLimit = async () => {
+    if (onKubernetes) {
+      // `kubectl apply` of the old manifest would put the old limit back.
+      const d = await look.describeDeployment({ service });
+      const mib = Math.round((d.memoryLimitBytes ?? 0) / 1048576);
+      return finding(
+        `to keep the ${mib} MiB limit across the next apply, change the manifest (suggested patch):`,
+        [
+          'spec:',
+          '  template:',
+          '    spec:',
+          '      containers:',
+          `        - name: ${d.container}`,
+          `          resources: { limits: { memory: ${mib}Mi } }`,
+        ],
+      );
+    }
     const app = await look.inspectContainer({ container: target.container });
     const mib = Math.round(app.memoryLimitBytes / 1048576);
     await finding(

@@ -50,7 +50,10 @@ export interface RunbookInput {
 
 /** What a runbook operates on, from the service's configuration. */
 export interface RunbookTarget {
+  /** The container, or for a Deployment on Kubernetes `namespace/deployment`. */
   container: string;
+  /** Absent: a container on the Docker Engine (every incident opened before Kubernetes targets). */
+  platform?: 'kubernetes';
   databaseContainer: string | null;
   /** Name of the environment variable holding the database URL (the URL itself never enters history). */
   databaseUrlEnv: string | null;

@@ -12,7 +12,8 @@ export type ServiceName =
   | 'prometheus'
   | 'haproxy'
   | 'compose'
-  | 'cluster';
+  | 'cluster'
+  | 'kubernetes';
 
 const ENV: Record<ServiceName, string> = {
   temporal: 'RUNBOOKS_TEST_TEMPORAL_ADDRESS',
@@ -25,6 +26,7 @@ const ENV: Record<ServiceName, string> = {
   haproxy: 'RUNBOOKS_TEST_HAPROXY',
   compose: 'RUNBOOKS_TEST_COMPOSE',
   cluster: 'RUNBOOKS_TEST_CLUSTER',
+  kubernetes: 'RUNBOOKS_TEST_KUBERNETES',
 };
 
 export function serviceValue(name: ServiceName): string {

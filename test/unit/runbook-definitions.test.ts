@@ -67,7 +67,7 @@ describe('runbook definition files', () => {
     [
       'unknown probe kind',
       (g) => g.replace('kind: disk,', 'kind: dsk,'),
-      /at "probes\.disk\.kind": expected a probe kind \(allowed: container, logs, memory, processes, disk, health, database, connections, command, prometheus, git-log\)/,
+      /at "probes\.disk\.kind": expected a probe kind \(allowed: container, logs, memory, rollout, processes, disk, health, database, connections, command, prometheus, git-log\)/,
     ],
     [
       'unknown step kind',
@@ -208,7 +208,7 @@ describe('definitions in the configuration', () => {
     );
     expect(() => testConfig({ routing: { scenarioByAlertname: { X: 'nope' } } })).toThrow(ConfigError);
     expect(() => testConfig({ routing: { scenarioByAlertname: { X: 'nope' } } })).toThrow(
-      /routing\.scenarioByAlertname\.X": unknown scenario "nope" \(allowed: wont-start, high-memory, pool-exhausted, health, disk-full\)/,
+      /routing\.scenarioByAlertname\.X": unknown scenario "nope" \(allowed: wont-start, high-memory, pool-exhausted, health, disk-full, performance\)/,
     );
   });
 });

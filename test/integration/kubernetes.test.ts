@@ -1,0 +1,373 @@
+/**
+ * Runbooks on a real Kubernetes control plane (kube-apiserver, controller manager and scheduler v1.34,
+ * etcd 3.6, kwok's fake node), with the worker as its own process talking to it through
+ * @kubernetes/client-node: the seed's recent-deployment rollback and scale-out, a worker SIGKILLed in the
+ * middle of an undo, and the shipped manifests accepted by the API server and rolled out.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import {
+  collectionPath,
+  startControlPlane,
+  type ControlPlane,
+  type KubeObject,
+} from '../../scripts/kubernetes-control-plane';
+import {
+  BROKEN_IMAGE,
+  GOOD_IMAGE,
+  deployInsightsOnKubernetes,
+  ensureObject,
+  readDeployment,
+  startDemoHealth,
+  waitForRollout,
+} from '../../scripts/kubernetes-demo';
+import { killGroup } from '../../scripts/local-services';
+import { REPO_ROOT } from '../../scripts/temporal-server';
+import { incidentWorkflow } from '../../workflows/incident';
+import { approveSignal, statusQuery } from '../../workflows/messages';
+import { restartLedgerWorkflowId } from '../../workflows/restart-ledger';
+import type { IncidentStatusView } from '../../workflows/types';
+import { rawTestConfig } from '../support/config';
+import { eventually } from '../support/eventually';
+import { describeWith, serviceValue } from '../support/services';
+import { tempDir, uniqueTaskQueue } from '../support/temporal';
+import { spawnWorkerProcess } from '../support/worker-process';
+
+const text = (v: IncidentStatusView) => v.timeline.map((e) => `${e.type}: ${e.message}`).join('\n');
+
+describeWith(['temporal', 'kubernetes'], 'runbooks on Kubernetes', () => {
+  let plane: ControlPlane;
+  let connection: Connection;
+  let client: Client;
+  const workers: ChildProcess[] = [];
+  const closers: (() => Promise<void>)[] = [];
+  const handles: WorkflowHandle[] = [];
+
+  beforeAll(async () => {
+    const started = Date.now();
+    plane = await startControlPlane(tempDir('k8s-'));
+    console.log(`[kubernetes] control plane ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    connection = await Connection.connect({ address: serviceValue('temporal') });
+    client = new Client({ connection });
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const h of handles) await h.terminate('suite finished').catch(() => undefined);
+    for (const w of workers) await killGroup(w, 1000);
+    for (const close of closers) await close();
+    await connection?.close();
+    await plane?.stop();
+  });
+
+  /** A namespace with insights-app v1 → v2, its health endpoint, and a worker configured for it. */
+  async function setUp(namespace: string, patch: Record<string, unknown> = {}) {
+    await deployInsightsOnKubernetes(plane.api, namespace);
+    const health = await startDemoHealth(plane.api, namespace);
+    closers.push(health.close);
+    const dir = tempDir(`k8s-${namespace}-`);
+    const configFile = path.join(dir, 'config.json');
+    writeFileSync(
+      configFile,
+      JSON.stringify(
+        rawTestConfig({
+          services: {
+            [`${namespace}-app`]: {
+              kubernetes: {
+                kubeconfig: plane.kubeconfig,
+                namespace,
+                deployment: 'insights-app',
+                maxReplicas: 3,
+              },
+              healthUrls: [health.url],
+            },
+          },
+          resolution: { settleAfterMitigation: '1s' },
+          journal: { file: path.join(dir, 'notifications.jsonl') },
+          ...patch,
+        }),
+      ),
+    );
+    const taskQueue = uniqueTaskQueue(`k8s-${namespace}`);
+    // A ledger left by an earlier run lives on that run's task queue, which no worker polls.
+    await client.workflow
+      .getHandle(restartLedgerWorkflowId(`${namespace}/insights-app`))
+      .terminate('earlier test run')
+      .catch(() => undefined);
+    const startWorker = () => {
+      const child = spawnWorkerProcess(
+        taskQueue,
+        { RUNBOOKS_CONFIG: configFile },
+        path.join(dir, `worker-${workers.length}.log`),
+      );
+      workers.push(child);
+      return child;
+    };
+    let seq = 0;
+    const openIncident = async (scenario: string) => {
+      seq += 1;
+      const handle = await client.workflow.start(incidentWorkflow, {
+        taskQueue,
+        workflowId: `k8s-${namespace}-${scenario}-${Date.now()}`,
+        args: [
+          {
+            dedupKey: `k8s-${namespace}-${seq}`,
+            service: `${namespace}-app`,
+            scenario,
+            severity: 'P2',
+            summary: `${scenario} on ${namespace}/insights-app`,
+            security: false,
+          },
+        ],
+      });
+      handles.push(handle);
+      return handle;
+    };
+    return { startWorker, openIncident };
+  }
+
+  const proposed = (handle: WorkflowHandle, step: string) =>
+    eventually(
+      async () => {
+        const v = await handle.query(statusQuery);
+        // A failure shows where the runbook is.
+        if (v.pendingApprovals.map((p) => p.step).join() !== step)
+          throw new Error(`no proposal of ${step} yet:\n${text(v)}`);
+        return v;
+      },
+      120_000,
+      250,
+    );
+  const finished = (handle: WorkflowHandle) =>
+    eventually(
+      async () => {
+        const v = await handle.query(statusQuery);
+        expect(text(v)).toMatch(/runbook [\w-]+ finished/);
+        return v;
+      },
+      120_000,
+      250,
+    );
+
+  /** The Deployment's ReplicaSets: revision → image. */
+  async function revisions(namespace: string) {
+    const list = await plane.api.ok<{
+      items: {
+        metadata: { annotations?: Record<string, string> };
+        spec: { template: { spec: { containers: { image: string }[] } } };
+      }[];
+    }>('GET', `/apis/apps/v1/namespaces/${namespace}/replicasets`);
+    return new Map(
+      list.items.map((rs) => [
+        Number(rs.metadata.annotations?.['deployment.kubernetes.io/revision']),
+        rs.spec.template.spec.containers[0].image,
+      ]),
+    );
+  }
+
+  test('drill: a recent rollout is found, undone on approval and verified; then scaled to 3', async () => {
+    const { startWorker, openIncident } = await setUp('drill');
+    startWorker();
+    const handle = await openIncident('health');
+    const pending = await proposed(handle, 'rollback-image');
+    const before = text(pending);
+    expect(before).toMatch(
+      /deployment drill\/insights-app: revision 2, image insights-app:v2, rolled out 0 h ago; previous revision 1 \(insights-app:v1\)/,
+    );
+    expect(before).toMatch(/diagnosis \(rule 2\): recent-deployment/);
+    // The restart came first (the seed's order) and did not help: health still fails on v2.
+    expect(before).toMatch(/rollout restart of drill\/insights-app; rollout of drill\/insights-app complete/);
+    expect(before).toMatch(/health after 0:01 settle: still failing/);
+    expect(pending.pendingApprovals[0].proposal).toMatch(
+      /roll drill\/insights-app back to the previous image insights-app:v1/,
+    );
+    expect((await readDeployment(plane.api, 'drill')).spec.template.spec.containers[0].image).toBe(
+      BROKEN_IMAGE,
+    );
+
+    await handle.signal(approveSignal, { step: 'rollback-image', by: 'erin' });
+    const view = await finished(handle);
+    const log = text(view);
+    expect(log).toMatch(
+      /rollout undo of drill\/insights-app: revision 3 → insights-app-\w+ \(image insights-app:v1\), now revision 4/,
+    );
+    expect(log).toMatch(/runbook health finished: mitigated \(cause: recent-deployment\)/);
+    const after = await waitForRollout(plane.api, 'drill');
+    expect(after.spec.template.spec.containers[0].image).toBe(GOOD_IMAGE);
+    expect(after.metadata.annotations?.['deployment.kubernetes.io/revision']).toBe('4');
+
+    // Performance: scale-out to 3 on approval (the seed's `kubectl scale … --replicas=3`).
+    const slow = await openIncident('performance');
+    await proposed(slow, 'scale-out');
+    await slow.signal(approveSignal, { step: 'scale-out', by: 'erin' });
+    const scaled = text(await finished(slow));
+    expect(scaled).toMatch(
+      /scaled drill\/insights-app from 1 to 3 replicas; rollout of drill\/insights-app complete: 3 of 3 updated, 3 available/,
+    );
+    expect(scaled).toMatch(/runbook performance finished: mitigated/);
+    const d = await readDeployment(plane.api, 'drill');
+    expect(d.spec.replicas).toBe(3);
+    expect(d.status?.availableReplicas).toBe(3);
+  });
+
+  test('a worker SIGKILLed in the middle of an undo: the retry finds it done and never undoes twice', async () => {
+    const { startWorker, openIncident } = await setUp('crash');
+    const first = startWorker();
+    const handle = await openIncident('health');
+    await proposed(handle, 'rollback-image');
+    // Hold the deployment controller still: the undo's activity then waits, after its write, for the
+    // controller to number the new revision — the worker dies with the change made and not reported.
+    plane.signal('kube-controller-manager', 'SIGSTOP');
+    try {
+      await handle.signal(approveSignal, { step: 'rollback-image', by: 'erin' });
+      await eventually(
+        async () =>
+          expect((await readDeployment(plane.api, 'crash')).spec.template.spec.containers[0].image).toBe(
+            GOOD_IMAGE,
+          ),
+        60_000,
+        50,
+      );
+      process.kill(-first.pid!, 'SIGKILL');
+    } finally {
+      plane.signal('kube-controller-manager', 'SIGCONT');
+    }
+    startWorker();
+    const log = text(await finished(handle));
+    expect(log).toMatch(/crash\/insights-app already runs insights-app-\w+ \(image insights-app:v1\)/);
+    expect(log).toMatch(/runbook health finished: mitigated \(cause: recent-deployment\)/);
+    // v1 (1), v2 (2), the restart (3), one undo (4): a second undo would have made revision 5 (v2 again).
+    const after = await waitForRollout(plane.api, 'crash');
+    expect(after.metadata.annotations?.['deployment.kubernetes.io/revision']).toBe('4');
+    expect(after.spec.template.spec.containers[0].image).toBe(GOOD_IMAGE);
+    const byRevision = await revisions('crash');
+    expect([...byRevision.keys()].sort((a, b) => a - b)).toEqual([2, 3, 4]);
+    expect(byRevision.get(4)).toBe(GOOD_IMAGE);
+  });
+
+  test('a definition of its own: rollout facts, memory limit raised and environment set, each rolled out', async () => {
+    const definition = {
+      scenario: 'k8s-tune',
+      description: 'raise the limit and the pool size of a recently deployed Deployment',
+      alertnames: [],
+      probes: { rollout: { kind: 'rollout' }, container: { kind: 'container' } },
+      rules: [
+        {
+          when: {
+            all: [
+              { fact: 'rollout.revision', eq: 2 },
+              { fact: 'rollout.previousImage', eq: GOOD_IMAGE },
+              { fact: 'rollout.complete', eq: true },
+              { fact: 'rollout.available', eq: 1 },
+              { fact: 'rollout.crashLooping', eq: 0 },
+              { fact: 'container.running', eq: true },
+            ],
+          },
+          cause: 'tune',
+        },
+        { cause: 'unexpected' },
+      ],
+      causes: {
+        tune: {
+          summary: 'revision {{rollout.revision}} of {{rollout.image}}',
+          steps: [
+            {
+              id: 'more-memory',
+              kind: 'raise-memory-limit',
+              factor: 2,
+              description: 'double the memory limit',
+            },
+            { id: 'bigger-pool', kind: 'recreate', env: { DB_POOL_SIZE: '20' }, description: 'pool of 20' },
+          ],
+        },
+        unexpected: {
+          summary: 'facts not as deployed',
+          steps: [{ id: 'stop', kind: 'escalate', description: 'no' }],
+        },
+      },
+    };
+    const { startWorker, openIncident } = await setUp('tune', { runbookDefinitions: [definition] });
+    startWorker();
+    const log = text(await finished(await openIncident('k8s-tune')));
+    expect(log).toMatch(/diagnosis \(rule 1\): tune — revision 2 of insights-app:v2/);
+    expect(log).toMatch(/memory limit of tune\/insights-app: 256 MiB → 512 MiB/);
+    expect(log).toMatch(
+      /memory limit of app in tune\/insights-app: 268435456 → 536870912 bytes; rollout of tune\/insights-app complete/,
+    );
+    expect(log).toMatch(/set DB_POOL_SIZE=20 on tune\/insights-app; rollout of tune\/insights-app complete/);
+    expect(log).toMatch(/change the manifest \(suggested patch\)/);
+    expect(log).toMatch(/runbook k8s-tune finished: mitigated \(cause: tune\)/);
+    const d = (await waitForRollout(plane.api, 'tune')) as unknown as {
+      metadata: { annotations: Record<string, string> };
+      spec: {
+        template: {
+          spec: {
+            containers: {
+              resources: { limits: { memory: string } };
+              env: { name: string; value: string }[];
+            }[];
+          };
+        };
+      };
+    };
+    const app = d.spec.template.spec.containers[0];
+    expect(app.resources.limits.memory).toBe('512Mi');
+    expect(app.env).toEqual([{ name: 'DB_POOL_SIZE', value: '20' }]);
+    expect(d.metadata.annotations['deployment.kubernetes.io/revision']).toBe('4');
+  });
+
+  test('the manifests in deploy/kubernetes pass server-side dry-run, apply, and roll out', async () => {
+    const dir = path.join(REPO_ROOT, 'deploy', 'kubernetes');
+    const objects: KubeObject[] = readdirSync(dir)
+      .filter((f) => f.endsWith('.yaml'))
+      .sort((a, b) => (a === 'namespace.yaml' ? -1 : b === 'namespace.yaml' ? 1 : a.localeCompare(b)))
+      .flatMap((f) =>
+        parseAllDocuments(readFileSync(path.join(dir, f), 'utf8')).map((d) => d.toJS() as KubeObject),
+      );
+    expect(objects.map((o) => o.kind)).toEqual(
+      expect.arrayContaining(['Namespace', 'Deployment', 'Service', 'PodDisruptionBudget', 'ServiceAccount']),
+    );
+    // What the README has the operator create by hand: the RBAC's target namespace, the config, the secret.
+    await ensureObject(plane.api, '/api/v1/namespaces', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'insights' },
+    });
+    const ns = objects.find((o) => o.kind === 'Namespace') as KubeObject;
+    // Dry-run first: nothing may be stored, and every object must be accepted (the namespace is created
+    // for real first, as `kubectl apply` would, so namespaced objects have somewhere to go).
+    await plane.api.ok('POST', `${collectionPath(ns)}?dryRun=All`, ns);
+    expect((await plane.api.request('GET', `/api/v1/namespaces/${ns.metadata.name}`)).status).toBe(404);
+    await plane.api.ok('POST', collectionPath(ns), ns);
+    for (const obj of objects.filter((o) => o.kind !== 'Namespace'))
+      await plane.api.ok('POST', `${collectionPath(obj)}?dryRun=All&fieldValidation=Strict`, obj);
+    expect(
+      (
+        await plane.api.ok<{ items: unknown[] }>(
+          'GET',
+          `/apis/apps/v1/namespaces/${ns.metadata.name}/deployments`,
+        )
+      ).items,
+    ).toHaveLength(0);
+
+    await plane.api.ok('POST', `/api/v1/namespaces/${ns.metadata.name}/configmaps`, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'durable-runbooks-config', namespace: ns.metadata.name },
+      data: {
+        'durable-runbooks.json': readFileSync(
+          path.join(REPO_ROOT, 'config', 'durable-runbooks.json'),
+          'utf8',
+        ),
+      },
+    });
+    for (const obj of objects.filter((o) => o.kind !== 'Namespace'))
+      await plane.api.ok('POST', collectionPath(obj), obj);
+    for (const d of objects.filter((o) => o.kind === 'Deployment')) {
+      const rolled = await waitForRollout(plane.api, ns.metadata.name, d.metadata.name);
+      expect(rolled.status?.availableReplicas).toBe(2);
+    }
+  });
+});

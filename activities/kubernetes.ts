@@ -113,6 +113,11 @@ const selectorOf = (d: K8s.V1Deployment) =>
   Object.entries(d.spec?.selector?.matchLabels ?? {})
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
+/** The Deployment's ReplicaSets (owned by it) out of its namespace's list, newest revision first. */
+const ownedBy = (d: K8s.V1Deployment, list: K8s.V1ReplicaSetList) =>
+  list.items
+    .filter((rs) => rs.metadata?.ownerReferences?.some((o) => o.uid === d.metadata?.uid))
+    .sort((a, b) => (revisionOf(b) ?? 0) - (revisionOf(a) ?? 0));
 const iso = (t: Date | string | undefined) => (t ? new Date(t).toISOString() : null);
 const statusOf = (err: unknown) => (err as { code?: number }).code;
 
@@ -165,18 +170,6 @@ export function createKubernetesActivities(targetOf: (service: string) => Kubern
     return core.listNamespacedPod({ namespace: t.namespace, labelSelector: selectorOf(d) });
   }
 
-  /** The Deployment's ReplicaSets (owned by it), newest revision first. */
-  async function replicaSets(t: KubernetesTarget, d: K8s.V1Deployment): Promise<K8s.V1ReplicaSet[]> {
-    const { apps } = await clientsFor(t);
-    const list = await apps.listNamespacedReplicaSet({
-      namespace: t.namespace,
-      labelSelector: selectorOf(d),
-    });
-    return list.items
-      .filter((rs) => rs.metadata?.ownerReferences?.some((o) => o.uid === d.metadata?.uid))
-      .sort((a, b) => (revisionOf(b) ?? 0) - (revisionOf(a) ?? 0));
-  }
-
   function containerOf(t: KubernetesTarget, template: K8s.V1PodTemplateSpec | undefined) {
     const containers = template?.spec?.containers ?? [];
     const c = t.container ? containers.find((x) => x.name === t.container) : containers[0];
@@ -205,19 +198,21 @@ export function createKubernetesActivities(targetOf: (service: string) => Kubern
     const name = `${t.namespace}/${t.deployment}`;
     const d = await readDeployment(t);
     const { apps } = await clientsFor(t);
-    const all = await apps.listNamespacedDeployment({ namespace: t.namespace });
-    const recentChanges = await Promise.all(
-      all.items.map(async (other) => {
-        const sets = await replicaSets(t, other).catch(() => []);
-        const current = sets.find((rs) => revisionOf(rs) === revisionOf(other));
-        return {
-          name: other.metadata?.name ?? '?',
-          createdAt: iso(other.metadata?.creationTimestamp),
-          rolloutAt: iso(current?.metadata?.creationTimestamp),
-          image: other.spec?.template?.spec?.containers?.[0]?.image ?? null,
-        };
-      }),
-    );
+    // Two lists for the whole namespace, not one per Deployment.
+    const [all, sets] = await Promise.all([
+      apps.listNamespacedDeployment({ namespace: t.namespace }),
+      apps.listNamespacedReplicaSet({ namespace: t.namespace }),
+    ]);
+    const recentChanges = all.items.map((other) => {
+      const owned = ownedBy(other, sets);
+      const current = owned.find((rs) => revisionOf(rs) === revisionOf(other));
+      return {
+        name: other.metadata?.name ?? '?',
+        createdAt: iso(other.metadata?.creationTimestamp),
+        rolloutAt: iso(current?.metadata?.creationTimestamp),
+        image: other.spec?.template?.spec?.containers?.[0]?.image ?? null,
+      };
+    });
     recentChanges.sort((a, b) =>
       (b.rolloutAt ?? b.createdAt ?? '').localeCompare(a.rolloutAt ?? a.createdAt ?? ''),
     );
@@ -248,7 +243,7 @@ export function createKubernetesActivities(targetOf: (service: string) => Kubern
     // Older revisions, newest first. A restart or an environment change makes a revision with the same
     // image: the image was rolled out with the oldest of the newest run of them, and "previous" is the
     // newest revision that ran another image (what a rollback is for; kubectl's undo would take the last).
-    const older = (await replicaSets(t, d)).filter((rs) => (revisionOf(rs) ?? 0) <= (revision ?? 0));
+    const older = ownedBy(d, sets).filter((rs) => (revisionOf(rs) ?? 0) <= (revision ?? 0));
     const firstOther = older.findIndex((rs) => imageIn(rs) !== container.image);
     const sameImage = firstOther === -1 ? older : older.slice(0, firstOther);
     const current = sameImage[sameImage.length - 1];

@@ -121,6 +121,30 @@ const ownedBy = (d: K8s.V1Deployment, list: K8s.V1ReplicaSetList) =>
 const iso = (t: Date | string | undefined) => (t ? new Date(t).toISOString() : null);
 const statusOf = (err: unknown) => (err as { code?: number }).code;
 
+/**
+ * kubectl's `rollout status`: the newest generation is observed and every replica updated and available.
+ * (Structural, so the tests' plain-HTTPS view of a Deployment uses the same rule.)
+ */
+export function rolloutComplete(d: {
+  metadata?: { generation?: number };
+  spec?: { replicas?: number };
+  status?: {
+    observedGeneration?: number;
+    replicas?: number;
+    updatedReplicas?: number;
+    availableReplicas?: number;
+  };
+}): boolean {
+  const want = d.spec?.replicas ?? 1;
+  const s = d.status ?? {};
+  return (
+    (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) &&
+    (s.updatedReplicas ?? 0) === want &&
+    (s.replicas ?? 0) === want &&
+    (s.availableReplicas ?? 0) === want
+  );
+}
+
 /** The client library is an ES module: loaded on first use (CommonJS `require` of ESM, Node ≥ 20.19). */
 let library: Promise<typeof K8s> | undefined;
 const load = () => (library ??= import('@kubernetes/client-node'));
@@ -179,18 +203,6 @@ export function createKubernetesActivities(targetOf: (service: string) => Kubern
         'ContainerNotFound',
       );
     return c;
-  }
-
-  /** kubectl's `rollout status`: the newest generation is observed and every replica updated and available. */
-  function rolloutComplete(d: K8s.V1Deployment): boolean {
-    const want = d.spec?.replicas ?? 1;
-    const s = d.status ?? {};
-    return (
-      (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) &&
-      (s.updatedReplicas ?? 0) === want &&
-      (s.replicas ?? 0) === want &&
-      (s.availableReplicas ?? 0) === want
-    );
   }
 
   async function describeDeployment({ service }: { service: string }): Promise<DeploymentState> {

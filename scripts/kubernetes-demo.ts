@@ -6,6 +6,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { rolloutComplete } from '../activities/kubernetes';
 import type { KubeApi, KubeObject } from './kubernetes-control-plane';
 
 export const DEMO_DEPLOYMENT = 'insights-app';
@@ -43,18 +44,10 @@ export async function waitForRollout(
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const d = await readDeployment(api, namespace, name);
-    const want = d.spec.replicas ?? 1;
-    const s = d.status ?? {};
-    if (
-      (s.observedGeneration ?? 0) >= (d.metadata.generation ?? 0) &&
-      s.updatedReplicas === want &&
-      s.replicas === want &&
-      s.availableReplicas === want
-    )
-      return d;
+    if (rolloutComplete(d)) return d;
     if (Date.now() > deadline)
       throw new Error(
-        `rollout of ${namespace}/${name} not complete after ${timeoutMs / 1000} s: ${JSON.stringify(s)}`,
+        `rollout of ${namespace}/${name} not complete after ${timeoutMs / 1000} s: ${JSON.stringify(d.status)}`,
       );
     await new Promise((r) => setTimeout(r, 200));
   }

@@ -213,6 +213,12 @@ export const configSchema = z
         /** Override of Slack's Web API base URL (tests point it at a local server). */
         apiUrl: z.url().optional(),
         /**
+         * Slack calls per second of the incidents' Slack lane, all workers together (Temporal paces the
+         * lane's task queue). In a storm the chatter queues here and pages go first; Slack's own limits
+         * (429 with Retry-After) are still honoured per call.
+         */
+        maxCallsPerSecond: z.number().positive().max(1000).default(20),
+        /**
          * A channel per incident of these severities: `inc-<id>-<service>`, the paged people invited, the
          * thread there, archived on close. Needs the bot scopes channels:manage (and channels:write.invites);
          * without them, the shared channel.

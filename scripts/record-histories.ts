@@ -1,8 +1,10 @@
 /**
- * Records workflow histories for the replay test (`npm run record-histories`), as `v2-*.json` (the state
- * machine). A history a released version recorded is never overwritten: a scenario whose file exists is
- * skipped, so adding a scenario records only it. The un-prefixed files are the frozen pre-state-machine
- * code's and must keep replaying. Guard command changes with `patched()`.
+ * Records workflow histories for the replay test (`npm run record-histories`): the incident scenarios as
+ * `<INCIDENT_SET>-*.json`, the other workflows as `v2-*.json`. A history a released version recorded is never
+ * overwritten: a scenario whose file exists is skipped, so adding a scenario records only it, and a new set
+ * records every incident scenario with today's code. The un-prefixed files are the frozen
+ * pre-state-machine code's, `v2-` the state machine's before `pages-first`; all must keep replaying. Guard
+ * command changes with `patched()`.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -34,6 +36,8 @@ import { fixtureActivities, readFixture, rehearsalInput } from './runbook';
 
 const ROOT = path.resolve(__dirname, '..');
 const OUT = path.resolve(ROOT, 'test', 'histories');
+/** The incident scenarios' current set: v3 since `pages-first` (page as a local activity, paced Slack lane). */
+const INCIDENT_SET = 'v3';
 
 async function main() {
   useProvisionedTestServer();
@@ -134,7 +138,7 @@ async function main() {
       await h.signal(acknowledgeSignal, { by: 'alice' });
       await h.signal(resolveSignal, { by: 'alice', summary: 'restarted again' });
       await env.sleep('11m'); // stable for the whole watch: closed, review written, reminder started
-      children['v2-runbook-child'] = (id) => `${id}-runbook-2`;
+      children[`${INCIDENT_SET}-runbook-child`] = (id) => `${id}-runbook-2`;
     },
     // A scenario written as a definition (disk-full): the policy carries it, the interpreter runs it (its
     // probes fail here, without Docker: the default cause), and the incident is resolved.
@@ -169,15 +173,15 @@ async function main() {
       console.log('recorded v2-review-reminder');
     }
     for (const [name, drive] of Object.entries(scenarios)) {
-      if (existsSync(path.join(OUT, `v2-${name}.json`))) {
-        console.log(`v2-${name}: recorded before, kept`);
+      if (existsSync(path.join(OUT, `${INCIDENT_SET}-${name}.json`))) {
+        console.log(`${INCIDENT_SET}-${name}: recorded before, kept`);
         continue;
       }
       const severity = name.startsWith('p2') ? 'P2' : name.startsWith('p3') ? 'P3' : 'P1';
       const service = name.includes('runbook') ? 'watched-runbook' : 'checkout';
       const handle = await env.client.workflow.start(incidentWorkflow, {
         taskQueue,
-        workflowId: `recorded-v2-${name}`,
+        workflowId: `recorded-${INCIDENT_SET}-${name}`,
         args: [
           input(name, {
             severity,
@@ -192,16 +196,16 @@ async function main() {
       const first = env.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId);
       const history = await first.fetchHistory();
       await handle.terminate('recorded').catch(() => undefined);
-      writeFileSync(path.join(OUT, `v2-${name}.json`), historyToJSON(history));
+      writeFileSync(path.join(OUT, `${INCIDENT_SET}-${name}.json`), historyToJSON(history));
       console.log(
-        `recorded v2-${name}: ${history.events?.length} events (last run: ${(await historyEvents(handle)).length})`,
+        `recorded ${INCIDENT_SET}-${name}: ${history.events?.length} events (last run: ${(await historyEvents(handle)).length})`,
       );
       // A scenario that continued as new: its last run too (the close happens there).
       const last = await handle.describe();
       if (last.runId !== handle.firstExecutionRunId) {
         const lastHistory = await env.client.workflow.getHandle(handle.workflowId, last.runId).fetchHistory();
-        writeFileSync(path.join(OUT, `v2-${name}-last-run.json`), historyToJSON(lastHistory));
-        console.log(`recorded v2-${name}-last-run: ${lastHistory.events?.length} events`);
+        writeFileSync(path.join(OUT, `${INCIDENT_SET}-${name}-last-run.json`), historyToJSON(lastHistory));
+        console.log(`recorded ${INCIDENT_SET}-${name}-last-run: ${lastHistory.events?.length} events`);
       }
       const incidentId = `${handle.workflowId}-${handle.firstExecutionRunId.slice(0, 8)}`;
       for (const [file, idOf] of Object.entries(children)) {

@@ -4,10 +4,19 @@ import { createIncidentActivities } from '../activities';
 import type { Env } from '../activities/secrets';
 import type { RunbooksConfig } from '../config';
 import { TASK_QUEUE } from '../intake/open-incident';
+import { chatTaskQueue } from '../workflows/task-queues';
 
 export { TASK_QUEUE };
 export const REPO_ROOT = path.resolve(__dirname, '..');
 export const WORKFLOWS_PATH = path.resolve(REPO_ROOT, 'workflows');
+
+/** The SDK's logger, without the warning the Slack lane's activity-only worker gets on every start. */
+class WorkerLogger extends DefaultLogger {
+  log(...[level, message, meta]: Parameters<DefaultLogger['log']>): void {
+    if (message.startsWith('No workflows registered')) return;
+    super.log(level, message, meta);
+  }
+}
 
 let runtimeInstalled = false;
 /**
@@ -18,7 +27,7 @@ export function quietRuntime(level = process.env.LOG_LEVEL ?? 'WARN'): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {
-    Runtime.install({ logger: new DefaultLogger(level.toUpperCase() as 'WARN') });
+    Runtime.install({ logger: new WorkerLogger(level.toUpperCase() as 'WARN') });
   } catch {
     /* already installed in this process */
   }
@@ -38,21 +47,75 @@ export interface IncidentWorkerOptions {
   overrides?: Partial<WorkerOptions>;
 }
 
-export async function createIncidentWorker(opts: IncidentWorkerOptions): Promise<Worker> {
-  return Worker.create({
+/**
+ * The two pollers of one worker process: workflows and activities on the task queue, and the incidents'
+ * Slack lane on its own queue, paced to `slack.maxCallsPerSecond` across all workers. They start, stop and
+ * fail together.
+ */
+export class IncidentWorker {
+  constructor(
+    readonly workflows: Worker,
+    readonly chat: Worker,
+  ) {}
+
+  getState(): ReturnType<Worker['getState']> {
+    return this.workflows.getState();
+  }
+
+  /** Runs both until shutdown (or a signal); when either stops, the other is stopped too. */
+  async run(): Promise<void> {
+    const runs = [this.workflows.run(), this.chat.run()];
+    try {
+      await Promise.race(runs);
+    } finally {
+      this.shutdown();
+      await Promise.allSettled(runs);
+    }
+    await Promise.all(runs); // a failure of either is the worker's
+  }
+
+  async runUntil<R>(until: Promise<R> | (() => Promise<R>)): Promise<R> {
+    const running = this.run();
+    try {
+      return await (typeof until === 'function' ? until() : until);
+    } finally {
+      this.shutdown();
+      await running;
+    }
+  }
+
+  shutdown(): void {
+    for (const worker of [this.workflows, this.chat]) if (worker.getState() === 'RUNNING') worker.shutdown();
+  }
+}
+
+export async function createIncidentWorker(opts: IncidentWorkerOptions): Promise<IncidentWorker> {
+  const taskQueue = opts.taskQueue ?? TASK_QUEUE;
+  const activities = createIncidentActivities({
+    config: opts.config,
+    baseDir: opts.baseDir ?? REPO_ROOT,
+    env: opts.env,
+    log: opts.log,
+  });
+  // On SIGTERM, running activities get this long to finish (a page in flight is sent, not dropped and
+  // resent by the next worker); after it they are cancelled and Temporal retries them elsewhere.
+  const shutdownGraceTime = '20s';
+  const workflows = await Worker.create({
     connection: opts.connection,
     namespace: opts.namespace ?? 'default',
-    taskQueue: opts.taskQueue ?? TASK_QUEUE,
+    taskQueue,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    // On SIGTERM, running activities get this long to finish (a page in flight is sent, not dropped and
-    // resent by the next worker); after it they are cancelled and Temporal retries them elsewhere.
-    shutdownGraceTime: '20s',
-    activities: createIncidentActivities({
-      config: opts.config,
-      baseDir: opts.baseDir ?? REPO_ROOT,
-      env: opts.env,
-      log: opts.log,
-    }),
+    shutdownGraceTime,
+    activities,
     ...opts.overrides,
   });
+  const chat = await Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace ?? 'default',
+    taskQueue: chatTaskQueue(taskQueue),
+    shutdownGraceTime,
+    activities,
+    maxTaskQueueActivitiesPerSecond: opts.config.slack.maxCallsPerSecond,
+  });
+  return new IncidentWorker(workflows, chat);
 }

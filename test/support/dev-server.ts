@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
+import type { IncidentWorker } from '../../workers/worker';
 import type { RunbooksConfig } from '../../config';
 import { serviceValue } from './services';
 import { createTestWorker, quietRuntime, tempDir, uniqueTaskQueue } from './temporal';
@@ -26,7 +27,7 @@ export async function startDevWorker(
   const nativeConnection = await NativeConnection.connect({ address });
   const taskQueue = uniqueTaskQueue('dev');
   const baseDir = tempDir();
-  let worker: Worker | undefined;
+  let worker: IncidentWorker | undefined;
   let running: Promise<void> | undefined;
   const start = async () => {
     worker = await createTestWorker({ connection: nativeConnection, config, taskQueue, baseDir, env });

@@ -8,11 +8,15 @@ import {
   bundleWorkflowCode,
   DefaultLogger,
   type NativeConnection,
-  type Worker,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import type { RunbooksConfig } from '../../config';
-import { createIncidentWorker, quietRuntime, WORKFLOWS_PATH } from '../../workers/worker';
+import {
+  createIncidentWorker,
+  quietRuntime,
+  WORKFLOWS_PATH,
+  type IncidentWorker,
+} from '../../workers/worker';
 import { serviceValue } from './services';
 
 export { quietRuntime };
@@ -66,7 +70,7 @@ export async function createTestWorker(opts: {
   taskQueue: string;
   baseDir: string;
   env?: Record<string, string | undefined>;
-}): Promise<Worker> {
+}): Promise<IncidentWorker> {
   return createIncidentWorker({
     connection: opts.connection,
     namespace: opts.namespace,

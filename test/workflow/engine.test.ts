@@ -3,7 +3,7 @@
  * not end in a burst of pages, and a long incident continues as new with its identity and its state.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
+import type { IncidentWorker } from '../../workers/worker';
 import type { WorkflowHandle } from '@temporalio/client';
 import { incidentWorkflow } from '../../workflows/incident';
 import { acknowledgeUpdate, alertSignal, statusQuery } from '../../workflows/messages';
@@ -20,7 +20,7 @@ const SLACK_TOKEN = 'xoxb-engine-test-token';
 
 describeWith(['testServer'], 'incident engine on workflow time (time-skipping server)', () => {
   let env: TestWorkflowEnvironment;
-  let worker: Worker | undefined;
+  let worker: IncidentWorker | undefined;
   let running: Promise<void> | undefined;
   const slack = new FakeSlack(SLACK_TOKEN);
   const taskQueue = uniqueTaskQueue('engine');

@@ -2,7 +2,7 @@ import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
+import type { IncidentWorker } from '../../workers/worker';
 import type { WorkflowHandle } from '@temporalio/client';
 import { incidentWorkflow } from '../../workflows/incident';
 import { reviewReminderWorkflow } from '../../workflows/review-reminder';
@@ -27,7 +27,7 @@ import { createTestWorker, createTimeSkippingEnv, tempDir, uniqueTaskQueue } fro
 
 describeWith(['testServer'], 'incident lifecycle on workflow time (time-skipping server)', () => {
   let env: TestWorkflowEnvironment;
-  let worker: Worker;
+  let worker: IncidentWorker;
   let running: Promise<void>;
   let baseDir: string;
   let config: RunbooksConfig;

@@ -3,7 +3,7 @@
  * opened 5 minutes before a handoff pages the outgoing person, and the 15:00 re-page the incoming one.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
+import type { IncidentWorker } from '../../workers/worker';
 import { incidentWorkflow } from '../../workflows/incident';
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import { maintenanceWorkflow } from '../../workflows/maintenance';
@@ -41,7 +41,7 @@ describeWith(
   'on-call schedules and maintenance on workflow time (time-skipping server)',
   () => {
     let env: TestWorkflowEnvironment;
-    let worker: Worker;
+    let worker: IncidentWorker;
     let running: Promise<void>;
     const taskQueue = uniqueTaskQueue('oncall');
     // The server's clock starts at the real time: the handoff is 5 minutes (and the seconds to the next

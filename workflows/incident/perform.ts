@@ -2,12 +2,13 @@
  * Carries out the effect `decide` chose: the activity calls, then the state change their answers make.
  * Slack calls are started here but never awaited by the loop (see `startSlack`).
  */
-import { patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { patched, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { DeliveryResult, IncidentActivities } from '../../activities/contract';
 import { escalationStep, formatElapsed, levelAt, pagedAlerts, type LadderLevel } from '../policy';
 import type { StoredOverride } from '../oncall';
 import type { MaintenanceWindow } from '../messages';
 import { journalInsertPoint, openMessage, reviewMarkdown, statusUpdateMessage } from '../render';
+import { chatTaskQueue } from '../task-queues';
 import type { PageRecord } from '../types';
 import type { Effect } from './decide';
 import {
@@ -36,6 +37,8 @@ export const CLOSE_STOPS_RUNBOOK = 'close-stops-runbook';
 export const TIMELINE_JOURNAL = 'timeline-journal';
 export const POLICY_LOCAL_ACTIVITY = 'policy-local-activity';
 export const MAINTENANCE_WINDOWS = 'maintenance-windows';
+/** The Slack lane on its own paced task queue; one timer kept per deadline. */
+export const PAGES_FIRST = 'pages-first';
 
 const BACKOFF = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' } as const;
 // A page is the product: retried for a while, then recorded as undelivered so the ladder goes on.
@@ -43,11 +46,17 @@ const pager = proxyActivities<IncidentActivities>({
   startToCloseTimeout: '30s',
   retry: { ...BACKOFF, maximumAttempts: 8 },
 });
-// Slack runs in its own lane; a dead Slack only delays Slack.
-const chat = proxyActivities<IncidentActivities>({
-  startToCloseTimeout: '30s',
-  retry: { ...BACKOFF, maximumAttempts: 8 },
-});
+// Slack runs in its own lane; a dead Slack only delays Slack. Since PAGES_FIRST the lane has a task
+// queue of its own, paced by the workers, so that a storm's chatter queues behind the pages, not before.
+const CHAT_OPTIONS = { startToCloseTimeout: '30s', retry: { ...BACKOFF, maximumAttempts: 8 } } as const;
+const sharedChat = proxyActivities<IncidentActivities>(CHAT_OPTIONS);
+const chatLane = () =>
+  patched(PAGES_FIRST)
+    ? proxyActivities<IncidentActivities>({
+        ...CHAT_OPTIONS,
+        taskQueue: chatTaskQueue(workflowInfo().taskQueue),
+      })
+    : sharedChat;
 // Tickets and the status page: bounded like pages.
 const adapters = pager;
 // Local reads and writes: bounded too, so a broken disk or config is recorded instead of wedging the run.
@@ -712,7 +721,7 @@ async function close(state: IncidentState, task: ClosingTask, hooks: ShellHooks)
       return;
     case 'archive-channel': {
       const result = await deliver(state, 'archiving the incident channel', () =>
-        chat.archiveIncidentChannel({ incidentId: state.incidentId, channel: state.thread!.channel }),
+        chatLane().archiveIncidentChannel({ incidentId: state.incidentId, channel: state.thread!.channel }),
       );
       record(state, Date.now(), 'note', result.detail, { announce: false });
       return;
@@ -743,6 +752,7 @@ export function nextSlackItem(state: IncidentState): SlackItem | null {
 /** Sends one Slack item; the caller does not wait for it. Records the outcome in the state. */
 export async function sendSlack(state: IncidentState, item: SlackItem): Promise<void> {
   const ids = { incidentId: state.incidentId, workflowId: state.workflowId };
+  const chat = chatLane();
   try {
     if (item.kind === 'announce') {
       state.thread = await chat.announceIncident({

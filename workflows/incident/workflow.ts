@@ -6,6 +6,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -25,7 +26,8 @@ import { ingestAlerts } from './alerts';
 import { onRunbookReport, shellHooks } from './children';
 import { COMMAND_NAMES, actorOf, apply, recordIgnored, refusal, type CommandArgs } from './commands';
 import { decide } from './decide';
-import { nextSlackItem, perform, sendSlack } from './perform';
+import { Alarm } from './alarm';
+import { PAGES_FIRST, nextSlackItem, perform, sendSlack } from './perform';
 import { carriedState, initialState, iso, record, toView, type IncidentState } from './state';
 import { syncVisibility } from './visibility';
 
@@ -115,13 +117,17 @@ export async function runIncident(raw: IncidentInput): Promise<IncidentOutcome> 
 
   const hooks = shellHooks(state, poke);
   let visible = '';
+  const alarm = new Alarm();
   for (;;) {
     visible = syncVisibility(state, visible);
     const { continueAsNewSuggested, historyLength, historySize } = workflowInfo();
     const effect = decide(state, Date.now(), { continueAsNewSuggested, historyLength, historySize });
     if (effect.kind === 'wait') {
       const seen = wake;
-      if (effect.until === null) await condition(() => wake !== seen);
+      if (patched(PAGES_FIRST)) {
+        alarm.set(effect.until, Date.now());
+        await condition(() => wake !== seen || alarm.rang);
+      } else if (effect.until === null) await condition(() => wake !== seen);
       else if (effect.until > Date.now()) await condition(() => wake !== seen, effect.until - Date.now());
     } else if (effect.kind === 'slack') {
       const item = nextSlackItem(state);

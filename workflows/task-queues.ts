@@ -1,0 +1,8 @@
+/**
+ * The incidents' Slack lane has a task queue of its own beside the one their workflows run on: the workers
+ * poll it at a pace (slack.maxCallsPerSecond, enforced by Temporal across all of them), so that a storm's
+ * chatter waits there instead of in front of the pages.
+ */
+export function chatTaskQueue(taskQueue: string): string {
+  return `${taskQueue}-chat`;
+}

@@ -4,13 +4,13 @@
  * back while alerts keep being accepted; SIGINT leaves no process behind.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client as PgClient } from 'pg';
 import { Client, Connection } from '@temporalio/client';
 import { freePort } from '../../scripts/local-services';
 import { statusQuery } from '../../workflows/messages';
-import { rawTestConfig } from '../support/config';
+import { writeTestConfig } from '../support/config';
 import { eventually } from '../support/eventually';
 import { describeWith } from '../support/services';
 import { tempDir } from '../support/temporal';
@@ -52,8 +52,7 @@ describeWith(['cluster', 'haproxy', 'postgres'], 'npm run cluster', () => {
 
   beforeAll(async () => {
     ports = { temporal: await freePort(), ui: await freePort(), intake: await freePort() };
-    const configFile = path.join(dir, 'config.json');
-    writeFileSync(configFile, JSON.stringify(rawTestConfig({ journal: { file: journalFile } })));
+    const configFile = writeTestConfig(dir, { journal: { file: journalFile } });
     cluster = spawn(process.execPath, ['-r', 'tsx/cjs', path.join(ROOT, 'scripts', 'cluster.ts')], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],

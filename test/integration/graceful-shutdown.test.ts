@@ -4,13 +4,12 @@
  * the next worker sends it again under the same PagerDuty dedup key, so people are notified once.
  */
 import type { ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { killGroup } from '../../scripts/local-services';
 import { incidentWorkflow } from '../../workflows/incident';
 import { statusQuery } from '../../workflows/messages';
-import { rawTestConfig } from '../support/config';
+import { writeTestConfig } from '../support/config';
 import { eventually } from '../support/eventually';
 import { FakePagerDuty } from '../support/fake-saas';
 import { EventType, historyEvents, type HistoryEvent } from '../support/history';
@@ -38,17 +37,11 @@ describeWith(['temporal'], 'a worker stopped with SIGTERM while a page is in fli
     connection = await Connection.connect({ address: serviceValue('temporal') });
     client = new Client({ connection });
     const dir = tempDir('graceful-');
-    configFile = path.join(dir, 'config.json');
-    writeFileSync(
-      configFile,
-      JSON.stringify(
-        rawTestConfig({
-          pagerduty: { eventsUrl: pd.eventsUrl },
-          journal: { file: path.join(dir, 'notifications.jsonl') },
-          review: { directory: path.join(dir, 'reviews') },
-        }),
-      ),
-    );
+    configFile = writeTestConfig(dir, {
+      pagerduty: { eventsUrl: pd.eventsUrl },
+      journal: { file: path.join(dir, 'notifications.jsonl') },
+      review: { directory: path.join(dir, 'reviews') },
+    });
   });
   afterEach(() => {
     pd.latencyMs = 0;

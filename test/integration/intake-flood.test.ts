@@ -4,7 +4,6 @@
  * meanwhile; a client that never finishes its request is cut off; an event loop in trouble sheds load.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import axios from 'axios';
@@ -12,7 +11,7 @@ import { Client, Connection } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { incidentWorkflowId } from '../../intake/incident-id';
 import { killGroup, freePort } from '../../scripts/local-services';
-import { rawTestConfig, testConfig } from '../support/config';
+import { testConfig, writeTestConfig } from '../support/config';
 import { eventually } from '../support/eventually';
 import { startIntake } from '../support/intake';
 import { describeWith, serviceValue } from '../support/services';
@@ -59,13 +58,9 @@ describeWith(['temporal'], 'intake under a flood', () => {
     client = new Client({ connection });
     // The intake as it runs in production: `npm run intake`, its own process (not the one running the tests,
     // whose heap and collections would be measured with it).
-    const configFile = path.join(tempDir('flood-'), 'config.json');
-    writeFileSync(
-      configFile,
-      JSON.stringify(
-        rawTestConfig({ intake: { rateLimit: { max: RATE_LIMIT, window: '100ms' }, requestTimeout: '2s' } }),
-      ),
-    );
+    const configFile = writeTestConfig(tempDir('flood-'), {
+      intake: { rateLimit: { max: RATE_LIMIT, window: '100ms' }, requestTimeout: '2s' },
+    });
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
     intake = spawn(process.execPath, ['-r', 'tsx/cjs', path.join(ROOT, 'intake', 'main.ts')], {

@@ -5,7 +5,7 @@
  * middle of an undo, and the shipped manifests accepted by the API server and rolled out.
  */
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
@@ -30,7 +30,7 @@ import { incidentWorkflow } from '../../workflows/incident';
 import { approveSignal, statusQuery } from '../../workflows/messages';
 import { restartLedgerWorkflowId } from '../../workflows/restart-ledger';
 import type { IncidentStatusView } from '../../workflows/types';
-import { rawTestConfig } from '../support/config';
+import { writeTestConfig } from '../support/config';
 import { eventually } from '../support/eventually';
 import { describeWith, serviceValue } from '../support/services';
 import { tempDir, uniqueTaskQueue } from '../support/temporal';
@@ -68,28 +68,22 @@ describeWith(['temporal', 'kubernetes'], 'runbooks on Kubernetes', () => {
     const health = await startDemoHealth(plane.api, namespace);
     closers.push(health.close);
     const dir = tempDir(`k8s-${namespace}-`);
-    const configFile = path.join(dir, 'config.json');
-    writeFileSync(
-      configFile,
-      JSON.stringify(
-        rawTestConfig({
-          services: {
-            [`${namespace}-app`]: {
-              kubernetes: {
-                kubeconfig: plane.kubeconfig,
-                namespace,
-                deployment: 'insights-app',
-                maxReplicas: 3,
-              },
-              healthUrls: [health.url],
-            },
+    const configFile = writeTestConfig(dir, {
+      services: {
+        [`${namespace}-app`]: {
+          kubernetes: {
+            kubeconfig: plane.kubeconfig,
+            namespace,
+            deployment: 'insights-app',
+            maxReplicas: 3,
           },
-          resolution: { settleAfterMitigation: '1s' },
-          journal: { file: path.join(dir, 'notifications.jsonl') },
-          ...patch,
-        }),
-      ),
-    );
+          healthUrls: [health.url],
+        },
+      },
+      resolution: { settleAfterMitigation: '1s' },
+      journal: { file: path.join(dir, 'notifications.jsonl') },
+      ...patch,
+    });
     const taskQueue = uniqueTaskQueue(`k8s-${namespace}`);
     // A ledger left by an earlier run lives on that run's task queue, which no worker polls.
     await client.workflow

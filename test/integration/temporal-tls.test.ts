@@ -10,14 +10,13 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { clientConnectionOptions, temporalTarget } from '../../config/temporal-client';
-import { rawTestConfig } from '../support/config';
 import { eventually } from '../support/eventually';
 import { describeWith, serviceValue } from '../support/services';
 import { startIntake, type RunningIntake } from '../support/intake';
 import { tempDir, uniqueTaskQueue } from '../support/temporal';
 import { spawnWorkerProcess } from '../support/worker-process';
 import { freePort } from '../../scripts/local-services';
-import { testConfig } from '../support/config';
+import { testConfig, writeTestConfig } from '../support/config';
 import { statusQuery } from '../../workflows/messages';
 
 const openssl = (dir: string, ...args: string[]) =>
@@ -152,11 +151,7 @@ describeWith(
     });
 
     test('the worker and the intake connect with client certificates; an alert through them pages', async () => {
-      const configFile = path.join(dir, 'config.json');
-      writeFileSync(
-        configFile,
-        JSON.stringify(rawTestConfig({ journal: { file: path.join(dir, 'journal.jsonl') } })),
-      );
+      const configFile = writeTestConfig(dir, { journal: { file: path.join(dir, 'journal.jsonl') } });
       // The worker as an operator runs it: nothing but the standard variables tells it about TLS.
       worker = spawnWorkerProcess(taskQueue, { ...tlsEnv, RUNBOOKS_CONFIG: configFile });
       const target = temporalTarget(tlsEnv);

@@ -1,5 +1,4 @@
 import type { ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { Client, Connection } from '@temporalio/client';
@@ -12,7 +11,7 @@ import {
 import { killGroup } from '../../scripts/local-services';
 import { incidentWorkflow } from '../../workflows/incident';
 import { statusQuery } from '../../workflows/messages';
-import { rawTestConfig } from '../support/config';
+import { writeTestConfig } from '../support/config';
 import { engineActions } from '../support/docker-events';
 import { eventually } from '../support/eventually';
 import { describeWith, serviceValue } from '../support/services';
@@ -43,26 +42,20 @@ describeWith(
 
     test('the container is restarted exactly once and the runbook finishes on the new worker', async () => {
       const dir = tempDir('crash-');
-      const configFile = path.join(dir, 'config.json');
-      writeFileSync(
-        configFile,
-        JSON.stringify(
-          rawTestConfig({
-            services: {
-              'insights-crash': {
-                container: stack.app,
-                databaseContainer: stack.db,
-                databaseUrlEnv: 'CRASH_DB_URL',
-                healthUrls: stack.healthUrls,
-              },
-            },
-            // The app (PID 1, no SIGTERM handler) ignores SIGTERM, so each restart takes the whole stop timeout.
-            runbooks: { stopTimeout: '8s' },
-            resolution: { settleAfterMitigation: '2s' },
-            journal: { file: path.join(dir, 'notifications.jsonl') },
-          }),
-        ),
-      );
+      const configFile = writeTestConfig(dir, {
+        services: {
+          'insights-crash': {
+            container: stack.app,
+            databaseContainer: stack.db,
+            databaseUrlEnv: 'CRASH_DB_URL',
+            healthUrls: stack.healthUrls,
+          },
+        },
+        // The app (PID 1, no SIGTERM handler) ignores SIGTERM, so each restart takes the whole stop timeout.
+        runbooks: { stopTimeout: '8s' },
+        resolution: { settleAfterMitigation: '2s' },
+        journal: { file: path.join(dir, 'notifications.jsonl') },
+      });
       const taskQueue = uniqueTaskQueue('crash');
       const startWorker = () => {
         const child = spawnWorkerProcess(taskQueue, {

@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseConfig, type RunbooksConfig } from '../../config';
 import raw from '../../config/durable-runbooks.json';
 
@@ -22,6 +24,13 @@ function merge(base: unknown, patch: unknown): unknown {
 /** The shipped configuration file's content with a deep patch (what a RUNBOOKS_CONFIG file would hold). */
 export function rawTestConfig(patch: Patch = {}): unknown {
   return merge(JSON.parse(JSON.stringify(raw)), patch);
+}
+
+/** Writes `rawTestConfig(patch)` as `<dir>/config.json` for a process started with RUNBOOKS_CONFIG; its path. */
+export function writeTestConfig(dir: string, patch: Patch = {}): string {
+  const file = path.join(dir, 'config.json');
+  writeFileSync(file, JSON.stringify(rawTestConfig(patch)));
+  return file;
 }
 
 /** The shipped configuration with a deep patch, validated like production config. */

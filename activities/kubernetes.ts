@@ -208,13 +208,13 @@ export function createKubernetesActivities(targetOf: (service: string) => Kubern
   async function describeDeployment({ service }: { service: string }): Promise<DeploymentState> {
     const t = targetOf(service);
     const name = `${t.namespace}/${t.deployment}`;
-    const d = await readDeployment(t);
     const { apps } = await clientsFor(t);
-    // Two lists for the whole namespace, not one per Deployment.
+    // Two lists for the whole namespace, not one per Deployment; the target is one of them.
     const [all, sets] = await Promise.all([
       apps.listNamespacedDeployment({ namespace: t.namespace }),
       apps.listNamespacedReplicaSet({ namespace: t.namespace }),
     ]);
+    const d = all.items.find((other) => other.metadata?.name === t.deployment) ?? null;
     const recentChanges = all.items.map((other) => {
       const owned = ownedBy(other, sets);
       const current = owned.find((rs) => revisionOf(rs) === revisionOf(other));

@@ -94,11 +94,7 @@ export function createProbeActivities(deps: {
     if (deps.onKubernetes(args.service)) {
       const answer = await kubernetesProbe(args);
       if (answer) return answer;
-    } else if (probe.kind === 'rollout')
-      throw ApplicationFailure.nonRetryable(
-        `a rollout probe reads a Deployment on Kubernetes; ${container} is a container`,
-        'NotOnKubernetes',
-      );
+    }
     switch (probe.kind) {
       case 'container': {
         const c = await docker.inspectContainer({ container });
@@ -172,8 +168,11 @@ export function createProbeActivities(deps: {
           evidence: d.mounts.map((m) => `${m.filesystem} ${m.usedPercent}% ${m.mountedOn}`),
         };
       }
-      case 'rollout':
-        throw ApplicationFailure.nonRetryable('a rollout probe needs a Kubernetes target', 'NotOnKubernetes');
+      case 'rollout': // answered above for a Deployment
+        throw ApplicationFailure.nonRetryable(
+          `a rollout probe reads a Deployment on Kubernetes; ${container} is a container`,
+          'NotOnKubernetes',
+        );
       case 'health': {
         const h = await deps.checkServiceHealth({ urls: args.urls });
         return {

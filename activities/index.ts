@@ -20,6 +20,7 @@ import { appendTimeline, writeReview } from './review';
 import type { Env } from './secrets';
 import { createSlackActivities } from './slack';
 import { guardTargets, kubernetesTargetOf } from './targets';
+import { ownValue } from '../workflows/policy';
 import { slackText } from '../workflows/text';
 
 export interface ActivityDeps {
@@ -57,10 +58,7 @@ export function createIncidentActivities({
       createProbeActivities({
         docker: dockerActivities,
         kubernetes,
-        onKubernetes: (service) =>
-          service !== undefined &&
-          Object.hasOwn(config.services, service) &&
-          !!config.services[service].kubernetes,
+        onKubernetes: (service) => !!ownValue(config.services, service)?.kubernetes,
         postgres,
         checkServiceHealth,
         prometheus: createPrometheusActivities(config),

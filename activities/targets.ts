@@ -7,6 +7,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { RunbooksConfig } from '../config';
 import type { KubernetesTarget } from './kubernetes';
 import { kubernetesTargetName } from './policy';
+import { ownValue } from '../workflows/policy';
 import { LOG_SCAN_PATTERN } from '../workflows/runbook-policy';
 
 /** What the configuration allows activities to touch, read at call time (services can be reloaded). */
@@ -53,7 +54,7 @@ function refuse(what: string, value: unknown): never {
  * Kubernetes learns its target (never from its arguments, which name only the service).
  */
 export function kubernetesTargetOf(config: RunbooksConfig, service: string): KubernetesTarget {
-  const svc = Object.hasOwn(config.services, service) ? config.services[service] : undefined;
+  const svc = ownValue(config.services, service);
   if (!svc) refuse('service', service);
   if (!svc.kubernetes)
     throw ApplicationFailure.nonRetryable(

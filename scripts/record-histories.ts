@@ -3,8 +3,8 @@
  * `<INCIDENT_SET>-*.json`, the other workflows as `v2-*.json`. A history a released version recorded is never
  * overwritten: a scenario whose file exists is skipped, so adding a scenario records only it, and a new set
  * records every incident scenario with today's code. The un-prefixed files are the frozen
- * pre-state-machine code's, `v2-` the state machine's before `pages-first`; all must keep replaying. Guard
- * command changes with `patched()`.
+ * pre-state-machine code's, `v2-` the state machine's before `pages-first`, `v3-` before the release
+ * baseline; all must keep replaying. Guard command changes with a patch (`hasPatch` in the incident).
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -36,8 +36,11 @@ import { fixtureActivities, readFixture, rehearsalInput } from './runbook';
 
 const ROOT = path.resolve(__dirname, '..');
 const OUT = path.resolve(ROOT, 'test', 'histories');
-/** The incident scenarios' current set: v3 since `pages-first` (page as a local activity, paced Slack lane). */
-const INCIDENT_SET = 'v3';
+/**
+ * The incident scenarios' current set: v4 since the release baseline (one patch marker for every patch
+ * before it); v3 was `pages-first` (paced Slack lane, one timer per deadline).
+ */
+const INCIDENT_SET = 'v4';
 
 async function main() {
   useProvisionedTestServer();

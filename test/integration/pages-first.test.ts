@@ -5,13 +5,14 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { incidentWorkflow } from '../../workflows/incident';
+import { RELEASE_BASELINE } from '../../workflows/incident/patches';
 import { statusQuery } from '../../workflows/messages';
 import { chatTaskQueue } from '../../workflows/task-queues';
 import { testConfig } from '../support/config';
 import { startDevWorker, type DevWorker } from '../support/dev-server';
 import { eventually } from '../support/eventually';
 import { FakePagerDuty, FakeSlack } from '../support/fake-saas';
-import { historyEvents, type HistoryEvent } from '../support/history';
+import { EventType, historyEvents, type HistoryEvent } from '../support/history';
 import { describeWith } from '../support/services';
 
 const SECRETS = {
@@ -104,5 +105,31 @@ describeWith(['temporal'], 'pages first: the Slack lane on its own paced task qu
     const rates = (description.pollers ?? []).map((p) => p.ratePerSecond);
     expect(rates.length).toBeGreaterThan(0);
     for (const rate of rates) expect(rate).toBeCloseTo(SLACK_CALLS_PER_SECOND, 5);
+  });
+
+  test('a new incident asks one patch, the release baseline: one marker and one version upsert', async () => {
+    expect(handles).toHaveLength(INCIDENTS);
+    for (const handle of handles) {
+      const events = await historyEvents(handle);
+      const patchIds = events
+        .filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')
+        .map((e) => {
+          const [payload] = e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads ?? [];
+          return (JSON.parse(Buffer.from(payload?.data ?? []).toString('utf8')) as { id: string }).id;
+        });
+      expect(patchIds).toEqual([RELEASE_BASELINE]);
+      const versionUpserts = events.filter(
+        (e) =>
+          e.eventType === EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES &&
+          'TemporalChangeVersion' in
+            (e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}),
+      );
+      expect(versionUpserts).toHaveLength(1);
+      // Both come before the page, in the incident's first workflow task.
+      const page = events.find(
+        (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'pageContacts',
+      );
+      expect(Number(versionUpserts[0].eventId)).toBeLessThan(Number(page?.eventId));
+    }
   });
 });

@@ -2,7 +2,7 @@
  * Carries out the effect `decide` chose: the activity calls, then the state change their answers make.
  * Slack calls are started here but never awaited by the loop (see `startSlack`).
  */
-import { patched, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { DeliveryResult, IncidentActivities } from '../../activities/contract';
 import { escalationStep, formatElapsed, levelAt, pagedAlerts, type LadderLevel } from '../policy';
 import type { StoredOverride } from '../oncall';
@@ -22,6 +22,15 @@ import {
   statusUpdateFrom,
 } from './ladder';
 import {
+  CLOSE_STOPS_RUNBOOK,
+  hasPatch,
+  MAINTENANCE_WINDOWS,
+  PAGES_FIRST,
+  POLICY_LOCAL_ACTIVITY,
+  RUNBOOK_FOLLOWS_SEVERITY,
+  TIMELINE_JOURNAL,
+} from './patches';
+import {
   record,
   RESOLVED_IN_MAINTENANCE,
   stopClocks,
@@ -30,15 +39,6 @@ import {
   type IncidentState,
   type SlackItem,
 } from './state';
-
-/** Patch ids: each marks a change of the commands this workflow issues (see README, "Changing workflows"). */
-export const RUNBOOK_FOLLOWS_SEVERITY = 'runbook-follows-severity';
-export const CLOSE_STOPS_RUNBOOK = 'close-stops-runbook';
-export const TIMELINE_JOURNAL = 'timeline-journal';
-export const POLICY_LOCAL_ACTIVITY = 'policy-local-activity';
-export const MAINTENANCE_WINDOWS = 'maintenance-windows';
-/** The Slack lane on its own paced task queue; one timer kept per deadline. */
-export const PAGES_FIRST = 'pages-first';
 
 const BACKOFF = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' } as const;
 // A page is the product: retried for a while, then recorded as undelivered so the ladder goes on.
@@ -51,7 +51,7 @@ const pager = proxyActivities<IncidentActivities>({
 const CHAT_OPTIONS = { startToCloseTimeout: '30s', retry: { ...BACKOFF, maximumAttempts: 8 } } as const;
 const sharedChat = proxyActivities<IncidentActivities>(CHAT_OPTIONS);
 const chatLane = () =>
-  patched(PAGES_FIRST)
+  hasPatch(PAGES_FIRST)
     ? proxyActivities<IncidentActivities>({
         ...CHAT_OPTIONS,
         taskQueue: chatTaskQueue(workflowInfo().taskQueue),
@@ -78,7 +78,7 @@ const onCallLookup = proxyLocalActivities<IncidentActivities>({
   retry: { ...BACKOFF, maximumAttempts: 2 },
 });
 const readPolicy = (service: string, scenario: string) =>
-  (patched(POLICY_LOCAL_ACTIVITY) ? lookup : local).loadIncidentPolicy({ service, scenario });
+  (hasPatch(POLICY_LOCAL_ACTIVITY) ? lookup : local).loadIncidentPolicy({ service, scenario });
 
 export function describeError(err: unknown): string {
   const cause = (err as { cause?: { message?: string } }).cause;
@@ -381,7 +381,7 @@ export async function perform(state: IncidentState, effect: Effect, hooks: Shell
     case 'forward-severity': {
       state.runbookSeverityChanged = false;
       // Runs recorded before this patch did not tell the runbook; replaying them must not either.
-      if (!state.runbook?.running || !patched(RUNBOOK_FOLLOWS_SEVERITY)) return;
+      if (!state.runbook?.running || !hasPatch(RUNBOOK_FOLLOWS_SEVERITY)) return;
       const rule = severityRule(state)!;
       await hooks.retimeRunbook(state.input.severity, rule.respondWithinMs).catch((err) =>
         record(
@@ -466,7 +466,7 @@ export async function perform(state: IncidentState, effect: Effect, hooks: Shell
 async function writeJournal(state: IncidentState) {
   const entries = state.journalQueue!.splice(0, state.journalQueue!.length);
   // Runs recorded before the journal dropped these entries; replaying them must not write.
-  if (!patched(TIMELINE_JOURNAL)) {
+  if (!hasPatch(TIMELINE_JOURNAL)) {
     state.timelineDropped += entries.length;
     return;
   }
@@ -491,7 +491,7 @@ async function loadPolicy(state: IncidentState, now: number) {
   // A person who declares an incident means it: maintenance does not silence it. The patch is asked before
   // the policy's local activity: asked after it, a replay meets the marker before the code asks for it.
   const checkMaintenance =
-    state.status === 'triggered' && !state.input.declaredBy && patched(MAINTENANCE_WINDOWS);
+    state.status === 'triggered' && !state.input.declaredBy && hasPatch(MAINTENANCE_WINDOWS);
   try {
     state.policy = await readPolicy(state.input.service, state.input.scenario);
   } catch (err) {
@@ -673,7 +673,7 @@ async function close(state: IncidentState, task: ClosingTask, hooks: ShellHooks)
   switch (task) {
     case 'stop-runbook':
       // Runs recorded before this patch left the runbook running at the close; replaying them must too.
-      if (state.runbook?.running && patched(CLOSE_STOPS_RUNBOOK)) await stopRunbook(state, hooks);
+      if (state.runbook?.running && hasPatch(CLOSE_STOPS_RUNBOOK)) await stopRunbook(state, hooks);
       return;
     case 'pagerduty-resolve':
       return updatePagedAlerts(state, 'resolve');

@@ -6,7 +6,6 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -27,7 +26,8 @@ import { onRunbookReport, shellHooks } from './children';
 import { COMMAND_NAMES, actorOf, apply, recordIgnored, refusal, type CommandArgs } from './commands';
 import { decide } from './decide';
 import { Alarm } from './alarm';
-import { PAGES_FIRST, nextSlackItem, perform, sendSlack } from './perform';
+import { nextSlackItem, perform, sendSlack } from './perform';
+import { hasPatch, PAGES_FIRST } from './patches';
 import { carriedState, initialState, iso, record, toView, type IncidentState } from './state';
 import { syncVisibility } from './visibility';
 
@@ -124,7 +124,7 @@ export async function runIncident(raw: IncidentInput): Promise<IncidentOutcome> 
     const effect = decide(state, Date.now(), { continueAsNewSuggested, historyLength, historySize });
     if (effect.kind === 'wait') {
       const seen = wake;
-      if (patched(PAGES_FIRST)) {
+      if (hasPatch(PAGES_FIRST)) {
         alarm.set(effect.until, Date.now());
         await condition(() => wake !== seen || alarm.rang);
       } else if (effect.until === null) await condition(() => wake !== seen);

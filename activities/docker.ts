@@ -3,6 +3,7 @@
  * retried activity or a worker killed mid-step never restarts a service twice.
  */
 import { readFile, statfs } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure } from '@temporalio/activity';
 import { heartbeatWhile } from './heartbeat';
 import Docker from 'dockerode';
@@ -44,7 +45,6 @@ export const PREVIOUS_IMAGE_LABEL = 'durable-runbooks.previous-image';
 /** On a replica made by `scaleOut`: the container it replicates. */
 export const REPLICA_OF_LABEL = 'durable-runbooks.replica-of';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const isoOrNull = (t: string | undefined) => (t && !t.startsWith('0001-') ? t : null);
 
 export function createDockerActivities(docker: Docker) {

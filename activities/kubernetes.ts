@@ -7,6 +7,7 @@
  * again), and a retry that finds the change made reports it instead of making it twice — a worker killed
  * in the middle of an undo never undoes two revisions.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure } from '@temporalio/activity';
 import type * as K8s from '@kubernetes/client-node';
 import { heartbeatWhile } from './heartbeat';
@@ -464,7 +465,7 @@ export function createKubernetesActivities(targetOf: (service: string) => Kubern
         const d = await mustRead(t);
         if ((d.status?.observedGeneration ?? 0) >= generation)
           return `${r.detail}, now revision ${revisionOf(d)}`;
-        await new Promise((resolve) => setTimeout(resolve, 250));
+        await sleep(250);
       }
     };
     return result('updated', await heartbeatWhile(undo(), 'undoing'));
@@ -592,7 +593,7 @@ export function createKubernetesActivities(targetOf: (service: string) => Kubern
             complete: false,
             detail: `rollout of ${t.namespace}/${t.deployment} not complete after ${Math.round(timeoutMs / 1000)} s: ${line}`,
           };
-        await new Promise((r) => setTimeout(r, 500));
+        await sleep(500);
       }
     };
     return heartbeatWhile(wait(), 'waiting for the rollout');

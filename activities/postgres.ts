@@ -1,4 +1,5 @@
 /** PostgreSQL activities (pg): reachability and connection usage, as the seed's psql checks do. */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure } from '@temporalio/activity';
 import { Client } from 'pg';
 import { readSecret, redact, type Env } from './secrets';
@@ -67,7 +68,7 @@ export function createPostgresActivities(env: Env) {
     while (Date.now() < deadline) {
       last = await checkDatabase({ urlEnv });
       if (last.reachable) return last;
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500);
     }
     throw ApplicationFailure.retryable(
       `database not ready after ${timeoutMs / 1000} s: ${last.detail}`,

@@ -13,16 +13,20 @@
  *   started and the time until all have paged is reported too.
  * Prints one line per measurement and, at the end, every result as JSON (docs/benchmarks.md holds runs' results).
  * To repeat one measurement: BENCH_SERVERS=cluster (or dev) picks the server, BENCH_RATES=50 the steady
- * rates, and a burst of 0 skips the burst.
+ * rates, and a burst of 0 skips the burst. BENCH_FLOOR=1 adds, at the same rates, the floor: the least a
+ * Temporal application does per alert (`bench-floor-workflow.ts`: started with a signal, one activity, then
+ * open), run by a worker in this process, which is what the server and its database cost before our logic.
  */
 import { closeSync, fstatSync, openSync, readFileSync, readSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import { DEFAULT_CONFIG_PATH } from '../config';
 import { deliver, percentile, pool, rssMiB, sleep } from './bench-support';
 import { clusterSupervisor, scratchClusterSettings, startCluster, startReplicas } from './cluster';
 import { killGroup, startTemporalDevServer } from './local-services';
 import { REPO_ROOT, registerSearchAttributes } from './temporal-server';
+import { floorAlertSignal, floorIncident, type FloorActivities } from './bench-floor-workflow';
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
@@ -30,6 +34,7 @@ interface Target {
   server: 'dev server' | 'cluster';
   workers: number;
   intakeUrl: string;
+  address: string;
   client: Client;
   /** First pages in the notification journal. */
   pages: FirstPages;
@@ -79,6 +84,7 @@ async function startTarget(
     server,
     workers,
     intakeUrl: `http://127.0.0.1:${settings.intakePort}`,
+    address,
     client: new Client({ connection }),
     pages: new FirstPages(journalFile),
     groups: () => ({
@@ -210,23 +216,28 @@ async function waitForPages(target: Target, sent: Map<string, number>, timeoutMs
   }
 }
 
-async function paced(target: Target, perSecond: number, seconds: number) {
-  const cpuBefore = cpuSeconds(target.groups());
-  const sent = new Map<string, number>();
-  const accepted: number[] = [];
+/** Calls `send` `perSecond` times a second for `seconds`, not waiting for one call before the next. */
+async function atSteadyRate(perSecond: number, seconds: number, send: (i: number) => Promise<void>) {
   const started = Date.now();
   const inFlight: Promise<void>[] = [];
   for (let i = 0; i < perSecond * seconds; i++) {
     const due = started + (i * 1000) / perSecond;
     if (due > Date.now()) await sleep(due - Date.now());
-    inFlight.push(
-      postIncident(target.intakeUrl).then(({ workflowId, sentAt }) => {
-        sent.set(workflowId, sentAt);
-        accepted.push(Date.now() - sentAt);
-      }),
-    );
+    inFlight.push(send(i));
   }
   await Promise.all(inFlight);
+}
+
+async function paced(target: Target, perSecond: number, seconds: number) {
+  const cpuBefore = cpuSeconds(target.groups());
+  const sent = new Map<string, number>();
+  const accepted: number[] = [];
+  await atSteadyRate(perSecond, seconds, () =>
+    postIncident(target.intakeUrl).then(({ workflowId, sentAt }) => {
+      sent.set(workflowId, sentAt);
+      accepted.push(Date.now() - sentAt);
+    }),
+  );
   const latencies = await waitForPages(target, sent, 600_000);
   return {
     p50: percentile(latencies, 50),
@@ -237,6 +248,48 @@ async function paced(target: Target, perSecond: number, seconds: number) {
     acceptedP99: percentile(accepted, 99),
     cpuSeconds: cpuSince(target, cpuBefore),
   };
+}
+
+/** The floor at `perSecond` (see the header): start → the activity's start, p50/p99, and CPU by process. */
+async function floor(target: Target, perSecond: number, seconds: number) {
+  const taskQueue = `floor-${run}-${perSecond}`;
+  const pagedAt = new Map<string, number>();
+  const activities: FloorActivities = {
+    page: async (workflowId) => void pagedAt.set(workflowId, Date.now()),
+  };
+  const connection = await NativeConnection.connect({ address: target.address });
+  const worker = await Worker.create({
+    connection,
+    taskQueue,
+    workflowsPath: require.resolve('./bench-floor-workflow'),
+    activities,
+  });
+  try {
+    return await worker.runUntil(async () => {
+      const cpuBefore = cpuSeconds(target.groups());
+      const sent = new Map<string, number>();
+      await atSteadyRate(perSecond, seconds, async (i) => {
+        const workflowId = `${taskQueue}-${i}`;
+        sent.set(workflowId, Date.now());
+        await target.client.workflow.signalWithStart(floorIncident, {
+          workflowId,
+          taskQueue,
+          signal: floorAlertSignal,
+          signalArgs: ['firing'],
+        });
+      });
+      const deadline = Date.now() + 600_000;
+      while (pagedAt.size < sent.size && Date.now() < deadline) await sleep(200);
+      const latencies = [...sent].map(([id, at]) => (pagedAt.get(id) ?? Infinity) - at);
+      return {
+        p50: percentile(latencies, 50),
+        p99: percentile(latencies, 99),
+        cpuSeconds: cpuSince(target, cpuBefore),
+      };
+    });
+  } finally {
+    await connection.close();
+  }
 }
 
 /** CPU seconds by component since `before`. */
@@ -286,6 +339,19 @@ async function main() {
         await sleep(3000); // the workers' first polls
         const result: Record<string, unknown> = { server, workers };
         if (workers === 2) {
+          // First, while nothing else is open: the floor measures the server alone.
+          if (process.env.BENCH_FLOOR === '1')
+            for (const rate of rates) {
+              const f = await floor(target, rate, 20);
+              result[`floorAt${rate}PerSecond`] = {
+                p50ms: Math.round(f.p50),
+                p99ms: Math.round(f.p99),
+                cpuSeconds: f.cpuSeconds,
+              };
+              log(
+                `${server}, floor, ${rate} alerts/s: activity started p50 ${Math.round(f.p50)} ms, p99 ${Math.round(f.p99)} ms; CPU s ${JSON.stringify(f.cpuSeconds)} (client = this process and the floor's worker)`,
+              );
+            }
           for (const rate of rates) {
             const l = await paced(target, rate, 20);
             result[`firstPageAt${rate}PerSecond`] = {

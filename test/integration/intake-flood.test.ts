@@ -128,7 +128,13 @@ describeWith(['temporal'], 'intake under a flood', () => {
     const during = others.filter((o) => o.at >= flood.startedAt && o.at <= flood.endedAt);
     const latencies = during.map((o) => o.ms).sort((a, b) => a - b);
     const summary = {
-      flood: { sent: flood.sent, statuses: flood.statuses, errors: flood.errors },
+      flood: {
+        sent: flood.sent,
+        statuses: flood.statuses,
+        errors: flood.errors,
+        errorCodes: flood.errorCodes,
+        resentAfterReset: flood.resentAfterReset,
+      },
       others: {
         count: others.length,
         duringFlood: during.length,

@@ -22,7 +22,14 @@ export interface FloodReport {
   accepted: string[];
   /** Retry-After values seen on 429 answers. */
   retryAfter: string[];
+  /** Posts that got no answer, and why (error codes). */
   errors: number;
+  errorCodes: string[];
+  /**
+   * Posts sent again after a reused keep-alive connection was reset as they went out: the race Node's
+   * documentation describes for `request.reusedSocket` (the server closed the idle connection meanwhile).
+   */
+  resentAfterReset: number;
   /** When the first post went out and the last answer came back (epoch ms): the flood's own span. */
   startedAt: number;
   endedAt: number;
@@ -36,11 +43,13 @@ async function flood(settings: FloodSettings): Promise<FloodReport> {
     accepted: [],
     retryAfter: [],
     errors: 0,
+    errorCodes: [],
+    resentAfterReset: 0,
     startedAt: 0,
     endedAt: 0,
   };
   const retryAfter = new Set<string>();
-  const post = (i: number) =>
+  const post = (i: number, resent = false): Promise<void> =>
     new Promise<void>((resolve) => {
       const body = JSON.stringify({
         service: 'flood',
@@ -71,8 +80,13 @@ async function flood(settings: FloodSettings): Promise<FloodReport> {
           });
         },
       );
-      req.on('error', () => {
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        if (req.reusedSocket && err.code === 'ECONNRESET' && !resent) {
+          report.resentAfterReset += 1;
+          return resolve(post(i, true));
+        }
         report.errors += 1;
+        report.errorCodes.push(err.code ?? err.message);
         resolve();
       });
       req.end(body);

@@ -12,7 +12,7 @@ import { testConfig } from '../support/config';
 import { startDevWorker, type DevWorker } from '../support/dev-server';
 import { eventually } from '../support/eventually';
 import { FakePagerDuty, FakeSlack } from '../support/fake-saas';
-import { EventType, historyEvents, type HistoryEvent } from '../support/history';
+import { EventType, historyEvents, scheduledEvents, type HistoryEvent } from '../support/history';
 import { describeWith } from '../support/services';
 
 const SECRETS = {
@@ -80,12 +80,10 @@ describeWith(['temporal'], 'pages first: the Slack lane on its own paced task qu
     // Each page went to the workflows' task queue, ahead of the incident's first Slack call, and every
     // Slack call of the incident went to the lane's own queue.
     const scheduled = (events: HistoryEvent[], name: string) =>
-      events
-        .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === name)
-        .map((e) => ({
-          id: Number(e.eventId),
-          queue: e.activityTaskScheduledEventAttributes?.taskQueue?.name,
-        }));
+      scheduledEvents(events, name).map((e) => ({
+        id: Number(e.eventId),
+        queue: e.activityTaskScheduledEventAttributes?.taskQueue?.name,
+      }));
     for (const handle of handles)
       await eventually(async () => {
         const events = await historyEvents(handle);
@@ -126,9 +124,7 @@ describeWith(['temporal'], 'pages first: the Slack lane on its own paced task qu
       );
       expect(versionUpserts).toHaveLength(1);
       // Both come before the page, in the incident's first workflow task.
-      const page = events.find(
-        (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'pageContacts',
-      );
+      const [page] = scheduledEvents(events, 'pageContacts');
       expect(Number(versionUpserts[0].eventId)).toBeLessThan(Number(page?.eventId));
     }
   });

@@ -90,13 +90,14 @@ export function openTimerDeadlines(events: readonly HistoryEvent[]): number[] {
     .map((e) => protoMs(e.eventTime) + protoMs(e.timerStartedEventAttributes!.startToFireTimeout));
 }
 
+/** The scheduling events of the activity named `name`, in order. */
+export function scheduledEvents(events: readonly HistoryEvent[], name: string): HistoryEvent[] {
+  return events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === name);
+}
+
 /** The completion events of the activity named `name`, in order. */
 export function completedActivities(events: readonly HistoryEvent[], name: string): HistoryEvent[] {
-  const scheduled = new Set(
-    events
-      .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === name)
-      .map((e) => String(e.eventId)),
-  );
+  const scheduled = new Set(scheduledEvents(events, name).map((e) => String(e.eventId)));
   return events.filter(
     (e) =>
       e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED &&

@@ -122,6 +122,11 @@ export interface IncidentActivities {
   createTicket(args: TicketArgs): Promise<DeliveryResult>;
   updateStatusPage(args: StatusPageArgs): Promise<DeliveryResult>;
   checkServiceHealth(args: { urls: string[] }): Promise<HealthCheckResult>;
+  /** Who asked Temporal to cancel the run, and why (null when the history shows no request). */
+  cancellationRequest(args: {
+    workflowId: string;
+    runId: string;
+  }): Promise<{ identity: string; reason: string } | null>;
   writeReview(args: WriteReviewArgs): Promise<{ path: string }>;
   appendTimeline(args: AppendTimelineArgs): Promise<{ path: string }>;
   requestApproval(args: ApprovalRequestArgs): Promise<DeliveryResult>;

@@ -10,6 +10,7 @@ import { createProbeActivities } from './probes';
 import { createPrometheusActivities } from './prometheus';
 import { createPostgresActivities } from './postgres';
 import { checkServiceHealth } from './health';
+import { cancellationRequest } from './temporal-history';
 import { postToAdapter } from './http-adapter';
 import { Journal } from './journal';
 import { maintenanceWindow, onCallOverrides } from './oncall';
@@ -102,6 +103,7 @@ export function createIncidentActivities({
       return postToAdapter('status page', config.statusPage, { ...args }, env);
     },
     checkServiceHealth: guardTargets(config, { checkServiceHealth }).checkServiceHealth,
+    cancellationRequest,
     async writeReview(args) {
       const written = await writeReview(baseDir, args);
       if (args.responseTimes) observeResponseTimes(args.responseTimes);

@@ -1,7 +1,7 @@
 import { knownScenarios, type RunbooksConfig, type ServiceConfig } from '../config';
 import type { RunbookSettings, RunbookTarget } from '../workflows/runbook-session';
 import type { RunbookDefinition } from '../workflows/runbook-definition';
-import { ownValue, type IncidentPolicy, type LadderLevel } from '../workflows/policy';
+import { ENGINE_REVISION, ownValue, type IncidentPolicy, type LadderLevel } from '../workflows/policy';
 
 const DEFAULT_ACK_TIMEOUT_MS = { P1: 1_800_000, P2: 7_200_000, P3: null } as const;
 
@@ -35,6 +35,8 @@ export function toIncidentPolicy(config: RunbooksConfig, service: string, scenar
     severity: { P1: rule('P1'), P2: rule('P2'), P3: rule('P3') },
     ladder: config.escalation.ladder.map((l) => level(l.name, l.contacts, l.schedule)),
     repeat: config.escalation.repeat,
+    afterLadder: config.escalation.afterLadder,
+    revision: ENGINE_REVISION,
     security: level('security team', config.escalation.securityContacts),
     management: level('management', config.escalation.managementContacts),
     service: {

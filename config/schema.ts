@@ -5,6 +5,7 @@ import { runbookDefinitionSchema } from './runbook-definitions';
 import { WEEKDAYS, isTimeZone } from '../workflows/oncall';
 
 const severity = z.enum(['P1', 'P2', 'P3']);
+const DEFAULT_SERVICE_LABELS = ['service', 'job', 'app', 'namespace'] as const;
 /** A scenario: a built-in runbook or a definition's (checked against both once definitions are loaded). */
 const scenario = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'expected a scenario name like "disk-full"');
 
@@ -188,6 +189,11 @@ export const configSchema = z
       ladder: z.array(ladderLevel).min(1),
       /** How many more times the whole ladder is walked once exhausted. */
       repeat: z.number().int().min(0).max(10).default(0),
+      /**
+       * Once the ladder (and its repeats) is walked and nobody acknowledged: `repeat-last` pages the last
+       * level again every respondWithin until someone does; `stop` pages nobody more and says so.
+       */
+      afterLadder: z.enum(['repeat-last', 'stop']).default('repeat-last'),
       securityContacts: z.array(z.string()).default([]),
       managementContacts: z.array(z.string()).default([]),
     }),
@@ -198,11 +204,23 @@ export const configSchema = z
           .record(z.string(), severity)
           .default({ critical: 'P1', warning: 'P2', info: 'P3' }),
         defaultSeverity: severity.default('P2'),
+        /** The labels that name an alert's service, tried in this order. */
+        serviceLabels: z
+          .array(z.string().min(1))
+          .min(1)
+          .default([...DEFAULT_SERVICE_LABELS]),
+        /** Where an alert goes when none of `serviceLabels` names a usable service: it is never refused. */
+        defaultService: z
+          .string()
+          .regex(/^[A-Za-z0-9][\w.:/-]{0,199}$/, 'letters, digits and . _ : / - only')
+          .default('unrouted'),
       })
       .default({
         scenarioByAlertname: {},
         severityByLabel: { critical: 'P1', warning: 'P2', info: 'P3' },
         defaultSeverity: 'P2',
+        serviceLabels: [...DEFAULT_SERVICE_LABELS],
+        defaultService: 'unrouted',
       }),
     services: z.record(z.string(), service).default({}),
     slack: z

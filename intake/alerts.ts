@@ -4,7 +4,8 @@
  */
 import { z } from 'zod';
 import { knownScenarios, type RunbooksConfig } from '../config';
-import { SCENARIO_NAME, type IncidentInput, type SourceAlert } from '../workflows/types';
+import { createHash } from 'node:crypto';
+import { SCENARIO_NAME, SEVERITIES, type IncidentInput, type SourceAlert } from '../workflows/types';
 import { ownValue, parseSeverity } from '../workflows/policy';
 import { routeFromLabels } from './routing';
 
@@ -37,7 +38,8 @@ const amAlert = z.object({
   startsAt: z.string().optional(),
   endsAt: z.string().optional(),
   generatorURL: z.string().optional(),
-  fingerprint: text(200),
+  /** Absent from Alertmanager before 0.19: computed from the labels. */
+  fingerprint: text(200).optional(),
 });
 
 export const alertmanagerSchema = z.object({
@@ -54,9 +56,11 @@ export const alertmanagerSchema = z.object({
 });
 
 export const grafanaSchema = z.object({
-  groupKey: text(2000),
+  /** Sent by every Grafana release we know; if one leaves it out, the group's labels stand in. */
+  groupKey: text(2000).optional(),
+  groupLabels: labelMap.default({}),
   status: z.enum(['firing', 'resolved']),
-  orgId: z.number().int(),
+  orgId: z.number().int().optional(),
   state: z.string().optional(),
   title: z.string().optional(),
   message: z.string().optional(),
@@ -69,6 +73,8 @@ export const grafanaSchema = z.object({
         dashboardURL: z.string().optional(),
         panelURL: z.string().optional(),
         silenceURL: z.string().optional(),
+        imageURL: z.string().optional(),
+        valueString: z.string().optional(),
       }),
     )
     .min(1)
@@ -107,6 +113,8 @@ export interface IntakeAction {
   input: IncidentInput;
   /** Only resolved alerts: never opens an incident, only tells an open one. */
   resolveOnly: boolean;
+  /** A sender's test notification (Grafana's "Test" button): answered, never opened as an incident. */
+  test?: string;
 }
 
 export function fromGeneric(body: unknown, config: RunbooksConfig): IntakeAction {
@@ -119,7 +127,6 @@ export function fromGeneric(body: unknown, config: RunbooksConfig): IntakeAction
     severity: a.severity,
     security: a.security,
   });
-  if ('missing' in route) throw new AlertRejected('service', 'is required');
   if (
     a.severity !== undefined &&
     !parseSeverity(a.severity) &&
@@ -136,6 +143,7 @@ export function fromGeneric(body: unknown, config: RunbooksConfig): IntakeAction
     summary: a.summary,
     labels: a.labels ?? {},
     source: 'generic',
+    severity: route.severity,
     ...(a.url ? { url: a.url } : {}),
   };
   return {
@@ -150,6 +158,21 @@ function summaryOf(alert: AmAlert): string {
   return alert.annotations.summary ?? alert.annotations.description ?? alert.labels.alertname ?? 'alert';
 }
 
+/** Alertmanager's fingerprint, for senders older than 0.19 that send none: a hash of the sorted labels. */
+export function labelFingerprint(labels: Record<string, string>): string {
+  const canonical = JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return `labels:${createHash('sha256').update(canonical).digest('hex').slice(0, 16)}`;
+}
+
+/** Grafana's "Test" button on a contact point sends one alert named TestAlert from instance Grafana. */
+function isGrafanaTest(alerts: AmAlert[]): boolean {
+  return (
+    alerts.length === 1 &&
+    alerts[0].labels.alertname === 'TestAlert' &&
+    alerts[0].labels.instance === 'Grafana'
+  );
+}
+
 function fromGroup(
   source: 'alertmanager' | 'grafana',
   groupKey: string,
@@ -160,37 +183,39 @@ function fromGroup(
 ): IntakeAction {
   const firing = alerts.filter((a) => a.status === 'firing');
   const lead = firing[0] ?? alerts[0];
-  const labels = { ...lead.labels, ...commonLabels };
-  const route = routeFromLabels(labels, config);
-  const where = `alerts[${alerts.indexOf(lead)}].labels`;
-  if ('missing' in route) throw new AlertRejected(`${where}.service`, 'is required (or a "job" label)');
-  // The generic route's rule for service names holds for labels too: they name containers, files and keys.
-  const named = serviceName.safeParse(route.service);
-  if (!named.success)
-    throw new AlertRejected(
-      `${where}.${ownValue(labels, 'service') !== undefined ? 'service' : 'job'}`,
-      named.error.issues[0].message,
-    );
-  route.service = named.data;
+  const route = routeFromLabels({ ...lead.labels, ...commonLabels }, config);
   const normalized: SourceAlert[] = alerts.map((a) => ({
-    fingerprint: a.fingerprint,
+    fingerprint: a.fingerprint ?? labelFingerprint(a.labels),
     status: a.status,
     summary: summaryOf(a),
     labels: a.labels,
     source,
+    // Each alert's own severity: a critical one in a group that opened at info raises the incident.
+    severity: routeFromLabels({ ...commonLabels, ...a.labels }, config).severity,
     ...(a.startsAt ? { startsAt: a.startsAt } : {}),
     ...(a.endsAt ? { endsAt: a.endsAt } : {}),
     ...((a.dashboardURL ?? a.generatorURL) ? { url: a.dashboardURL ?? a.generatorURL } : {}),
   }));
+  // The group opens at its most severe firing alert, not its first.
+  const counted = normalized.filter((a) => a.status === 'firing');
+  const severity = (counted.length ? counted : normalized)
+    .map((a) => a.severity ?? route.severity)
+    .reduce((worst, s) => (SEVERITIES.indexOf(s) < SEVERITIES.indexOf(worst) ? s : worst), route.severity);
   const summary = title && source === 'grafana' ? title : summaryOf(lead);
   return {
     input: {
       dedupKey: `${source}:${groupKey}`,
       ...route,
+      severity,
       summary: summary.slice(0, 2000),
       alerts: normalized,
     },
     resolveOnly: firing.length === 0,
+    ...(source === 'grafana' && isGrafanaTest(alerts)
+      ? {
+          test: 'Grafana test notification received: this contact point reaches Durable Runbooks; no incident opened',
+        }
+      : {}),
   };
 }
 
@@ -201,5 +226,7 @@ export function fromAlertmanager(body: unknown, config: RunbooksConfig): IntakeA
 
 export function fromGrafana(body: unknown, config: RunbooksConfig): IntakeAction {
   const p = parseOrReject(grafanaSchema, body);
-  return fromGroup('grafana', p.groupKey, p.commonLabels, p.alerts, config, p.title);
+  const groupKey =
+    p.groupKey ?? labelFingerprint(Object.keys(p.groupLabels).length ? p.groupLabels : p.commonLabels);
+  return fromGroup('grafana', groupKey, p.commonLabels, p.alerts, config, p.title);
 }

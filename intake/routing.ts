@@ -7,6 +7,37 @@ export interface Route {
   scenario: Scenario;
   severity: Severity;
   security: boolean;
+  /** How the service was chosen, when it was not the first routing label (the timeline says so). */
+  routedBy?: string;
+}
+
+/** The rule for service names on every route: they name containers, files and keys. */
+export const SERVICE_NAME = /^[A-Za-z0-9][\w.:/-]*$/;
+
+/**
+ * The service an alert's labels name: the first of `routing.serviceLabels` with a usable value, else
+ * `routing.defaultService`. Never missing: a well-formed alert from a real sender is routed, not refused.
+ */
+function serviceOf(labels: Record<string, string>, routing: RoutingConfig['routing']) {
+  const unusable: string[] = [];
+  for (const [i, label] of routing.serviceLabels.entries()) {
+    const value = ownValue(labels, label);
+    if (typeof value !== 'string' || !value.trim()) continue;
+    const name = value.trim();
+    if (name.length <= 200 && SERVICE_NAME.test(name))
+      return {
+        service: name,
+        ...(i > 0 || unusable.length
+          ? { routedBy: `service from label "${label}"${unusable.length ? ` (${unusable.join(', ')})` : ''}` }
+          : {}),
+      };
+    unusable.push(`label "${label}" is not a service name`);
+  }
+  const tried = routing.serviceLabels.map((l) => `"${l}"`).join(', ');
+  return {
+    service: routing.defaultService,
+    routedBy: `no label ${tried} named a service${unusable.length ? ` (${unusable.join(', ')})` : ''}: routed to the default service "${routing.defaultService}" (routing.defaultService)`,
+  };
 }
 
 /** The scenario an alertname runs: the config's routing first, then the definitions' `alertnames`. */
@@ -28,10 +59,10 @@ export function routeFromLabels(
   labels: Record<string, string>,
   config: RoutingConfig,
   explicit: { service?: string; scenario?: Scenario; severity?: string; security?: boolean } = {},
-): Route | { missing: 'service' } {
+): Route {
   const { routing, services } = config;
-  const service = explicit.service ?? ownValue(labels, 'service') ?? ownValue(labels, 'job');
-  if (!service) return { missing: 'service' };
+  const chosen = explicit.service !== undefined ? { service: explicit.service } : serviceOf(labels, routing);
+  const service = chosen.service;
   const scenario = explicit.scenario ?? scenarioOf(ownValue(labels, 'alertname'), config) ?? 'health';
   const severity = classifySeverity({
     explicit: explicit.severity,
@@ -43,5 +74,5 @@ export function routeFromLabels(
   const security =
     explicit.security ??
     (ownValue(labels, 'security') === 'true' || ownValue(labels, 'category') === 'security');
-  return { service, scenario, severity, security };
+  return { ...chosen, scenario, severity, security };
 }

@@ -251,6 +251,10 @@ export async function buildIntakeServer(opts: IntakeOptions): Promise<FastifyIns
         }
         throw err;
       }
+      if (action.test) {
+        metrics.alerts.inc({ source, outcome: 'test' });
+        return reply.code(202).send({ incidents: [], test: true, note: action.test });
+      }
       const alerts = action.input.alerts ?? [];
       const workflowId = incidentWorkflowId(action.input.dedupKey);
       const resend = resends.resendOf(workflowId, alerts, now());

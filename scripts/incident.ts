@@ -7,6 +7,8 @@
  */
 import os from 'node:os';
 import { WorkflowNotFoundError } from '@temporalio/common';
+import { isGrpcDeadlineError } from '@temporalio/client';
+import { temporalTarget } from '../config/temporal-client';
 import { sendCommand } from '../intake/commands';
 import { declareIncident, parseDeclare, TASK_QUEUE } from '../intake/open-incident';
 import { parseDuration } from '../config/duration';
@@ -17,7 +19,19 @@ import { terminalText } from '../workflows/text';
 import type { IncidentStatusView } from '../workflows/types';
 import { clientOf, connectOrSay, table, withTemporalClient } from './cli-support';
 
-export const EXIT = { ok: 0, notFound: 1, usage: 2, unreachable: 3 } as const;
+export const EXIT = { ok: 0, notFound: 1, usage: 2, unreachable: 3, timedOut: 5 } as const;
+
+/** How long an incident has to answer a query or a command (INCIDENT_TIMEOUT_SECONDS, default 15). */
+function answerTimeoutMs(): number {
+  const seconds = Number(process.env.INCIDENT_TIMEOUT_SECONDS ?? 15);
+  return (Number.isFinite(seconds) && seconds > 0 ? seconds : 15) * 1000;
+}
+
+/** Where a person sees the incident's workflow, its pending task and its failures. */
+function uiLink(workflowId: string): string {
+  const ui = process.env.TEMPORAL_UI_URL ?? 'http://127.0.0.1:8233';
+  return `${ui}/namespaces/${encodeURIComponent(temporalTarget().namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+}
 
 const USAGE = `usage: npm run incident -- <command>
   list                         open incidents
@@ -31,7 +45,9 @@ const USAGE = `usage: npm run incident -- <command>
   reject <id> <step> [reason] [--by name]
   declare <service> <P1|P2|P3> "summary" [--by name]   open an incident without an alert
   report [--since 30d]         per service and severity: incidents, MTTA, MTTR; pages per person
-<id> is the workflow id (incident-…) or the incident id (incident-…-xxxxxxxx).`;
+<id> is the workflow id (incident-…) or the incident id (incident-…-xxxxxxxx).
+Exit codes: 0 done, 1 refused or not found, 2 usage, 3 Temporal unreachable, 5 the incident did not answer
+within INCIDENT_TIMEOUT_SECONDS (default 15).`;
 
 function workflowIdOf(id: string): string {
   const match = /^(incident-[0-9a-f]{20})-[0-9a-f]{8}$/.exec(id);
@@ -47,7 +63,7 @@ export function describeView(v: IncidentStatusView): string {
     `  scenario:      ${t(v.scenario, 50)}`,
     `  opened:        ${v.createdAt}`,
     `  acknowledged:  ${v.acknowledgedAt ? `${v.acknowledgedAt} by ${t(v.acknowledgedBy, 200)}` : 'no'}`,
-    `  next escalation: ${v.nextEscalationAt ?? '-'}`,
+    `  next escalation: ${v.nextEscalationAt ?? (v.ladderExhausted ? t(v.ladderExhausted) : '-')}`,
     `  paged:         ${v.paged.map((p) => `${t(p.levelName, 100)} (${p.at.slice(11, 19)})`).join(', ') || 'nobody'}`,
     '  timeline:',
     ...v.timeline.map(
@@ -195,9 +211,12 @@ export async function runCli(
       return EXIT.ok;
     }
     const handle = client.workflow.getHandle(workflowIdOf(id));
-    const description = await handle.describe();
+    // A stuck workflow answers neither a query nor an Update: every call has a deadline.
+    const timeoutMs = answerTimeoutMs();
+    const within = <T>(fn: () => Promise<T>) => connection.withDeadline(Date.now() + timeoutMs, fn);
+    const description = await within(() => handle.describe());
     if (command === 'show') {
-      out(describeView(await handle.query(statusQuery)));
+      out(describeView(await within(() => handle.query(statusQuery))));
       return EXIT.ok;
     }
     if (description.status.name !== 'RUNNING') {
@@ -205,7 +224,7 @@ export async function runCli(
       return EXIT.notFound;
     }
     const [name, payload] = commandOf(command, by, rest);
-    const outcome = await sendCommand(handle, name, payload);
+    const outcome = await within(() => sendCommand(handle, name, payload));
     if (!outcome.accepted) {
       err(`${command} refused by ${handle.workflowId}: ${terminalText(outcome.reason)}`);
       return EXIT.notFound;
@@ -220,6 +239,13 @@ export async function runCli(
     if (e instanceof WorkflowNotFoundError) {
       err(`no incident ${id}`);
       return EXIT.notFound;
+    }
+    if (isGrpcDeadlineError(e) || isGrpcDeadlineError((e as Error).cause)) {
+      const seconds = answerTimeoutMs() / 1000;
+      err(
+        `incident ${id} did not answer within ${seconds} s; its workflow may be stuck (a failing workflow task): ${uiLink(workflowIdOf(id))}`,
+      );
+      return EXIT.timedOut;
     }
     err(`Temporal error: ${(e as Error).message}`);
     return EXIT.unreachable;

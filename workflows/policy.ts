@@ -33,6 +33,17 @@ export interface IncidentPolicy {
   severity: Record<Severity, SeverityRule>;
   ladder: LadderLevel[];
   repeat: number;
+  /**
+   * Once the ladder and its repeats are walked: page the last level again at the severity's cadence, or
+   * stop and say so. Absent in policies of runs recorded before it existed: they stopped.
+   */
+  afterLadder?: 'repeat-last' | 'stop';
+  /**
+   * The engine rules the run was opened under (absent: 1). Revision 2: the ladder's end is stated, alerts
+   * raise the severity, a raise brings its opening duties, a failed Slack notice falls back to a page.
+   * Carried in the policy, which history records, so a replay takes the rules its run took.
+   */
+  revision?: number;
   security: LadderLevel;
   management: LadderLevel;
   service: { customerFacing: boolean; healthUrls: string[]; dryRun: boolean };
@@ -71,6 +82,9 @@ export interface IncidentPolicy {
  * would answer inherited members for `constructor`, `__proto__` or `toString`, and a function where a
  * string was expected wedges the workflow task that receives it.
  */
+/** The engine revision new runs take (see `IncidentPolicy.revision`). */
+export const ENGINE_REVISION = 2;
+
 export function ownValue<T>(record: Readonly<Record<string, T>>, key: string | undefined): T | undefined {
   return key !== undefined && Object.hasOwn(record, key) ? record[key] : undefined;
 }
@@ -232,6 +246,9 @@ export function normalizeIncidentInput(input: Partial<Record<keyof IncidentInput
       severity: severity ?? 'P1',
       summary: text(input.summary, 'summary', `alert for ${service}`, MAX_SUMMARY),
       security: input.security === true,
+      ...(typeof input.routedBy === 'string' && input.routedBy.trim()
+        ? { routedBy: input.routedBy.trim().slice(0, 500) }
+        : {}),
       ...(typeof input.declaredBy === 'string' && input.declaredBy.trim()
         ? { declaredBy: input.declaredBy.trim().slice(0, MAX_NAME) }
         : {}),

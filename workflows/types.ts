@@ -14,7 +14,7 @@ export type Scenario = string;
 export const SCENARIO_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 /** `suppressed`: opened during the service's maintenance window; nobody paged until it ends. */
 export type IncidentStatus =
-  'suppressed' | 'triggered' | 'acknowledged' | 'mitigating' | 'monitoring' | 'resolved';
+  'suppressed' | 'triggered' | 'acknowledged' | 'mitigating' | 'monitoring' | 'resolved' | 'cancelled';
 
 /** One source alert as the intake normalised it (Alertmanager, Grafana or generic). */
 export interface SourceAlert {
@@ -27,6 +27,8 @@ export interface SourceAlert {
   endsAt?: string;
   source: 'alertmanager' | 'grafana' | 'generic';
   url?: string;
+  /** The severity the intake classified this alert as (absent from older intakes): a higher one raises the incident. */
+  severity?: Severity;
 }
 
 export interface IncidentInput {
@@ -36,6 +38,8 @@ export interface IncidentInput {
   severity: Severity;
   summary: string;
   security: boolean;
+  /** How the intake chose the service when no label named it plainly (the timeline shows it). */
+  routedBy?: string;
   /** Opened by a person, not an alert (`incident declare`): who. Never suppressed by maintenance. */
   declaredBy?: string;
   /** Alerts that arrived with the start (signalWithStart carries the first one as a signal too). */
@@ -120,6 +124,8 @@ export interface IncidentStatusView {
   ladderRound: number;
   paged: PageRecord[];
   nextEscalationAt: string | null;
+  /** While triggered with nobody left to page: when and why the ladder ended (absent in old runs' views). */
+  ladderExhausted?: string | null;
   nextStatusUpdateAt: string | null;
   alerts: SourceAlert[];
   pendingApprovals: PendingApproval[];

@@ -41,8 +41,10 @@ describe('overdue rungs collapse into the rung due now', () => {
     });
   });
 
-  test('back after 10 h: the last rung of the ladder, once', () => {
-    const rung = dueRung(opened(), T0 + 10 * 60 * MIN);
+  test('back after 10 h with afterLadder stop: the last rung of the ladder, once', () => {
+    const state = opened();
+    state.policy!.afterLadder = 'stop';
+    const rung = dueRung(state, T0 + 10 * 60 * MIN);
     expect(rung).toMatchObject({ step: 7, level: 3, round: 1, dueAt: T0 + 105 * MIN });
     expect(rung!.reason.match(/\(due [\d:]+\)/g)).toEqual([
       '(due 15:00)',
@@ -52,6 +54,22 @@ describe('overdue rungs collapse into the rung due now', () => {
       '(due 1:15:00)',
       '(due 1:30:00)',
     ]);
+  });
+
+  test('back after 10 h with afterLadder repeat-last (the default): the last level, at its cadence', () => {
+    const rung = dueRung(opened(), T0 + 10 * 60 * MIN);
+    expect(rung).toMatchObject({ step: 40, level: 3, dueAt: T0 + 600 * MIN });
+    expect(rung!.reason).toMatch(/after the whole ladder: paging DevOps manager again/);
+    // The reason names 20 missed rungs and counts the rest, however long the downtime.
+    expect(rung!.reason).toMatch(/, 19 more$/);
+  });
+
+  test('back after 30 days on a 1 s rung: one division, not a walk', () => {
+    const state = opened();
+    state.policy!.severity.P1.respondWithinMs = 1000;
+    state.nextEscalationAt = T0 + 1000;
+    const rung = dueRung(state, T0 + 30 * 24 * 60 * MIN);
+    expect(rung).toMatchObject({ step: 1 + 30 * 24 * 3600 - 1, level: 3, dueAt: T0 + 30 * 24 * 60 * MIN });
   });
 
   test('on time, nothing is collapsed; one second early, nothing is due', () => {

@@ -4,6 +4,7 @@
  */
 import { isSourceAlert } from '../policy';
 import { refusal } from './commands';
+import { noteAlertSeverity } from './transitions';
 import { boundAlerts, record, trimAlert, type IncidentState } from './state';
 
 /** Folds the alerts in; answers whether anything changed (only then is the loop woken). */
@@ -30,7 +31,8 @@ export function ingestAlerts(state: IncidentState, incoming: unknown, now: numbe
       actor: alert.source,
       announce: change !== 'new',
     });
-    if (change === 'resolved') continue;
+    if (change === 'resolved' || state.status === 'cancelled') continue;
+    noteAlertSeverity(state, alert.severity, alert.summary);
     if (state.status === 'monitoring' && change === 'refired')
       state.pendingRelapse = `alert fired again: ${alert.summary}`;
     // Firing again while the close runs: it is not over, so the incident reopens instead of closing.

@@ -14,8 +14,13 @@ import { describeError, type ShellHooks } from './perform';
 import { record, type IncidentState } from './state';
 
 /** What the runbook child reports; answers whether the loop must act on it. */
-export function onRunbookReport(state: IncidentState, r: RunbookReport): boolean {
+export function onRunbookReport(state: IncidentState, raw: unknown): boolean {
   const now = Date.now();
+  const r = runbookReportOf(raw);
+  if (!r) {
+    record(state, now, 'ignored', 'ignored a runbook report that is not one', { announce: false });
+    return false;
+  }
   const evidence = r.evidence?.length ? `\n${r.evidence.map((l) => `    > ${l}`).join('\n')}` : '';
   if (r.kind === 'finding') record(state, now, 'finding', `${r.message}${evidence}`);
   else if (r.kind === 'action') {
@@ -42,6 +47,24 @@ export function onRunbookReport(state: IncidentState, r: RunbookReport): boolean
       state.pendingEscalations.push(`runbook: ${r.message}`);
   }
   return true;
+}
+
+/** A report as the runbook sends it, with every field of the right type, or null (a signal is anyone's). */
+function runbookReportOf(raw: unknown): RunbookReport | null {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return null;
+  const r = raw as Record<string, unknown>;
+  const kinds = ['finding', 'action', 'proposal', 'decision', 'escalate'];
+  if (typeof r.kind !== 'string' || !kinds.includes(r.kind) || typeof r.message !== 'string') return null;
+  const evidence = Array.isArray(r.evidence)
+    ? r.evidence.filter((l): l is string => typeof l === 'string').slice(0, 50)
+    : undefined;
+  return {
+    kind: r.kind as RunbookReport['kind'],
+    message: r.message.slice(0, 4000),
+    evidence,
+    step: typeof r.step === 'string' ? r.step.slice(0, 200) : undefined,
+    phase: r.phase === 'begin' || r.phase === 'end' ? r.phase : undefined,
+  };
 }
 
 export function shellHooks(state: IncidentState, poke: () => void): ShellHooks {

@@ -5,8 +5,20 @@
  */
 import { formatElapsed, parseSeverity } from '../policy';
 import type { Severity } from '../types';
-import { ackExpiry, retimeAfterSeverityChange, statusUpdateFrom } from './ladder';
+import { ackExpiry, ladderPosition, policyLevel } from './ladder';
 import { record, type IncidentState } from './state';
+import { changeSeverity, revisionAtLeast } from './transitions';
+
+/** What an escalation will really do, for its caller (revision 2; earlier runs answered the old words). */
+function escalationAnswer(state: IncidentState): string {
+  const policy = state.policy;
+  if (!policy || !revisionAtLeast(state, 2)) return 'escalation requested: paging the next level';
+  if (state.status === 'resolved') return 'escalation requested: the incident reopens and pages from the top';
+  const at = ladderPosition(policy, state.ladderStep);
+  if (!at)
+    return `escalation requested: nobody is left on the ladder to page (${state.ladderStep} pages sent, escalation.afterLadder is stop); it is recorded in the timeline`;
+  return `escalation requested: paging ${policyLevel(policy, at.level).name}${at.beyond ? ' again (the last level)' : ''}`;
+}
 
 export type CommandName =
   'acknowledge' | 'resolve' | 'escalate' | 'addNote' | 'setSeverity' | 'approve' | 'reject';
@@ -40,6 +52,7 @@ export function refusal(state: IncidentState, name: CommandName, args: CommandAr
   const about = args?.incident;
   if (about !== undefined && about !== state.incidentId)
     return `that was for incident ${String(about).slice(0, 80)}, which is closed; the open incident for this alert group is ${state.incidentId}`;
+  if (state.status === 'cancelled') return 'incident was cancelled';
   const closing = state.status === 'resolved';
   if (state.status === 'suppressed' && (name === 'acknowledge' || name === 'escalate'))
     return `incident is suppressed by a maintenance window until ${new Date(state.suppressedUntil ?? 0).toISOString()}: nobody is paged; resolve it, or it opens when the window ends if its alert still fires`;
@@ -102,29 +115,14 @@ export function apply(state: IncidentState, name: CommandName, args: CommandArgs
       const reason = `${text(args, 'reason', 500) ?? 'manual escalation'} (requested by ${by})`;
       if (state.status === 'resolved') state.pendingRelapse = `escalated during the close: ${reason}`;
       state.pendingEscalations.push(reason);
-      return 'escalation requested: paging the next level';
+      return escalationAnswer(state);
     }
     case 'addNote':
       record(state, now, 'note', text(args, 'text', 4000) as string, { actor: by });
       return 'note added';
     case 'setSeverity': {
       const severity = parseSeverity(args?.severity) as Severity;
-      record(
-        state,
-        now,
-        'severity',
-        `severity changed ${state.input.severity} → ${severity}; response clock restarted`,
-        {
-          actor: by,
-        },
-      );
-      state.input = { ...state.input, severity };
-      state.nextEscalationAt = retimeAfterSeverityChange(state, now);
-      state.nextStatusUpdateAt = statusUpdateFrom(state, now);
-      if (state.acknowledgedAt !== null) state.ackExpiresAt = ackExpiry(state, now);
-      if (state.runbook?.running) state.runbookSeverityChanged = true;
-      if (state.policy?.severity[severity].notify === 'ticket' && !state.ticketOpened)
-        state.opening.push('ticket');
+      changeSeverity(state, severity, now, by);
       return `severity is now ${severity}`;
     }
     case 'approve':

@@ -5,6 +5,7 @@
  */
 import { earliest } from '../policy';
 import { ackExpired, dueRung, type DueRung } from './ladder';
+import { revisionAtLeast } from './transitions';
 import { JOURNAL_BATCH, type ClosingTask, type IncidentState, type OpeningTask } from './state';
 
 export type Effect =
@@ -28,6 +29,10 @@ export type Effect =
   | { kind: 'slack' }
   | { kind: 'complete' }
   | { kind: 'continue-as-new'; why: string }
+  | { kind: 'cancel' }
+  | { kind: 'raise-severity' }
+  | { kind: 'page-owed' }
+  | { kind: 'ladder-end' }
   | { kind: 'wait'; until: number | null };
 
 export interface RunFacts {
@@ -74,13 +79,19 @@ function whileSuppressed(state: IncidentState, now: number, run: RunFacts): Effe
 
 export function decide(state: IncidentState, now: number, run: RunFacts): Effect {
   if (!state.policy) return { kind: 'load-policy' };
+  if (state.pendingCancel) return { kind: 'cancel' };
+  if (state.pendingRaise && revisionAtLeast(state, 2)) return { kind: 'raise-severity' };
   if (state.status === 'suppressed') return whileSuppressed(state, now, run);
   if (state.pendingRelapse !== null) return { kind: 'reopen', reason: state.pendingRelapse };
   if (ackExpired(state, now)) return { kind: 're-alert' };
   if (state.pendingEscalations.length && state.status !== 'monitoring')
     return { kind: 'escalate-now', reason: state.pendingEscalations[0] };
+  if (state.pagesOwed?.length && state.status === 'triggered') return { kind: 'page-owed' };
   const rung = dueRung(state, now);
   if (rung) return { kind: 'page', rung };
+  // A deadline that passed with no rung to page would be waited on for ever, in a spin: the ladder ended.
+  if (state.status === 'triggered' && state.nextEscalationAt !== null && state.nextEscalationAt <= now)
+    return { kind: 'ladder-end' };
   if (state.opening[0] === 'security') return { kind: 'opening', task: 'security' };
   if (state.pendingPagerDutyAck) return { kind: 'pagerduty-ack' };
   if (state.approvalForwards.length) return { kind: 'forward-approval' };

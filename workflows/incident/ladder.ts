@@ -27,45 +27,75 @@ export interface DueRung {
   dueAt: number;
 }
 
+/** How many missed rungs a page's reason names; the rest are counted. */
+const MAX_MISSED_NAMED = 20;
+
+/**
+ * Where the `step`-th page (0-based) of the ladder goes, or null when nobody is left to page. Once the
+ * ladder and its repeats are walked, `afterLadder: repeat-last` pages the last level again at every step.
+ */
+export function ladderPosition(
+  policy: IncidentPolicy,
+  step: number,
+): { level: number; round: number; beyond: boolean } | null {
+  const at = escalationStep(policy.ladder.length, policy.repeat, step);
+  if (at) return { ...at, beyond: false };
+  if (policy.afterLadder !== 'repeat-last' || step < 0 || policy.ladder.length === 0) return null;
+  return { level: policy.ladder.length - 1, round: Math.floor(step / policy.ladder.length), beyond: true };
+}
+
+/** The last step the ladder has (Infinity when the last level repeats for ever). */
+function lastStep(policy: IncidentPolicy): number {
+  return policy.afterLadder === 'repeat-last' ? Infinity : policy.ladder.length * (policy.repeat + 1) - 1;
+}
+
 /**
  * The rung to page now, if one is due. When several fell due while nobody could page (worker down), they
- * collapse into the one due last, and the reason names the ones missed.
+ * collapse into the one due last, and the reason names the ones missed. Arithmetic, not a walk: a month
+ * of downtime on a 1 s rung is one division.
  */
 export function dueRung(state: IncidentState, now: number): DueRung | null {
   const rule = severityRule(state);
   const policy = state.policy;
   if (!rule || !policy || state.status !== 'triggered' || state.nextEscalationAt === null) return null;
   if (now < state.nextEscalationAt) return null;
-  let step = state.ladderStep;
-  let dueAt = state.nextEscalationAt;
-  const missed: string[] = [];
+  const first = state.ladderStep;
+  if (!ladderPosition(policy, first)) return null;
   // Later rungs are due every respondWithin after the first, and only when the severity escalates.
-  while (rule.escalate && dueAt + rule.respondWithinMs <= now) {
-    const next = escalationStep(policy.ladder.length, policy.repeat, step + 1);
-    if (!next) break;
-    const skipped = escalationStep(policy.ladder.length, policy.repeat, step);
-    if (skipped)
-      missed.push(`${policy.ladder[skipped.level].name} (due ${formatElapsed(dueAt - state.createdAt)})`);
-    step += 1;
-    dueAt += rule.respondWithinMs;
+  const behind =
+    rule.escalate && rule.respondWithinMs > 0
+      ? Math.floor((now - state.nextEscalationAt) / rule.respondWithinMs)
+      : 0;
+  const step = Math.min(first + behind, Math.max(first, lastStep(policy)));
+  const missed: string[] = [];
+  for (let s = first; s < step && missed.length < MAX_MISSED_NAMED; s++) {
+    const skipped = ladderPosition(policy, s)!;
+    const due = state.nextEscalationAt + (s - first) * rule.respondWithinMs;
+    missed.push(`${policy.ladder[skipped.level].name} (due ${formatElapsed(due - state.createdAt)})`);
   }
-  const at = escalationStep(policy.ladder.length, policy.repeat, step);
-  if (!at) return null;
+  if (step - first > missed.length) missed.push(`${step - first - missed.length} more`);
+  const dueAt = state.nextEscalationAt + (step - first) * rule.respondWithinMs;
+  const at = ladderPosition(policy, step)!;
   const level = policy.ladder[at.level];
   const channel = step === 0 && rule.notify === 'slack' ? 'slack' : 'page';
   let reason =
     step === 0 && rule.notify === 'ticket'
       ? `not acknowledged within the ${state.input.severity} response time of ${formatElapsed(rule.respondWithinMs)}: paging ${level.name}`
-      : escalationReason(step, level.name, rule.respondWithinMs, at.round);
+      : at.beyond
+        ? `no acknowledgement within ${formatElapsed(rule.respondWithinMs)} after the whole ladder: paging ${level.name} again (escalation.afterLadder: repeat-last)`
+        : escalationReason(step, level.name, rule.respondWithinMs, at.round);
   if (missed.length) reason += `; missed while no worker could page: ${missed.join(', ')}`;
   return { step, level: at.level, round: at.round, channel, reason, dueAt };
 }
 
-/** When the rung after a page due at `dueAt` is due; null when the severity does not escalate further. */
-export function rungAfter(state: IncidentState, dueAt: number): number | null {
+/**
+ * When the rung after the page of step `pagedStep` is due, counted from `from`; null when the severity
+ * does not escalate or nobody is left to page.
+ */
+export function rungAfter(state: IncidentState, pagedStep: number, from: number): number | null {
   const rule = severityRule(state);
-  if (!rule?.escalate || state.status !== 'triggered') return null;
-  return dueAt + rule.respondWithinMs;
+  if (!rule?.escalate || state.status !== 'triggered' || !state.policy) return null;
+  return ladderPosition(state.policy, pagedStep + 1) ? from + rule.respondWithinMs : null;
 }
 
 /**
@@ -81,7 +111,7 @@ export function firstRungDue(state: IncidentState, openedAt: number): number | n
 /** After a severity change at `now`: the response clock restarts by the new severity's policy. */
 export function retimeAfterSeverityChange(state: IncidentState, now: number): number | null {
   if (state.status !== 'triggered') return null;
-  return state.ladderStep === 0 ? firstRungDue(state, now) : rungAfter(state, now);
+  return state.ladderStep === 0 ? firstRungDue(state, now) : rungAfter(state, state.ladderStep - 1, now);
 }
 
 export function ackExpiry(state: IncidentState, now: number): number | null {

@@ -4,7 +4,7 @@
  */
 import { proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { DeliveryResult, IncidentActivities } from '../../activities/contract';
-import { escalationStep, formatElapsed, levelAt, pagedAlerts, type LadderLevel } from '../policy';
+import { formatElapsed, levelAt, pagedAlerts, type LadderLevel } from '../policy';
 import type { StoredOverride } from '../oncall';
 import type { MaintenanceWindow } from '../messages';
 import { journalInsertPoint, openMessage, reviewMarkdown, statusUpdateMessage } from '../render';
@@ -13,7 +13,6 @@ import type { PageRecord } from '../types';
 import type { Effect } from './decide';
 import {
   ackExpiry,
-  acknowledgerLevel,
   firstRungDue,
   policyLevel,
   rungAfter,
@@ -39,6 +38,16 @@ import {
   type IncidentState,
   type SlackItem,
 } from './state';
+import {
+  advanceLadder,
+  beginCancel,
+  beginClose,
+  beginReAlert,
+  noteLadderEnd,
+  raiseFromAlert,
+  reopen,
+  revisionAtLeast,
+} from './transitions';
 
 const BACKOFF = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' } as const;
 // A page is the product: retried for a while, then recorded as undelivered so the ladder goes on.
@@ -197,26 +206,10 @@ async function pageStep(
   reason: string | null,
   dueAt: number,
 ): Promise<void> {
-  const policy = state.policy!;
-  const at = escalationStep(policy.ladder.length, policy.repeat, step);
-  if (!at) {
-    record(
-      state,
-      Date.now(),
-      'escalated',
-      `escalation ladder exhausted after ${state.paged.length} pages: nobody left to page`,
-    );
-    state.nextEscalationAt = null;
-    return;
-  }
-  const rule = severityRule(state)!;
-  const channel = step === 0 && rule.notify === 'slack' ? 'slack' : 'page';
-  // The ladder moves on when the page is sent: the status shows the next rung while it is in flight.
-  state.ladderStep = step + 1;
-  state.nextEscalationAt = escalationStep(policy.ladder.length, policy.repeat, step + 1)
-    ? rungAfter(state, dueAt)
-    : null;
-  await sendPage(state, at.level, channel, reason ?? '', at.round);
+  const at = advanceLadder(state, step, dueAt, Date.now());
+  if (!at) return;
+  await sendPage(state, at.level, at.channel, reason ?? '', at.round);
+  noteLadderEnd(state, Date.now());
 }
 
 async function statusPage(
@@ -239,31 +232,6 @@ async function statusPage(
 function healthSummary(health: { healthy: boolean; checks: { url: string; detail: string }[] }): string {
   if (!health.checks.length) return 'no health endpoints configured for this service';
   return `${health.healthy ? 'healthy' : 'failing'} — ${health.checks.map((c) => `${c.url} ${c.detail}`).join('; ')}`;
-}
-
-/** Closes a stable incident: resolved now, then the closing tasks run (they can still be cut by a relapse). */
-export function beginClose(state: IncidentState, how: string, now: number): void {
-  state.status = 'resolved';
-  state.resolvedAt = now;
-  stopClocks(state);
-  record(
-    state,
-    now,
-    'resolved',
-    `resolved: ${how}; time to resolve ${formatElapsed(now - state.createdAt)}`,
-    {
-      actor: state.resolvedBy ?? undefined,
-    },
-  );
-  state.closing = [
-    ...(state.runbook?.running ? (['stop-runbook'] as const) : []),
-    'pagerduty-resolve',
-    'status-page',
-    'review',
-    'reminder',
-    // Its own Slack channel (only ever set with channelPerIncident) is archived last, after the review link.
-    ...(state.thread?.own ? (['archive-channel'] as const) : []),
-  ];
 }
 
 /** What the shell provides that cannot live in state: child workflows. */
@@ -310,38 +278,35 @@ export async function perform(state: IncidentState, effect: Effect, hooks: Shell
       state.closing = [];
       return;
     }
-    case 'reopen': {
-      state.pendingRelapse = null;
-      state.status = 'triggered';
-      state.acknowledgedAt = null;
-      state.acknowledgedBy = null;
-      state.resolvedBy = null;
-      state.resolvedAt = null;
-      stopClocks(state);
-      state.closing = null;
-      state.ladderStep = 0;
-      record(state, now, 'reopened', `incident reopened: ${effect.reason}; escalation restarted`);
-      state.nextEscalationAt = firstRungDue(state, now);
-      state.nextStatusUpdateAt = statusUpdateFrom(state, now);
-      state.opening.push('status-page');
-      if (state.runbook && !state.runbook.running) state.opening.push('runbook');
+    case 'reopen':
+      return reopen(state, effect.reason, now);
+    case 're-alert': {
+      const { level, reason } = beginReAlert(state, now);
+      await sendPage(state, level, 'page', reason);
+      state.nextEscalationAt = rungAfter(state, state.ladderStep - 1, now);
+      noteLadderEnd(state, Date.now());
       return;
     }
-    case 're-alert': {
-      const who = state.acknowledgedBy ?? 'someone';
-      const timeout = formatElapsed((state.ackExpiresAt ?? now) - (state.acknowledgedAt ?? now));
-      state.status = 'triggered';
-      state.acknowledgedAt = null;
-      state.acknowledgedBy = null;
-      state.ackExpiresAt = null;
-      const reason = `acknowledged by ${who} but not resolved within ${timeout}: alerting again`;
-      record(state, now, 'escalated', reason);
-      await sendPage(state, acknowledgerLevel(state), 'page', reason);
-      const policy = state.policy!;
-      state.nextEscalationAt = escalationStep(policy.ladder.length, policy.repeat, state.ladderStep)
-        ? rungAfter(state, now)
-        : null;
-      return;
+    case 'raise-severity':
+      return raiseFromAlert(state, now);
+    case 'page-owed': {
+      const owed = state.pagesOwed!.shift()!;
+      return sendPage(state, owed.level, 'page', owed.reason);
+    }
+    case 'ladder-end':
+      state.nextEscalationAt = null;
+      return noteLadderEnd(state, now);
+    case 'cancel': {
+      // The UI's identity is in the history, not the run: asked once, and a failure only loses the name.
+      const asked = await local
+        .cancellationRequest({ workflowId: state.workflowId, runId: workflowInfo().runId })
+        .catch(() => null);
+      if (asked && state.pendingCancel)
+        state.pendingCancel = {
+          by: asked.identity.slice(0, 200),
+          reason: asked.reason ? asked.reason.slice(0, 500) : 'cancellation requested in Temporal',
+        };
+      return beginCancel(state, Date.now());
     }
     case 'escalate-now': {
       state.pendingEscalations.shift();
@@ -787,10 +752,20 @@ export async function sendSlack(state: IncidentState, item: SlackItem): Promise<
         'notified',
         `notified via Slack ${item.levelName} (${names}): ${item.reason} — ${result.detail}`,
       );
+      if (!result.delivered) pageInstead(state, item, result.detail);
     }
   } catch (err) {
     record(state, Date.now(), 'error', `Slack ${item.kind} failed: ${describeError(err)}`, {
       announce: false,
     });
+    if (item.kind === 'notice') pageInstead(state, item, describeError(err));
   }
+}
+
+/** A Slack notice nobody received must not leave the level unwarned (revision 2): it is paged instead. */
+function pageInstead(state: IncidentState, item: Extract<SlackItem, { kind: 'notice' }>, why: string) {
+  const page = state.paged.find((p) => p.seq === item.pageSeq);
+  if (!page || page.level < 0 || !revisionAtLeast(state, 2)) return;
+  const reason = `the Slack notice to ${item.levelName} failed (${why.slice(0, 200)}): paging instead`;
+  (state.pagesOwed ??= []).push({ level: page.level, reason });
 }

@@ -4,7 +4,7 @@
  */
 import type { SlackThreadRef } from '../../activities/contract';
 import { slackText } from '../text';
-import type { IncidentPolicy } from '../policy';
+import { parseSeverity, type IncidentPolicy } from '../policy';
 import type { RunbookOutcome } from '../runbook';
 import type {
   IncidentInput,
@@ -12,6 +12,7 @@ import type {
   IncidentStatusView,
   PageRecord,
   PendingApproval,
+  Severity,
   SourceAlert,
   TimelineEntry,
   TimelineType,
@@ -50,6 +51,11 @@ export interface IncidentState {
   ladderStep: number;
   /** When the next rung is due (anchored to when the previous one was due); null: none. */
   nextEscalationAt: number | null;
+  /**
+   * Why nobody more will be paged while the incident is triggered with no rung due (ladder walked with
+   * `afterLadder: stop`, or a severity that does not escalate); stated in the timeline and Slack (revision 2).
+   */
+  ladderExhausted?: { at: number; why: string } | null;
   /** An acknowledgement not followed by a resolution by then alerts again. */
   ackExpiresAt: number | null;
   nextStatusUpdateAt: number | null;
@@ -92,6 +98,12 @@ export interface IncidentState {
   ticketOpened: boolean;
   reviewPath: string | null;
   reviewScheduledBy: string | null;
+  /** A firing alert more severe than the incident (revision 2): the loop raises the severity to it. */
+  pendingRaise?: { severity: Severity; summary: string } | null;
+  /** Pages owed outside the ladder's rhythm (revision 2): a raise by an alert, a Slack notice that failed. */
+  pagesOwed?: { level: number; reason: string }[];
+  /** A cancellation request from Temporal (the UI's "Request Cancellation"): closes the incident as cancelled. */
+  pendingCancel?: { by: string; reason: string } | null;
   /** While `suppressed`: when the maintenance window ends (absent in old runs). */
   suppressedUntil?: number | null;
   /** While `suppressed`: when to ask again (a window may be ended early or extended). */
@@ -224,18 +236,35 @@ function queueThreadMessage(state: IncidentState, text: string): void {
 
 /** What the state keeps of a source alert: enough to show it, never more than a few kilobytes. */
 export function trimAlert(alert: SourceAlert): SourceAlert {
+  // Anyone who can reach Temporal can signal: every field is checked for its type, never trusted.
   const labels = Object.entries(alert.labels)
     .slice(0, MAX_ALERT_LABELS)
-    .map(([k, v]) => [k.slice(0, MAX_LABEL_TEXT), String(v).slice(0, MAX_LABEL_TEXT)]);
+    .map(([k, v]) => [k.slice(0, MAX_LABEL_TEXT), scalarText(v).slice(0, MAX_LABEL_TEXT)]);
+  const optional = (key: 'url' | 'startsAt' | 'endsAt', max: number) => {
+    const value = alert[key];
+    return typeof value === 'string' && value ? { [key]: value.slice(0, max) } : {};
+  };
+  const severity = parseSeverity(alert.severity);
   return {
-    ...alert,
     fingerprint: alert.fingerprint.slice(0, 200),
+    status: alert.status,
     summary: alert.summary.slice(0, 500),
     labels: Object.fromEntries(labels),
-    ...(alert.url ? { url: alert.url.slice(0, 500) } : {}),
-    ...(alert.startsAt ? { startsAt: alert.startsAt.slice(0, 40) } : {}),
-    ...(alert.endsAt ? { endsAt: alert.endsAt.slice(0, 40) } : {}),
+    source: alert.source === 'alertmanager' || alert.source === 'grafana' ? alert.source : 'generic',
+    ...optional('url', 500),
+    ...optional('startsAt', 40),
+    ...optional('endsAt', 40),
+    ...(severity ? { severity } : {}),
   };
+}
+
+/** A label value as text: strings as they are, numbers and booleans written out, anything else empty. */
+function scalarText(value: unknown): string {
+  return typeof value === 'string'
+    ? value
+    : typeof value === 'number' || typeof value === 'boolean'
+      ? String(value)
+      : '';
 }
 
 /** Keeps the newest alerts' details within the configured bound; the fingerprint index keeps the rest. */
@@ -271,6 +300,10 @@ export function toView(state: IncidentState): IncidentStatusView {
     ladderRound: lastLadderPage?.round ?? 0,
     paged: state.paged,
     nextEscalationAt: state.status === 'triggered' ? iso(state.nextEscalationAt) : null,
+    ladderExhausted:
+      state.status === 'triggered' && state.ladderExhausted
+        ? `ladder exhausted at ${iso(state.ladderExhausted.at)}: ${state.ladderExhausted.why}`
+        : null,
     nextStatusUpdateAt: iso(state.nextStatusUpdateAt),
     ackExpiresAt: iso(state.ackExpiresAt),
     alerts: state.alerts,

@@ -4,6 +4,8 @@
  */
 import {
   allHandlersFinished,
+  CancellationScope,
+  CancelledFailure,
   condition,
   continueAsNew,
   setHandler,
@@ -28,6 +30,7 @@ import { decide } from './decide';
 import { Alarm } from './alarm';
 import { nextSlackItem, perform, sendSlack } from './perform';
 import { hasPatch, PAGES_FIRST } from './patches';
+import { requestCancel } from './transitions';
 import { carriedState, initialState, iso, record, toView, type IncidentState } from './state';
 import { syncVisibility } from './visibility';
 
@@ -59,12 +62,28 @@ export async function runIncident(raw: IncidentInput): Promise<IncidentOutcome> 
         actor: fields.declaredBy,
       });
     else record(state, Date.now(), 'opened', `incident opened: ${what}`, { announce: false });
+    if (fields.routedBy)
+      record(state, Date.now(), 'note', `routing: ${fields.routedBy}`, { announce: false });
     for (const problem of problems)
       record(state, Date.now(), 'error', `start input: ${problem}`, { announce: false });
   }
 
   let wake = 0;
   const poke = () => void wake++;
+  // A signal is anyone's: whatever its payload, its handler records what it cannot use and never throws
+  // (a throwing handler fails the workflow task, and Temporal retries it for ever while nobody is paged).
+  const total =
+    <A extends unknown[]>(name: string, handle: (...args: A) => void) =>
+    (...args: A) => {
+      try {
+        handle(...args);
+      } catch (err) {
+        record(state, Date.now(), 'ignored', `ignored ${name}: ${(err as Error)?.message ?? String(err)}`, {
+          announce: false,
+        });
+        poke();
+      }
+    };
   for (const name of COMMAND_NAMES) {
     // The same command as an Update (refused by its validator) and a Signal (a refusal is recorded).
     const { update, signal } = COMMANDS[name] as unknown as {
@@ -87,54 +106,92 @@ export async function runIncident(raw: IncidentInput): Promise<IncidentOutcome> 
     );
     setHandler(
       signal,
-      (args) => {
+      total(name, (args: CommandArgs) => {
         const why = refusal(state, name, args);
         if (why) recordIgnored(state, name, args, why, Date.now());
         else apply(state, name, args, Date.now());
         poke();
-      },
+      }),
       { description },
     );
   }
-  setHandler(alertSignal, (args) => void (ingestAlerts(state, args?.alerts, Date.now()) && poke()), {
-    description: SIGNAL_DESCRIPTIONS.alert,
-  });
-  setHandler(runbookReportSignal, (r) => void (onRunbookReport(state, r) && poke()), {
-    description: SIGNAL_DESCRIPTIONS.runbookReport,
-  });
+  setHandler(
+    alertSignal,
+    total('alert', (args) => void (ingestAlerts(state, args?.alerts, Date.now()) && poke())),
+    { description: SIGNAL_DESCRIPTIONS.alert },
+  );
+  setHandler(
+    runbookReportSignal,
+    total('runbookReport', (r) => void (onRunbookReport(state, r) && poke())),
+    { description: SIGNAL_DESCRIPTIONS.runbookReport },
+  );
   setHandler(
     reviewScheduledSignal,
-    (args) => {
+    total('reviewScheduled', (args) => {
       state.reviewScheduledBy = actorOf(args as unknown as CommandArgs);
       record(state, Date.now(), 'review', 'post-incident review scheduled', {
         actor: state.reviewScheduledBy,
       });
-    },
+    }),
     { description: SIGNAL_DESCRIPTIONS.reviewScheduled },
   );
   setHandler(statusQuery, () => toView(state), { description: SIGNAL_DESCRIPTIONS.status });
   if (!carried) ingestAlerts(state, input.alerts, Date.now());
 
-  const hooks = shellHooks(state, poke);
+  // "Request Cancellation" in the Temporal UI is a command like any other: the loop runs on, shielded, and
+  // closes the incident as cancelled (thread told, PagerDuty resolved, review written).
+  CancellationScope.current().cancelRequested.catch(() => {
+    requestCancel(state, 'Temporal', 'cancellation requested');
+    poke();
+  });
+  return CancellationScope.nonCancellable(() => loop(state, fields, { poke, count: () => wake }));
+}
+
+/**
+ * Steps the loop may take while workflow time stands still (one activation). Dozens are normal; past this
+ * the loop is spinning on a state it cannot leave, and failing the task says so where a spin would hang
+ * the worker (the stuck-incident check reports the failing task to a human).
+ */
+export const MAX_STEPS_PER_ACTIVATION = 1000;
+
+async function loop(
+  state: IncidentState,
+  fields: Omit<IncidentInput, 'alerts'>,
+  wake: { poke(): void; count(): number },
+): Promise<IncidentOutcome> {
+  const hooks = shellHooks(state, wake.poke);
+  const wakes = wake.count;
   let visible = '';
   const alarm = new Alarm();
+  let stillAt = NaN;
+  let steps = 0;
+  const recent: string[] = [];
   for (;;) {
+    const at = Date.now();
+    steps = at === stillAt ? steps + 1 : 0;
+    stillAt = at;
     visible = syncVisibility(state, visible);
     const { continueAsNewSuggested, historyLength, historySize } = workflowInfo();
     const effect = decide(state, Date.now(), { continueAsNewSuggested, historyLength, historySize });
+    recent.push(effect.kind);
+    if (recent.length > 5) recent.shift();
+    if (steps > MAX_STEPS_PER_ACTIVATION)
+      throw new Error(
+        `incident ${state.incidentId}: the loop took ${steps} steps without time passing (last: ${recent.join(', ')}); failing this workflow task instead of spinning`,
+      );
     if (effect.kind === 'wait') {
-      const seen = wake;
+      const seen = wakes();
       if (hasPatch(PAGES_FIRST)) {
         alarm.set(effect.until, Date.now());
-        await condition(() => wake !== seen || alarm.rang);
-      } else if (effect.until === null) await condition(() => wake !== seen);
-      else if (effect.until > Date.now()) await condition(() => wake !== seen, effect.until - Date.now());
+        await condition(() => wakes() !== seen || alarm.rang);
+      } else if (effect.until === null) await condition(() => wakes() !== seen);
+      else if (effect.until > Date.now()) await condition(() => wakes() !== seen, effect.until - Date.now());
     } else if (effect.kind === 'slack') {
       const item = nextSlackItem(state);
       if (!item) continue;
       state.slackBusy = true;
       // Not awaited: the loop goes on paging while Slack retries; the lane wakes it when done.
-      void sendSlack(state, item).finally(() => void ((state.slackBusy = false), poke()));
+      void sendSlack(state, item).finally(() => void ((state.slackBusy = false), wake.poke()));
     } else if (effect.kind === 'continue-as-new') {
       record(
         state,
@@ -154,6 +211,8 @@ export async function runIncident(raw: IncidentInput): Promise<IncidentOutcome> 
       )
         continue;
       syncVisibility(state, visible);
+      // Ends as Temporal's "Canceled", as asked, once the incident is closed the way people can follow.
+      if (state.status === 'cancelled') throw new CancelledFailure(state.resolutionSummary ?? 'cancelled');
       const resolvedAt = iso(state.resolvedAt);
       return { incidentId: state.incidentId, status: state.status, resolvedAt, reviewPath: state.reviewPath };
     } else {

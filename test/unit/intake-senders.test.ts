@@ -1,0 +1,65 @@
+/**
+ * The intake against bodies as real senders send them: Grafana's documented webhook example, its "Test"
+ * button, an Alertmanager before 0.19 (no fingerprint) whose alerts name a host but no service. None may
+ * be refused: Alertmanager and Grafana drop a notification for good on a 4xx.
+ */
+import amOld from '../fixtures/senders/alertmanager-0.18-host-only.json';
+import grafanaDocumented from '../fixtures/senders/grafana-documented-example.json';
+import grafanaTest from '../fixtures/senders/grafana-test-notification.json';
+import { fromAlertmanager, fromGrafana, labelFingerprint } from '../../intake/alerts';
+import { testConfig } from '../support/config';
+
+const config = testConfig();
+
+test("Grafana's documented example (labels alertname, team, zone) routes to the default service and says so", () => {
+  const { input, resolveOnly, test } = fromGrafana(grafanaDocumented, config);
+  expect(resolveOnly).toBe(false);
+  expect(test).toBeUndefined();
+  expect(input.service).toBe('unrouted');
+  expect(input.routedBy).toMatch(
+    /no label "service", "job", "app", "namespace" named a service: routed to the default service "unrouted"/,
+  );
+  expect(input.alerts!.map((a) => a.fingerprint)).toEqual(['c6eadffa33fcdf37', 'bc97ff14869b13e3']);
+  expect(input.summary).toBe('[FIRING:2]  (blue)');
+});
+
+test('the routing labels and the default service are configuration', () => {
+  const teams = testConfig({ routing: { serviceLabels: ['team'], defaultService: 'catch-all' } });
+  expect(fromGrafana(grafanaDocumented, teams).input).toMatchObject({ service: 'blue' });
+  const none = testConfig({ routing: { serviceLabels: ['nothing'], defaultService: 'catch-all' } });
+  expect(fromGrafana(grafanaDocumented, none).input).toMatchObject({ service: 'catch-all' });
+});
+
+test('a label whose value is no service name is passed over, not refused', () => {
+  const body = structuredClone(grafanaDocumented);
+  body.commonLabels = { ...body.commonLabels, service: 'has spaces & <b>' } as typeof body.commonLabels;
+  const { input } = fromGrafana(body, config);
+  expect(input.service).toBe('unrouted');
+  expect(input.routedBy).toMatch(/label "service" is not a service name/);
+});
+
+test("Grafana's Test button is accepted as a test and opens nothing", () => {
+  const action = fromGrafana(grafanaTest, config);
+  expect(action.test).toMatch(/test notification/);
+});
+
+test('Alertmanager before 0.19: no fingerprint (computed from the sorted labels), no service label', () => {
+  const { input } = fromAlertmanager(amOld, config);
+  expect(input.service).toBe('unrouted');
+  const [first, second] = input.alerts!;
+  expect(first.fingerprint).toBe(labelFingerprint(amOld.alerts[0].labels));
+  expect(first.fingerprint).toBe(
+    labelFingerprint({ severity: 'info', host: 'db-1', alertname: 'DiskPressure' }),
+  );
+  expect(first.fingerprint).not.toBe(second.fingerprint);
+  // The group opens at its most severe alert, and each alert carries its own severity for later raises.
+  expect(input.severity).toBe('P1');
+  expect([first.severity, second.severity]).toEqual(['P3', 'P1']);
+});
+
+test('a resolved-only post is recognised as one (the intake answers 202 and opens nothing)', () => {
+  const body = structuredClone(amOld);
+  body.status = 'resolved';
+  for (const a of body.alerts) a.status = 'resolved';
+  expect(fromAlertmanager(body, config).resolveOnly).toBe(true);
+});

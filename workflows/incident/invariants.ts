@@ -1,0 +1,33 @@
+/**
+ * The incident engine's promises, as code: what must hold of `decide`'s answer and the state after every
+ * step, whatever came before. The property tests check them after each step of random sequences; a
+ * violation names the rule it breaks.
+ */
+import type { Effect } from './decide';
+import { severityRule } from './ladder';
+import type { IncidentState } from './state';
+import { revisionAtLeast } from './transitions';
+
+/** The carried state must stay far below Temporal's 2 MB payload limit, whatever it was sent. */
+export const STATE_BYTE_BOUND = 1_800_000;
+
+const PAGING: readonly Effect['kind'][] = ['page', 'escalate-now', 'page-owed', 're-alert'];
+
+export function invariantViolations(state: IncidentState, effect: Effect, now: number): string[] {
+  const broken: string[] = [];
+  if (effect.kind === 'wait' && effect.until !== null && effect.until <= now)
+    broken.push(`decide waits on ${new Date(effect.until).toISOString()}, which is not after now`);
+  if ((state.status === 'cancelled' || state.status === 'resolved') && PAGING.includes(effect.kind))
+    broken.push(`a ${state.status} incident pages (${effect.kind})`);
+  // What a settled triggered incident (nothing left to do but wait) owes its people.
+  if (effect.kind === 'wait' && state.policy && state.status === 'triggered') {
+    const future = state.nextEscalationAt !== null && state.nextEscalationAt > now;
+    if (!future && revisionAtLeast(state, 2) && !state.ladderExhausted)
+      broken.push('triggered with no rung due and no stated end of the ladder');
+    if (!future && severityRule(state)?.escalate && state.policy.afterLadder === 'repeat-last')
+      broken.push('escalation.afterLadder is repeat-last, yet no rung is due');
+  }
+  const bytes = JSON.stringify(state).length;
+  if (bytes > STATE_BYTE_BOUND) broken.push(`the state is ${bytes} bytes, over ${STATE_BYTE_BOUND}`);
+  return broken;
+}

@@ -1,0 +1,231 @@
+/**
+ * Pure changes of the incident's state that more than one path makes: a severity change (by a person or
+ * by a more severe alert), the ladder's stated end, and a cancellation request. No activity calls: the
+ * loop carries out what these queue. `now` is passed in.
+ */
+import { formatElapsed, parseSeverity } from '../policy';
+import type { Severity } from '../types';
+import { SEVERITIES } from '../types';
+import {
+  ackExpiry,
+  acknowledgerLevel,
+  firstRungDue,
+  ladderPosition,
+  retimeAfterSeverityChange,
+  rungAfter,
+  severityRule,
+  statusUpdateFrom,
+} from './ladder';
+import { record, stopClocks, type IncidentState } from './state';
+
+/** Whether the run follows the rules of engine revision `n` or later (see `IncidentPolicy.revision`). */
+export function revisionAtLeast(state: IncidentState, n: number): boolean {
+  return (state.policy?.revision ?? 1) >= n;
+}
+
+/** P1 is more severe than P2: the lower the index, the more severe. */
+export function moreSevere(a: Severity, b: Severity): boolean {
+  return SEVERITIES.indexOf(a) < SEVERITIES.indexOf(b);
+}
+
+/**
+ * Sets the incident's severity: the response clock restarts by the new severity's policy, and (revision
+ * 2) a raise brings the duties the new severity has at opening that the old one did not: management's
+ * notice and the status page.
+ */
+export function changeSeverity(state: IncidentState, severity: Severity, now: number, by: string, why = '') {
+  const before = state.input.severity;
+  const oldRule = severityRule(state);
+  record(state, now, 'severity', `severity changed ${before} → ${severity}${why}; response clock restarted`, {
+    actor: by,
+  });
+  state.input = { ...state.input, severity };
+  state.nextEscalationAt = retimeAfterSeverityChange(state, now);
+  state.nextStatusUpdateAt = statusUpdateFrom(state, now);
+  if (state.acknowledgedAt !== null) state.ackExpiresAt = ackExpiry(state, now);
+  if (state.runbook?.running) state.runbookSeverityChanged = true;
+  const rule = state.policy?.severity[severity];
+  if (rule?.notify === 'ticket' && !state.ticketOpened) state.opening.push('ticket');
+  if (!revisionAtLeast(state, 2) || !rule) return;
+  state.ladderExhausted = null;
+  if (moreSevere(severity, before) && rule.notifyManagement && !oldRule?.notifyManagement) {
+    if (state.policy!.management.contactIds.length) state.opening.push('management');
+    state.opening.push('status-page');
+  }
+  noteLadderEnd(state, now);
+}
+
+/**
+ * A source alert more severe than the incident raises it at once; a less severe one never lowers it. A
+ * triggered incident pages now: nobody yet, the first rung; else the last level paged again, with the
+ * ladder's clock restarted.
+ */
+export function raiseFromAlert(state: IncidentState, now: number): void {
+  const raise = state.pendingRaise;
+  state.pendingRaise = null;
+  if (!raise || !moreSevere(raise.severity, state.input.severity) || state.status === 'resolved') return;
+  changeSeverity(state, raise.severity, now, 'alerts', ` by alert "${raise.summary}"`);
+  if (state.status !== 'triggered') return;
+  if (state.ladderStep === 0) {
+    state.nextEscalationAt = now;
+    return;
+  }
+  const reason = `severity raised to ${raise.severity} by alert "${raise.summary}"`;
+  (state.pagesOwed ??= []).push({ level: acknowledgerLevel(state), reason });
+  state.nextEscalationAt = rungAfter(state, state.ladderStep - 1, now);
+  noteLadderEnd(state, now);
+}
+
+/** Remembers the most severe firing alert that outranks the incident, for `raiseFromAlert`. */
+export function noteAlertSeverity(state: IncidentState, severity: unknown, summary: string): void {
+  const s = parseSeverity(severity);
+  if (!s || !moreSevere(s, state.input.severity)) return;
+  if (state.pendingRaise && !moreSevere(s, state.pendingRaise.severity)) return;
+  state.pendingRaise = { severity: s, summary: summary.slice(0, 200) };
+}
+
+/**
+ * States once, in the timeline and Slack, why a triggered incident with no rung due pages nobody more
+ * (revision 2): a walked ladder under `afterLadder: stop`, or a severity that does not escalate.
+ */
+export function noteLadderEnd(state: IncidentState, now: number): void {
+  if (!revisionAtLeast(state, 2) || state.status !== 'triggered' || state.nextEscalationAt !== null) return;
+  // Before the first page there is always a rung due (the first); after any, this may be the end.
+  if (state.ladderExhausted || !state.paged.some((p) => p.level >= 0)) return;
+  const rule = severityRule(state);
+  const severity = state.input.severity;
+  const why = !rule?.escalate
+    ? `${severity} does not escalate (severityPolicy.${severity}.escalate is false): nobody more is paged unless its severity rises or someone escalates`
+    : `the ladder was walked (escalation.afterLadder is stop): nobody more is paged until someone acknowledges or escalates`;
+  state.ladderExhausted = { at: now, why };
+  record(state, now, 'escalated', `ladder exhausted at +${formatElapsed(now - state.createdAt)}: ${why}`);
+}
+
+/** Who asked Temporal to cancel the run, and why, as a command to close the incident as cancelled. */
+export function requestCancel(state: IncidentState, by: string, reason: string): void {
+  if (state.status === 'resolved' || state.status === 'cancelled' || state.pendingCancel) return;
+  state.pendingCancel = { by: by.slice(0, 200), reason: reason.slice(0, 500) };
+}
+
+/**
+ * Closes the incident as cancelled: who asked and why go to the timeline and the thread, and the close
+ * runs as for a resolution (PagerDuty resolved, status page, review, channel archived) but pages nobody.
+ */
+export function beginCancel(state: IncidentState, now: number): void {
+  const { by, reason } = state.pendingCancel!;
+  state.pendingCancel = null;
+  state.status = 'cancelled';
+  state.resolvedAt = now;
+  state.resolvedBy = by;
+  state.resolutionSummary = `cancelled: ${reason}`;
+  state.pendingRelapse = null;
+  state.pendingResolve = null;
+  state.pendingEscalations = [];
+  state.pendingRaise = null;
+  state.pagesOwed = [];
+  state.opening = [];
+  state.ladderExhausted = null;
+  stopClocks(state);
+  record(state, now, 'resolved', `cancelled through Temporal by ${by}: ${reason}; escalation stopped`, {
+    actor: by,
+  });
+  if (state.alertStatus.some(([, s]) => s === 'firing'))
+    record(
+      state,
+      now,
+      'note',
+      'source alerts are still firing: the next notification of this alert group opens a new incident',
+    );
+  state.closing = [
+    ...(state.runbook?.running ? (['stop-runbook'] as const) : []),
+    'pagerduty-resolve',
+    'status-page',
+    'review',
+    ...(state.thread?.own ? (['archive-channel'] as const) : []),
+  ];
+}
+
+/**
+ * The ladder's part of paging step `step` (due at `dueAt`): where the page goes, with the ladder moved on
+ * and the next rung timed (the status shows the next rung while the page is in flight); null, recorded,
+ * when nobody is left to page.
+ */
+export function advanceLadder(
+  state: IncidentState,
+  step: number,
+  dueAt: number,
+  now: number,
+): { level: number; round: number; channel: 'page' | 'slack' } | null {
+  const at = ladderPosition(state.policy!, step);
+  if (!at) {
+    record(
+      state,
+      now,
+      'escalated',
+      `escalation ladder exhausted after ${state.paged.length} pages: nobody left to page`,
+    );
+    state.nextEscalationAt = null;
+    return null;
+  }
+  const channel = step === 0 && severityRule(state)!.notify === 'slack' ? 'slack' : 'page';
+  state.ladderStep = step + 1;
+  state.nextEscalationAt = rungAfter(state, step, dueAt);
+  return { level: at.level, round: at.round, channel };
+}
+
+/** An acknowledgement that timed out: triggered again, and the acknowledger's level is paged. */
+export function beginReAlert(state: IncidentState, now: number): { level: number; reason: string } {
+  const who = state.acknowledgedBy ?? 'someone';
+  const timeout = formatElapsed((state.ackExpiresAt ?? now) - (state.acknowledgedAt ?? now));
+  state.status = 'triggered';
+  state.acknowledgedAt = null;
+  state.acknowledgedBy = null;
+  state.ackExpiresAt = null;
+  const reason = `acknowledged by ${who} but not resolved within ${timeout}: alerting again`;
+  record(state, now, 'escalated', reason);
+  return { level: acknowledgerLevel(state), reason };
+}
+
+/** Closes a stable incident: resolved now, then the closing tasks run (they can still be cut by a relapse). */
+export function beginClose(state: IncidentState, how: string, now: number): void {
+  state.status = 'resolved';
+  state.resolvedAt = now;
+  stopClocks(state);
+  record(
+    state,
+    now,
+    'resolved',
+    `resolved: ${how}; time to resolve ${formatElapsed(now - state.createdAt)}`,
+    {
+      actor: state.resolvedBy ?? undefined,
+    },
+  );
+  state.closing = [
+    ...(state.runbook?.running ? (['stop-runbook'] as const) : []),
+    'pagerduty-resolve',
+    'status-page',
+    'review',
+    'reminder',
+    // Its own Slack channel (only ever set with channelPerIncident) is archived last, after the review link.
+    ...(state.thread?.own ? (['archive-channel'] as const) : []),
+  ];
+}
+
+/** A relapse: triggered again from the first rung, the close (if under way) cut short. */
+export function reopen(state: IncidentState, reason: string, now: number): void {
+  state.pendingRelapse = null;
+  state.status = 'triggered';
+  state.acknowledgedAt = null;
+  state.acknowledgedBy = null;
+  state.resolvedBy = null;
+  state.resolvedAt = null;
+  stopClocks(state);
+  state.closing = null;
+  state.ladderStep = 0;
+  state.ladderExhausted = null;
+  record(state, now, 'reopened', `incident reopened: ${reason}; escalation restarted`);
+  state.nextEscalationAt = firstRungDue(state, now);
+  state.nextStatusUpdateAt = statusUpdateFrom(state, now);
+  state.opening.push('status-page');
+  if (state.runbook && !state.runbook.running) state.opening.push('runbook');
+}

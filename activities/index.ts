@@ -76,10 +76,18 @@ export function createIncidentActivities({
     postThreadMessage: slack.postThreadMessage,
     archiveIncidentChannel: slack.archiveIncidentChannel,
     async pageContacts(args) {
-      // Whoever is paged joins the incident's own channel (best effort: the page matters, not the invite).
-      if (args.thread?.own)
-        await slack.inviteToChannel(args.thread.channel, args.contactIds).catch(() => undefined);
-      if (args.channel === 'page') return paging.pageOnCall(args);
+      // Whoever is paged joins the incident's own channel: after the page, and best effort (the page matters,
+      // not the invite; a hung Slack must not hold a page past its activity timeout).
+      const invite = async () => {
+        if (args.thread?.own)
+          await slack.inviteToChannel(args.thread.channel, args.contactIds).catch(() => undefined);
+      };
+      if (args.channel === 'page') {
+        const paged = await paging.pageOnCall(args);
+        await invite();
+        return paged;
+      }
+      await invite();
       // A page's outcome reaches the thread through the timeline; a Slack-only notice is the mention itself.
       const mentions = slack.slackUsers(args.contactIds);
       const text =

@@ -37,6 +37,8 @@ export function createSlackActivities(config: RunbooksConfig, env: Env, journal:
     new WebClient(t, {
       // Temporal owns retries (durable, visible in history); the client must fail fast and say why.
       retryConfig: { retries: 0 },
+      // Every call is bounded well inside its activity's 30 s: a Slack that accepts and never answers fails.
+      timeout: 10_000,
       rejectRateLimitedCalls: true,
       ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl.replace(/\/?$/, '/') } : {}),
       logger: {

@@ -156,7 +156,7 @@ async function ensureNamespace(address: string): Promise<void> {
   }
 }
 
-async function httpOk(url: string): Promise<boolean> {
+export async function httpOk(url: string): Promise<boolean> {
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(2000), headers: { host: '127.0.0.1' } });
     return res.ok;
@@ -166,7 +166,7 @@ async function httpOk(url: string): Promise<boolean> {
 }
 
 /** True once `file` has a line matching `pattern` written after now (logs are appended across runs). */
-function loggedLine(file: string, pattern: RegExp): () => Promise<boolean> {
+export function loggedLine(file: string, pattern: RegExp): () => Promise<boolean> {
   const from = existsSync(file) ? statSync(file).size : 0;
   return async () => existsSync(file) && pattern.test(readFileSync(file).subarray(from).toString('utf8'));
 }

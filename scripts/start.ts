@@ -1,27 +1,30 @@
 /**
  * `npm start`: Temporal (an existing server at TEMPORAL_ADDRESS, else the CLI dev server with SQLite in
- * .data/), search attributes, the worker and the intake, in one terminal. Ctrl-C stops all of it.
+ * .data/), search attributes, then the worker and the intake as two supervised processes. One stuck or
+ * crashing incident can take its worker down, never the intake: alerts are still accepted (202) while the
+ * worker restarts (1 s backoff, doubling to 30 s). Ctrl-C stops all of it.
  */
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../config';
 import { clientConnectionOptions, temporalTarget } from '../config/temporal-client';
-import { startIntake, DEFAULT_INTAKE_PORT } from '../intake/main';
-import { createIncidentWorker, quietRuntime, TASK_QUEUE } from '../workers/worker';
+import { DEFAULT_INTAKE_PORT } from '../intake/main';
+import { TASK_QUEUE } from '../workers/worker';
+import { httpOk, loggedLine } from './cluster';
 import { ensureTemporal } from './local-services';
+import { Supervisor } from './supervisor';
 import { REPO_ROOT, registerSearchAttributes } from './temporal-server';
 
 async function main() {
-  const config = loadConfig(); // fail fast, naming the bad key
-  quietRuntime();
+  loadConfig(); // fail fast, naming the bad key, before anything starts
   const temporal = temporalTarget();
-  const { address } = temporal.connection;
   const { namespace } = temporal;
-  const { uiUrl, devServer } = await ensureTemporal(
-    address,
-    path.join(REPO_ROOT, '.data'),
-    (line) => console.log(`[start] ${line}`),
+  const dataDir = path.join(REPO_ROOT, '.data');
+  const say = (line: string) => console.log(`[start] ${line}`);
+  const { uiUrl, devServer, address } = await ensureTemporal(
+    temporal.connection.address,
+    dataDir,
+    say,
     clientConnectionOptions(temporal),
   );
 
@@ -29,17 +32,48 @@ async function main() {
   await registerSearchAttributes(admin, namespace);
   await admin.close();
 
-  const nativeConnection = await NativeConnection.connect(temporal.connection);
-  const worker = await createIncidentWorker({ connection: nativeConnection, config, namespace });
-  const running = worker.run();
-  const port = process.env.INTAKE_PORT ? Number(process.env.INTAKE_PORT) : DEFAULT_INTAKE_PORT;
-  const intake = await startIntake({
-    temporal,
-    host: process.env.INTAKE_HOST,
-    port,
-    token: process.env.INTAKE_TOKEN,
-  });
+  const logDir = path.join(dataDir, 'logs');
+  const supervisor = new Supervisor(logDir, say, path.join(dataDir, 'pids.json'));
+  let stopping = false;
+  const stop = async (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    say(`${why}: stopping intake, worker and Temporal...`);
+    await supervisor.stop();
+    await devServer?.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
 
+  const env = { ...process.env, TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace };
+  const tsx = (script: string) => ['-r', 'tsx/cjs', path.join(REPO_ROOT, script)];
+  const port = process.env.INTAKE_PORT ? Number(process.env.INTAKE_PORT) : DEFAULT_INTAKE_PORT;
+  try {
+    await supervisor.start({
+      name: 'worker',
+      command: process.execPath,
+      args: tsx('workers/main.ts'),
+      // Its MTTA/MTTR histograms live in its own process now: served on their own port.
+      env: { WORKER_METRICS_PORT: '9464', ...env },
+      ready: loggedLine(path.join(logDir, 'worker.log'), /worker polling task queue/),
+      readyTimeoutMs: 120_000,
+      stopGraceMs: 30_000, // the worker finishes its running activities on SIGTERM
+    });
+    await supervisor.start({
+      name: 'intake',
+      command: process.execPath,
+      args: tsx('intake/main.ts'),
+      env: { ...env, INTAKE_PORT: String(port) },
+      ready: () => httpOk(`http://127.0.0.1:${port}/healthz`),
+      readyTimeoutMs: 60_000,
+    });
+  } catch (err) {
+    console.error(`[start] ${(err as Error).message}`);
+    await stop('start-up failed');
+  }
+
+  const url = `http://${process.env.INTAKE_HOST ?? '127.0.0.1'}:${port}`;
   const auth = process.env.INTAKE_TOKEN ? ` -H "Authorization: Bearer $INTAKE_TOKEN"` : '';
   console.log(
     [
@@ -47,38 +81,17 @@ async function main() {
       'Durable Runbooks is running.',
       `  Temporal gRPC : ${temporal.description}`,
       `  Temporal UI   : ${uiUrl}/namespaces/${namespace}/workflows`,
-      `  Alert intake  : ${intake.url} (task queue ${TASK_QUEUE})`,
+      `  Alert intake  : ${url} (task queue ${TASK_QUEUE})`,
+      `  Logs          : ${path.relative(process.cwd(), logDir) || '.'}/worker.log, intake.log`,
+      `  Metrics       : ${url}/metrics (intake), http://127.0.0.1:${process.env.WORKER_METRICS_PORT ?? 9464}/metrics (worker)`,
       '',
       'Fire a test alert:',
-      `  curl -sS -X POST ${intake.url}/alerts -H 'content-type: application/json'${auth} \\`,
+      `  curl -sS -X POST ${url}/alerts -H 'content-type: application/json'${auth} \\`,
       `    -d '{"service":"checkout","summary":"checkout health check failing","severity":"P1","dedupKey":"demo-1"}'`,
       '',
       'Press Ctrl-C to stop.',
     ].join('\n'),
   );
-
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`\n[start] ${signal}: stopping intake, worker and Temporal...`);
-    await intake.close().catch(() => undefined);
-    try {
-      worker.shutdown(); // the SDK may already be draining: it reacts to SIGINT/SIGTERM itself
-    } catch {
-      /* already stopping */
-    }
-    await running.catch(() => undefined);
-    await nativeConnection.close().catch(() => undefined);
-    await devServer?.stop();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  await running.catch(async (err) => {
-    console.error(`[start] worker stopped: ${(err as Error).message}`);
-    await stop('worker failure');
-  });
 }
 
 main().catch((err) => {

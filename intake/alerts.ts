@@ -7,7 +7,7 @@ import { knownScenarios, type RunbooksConfig } from '../config';
 import { createHash } from 'node:crypto';
 import { SCENARIO_NAME, SEVERITIES, type IncidentInput, type SourceAlert } from '../workflows/types';
 import { ownValue, parseSeverity } from '../workflows/policy';
-import { routeFromLabels } from './routing';
+import { routeFromLabels, severityOf } from './routing';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 const labelMap = z.record(z.string().max(200), z.string().max(2000));
@@ -191,7 +191,7 @@ function fromGroup(
     labels: a.labels,
     source,
     // Each alert's own severity: a critical one in a group that opened at info raises the incident.
-    severity: routeFromLabels({ ...commonLabels, ...a.labels }, config).severity,
+    severity: severityOf({ ...commonLabels, ...a.labels }, route.service, config),
     ...(a.startsAt ? { startsAt: a.startsAt } : {}),
     ...(a.endsAt ? { endsAt: a.endsAt } : {}),
     ...((a.dashboardURL ?? a.generatorURL) ? { url: a.dashboardURL ?? a.generatorURL } : {}),

@@ -40,6 +40,25 @@ function serviceOf(labels: Record<string, string>, routing: RoutingConfig['routi
   };
 }
 
+/**
+ * The severity labels give an alert of `service`: the service's override, an explicit P1–P3, the
+ * `severity` label mapped through `routing.severityByLabel`, else `routing.defaultSeverity`.
+ */
+export function severityOf(
+  labels: Record<string, string>,
+  service: string,
+  config: Pick<RunbooksConfig, 'routing' | 'services'>,
+  explicit?: string,
+): Severity {
+  return classifySeverity({
+    explicit,
+    label: ownValue(labels, 'severity'),
+    serviceOverride: ownValue(config.services, service)?.severity,
+    severityByLabel: config.routing.severityByLabel,
+    defaultSeverity: config.routing.defaultSeverity,
+  });
+}
+
 /** The scenario an alertname runs: the config's routing first, then the definitions' `alertnames`. */
 function scenarioOf(alertname: string | undefined, config: RoutingConfig): Scenario | undefined {
   if (alertname === undefined) return undefined;
@@ -60,17 +79,11 @@ export function routeFromLabels(
   config: RoutingConfig,
   explicit: { service?: string; scenario?: Scenario; severity?: string; security?: boolean } = {},
 ): Route {
-  const { routing, services } = config;
+  const { routing } = config;
   const chosen = explicit.service !== undefined ? { service: explicit.service } : serviceOf(labels, routing);
   const service = chosen.service;
   const scenario = explicit.scenario ?? scenarioOf(ownValue(labels, 'alertname'), config) ?? 'health';
-  const severity = classifySeverity({
-    explicit: explicit.severity,
-    label: ownValue(labels, 'severity'),
-    serviceOverride: ownValue(services, service)?.severity,
-    severityByLabel: routing.severityByLabel,
-    defaultSeverity: routing.defaultSeverity,
-  });
+  const severity = severityOf(labels, service, config, explicit.severity);
   const security =
     explicit.security ??
     (ownValue(labels, 'security') === 'true' || ownValue(labels, 'category') === 'security');

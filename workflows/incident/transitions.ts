@@ -16,7 +16,7 @@ import {
   severityRule,
   statusUpdateFrom,
 } from './ladder';
-import { record, stopClocks, type IncidentState } from './state';
+import { record, stopClocks, type ClosingTask, type IncidentState } from './state';
 
 /** Whether the run follows the rules of engine revision `n` or later (see `IncidentPolicy.revision`). */
 export function revisionAtLeast(state: IncidentState, n: number): boolean {
@@ -136,13 +136,7 @@ export function beginCancel(state: IncidentState, now: number): void {
       'note',
       'source alerts are still firing: the next notification of this alert group opens a new incident',
     );
-  state.closing = [
-    ...(state.runbook?.running ? (['stop-runbook'] as const) : []),
-    'pagerduty-resolve',
-    'status-page',
-    'review',
-    ...(state.thread?.own ? (['archive-channel'] as const) : []),
-  ];
+  state.closing = closingTasks(state, false);
 }
 
 /**
@@ -200,15 +194,7 @@ export function beginClose(state: IncidentState, how: string, now: number): void
       actor: state.resolvedBy ?? undefined,
     },
   );
-  state.closing = [
-    ...(state.runbook?.running ? (['stop-runbook'] as const) : []),
-    'pagerduty-resolve',
-    'status-page',
-    'review',
-    'reminder',
-    // Its own Slack channel (only ever set with channelPerIncident) is archived last, after the review link.
-    ...(state.thread?.own ? (['archive-channel'] as const) : []),
-  ];
+  state.closing = closingTasks(state, true);
 }
 
 /** A relapse: triggered again from the first rung, the close (if under way) cut short. */
@@ -228,4 +214,17 @@ export function reopen(state: IncidentState, reason: string, now: number): void 
   state.nextStatusUpdateAt = statusUpdateFrom(state, now);
   state.opening.push('status-page');
   if (state.runbook && !state.runbook.running) state.opening.push('runbook');
+}
+
+/** The close, in order: a cancelled incident has no review reminder (nobody resolved it). */
+function closingTasks(state: IncidentState, reminder: boolean): ClosingTask[] {
+  return [
+    ...(state.runbook?.running ? (['stop-runbook'] as const) : []),
+    'pagerduty-resolve',
+    'status-page',
+    'review',
+    ...(reminder ? (['reminder'] as const) : []),
+    // Its own Slack channel (only ever set with channelPerIncident) is archived last, after the review link.
+    ...(state.thread?.own ? (['archive-channel'] as const) : []),
+  ];
 }

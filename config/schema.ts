@@ -3,6 +3,11 @@ import { parseDuration } from './duration';
 import { duration, envName } from './zod-types';
 import { runbookDefinitionSchema } from './runbook-definitions';
 import { WEEKDAYS, isTimeZone } from '../workflows/oncall';
+import {
+  CONFIGURABLE_STATE_BYTES,
+  SOURCE_ALERT_BYTES,
+  TIMELINE_ENTRY_BYTES,
+} from '../workflows/incident/state-bound';
 
 const severity = z.enum(['P1', 'P2', 'P3']);
 const DEFAULT_SERVICE_LABELS = ['service', 'job', 'app', 'namespace'] as const;
@@ -318,6 +323,16 @@ export const configSchema = z
         /** Source alerts kept in state; counts of the rest are kept. */
         keepAlerts: z.number().int().min(10).max(5000).default(200),
       })
+      // Both are carried by continue-as-new in one payload, which Temporal refuses over 2 MB.
+      .refine(
+        (h) =>
+          h.keepTimelineEntries * TIMELINE_ENTRY_BYTES + h.keepAlerts * SOURCE_ALERT_BYTES <=
+          CONFIGURABLE_STATE_BYTES,
+        {
+          message: `keepTimelineEntries × ${TIMELINE_ENTRY_BYTES} + keepAlerts × ${SOURCE_ALERT_BYTES} bytes must stay within ${CONFIGURABLE_STATE_BYTES} (the state is carried in one payload, under Temporal's 2 MB limit)`,
+          path: ['keepTimelineEntries'],
+        },
+      )
       .prefault({}),
     docker: z.strictObject({ socketPath: z.string().min(1) }).default({ socketPath: '/var/run/docker.sock' }),
     access: access.prefault({}),

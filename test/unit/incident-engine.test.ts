@@ -112,6 +112,20 @@ describe('decide: the priority of effects', () => {
     expect(decide(state, T0 + MIN, run)).toMatchObject({ kind: 'continue-as-new' });
   });
 
+  test('a long Slack outage does not hold continue-as-new back: queued items ride along (revision 2)', () => {
+    const run = { ...RUN, continueAsNewSuggested: true };
+    const state = opened('P1', { outbox: ['update 1', 'update 2'] });
+    state.slackQueue.push({ kind: 'thread', text: 'queued' });
+    expect(decide(state, T0 + MIN, run)).toMatchObject({ kind: 'continue-as-new' });
+    // A call in flight is not in the state: it finishes (or fails) first.
+    state.slackBusy = true;
+    expect(decide(state, T0 + MIN, run).kind).toBe('wait');
+    // Runs older than revision 2 drained the queue first, as their histories recorded.
+    state.slackBusy = false;
+    delete state.policy!.revision;
+    expect(decide(state, T0 + MIN, run)).toEqual({ kind: 'slack' });
+  });
+
   test('continue-as-new by event count or by bytes, whichever comes first (the suggestion is not everywhere)', () => {
     const state = opened('P1');
     state.policy!.history = {
@@ -129,8 +143,19 @@ describe('decide: the priority of effects', () => {
     });
     expect(decide(state, T0 + MIN, { ...RUN, historyLength: 900, historySize: 8_000_000 })).toEqual({
       kind: 'continue-as-new',
-      why: 'history reached 8.0 MB',
+      why: 'history reached 8.0 MB (8.0 MB in this run)',
     });
+    // The carried state in the start event is not this run's growth: no continue-as-new loop on a small bound.
+    const carried = { ...RUN, historySize: 8_500_000, historySizeAtStart: 1_000_000 };
+    expect(decide(state, T0 + MIN, carried).kind).toBe('wait');
+    expect(decide(state, T0 + MIN, { ...carried, historySize: 9_000_000 })).toEqual({
+      kind: 'continue-as-new',
+      why: 'history reached 9.0 MB (8.0 MB in this run)',
+    });
+    // Before revision 2 the whole history counted, as recorded runs did.
+    delete state.policy!.revision;
+    expect(decide(state, T0 + MIN, carried)).toMatchObject({ kind: 'continue-as-new' });
+    state.policy!.revision = 2;
     // A policy carried from a run older than the byte bound has none: only events count.
     delete state.policy!.history.continueAsNewAfterBytes;
     expect(decide(state, T0 + MIN, { ...RUN, historySize: 60_000_000 }).kind).toBe('wait');

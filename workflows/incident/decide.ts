@@ -41,6 +41,11 @@ export interface RunFacts {
   historyLength: number;
   /** Bytes of history so far (0 when unknown). */
   historySize: number;
+  /**
+   * Bytes of history when this run's loop first ran: its start event carries the previous run's state, which
+   * the byte rule must not count (revision 2), or a small bound would continue as new in a loop.
+   */
+  historySizeAtStart?: number;
 }
 
 /** Why this run should hand over to a new one, or null while its history is small. */
@@ -51,9 +56,18 @@ function continueAsNewReason(state: IncidentState, run: RunFacts): string | null
     return `history reached ${run.historyLength} events`;
   // Absent from policies carried by runs older than this bound.
   const bytes = limits?.continueAsNewAfterBytes;
-  if (bytes !== undefined && run.historySize >= bytes)
-    return `history reached ${(run.historySize / 1e6).toFixed(1)} MB`;
+  const grown = revisionAtLeast(state, 2) ? run.historySize - (run.historySizeAtStart ?? 0) : run.historySize;
+  if (bytes !== undefined && grown >= bytes)
+    return `history reached ${(run.historySize / 1e6).toFixed(1)} MB (${(grown / 1e6).toFixed(1)} MB in this run)`;
   return null;
+}
+
+/**
+ * Queued Slack items ride along in the carried state, so (revision 2) only a Slack call in flight or a
+ * running runbook holds continue-as-new back: a long Slack outage must not let the history grow unbounded.
+ */
+function carriesOver(state: IncidentState): boolean {
+  return revisionAtLeast(state, 2) && !state.slackBusy && !state.runbook?.running;
 }
 
 /** Work that must not be cut by continue-as-new or completion. */
@@ -107,9 +121,10 @@ export function decide(state: IncidentState, now: number, run: RunFacts): Effect
   const queued = state.journalQueue?.length ?? 0;
   if (queued >= JOURNAL_BATCH || (queued && state.closing)) return { kind: 'write-journal' };
   if (state.closing?.length) return { kind: 'closing', task: state.closing[0] };
+  const why = continueAsNewReason(state, run);
+  if (why && !state.closing && carriesOver(state)) return { kind: 'continue-as-new', why };
   if (!state.slackBusy && (state.slackQueue.length || state.outbox.length)) return { kind: 'slack' };
   if (state.closing && !busy(state)) return { kind: 'complete' };
-  const why = continueAsNewReason(state, run);
   if (why && !busy(state)) return { kind: 'continue-as-new', why };
   return {
     kind: 'wait',

@@ -6,10 +6,9 @@
 import type { Effect } from './decide';
 import { severityRule } from './ladder';
 import type { IncidentState } from './state';
+import { STATE_BYTE_BOUND, stateBytes } from './state-bound';
 import { revisionAtLeast } from './transitions';
 
-/** The carried state must stay far below Temporal's 2 MB payload limit, whatever it was sent. */
-export const STATE_BYTE_BOUND = 1_800_000;
 
 const PAGING: readonly Effect['kind'][] = ['page', 'escalate-now', 'page-owed', 're-alert'];
 
@@ -27,7 +26,7 @@ export function invariantViolations(state: IncidentState, effect: Effect, now: n
     if (!future && severityRule(state)?.escalate && state.policy.afterLadder === 'repeat-last')
       broken.push('escalation.afterLadder is repeat-last, yet no rung is due');
   }
-  const bytes = JSON.stringify(state).length;
+  const bytes = stateBytes(state);
   if (bytes > STATE_BYTE_BOUND) broken.push(`the state is ${bytes} bytes, over ${STATE_BYTE_BOUND}`);
   return broken;
 }

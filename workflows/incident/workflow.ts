@@ -30,7 +30,8 @@ import { decide } from './decide';
 import { Alarm } from './alarm';
 import { nextSlackItem, perform, sendSlack } from './perform';
 import { hasPatch, PAGES_FIRST } from './patches';
-import { requestCancel } from './transitions';
+import { requestCancel, revisionAtLeast } from './transitions';
+import { fitState } from './state-bound';
 import { carriedState, initialState, iso, record, toView, type IncidentState } from './state';
 import { syncVisibility } from './visibility';
 
@@ -166,13 +167,20 @@ async function loop(
   let stillAt = NaN;
   let steps = 0;
   const recent: string[] = [];
+  // The byte rule counts this run's growth, not the carried state in its start event.
+  const historySizeAtStart = workflowInfo().historySize;
   for (;;) {
     const at = Date.now();
     steps = at === stillAt ? steps + 1 : 0;
     stillAt = at;
     visible = syncVisibility(state, visible);
     const { continueAsNewSuggested, historyLength, historySize } = workflowInfo();
-    const effect = decide(state, Date.now(), { continueAsNewSuggested, historyLength, historySize });
+    const effect = decide(state, Date.now(), {
+      continueAsNewSuggested,
+      historyLength,
+      historySize,
+      historySizeAtStart,
+    });
     recent.push(effect.kind);
     if (recent.length > 5) recent.shift();
     if (steps > MAX_STEPS_PER_ACTIVATION)
@@ -201,6 +209,12 @@ async function loop(
         { announce: false },
       );
       await condition(allHandlersFinished);
+      // The next run's input must fit Temporal's payload limit, or the run could never hand over.
+      const trimmed = revisionAtLeast(state, 2) ? fitState(state) : [];
+      if (trimmed.length)
+        record(state, Date.now(), 'note', `state trimmed to fit a payload: ${trimmed.join(', ')}`, {
+          announce: false,
+        });
       await continueAsNew<typeof runIncident>({ ...fields, carried: { ...state, run: state.run + 1 } });
     } else if (effect.kind === 'complete') {
       await condition(allHandlersFinished);

@@ -1,0 +1,71 @@
+/**
+ * The carried state's byte bound. Continue-as-new carries the whole state in one payload, and Temporal
+ * refuses a payload over 2 MB: the run could then never hand over, and its history would grow to the 50 MB
+ * limit, where Temporal terminates it. The configuration's bounds keep ordinary text well below this; text of
+ * many-byte characters (every alert field and note can carry some) is trimmed here, oldest first.
+ */
+import type { IncidentState } from './state';
+
+/** The carried state must stay far below Temporal's 2 MB payload limit, whatever it was sent. */
+export const STATE_BYTE_BOUND = 1_800_000;
+
+/** Bytes of a timeline entry and of a source alert at the state's own clipping, in ASCII (the config bound). */
+export const TIMELINE_ENTRY_BYTES = 1_150;
+export const SOURCE_ALERT_BYTES = 4_700;
+/** What the configurable parts may take together, leaving room for the rest of the state. */
+export const CONFIGURABLE_STATE_BYTES = 1_400_000;
+
+/** Pages kept when the state must shrink: the newest, which the ladder and the review read. */
+const KEEP_PAGES = 50;
+
+/** UTF-8 bytes of the state as the payload converter writes it (JSON). */
+export function stateBytes(state: IncidentState): number {
+  const json = JSON.stringify(state);
+  let bytes = json.length;
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    // One byte counted already: two more for U+0800 and above (a surrogate pair is 4 bytes for 2 units).
+    if (c >= 0x80) bytes += c >= 0x800 && (c < 0xd800 || c > 0xdfff) ? 2 : 1;
+  }
+  return bytes;
+}
+
+/**
+ * Trims the state until it fits its bound: the least needed first (Slack lines not yet posted, details of
+ * old alerts, old timeline entries, which the journal keeps when it can, old pages). Returns what went, for
+ * the timeline; empty when the state already fit.
+ */
+export function fitState(state: IncidentState, bound = STATE_BYTE_BOUND): string[] {
+  const trimmed: string[] = [];
+  const shrinkers: Array<[string, () => boolean]> = [
+    ['unposted Slack lines', () => !!state.outbox.shift() && ((state.outboxDropped += 1), true)],
+    [
+      'journal entries not yet written',
+      () => !!state.journalQueue?.shift() && ((state.timelineDropped += 1), true),
+    ],
+    ['alert details', () => !!state.alerts.shift() && ((state.alertsDropped += 1), true)],
+    [
+      'timeline entries',
+      () =>
+        state.timeline.length > 1 &&
+        !!state.timeline.splice(1, 1).length &&
+        ((state.timelineDropped += 1), true),
+    ],
+    ['known alert fingerprints', () => !!state.alertStatus.shift()],
+    ['page records', () => state.paged.length > KEEP_PAGES && !!state.paged.shift()],
+  ];
+  for (const [what, shrink] of shrinkers) {
+    let count = 0;
+    // Doubling the step keeps this to a few dozen measurements for a state of any size.
+    while (stateBytes(state) > bound) {
+      const step = Math.max(1, count);
+      let took = 0;
+      for (; took < step && shrink(); took++);
+      count += took;
+      if (took === 0) break;
+    }
+    if (count) trimmed.push(`${count} ${what}`);
+    if (stateBytes(state) <= bound) break;
+  }
+  return trimmed;
+}

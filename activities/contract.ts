@@ -217,3 +217,32 @@ export interface RunbookActivities {
     args: import('../workflows/restart-ledger').RestartClaimRequest & { container: string },
   ): Promise<import('../workflows/restart-ledger').RestartClaimAnswer>;
 }
+
+export interface StuckIncident {
+  kind: 'stuck' | 'terminated';
+  incidentId: string;
+  workflowId: string;
+  runId: string;
+  service: string;
+  severity: Severity;
+  summary: string;
+  /** What went wrong, as Temporal recorded it (the task's failure, or who terminated it and why). */
+  why: string;
+  thread: SlackThreadRef | null;
+  /** Who the incident paged last: they hold it, or were about to. */
+  lastPagedContactIds: string[];
+}
+
+export interface FindStuckArgs {
+  taskQueue: string;
+  /** A workflow task on this attempt or later is stuck (the first retry is routine). */
+  failedAttempts: number;
+  /** Terminated runs closed at or after this instant (ISO) are reported. */
+  terminatedSince: string;
+}
+
+/** The stuck-incident watchdog's I/O: Temporal's records in, a page and a thread message out. */
+export interface WatchdogActivities {
+  findStuckIncidents(args: FindStuckArgs): Promise<StuckIncident[]>;
+  reportStuckIncident(item: StuckIncident): Promise<DeliveryResult>;
+}

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import Docker from 'dockerode';
 import type { RunbooksConfig } from '../config';
-import type { IncidentActivities, RunbookActivities } from './contract';
+import type { IncidentActivities, RunbookActivities, WatchdogActivities } from './contract';
 import { createDockerActivities } from './docker';
 import { claimRestart } from './ledger';
 import { createGitActivities } from './git';
@@ -20,6 +20,7 @@ import { observeResponseTimes } from './metrics';
 import { appendTimeline, writeReview } from './review';
 import type { Env } from './secrets';
 import { createSlackActivities } from './slack';
+import { createWatchdogActivities } from './watchdog';
 import { guardTargets, kubernetesTargetOf } from './targets';
 import { ownValue } from '../workflows/policy';
 import { slackText } from '../workflows/text';
@@ -40,7 +41,7 @@ export function createIncidentActivities({
   env = process.env,
   log,
   docker,
-}: ActivityDeps): IncidentActivities & RunbookActivities {
+}: ActivityDeps): IncidentActivities & RunbookActivities & WatchdogActivities {
   const journal = new Journal(path.resolve(baseDir, config.journal.file), log);
   const slack = createSlackActivities(config, env, journal);
   const paging = createPagingActivities(config, env, journal);
@@ -51,7 +52,7 @@ export function createIncidentActivities({
   const postgres = createPostgresActivities(env);
   const kubernetes = createKubernetesActivities((service) => kubernetesTargetOf(config, service));
   const engine = guardTargets(config, dockerActivities);
-  return {
+  const activities: IncidentActivities & RunbookActivities = {
     ...engine,
     ...guardTargets(config, postgres),
     ...guardTargets(
@@ -119,4 +120,6 @@ export function createIncidentActivities({
     },
     appendTimeline: (args) => appendTimeline(baseDir, args),
   };
+  // The watchdog reaches people the way incidents do.
+  return { ...activities, ...createWatchdogActivities(config, activities, log) };
 }

@@ -342,6 +342,19 @@ export const configSchema = z
         checkEvery: duration.default(300_000 as never),
       })
       .prefault({}),
+    /**
+     * The stuck-incident watchdog (one workflow per task queue): it looks this often for incidents whose
+     * workflow tasks keep failing, or that were terminated while open, and pages the on-call about them.
+     */
+    watchdog: z
+      .strictObject({
+        every: duration.default(60_000 as never),
+        /** A workflow task on this attempt is stuck: the first retry is routine (a worker restarting). */
+        failedAttempts: z.number().int().min(2).max(100).default(3),
+        /** The Temporal UI the report links to (else TEMPORAL_UI_URL, else the dev server's). */
+        uiUrl: z.url().nullable().default(null),
+      })
+      .prefault({}),
     /** On-call schedules by name, for ladder levels that page whoever is on call. */
     schedules: z.record(z.string(), schedule).default({}),
     /** The Prometheus server that runbook definitions' `prometheus` probes ask (HTTP API). */

@@ -4,7 +4,8 @@ import { workerMetrics } from '../activities/metrics';
 import { loadConfig } from '../config';
 import { temporalTarget } from '../config/temporal-client';
 import { registerSearchAttributes } from './search-attributes';
-import { createIncidentWorker, quietRuntime, TASK_QUEUE } from './worker';
+import { Client } from '@temporalio/client';
+import { createIncidentWorker, ensureWatchdog, quietRuntime, TASK_QUEUE } from './worker';
 
 /**
  * Stand-alone worker: `npm run worker` (Temporal from the SDK's environment configuration: TEMPORAL_ADDRESS,
@@ -30,6 +31,13 @@ async function main() {
     baseDir: process.env.RUNBOOKS_DATA_DIR || undefined,
   });
   console.log(`worker polling task queue ${TASK_QUEUE} on ${temporal.description}`);
+  // The pager's own pager: incidents stuck or terminated while open are paged about (see workflows/watchdog).
+  await ensureWatchdog(new Client({ connection, namespace: temporal.namespace }), config).catch(
+    (err: Error) =>
+      console.warn(
+        `stuck-incident watchdog not started (${err.message}): incidents that stop paging go unreported`,
+      ),
+  );
   // MTTA / MTTR histograms for Prometheus, when asked for (the intake serves them under `npm start`), and
   // liveness / readiness for an orchestrator: ready while polling, not once a shutdown has begun.
   const metricsPort = process.env.WORKER_METRICS_PORT;

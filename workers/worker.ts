@@ -5,6 +5,8 @@ import type { Env } from '../activities/secrets';
 import type { RunbooksConfig } from '../config';
 import { TASK_QUEUE } from '../intake/open-incident';
 import { chatTaskQueue } from '../workflows/task-queues';
+import { incidentWatchdogWorkflow, WATCHDOG_WORKFLOW_ID } from '../workflows/watchdog';
+import type { Client } from '@temporalio/client';
 
 export { TASK_QUEUE };
 export const REPO_ROOT = path.resolve(__dirname, '..');
@@ -118,4 +120,23 @@ export async function createIncidentWorker(opts: IncidentWorkerOptions): Promise
     maxTaskQueueActivitiesPerSecond: opts.config.slack.maxCallsPerSecond,
   });
   return new IncidentWorker(workflows, chat);
+}
+
+/**
+ * Starts the task queue's stuck-incident watchdog unless it runs already (every replica asks; one runs).
+ * Its settings are read when it starts: after changing `watchdog`, terminate it and a worker starts it anew.
+ */
+export async function ensureWatchdog(
+  client: Client,
+  config: RunbooksConfig,
+  taskQueue = TASK_QUEUE,
+): Promise<string> {
+  const workflowId = `${WATCHDOG_WORKFLOW_ID}-${taskQueue}`;
+  await client.workflow.start(incidentWatchdogWorkflow, {
+    workflowId,
+    taskQueue,
+    args: [{ everyMs: config.watchdog.every, failedAttempts: config.watchdog.failedAttempts }],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+  });
+  return workflowId;
 }

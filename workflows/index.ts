@@ -6,3 +6,4 @@ export { maintenanceWorkflow } from './maintenance';
 export { runbookInterpreterWorkflow } from './runbook-interpreter';
 export { restartLedgerWorkflow } from './restart-ledger';
 export { runbookRehearsalWorkflow } from './runbook-rehearsal';
+export { incidentWatchdogWorkflow } from './watchdog';

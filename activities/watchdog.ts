@@ -1,0 +1,191 @@
+/**
+ * The pager's own pager. An incident whose workflow tasks keep failing (a bug, a spin cut by the loop's
+ * budget, a non-deterministic deploy) pages nobody, and Temporal retries it for ever in silence; one that was
+ * terminated while still open stopped paging without a word. Both are found here, from Temporal's own
+ * records, and the on-call is told through the normal paging path.
+ */
+import { Context } from '@temporalio/activity';
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { temporal } from '@temporalio/proto';
+import { Gauge } from 'prom-client';
+import type { RunbooksConfig } from '../config';
+import type {
+  DeliveryResult,
+  FindStuckArgs,
+  IncidentActivities,
+  SlackThreadRef,
+  StuckIncident,
+  WatchdogActivities,
+} from './contract';
+import { workerMetrics } from './metrics';
+import { onCallOverrides } from './oncall';
+import { toIncidentPolicy } from './policy';
+import { levelAt } from '../workflows/policy';
+import type { IncidentInput } from '../workflows/types';
+
+const stuckGauge = new Gauge({
+  name: 'durable_runbooks_stuck_incidents',
+  help: 'Incidents whose workflow tasks keep failing, found by the last watchdog scan',
+  registers: [workerMetrics],
+});
+
+const OPEN_STATUSES = new Set(['triggered', 'acknowledged', 'mitigating', 'monitoring']);
+/** A scan reads at most this many open incidents: beyond it, the rest wait for the next scan. */
+const SCAN_LIMIT = 2000;
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+export function createWatchdogActivities(
+  config: RunbooksConfig,
+  notify: Pick<IncidentActivities, 'pageContacts' | 'postThreadMessage'>,
+  log: (line: string) => void = (line) => console.error(line),
+): WatchdogActivities {
+  async function history(workflowId: string, runId: string): Promise<HistoryEvent[]> {
+    const { client, info } = Context.current();
+    const events: HistoryEvent[] = [];
+    let nextPageToken: Uint8Array | undefined;
+    do {
+      const page = await client.workflowService.getWorkflowExecutionHistory({
+        namespace: info.workflowNamespace,
+        execution: { workflowId, runId },
+        nextPageToken,
+      });
+      events.push(...(page.history?.events ?? []));
+      nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+    } while (nextPageToken);
+    return events;
+  }
+
+  /** What the run's own history says of the incident: its input, thread and last page. */
+  async function incidentOf(
+    kind: StuckIncident['kind'],
+    workflowId: string,
+    runId: string,
+    why: (events: HistoryEvent[]) => string,
+  ): Promise<StuckIncident> {
+    const events = await history(workflowId, runId);
+    const started = events[0]?.workflowExecutionStartedEventAttributes;
+    const payload = started?.input?.payloads?.[0];
+    const input = (payload ? defaultPayloadConverter.fromPayload(payload) : {}) as Partial<IncidentInput>;
+    const carried = input.carried as
+      | { incidentId?: string; thread?: SlackThreadRef | null; paged?: { contactIds?: string[] }[] }
+      | undefined;
+    const firstRunId = started?.firstExecutionRunId || runId;
+    let thread = carried?.thread ?? null;
+    let lastPaged = carried?.paged?.at(-1)?.contactIds ?? [];
+    const scheduled = new Map<string, string>();
+    for (const event of events) {
+      const s = event.activityTaskScheduledEventAttributes;
+      if (s) {
+        scheduled.set(String(event.eventId), s.activityType?.name ?? '');
+        const args = s.input?.payloads?.[0];
+        if (s.activityType?.name === 'pageContacts' && args) {
+          const page = defaultPayloadConverter.fromPayload(args) as {
+            contactIds?: string[];
+            channel?: string;
+          };
+          if (page.channel === 'page' && Array.isArray(page.contactIds)) lastPaged = page.contactIds;
+        }
+      }
+      const done = event.activityTaskCompletedEventAttributes;
+      if (done && scheduled.get(String(done.scheduledEventId)) === 'announceIncident') {
+        const result = done.result?.payloads?.[0];
+        if (result) thread = defaultPayloadConverter.fromPayload(result) as SlackThreadRef | null;
+      }
+    }
+    return {
+      kind,
+      incidentId: carried?.incidentId ?? `${workflowId}-${firstRunId.slice(0, 8)}`,
+      workflowId,
+      runId,
+      service: typeof input.service === 'string' ? input.service : 'unknown',
+      severity: input.severity === 'P2' || input.severity === 'P3' ? input.severity : 'P1',
+      summary: typeof input.summary === 'string' ? input.summary : '',
+      why: why(events),
+      thread,
+      lastPagedContactIds: lastPaged.filter((c): c is string => typeof c === 'string'),
+    };
+  }
+
+  return {
+    async findStuckIncidents(args: FindStuckArgs): Promise<StuckIncident[]> {
+      const { client, info } = Context.current();
+      const found: StuckIncident[] = [];
+      const open = `WorkflowType = 'incidentWorkflow' AND TaskQueue = '${args.taskQueue}'`;
+      let scanned = 0;
+      for await (const wf of client.workflow.list({ query: `${open} AND ExecutionStatus = 'Running'` })) {
+        if (++scanned > SCAN_LIMIT) break;
+        Context.current().heartbeat(scanned);
+        const described = await client.workflowService.describeWorkflowExecution({
+          namespace: info.workflowNamespace,
+          execution: { workflowId: wf.workflowId, runId: wf.runId },
+        });
+        const attempt = described.pendingWorkflowTask?.attempt ?? 0;
+        if (attempt < args.failedAttempts) continue;
+        found.push(
+          await incidentOf('stuck', wf.workflowId, wf.runId, (events) => {
+            const failed = [...events].reverse().find((e) => e.workflowTaskFailedEventAttributes);
+            const cause = failed?.workflowTaskFailedEventAttributes?.failure?.message;
+            return `its workflow task failed ${attempt - 1} times${cause ? `: ${cause.slice(0, 300)}` : ' (timed out)'}`;
+          }),
+        );
+      }
+      stuckGauge.set(found.length);
+      const ended = `${open} AND ExecutionStatus = 'Terminated' AND CloseTime >= '${args.terminatedSince}'`;
+      for await (const wf of client.workflow.list({ query: ended })) {
+        const status = wf.searchAttributes?.IncidentStatus?.[0];
+        // A run terminated before its first status was written was open too.
+        if (typeof status === 'string' && !OPEN_STATUSES.has(status)) continue;
+        found.push(
+          await incidentOf('terminated', wf.workflowId, wf.runId, (events) => {
+            const t = events.at(-1)?.workflowExecutionTerminatedEventAttributes;
+            return `terminated while ${typeof status === 'string' ? status : 'open'} by ${t?.identity || 'unknown'}${t?.reason ? ` (${t.reason.slice(0, 300)})` : ''}`;
+          }),
+        );
+      }
+      return found;
+    },
+
+    /** Pages the service's on-call and whoever the incident paged last, and tells the incident's thread. */
+    async reportStuckIncident(item: StuckIncident): Promise<DeliveryResult> {
+      const ui = (config.watchdog.uiUrl ?? process.env.TEMPORAL_UI_URL ?? 'http://127.0.0.1:8233').replace(
+        /\/$/,
+        '',
+      );
+      const link = `${ui}/namespaces/${Context.current().info.workflowNamespace}/workflows/${encodeURIComponent(item.workflowId)}`;
+      const what =
+        item.kind === 'stuck'
+          ? `incident ${item.incidentId} is stuck (${item.why}): it pages nobody now. Page by hand, see ${link}`
+          : `incident ${item.incidentId} was ${item.why}: it pages nobody now. Page by hand if it is not over, see ${link}`;
+      log(`[watchdog] ${what}`);
+      const first = toIncidentPolicy(config, item.service).ladder[0];
+      const overrides = first?.schedule
+        ? await onCallOverrides({ schedule: first.schedule.name }).catch(() => [])
+        : [];
+      const onCall = first ? levelAt(first, Date.now(), overrides).contactIds : [];
+      const contactIds = [...new Set([...onCall, ...item.lastPagedContactIds])];
+      const page = await notify.pageContacts({
+        incidentId: item.incidentId,
+        workflowId: item.workflowId,
+        service: item.service,
+        severity: item.severity,
+        summary: what,
+        levelName: 'on-call (watchdog)',
+        contactIds,
+        channel: 'page',
+        reason: item.why,
+        thread: item.thread,
+        dedupKey: `${item.incidentId}/watchdog-${item.kind}-${item.runId}`,
+      });
+      if (item.thread)
+        await notify
+          .postThreadMessage({
+            incidentId: item.incidentId,
+            thread: item.thread,
+            text: `:rotating_light: ${what}`,
+          })
+          .catch((err: Error) => log(`[watchdog] thread of ${item.incidentId} not told: ${err.message}`));
+      return page;
+    },
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * One watchdog per task queue: it scans for incidents that page nobody because their workflow is stuck or
+ * was terminated while open, and reports each once to the on-call (the activity pages and tells the thread).
+ * A stuck incident that recovers and sticks again is reported again.
+ */
+import { continueAsNew, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import type { StuckIncident, WatchdogActivities } from '../activities/contract';
+
+const { findStuckIncidents } = proxyActivities<WatchdogActivities>({
+  startToCloseTimeout: '5m',
+  heartbeatTimeout: '1m',
+  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 3 },
+});
+const { reportStuckIncident } = proxyActivities<WatchdogActivities>({
+  startToCloseTimeout: '1m',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 10 },
+});
+
+export interface WatchdogInput {
+  /** The incidents' task queue (the watchdog's own by default). */
+  taskQueue?: string;
+  everyMs: number;
+  failedAttempts: number;
+  /** Carried over continue-as-new: what was reported, and since when terminations count. */
+  reported?: string[];
+  terminatedSince?: string;
+}
+
+export const WATCHDOG_WORKFLOW_ID = 'durable-runbooks-watchdog';
+const SCANS_PER_RUN = 200;
+const REMEMBERED = 1000;
+/** How late a closed run may appear in Temporal's list (visibility is eventually consistent). */
+const VISIBILITY_LAG_MS = 5 * 60_000;
+
+const keyOf = (s: StuckIncident) => `${s.kind}:${s.workflowId}:${s.runId}`;
+
+export async function incidentWatchdogWorkflow(input: WatchdogInput): Promise<never> {
+  const taskQueue = input.taskQueue ?? workflowInfo().taskQueue;
+  let reported = new Set(input.reported ?? []);
+  // Terminations before the watchdog first ran are history; after that, each scan looks back to the last
+  // one (less Temporal's visibility lag), so none is missed while the watchdog was down, and none repeats.
+  let terminatedSince = input.terminatedSince ?? new Date(Date.now()).toISOString();
+  for (let scan = 0; scan < SCANS_PER_RUN; scan++) {
+    const scanAt = Date.now();
+    const found = await findStuckIncidents({
+      taskQueue,
+      failedAttempts: input.failedAttempts,
+      terminatedSince,
+    }).catch(() => null);
+    if (found === null) {
+      // Temporal's list could not be read: the next scan tries again, forgetting nothing.
+      await sleep(input.everyMs);
+      continue;
+    }
+    const now = new Set(found.map(keyOf));
+    for (const item of found) {
+      if (reported.has(keyOf(item))) continue;
+      // Reported or not (Temporal retried it), the next scans do not repeat it.
+      await reportStuckIncident(item).catch(() => undefined);
+      reported.add(keyOf(item));
+    }
+    // A recovered incident leaves the set, so a relapse is reported; a termination leaves it once the
+    // scans look past it.
+    reported = new Set([...reported].filter((k) => now.has(k)));
+    const lookBack = new Date(scanAt - VISIBILITY_LAG_MS).toISOString();
+    if (lookBack > terminatedSince) terminatedSince = lookBack;
+    await sleep(input.everyMs);
+  }
+  return continueAsNew<typeof incidentWatchdogWorkflow>({
+    ...input,
+    taskQueue,
+    reported: [...reported].slice(-REMEMBERED),
+    terminatedSince,
+  });
+}

@@ -1,0 +1,98 @@
+/**
+ * The simulation's oracle: when an unacknowledged incident must page, written from the documented rules
+ * alone (README, "Escalation"), not from `ladder.ts`. Rung k is due k × respondWithin after the incident
+ * opened; it pages level k mod L for the ladder's L × (repeat + 1) rungs, then the last level for ever
+ * (`afterLadder: repeat-last`) or nobody (`stop`). People stop being paged once someone acknowledges or
+ * resolves.
+ */
+import type { Severity } from '../../workflows/types';
+
+export interface OracleConfig {
+  respondWithinMs: Record<'P1' | 'P2', number>;
+  ladderLength: number;
+  repeat: number;
+  afterLadder: 'repeat-last' | 'stop';
+}
+
+export interface ExpectedPage {
+  offsetMs: number;
+  level: number;
+}
+
+/** The ladder pages due from the opening until `untilMs` (exclusive; the ack, the resolve or the end). */
+export function expectedPages(
+  cfg: OracleConfig,
+  severity: Exclude<Severity, 'P3'>,
+  untilMs: number,
+): ExpectedPage[] {
+  const every = cfg.respondWithinMs[severity];
+  const rungs = cfg.ladderLength * (cfg.repeat + 1);
+  const pages: ExpectedPage[] = [];
+  for (let k = 0; k * every < untilMs; k++) {
+    if (k >= rungs && cfg.afterLadder === 'stop') break;
+    pages.push({ offsetMs: k * every, level: k < rungs ? k % cfg.ladderLength : cfg.ladderLength - 1 });
+  }
+  return pages;
+}
+
+export interface SeenPage {
+  offsetMs: number;
+  level: number;
+}
+
+/** What differs between the pages seen and the pages due (±toleranceMs), in words; empty when they agree. */
+export function pageMismatches(
+  expected: readonly ExpectedPage[],
+  seen: readonly SeenPage[],
+  toleranceMs = 1000,
+): string[] {
+  const problems: string[] = [];
+  const n = Math.max(expected.length, seen.length);
+  for (let i = 0; i < n; i++) {
+    const e = expected[i];
+    const s = seen[i];
+    if (!e) problems.push(`page ${i} at +${s.offsetMs} ms (level ${s.level}) was not due`);
+    else if (!s) problems.push(`page ${i} due at +${e.offsetMs} ms (level ${e.level}) never came`);
+    else if (Math.abs(s.offsetMs - e.offsetMs) > toleranceMs || s.level !== e.level)
+      problems.push(
+        `page ${i}: due at +${e.offsetMs} ms to level ${e.level}, came at +${s.offsetMs} ms to level ${s.level}`,
+      );
+  }
+  return problems;
+}
+
+/**
+ * The looser promise for scenarios whose severity changes or that are escalated by hand: pages keep their
+ * order, none comes after the incident was owned but one a person asked for (`escalate`, which pages the
+ * next level whoever holds the incident), and while it is unowned under repeat-last no gap between pages
+ * (or from the last page to the end) exceeds the slowest cadence involved.
+ */
+export function cadenceMismatches(
+  seen: readonly SeenPage[],
+  ownedAtMs: number | null,
+  endMs: number,
+  maxGapMs: number,
+  repeatLast: boolean,
+  escalatedAtMs: readonly number[] = [],
+  toleranceMs = 1000,
+): string[] {
+  const problems: string[] = [];
+  for (let i = 1; i < seen.length; i++)
+    if (seen[i].offsetMs < seen[i - 1].offsetMs) problems.push(`page ${i} came before page ${i - 1}`);
+  if (ownedAtMs !== null) {
+    const asked = (p: SeenPage) => escalatedAtMs.some((t) => Math.abs(p.offsetMs - t) <= toleranceMs);
+    const late = seen.filter((p) => p.offsetMs > ownedAtMs + toleranceMs && !asked(p));
+    if (late.length) problems.push(`${late.length} page(s) after the incident was owned at +${ownedAtMs} ms`);
+  }
+  if (!seen.length) return [...problems, 'never paged'];
+  if (repeatLast) {
+    const stop = ownedAtMs ?? endMs;
+    const times = [...seen.map((p) => p.offsetMs).filter((t) => t <= stop), stop];
+    for (let i = 1; i < times.length; i++)
+      if (times[i] - times[i - 1] > maxGapMs + toleranceMs)
+        problems.push(
+          `no page for ${times[i] - times[i - 1]} ms after +${times[i - 1]} ms (cadence ${maxGapMs} ms)`,
+        );
+  }
+  return problems;
+}

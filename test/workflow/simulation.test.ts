@@ -1,0 +1,317 @@
+/**
+ * The real incident workflow under random schedules on the time-skipping server: batches of incidents on
+ * three configurations, driven by Updates, Signals, garbage, alert resends and time skips picked from a
+ * seed, each checked against an oracle written from the documented rules (sim-oracle.ts):
+ * pages at their due time ±1 s, no failed or timed-out workflow task, every Update answered within 5 s,
+ * and every history replays on the current code. SIM_SEED replays a run; SIM_SCENARIOS sets the count.
+ *
+ * Worker restarts are not simulated here: on the time-skipping server a stopped worker's sticky queue
+ * keeps the next task of every incident it had cached, and time skipping waits for it (150–160 s per
+ * restart, measured). Replaying every history on a fresh worker stands for the restart; the dev-server
+ * tests (worker-crash, durability) restart real workers.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { sendCommand } from '../../intake/commands';
+import type { CommandName } from '../../workflows/incident/commands';
+import { incidentWorkflow } from '../../workflows/incident';
+import { COMMANDS, alertSignal, runbookReportSignal, statusQuery } from '../../workflows/messages';
+import type { IncidentStatusView } from '../../workflows/types';
+import { createIncidentWorker, type IncidentWorker } from '../../workers/worker';
+import { testConfig } from '../support/config';
+import { EventType } from '../support/history';
+import { describeWith } from '../support/services';
+import { cadenceMismatches, expectedPages, pageMismatches, type OracleConfig } from '../support/sim-oracle';
+import { createTimeSkippingEnv, tempDir, uniqueTaskQueue, workflowBundle } from '../support/temporal';
+
+const SEED = Number(process.env.SIM_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const SCENARIOS = Number(process.env.SIM_SCENARIOS ?? 200);
+/** The whole simulation stops starting batches after this (the test's bound is 3 minutes). */
+const BUDGET_MS = 150_000;
+const BATCH = 25;
+const MIN = 60_000;
+/** Workflow time each scenario covers, in whole minutes, and to the half minute (rungs fall on whole ones). */
+const HORIZON_MINUTES = 150;
+const HORIZON = HORIZON_MINUTES * MIN + 30_000;
+
+const VARIANTS: OracleConfig[] = [
+  { respondWithinMs: { P1: 10 * MIN, P2: 25 * MIN }, ladderLength: 4, repeat: 1, afterLadder: 'repeat-last' },
+  { respondWithinMs: { P1: 7 * MIN, P2: 20 * MIN }, ladderLength: 2, repeat: 0, afterLadder: 'stop' },
+  { respondWithinMs: { P1: 5 * MIN, P2: 15 * MIN }, ladderLength: 3, repeat: 2, afterLadder: 'repeat-last' },
+];
+const LADDER = ['primary-oncall', 'secondary-oncall', 'tech-lead', 'devops-manager'];
+
+function configFor(v: OracleConfig) {
+  const minutes = (ms: number) => `${ms / MIN}m`;
+  return testConfig({
+    severityPolicy: {
+      P1: {
+        respondWithin: minutes(v.respondWithinMs.P1),
+        notify: 'page',
+        notifyManagement: false,
+        ackTimeout: '24h',
+      },
+      P2: { respondWithin: minutes(v.respondWithinMs.P2), notify: 'page', ackTimeout: '24h' },
+    },
+    escalation: {
+      ladder: LADDER.slice(0, v.ladderLength).map((c) => ({ name: c, contacts: [c] })),
+      repeat: v.repeat,
+      afterLadder: v.afterLadder,
+    },
+  });
+}
+
+/** mulberry32: small, seedable, good enough to pick schedules. */
+function random(seed: number) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+  return { next, int: (n: number) => Math.floor(next() * n), chance: (p: number) => next() < p };
+}
+
+type Step =
+  | { kind: 'command'; name: CommandName; args: Record<string, unknown>; update: boolean }
+  | { kind: 'garbage' }
+  | { kind: 'resend' };
+
+interface Scenario {
+  id: string;
+  variant: number;
+  severity: 'P1' | 'P2';
+  /** Severity changed or escalated by hand: checked against the cadence, not the exact schedule. */
+  loose: boolean;
+  steps: Array<{ at: number; step: Step }>;
+}
+
+// Half a minute off every rung (rungs fall on whole minutes), so no step races a page.
+const slot = (r: ReturnType<typeof random>, fromMinute = 0) =>
+  (fromMinute + r.int(Math.max(1, HORIZON_MINUTES - fromMinute))) * MIN + 30_000;
+
+function scenario(r: ReturnType<typeof random>, id: string): Scenario {
+  const severity = r.chance(0.6) ? 'P1' : 'P2';
+  const loose = r.chance(0.25);
+  const steps: Scenario['steps'] = [];
+  const update = () => r.chance(0.5);
+  for (let i = r.int(3); i > 0; i--)
+    steps.push({
+      at: slot(r),
+      step: { kind: 'command', name: 'addNote', args: { by: 'sim', text: `note ${i}` }, update: update() },
+    });
+  for (let i = r.int(3); i > 0; i--) steps.push({ at: slot(r), step: { kind: 'garbage' } });
+  if (r.chance(0.5)) steps.push({ at: slot(r), step: { kind: 'resend' } });
+  if (loose) {
+    const other = severity === 'P1' ? 'P2' : 'P1';
+    steps.push({
+      at: slot(r),
+      step: { kind: 'command', name: 'setSeverity', args: { by: 'sim', severity: other }, update: update() },
+    });
+    if (r.chance(0.5))
+      steps.push({
+        at: slot(r),
+        step: { kind: 'command', name: 'escalate', args: { by: 'sim', reason: 'sim' }, update: update() },
+      });
+  }
+  if (r.chance(0.6)) {
+    const ackAt = slot(r);
+    steps.push({
+      at: ackAt,
+      step: { kind: 'command', name: 'acknowledge', args: { by: 'sim' }, update: update() },
+    });
+    if (r.chance(0.6))
+      steps.push({
+        at: slot(r, Math.ceil(ackAt / MIN)),
+        step: { kind: 'command', name: 'resolve', args: { by: 'sim', summary: 'fixed' }, update: update() },
+      });
+  }
+  // One step per instant for an incident: a signal and an Update sent together can share a workflow task,
+  // and the time-skipping server records such a task's Update before the activity it caused, a history that
+  // does not replay (the dev server records it in order: signal-update-replay.test.ts).
+  steps.sort((a, b) => a.at - b.at);
+  for (let i = 1; i < steps.length; i++)
+    if (steps[i].at <= steps[i - 1].at) steps[i].at = steps[i - 1].at + MIN;
+  return { id, variant: r.int(VARIANTS.length), severity, loose, steps };
+}
+
+describeWith(['testServer'], 'simulation: the real workflow under random schedules', () => {
+  let env: TestWorkflowEnvironment;
+  const queues = VARIANTS.map(() => uniqueTaskQueue('sim'));
+  const workers: Array<{ worker: IncidentWorker; running: Promise<void> }> = [];
+  const baseDir = tempDir();
+
+  async function startWorker(v: number) {
+    const worker = await createIncidentWorker({
+      connection: env.nativeConnection,
+      config: configFor(VARIANTS[v]),
+      taskQueue: queues[v],
+      baseDir,
+      env: {},
+      log: () => undefined,
+      workflowBundle: await workflowBundle(),
+    });
+    const running = worker.run();
+    running.catch((err: Error) => process.stderr.write(`worker ${v} failed: ${err.message}\n`));
+    workers[v] = { worker, running };
+  }
+  beforeAll(async () => {
+    env = await createTimeSkippingEnv();
+    for (let v = 0; v < VARIANTS.length; v++) await startWorker(v);
+  });
+  afterAll(async () => {
+    for (const w of workers) w?.worker.shutdown();
+    await Promise.all(workers.map((w) => w?.running));
+    await env?.teardown();
+  });
+
+  test(`at least ${SCENARIOS} scenarios agree with the oracle (seed ${SEED})`, async () => {
+    console.log(
+      `simulation: seed ${SEED} (SIM_SEED=${SEED} replays), ${SCENARIOS} scenarios in batches of ${BATCH}`,
+    );
+    const r = random(SEED);
+    const started = Date.now();
+    const problems: string[] = [];
+    const histories: Array<{ workflowId: string; history: unknown }> = [];
+    let done = 0;
+    let slowestUpdate = 0;
+    const perform = async (s: Scenario, handle: WorkflowHandle, step: Step) => {
+      if (step.kind === 'garbage') {
+        await handle.signal(alertSignal, { alerts: [null, 7, { status: 'firing' }] } as never);
+        await handle.signal(runbookReportSignal, null as never);
+      } else if (step.kind === 'resend') {
+        const alert = { fingerprint: 'f', status: 'firing', summary: 'again', labels: { alertname: 'Sim' } };
+        await handle.signal(alertSignal, { alerts: [{ ...alert, source: 'generic' }] } as never);
+      } else if (step.update) {
+        const t = Date.now();
+        const answered = await Promise.race([
+          sendCommand(handle, step.name, step.args).then(() => true),
+          new Promise<false>((res) => setTimeout(() => res(false), 5000)),
+        ]);
+        slowestUpdate = Math.max(slowestUpdate, Date.now() - t);
+        if (!answered) problems.push(`${s.id}: ${step.name} Update not answered within 5 s`);
+      } else {
+        await handle.signal(COMMANDS[step.name].signal as never, step.args as never);
+      }
+    };
+    while (done < SCENARIOS && Date.now() - started < BUDGET_MS) {
+      const batch = Array.from({ length: Math.min(BATCH, SCENARIOS - done) }, (_, i) =>
+        scenario(r, `${SEED}-${done + i}`),
+      );
+      const handles = new Map<string, WorkflowHandle>();
+      for (const s of batch)
+        handles.set(
+          s.id,
+          await env.client.workflow.start(incidentWorkflow, {
+            taskQueue: queues[s.variant],
+            workflowId: `sim-${s.id}`,
+            args: [
+              {
+                dedupKey: `sim-${s.id}`,
+                service: 'checkout',
+                scenario: 'health',
+                severity: s.severity,
+                summary: `sim ${s.id}`,
+                security: false,
+              },
+            ],
+          }),
+        );
+      const times = [...new Set(batch.flatMap((s) => s.steps.map((x) => x.at)))].sort((a, b) => a - b);
+      let now = 0;
+      for (const at of times) {
+        const t = Date.now();
+        await env.sleep(at - now);
+        if (process.env.SIM_DEBUG)
+          process.stderr.write(`sleep ${(at - now) / MIN} min took ${Date.now() - t} ms\n`);
+        now = at;
+        await Promise.all(
+          batch.flatMap((s) =>
+            s.steps
+              .filter((x) => x.at === at)
+              .map(({ step, at: stepAt }) =>
+                perform(s, handles.get(s.id)!, step).catch((err: Error) => {
+                  // A resolved incident's run has closed: what is sent after is refused, as it should be.
+                  const resolvedBefore = s.steps.some(
+                    (x) => x.at < stepAt && x.step.kind === 'command' && x.step.name === 'resolve',
+                  );
+                  if (!(err instanceof WorkflowNotFoundError && resolvedBefore))
+                    problems.push(`${s.id}: ${stepName(step)} failed: ${err.message}`);
+                }),
+              ),
+          ),
+        );
+      }
+      await env.sleep(Math.max(0, HORIZON - now));
+      const end = Math.max(HORIZON, now);
+      for (const s of batch) {
+        const handle = handles.get(s.id)!;
+        const history = await handle.fetchHistory();
+        histories.push({ workflowId: handle.workflowId, history });
+        const failed = (history.events ?? []).filter(
+          (e) =>
+            e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED ||
+            e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
+        );
+        if (failed.length) problems.push(`${s.id}: ${failed.length} failed or timed-out workflow task(s)`);
+        const view = await handle.query(statusQuery).catch((err: Error) => err);
+        if (view instanceof Error) problems.push(`${s.id}: status query failed: ${view.message}`);
+        else
+          problems.push(
+            ...check(s, view, end).map(
+              (p) =>
+                `${s.id} (variant ${s.variant}, ${s.severity}${s.loose ? ', loose' : ''}): ${p}; steps: ${s.steps.map((x) => `+${x.at / 1000}s ${stepName(x.step)}`).join(', ')}; pages: ${view.paged.map((x) => `${x.level}@+${(Date.parse(x.at) - Date.parse(view.createdAt)) / 1000}s`).join(' ')}`,
+            ),
+          );
+        await handle.terminate('simulation checked').catch(() => undefined);
+      }
+      done += batch.length;
+    }
+    // Every history replays on the current code.
+    const replays = Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories);
+    for await (const result of replays)
+      if (result.error) problems.push(`${result.workflowId}: does not replay: ${result.error.message}`);
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    console.log(
+      `simulation: ${done} scenarios, slowest Update ${slowestUpdate} ms, ${seconds} s; ${problems.length} problem(s)`,
+    );
+    if (problems.length) {
+      const dir = path.join(baseDir, 'failed-histories');
+      mkdirSync(dir, { recursive: true });
+      for (const h of histories.filter((h) => problems.some((p) => p.startsWith(h.workflowId.slice(4)))))
+        writeFileSync(path.join(dir, `${h.workflowId}.json`), JSON.stringify(h.history));
+      console.log(
+        `simulation: seed ${SEED} failed; histories in ${dir}:\n${problems.slice(0, 30).join('\n')}`,
+      );
+    }
+    expect(problems).toEqual([]);
+    expect(done).toBeGreaterThanOrEqual(SCENARIOS);
+  });
+});
+
+const stepName = (step: Step) =>
+  step.kind === 'command' ? `${step.name} (${step.update ? 'Update' : 'Signal'})` : step.kind;
+
+function check(s: Scenario, view: IncidentStatusView, end: number): string[] {
+  const cfg = VARIANTS[s.variant];
+  const t0 = Date.parse(view.createdAt);
+  const owned = [view.acknowledgedAt, view.resolvedAt]
+    .filter((t): t is string => !!t)
+    .map((t) => Date.parse(t) - t0);
+  const ownedAt = owned.length ? Math.min(...owned) : null;
+  const seen = view.paged
+    .filter((p) => p.level >= 0)
+    .map((p) => ({ offsetMs: Date.parse(p.at) - t0, level: p.level }));
+  if (!s.loose) return pageMismatches(expectedPages(cfg, s.severity, ownedAt ?? end), seen);
+  // The batch started its incidents together; a step's offset from this one's opening is within a second.
+  const escalated = s.steps
+    .filter((x) => x.step.kind === 'command' && x.step.name === 'escalate')
+    .map((x) => x.at);
+  const cadence = cfg.respondWithinMs.P1 + cfg.respondWithinMs.P2;
+  return cadenceMismatches(seen, ownedAt, end, cadence, cfg.afterLadder === 'repeat-last', escalated, 2000);
+}

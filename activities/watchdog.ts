@@ -8,7 +8,7 @@ import { Context } from '@temporalio/activity';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { Gauge } from 'prom-client';
-import type { RunbooksConfig } from '../config';
+import { workflowUiLink, type RunbooksConfig } from '../config';
 import type {
   DeliveryResult,
   FindStuckArgs,
@@ -148,11 +148,7 @@ export function createWatchdogActivities(
 
     /** Pages the service's on-call and whoever the incident paged last, and tells the incident's thread. */
     async reportStuckIncident(item: StuckIncident): Promise<DeliveryResult> {
-      const ui = (config.watchdog.uiUrl ?? process.env.TEMPORAL_UI_URL ?? 'http://127.0.0.1:8233').replace(
-        /\/$/,
-        '',
-      );
-      const link = `${ui}/namespaces/${Context.current().info.workflowNamespace}/workflows/${encodeURIComponent(item.workflowId)}`;
+      const link = workflowUiLink(config, Context.current().info.workflowNamespace ?? 'default', item.workflowId);
       const what =
         item.kind === 'stuck'
           ? `incident ${item.incidentId} is stuck (${item.why}): it pages nobody now. Page by hand, see ${link}`

@@ -94,3 +94,17 @@ export function dashboardFor(
   const own = Object.hasOwn(config.services, service) ? config.services[service].dashboardUrl : undefined;
   return own ?? config.dashboardUrl?.replaceAll('{service}', encodeURIComponent(service)) ?? null;
 }
+
+/**
+ * Where a person sees an incident's workflow, its pending task and its failures: `watchdog.uiUrl`, else
+ * TEMPORAL_UI_URL, else the dev server's UI.
+ */
+export function workflowUiLink(
+  config: Pick<RunbooksConfig, 'watchdog'> | null,
+  namespace: string,
+  workflowId: string,
+  env: Record<string, string | undefined> = process.env,
+): string {
+  const ui = (config?.watchdog.uiUrl ?? env.TEMPORAL_UI_URL ?? 'http://127.0.0.1:8233').replace(/\/$/, '');
+  return `${ui}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+}

@@ -6,7 +6,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import { isIP } from 'node:net';
 import { parse as parseQueryString } from 'node:querystring';
-import type { Client } from '@temporalio/client';
+import { isGrpcDeadlineError, type Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
@@ -15,7 +15,7 @@ import secureJson from 'secure-json-parse';
 import type { Env } from '../activities/secrets';
 import { readSecret } from '../activities/secrets';
 import { workerMetrics } from '../activities/metrics';
-import type { RunbooksConfig } from '../config';
+import { workflowUiLink, type RunbooksConfig } from '../config';
 import { SLACK_MEMBER_ID } from '../config/schema';
 import { alertSignal, statusQuery } from '../workflows/messages';
 import { slackText } from '../workflows/text';
@@ -101,6 +101,10 @@ function sameToken(expected: string, header: string | undefined): boolean {
 }
 
 class TemporalUnavailable extends Error {}
+/** Temporal is reachable but the incident's workflow did not answer in time (a stuck workflow task). */
+class IncidentDidNotAnswer extends Error {}
+/** gRPC UNAVAILABLE: the server itself could not be reached. */
+const unreachable = (err: unknown) => (err as { code?: number } | undefined)?.code === 14;
 
 const httpError = (statusCode: number, message: string) => Object.assign(new Error(message), { statusCode });
 
@@ -209,7 +213,7 @@ export async function buildIntakeServer(opts: IntakeOptions): Promise<FastifyIns
       return await client.connection.withDeadline(Date.now() + timeoutMs, fn);
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw err;
-      throw new TemporalUnavailable((err as Error).message);
+      throw new TemporalUnavailable((err as Error).message, { cause: err });
     } finally {
       end();
     }
@@ -340,15 +344,29 @@ export async function buildIntakeServer(opts: IntakeOptions): Promise<FastifyIns
     s: ResponderSignal,
   ): Promise<CommandOutcome> => {
     const handle = client.workflow.getHandle(s.workflowId);
-    const { service } = await withTemporal(() => handle.query(statusQuery));
-    const access = mayAct(config, s.who, s.signal, { service, step: s.args.step });
-    if (!access.allowed) {
-      metrics.responderActions.inc({ channel, signal: `${s.signal}_refused` });
-      return { accepted: false, reason: access.reason };
+    try {
+      const { service } = await withTemporal(() => handle.query(statusQuery));
+      const access = mayAct(config, s.who, s.signal, { service, step: s.args.step });
+      if (!access.allowed) {
+        metrics.responderActions.inc({ channel, signal: `${s.signal}_refused` });
+        return { accepted: false, reason: access.reason };
+      }
+      const outcome = await withTemporal(() => sendCommand(handle, s.signal, { ...s.args, by: access.by }));
+      metrics.responderActions.inc({ channel, signal: s.signal });
+      return outcome;
+    } catch (err) {
+      // Temporal answered, the incident did not (no answer in time, or a failing workflow task): its workflow
+      // may be stuck, and "Temporal is unavailable, retry later" would hide it.
+      if (err instanceof TemporalUnavailable && !unreachable(err.cause)) {
+        const why = isGrpcDeadlineError(err.cause)
+          ? `did not answer within ${timeoutMs / 1000} s`
+          : 'could not answer';
+        throw new IncidentDidNotAnswer(
+          `incident ${s.workflowId} ${why}; its workflow may be stuck (page by hand if it pages nobody): ${workflowUiLink(config, client.options.namespace, s.workflowId, env)}`,
+        );
+      }
+      throw err;
     }
-    const outcome = await withTemporal(() => sendCommand(handle, s.signal, { ...s.args, by: access.by }));
-    metrics.responderActions.inc({ channel, signal: s.signal });
-    return outcome;
   };
 
   /**
@@ -471,6 +489,10 @@ export async function buildIntakeServer(opts: IntakeOptions): Promise<FastifyIns
           return reply
             .code(200)
             .send({ response_type: 'ephemeral', text: 'That incident is already closed.' });
+        if (err instanceof IncidentDidNotAnswer)
+          return reply
+            .code(200)
+            .send({ response_type: 'ephemeral', text: slackText(`Not done: ${err.message}.`) });
         return unavailable(reply);
       }
       return reply.code(200).send({
@@ -499,6 +521,12 @@ export async function buildIntakeServer(opts: IntakeOptions): Promise<FastifyIns
       } catch (err) {
         if (err instanceof WorkflowNotFoundError)
           return reply.code(202).send({ ignored: 'incident already closed' });
+        // 503: PagerDuty retries, and the incident may answer by then; the body says why.
+        if (err instanceof IncidentDidNotAnswer)
+          return reply
+            .code(503)
+            .header('retry-after', String(RETRY_AFTER_S))
+            .send({ error: err.message, workflowId: s.workflowId });
         return unavailable(reply);
       }
       // Applied (or refused): a replay of the same request changes nothing more.

@@ -8,6 +8,7 @@
 import os from 'node:os';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { isGrpcDeadlineError } from '@temporalio/client';
+import { workflowUiLink } from '../config';
 import { temporalTarget } from '../config/temporal-client';
 import { sendCommand } from '../intake/commands';
 import { declareIncident, parseDeclare, TASK_QUEUE } from '../intake/open-incident';
@@ -29,8 +30,7 @@ function answerTimeoutMs(): number {
 
 /** Where a person sees the incident's workflow, its pending task and its failures. */
 function uiLink(workflowId: string): string {
-  const ui = process.env.TEMPORAL_UI_URL ?? 'http://127.0.0.1:8233';
-  return `${ui}/namespaces/${encodeURIComponent(temporalTarget().namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+  return workflowUiLink(null, temporalTarget().namespace, workflowId);
 }
 
 const USAGE = `usage: npm run incident -- <command>

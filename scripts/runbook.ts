@@ -41,6 +41,8 @@ const fixtureSchema = z.strictObject({
   after: z.record(z.string(), z.record(z.string(), scalar)).default({}),
   approvals: z.record(z.string(), z.enum(['approve', 'reject'])).default({}),
   failSteps: z.array(z.string()).default([]),
+  /** Probes that fail once a step has changed something: the verification's or the watch's look breaks. */
+  failAfterChange: z.array(z.string()).default([]),
   /** What the rehearsal must end with: `test` exits 1 when it does not (a runbook's own regression test). */
   expect: z
     .strictObject({
@@ -93,6 +95,8 @@ export function fixtureActivities(
     '') as string;
   return {
     async runProbe({ id, probe }) {
+      if (id && changed && fixture.failAfterChange.includes(id))
+        throw new Error(`probe ${id} fails after the change (fixture)`);
       const facts = id ? factsFor(id) : undefined;
       if (!id || !facts) throw new Error(`the fixture records no facts for probe ${id ?? probe.kind}`);
       return {

@@ -4,7 +4,7 @@
  * in order — each behind its gate, the restart budget and dry-run — and each is verified. The definition
  * arrives in the input, so the history freezes it: editing the file never changes an open incident.
  */
-import { ApplicationFailure, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, patched, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
 import type { RunbookActivities } from '../activities/contract';
 import { formatElapsed } from './policy';
 import {
@@ -34,6 +34,9 @@ export interface InterpreterInput extends RunbookInput {
 function failureMessage(err: unknown): string {
   return (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
 }
+
+/** A probe that fails in a verification or a watch escalates with the reason (the run failed before). */
+export const PROBE_FAILURE_ESCALATES = 'runbook-probe-failure-escalates';
 
 /** How often a verifying probe is asked again while its condition does not hold yet. */
 const VERIFY_EVERY_MS = 5000;
@@ -332,6 +335,22 @@ export async function runbookInterpreterWorkflow(input: InterpreterInput): Promi
     );
   };
 
+  /**
+   * A verification or watch whose probe fails (after its retries) leaves the change unjudged: people are
+   * called with the reason, where the runbook used to fail and leave the incident with nobody told.
+   */
+  const checked = async (what: string, check: () => Promise<boolean>): Promise<boolean | string> => {
+    try {
+      return await check();
+    } catch (err) {
+      // Runs recorded before this failed here; they replay the same way.
+      if (!patched(PROBE_FAILURE_ESCALATES)) throw err;
+      const why = `${what} could not be checked: ${failureMessage(err)}`;
+      await finding(why);
+      return why;
+    }
+  };
+
   const done: string[] = [];
   /** What the step left behind, for later steps' conditions. */
   const leave = (step: StepDefinition, ran: boolean, approved: boolean | null, verified: boolean | null) =>
@@ -345,7 +364,8 @@ export async function runbookInterpreterWorkflow(input: InterpreterInput): Promi
     if (step.kind === 'escalate') return escalate(verdict.cause, what);
     if (step.kind === 'watch') {
       // In dry-run nothing was changed: there is nothing to watch come back.
-      const held = input.dryRun ? null : await watch(step, what);
+      const held = input.dryRun ? null : await checked(what, () => watch(step, what));
+      if (typeof held === 'string') return escalate(verdict.cause, held);
       learn(step.id, { ran: held !== null, approved: null, verified: null, held });
       if (held !== null) done.push(step.id);
       continue;
@@ -393,10 +413,12 @@ export async function runbookInterpreterWorkflow(input: InterpreterInput): Promi
     }
     let verified: boolean | null = null;
     if (step.verify) {
-      verified =
-        step.verify === 'health'
-          ? await session.verify()
-          : await verifyByProbe(step.verify.probe, step.verify.expect, step.verify.withinMs);
+      const verify = step.verify;
+      const result = await checked(`the verification of ${step.id}`, () =>
+        verify === 'health' ? session.verify() : verifyByProbe(verify.probe, verify.expect, verify.withinMs),
+      );
+      if (typeof result === 'string') return escalate(verdict.cause, result);
+      verified = result;
       if (!verified && step.onFailure !== 'continue') return stillFailing(verdict.cause, step.id);
     }
     if (step.kind === 'raise-memory-limit') await suggestComposeLimit();

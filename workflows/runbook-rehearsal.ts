@@ -32,7 +32,20 @@ export async function runbookRehearsalWorkflow(input: RehearsalInput): Promise<R
   });
   let done = false;
   let outcome: RunbookOutcome | undefined;
-  void child.result().then((o) => ((outcome = o), (done = true)));
+  // A runbook that fails is the rehearsal's answer too: waiting on it for ever would wedge the rehearsal.
+  void child.result().then(
+    (o) => ((outcome = o), (done = true)),
+    (err: Error) => {
+      outcome = {
+        scenario: input.runbook.scenario,
+        cause: 'unknown',
+        result: 'failed',
+        summary: `the runbook failed: ${(err.cause as Error | undefined)?.message ?? err.message}`,
+        actions: [],
+      };
+      done = true;
+    },
+  );
   for (;;) {
     await condition(() => done || asked.length > 0);
     if (done) break;

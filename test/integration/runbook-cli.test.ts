@@ -83,6 +83,20 @@ describeWith(['testServer'], 'npm run runbook -- test (time-skipping server)', (
     expect(host.out).toMatch(/^outcome: escalated \(cause: host-disk-filling\)/m);
   }, 180_000);
 
+  test('a probe that fails in the verification escalates with the reason instead of failing the runbook', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'runbook-cli-'));
+    const broken = path.join(dir, 'broken-verification.yaml');
+    writeFileSync(
+      broken,
+      `${readFileSync(FIXTURE, 'utf8')}\nfailAfterChange: [disk]\n`.replace(/^expect:.*$/m, ''),
+    );
+    const r = await run('test', DISK_FULL, '--fixture', broken);
+    expect(r.out).toMatch(/clean-old-logs approved by rehearsal/);
+    expect(r.out).toMatch(
+      /^outcome: escalated \(cause: log-directory-filling\) — the verification of clean-old-logs could not be checked: .*probe disk fails after the change/m,
+    );
+  }, 180_000);
+
   test('every shipped runbook rehearses with its fixture to the outcome the fixture expects; a wrong expectation exits 1', async () => {
     const shipped = readdirSync(path.join(ROOT, 'runbooks'))
       .filter((f) => f.endsWith('.yaml'))

@@ -1,10 +1,17 @@
 import path from 'node:path';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  Worker,
+  type WorkerOptions,
+} from '@temporalio/worker';
 import { createIncidentActivities } from '../activities';
 import type { Env } from '../activities/secrets';
 import type { RunbooksConfig } from '../config';
 import { TASK_QUEUE } from '../intake/open-incident';
-import { chatTaskQueue } from '../workflows/task-queues';
+import { chatTaskQueue, runbookTaskQueue } from '../workflows/task-queues';
 import { incidentWatchdogWorkflow, WATCHDOG_WORKFLOW_ID } from '../workflows/watchdog';
 import type { Client } from '@temporalio/client';
 
@@ -50,15 +57,20 @@ export interface IncidentWorkerOptions {
 }
 
 /**
- * The two pollers of one worker process: workflows and activities on the task queue, and the incidents'
- * Slack lane on its own queue, paced to `slack.maxCallsPerSecond` across all workers. They start, stop and
- * fail together.
+ * The three pollers of one worker process: workflows and activities on the task queue; the incidents' Slack
+ * lane on its own queue, paced to `slack.maxCallsPerSecond` across all workers; and the runbooks (workflows
+ * and their mitigations) on theirs, with slots of their own. They start, stop and fail together.
  */
 export class IncidentWorker {
   constructor(
     readonly workflows: Worker,
     readonly chat: Worker,
+    readonly runbooks: Worker,
   ) {}
+
+  private get all(): Worker[] {
+    return [this.workflows, this.chat, this.runbooks];
+  }
 
   getState(): ReturnType<Worker['getState']> {
     return this.workflows.getState();
@@ -66,7 +78,7 @@ export class IncidentWorker {
 
   /** Runs both until shutdown (or a signal); when either stops, the other is stopped too. */
   async run(): Promise<void> {
-    const runs = [this.workflows.run(), this.chat.run()];
+    const runs = this.all.map((w) => w.run());
     try {
       await Promise.race(runs);
     } finally {
@@ -87,7 +99,7 @@ export class IncidentWorker {
   }
 
   shutdown(): void {
-    for (const worker of [this.workflows, this.chat]) if (worker.getState() === 'RUNNING') worker.shutdown();
+    for (const worker of this.all) if (worker.getState() === 'RUNNING') worker.shutdown();
   }
 }
 
@@ -102,11 +114,15 @@ export async function createIncidentWorker(opts: IncidentWorkerOptions): Promise
   // On SIGTERM, running activities get this long to finish (a page in flight is sent, not dropped and
   // resent by the next worker); after it they are cancelled and Temporal retries them elsewhere.
   const shutdownGraceTime = '20s';
+  // One bundle for both pollers that run workflows (bundling takes seconds and memory).
+  const workflowBundle =
+    opts.workflowBundle ??
+    (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new WorkerLogger('WARN') }));
   const workflows = await Worker.create({
     connection: opts.connection,
     namespace: opts.namespace ?? 'default',
     taskQueue,
-    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    workflowBundle,
     shutdownGraceTime,
     activities,
     ...opts.overrides,
@@ -119,7 +135,16 @@ export async function createIncidentWorker(opts: IncidentWorkerOptions): Promise
     activities,
     maxTaskQueueActivitiesPerSecond: opts.config.slack.maxCallsPerSecond,
   });
-  return new IncidentWorker(workflows, chat);
+  const runbooks = await Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace ?? 'default',
+    taskQueue: runbookTaskQueue(taskQueue),
+    workflowBundle,
+    shutdownGraceTime,
+    activities,
+    ...opts.overrides,
+  });
+  return new IncidentWorker(workflows, chat, runbooks);
 }
 
 /**

@@ -6,3 +6,11 @@
 export function chatTaskQueue(taskQueue: string): string {
   return `${taskQueue}-chat`;
 }
+
+/**
+ * Runbooks (their workflows and the activities they start, mitigations of up to several minutes among them)
+ * run on a queue of their own, so a storm of runbooks cannot hold the activity slots pages need.
+ */
+export function runbookTaskQueue(taskQueue: string): string {
+  return `${taskQueue}-runbooks`;
+}

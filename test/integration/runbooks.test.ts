@@ -28,6 +28,7 @@ import { engineActions } from '../support/docker-events';
 import { startDevWorker, type DevWorker } from '../support/dev-server';
 import { eventually } from '../support/eventually';
 import { openTimers, scheduledActivities, waitUntilIdle } from '../support/history';
+import { runbookTaskQueue } from '../../workflows/task-queues';
 import { describeWith, serviceValue } from '../support/services';
 
 const RUNBOOK_SETTINGS = {
@@ -309,6 +310,8 @@ describeWith(
       expect(closed.pendingApprovals).toEqual([]);
       const child = await dev.client.workflow.getHandle(`${waiting.incidentId}-runbook`).describe();
       expect(child.status.name).toBe('CANCELLED');
+      // Runbooks and their mitigations run on a queue of their own: they never take the slots pages use.
+      expect(child.taskQueue).toBe(runbookTaskQueue(dev.taskQueue));
 
       // P2 (1 h to answer) raised to P1 (4 s) while the proposal waits: it times out by P1's time, once.
       const second = await openIncident('approvals', 'pool-exhausted');

@@ -2,14 +2,16 @@
  * The incident's child workflows: the runbook (started, told of approvals and severity changes, stopped,
  * and heard from through its reports) and the review reminder. What cannot live in the state object.
  */
-import { ParentClosePolicy, getExternalWorkflowHandle, startChild } from '@temporalio/workflow';
+import { ParentClosePolicy, getExternalWorkflowHandle, startChild, workflowInfo } from '@temporalio/workflow';
 import { approveSignal, rejectSignal, respondWithinSignal, type RunbookReport } from '../messages';
 import { approvalRequestText } from '../render';
 import { reviewReminderWorkflow } from '../review-reminder';
 import { runbookWorkflow } from '../runbook';
 import { runbookInterpreterWorkflow } from '../runbook-interpreter';
+import { runbookTaskQueue } from '../task-queues';
 import { BUILT_IN_SCENARIOS } from '../types';
 import { severityRule } from './ladder';
+import { hasPatch, RUNBOOK_QUEUE } from './patches';
 import { describeError, type ShellHooks } from './perform';
 import { record, type IncidentState } from './state';
 
@@ -89,6 +91,9 @@ export function shellHooks(state: IncidentState, poke: () => void): ShellHooks {
         // A definition (frozen in the policy) runs on the interpreter; a built-in scenario without one on its
         // TypeScript; a scenario that is neither (started by hand with any name) gets the health runbook.
         const builtIn = (BUILT_IN_SCENARIOS as readonly string[]).includes(args.scenario);
+        const queue = hasPatch(RUNBOOK_QUEUE)
+          ? { taskQueue: runbookTaskQueue(workflowInfo().taskQueue) }
+          : {};
         if (rb.definition ? rb.definition.scenario !== args.scenario : !builtIn)
           record(
             state,
@@ -99,10 +104,12 @@ export function shellHooks(state: IncidentState, poke: () => void): ShellHooks {
         const child = rb.definition
           ? await startChild(runbookInterpreterWorkflow, {
               workflowId,
+              ...queue,
               args: [{ ...args, scenario: rb.definition.scenario, definition: rb.definition }],
             })
           : await startChild(runbookWorkflow, {
               workflowId,
+              ...queue,
               args: [{ ...args, scenario: builtIn ? args.scenario : 'health' }],
             });
         state.runbook = { workflowId, running: true, runs };

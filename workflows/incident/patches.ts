@@ -20,6 +20,9 @@ export const MAINTENANCE_WINDOWS = 'maintenance-windows';
 /** The Slack lane on its own paced task queue; one timer kept per deadline. */
 export const PAGES_FIRST = 'pages-first';
 
+/** Runbook children on their own task queue (asked after the baseline, when a runbook starts). */
+export const RUNBOOK_QUEUE = 'runbooks-own-queue';
+
 /** One marker for every patch above: the code a run takes when it starts on this release or later. */
 export const RELEASE_BASELINE = 'incident-baseline-2026-11';
 

@@ -19,7 +19,10 @@ async function main() {
   loadConfig(); // fail fast, naming the bad key, before anything starts
   const temporal = temporalTarget();
   const { namespace } = temporal;
-  const dataDir = path.join(REPO_ROOT, '.data');
+  // RUNBOOKS_DATA_DIR moves this run's state (logs, pids, the dev server's database) out of the checkout.
+  const dataDir = process.env.RUNBOOKS_DATA_DIR
+    ? path.resolve(process.env.RUNBOOKS_DATA_DIR)
+    : path.join(REPO_ROOT, '.data');
   const say = (line: string) => console.log(`[start] ${line}`);
   const { uiUrl, devServer, address } = await ensureTemporal(
     temporal.connection.address,

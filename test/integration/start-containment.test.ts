@@ -1,0 +1,87 @@
+/**
+ * `npm start` contains a worker's death: the worker and the intake are separate supervised processes, so
+ * with the worker killed the intake still answers 202, and the restarted worker pages the alert it took.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import axios from 'axios';
+import { Client, Connection } from '@temporalio/client';
+import { statusQuery } from '../../workflows/messages';
+import { writeTestConfig } from '../support/config';
+import { eventually } from '../support/eventually';
+import { describeWith, serviceValue } from '../support/services';
+import { tempDir, uniqueTaskQueue } from '../support/temporal';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+describeWith(['temporal'], 'npm start: the intake outlives its worker', () => {
+  let start: ChildProcess | undefined;
+  let client: Client;
+  let connection: Connection;
+  afterAll(async () => {
+    if (start && start.exitCode === null) {
+      start.kill('SIGTERM');
+      await new Promise((r) => start!.once('exit', r));
+    }
+    await connection?.close();
+  });
+
+  test('the worker is killed: alerts are still accepted, and the restarted worker pages them', async () => {
+    const dir = tempDir('start-');
+    const [intakePort, metricsPort] = [await freePort(), await freePort()];
+    const taskQueue = uniqueTaskQueue('start');
+    start = spawn(process.execPath, ['-r', 'tsx/cjs', path.join(ROOT, 'scripts/start.ts')], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: serviceValue('temporal'),
+        TEMPORAL_TASK_QUEUE: taskQueue,
+        INTAKE_PORT: String(intakePort),
+        WORKER_METRICS_PORT: String(metricsPort),
+        RUNBOOKS_DATA_DIR: dir,
+        RUNBOOKS_CONFIG: writeTestConfig(dir),
+        INTAKE_TOKEN: '',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    start.stdout!.on('data', (d) => (output += d));
+    start.stderr!.on('data', (d) => (output += d));
+    await eventually(async () => expect(output).toContain('Durable Runbooks is running.'), 150_000);
+    connection = await Connection.connect({ address: serviceValue('temporal') });
+    client = new Client({ connection });
+
+    const pids = JSON.parse(readFileSync(path.join(dir, 'pids.json'), 'utf8')) as Record<string, number>;
+    process.kill(pids.worker, 'SIGKILL');
+    const url = `http://127.0.0.1:${intakePort}/alerts`;
+    const alert = {
+      service: 'checkout',
+      summary: 'while the worker is down',
+      severity: 'P1',
+      dedupKey: `down-${Date.now()}`,
+    };
+    const posted = await axios.post(url, alert, { validateStatus: () => true });
+    expect(posted.status).toBe(202);
+    const handle = client.workflow.getHandle(posted.data.incidents[0].workflowId);
+    // A new worker process (another pid) takes the incident and pages.
+    await eventually(async () => {
+      const now = JSON.parse(readFileSync(path.join(dir, 'pids.json'), 'utf8')) as Record<string, number>;
+      expect(now.worker).not.toBe(pids.worker);
+      const view = await handle.query(statusQuery);
+      expect(view.paged.find((p) => p.level === 0)).toBeDefined();
+    }, 120_000);
+    expect(output).toMatch(/worker started again \(pid \d+, restart 1\)/);
+    await handle.terminate('test finished');
+  }, 300_000);
+});

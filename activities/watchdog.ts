@@ -148,7 +148,11 @@ export function createWatchdogActivities(
 
     /** Pages the service's on-call and whoever the incident paged last, and tells the incident's thread. */
     async reportStuckIncident(item: StuckIncident): Promise<DeliveryResult> {
-      const link = workflowUiLink(config, Context.current().info.workflowNamespace ?? 'default', item.workflowId);
+      const link = workflowUiLink(
+        config,
+        Context.current().info.workflowNamespace ?? 'default',
+        item.workflowId,
+      );
       const what =
         item.kind === 'stuck'
           ? `incident ${item.incidentId} is stuck (${item.why}): it pages nobody now. Page by hand, see ${link}`

@@ -9,7 +9,6 @@ import type { IncidentState } from './state';
 import { STATE_BYTE_BOUND, stateBytes } from './state-bound';
 import { revisionAtLeast } from './transitions';
 
-
 const PAGING: readonly Effect['kind'][] = ['page', 'escalate-now', 'page-owed', 're-alert'];
 
 export function invariantViolations(state: IncidentState, effect: Effect, now: number): string[] {

@@ -4,7 +4,7 @@
  * overwritten: a scenario whose file exists is skipped, so adding a scenario records only it, and a new set
  * records every incident scenario with today's code. The un-prefixed files are the frozen
  * pre-state-machine code's, `v2-` the state machine's before `pages-first`, `v3-` before the release
- * baseline; all must keep replaying. Guard command changes with a patch (`hasPatch` in the incident).
+ * baseline, `v4-` before engine revision 2; all must keep replaying. Guard command changes with a patch (`hasPatch` in the incident).
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -37,10 +37,11 @@ import { fixtureActivities, readFixture, rehearsalInput } from './runbook';
 const ROOT = path.resolve(__dirname, '..');
 const OUT = path.resolve(ROOT, 'test', 'histories');
 /**
- * The incident scenarios' current set: v4 since the release baseline (one patch marker for every patch
- * before it); v3 was `pages-first` (paced Slack lane, one timer per deadline).
+ * The incident scenarios' current set: v5 since engine revision 2 (afterLadder, alerts that raise, cancel as
+ * a command, history bounds) and the runbooks' own task queue; v4 was the release baseline (one patch marker
+ * for every patch before it); v3 was `pages-first` (paced Slack lane, one timer per deadline).
  */
-const INCIDENT_SET = 'v4';
+const INCIDENT_SET = 'v5';
 
 async function main() {
   useProvisionedTestServer();

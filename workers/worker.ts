@@ -113,35 +113,27 @@ export async function createIncidentWorker(opts: IncidentWorkerOptions): Promise
   });
   // On SIGTERM, running activities get this long to finish (a page in flight is sent, not dropped and
   // resent by the next worker); after it they are cancelled and Temporal retries them elsewhere.
-  const shutdownGraceTime = '20s';
+  const shutdownGraceTime = '20s' as const;
   // One bundle for both pollers that run workflows (bundling takes seconds and memory).
   const workflowBundle =
     opts.workflowBundle ??
     (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new WorkerLogger('WARN') }));
-  const workflows = await Worker.create({
+  const common = {
     connection: opts.connection,
     namespace: opts.namespace ?? 'default',
-    taskQueue,
-    workflowBundle,
     shutdownGraceTime,
     activities,
-    ...opts.overrides,
-  });
+  };
+  const workflows = await Worker.create({ ...common, taskQueue, workflowBundle, ...opts.overrides });
   const chat = await Worker.create({
-    connection: opts.connection,
-    namespace: opts.namespace ?? 'default',
+    ...common,
     taskQueue: chatTaskQueue(taskQueue),
-    shutdownGraceTime,
-    activities,
     maxTaskQueueActivitiesPerSecond: opts.config.slack.maxCallsPerSecond,
   });
   const runbooks = await Worker.create({
-    connection: opts.connection,
-    namespace: opts.namespace ?? 'default',
+    ...common,
     taskQueue: runbookTaskQueue(taskQueue),
     workflowBundle,
-    shutdownGraceTime,
-    activities,
     ...opts.overrides,
   });
   return new IncidentWorker(workflows, chat, runbooks);

@@ -138,7 +138,9 @@ describeWith(['temporal'], 'the stuck-incident watchdog', () => {
         'x-slack-signature': `v0=${createHmac('sha256', SLACK_SECRET).update(`v0:${ts}:${form}`).digest('hex')}`,
       });
       expect(clicked.status).toBe(200);
-      expect(clicked.data.text).toMatch(/^Not done: incident .* (did not|could not) answer.*may be stuck/);
+      expect(clicked.data.text).toMatch(
+        /^Not done: incident .* did not answer within 3 s; its workflow may be stuck/,
+      );
       expect(clicked.data.text).toContain(`/workflows/${poisoned.workflowId}`);
       const body = JSON.stringify({
         event: {

@@ -231,6 +231,8 @@ export interface StuckIncident {
   thread: SlackThreadRef | null;
   /** Who the incident paged last: they hold it, or were about to. */
   lastPagedContactIds: string[];
+  /** The second and later report of the same stuck run (a reminder): a new page, not folded into the first. */
+  reportNumber?: number;
 }
 
 export interface FindStuckArgs {

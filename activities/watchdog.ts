@@ -153,9 +153,10 @@ export function createWatchdogActivities(
         Context.current().info.workflowNamespace ?? 'default',
         item.workflowId,
       );
+      const again = item.reportNumber ? ` (reminder ${item.reportNumber - 1}: still stuck)` : '';
       const what =
         item.kind === 'stuck'
-          ? `incident ${item.incidentId} is stuck (${item.why}): it pages nobody now. Page by hand, see ${link}`
+          ? `incident ${item.incidentId} is stuck${again} (${item.why}): it pages nobody now. Page by hand, see ${link}`
           : `incident ${item.incidentId} was ${item.why}: it pages nobody now. Page by hand if it is not over, see ${link}`;
       log(`[watchdog] ${what}`);
       const first = toIncidentPolicy(config, item.service).ladder[0];
@@ -175,7 +176,7 @@ export function createWatchdogActivities(
         channel: 'page',
         reason: item.why,
         thread: item.thread,
-        dedupKey: `${item.incidentId}/watchdog-${item.kind}-${item.runId}`,
+        dedupKey: `${item.incidentId}/watchdog-${item.kind}-${item.runId}${item.reportNumber ? `-${item.reportNumber}` : ''}`,
       });
       if (item.thread)
         await notify

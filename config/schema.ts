@@ -351,6 +351,8 @@ export const configSchema = z
         every: duration.default(60_000 as never),
         /** A workflow task on this attempt is stuck: the first retry is routine (a worker restarting). */
         failedAttempts: z.number().int().min(2).max(100).default(3),
+        /** A stuck incident still stuck this long after its last report is paged about again. */
+        remindEvery: duration.default(3_600_000 as never),
         /** The Temporal UI the report links to (else TEMPORAL_UI_URL, else the dev server's). */
         uiUrl: z.url().nullable().default(null),
       })

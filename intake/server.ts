@@ -18,7 +18,7 @@ import { workerMetrics } from '../activities/metrics';
 import { workflowUiLink, type RunbooksConfig } from '../config';
 import { SLACK_MEMBER_ID } from '../config/schema';
 import { alertSignal, statusQuery } from '../workflows/messages';
-import { slackText } from '../workflows/text';
+import { plainText, slackText } from '../workflows/text';
 import { AlertRejected, fromAlertmanager, fromGeneric, fromGrafana, type IntakeAction } from './alerts';
 import { incidentWorkflowId } from './incident-id';
 import { createIntakeMetrics, type IntakeMetrics } from './metrics';
@@ -103,6 +103,8 @@ function sameToken(expected: string, header: string | undefined): boolean {
 class TemporalUnavailable extends Error {}
 /** Temporal is reachable but the incident's workflow did not answer in time (a stuck workflow task). */
 class IncidentDidNotAnswer extends Error {}
+/** gRPC UNAVAILABLE: the server itself could not be reached (anything else came from a reachable server). */
+const unreachable = (err: unknown) => (err as { code?: number } | undefined)?.code === 14;
 
 const httpError = (statusCode: number, message: string) => Object.assign(new Error(message), { statusCode });
 
@@ -353,12 +355,16 @@ export async function buildIntakeServer(opts: IntakeOptions): Promise<FastifyIns
       metrics.responderActions.inc({ channel, signal: s.signal });
       return outcome;
     } catch (err) {
-      // Temporal is there, the incident did not answer in time: its workflow may be stuck (a failing
-      // workflow task), and "Temporal is unavailable, retry later" would hide it.
-      if (err instanceof TemporalUnavailable && isGrpcDeadlineError(err.cause))
+      // Temporal is there, the incident did not answer (no answer in time, or its workflow task failing): its
+      // workflow may be stuck, and "Temporal is unavailable, retry later" would hide it.
+      if (err instanceof TemporalUnavailable && !unreachable(err.cause)) {
+        const why = isGrpcDeadlineError(err.cause)
+          ? `did not answer within ${timeoutMs / 1000} s`
+          : `could not answer (${plainText(err.message, 200)})`;
         throw new IncidentDidNotAnswer(
-          `incident ${s.workflowId} did not answer within ${timeoutMs / 1000} s; its workflow may be stuck (page by hand if it pages nobody): ${workflowUiLink(config, client.options.namespace, s.workflowId, env)}`,
+          `incident ${s.workflowId} ${why}; its workflow may be stuck (page by hand if it pages nobody): ${workflowUiLink(config, client.options.namespace, s.workflowId, env)}`,
         );
+      }
       throw err;
     }
   };

@@ -152,7 +152,13 @@ export async function ensureWatchdog(
   await client.workflow.start(incidentWatchdogWorkflow, {
     workflowId,
     taskQueue,
-    args: [{ everyMs: config.watchdog.every, failedAttempts: config.watchdog.failedAttempts }],
+    args: [
+      {
+        everyMs: config.watchdog.every,
+        failedAttempts: config.watchdog.failedAttempts,
+        remindEveryMs: config.watchdog.remindEvery,
+      },
+    ],
     workflowIdConflictPolicy: 'USE_EXISTING',
   });
   return workflowId;

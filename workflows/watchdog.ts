@@ -21,8 +21,10 @@ export interface WatchdogInput {
   taskQueue?: string;
   everyMs: number;
   failedAttempts: number;
-  /** Carried over continue-as-new: what was reported, and since when terminations count. */
-  reported?: string[];
+  /** A stuck incident still stuck this long after its last report is reported again (absent: never). */
+  remindEveryMs?: number;
+  /** Carried over continue-as-new: what was reported (key, when, how many times), and since when terminations count. */
+  reported?: Array<[string, number, number]>;
   terminatedSince?: string;
 }
 
@@ -36,7 +38,7 @@ const keyOf = (s: StuckIncident) => `${s.kind}:${s.workflowId}:${s.runId}`;
 
 export async function incidentWatchdogWorkflow(input: WatchdogInput): Promise<never> {
   const taskQueue = input.taskQueue ?? workflowInfo().taskQueue;
-  let reported = new Set(input.reported ?? []);
+  let reported = new Map((input.reported ?? []).map(([key, at, times]) => [key, { at, times }]));
   // Terminations before the watchdog first ran are history; after that, each scan looks back to the last
   // one (less Temporal's visibility lag), so none is missed while the watchdog was down, and none repeats.
   let terminatedSince = input.terminatedSince ?? new Date(Date.now()).toISOString();
@@ -54,14 +56,21 @@ export async function incidentWatchdogWorkflow(input: WatchdogInput): Promise<ne
     }
     const now = new Set(found.map(keyOf));
     for (const item of found) {
-      if (reported.has(keyOf(item))) continue;
-      // Reported or not (Temporal retried it), the next scans do not repeat it.
-      await reportStuckIncident(item).catch(() => undefined);
-      reported.add(keyOf(item));
+      const last = reported.get(keyOf(item));
+      // A stuck incident that stays stuck is reported again every remindEveryMs; a termination once.
+      const remind =
+        !!last && item.kind === 'stuck' && !!input.remindEveryMs && scanAt - last.at >= input.remindEveryMs;
+      if (last && !remind) continue;
+      const times = (last?.times ?? 0) + 1;
+      // Reported or not (Temporal retried it), the next scans do not repeat it before the reminder is due.
+      await reportStuckIncident({ ...item, ...(times > 1 ? { reportNumber: times } : {}) }).catch(
+        () => undefined,
+      );
+      reported.set(keyOf(item), { at: scanAt, times });
     }
     // A recovered incident leaves the set, so a relapse is reported; a termination leaves it once the
     // scans look past it.
-    reported = new Set([...reported].filter((k) => now.has(k)));
+    reported = new Map([...reported].filter(([k]) => now.has(k)));
     const lookBack = new Date(scanAt - VISIBILITY_LAG_MS).toISOString();
     if (lookBack > terminatedSince) terminatedSince = lookBack;
     await sleep(input.everyMs);
@@ -69,7 +78,7 @@ export async function incidentWatchdogWorkflow(input: WatchdogInput): Promise<ne
   return continueAsNew<typeof incidentWatchdogWorkflow>({
     ...input,
     taskQueue,
-    reported: [...reported].slice(-REMEMBERED),
+    reported: [...reported].slice(-REMEMBERED).map(([key, { at, times }]) => [key, at, times]),
     terminatedSince,
   });
 }

@@ -83,17 +83,17 @@ describeWith(['temporal'], 'the stuck-incident watchdog', () => {
     await Promise.all([slack.stop(), pd.stop()]);
   });
 
-  async function watch(taskQueue: string, terminatedSince?: string) {
+  async function watch(taskQueue: string, terminatedSince?: string, remindEveryMs?: number) {
     const handle = await dev.client.workflow.start(incidentWatchdogWorkflow, {
       taskQueue: dev.taskQueue,
       workflowId: `watchdog-${taskQueue}`,
-      args: [{ taskQueue, everyMs: 1000, failedAttempts: 2, terminatedSince }],
+      args: [{ taskQueue, everyMs: 1000, failedAttempts: 2, terminatedSince, remindEveryMs }],
     });
     handles.push(handle);
   }
 
   test('an incident whose workflow task always fails is paged about once, with its cause and a UI link', async () => {
-    await watch(poisonedQueue);
+    await watch(poisonedQueue, undefined, 10_000);
     const [page] = await eventually(async () => {
       const found = triggers(/is stuck/);
       expect(found).toHaveLength(1);
@@ -107,9 +107,16 @@ describeWith(['temporal'], 'the stuck-incident watchdog', () => {
     expect(await workerMetrics.getSingleMetricAsString('durable_runbooks_stuck_incidents')).toMatch(
       /durable_runbooks_stuck_incidents [1-9]/,
     );
-    // Later scans find it again and do not page again.
+    // Later scans find it again and do not page again, until the reminder is due: a new page (a new alert).
     await new Promise((r) => setTimeout(r, 4000));
     expect(triggers(/is stuck/)).toHaveLength(1);
+    const reminder = await eventually(async () => {
+      const found = triggers(/is stuck/);
+      expect(found).toHaveLength(2);
+      return found[1];
+    }, 30_000);
+    expect(String((reminder.payload as { summary: string }).summary)).toContain('(reminder 1: still stuck)');
+    expect(reminder.dedup_key).not.toBe(page.dedup_key);
   });
 
   test('a responder on Slack or PagerDuty is told the incident did not answer, with the UI link', async () => {
@@ -139,7 +146,7 @@ describeWith(['temporal'], 'the stuck-incident watchdog', () => {
       });
       expect(clicked.status).toBe(200);
       expect(clicked.data.text).toMatch(
-        /^Not done: incident .* did not answer within 3 s; its workflow may be stuck/,
+        /^Not done: incident .* (did not answer within 3 s|could not answer \(.*\)); its workflow may be stuck/,
       );
       expect(clicked.data.text).toContain(`/workflows/${poisoned.workflowId}`);
       const body = JSON.stringify({

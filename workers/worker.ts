@@ -76,7 +76,7 @@ export class IncidentWorker {
     return this.workflows.getState();
   }
 
-  /** Runs both until shutdown (or a signal); when either stops, the other is stopped too. */
+  /** Runs all three until shutdown (or a signal); when one stops, the others are stopped too. */
   async run(): Promise<void> {
     const runs = this.all.map((w) => w.run());
     try {
@@ -114,7 +114,7 @@ export async function createIncidentWorker(opts: IncidentWorkerOptions): Promise
   // On SIGTERM, running activities get this long to finish (a page in flight is sent, not dropped and
   // resent by the next worker); after it they are cancelled and Temporal retries them elsewhere.
   const shutdownGraceTime = '20s' as const;
-  // One bundle for both pollers that run workflows (bundling takes seconds and memory).
+  // One bundle for the two pollers that run workflows (bundling takes seconds and memory).
   const workflowBundle =
     opts.workflowBundle ??
     (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new WorkerLogger('WARN') }));

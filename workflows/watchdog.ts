@@ -1,7 +1,8 @@
 /**
  * One watchdog per task queue: it scans for incidents that page nobody because their workflow is stuck or
- * was terminated while open, and reports each once to the on-call (the activity pages and tells the thread).
- * A stuck incident that recovers and sticks again is reported again.
+ * was terminated while open, and reports each to the on-call (the activity pages and tells the thread): a
+ * termination once, a stuck incident again every `remindEveryMs` while it stays stuck, and anew if it
+ * recovers and sticks again.
  */
 import { continueAsNew, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
 import type { StuckIncident, WatchdogActivities } from '../activities/contract';

@@ -14,6 +14,7 @@ import { incidentWatchdogWorkflow } from '../../workflows/watchdog';
 import { testConfig } from '../support/config';
 import { startDevWorker, type DevWorker } from '../support/dev-server';
 import { eventually } from '../support/eventually';
+import { completedActivities, historyEvents } from '../support/history';
 import { startIntake } from '../support/intake';
 import { FakePagerDuty, FakeSlack } from '../support/fake-saas';
 import { describeWith, serviceValue } from '../support/services';
@@ -90,10 +91,11 @@ describeWith(['temporal'], 'the stuck-incident watchdog', () => {
       args: [{ taskQueue, everyMs: 1000, failedAttempts: 2, terminatedSince, remindEveryMs }],
     });
     handles.push(handle);
+    return handle;
   }
 
   test('an incident whose workflow task always fails is paged about once, with its cause and a UI link', async () => {
-    await watch(poisonedQueue, undefined, 10_000);
+    const watchdog = await watch(poisonedQueue, undefined, 20_000);
     const [page] = await eventually(async () => {
       const found = triggers(/is stuck/);
       expect(found).toHaveLength(1);
@@ -107,14 +109,17 @@ describeWith(['temporal'], 'the stuck-incident watchdog', () => {
     expect(await workerMetrics.getSingleMetricAsString('durable_runbooks_stuck_incidents')).toMatch(
       /durable_runbooks_stuck_incidents [1-9]/,
     );
-    // Later scans find it again and do not page again, until the reminder is due: a new page (a new alert).
-    await new Promise((r) => setTimeout(r, 4000));
+    // Later scans (as the watchdog's history records them) find it again and do not page again, until the
+    // reminder is due: a new page (a new alert).
+    const scans = async () => completedActivities(await historyEvents(watchdog), 'findStuckIncidents').length;
+    const seen = await scans();
+    await eventually(async () => expect(await scans()).toBeGreaterThanOrEqual(seen + 3), 30_000);
     expect(triggers(/is stuck/)).toHaveLength(1);
     const reminder = await eventually(async () => {
       const found = triggers(/is stuck/);
       expect(found).toHaveLength(2);
       return found[1];
-    }, 30_000);
+    }, 45_000);
     expect(String((reminder.payload as { summary: string }).summary)).toContain('(reminder 1: still stuck)');
     expect(reminder.dedup_key).not.toBe(page.dedup_key);
   });

@@ -4,10 +4,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import axios from 'axios';
 import { Client, Connection } from '@temporalio/client';
+import { freePort } from '../../scripts/local-services';
 import { statusQuery } from '../../workflows/messages';
 import { writeTestConfig } from '../support/config';
 import { eventually } from '../support/eventually';
@@ -15,15 +15,6 @@ import { describeWith, serviceValue } from '../support/services';
 import { tempDir, uniqueTaskQueue } from '../support/temporal';
 
 const ROOT = path.resolve(__dirname, '../..');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describeWith(['temporal'], 'npm start: the intake outlives its worker', () => {
   let start: ChildProcess | undefined;

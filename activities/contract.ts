@@ -218,19 +218,15 @@ export interface RunbookActivities {
   ): Promise<import('../workflows/restart-ledger').RestartClaimAnswer>;
 }
 
-export interface StuckIncident {
+/** A run the watchdog's scan found: what Temporal's list and describe say, nothing read from its history. */
+export interface StuckRun {
   kind: 'stuck' | 'terminated';
-  incidentId: string;
   workflowId: string;
   runId: string;
-  service: string;
-  severity: Severity;
-  summary: string;
-  /** What went wrong, as Temporal recorded it (the task's failure, or who terminated it and why). */
-  why: string;
-  thread: SlackThreadRef | null;
-  /** Who the incident paged last: they hold it, or were about to. */
-  lastPagedContactIds: string[];
+  /** Stuck: the attempt of its pending workflow task. */
+  attempt?: number;
+  /** Terminated: its last IncidentStatus, null when it had none yet. */
+  status?: string | null;
   /** The second and later report of the same stuck run (a reminder): a new page, not folded into the first. */
   reportNumber?: number;
 }
@@ -245,6 +241,8 @@ export interface FindStuckArgs {
 
 /** The stuck-incident watchdog's I/O: Temporal's records in, a page and a thread message out. */
 export interface WatchdogActivities {
-  findStuckIncidents(args: FindStuckArgs): Promise<StuckIncident[]>;
-  reportStuckIncident(item: StuckIncident): Promise<DeliveryResult>;
+  /** Lists and describes only: a run found again on every scan costs no history read. */
+  findStuckIncidents(args: FindStuckArgs): Promise<StuckRun[]>;
+  /** Reads the run's history (input, thread, last page, the failure) and pages about it. */
+  reportStuckIncident(run: StuckRun): Promise<DeliveryResult>;
 }

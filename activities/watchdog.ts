@@ -14,14 +14,14 @@ import type {
   FindStuckArgs,
   IncidentActivities,
   SlackThreadRef,
-  StuckIncident,
+  StuckRun,
   WatchdogActivities,
 } from './contract';
 import { workerMetrics } from './metrics';
 import { onCallOverrides } from './oncall';
 import { toIncidentPolicy } from './policy';
 import { levelAt } from '../workflows/policy';
-import type { IncidentInput } from '../workflows/types';
+import type { IncidentInput, Severity } from '../workflows/types';
 
 const stuckGauge = new Gauge({
   name: 'durable_runbooks_stuck_incidents',
@@ -34,6 +34,28 @@ const OPEN_STATUSES = new Set(['triggered', 'acknowledged', 'mitigating', 'monit
 const SCAN_LIMIT = 2000;
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+/** What a report needs beyond the scan's find, read from the run's history. */
+interface Incident {
+  incidentId: string;
+  service: string;
+  severity: Severity;
+  /** What went wrong, as Temporal recorded it (the task's failure, or who terminated it and why). */
+  why: string;
+  thread: SlackThreadRef | null;
+  /** Who the incident paged last: they hold it, or were about to. */
+  lastPagedContactIds: string[];
+}
+
+function whyOf(run: StuckRun, events: HistoryEvent[]): string {
+  if (run.kind === 'stuck') {
+    const failed = [...events].reverse().find((e) => e.workflowTaskFailedEventAttributes);
+    const cause = failed?.workflowTaskFailedEventAttributes?.failure?.message;
+    return `its workflow task failed ${(run.attempt ?? 1) - 1} times${cause ? `: ${cause.slice(0, 300)}` : ' (timed out)'}`;
+  }
+  const t = events.at(-1)?.workflowExecutionTerminatedEventAttributes;
+  return `terminated while ${run.status ?? 'open'} by ${t?.identity || 'unknown'}${t?.reason ? ` (${t.reason.slice(0, 300)})` : ''}`;
+}
 
 export function createWatchdogActivities(
   config: RunbooksConfig,
@@ -56,13 +78,9 @@ export function createWatchdogActivities(
     return events;
   }
 
-  /** What the run's own history says of the incident: its input, thread and last page. */
-  async function incidentOf(
-    kind: StuckIncident['kind'],
-    workflowId: string,
-    runId: string,
-    why: (events: HistoryEvent[]) => string,
-  ): Promise<StuckIncident> {
+  /** What the run's own history says of the incident: its input, thread, last page, and what went wrong. */
+  async function incidentOf(run: StuckRun): Promise<Incident> {
+    const { workflowId, runId } = run;
     const events = await history(workflowId, runId);
     const started = events[0]?.workflowExecutionStartedEventAttributes;
     const payload = started?.input?.payloads?.[0];
@@ -94,23 +112,19 @@ export function createWatchdogActivities(
       }
     }
     return {
-      kind,
       incidentId: carried?.incidentId ?? `${workflowId}-${firstRunId.slice(0, 8)}`,
-      workflowId,
-      runId,
       service: typeof input.service === 'string' ? input.service : 'unknown',
       severity: input.severity === 'P2' || input.severity === 'P3' ? input.severity : 'P1',
-      summary: typeof input.summary === 'string' ? input.summary : '',
-      why: why(events),
+      why: whyOf(run, events),
       thread,
       lastPagedContactIds: lastPaged.filter((c): c is string => typeof c === 'string'),
     };
   }
 
   return {
-    async findStuckIncidents(args: FindStuckArgs): Promise<StuckIncident[]> {
+    async findStuckIncidents(args: FindStuckArgs): Promise<StuckRun[]> {
       const { client, info } = Context.current();
-      const found: StuckIncident[] = [];
+      const found: StuckRun[] = [];
       const open = `WorkflowType = 'incidentWorkflow' AND TaskQueue = '${args.taskQueue}'`;
       let scanned = 0;
       for await (const wf of client.workflow.list({ query: `${open} AND ExecutionStatus = 'Running'` })) {
@@ -121,33 +135,24 @@ export function createWatchdogActivities(
           execution: { workflowId: wf.workflowId, runId: wf.runId },
         });
         const attempt = described.pendingWorkflowTask?.attempt ?? 0;
-        if (attempt < args.failedAttempts) continue;
-        found.push(
-          await incidentOf('stuck', wf.workflowId, wf.runId, (events) => {
-            const failed = [...events].reverse().find((e) => e.workflowTaskFailedEventAttributes);
-            const cause = failed?.workflowTaskFailedEventAttributes?.failure?.message;
-            return `its workflow task failed ${attempt - 1} times${cause ? `: ${cause.slice(0, 300)}` : ' (timed out)'}`;
-          }),
-        );
+        if (attempt >= args.failedAttempts)
+          found.push({ kind: 'stuck', workflowId: wf.workflowId, runId: wf.runId, attempt });
       }
       stuckGauge.set(found.length);
       const ended = `${open} AND ExecutionStatus = 'Terminated' AND CloseTime >= '${args.terminatedSince}'`;
       for await (const wf of client.workflow.list({ query: ended })) {
-        const status = wf.searchAttributes?.IncidentStatus?.[0];
+        const last = wf.searchAttributes?.IncidentStatus?.[0];
+        const status = typeof last === 'string' ? last : null;
         // A run terminated before its first status was written was open too.
-        if (typeof status === 'string' && !OPEN_STATUSES.has(status)) continue;
-        found.push(
-          await incidentOf('terminated', wf.workflowId, wf.runId, (events) => {
-            const t = events.at(-1)?.workflowExecutionTerminatedEventAttributes;
-            return `terminated while ${typeof status === 'string' ? status : 'open'} by ${t?.identity || 'unknown'}${t?.reason ? ` (${t.reason.slice(0, 300)})` : ''}`;
-          }),
-        );
+        if (status === null || OPEN_STATUSES.has(status))
+          found.push({ kind: 'terminated', workflowId: wf.workflowId, runId: wf.runId, status });
       }
       return found;
     },
 
     /** Pages the service's on-call and whoever the incident paged last, and tells the incident's thread. */
-    async reportStuckIncident(item: StuckIncident): Promise<DeliveryResult> {
+    async reportStuckIncident(run: StuckRun): Promise<DeliveryResult> {
+      const item = { ...run, ...(await incidentOf(run)) };
       const link = workflowUiLink(
         config,
         Context.current().info.workflowNamespace ?? 'default',

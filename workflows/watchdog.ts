@@ -5,7 +5,7 @@
  * recovers and sticks again.
  */
 import { continueAsNew, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
-import type { StuckIncident, WatchdogActivities } from '../activities/contract';
+import type { StuckRun, WatchdogActivities } from '../activities/contract';
 
 const { findStuckIncidents } = proxyActivities<WatchdogActivities>({
   startToCloseTimeout: '5m',
@@ -35,7 +35,7 @@ const REMEMBERED = 1000;
 /** How late a closed run may appear in Temporal's list (visibility is eventually consistent). */
 const VISIBILITY_LAG_MS = 5 * 60_000;
 
-const keyOf = (s: StuckIncident) => `${s.kind}:${s.workflowId}:${s.runId}`;
+const keyOf = (s: StuckRun) => `${s.kind}:${s.workflowId}:${s.runId}`;
 
 export async function incidentWatchdogWorkflow(input: WatchdogInput): Promise<never> {
   const taskQueue = input.taskQueue ?? workflowInfo().taskQueue;

@@ -54,18 +54,17 @@ export function fitState(state: IncidentState, bound = STATE_BYTE_BOUND): string
     ['known alert fingerprints', () => !!state.alertStatus.shift()],
     ['page records', () => state.paged.length > KEEP_PAGES && !!state.paged.shift()],
   ];
+  let bytes = stateBytes(state);
   for (const [what, shrink] of shrinkers) {
+    if (bytes <= bound) break;
     let count = 0;
     // Doubling the step keeps this to a few dozen measurements for a state of any size.
-    while (stateBytes(state) > bound) {
+    for (let took = 1; took > 0 && bytes > bound; bytes = stateBytes(state)) {
       const step = Math.max(1, count);
-      let took = 0;
-      for (; took < step && shrink(); took++);
+      for (took = 0; took < step && shrink(); took++);
       count += took;
-      if (took === 0) break;
     }
     if (count) trimmed.push(`${count} ${what}`);
-    if (stateBytes(state) <= bound) break;
   }
   return trimmed;
 }

@@ -4,7 +4,8 @@
  * overwritten: a scenario whose file exists is skipped, so adding a scenario records only it, and a new set
  * records every incident scenario with today's code. The un-prefixed files are the frozen
  * pre-state-machine code's, `v2-` the state machine's before `pages-first`, `v3-` before the release
- * baseline, `v4-` before engine revision 2; all must keep replaying. Guard command changes with a patch (`hasPatch` in the incident).
+ * baseline, `v4-` before engine revision 2; all must keep replaying. Guard command changes with a patch
+ * (`hasPatch` in the incident).
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';

@@ -54,6 +54,12 @@ export interface IncidentWorkerOptions {
   /** Pre-built bundle (tests share one); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   overrides?: Partial<WorkerOptions>;
+  /**
+   * Names the code this worker runs. Two workers of different code in one process (a test running the
+   * previous release beside the current one) need different ones: the SDK refuses a second poller of the
+   * same queue and build id in a process. Worker Versioning stays off; it only labels the pollers.
+   */
+  buildId?: string;
 }
 
 /**
@@ -123,6 +129,12 @@ export async function createIncidentWorker(opts: IncidentWorkerOptions): Promise
     namespace: opts.namespace ?? 'default',
     shutdownGraceTime,
     activities,
+    ...(opts.buildId && {
+      workerDeploymentOptions: {
+        version: { deploymentName: 'durable-runbooks', buildId: opts.buildId },
+        useWorkerVersioning: false as const,
+      },
+    }),
   };
   const workflows = await Worker.create({ ...common, taskQueue, workflowBundle, ...opts.overrides });
   const chat = await Worker.create({

@@ -1,4 +1,5 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -53,6 +54,16 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
   return bundle;
+}
+
+/**
+ * The workflow code of the last landed release (`npm run record-release`), to poll beside the current code
+ * as old and new workers do during a rolling deploy or a rollback.
+ */
+export function previousReleaseBundle(): { code: string; commit: string } {
+  const dir = path.resolve(__dirname, '..', 'releases');
+  const { commit } = JSON.parse(readFileSync(path.join(dir, 'previous.json'), 'utf8')) as { commit: string };
+  return { code: gunzipSync(readFileSync(path.join(dir, 'previous.js.gz'))).toString('utf8'), commit };
 }
 
 export function uniqueTaskQueue(prefix = 'test'): string {

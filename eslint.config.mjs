@@ -23,12 +23,12 @@ export default tseslint.config(
     },
   },
   {
-    files: ['jest.config.js'],
+    files: ['jest.config.js', '.dependency-cruiser.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
   },
   {
     // Workflow code runs in Temporal's deterministic sandbox: no I/O modules, no wall clock helpers.
-    files: ['workflows/**/*.ts'],
+    files: ['workflows/**/*.ts', 'domain/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

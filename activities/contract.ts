@@ -2,10 +2,91 @@
  * The activities the incident workflow may call. Workflows import only this type; the implementations
  * (one module per external system) are wired in `activities/index.ts`.
  */
-import type { IncidentPolicy } from '../workflows/policy';
-import type { Severity, TimelineEntry } from '../workflows/types';
-import type { StoredOverride } from '../workflows/oncall';
-import type { MaintenanceWindow } from '../workflows/messages';
+import type { IncidentPolicy } from '../domain/policy';
+import type { Severity, TimelineEntry } from '../domain/types';
+import type { StoredOverride } from '../domain/oncall';
+import type { MaintenanceWindow } from '../domain/messages';
+import type { ProbeDefinition, ProbeReport } from '../domain/runbook-definition';
+
+export interface ContainerState {
+  exists: boolean;
+  name: string;
+  running: boolean;
+  status: string;
+  exitCode: number | null;
+  oomKilled: boolean;
+  startedAt: string | null;
+  finishedAt: string | null;
+  restartCount: number;
+  image: string;
+  imageCreatedAt: string | null;
+  previousImage: string | null;
+  memoryLimitBytes: number;
+  /** Only the variables the runbooks read (never secrets). */
+  env: Record<string, string>;
+}
+
+export interface MemoryStats {
+  usageBytes: number;
+  limitBytes: number;
+  percent: number;
+  processRssBytes: number | null;
+  diskFreePercent: number | null;
+}
+
+export interface MitigationResult {
+  action: 'restarted' | 'started' | 'recreated' | 'updated' | 'none';
+  detail: string;
+  startedAt: string | null;
+}
+
+export interface DatabaseCheck {
+  reachable: boolean;
+  detail: string;
+}
+
+export interface ConnectionUsage {
+  byState: Record<string, number>;
+  total: number;
+  maxConnections: number;
+}
+
+export interface DeploymentState {
+  exists: boolean;
+  /** namespace/name */
+  name: string;
+  revision: number | null;
+  /** The pod template's container the runbooks read and change. */
+  container: string | null;
+  image: string | null;
+  /** When the running image was rolled out (restarts since then make revisions but deploy nothing new). */
+  rolloutAt: string | null;
+  /** The newest older revision that ran another image: where a rollback goes. */
+  previousRevision: number | null;
+  previousReplicaSet: string | null;
+  previousImage: string | null;
+  replicas: number;
+  readyReplicas: number;
+  availableReplicas: number;
+  updatedReplicas: number;
+  complete: boolean;
+  memoryLimitBytes: number | null;
+  env: Record<string, string>;
+  /** Deployments of the namespace by creation time, newest rollout first (the seed's "recent changes"). */
+  recentChanges: { name: string; createdAt: string | null; rolloutAt: string | null; image: string | null }[];
+}
+
+export interface ProbeArgs {
+  /** The probe's id in its definition (what a rehearsal's recorded facts are filed under). */
+  id?: string;
+  probe: ProbeDefinition;
+  /** The incident's service (a `prometheus` probe's `$service`); absent from the first interpreter runs. */
+  service?: string;
+  container: string;
+  databaseContainer: string | null;
+  urlEnv: string | null;
+  urls: string[];
+}
 
 export interface SlackThreadRef {
   channel: string;
@@ -144,46 +225,38 @@ export interface ApprovalRequestArgs {
   text: string;
 }
 
-export type { ContainerState, MemoryStats, MitigationResult } from './docker';
-export type { ConnectionUsage, DatabaseCheck } from './postgres';
-
 /** Activities of the runbook child workflows: Docker Engine, PostgreSQL, HTTP health. */
 export interface RunbookActivities {
-  inspectContainer(args: { container: string }): Promise<import('./docker').ContainerState>;
+  inspectContainer(args: { container: string }): Promise<ContainerState>;
   containerLogs(args: {
     container: string;
     tail: number;
     pattern: string;
   }): Promise<{ scanned: number; matching: string[] }>;
-  containerStats(args: { container: string }): Promise<import('./docker').MemoryStats>;
+  containerStats(args: { container: string }): Promise<MemoryStats>;
   countRecentRestarts(args: { container: string; windowMs: number }): Promise<number>;
   restartContainer(args: {
     container: string;
     requestedAt: string;
     stopTimeoutSeconds?: number;
-  }): Promise<import('./docker').MitigationResult>;
-  startContainer(args: { container: string }): Promise<import('./docker').MitigationResult>;
+  }): Promise<MitigationResult>;
+  startContainer(args: { container: string }): Promise<MitigationResult>;
   recreateContainer(args: {
     container: string;
     env?: Record<string, string>;
     image?: string;
     stopTimeoutSeconds?: number;
-  }): Promise<import('./docker').MitigationResult>;
-  raiseMemoryLimit(args: {
-    container: string;
-    limitBytes: number;
-  }): Promise<import('./docker').MitigationResult>;
-  scaleOut(args: { container: string; replicas: number }): Promise<import('./docker').MitigationResult>;
-  checkDatabase(args: { urlEnv: string }): Promise<import('./postgres').DatabaseCheck>;
-  waitForDatabase(args: { urlEnv: string; timeoutMs: number }): Promise<import('./postgres').DatabaseCheck>;
-  connectionUsage(args: { urlEnv: string }): Promise<import('./postgres').ConnectionUsage>;
+  }): Promise<MitigationResult>;
+  raiseMemoryLimit(args: { container: string; limitBytes: number }): Promise<MitigationResult>;
+  scaleOut(args: { container: string; replicas: number }): Promise<MitigationResult>;
+  checkDatabase(args: { urlEnv: string }): Promise<DatabaseCheck>;
+  waitForDatabase(args: { urlEnv: string; timeoutMs: number }): Promise<DatabaseCheck>;
+  connectionUsage(args: { urlEnv: string }): Promise<ConnectionUsage>;
   checkServiceHealth(args: { urls: string[] }): Promise<HealthCheckResult>;
   /** The engine's clock (`/info`): a restart's "since" is measured on the clock that stamps StartedAt. */
   engineTime(): Promise<string>;
   /** One probe of a runbook definition: its facts and a line for the timeline. */
-  runProbe(
-    args: import('./probes').ProbeArgs,
-  ): Promise<import('../workflows/runbook-definition').ProbeReport>;
+  runProbe(args: ProbeArgs): Promise<ProbeReport>;
   /** A definition's shell command in the container (refused unless a loaded definition holds it). */
   runInContainer(args: {
     container: string;
@@ -191,31 +264,21 @@ export interface RunbookActivities {
     timeoutMs?: number;
   }): Promise<{ exitCode: number | null; lines: string[]; timedOut: boolean; noShell: boolean }>;
   /** A service's Deployment on Kubernetes: revisions, rollout, limit and environment (targets from config). */
-  describeDeployment(args: { service: string }): Promise<import('./kubernetes').DeploymentState>;
-  rolloutRestart(args: {
-    service: string;
-    requestedAt: string;
-  }): Promise<import('./docker').MitigationResult>;
+  describeDeployment(args: { service: string }): Promise<DeploymentState>;
+  rolloutRestart(args: { service: string; requestedAt: string }): Promise<MitigationResult>;
   rolloutUndo(args: {
     service: string;
     fromRevision: number;
     toReplicaSet: string;
-  }): Promise<import('./docker').MitigationResult>;
-  scaleDeployment(args: { service: string; replicas: number }): Promise<import('./docker').MitigationResult>;
-  setMemoryLimit(args: {
-    service: string;
-    fromBytes: number;
-    toBytes: number;
-  }): Promise<import('./docker').MitigationResult>;
-  setEnvironment(args: {
-    service: string;
-    env: Record<string, string>;
-  }): Promise<import('./docker').MitigationResult>;
+  }): Promise<MitigationResult>;
+  scaleDeployment(args: { service: string; replicas: number }): Promise<MitigationResult>;
+  setMemoryLimit(args: { service: string; fromBytes: number; toBytes: number }): Promise<MitigationResult>;
+  setEnvironment(args: { service: string; env: Record<string, string> }): Promise<MitigationResult>;
   rolloutStatus(args: { service: string; timeoutMs: number }): Promise<{ complete: boolean; detail: string }>;
   /** One restart from the container's budget, through its ledger workflow. */
   claimRestart(
-    args: import('../workflows/restart-ledger').RestartClaimRequest & { container: string },
-  ): Promise<import('../workflows/restart-ledger').RestartClaimAnswer>;
+    args: import('../domain/restart-claims').RestartClaimRequest & { container: string },
+  ): Promise<import('../domain/restart-claims').RestartClaimAnswer>;
 }
 
 /** A run the watchdog's scan found: what Temporal's list and describe say, nothing read from its history. */

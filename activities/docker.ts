@@ -7,38 +7,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure } from '@temporalio/activity';
 import { heartbeatWhile } from './heartbeat';
 import Docker from 'dockerode';
+import type { ContainerState, MemoryStats, MitigationResult } from './contract';
 
-export interface ContainerState {
-  exists: boolean;
-  name: string;
-  running: boolean;
-  status: string;
-  exitCode: number | null;
-  oomKilled: boolean;
-  startedAt: string | null;
-  finishedAt: string | null;
-  restartCount: number;
-  image: string;
-  imageCreatedAt: string | null;
-  previousImage: string | null;
-  memoryLimitBytes: number;
-  /** Only the variables the runbooks read (never secrets). */
-  env: Record<string, string>;
-}
-
-export interface MemoryStats {
-  usageBytes: number;
-  limitBytes: number;
-  percent: number;
-  processRssBytes: number | null;
-  diskFreePercent: number | null;
-}
-
-export interface MitigationResult {
-  action: 'restarted' | 'started' | 'recreated' | 'updated' | 'none';
-  detail: string;
-  startedAt: string | null;
-}
+export type { ContainerState, MemoryStats, MitigationResult };
 
 const READABLE_ENV = ['DB_POOL_SIZE', 'PORT', 'FAULT', 'NODE_ENV'];
 export const PREVIOUS_IMAGE_LABEL = 'durable-runbooks.previous-image';

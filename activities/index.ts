@@ -22,8 +22,8 @@ import type { Env } from './secrets';
 import { createSlackActivities } from './slack';
 import { createWatchdogActivities } from './watchdog';
 import { guardTargets, kubernetesTargetOf } from './targets';
-import { ownValue } from '../workflows/policy';
-import { slackText } from '../workflows/text';
+import { ownValue } from '../domain/policy';
+import { slackText } from '../domain/text';
 
 export interface ActivityDeps {
   config: RunbooksConfig;

@@ -12,6 +12,9 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type * as K8s from '@kubernetes/client-node';
 import { heartbeatWhile } from './heartbeat';
 import type { MitigationResult } from './docker';
+import type { DeploymentState } from './contract';
+
+export type { DeploymentState };
 
 /** Where a service runs on Kubernetes (from the configuration; never from an activity's arguments). */
 export interface KubernetesTarget {
@@ -30,31 +33,6 @@ export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
 /** What `kubectl rollout restart` sets on the pod template. */
 export const RESTARTED_AT_ANNOTATION = 'kubectl.kubernetes.io/restartedAt';
 const HASH_LABEL = 'pod-template-hash';
-
-export interface DeploymentState {
-  exists: boolean;
-  /** namespace/name */
-  name: string;
-  revision: number | null;
-  /** The pod template's container the runbooks read and change. */
-  container: string | null;
-  image: string | null;
-  /** When the running image was rolled out (restarts since then make revisions but deploy nothing new). */
-  rolloutAt: string | null;
-  /** The newest older revision that ran another image: where a rollback goes. */
-  previousRevision: number | null;
-  previousReplicaSet: string | null;
-  previousImage: string | null;
-  replicas: number;
-  readyReplicas: number;
-  availableReplicas: number;
-  updatedReplicas: number;
-  complete: boolean;
-  memoryLimitBytes: number | null;
-  env: Record<string, string>;
-  /** Deployments of the namespace by creation time, newest rollout first (the seed's "recent changes"). */
-  recentChanges: { name: string; createdAt: string | null; rolloutAt: string | null; image: string | null }[];
-}
 
 export interface PodsState {
   total: number;

@@ -6,11 +6,13 @@ import { Context } from '@temporalio/activity';
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import {
   claimRestartUpdate,
-  restartLedgerWorkflow,
   restartLedgerWorkflowId,
   type RestartClaimAnswer,
   type RestartClaimRequest,
-} from '../workflows/restart-ledger';
+} from '../domain/restart-claims';
+
+/** The ledger's workflow type, by name: activities sit below the workflows they start. */
+const RESTART_LEDGER_WORKFLOW = 'restartLedgerWorkflow';
 
 export async function claimRestart(
   args: RestartClaimRequest & { container: string },
@@ -19,7 +21,7 @@ export async function claimRestart(
   const { container, ...request } = args;
   return client.workflow.executeUpdateWithStart(claimRestartUpdate, {
     args: [request],
-    startWorkflowOperation: new WithStartWorkflowOperation(restartLedgerWorkflow, {
+    startWorkflowOperation: new WithStartWorkflowOperation(RESTART_LEDGER_WORKFLOW, {
       workflowId: restartLedgerWorkflowId(container),
       taskQueue: info.taskQueue,
       workflowIdConflictPolicy: 'USE_EXISTING',

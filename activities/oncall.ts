@@ -11,8 +11,8 @@ import {
   onCallOverridesWorkflowId,
   overridesQuery,
   type MaintenanceWindow,
-} from '../workflows/messages';
-import type { StoredOverride } from '../workflows/oncall';
+} from '../domain/messages';
+import type { StoredOverride } from '../domain/oncall';
 
 /** A query's answer, or `none` when the workflow was never started (nobody ever set one). */
 async function queryOrNone<T>(read: () => Promise<T>, none: T): Promise<T> {

@@ -3,10 +3,10 @@ import { dashboardFor, type RunbooksConfig } from '../config';
 import { activityAbortSignal } from './cancellation';
 import type { DeliveryResult, PageContactsArgs, PagingUpdateArgs } from './contract';
 import type { Journal } from './journal';
-import { ownValue } from '../workflows/policy';
+import { ownValue } from '../domain/policy';
 import { failureForStatus } from './retry';
 import { readSecret, type Env } from './secrets';
-import { plainText } from '../workflows/text';
+import { plainText } from '../domain/text';
 
 const PD_SEVERITY = { P1: 'critical', P2: 'error', P3: 'warning' } as const;
 

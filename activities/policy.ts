@@ -1,7 +1,7 @@
 import { knownScenarios, type RunbooksConfig, type ServiceConfig } from '../config';
-import type { RunbookSettings, RunbookTarget } from '../workflows/runbook-session';
-import type { RunbookDefinition } from '../workflows/runbook-definition';
-import { ENGINE_REVISION, ownValue, type IncidentPolicy, type LadderLevel } from '../workflows/policy';
+import type { RunbookSettings, RunbookTarget } from '../domain/runbook';
+import type { RunbookDefinition } from '../domain/runbook-definition';
+import { ENGINE_REVISION, ownValue, type IncidentPolicy, type LadderLevel } from '../domain/policy';
 
 const DEFAULT_ACK_TIMEOUT_MS = { P1: 1_800_000, P2: 7_200_000, P3: null } as const;
 

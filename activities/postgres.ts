@@ -3,17 +3,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure } from '@temporalio/activity';
 import { Client } from 'pg';
 import { readSecret, redact, type Env } from './secrets';
+import type { DatabaseCheck, ConnectionUsage } from './contract';
 
-export interface DatabaseCheck {
-  reachable: boolean;
-  detail: string;
-}
-
-export interface ConnectionUsage {
-  byState: Record<string, number>;
-  total: number;
-  maxConnections: number;
-}
+export type { DatabaseCheck, ConnectionUsage };
 
 export function createPostgresActivities(env: Env) {
   const urlFrom = (urlEnv: string) => {

@@ -3,28 +3,17 @@
  * facts (`<field>` → value) with a line for the timeline. One activity for every kind, so a definition's
  * probe list needs no code and `npm run runbook -- test` can replay recorded facts in its place.
  */
-import type { ProbeDefinition, ProbeReport } from '../workflows/runbook-definition';
-import { LOG_SCAN_PATTERN, classifyLogLines, formatBytes, primaryCause } from '../workflows/runbook-policy';
+import type { ProbeReport } from '../domain/runbook-definition';
+import { LOG_SCAN_PATTERN, classifyLogLines, formatBytes, primaryCause } from '../domain/runbook-policy';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { DockerActivities } from './docker';
 import type { KubernetesActivities } from './kubernetes';
-import type { ConnectionUsage } from './postgres';
-import type { HealthCheckResult } from './contract';
+import type { ConnectionUsage, HealthCheckResult, ProbeArgs } from './contract';
 import type { createPostgresActivities } from './postgres';
 import { anomalyQueries, promDuration, type createPrometheusActivities } from './prometheus';
 import type { createGitActivities } from './git';
 
-export interface ProbeArgs {
-  /** The probe's id in its definition (what a rehearsal's recorded facts are filed under). */
-  id?: string;
-  probe: ProbeDefinition;
-  /** The incident's service (a `prometheus` probe's `$service`); absent from the first interpreter runs. */
-  service?: string;
-  container: string;
-  databaseContainer: string | null;
-  urlEnv: string | null;
-  urls: string[];
-}
+export type { ProbeArgs };
 
 const MIB = 1048576;
 const round1 = (n: number) => Math.round(n * 10) / 10;

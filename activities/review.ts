@@ -1,7 +1,7 @@
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { timelineLine } from '../workflows/render';
-import type { TimelineEntry } from '../workflows/types';
+import { timelineLine } from '../domain/render';
+import type { TimelineEntry } from '../domain/types';
 import type { AppendTimelineArgs, WriteReviewArgs } from './contract';
 
 function safeId(incidentId: string): string {

@@ -13,8 +13,8 @@ import type { Journal, JournalEntry } from './journal';
 import { activityAbortSignal } from './cancellation';
 import { failureForStatus } from './retry';
 import { readSecret, redact, type Env } from './secrets';
-import { ownValue } from '../workflows/policy';
-import { slackText } from '../workflows/text';
+import { ownValue } from '../domain/policy';
+import { slackText } from '../domain/text';
 
 interface SlackError extends Error {
   code?: string;

@@ -7,8 +7,8 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { RunbooksConfig } from '../config';
 import type { KubernetesTarget } from './kubernetes';
 import { kubernetesTargetName } from './policy';
-import { ownValue } from '../workflows/policy';
-import { LOG_SCAN_PATTERN } from '../workflows/runbook-policy';
+import { ownValue } from '../domain/policy';
+import { LOG_SCAN_PATTERN } from '../domain/runbook-policy';
 
 /** What the configuration allows activities to touch, read at call time (services can be reloaded). */
 function allowed(config: RunbooksConfig) {

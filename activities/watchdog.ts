@@ -20,8 +20,8 @@ import type {
 import { workerMetrics } from './metrics';
 import { onCallOverrides } from './oncall';
 import { toIncidentPolicy } from './policy';
-import { levelAt } from '../workflows/policy';
-import type { IncidentInput, Severity } from '../workflows/types';
+import { levelAt } from '../domain/policy';
+import type { IncidentInput, Severity } from '../domain/types';
 
 const stuckGauge = new Gauge({
   name: 'durable_runbooks_stuck_incidents',

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { BUILT_IN_SCENARIOS } from '../workflows/types';
+import { BUILT_IN_SCENARIOS } from '../domain/types';
 import { RunbookDefinitionError, readRunbookDirectory } from './runbook-definitions';
 import { configSchema, type RunbooksConfig } from './schema';
 

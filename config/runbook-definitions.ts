@@ -14,7 +14,7 @@ import {
   type Condition,
   type ProbeDefinition,
   type RunbookDefinition,
-} from '../workflows/runbook-definition';
+} from '../domain/runbook-definition';
 import { duration } from './zod-types';
 
 const slug = (what: string) =>

@@ -1,7 +1,7 @@
 /** The configuration's on-call schedules (`schedules.<name>`): rotation layers, handoffs and restrictions. */
 import { z } from 'zod';
 import { parseDuration } from './duration';
-import { WEEKDAYS, isTimeZone } from '../workflows/oncall';
+import { WEEKDAYS, isTimeZone } from '../domain/oncall';
 
 const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a local time "HH:MM"');
 

@@ -2,11 +2,7 @@ import { z } from 'zod';
 import { duration, envName } from './zod-types';
 import { runbookDefinitionSchema } from './runbook-definitions';
 import { schedule } from './schedule-schema';
-import {
-  CONFIGURABLE_STATE_BYTES,
-  SOURCE_ALERT_BYTES,
-  TIMELINE_ENTRY_BYTES,
-} from '../workflows/incident/state-bound';
+import { CONFIGURABLE_STATE_BYTES, SOURCE_ALERT_BYTES, TIMELINE_ENTRY_BYTES } from '../domain/state-limits';
 
 const severity = z.enum(['P1', 'P2', 'P3']);
 const DEFAULT_SERVICE_LABELS = ['service', 'job', 'app', 'namespace'] as const;

@@ -3,8 +3,8 @@
  * Temporal's (see the README's Security section). Pure: the configuration and the identity in, a decision out.
  */
 import type { RunbooksConfig } from '../config';
-import { ownValue } from '../workflows/policy';
-import { plainText } from '../workflows/text';
+import { ownValue } from '../domain/policy';
+import { plainText } from '../domain/text';
 
 /** A person as the channel identifies them: Slack's user id, PagerDuty's user id (the webhook's agent). */
 export interface ResponderIdentity {

@@ -5,8 +5,8 @@
 import { z } from 'zod';
 import { knownScenarios, type RunbooksConfig } from '../config';
 import { createHash } from 'node:crypto';
-import { SCENARIO_NAME, SEVERITIES, type IncidentInput, type SourceAlert } from '../workflows/types';
-import { ownValue, parseSeverity } from '../workflows/policy';
+import { SCENARIO_NAME, SEVERITIES, type IncidentInput, type SourceAlert } from '../domain/types';
+import { ownValue, parseSeverity } from '../domain/policy';
 import { routeFromLabels, severityOf } from './routing';
 
 const text = (max: number) => z.string().trim().min(1).max(max);

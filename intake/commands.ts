@@ -3,7 +3,7 @@
  * Update, so the person learns "already resolved" or "no step X is waiting" instead of "sent".
  */
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import { COMMANDS } from '../workflows/messages';
+import { COMMANDS } from '../domain/messages';
 import type { CommandName } from '../workflows/incident/commands';
 
 export type CommandOutcome =

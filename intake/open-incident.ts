@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import type { AlertArgs } from '../workflows/messages';
-import type { IncidentInput, Severity } from '../workflows/types';
-import { parseSeverity } from '../workflows/policy';
+import type { AlertArgs } from '../domain/messages';
+import type { IncidentInput, Severity } from '../domain/types';
+import { parseSeverity } from '../domain/policy';
 import { genericAlertSchema, serviceName } from './alerts';
 import { incidentWorkflowId } from './incident-id';
+import { TASK_QUEUE } from '../config/task-queue';
 
-export const TASK_QUEUE = process.env.TEMPORAL_TASK_QUEUE ?? 'incident-response';
+export { TASK_QUEUE };
 
 export interface OpenedIncident {
   workflowId: string;

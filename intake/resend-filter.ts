@@ -6,7 +6,7 @@
  * opens a new one within a window; it carries only the alerts the run was not told yet (`untold`), so a
  * week of resends of a large group costs the history bytes, not megabytes.
  */
-import type { SourceAlert } from '../workflows/types';
+import type { SourceAlert } from '../domain/types';
 
 // Per incident, as many as the workflow itself remembers.
 const MAX_FINGERPRINTS = 2000;

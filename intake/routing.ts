@@ -1,6 +1,6 @@
 import type { RunbooksConfig } from '../config';
-import { classifySeverity, ownValue } from '../workflows/policy';
-import type { Scenario, Severity } from '../workflows/types';
+import { classifySeverity, ownValue } from '../domain/policy';
+import type { Scenario, Severity } from '../domain/types';
 
 export interface Route {
   service: string;

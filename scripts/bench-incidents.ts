@@ -19,11 +19,11 @@ import axios from 'axios';
 import type { Client } from '@temporalio/client';
 import { loadConfig } from '../config';
 import { buildIntakeServer } from '../intake/server';
-import { EventType, completedActivities, protoMs, type HistoryEvent } from '../test/support/history';
-import { testConfig, withoutIntakeLimits } from '../test/support/config';
-import { createTestWorker, createTimeSkippingEnv, tempDir } from '../test/support/temporal';
-import { acknowledgeUpdate, statusQuery } from '../workflows/messages';
-import type { SourceAlert } from '../workflows/types';
+import { EventType, completedActivities, protoMs, type HistoryEvent } from './testbed/history';
+import { testConfig, withoutIntakeLimits } from './testbed/config';
+import { createTestWorker, createTimeSkippingEnv, tempDir } from './testbed/temporal';
+import { acknowledgeUpdate, statusQuery } from '../domain/messages';
+import type { SourceAlert } from '../domain/types';
 import { benchTemporal, percentile, pool, rssMiB, sleep, useProvisionedTestServer } from './bench-support';
 import { killGroup } from './local-services';
 

@@ -10,7 +10,7 @@ import { incidentWorkflowId } from '../intake/incident-id';
 import { openOrSignalIncident } from '../intake/open-incident';
 import { buildIntakeServer } from '../intake/server';
 import { benchTemporal, percentile, pool } from './bench-support';
-import { withoutIntakeLimits } from '../test/support/config';
+import { withoutIntakeLimits } from './testbed/config';
 
 async function main() {
   const posts = Number(process.argv[2] ?? 10_000);

@@ -18,7 +18,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DEFAULT_CONFIG_PATH } from '../config';
-import { statusQuery } from '../workflows/messages';
+import { statusQuery } from '../domain/messages';
 import {
   clusterSupervisor,
   scratchClusterSettings,

@@ -1,7 +1,7 @@
 /** What the responder CLIs (`incident`, `oncall`) share: reaching Temporal, printing tables. */
 import { Client, Connection } from '@temporalio/client';
 import { clientConnectionOptions, temporalTarget } from '../config/temporal-client';
-import { terminalText } from '../workflows/text';
+import { terminalText } from '../domain/text';
 
 /**
  * Connects to Temporal by the SDK's environment configuration (default the dev server), or says why not

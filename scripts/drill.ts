@@ -19,10 +19,10 @@ import { loadConfig, type RunbooksConfig } from '../config';
 import { runbookTarget } from '../activities/policy';
 import { clientConnectionOptions, temporalTarget } from '../config/temporal-client';
 import { buildIntakeServer } from '../intake/server';
-import { approveSignal, statusQuery } from '../workflows/messages';
+import { approveSignal, statusQuery } from '../domain/messages';
 import { restartLedgerWorkflowId } from '../workflows/restart-ledger';
 import { createIncidentWorker, quietRuntime, REPO_ROOT } from '../workers/worker';
-import type { Scenario } from '../workflows/types';
+import type { Scenario } from '../domain/types';
 import { deployInsightsStack, fillLogDirectory, injectFault } from './insights-stack';
 import { startControlPlane } from './kubernetes-control-plane';
 import {

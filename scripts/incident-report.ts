@@ -3,8 +3,8 @@
  * load), from incidents' own status. Pure: the CLI gathers the views from Temporal and passes them in.
  */
 import { RESOLVED_IN_MAINTENANCE } from '../workflows/incident/state';
-import { formatElapsed } from '../workflows/policy';
-import type { IncidentStatusView } from '../workflows/types';
+import { formatElapsed } from '../domain/policy';
+import type { IncidentStatusView } from '../domain/types';
 
 export interface ReportRow {
   service: string;

@@ -15,9 +15,9 @@ import { declareIncident, parseDeclare, TASK_QUEUE } from '../intake/open-incide
 import { parseDuration } from '../config/duration';
 import { incidentReport, reportTables } from './incident-report';
 import type { CommandName } from '../workflows/incident/commands';
-import { statusQuery } from '../workflows/messages';
-import { terminalText } from '../workflows/text';
-import type { IncidentStatusView } from '../workflows/types';
+import { statusQuery } from '../domain/messages';
+import { terminalText } from '../domain/text';
+import type { IncidentStatusView } from '../domain/types';
 import { clientOf, connectOrSay, table, withTemporalClient } from './cli-support';
 
 export const EXIT = { ok: 0, notFound: 1, usage: 2, unreachable: 3, timedOut: 5 } as const;

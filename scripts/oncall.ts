@@ -23,13 +23,13 @@ import {
   startMaintenanceUpdate,
   onCallOverridesWorkflowId,
   removeOverrideUpdate,
-} from '../workflows/messages';
-import { onCallAt, shiftsAhead, zonedInstant, type OnCallSchedule } from '../workflows/oncall';
+} from '../domain/messages';
+import { onCallAt, shiftsAhead, zonedInstant, type OnCallSchedule } from '../domain/oncall';
 import { readOverrides } from '../activities/oncall';
 import type { maintenanceWorkflow } from '../workflows/maintenance';
 import type { onCallOverridesWorkflow } from '../workflows/oncall-overrides';
-import { ownValue } from '../workflows/policy';
-import { terminalText } from '../workflows/text';
+import { ownValue } from '../domain/policy';
+import { terminalText } from '../domain/text';
 import { clientOf, connectOrSay, table } from './cli-support';
 
 export const EXIT = { ok: 0, refused: 1, usage: 2, unreachable: 3 } as const;

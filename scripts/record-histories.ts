@@ -24,12 +24,12 @@ import {
   resolveSignal,
   reviewScheduledSignal,
   setSeveritySignal,
-} from '../workflows/messages';
-import { historyEvents, waitUntilIdle } from '../test/support/history';
-import type { IncidentInput } from '../workflows/types';
-import { testConfig } from '../test/support/config';
+} from '../domain/messages';
+import { historyEvents, waitUntilIdle } from './testbed/history';
+import type { IncidentInput } from '../domain/types';
+import { testConfig } from './testbed/config';
 import { useProvisionedTestServer } from './bench-support';
-import { createTestWorker, createTimeSkippingEnv, tempDir, workflowBundle } from '../test/support/temporal';
+import { createTestWorker, createTimeSkippingEnv, tempDir, workflowBundle } from './testbed/temporal';
 import { Worker } from '@temporalio/worker';
 import { readRunbookDefinition } from '../config/runbook-definitions';
 import { runbookRehearsalWorkflow } from '../workflows/runbook-rehearsal';

@@ -15,14 +15,14 @@ import { loadConfig, type RunbooksConfig } from '../config';
 import { RunbookDefinitionError, readRunbookDefinition } from '../config/runbook-definitions';
 import { runbookSettings } from '../activities/policy';
 import type { MitigationResult, RunbookActivities } from '../activities/contract';
-import type { FactValue, RunbookDefinition, StepKind } from '../workflows/runbook-definition';
+import type { FactValue, RunbookDefinition, StepKind } from '../domain/runbook-definition';
 import {
   runbookRehearsalWorkflow,
   type RehearsalInput,
   type RehearsalResult,
 } from '../workflows/runbook-rehearsal';
-import { terminalText } from '../workflows/text';
-import { BUILT_IN_SCENARIOS } from '../workflows/types';
+import { terminalText } from '../domain/text';
+import { BUILT_IN_SCENARIOS } from '../domain/types';
 import { quietRuntime, WORKFLOWS_PATH } from '../workers/worker';
 import { table } from './cli-support';
 import { findTestServer } from './temporal-server';

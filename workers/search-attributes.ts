@@ -4,7 +4,7 @@
  */
 import type { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { INCIDENT_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { INCIDENT_SEARCH_ATTRIBUTES } from '../domain/search-attributes';
 
 /** Registers IncidentSeverity/Service/Scenario/Status (Keyword); already-registered ones are fine. */
 export async function registerSearchAttributes(

@@ -10,8 +10,8 @@ import {
 import { createIncidentActivities } from '../activities';
 import type { Env } from '../activities/secrets';
 import type { RunbooksConfig } from '../config';
-import { TASK_QUEUE } from '../intake/open-incident';
-import { chatTaskQueue, runbookTaskQueue } from '../workflows/task-queues';
+import { TASK_QUEUE } from '../config/task-queue';
+import { chatTaskQueue, runbookTaskQueue } from '../domain/task-queues';
 import { incidentWatchdogWorkflow, WATCHDOG_WORKFLOW_ID } from '../workflows/watchdog';
 import type { Client } from '@temporalio/client';
 

@@ -10,9 +10,9 @@ import {
   removeOverrideUpdate,
   ONCALL_DESCRIPTIONS,
   type AddOverrideArgs,
-} from './messages';
-import { overrideRefusal, type StoredOverride } from './oncall';
-import { TimeWindows } from './time-windows';
+} from '../domain/messages';
+import { overrideRefusal, type StoredOverride } from '../domain/oncall';
+import { TimeWindows } from '../domain/time-windows';
 
 export interface OnCallOverridesInput {
   schedule: string;

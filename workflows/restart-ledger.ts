@@ -4,43 +4,24 @@
  * incidents reading it at once could both see room for one more restart. Updates on one workflow are
  * applied one at a time, so two claims for the last restart cannot both be granted.
  */
+import { allHandlersFinished, condition, continueAsNew, setHandler } from '@temporalio/workflow';
 import {
-  allHandlersFinished,
-  condition,
-  continueAsNew,
-  defineQuery,
-  defineUpdate,
-  setHandler,
-} from '@temporalio/workflow';
+  claimRestartUpdate,
+  restartClaimsQuery,
+  restartLedgerWorkflowId,
+  type RestartClaim,
+  type RestartClaimAnswer,
+  type RestartClaimRequest,
+} from '../domain/restart-claims';
 
-export interface RestartClaimRequest {
-  /** Who claims: the runbook's workflow id and step. A retried claim by the same claimant is granted again, not counted twice. */
-  claimant: string;
-  /** Restarts allowed per window. */
-  budget: number;
-  windowMs: number;
-}
-
-export interface RestartClaim {
-  claimant: string;
-  at: number;
-  /** When the claim stops counting against the budget. */
-  until: number;
-}
-
-export interface RestartClaimAnswer {
-  granted: boolean;
-  /** Claims counting now, this one included when granted. */
-  used: number;
-  budget: number;
-  /** Who holds the budget (for the refusal's message). */
-  holders: string[];
-}
-
-export const claimRestartUpdate = defineUpdate<RestartClaimAnswer, [RestartClaimRequest]>('claimRestart');
-export const restartClaimsQuery = defineQuery<RestartClaim[]>('restartClaims');
-
-export const restartLedgerWorkflowId = (container: string) => `restart-ledger-${container}`;
+export {
+  claimRestartUpdate,
+  restartClaimsQuery,
+  restartLedgerWorkflowId,
+  type RestartClaim,
+  type RestartClaimAnswer,
+  type RestartClaimRequest,
+};
 
 /** Pure: the claims still counting at `now`, and the answer to a request (the new claim included if granted). */
 export function decideClaim(

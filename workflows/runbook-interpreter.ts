@@ -6,7 +6,7 @@
  */
 import { ApplicationFailure, patched, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
 import type { RunbookActivities } from '../activities/contract';
-import { formatElapsed } from './policy';
+import { formatElapsed } from '../domain/policy';
 import {
   RESTARTING_STEPS,
   diagnose,
@@ -15,8 +15,8 @@ import {
   type FactValue,
   type RunbookDefinition,
   type StepDefinition,
-} from './runbook-definition';
-import { formatBytes } from './runbook-policy';
+} from '../domain/runbook-definition';
+import { formatBytes } from '../domain/runbook-policy';
 import {
   act,
   look,

@@ -18,55 +18,11 @@ import {
   respondWithinSignal,
   runbookReportSignal,
   type RunbookReport,
-} from './messages';
-import { formatElapsed } from './policy';
-import type { Scenario, Severity } from './types';
+} from '../domain/messages';
+import { formatElapsed } from '../domain/policy';
+import type { RunbookInput, RunbookOutcome, RunbookSettings, RunbookTarget } from '../domain/runbook';
 
-export interface RunbookSettings {
-  settleMs: number;
-  memoryThresholdPercent: number;
-  recurrenceWindowMs: number;
-  sampleEveryMs: number;
-  restartBudget: number;
-  restartWindowMs: number;
-  rollbackWindowMs: number;
-  targetPoolSize: number;
-  memoryLimitFactor: number;
-  stopTimeoutSeconds: number;
-}
-
-export interface RunbookInput {
-  incidentId: string;
-  parentWorkflowId: string;
-  service: string;
-  scenario: Scenario;
-  severity: Severity;
-  /** How long a proposal may wait for approve/reject before the incident escalates. */
-  respondWithinMs: number;
-  dryRun: boolean;
-  target: RunbookTarget;
-  settings: RunbookSettings;
-}
-
-/** What a runbook operates on, from the service's configuration. */
-export interface RunbookTarget {
-  /** The container, or for a Deployment on Kubernetes `namespace/deployment`. */
-  container: string;
-  /** Absent: a container on the Docker Engine (every incident opened before Kubernetes targets). */
-  platform?: 'kubernetes';
-  databaseContainer: string | null;
-  /** Name of the environment variable holding the database URL (the URL itself never enters history). */
-  databaseUrlEnv: string | null;
-  healthUrls: string[];
-}
-
-export interface RunbookOutcome {
-  scenario: Scenario;
-  cause: string;
-  result: 'mitigated' | 'escalated' | 'dry-run' | 'nothing-to-do' | 'failed';
-  summary: string;
-  actions: string[];
-}
+export type { RunbookInput, RunbookOutcome, RunbookSettings, RunbookTarget };
 
 // Reading state is quick and safe to retry.
 export const look = proxyActivities<RunbookActivities>({

@@ -6,7 +6,7 @@
  * finding and action to the incident, gate risky steps on `approve`/`reject`, respect the budget and dry-run.
  */
 import { patched, sleep } from '@temporalio/workflow';
-import { formatElapsed } from './policy';
+import { formatElapsed } from '../domain/policy';
 import { act, look, openRunbookSession, waitFor } from './runbook-session';
 import {
   LOG_SCAN_PATTERN,
@@ -20,7 +20,7 @@ import {
   proposedPoolSize,
   rollbackCandidate,
   withinRestartBudget,
-} from './runbook-policy';
+} from '../domain/runbook-policy';
 
 export type { RunbookInput, RunbookOutcome, RunbookSettings, RunbookTarget } from './runbook-session';
 import type { RunbookInput, RunbookOutcome } from './runbook-session';

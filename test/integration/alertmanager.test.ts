@@ -5,13 +5,13 @@ import axios from 'axios';
 import { incidentWorkflowId } from '../../intake/incident-id';
 import { freePort, killGroup } from '../../scripts/local-services';
 import { portOpen } from '../../scripts/temporal-server';
-import { statusQuery } from '../../workflows/messages';
-import { testConfig } from '../support/config';
+import { statusQuery } from '../../domain/messages';
+import { testConfig } from '../../scripts/testbed/config';
 import { startDevWorker, type DevWorker } from '../support/dev-server';
-import { eventually } from '../support/eventually';
+import { eventually } from '../../scripts/testbed/eventually';
 import { startIntake, type RunningIntake } from '../support/intake';
-import { describeWith, serviceValue } from '../support/services';
-import { tempDir } from '../support/temporal';
+import { describeWith, serviceValue } from '../../scripts/testbed/services';
+import { tempDir } from '../../scripts/testbed/temporal';
 
 const TOKEN = 'alertmanager-bearer-token-42';
 

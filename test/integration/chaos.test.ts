@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { describeWith } from '../support/services';
+import { describeWith } from '../../scripts/testbed/services';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 

@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { incidentWorkflow } from '../../workflows/incident';
-import { statusQuery } from '../../workflows/messages';
-import { testConfig } from '../support/config';
+import { statusQuery } from '../../domain/messages';
+import { testConfig } from '../../scripts/testbed/config';
 import { startDevWorker, type DevWorker } from '../support/dev-server';
-import { eventually } from '../support/eventually';
-import { describeWith, serviceValue } from '../support/services';
+import { eventually } from '../../scripts/testbed/eventually';
+import { describeWith, serviceValue } from '../../scripts/testbed/services';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 

@@ -9,11 +9,11 @@ import path from 'node:path';
 import { Client as PgClient } from 'pg';
 import { Client, Connection } from '@temporalio/client';
 import { freePort } from '../../scripts/local-services';
-import { statusQuery } from '../../workflows/messages';
-import { writeTestConfig } from '../support/config';
-import { eventually } from '../support/eventually';
-import { describeWith } from '../support/services';
-import { tempDir } from '../support/temporal';
+import { statusQuery } from '../../domain/messages';
+import { writeTestConfig } from '../../scripts/testbed/config';
+import { eventually } from '../../scripts/testbed/eventually';
+import { describeWith } from '../../scripts/testbed/services';
+import { tempDir } from '../../scripts/testbed/temporal';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 

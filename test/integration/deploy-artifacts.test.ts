@@ -10,9 +10,9 @@ import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { freePort } from '../../scripts/local-services';
-import { eventually } from '../support/eventually';
-import { describeWith, serviceValue } from '../support/services';
-import { tempDir, uniqueTaskQueue } from '../support/temporal';
+import { eventually } from '../../scripts/testbed/eventually';
+import { describeWith, serviceValue } from '../../scripts/testbed/services';
+import { tempDir, uniqueTaskQueue } from '../../scripts/testbed/temporal';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const DEPLOY = path.join(ROOT, 'deploy');

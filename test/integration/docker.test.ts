@@ -2,8 +2,8 @@ import Docker from 'dockerode';
 import { createDockerActivities } from '../../activities/docker';
 import { freePort } from '../../scripts/local-services';
 import { ensureNodeImage } from '../../scripts/images';
-import { eventually } from '../support/eventually';
-import { describeWith, serviceValue } from '../support/services';
+import { eventually } from '../../scripts/testbed/eventually';
+import { describeWith, serviceValue } from '../../scripts/testbed/services';
 
 describeWith(['docker'], 'real Docker Engine (project-local dockerd)', () => {
   test('a container from a locally imported image is inspected through dockerode', async () => {

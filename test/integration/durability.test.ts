@@ -1,12 +1,12 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { incidentWorkflow } from '../../workflows/incident';
-import { acknowledgeSignal, statusQuery } from '../../workflows/messages';
-import { testConfig } from '../support/config';
+import { acknowledgeSignal, statusQuery } from '../../domain/messages';
+import { testConfig } from '../../scripts/testbed/config';
 import { startDevWorker, type DevWorker } from '../support/dev-server';
-import { eventually } from '../support/eventually';
-import { EventType, openTimerDeadlines, waitForEvent, waitUntilIdle } from '../support/history';
-import { escalationStep, formatElapsed } from '../../workflows/policy';
-import { describeWith } from '../support/services';
+import { eventually } from '../../scripts/testbed/eventually';
+import { EventType, openTimerDeadlines, waitForEvent, waitUntilIdle } from '../../scripts/testbed/history';
+import { escalationStep, formatElapsed } from '../../domain/policy';
+import { describeWith } from '../../scripts/testbed/services';
 
 // Long enough that stopping the worker (right after the timer is armed) always wins against the rung, even
 // on a slow machine; every wait below is on a history event, never on this interval.

@@ -11,11 +11,11 @@ import { Client, Connection } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { incidentWorkflowId } from '../../intake/incident-id';
 import { killGroup, freePort } from '../../scripts/local-services';
-import { testConfig, writeTestConfig } from '../support/config';
-import { eventually } from '../support/eventually';
+import { testConfig, writeTestConfig } from '../../scripts/testbed/config';
+import { eventually } from '../../scripts/testbed/eventually';
 import { startIntake } from '../support/intake';
-import { describeWith, serviceValue } from '../support/services';
-import { tempDir, uniqueTaskQueue } from '../support/temporal';
+import { describeWith, serviceValue } from '../../scripts/testbed/services';
+import { tempDir, uniqueTaskQueue } from '../../scripts/testbed/temporal';
 import { timedPost, type FloodReport, type SteadyPost } from '../support/flood';
 
 const ROOT = path.resolve(__dirname, '..', '..');

@@ -8,13 +8,13 @@ import { incidentWorkflowId } from '../../intake/incident-id';
 import { openOrSignalIncident } from '../../intake/open-incident';
 import { encodeButtonValue } from '../../activities/slack-buttons';
 import { startTemporalDevServer, freePort } from '../../scripts/local-services';
-import { statusQuery } from '../../workflows/messages';
-import { testConfig, withoutIntakeLimits } from '../support/config';
+import { statusQuery } from '../../domain/messages';
+import { testConfig, withoutIntakeLimits } from '../../scripts/testbed/config';
 import { startDevWorker, type DevWorker } from '../support/dev-server';
-import { eventually } from '../support/eventually';
+import { eventually } from '../../scripts/testbed/eventually';
 import { counter, startIntake, type RunningIntake } from '../support/intake';
-import { describeWith } from '../support/services';
-import { tempDir } from '../support/temporal';
+import { describeWith } from '../../scripts/testbed/services';
+import { tempDir } from '../../scripts/testbed/temporal';
 
 const TOKEN = 'intake-test-token-0123456789';
 const SLACK_SECRET = 'slack-signing-secret-for-tests';

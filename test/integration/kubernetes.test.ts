@@ -27,13 +27,13 @@ import {
 import { killGroup } from '../../scripts/local-services';
 import { REPO_ROOT } from '../../scripts/temporal-server';
 import { incidentWorkflow } from '../../workflows/incident';
-import { approveSignal, statusQuery } from '../../workflows/messages';
+import { approveSignal, statusQuery } from '../../domain/messages';
 import { restartLedgerWorkflowId } from '../../workflows/restart-ledger';
-import type { IncidentStatusView } from '../../workflows/types';
-import { writeTestConfig } from '../support/config';
-import { eventually } from '../support/eventually';
-import { describeWith, serviceValue } from '../support/services';
-import { tempDir, uniqueTaskQueue } from '../support/temporal';
+import type { IncidentStatusView } from '../../domain/types';
+import { writeTestConfig } from '../../scripts/testbed/config';
+import { eventually } from '../../scripts/testbed/eventually';
+import { describeWith, serviceValue } from '../../scripts/testbed/services';
+import { tempDir, uniqueTaskQueue } from '../../scripts/testbed/temporal';
 import { spawnWorkerProcess } from '../support/worker-process';
 
 const text = (v: IncidentStatusView) => v.timeline.map((e) => `${e.type}: ${e.message}`).join('\n');

@@ -4,13 +4,13 @@
  * days. One incident, every post answered 2xx, commands still answered, every run far below the limits.
  */
 import { pool } from '../../scripts/bench-support';
-import { acknowledgeUpdate, statusQuery } from '../../workflows/messages';
-import { testConfig, withoutIntakeLimits } from '../support/config';
+import { acknowledgeUpdate, statusQuery } from '../../domain/messages';
+import { testConfig, withoutIntakeLimits } from '../../scripts/testbed/config';
 import { startDevWorker, type DevWorker } from '../support/dev-server';
-import { eventually } from '../support/eventually';
-import { EventType } from '../support/history';
+import { eventually } from '../../scripts/testbed/eventually';
+import { EventType } from '../../scripts/testbed/history';
 import { startIntake, type RunningIntake } from '../support/intake';
-import { describeWith } from '../support/services';
+import { describeWith } from '../../scripts/testbed/services';
 
 const TOKEN = 'long-incident-token-0123456789';
 const DISTINCT_ALERTS = 500;

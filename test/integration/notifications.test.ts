@@ -7,14 +7,14 @@ import { createPagingActivities } from '../../activities/paging';
 import type { DeliveryResult } from '../../activities/contract';
 import { createSlackActivities } from '../../activities/slack';
 import { incidentWorkflow } from '../../workflows/incident';
-import { acknowledgeSignal, escalateSignal, resolveSignal, statusQuery } from '../../workflows/messages';
-import type { IncidentInput, IncidentStatusView } from '../../workflows/types';
-import { testConfig } from '../support/config';
+import { acknowledgeSignal, escalateSignal, resolveSignal, statusQuery } from '../../domain/messages';
+import type { IncidentInput, IncidentStatusView } from '../../domain/types';
+import { testConfig } from '../../scripts/testbed/config';
 import { startDevWorker, type DevWorker } from '../support/dev-server';
-import { eventually } from '../support/eventually';
+import { eventually } from '../../scripts/testbed/eventually';
 import { FakeJsonSink, FakePagerDuty, FakeSlack } from '../support/fake-saas';
-import { EventType, waitForEvent, completedActivities } from '../support/history';
-import { describeWith } from '../support/services';
+import { EventType, waitForEvent, completedActivities } from '../../scripts/testbed/history';
+import { describeWith } from '../../scripts/testbed/services';
 
 const SECRETS = {
   SLACK_BOT_TOKEN: 'xoxb-test-0000-secret-slack-token',

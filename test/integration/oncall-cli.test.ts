@@ -7,14 +7,14 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { incidentWorkflow } from '../../workflows/incident';
 import { workerMetrics } from '../../activities/metrics';
-import { statusQuery } from '../../workflows/messages';
-import { formatElapsed } from '../../workflows/policy';
+import { statusQuery } from '../../domain/messages';
+import { formatElapsed } from '../../domain/policy';
 import { parseConfig } from '../../config';
-import { rawTestConfig } from '../support/config';
+import { rawTestConfig } from '../../scripts/testbed/config';
 import { startDevWorker, type DevWorker } from '../support/dev-server';
-import { eventually } from '../support/eventually';
-import { describeWith, serviceValue } from '../support/services';
-import { tempDir } from '../support/temporal';
+import { eventually } from '../../scripts/testbed/eventually';
+import { describeWith, serviceValue } from '../../scripts/testbed/services';
+import { tempDir } from '../../scripts/testbed/temporal';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 

@@ -6,14 +6,14 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { incidentWorkflow } from '../../workflows/incident';
 import { RELEASE_BASELINE } from '../../workflows/incident/patches';
-import { statusQuery } from '../../workflows/messages';
-import { chatTaskQueue } from '../../workflows/task-queues';
-import { testConfig } from '../support/config';
+import { statusQuery } from '../../domain/messages';
+import { chatTaskQueue } from '../../domain/task-queues';
+import { testConfig } from '../../scripts/testbed/config';
 import { startDevWorker, type DevWorker } from '../support/dev-server';
-import { eventually } from '../support/eventually';
+import { eventually } from '../../scripts/testbed/eventually';
 import { FakePagerDuty, FakeSlack } from '../support/fake-saas';
-import { EventType, historyEvents, scheduledEvents, type HistoryEvent } from '../support/history';
-import { describeWith } from '../support/services';
+import { EventType, historyEvents, scheduledEvents, type HistoryEvent } from '../../scripts/testbed/history';
+import { describeWith } from '../../scripts/testbed/services';
 
 const SECRETS = {
   SLACK_BOT_TOKEN: 'xoxb-test-0000-pages-first-token',

@@ -1,5 +1,5 @@
 import { Client as PgClient } from 'pg';
-import { describeWith, serviceValue } from '../support/services';
+import { describeWith, serviceValue } from '../../scripts/testbed/services';
 
 describeWith(['postgres'], 'real PostgreSQL (throwaway initdb cluster)', () => {
   test('SELECT version() answers from a real server', async () => {

@@ -12,13 +12,13 @@ import {
 import { anomalyQueries } from '../../activities/prometheus';
 import { freePort } from '../../scripts/local-services';
 import { incidentWorkflow } from '../../workflows/incident';
-import { statusQuery } from '../../workflows/messages';
-import type { IncidentStatusView } from '../../workflows/types';
-import { testConfig } from '../support/config';
+import { statusQuery } from '../../domain/messages';
+import type { IncidentStatusView } from '../../domain/types';
+import { testConfig } from '../../scripts/testbed/config';
 import { startDevWorker, type DevWorker } from '../support/dev-server';
-import { eventually } from '../support/eventually';
-import { describeWith, serviceValue } from '../support/services';
-import { tempDir } from '../support/temporal';
+import { eventually } from '../../scripts/testbed/eventually';
+import { describeWith, serviceValue } from '../../scripts/testbed/services';
+import { tempDir } from '../../scripts/testbed/temporal';
 
 const ERRORS = 'sum(rate(http_requests_total{route="insights",status=~"5.."}[5s])) or vector(0)';
 

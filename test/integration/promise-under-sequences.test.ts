@@ -12,13 +12,13 @@ import {
   reviewScheduledSignal,
   runbookReportSignal,
   statusQuery,
-} from '../../workflows/messages';
+} from '../../domain/messages';
 import { sendCommand } from '../../intake/commands';
-import { testConfig } from '../support/config';
+import { testConfig } from '../../scripts/testbed/config';
 import { startDevWorker, type DevWorker } from '../support/dev-server';
-import { eventually } from '../support/eventually';
-import { EventType } from '../support/history';
-import { describeWith } from '../support/services';
+import { eventually } from '../../scripts/testbed/eventually';
+import { EventType } from '../../scripts/testbed/history';
+import { describeWith } from '../../scripts/testbed/services';
 
 const failedTask = (e: { eventType?: unknown }) =>
   e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED ||

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EXIT, main } from '../../scripts/runbook';
-import { describeWith } from '../support/services';
+import { describeWith } from '../../scripts/testbed/services';
 
 const ROOT = path.resolve(__dirname, '../..');
 const DISK_FULL = path.join(ROOT, 'runbooks/disk-full.yaml');

@@ -7,14 +7,14 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { PREVIOUS_IMAGE_LABEL, REPLICA_OF_LABEL, createDockerActivities } from '../../activities/docker';
 import { ensureNodeImage, ensureShellImage } from '../../scripts/images';
 import { incidentWorkflow } from '../../workflows/incident';
-import { approveSignal, statusQuery } from '../../workflows/messages';
+import { approveSignal, statusQuery } from '../../domain/messages';
 import { restartClaimsQuery, restartLedgerWorkflowId } from '../../workflows/restart-ledger';
-import type { IncidentStatusView } from '../../workflows/types';
-import { testConfig } from '../support/config';
+import type { IncidentStatusView } from '../../domain/types';
+import { testConfig } from '../../scripts/testbed/config';
 import { engineActions } from '../support/docker-events';
 import { startDevWorker, type DevWorker } from '../support/dev-server';
-import { eventually } from '../support/eventually';
-import { describeWith, serviceValue } from '../support/services';
+import { eventually } from '../../scripts/testbed/eventually';
+import { describeWith, serviceValue } from '../../scripts/testbed/services';
 
 /** Written only as data, like a user's: every probe kind that needs no database, and rules over them. */
 const PROBE_KIT = {

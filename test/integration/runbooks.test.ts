@@ -21,15 +21,15 @@ import {
   resolveUpdate,
   setSeverityUpdate,
   statusQuery,
-} from '../../workflows/messages';
-import type { IncidentStatusView, Scenario } from '../../workflows/types';
-import { testConfig } from '../support/config';
+} from '../../domain/messages';
+import type { IncidentStatusView, Scenario } from '../../domain/types';
+import { testConfig } from '../../scripts/testbed/config';
 import { engineActions } from '../support/docker-events';
 import { startDevWorker, type DevWorker } from '../support/dev-server';
-import { eventually } from '../support/eventually';
-import { openTimers, scheduledActivities, waitUntilIdle } from '../support/history';
-import { runbookTaskQueue } from '../../workflows/task-queues';
-import { describeWith, serviceValue } from '../support/services';
+import { eventually } from '../../scripts/testbed/eventually';
+import { openTimers, scheduledActivities, waitUntilIdle } from '../../scripts/testbed/history';
+import { runbookTaskQueue } from '../../domain/task-queues';
+import { describeWith, serviceValue } from '../../scripts/testbed/services';
 
 const RUNBOOK_SETTINGS = {
   resolution: { settleAfterMitigation: '2s' },

@@ -6,11 +6,11 @@
 import { Worker } from '@temporalio/worker';
 import { sendCommand } from '../../intake/commands';
 import { incidentWorkflow } from '../../workflows/incident';
-import { alertSignal } from '../../workflows/messages';
-import { testConfig } from '../support/config';
+import { alertSignal } from '../../domain/messages';
+import { testConfig } from '../../scripts/testbed/config';
 import { startDevWorker, type DevWorker } from '../support/dev-server';
-import { describeWith } from '../support/services';
-import { workflowBundle } from '../support/temporal';
+import { describeWith } from '../../scripts/testbed/services';
+import { workflowBundle } from '../../scripts/testbed/temporal';
 
 describeWith(['temporal'], 'signals and Updates in one workflow task (dev server)', () => {
   let dev: DevWorker;

@@ -5,13 +5,13 @@
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import { incidentWorkflow } from '../../workflows/incident';
-import { escalateUpdate, resolveUpdate, statusQuery } from '../../workflows/messages';
-import type { IncidentInput } from '../../workflows/types';
-import { testConfig } from '../support/config';
+import { escalateUpdate, resolveUpdate, statusQuery } from '../../domain/messages';
+import type { IncidentInput } from '../../domain/types';
+import { testConfig } from '../../scripts/testbed/config';
 import { startDevWorker, type DevWorker } from '../support/dev-server';
-import { eventually } from '../support/eventually';
+import { eventually } from '../../scripts/testbed/eventually';
 import { FakeSlack } from '../support/fake-saas';
-import { describeWith } from '../support/services';
+import { describeWith } from '../../scripts/testbed/services';
 
 const TOKEN = 'xoxb-test-0000-channel-per-incident';
 

@@ -8,11 +8,11 @@ import path from 'node:path';
 import axios from 'axios';
 import { Client, Connection } from '@temporalio/client';
 import { freePort } from '../../scripts/local-services';
-import { statusQuery } from '../../workflows/messages';
-import { writeTestConfig } from '../support/config';
-import { eventually } from '../support/eventually';
-import { describeWith, serviceValue } from '../support/services';
-import { tempDir, uniqueTaskQueue } from '../support/temporal';
+import { statusQuery } from '../../domain/messages';
+import { writeTestConfig } from '../../scripts/testbed/config';
+import { eventually } from '../../scripts/testbed/eventually';
+import { describeWith, serviceValue } from '../../scripts/testbed/services';
+import { tempDir, uniqueTaskQueue } from '../../scripts/testbed/temporal';
 
 const ROOT = path.resolve(__dirname, '../..');
 

@@ -10,14 +10,14 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { clientConnectionOptions, temporalTarget } from '../../config/temporal-client';
-import { eventually } from '../support/eventually';
-import { describeWith, serviceValue } from '../support/services';
+import { eventually } from '../../scripts/testbed/eventually';
+import { describeWith, serviceValue } from '../../scripts/testbed/services';
 import { startIntake, type RunningIntake } from '../support/intake';
-import { tempDir, uniqueTaskQueue } from '../support/temporal';
+import { tempDir, uniqueTaskQueue } from '../../scripts/testbed/temporal';
 import { spawnWorkerProcess } from '../support/worker-process';
 import { freePort } from '../../scripts/local-services';
-import { testConfig, writeTestConfig } from '../support/config';
-import { statusQuery } from '../../workflows/messages';
+import { testConfig, writeTestConfig } from '../../scripts/testbed/config';
+import { statusQuery } from '../../domain/messages';
 
 const openssl = (dir: string, ...args: string[]) =>
   execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });

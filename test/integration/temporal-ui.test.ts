@@ -2,12 +2,12 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { incidentWorkflow } from '../../workflows/incident';
-import { statusQuery } from '../../workflows/messages';
-import { testConfig } from '../support/config';
+import { statusQuery } from '../../domain/messages';
+import { testConfig } from '../../scripts/testbed/config';
 import { startDevWorker, type DevWorker } from '../support/dev-server';
-import { eventually } from '../support/eventually';
-import { EventType, openTimerDeadlines, waitUntilIdle } from '../support/history';
-import { describeWith, serviceValue } from '../support/services';
+import { eventually } from '../../scripts/testbed/eventually';
+import { EventType, openTimerDeadlines, waitUntilIdle } from '../../scripts/testbed/history';
+import { describeWith, serviceValue } from '../../scripts/testbed/services';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CHROMIUM_FLAGS = [

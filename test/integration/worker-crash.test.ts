@@ -10,12 +10,12 @@ import {
 } from '../../scripts/insights-stack';
 import { killGroup } from '../../scripts/local-services';
 import { incidentWorkflow } from '../../workflows/incident';
-import { statusQuery } from '../../workflows/messages';
-import { writeTestConfig } from '../support/config';
+import { statusQuery } from '../../domain/messages';
+import { writeTestConfig } from '../../scripts/testbed/config';
 import { engineActions } from '../support/docker-events';
-import { eventually } from '../support/eventually';
-import { describeWith, serviceValue } from '../support/services';
-import { tempDir, uniqueTaskQueue } from '../support/temporal';
+import { eventually } from '../../scripts/testbed/eventually';
+import { describeWith, serviceValue } from '../../scripts/testbed/services';
+import { tempDir, uniqueTaskQueue } from '../../scripts/testbed/temporal';
 import { spawnWorkerProcess } from '../support/worker-process';
 
 describeWith(

@@ -2,8 +2,8 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { IncidentWorker } from '../../workers/worker';
 import type { RunbooksConfig } from '../../config';
-import { serviceValue } from './services';
-import { createTestWorker, quietRuntime, tempDir, uniqueTaskQueue } from './temporal';
+import { serviceValue } from '../../scripts/testbed/services';
+import { createTestWorker, quietRuntime, tempDir, uniqueTaskQueue } from '../../scripts/testbed/temporal';
 
 export interface DevWorker {
   client: Client;

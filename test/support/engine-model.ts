@@ -29,7 +29,7 @@ import {
   reopen,
   requestCancel,
 } from '../../workflows/incident/transitions';
-import type { Severity } from '../../workflows/types';
+import type { Severity } from '../../domain/types';
 
 const RUN = { continueAsNewSuggested: false, historyLength: 10, historySize: 2000 };
 /** Effects one drain may carry out before the model calls it a spin (the workflow's budget is 1,000). */

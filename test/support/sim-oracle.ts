@@ -5,7 +5,7 @@
  * (`afterLadder: repeat-last`) or nobody (`stop`). People stop being paged once someone acknowledges or
  * resolves.
  */
-import type { Severity } from '../../workflows/types';
+import type { Severity } from '../../domain/types';
 
 export interface OracleConfig {
   respondWithinMs: Record<'P1' | 'P2', number>;

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
 import path from 'node:path';
-import { serviceValue } from './services';
+import { serviceValue } from '../../scripts/testbed/services';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 

@@ -4,9 +4,9 @@
  */
 import path from 'node:path';
 import { createIncidentActivities } from '../../activities';
-import { LOG_SCAN_PATTERN } from '../../workflows/runbook-policy';
-import { testConfig } from '../support/config';
-import { tempDir } from '../support/temporal';
+import { LOG_SCAN_PATTERN } from '../../domain/runbook-policy';
+import { testConfig } from '../../scripts/testbed/config';
+import { tempDir } from '../../scripts/testbed/temporal';
 
 const baseDir = tempDir();
 const config = testConfig({

@@ -6,15 +6,10 @@ import { toIncidentPolicy } from '../../activities/policy';
 import { initialState, record, toView, type IncidentState } from '../../workflows/incident/state';
 import { nextSlackItem } from '../../workflows/incident/perform';
 import { detailsMarkdown, searchAttributes } from '../../workflows/incident/visibility';
-import {
-  approvalRequestText,
-  openMessage,
-  reviewMarkdown,
-  statusUpdateMessage,
-} from '../../workflows/render';
-import { plainText } from '../../workflows/text';
+import { approvalRequestText, openMessage, reviewMarkdown, statusUpdateMessage } from '../../domain/render';
+import { plainText } from '../../domain/text';
 import { describeView } from '../../scripts/incident';
-import { testConfig } from '../support/config';
+import { testConfig } from '../../scripts/testbed/config';
 
 const ESC = '\x1b';
 export const HOSTILE: readonly string[] = [

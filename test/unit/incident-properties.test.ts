@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import type { RunbooksConfig } from '../../config';
 import { COMMAND_NAMES, refusal, type CommandName } from '../../workflows/incident/commands';
 import { drain, deliver, openModel, type ModelMessage, type ModelPage } from '../support/engine-model';
-import { testConfig } from '../support/config';
+import { testConfig } from '../../scripts/testbed/config';
 
 const T0 = Date.parse('2026-12-01T00:00:00Z');
 const SEC = 1000;

@@ -7,7 +7,7 @@ import amOld from '../fixtures/senders/alertmanager-0.18-host-only.json';
 import grafanaDocumented from '../fixtures/senders/grafana-documented-example.json';
 import grafanaTest from '../fixtures/senders/grafana-test-notification.json';
 import { fromAlertmanager, fromGrafana, labelFingerprint } from '../../intake/alerts';
-import { testConfig } from '../support/config';
+import { testConfig } from '../../scripts/testbed/config';
 
 const config = testConfig();
 

@@ -9,8 +9,8 @@ import { parseQuantity } from '../../activities/kubernetes';
 import { runbookTarget, toIncidentPolicy } from '../../activities/policy';
 import { checkTargets } from '../../activities/targets';
 import { ConfigError, parseConfig } from '../../config';
-import { rawTestConfig, testConfig } from '../support/config';
-import { tempDir } from '../support/temporal';
+import { rawTestConfig, testConfig } from '../../scripts/testbed/config';
+import { tempDir } from '../../scripts/testbed/temporal';
 
 const kubernetes = { kubeconfig: '/etc/kube/config', namespace: 'insights', deployment: 'insights-app' };
 

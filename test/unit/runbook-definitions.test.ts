@@ -11,8 +11,8 @@ import {
 import { routeFromLabels } from '../../intake/routing';
 import { fromGeneric, AlertRejected } from '../../intake/alerts';
 import { decideClaim } from '../../workflows/restart-ledger';
-import { diagnose, fillTemplate, holds, type Facts } from '../../workflows/runbook-definition';
-import { testConfig } from '../support/config';
+import { diagnose, fillTemplate, holds, type Facts } from '../../domain/runbook-definition';
+import { testConfig } from '../../scripts/testbed/config';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'runbook-defs-'));
 const write = (name: string, text: string) => {

@@ -6,7 +6,7 @@ import { ingestAlerts } from '../../workflows/incident/alerts';
 import { apply } from '../../workflows/incident/commands';
 import { initialState, record } from '../../workflows/incident/state';
 import { fitState, stateBytes, STATE_BYTE_BOUND } from '../../workflows/incident/state-bound';
-import { testConfig } from '../support/config';
+import { testConfig } from '../../scripts/testbed/config';
 
 const T0 = Date.parse('2026-12-05T00:00:00Z');
 

@@ -6,15 +6,20 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { IncidentWorker } from '../../workers/worker';
 import type { WorkflowHandle } from '@temporalio/client';
 import { incidentWorkflow } from '../../workflows/incident';
-import { acknowledgeUpdate, alertSignal, statusQuery } from '../../workflows/messages';
-import { formatElapsed } from '../../workflows/policy';
-import type { IncidentInput, IncidentStatusView, SourceAlert } from '../../workflows/types';
-import { testConfig } from '../support/config';
+import { acknowledgeUpdate, alertSignal, statusQuery } from '../../domain/messages';
+import { formatElapsed } from '../../domain/policy';
+import type { IncidentInput, IncidentStatusView, SourceAlert } from '../../domain/types';
+import { testConfig } from '../../scripts/testbed/config';
 import { FakeSlack } from '../support/fake-saas';
-import { eventually } from '../support/eventually';
-import { EventType, historyEvents, waitUntilIdle } from '../support/history';
-import { describeWith } from '../support/services';
-import { createTestWorker, createTimeSkippingEnv, tempDir, uniqueTaskQueue } from '../support/temporal';
+import { eventually } from '../../scripts/testbed/eventually';
+import { EventType, historyEvents, waitUntilIdle } from '../../scripts/testbed/history';
+import { describeWith } from '../../scripts/testbed/services';
+import {
+  createTestWorker,
+  createTimeSkippingEnv,
+  tempDir,
+  uniqueTaskQueue,
+} from '../../scripts/testbed/temporal';
 
 const SLACK_TOKEN = 'xoxb-engine-test-token';
 

@@ -15,15 +15,20 @@ import {
   reviewScheduledSignal,
   setSeveritySignal,
   statusQuery,
-} from '../../workflows/messages';
-import { formatElapsed } from '../../workflows/policy';
-import type { IncidentInput, IncidentStatusView } from '../../workflows/types';
+} from '../../domain/messages';
+import { formatElapsed } from '../../domain/policy';
+import type { IncidentInput, IncidentStatusView } from '../../domain/types';
 import type { RunbooksConfig } from '../../config';
-import { testConfig } from '../support/config';
-import { eventually } from '../support/eventually';
-import { waitUntilIdle } from '../support/history';
-import { describeWith } from '../support/services';
-import { createTestWorker, createTimeSkippingEnv, tempDir, uniqueTaskQueue } from '../support/temporal';
+import { testConfig } from '../../scripts/testbed/config';
+import { eventually } from '../../scripts/testbed/eventually';
+import { waitUntilIdle } from '../../scripts/testbed/history';
+import { describeWith } from '../../scripts/testbed/services';
+import {
+  createTestWorker,
+  createTimeSkippingEnv,
+  tempDir,
+  uniqueTaskQueue,
+} from '../../scripts/testbed/temporal';
 
 describeWith(['testServer'], 'incident lifecycle on workflow time (time-skipping server)', () => {
   let env: TestWorkflowEnvironment;

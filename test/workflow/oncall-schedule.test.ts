@@ -13,12 +13,17 @@ import {
   maintenanceWorkflowId,
   startMaintenanceUpdate,
   statusQuery,
-} from '../../workflows/messages';
-import { formatElapsed } from '../../workflows/policy';
-import { testConfig } from '../support/config';
-import { eventually } from '../support/eventually';
-import { describeWith } from '../support/services';
-import { createTestWorker, createTimeSkippingEnv, tempDir, uniqueTaskQueue } from '../support/temporal';
+} from '../../domain/messages';
+import { formatElapsed } from '../../domain/policy';
+import { testConfig } from '../../scripts/testbed/config';
+import { eventually } from '../../scripts/testbed/eventually';
+import { describeWith } from '../../scripts/testbed/services';
+import {
+  createTestWorker,
+  createTimeSkippingEnv,
+  tempDir,
+  uniqueTaskQueue,
+} from '../../scripts/testbed/temporal';
 
 const ZONE = 'Europe/Berlin';
 

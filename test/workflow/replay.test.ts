@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
-import { quietRuntime, workflowBundle } from '../support/temporal';
+import { quietRuntime, workflowBundle } from '../../scripts/testbed/temporal';
 
 const DIR = path.resolve(__dirname, '..', 'histories');
 

@@ -27,12 +27,12 @@ import { Worker } from '@temporalio/worker';
 import { sendCommand } from '../../intake/commands';
 import type { CommandName } from '../../workflows/incident/commands';
 import { incidentWorkflow } from '../../workflows/incident';
-import { COMMANDS, alertSignal, runbookReportSignal, statusQuery } from '../../workflows/messages';
-import type { IncidentStatusView } from '../../workflows/types';
+import { COMMANDS, alertSignal, runbookReportSignal, statusQuery } from '../../domain/messages';
+import type { IncidentStatusView } from '../../domain/types';
 import { createIncidentWorker, type IncidentWorker } from '../../workers/worker';
-import { testConfig } from '../support/config';
-import { EventType } from '../support/history';
-import { describeWith } from '../support/services';
+import { testConfig } from '../../scripts/testbed/config';
+import { EventType } from '../../scripts/testbed/history';
+import { describeWith } from '../../scripts/testbed/services';
 import { cadenceMismatches, expectedPages, pageMismatches, type OracleConfig } from '../support/sim-oracle';
 import {
   createTimeSkippingEnv,
@@ -40,7 +40,7 @@ import {
   tempDir,
   uniqueTaskQueue,
   workflowBundle,
-} from '../support/temporal';
+} from '../../scripts/testbed/temporal';
 
 const SEED = Number(process.env.SIM_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const SCENARIOS = Number(process.env.SIM_SCENARIOS ?? 200);

@@ -2,7 +2,7 @@
  * Folding source alerts into the incident. A resend of what the incident already holds changes nothing
  * and must not wake the loop: Alertmanager resends every group_interval, for as long as the alert fires.
  */
-import { isSourceAlert } from '../policy';
+import { isSourceAlert } from '../../domain/policy';
 import { refusal } from './commands';
 import { noteAlertSeverity } from './transitions';
 import { boundAlerts, record, trimAlert, type IncidentState } from './state';

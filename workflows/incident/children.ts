@@ -3,13 +3,13 @@
  * and heard from through its reports) and the review reminder. What cannot live in the state object.
  */
 import { ParentClosePolicy, getExternalWorkflowHandle, startChild, workflowInfo } from '@temporalio/workflow';
-import { approveSignal, rejectSignal, respondWithinSignal, type RunbookReport } from '../messages';
-import { approvalRequestText } from '../render';
+import { approveSignal, rejectSignal, respondWithinSignal, type RunbookReport } from '../../domain/messages';
+import { approvalRequestText } from '../../domain/render';
 import { reviewReminderWorkflow } from '../review-reminder';
 import { runbookWorkflow } from '../runbook';
 import { runbookInterpreterWorkflow } from '../runbook-interpreter';
-import { runbookTaskQueue } from '../task-queues';
-import { BUILT_IN_SCENARIOS } from '../types';
+import { runbookTaskQueue } from '../../domain/task-queues';
+import { BUILT_IN_SCENARIOS } from '../../domain/types';
 import { severityRule } from './ladder';
 import { hasPatch, RUNBOOK_QUEUE } from './patches';
 import { describeError, type ShellHooks } from './perform';

@@ -3,8 +3,8 @@
  * each, why it is refused in the current state (the Update validator's error, or the "ignored" line for a
  * Signal) and what it changes. Pure: the workflow passes `now`.
  */
-import { formatElapsed, parseSeverity } from '../policy';
-import type { Severity } from '../types';
+import { formatElapsed, parseSeverity } from '../../domain/policy';
+import type { Severity } from '../../domain/types';
 import { ackExpiry, ladderPosition, policyLevel } from './ladder';
 import { record, type IncidentState } from './state';
 import { changeSeverity, revisionAtLeast } from './transitions';

@@ -3,7 +3,7 @@
  * checks below is the priority of effects: pages come before everything that talks to people, Slack
  * comes last and runs in its own lane, so neither chatter nor a dead Slack delays a page.
  */
-import { earliest } from '../policy';
+import { earliest } from '../../domain/policy';
 import { ackExpired, dueRung, type DueRung } from './ladder';
 import { revisionAtLeast } from './transitions';
 import { JOURNAL_BATCH, type ClosingTask, type IncidentState, type OpeningTask } from './state';

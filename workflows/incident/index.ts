@@ -3,7 +3,7 @@
  * marker and replay on the frozen code they started with; every new run (and every continue-as-new) takes
  * the state machine. See README, "Changing workflows while incidents are open".
  */
-import type { IncidentInput } from '../types';
+import type { IncidentInput } from '../../domain/types';
 import { legacyIncidentWorkflow } from './legacy-v1';
 import { hasPatch, STATE_MACHINE_PATCH } from './patches';
 import { runIncident, type IncidentOutcome } from './workflow';

@@ -9,7 +9,7 @@ import {
   formatElapsed,
   type IncidentPolicy,
   type SeverityRule,
-} from '../policy';
+} from '../../domain/policy';
 import type { IncidentState } from './state';
 
 export function severityRule(state: Pick<IncidentState, 'policy' | 'input'>): SeverityRule | undefined {

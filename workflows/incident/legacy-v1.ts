@@ -31,7 +31,7 @@ import {
   type ApproveArgs,
   type RejectArgs,
   type ResolveArgs,
-} from '../messages';
+} from '../../domain/messages';
 import {
   allAlertsResolved,
   earliest,
@@ -45,8 +45,8 @@ import {
   parseSeverity,
   whyIgnored,
   type IncidentPolicy,
-} from '../policy';
-import { incidentLabel, openMessage, reviewMarkdown, statusUpdateMessage } from '../render';
+} from '../../domain/policy';
+import { incidentLabel, openMessage, reviewMarkdown, statusUpdateMessage } from '../../domain/render';
 import { reviewReminderWorkflow } from '../review-reminder';
 import { runbookWorkflow, type RunbookOutcome } from '../runbook';
 import {
@@ -54,8 +54,14 @@ import {
   IncidentServiceKey,
   IncidentSeverityKey,
   IncidentStatusKey,
-} from '../search-attributes';
-import type { IncidentInput, IncidentStatus, IncidentStatusView, PageRecord, TimelineType } from '../types';
+} from '../../domain/search-attributes';
+import type {
+  IncidentInput,
+  IncidentStatus,
+  IncidentStatusView,
+  PageRecord,
+  TimelineType,
+} from '../../domain/types';
 
 const RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' } as const;
 

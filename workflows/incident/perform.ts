@@ -4,12 +4,12 @@
  */
 import { proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { DeliveryResult, IncidentActivities } from '../../activities/contract';
-import { formatElapsed, levelAt, pagedAlerts, type LadderLevel } from '../policy';
-import type { StoredOverride } from '../oncall';
-import type { MaintenanceWindow } from '../messages';
-import { journalInsertPoint, openMessage, reviewMarkdown, statusUpdateMessage } from '../render';
-import { chatTaskQueue } from '../task-queues';
-import type { PageRecord } from '../types';
+import { formatElapsed, levelAt, pagedAlerts, type LadderLevel } from '../../domain/policy';
+import type { StoredOverride } from '../../domain/oncall';
+import type { MaintenanceWindow } from '../../domain/messages';
+import { journalInsertPoint, openMessage, reviewMarkdown, statusUpdateMessage } from '../../domain/render';
+import { chatTaskQueue } from '../../domain/task-queues';
+import type { PageRecord } from '../../domain/types';
 import type { Effect } from './decide';
 import {
   ackExpiry,

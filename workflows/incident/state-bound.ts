@@ -4,16 +4,15 @@
  * limit, where Temporal terminates it. The configuration's bounds keep ordinary text well below this; text of
  * many-byte characters (every alert field and note can carry some) is trimmed here, oldest first.
  */
+import {
+  CONFIGURABLE_STATE_BYTES,
+  SOURCE_ALERT_BYTES,
+  STATE_BYTE_BOUND,
+  TIMELINE_ENTRY_BYTES,
+} from '../../domain/state-limits';
 import type { IncidentState } from './state';
 
-/** The carried state must stay far below Temporal's 2 MB payload limit, whatever it was sent. */
-export const STATE_BYTE_BOUND = 1_800_000;
-
-/** Bytes of a timeline entry and of a source alert at the state's own clipping, in ASCII (the config bound). */
-export const TIMELINE_ENTRY_BYTES = 1_150;
-export const SOURCE_ALERT_BYTES = 4_700;
-/** What the configurable parts may take together, leaving room for the rest of the state. */
-export const CONFIGURABLE_STATE_BYTES = 1_400_000;
+export { CONFIGURABLE_STATE_BYTES, SOURCE_ALERT_BYTES, STATE_BYTE_BOUND, TIMELINE_ENTRY_BYTES };
 
 /** Pages kept when the state must shrink: the newest, which the ladder and the review read. */
 const KEEP_PAGES = 50;

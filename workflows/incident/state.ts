@@ -3,8 +3,8 @@
  * kept once; the status query's view is derived from it (`toView`).
  */
 import type { SlackThreadRef } from '../../activities/contract';
-import { slackText } from '../text';
-import { parseSeverity, type IncidentPolicy } from '../policy';
+import { slackText } from '../../domain/text';
+import { parseSeverity, type IncidentPolicy } from '../../domain/policy';
 import type { RunbookOutcome } from '../runbook';
 import type {
   IncidentInput,
@@ -16,7 +16,7 @@ import type {
   SourceAlert,
   TimelineEntry,
   TimelineType,
-} from '../types';
+} from '../../domain/types';
 
 /** Work that runs once when the incident opens (or reopens), in this order after the first page. */
 export type OpeningTask = 'security' | 'announce' | 'ticket' | 'status-page' | 'management' | 'runbook';

@@ -3,9 +3,9 @@
  * by a more severe alert), the ladder's stated end, and a cancellation request. No activity calls: the
  * loop carries out what these queue. `now` is passed in.
  */
-import { formatElapsed, parseSeverity } from '../policy';
-import type { Severity } from '../types';
-import { SEVERITIES } from '../types';
+import { formatElapsed, parseSeverity } from '../../domain/policy';
+import type { Severity } from '../../domain/types';
+import { SEVERITIES } from '../../domain/types';
 import {
   ackExpiry,
   acknowledgerLevel,

@@ -3,14 +3,14 @@
  * the current details (free, rewritten each pass from a few fields, not the whole status view).
  */
 import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
-import { incidentLabel } from '../render';
-import { markdownText, searchAttributeText } from '../text';
+import { incidentLabel } from '../../domain/render';
+import { markdownText, searchAttributeText } from '../../domain/text';
 import {
   IncidentScenarioKey,
   IncidentServiceKey,
   IncidentSeverityKey,
   IncidentStatusKey,
-} from '../search-attributes';
+} from '../../domain/search-attributes';
 import { iso, type IncidentState } from './state';
 
 /** Answers the key of what the search attributes now say; pass it back on the next call. */

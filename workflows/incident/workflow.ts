@@ -20,9 +20,9 @@ import {
   runbookReportSignal,
   statusQuery,
   type CommandResult,
-} from '../messages';
-import { normalizeIncidentInput } from '../policy';
-import type { IncidentInput, IncidentStatus } from '../types';
+} from '../../domain/messages';
+import { normalizeIncidentInput } from '../../domain/policy';
+import type { IncidentInput, IncidentStatus } from '../../domain/types';
 import { ingestAlerts } from './alerts';
 import { onRunbookReport, shellHooks } from './children';
 import { COMMAND_NAMES, actorOf, apply, recordIgnored, refusal, type CommandArgs } from './commands';

@@ -44,7 +44,7 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
     server: { executable: { type: 'existing-path', path: serviceValue('testServer') } },
     plugins: [relaxedKeepalive],
   });
-  const { registerSearchAttributes } = await import('../../scripts/temporal-server');
+  const { registerSearchAttributes } = await import('../temporal-server');
   await registerSearchAttributes(env.connection, env.namespace ?? 'default');
   return env;
 }
@@ -61,7 +61,7 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
  * as old and new workers do during a rolling deploy or a rollback.
  */
 export function previousReleaseBundle(): { code: string; commit: string } {
-  const dir = path.resolve(__dirname, '..', 'releases');
+  const dir = path.resolve(__dirname, '..', '..', 'test', 'releases');
   const { commit } = JSON.parse(readFileSync(path.join(dir, 'previous.json'), 'utf8')) as { commit: string };
   return { code: gunzipSync(readFileSync(path.join(dir, 'previous.js.gz'))).toString('utf8'), commit };
 }

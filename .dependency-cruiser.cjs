@@ -1,0 +1,71 @@
+/**
+ * The architecture, as rules `npm test` checks (dependency-cruiser). Layers, bottom up:
+ *   domain/      sandbox-safe types, messages and pure policy; imports nothing of ours
+ *   config/      the configuration, its schema and runbook definitions; imports domain
+ *   activities/  I/O, one module per external system; `contract.ts` is what workflows may see of it
+ *   workflows/   deterministic code; imports domain and the activities' contract (types) only
+ *   intake/      the HTTP intake and the responder surfaces; starts and signals workflows
+ *   workers/     wires activities and workflows into pollers
+ *   scripts/     CLIs, operations, test beds and benchmarks; test/ the tests. Product code imports neither.
+ */
+const product = '^(domain|config|activities|workflows|intake|workers)/';
+module.exports = {
+  forbidden: [
+    { name: 'no-circular', severity: 'error', comment: 'Import circles', from: {}, to: { circular: true } },
+    {
+      name: 'domain-imports-nothing-of-ours',
+      severity: 'error',
+      from: { path: '^domain/' },
+      to: { path: '^(config|activities|workflows|intake|workers|scripts|test)/' },
+    },
+    {
+      name: 'config-imports-domain-only',
+      severity: 'error',
+      from: { path: '^config/' },
+      to: { path: '^(activities|workflows|intake|workers|scripts|test)/' },
+    },
+    {
+      name: 'activities-below-workflows',
+      severity: 'error',
+      from: { path: '^activities/' },
+      to: { path: '^(workflows|intake|workers|scripts|test)/' },
+    },
+    {
+      name: 'workflows-see-only-the-activity-contract',
+      severity: 'error',
+      comment: 'Workflow code runs in the sandbox: no I/O modules, only the contract of the activities',
+      from: { path: '^workflows/' },
+      to: { path: '^(config|intake|workers|scripts|test)/|^activities/(?!contract[.]ts$)' },
+    },
+    {
+      name: 'sandbox-safe-no-node-builtins',
+      severity: 'error',
+      from: { path: '^(domain|workflows)/' },
+      to: { dependencyTypes: ['core'] },
+    },
+    {
+      name: 'intake-below-workers',
+      severity: 'error',
+      from: { path: '^intake/' },
+      to: { path: '^(workers|scripts|test)/' },
+    },
+    {
+      name: 'product-never-imports-scripts-or-tests',
+      severity: 'error',
+      from: { path: product },
+      to: { path: '^(scripts|test)/' },
+    },
+    {
+      name: 'scripts-never-import-tests',
+      severity: 'error',
+      from: { path: '^scripts/' },
+      to: { path: '^test/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '^(node_modules|dist|[.]data|[.]tools)/' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+  },
+};

@@ -20,7 +20,7 @@ import { runbookTarget } from '../activities/policy';
 import { clientConnectionOptions, temporalTarget } from '../config/temporal-client';
 import { buildIntakeServer } from '../intake/server';
 import { approveSignal, statusQuery } from '../domain/messages';
-import { restartLedgerWorkflowId } from '../workflows/restart-ledger';
+import { restartLedgerWorkflowId } from '../domain/restart-claims';
 import { createIncidentWorker, quietRuntime, REPO_ROOT } from '../workers/worker';
 import type { Scenario } from '../domain/types';
 import { deployInsightsStack, fillLogDirectory, injectFault } from './insights-stack';

@@ -8,20 +8,10 @@ import { allHandlersFinished, condition, continueAsNew, setHandler } from '@temp
 import {
   claimRestartUpdate,
   restartClaimsQuery,
-  restartLedgerWorkflowId,
   type RestartClaim,
   type RestartClaimAnswer,
   type RestartClaimRequest,
 } from '../domain/restart-claims';
-
-export {
-  claimRestartUpdate,
-  restartClaimsQuery,
-  restartLedgerWorkflowId,
-  type RestartClaim,
-  type RestartClaimAnswer,
-  type RestartClaimRequest,
-};
 
 /** Pure: the claims still counting at `now`, and the answer to a request (the new claim included if granted). */
 export function decideClaim(

@@ -28,7 +28,7 @@ import { killGroup } from '../../scripts/local-services';
 import { REPO_ROOT } from '../../scripts/temporal-server';
 import { incidentWorkflow } from '../../workflows/incident';
 import { approveSignal, statusQuery } from '../../domain/messages';
-import { restartLedgerWorkflowId } from '../../workflows/restart-ledger';
+import { restartLedgerWorkflowId } from '../../domain/restart-claims';
 import type { IncidentStatusView } from '../../domain/types';
 import { writeTestConfig } from '../../scripts/testbed/config';
 import { eventually } from '../../scripts/testbed/eventually';

@@ -8,7 +8,7 @@ import { PREVIOUS_IMAGE_LABEL, REPLICA_OF_LABEL, createDockerActivities } from '
 import { ensureNodeImage, ensureShellImage } from '../../scripts/images';
 import { incidentWorkflow } from '../../workflows/incident';
 import { approveSignal, statusQuery } from '../../domain/messages';
-import { restartClaimsQuery, restartLedgerWorkflowId } from '../../workflows/restart-ledger';
+import { restartClaimsQuery, restartLedgerWorkflowId } from '../../domain/restart-claims';
 import type { IncidentStatusView } from '../../domain/types';
 import { testConfig } from '../../scripts/testbed/config';
 import { engineActions } from '../support/docker-events';

@@ -10,11 +10,8 @@ import {
   type StackOptions,
 } from '../../scripts/insights-stack';
 import { incidentWorkflow } from '../../workflows/incident';
-import {
-  claimRestartUpdate,
-  restartLedgerWorkflow,
-  restartLedgerWorkflowId,
-} from '../../workflows/restart-ledger';
+import { restartLedgerWorkflow } from '../../workflows/restart-ledger';
+import { claimRestartUpdate, restartLedgerWorkflowId } from '../../domain/restart-claims';
 import {
   approveSignal,
   rejectSignal,

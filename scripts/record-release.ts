@@ -1,19 +1,19 @@
 /**
  * Records the workflow code of a landed release (`npm run record-release -- <commit>`, default HEAD) as the
  * "previous release" that the simulation runs beside the current code: `test/releases/previous.js.gz`
- * (the bundle `bundleWorkflowCode` builds from that commit's tree) and `previous.json` (which commit, when).
+ * (the bundle a worker would load, built from that commit's tree) and `previous.json` (which commit, when).
  *
  * Run it once a release has landed, before the next change to workflow code: from then on every task of
  * the simulation may land on either bundle, so a change the previous release cannot replay (a new patch
  * taken at once, a new engine revision turned on in the release that introduces it) fails the test, as it
  * would fail a rolling deploy or a rollback.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
+import { bundleWorkflows } from '../workers/worker';
 
 const ROOT = path.resolve(__dirname, '..');
 const OUT = path.join(ROOT, 'test', 'releases');
@@ -29,7 +29,7 @@ async function main() {
     symlinkSync(path.join(ROOT, 'node_modules'), path.join(tree, 'node_modules'));
     const entry = ENTRY_POINTS.map((p) => path.join(tree, p)).find((p) => existsSync(p));
     if (!entry) throw new Error(`no workflows entry point in ${commit} (tried ${ENTRY_POINTS.join(', ')})`);
-    const { code } = await bundleWorkflowCode({ workflowsPath: entry, logger: new DefaultLogger('WARN') });
+    const { code } = await bundleWorkflows(entry);
     mkdirSync(OUT, { recursive: true });
     writeFileSync(path.join(OUT, 'previous.js.gz'), gzipSync(code, { level: 9 }));
     const date = execFileSync('git', ['show', '-s', '--format=%cI', commit], { cwd: ROOT, encoding: 'utf8' });
@@ -39,7 +39,8 @@ async function main() {
     );
     console.log(`recorded the workflows of ${commit.slice(0, 10)} (${code.length} bytes) in ${OUT}`);
   } finally {
-    execFileSync('git', ['worktree', 'remove', '--force', tree], { cwd: ROOT, stdio: 'ignore' });
+    // Not execFileSync: when `worktree add` failed there is nothing to remove, and its error is the one to see.
+    spawnSync('git', ['worktree', 'remove', '--force', tree], { cwd: ROOT, stdio: 'ignore' });
     rmSync(tree, { recursive: true, force: true });
   }
 }

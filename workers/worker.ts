@@ -6,6 +6,7 @@ import {
   Runtime,
   Worker,
   type WorkerOptions,
+  type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { createIncidentActivities } from '../activities';
 import type { Env } from '../activities/secrets';
@@ -25,6 +26,11 @@ class WorkerLogger extends DefaultLogger {
     if (message.startsWith('No workflows registered')) return;
     super.log(level, message, meta);
   }
+}
+
+/** The workflows as one bundle, the way every worker loads them (a release's tree may be given instead). */
+export function bundleWorkflows(workflowsPath = WORKFLOWS_PATH): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath, logger: new WorkerLogger('WARN') });
 }
 
 let runtimeInstalled = false;
@@ -121,9 +127,7 @@ export async function createIncidentWorker(opts: IncidentWorkerOptions): Promise
   // resent by the next worker); after it they are cancelled and Temporal retries them elsewhere.
   const shutdownGraceTime = '20s' as const;
   // One bundle for the two pollers that run workflows (bundling takes seconds and memory).
-  const workflowBundle =
-    opts.workflowBundle ??
-    (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new WorkerLogger('WARN') }));
+  const workflowBundle = opts.workflowBundle ?? (await bundleWorkflows());
   const common = {
     connection: opts.connection,
     namespace: opts.namespace ?? 'default',

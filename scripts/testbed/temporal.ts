@@ -5,17 +5,12 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { ConnectionOptions } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import {
-  bundleWorkflowCode,
-  DefaultLogger,
-  type NativeConnection,
-  type WorkflowBundleWithSourceMap,
-} from '@temporalio/worker';
+import type { NativeConnection, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { RunbooksConfig } from '../../config';
 import {
+  bundleWorkflows,
   createIncidentWorker,
   quietRuntime,
-  WORKFLOWS_PATH,
   type IncidentWorker,
 } from '../../workers/worker';
 import { serviceValue } from './services';
@@ -52,7 +47,7 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** One workflow bundle per test file, shared by its workers. */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  bundle ??= bundleWorkflows();
   return bundle;
 }
 

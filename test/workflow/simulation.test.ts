@@ -7,8 +7,10 @@
  *
  * Each configuration's queue is polled by two workers, as during a rolling deploy or a rollback: one runs
  * the current workflow code, the other the last landed release's (`test/releases/`, `npm run
- * record-release`), so about half the incidents run on each. Every history then replays on both codes:
- * the other code can take any run over at any point, which is what a deploy or a rollback does.
+ * record-release`). Which incidents each runs depends on which poll the server answers (one run: 347
+ * workflow tasks on the current code, 10,011 on the previous); the test asserts both took some. Every
+ * history then replays on both codes: the other code can take any run over at any point, which is what a
+ * deploy or a rollback does.
  *
  * Worker restarts are not simulated here. On the time-skipping server a stopped worker's sticky queue
  * keeps the next task of every incident it had cached, and time skipping waits for it (150–160 s per

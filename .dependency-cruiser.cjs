@@ -6,9 +6,10 @@
  *   workflows/   deterministic code; imports domain and the activities' contract (types) only
  *   intake/      the HTTP intake and the responder surfaces; starts and signals workflows
  *   workers/     wires activities and workflows into pollers
- *   scripts/     CLIs, operations, test beds and benchmarks; test/ the tests. Product code imports neither.
+ *   cli/         the `durable-runbooks` command line; nothing of the product imports it
+ *   scripts/     operations, test beds and benchmarks; test/ the tests. Product code imports neither.
  */
-const product = '^(domain|config|activities|workflows|intake|workers)/';
+const product = '^(domain|config|activities|workflows|intake|workers|cli)/';
 module.exports = {
   forbidden: [
     { name: 'no-circular', severity: 'error', comment: 'Import circles', from: {}, to: { circular: true } },
@@ -48,6 +49,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^intake/' },
       to: { path: '^(workers|scripts|test)/' },
+    },
+    {
+      name: 'cli-on-top',
+      severity: 'error',
+      comment: 'The command line uses the product; the product never reaches up to it',
+      from: { path: '^(domain|config|activities|workflows|intake|workers)/' },
+      to: { path: '^cli/' },
     },
     {
       name: 'product-never-imports-scripts-or-tests',

@@ -33,7 +33,7 @@ import { createTestWorker, createTimeSkippingEnv, tempDir, workflowBundle } from
 import { Worker } from '@temporalio/worker';
 import { readRunbookDefinition } from '../config/runbook-definitions';
 import { runbookRehearsalWorkflow } from '../workflows/runbook-rehearsal';
-import { fixtureActivities, readFixture, rehearsalInput } from './runbook';
+import { fixtureActivities, readFixture, rehearsalInput } from '../cli/runbook';
 
 const ROOT = path.resolve(__dirname, '..');
 const OUT = path.resolve(ROOT, 'test', 'histories');

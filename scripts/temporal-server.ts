@@ -1,31 +1,7 @@
-import { existsSync } from 'node:fs';
 import net from 'node:net';
-import path from 'node:path';
 import { Connection, type ConnectionOptions } from '@temporalio/client';
 
-export const REPO_ROOT = path.resolve(__dirname, '..');
-export const TOOLS_BIN = path.join(REPO_ROOT, '.tools', 'bin');
-
-function onPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    const candidate = path.join(dir, name);
-    if (dir && existsSync(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-/** The Temporal CLI: from PATH, else the one provisioning built under .tools/bin. */
-export function findTemporalCli(): string | undefined {
-  return (
-    onPath('temporal') ??
-    (existsSync(path.join(TOOLS_BIN, 'temporal')) ? path.join(TOOLS_BIN, 'temporal') : undefined)
-  );
-}
-
-export function findTestServer(): string | undefined {
-  const wrapper = path.join(TOOLS_BIN, 'temporal-test-server');
-  return existsSync(wrapper) ? wrapper : undefined;
-}
+export { REPO_ROOT, TOOLS_BIN, findTemporalCli, findTestServer } from '../cli/installed-tools';
 
 export function splitAddress(address: string): { host: string; port: number } {
   const i = address.lastIndexOf(':');

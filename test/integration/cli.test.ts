@@ -9,17 +9,22 @@ import { describeWith, serviceValue } from '../../scripts/testbed/services';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
-/** Runs the CLI as a user would, in its own process (asynchronously: a blocking spawn would stall the worker). */
+/** Runs `durable-runbooks incident …` as a user would, by its bin, in its own process (asynchronously: a blocking spawn would stall the worker). */
 function cli(
   args: string[],
   address = serviceValue('temporal'),
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(
-      path.join(ROOT, 'node_modules', '.bin', 'tsx'),
-      [path.join(ROOT, 'scripts', 'incident.ts'), ...args],
+      process.execPath,
+      [path.join(ROOT, 'bin', 'durable-runbooks.js'), 'incident', ...args],
       {
-        env: { ...process.env, TEMPORAL_ADDRESS: address, RUNBOOKS_USER: 'cli-user' },
+        env: {
+          ...process.env,
+          TEMPORAL_ADDRESS: address,
+          RUNBOOKS_USER: 'cli-user',
+          INCIDENT_TIMEOUT_SECONDS: '3',
+        },
       },
     );
     let stdout = '';
@@ -30,7 +35,7 @@ function cli(
   });
 }
 
-describeWith(['temporal'], 'npm run incident (CLI) against the dev server', () => {
+describeWith(['temporal'], 'durable-runbooks incident (CLI) against the dev server', () => {
   let dev: DevWorker;
   beforeAll(async () => {
     dev = await startDevWorker(testConfig());
@@ -69,6 +74,34 @@ describeWith(['temporal'], 'npm run incident (CLI) against the dev server', () =
     expect(listed.code).toBe(0);
     expect(listed.stdout.split('\n')[0]).toMatch(/^WORKFLOW ID\s+SEV\s+STATUS\s+SERVICE/);
     expect(listed.stdout).toMatch(new RegExp(`${handle.workflowId}\\s+P1\\s+triggered\\s+cli-svc`));
+    // Filters combine; --json is for scripts.
+    const filtered = await cli([
+      'list',
+      '--service',
+      'cli-svc',
+      '--severity',
+      'p1',
+      '--status',
+      'triggered',
+      '--json',
+    ]);
+    expect(filtered.code).toBe(0);
+    expect(JSON.parse(filtered.stdout)).toEqual([
+      expect.objectContaining({
+        workflowId: handle.workflowId,
+        severity: 'P1',
+        status: 'triggered',
+        service: 'cli-svc',
+      }),
+    ]);
+    const none = await cli(['list', '--service', 'cli-svc', '--severity', 'P3', '--json']);
+    expect([none.code, JSON.parse(none.stdout)]).toEqual([0, []]);
+    const badFilter = await cli(['list', '--service', "x' OR 1=1"]);
+    expect([badFilter.code, badFilter.stderr]).toEqual([
+      2,
+      expect.stringContaining('--service: a service name'),
+    ]);
+    expect((await cli(['list', '--status', 'asleep'])).code).toBe(2);
 
     expect((await cli(['note', view.incidentId, 'checked', 'the', 'dashboard'])).code).toBe(0);
     const acked = await cli(['ack', handle.workflowId]);
@@ -90,20 +123,75 @@ describeWith(['temporal'], 'npm run incident (CLI) against the dev server', () =
     expect(shown.code).toBe(0);
     expect(shown.stdout).toContain('ACKNOWLEDGED');
     expect(shown.stdout).toMatch(/note\s+checked the dashboard \(cli-user\)/);
+    const json = await cli(['show', handle.workflowId, '--json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      incidentId: view.incidentId,
+      acknowledgedBy: 'cli-user',
+    });
     expect((await cli(['resolve', handle.workflowId, 'restarted', '--by', 'dana'])).code).toBe(0);
     expect(await handle.result()).toMatchObject({ status: 'resolved' });
     expect((await cli(['ack', handle.workflowId])).code).toBe(1); // closed
   });
 
-  test('unknown incident → 1, usage errors → 2, Temporal unreachable → 3', async () => {
+  test('the exit-code table: 0 done, 1 refused, 2 usage, 3 unreachable, 4 not found, 5 timed out', async () => {
+    // 0 and 1 are asserted above (ack, then ack again).
     const missing = await cli(['show', 'incident-00000000000000000000']);
-    expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain('no incident');
-    expect((await cli([])).code).toBe(2);
-    expect((await cli(['ack'])).code).toBe(2);
-    expect((await cli(['note', 'incident-x'])).code).toBe(2);
+    expect([missing.code, missing.stderr]).toEqual([4, expect.stringContaining('no incident')]);
+    for (const usage of [
+      [],
+      ['ack'],
+      ['note', 'incident-x'],
+      ['frobnicate'],
+      ['list', '--bogus'],
+      ['report', '--since', 'forever'],
+    ])
+      expect([usage, (await cli(usage)).code]).toEqual([usage, 2]);
     const down = await cli(['list'], '127.0.0.1:1');
-    expect(down.code).toBe(3);
-    expect(down.stderr).toContain('cannot reach Temporal');
+    expect([down.code, down.stderr]).toEqual([3, expect.stringContaining('cannot reach Temporal')]);
+    // No worker polls this queue: the incident cannot answer, and the CLI says so after its deadline.
+    const stuck = await dev.client.workflow.start(incidentWorkflow, {
+      taskQueue: `nobody-polls-${Date.now()}`,
+      workflowId: `incident-${(Date.now() + 1).toString(16).padStart(20, '0').slice(-20)}`,
+      args: [
+        {
+          dedupKey: 'stuck',
+          service: 'stuck',
+          scenario: 'health',
+          severity: 'P1',
+          summary: 'stuck',
+          security: false,
+        },
+      ],
+    });
+    const timedOut = await cli(['ack', stuck.workflowId]);
+    expect([timedOut.code, timedOut.stderr]).toEqual([
+      5,
+      expect.stringContaining('did not answer within 3 s'),
+    ]);
+    await stuck.terminate('test finished');
+  });
+
+  test('--help prints the usage to stdout and exits 0, per command', async () => {
+    const all = await cli(['--help']);
+    expect([all.code, all.stderr]).toEqual([0, '']);
+    for (const command of [
+      'list',
+      'show',
+      'ack',
+      'resolve',
+      'note',
+      'escalate',
+      'severity',
+      'approve',
+      'reject',
+      'declare',
+      'report',
+    ])
+      expect(all.stdout).toContain(`  ${command}`);
+    const ack = await cli(['ack', '--help']);
+    expect([ack.code, ack.stdout.split('\n')[0]]).toEqual([
+      0,
+      'usage: durable-runbooks incident ack <id> [--by name]',
+    ]);
   });
 });

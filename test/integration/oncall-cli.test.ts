@@ -18,7 +18,7 @@ import { tempDir } from '../../scripts/testbed/temporal';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
-describeWith(['temporal'], 'npm run oncall (CLI) against the dev server', () => {
+describeWith(['temporal'], 'durable-runbooks oncall and maintenance (CLI) against the dev server', () => {
   let dev: DevWorker;
   // A schedule of its own, so a rerun on the same server starts without overrides.
   const schedule = `rota-${Date.now().toString(36)}`;
@@ -44,21 +44,18 @@ describeWith(['temporal'], 'npm run oncall (CLI) against the dev server', () => 
   });
   const configFile = path.join(tempDir('oncall-'), 'runbooks.json');
 
-  const cli = (args: string[], script = 'oncall.ts') =>
+  // `durable-runbooks <group> …` by its bin, as a user runs it.
+  const cli = (args: string[], group = 'oncall') =>
     new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(
-        path.join(ROOT, 'node_modules', '.bin', 'tsx'),
-        [path.join(ROOT, 'scripts', script), ...args],
-        {
-          env: {
-            ...process.env,
-            TEMPORAL_ADDRESS: serviceValue('temporal'),
-            TEMPORAL_TASK_QUEUE: dev.taskQueue,
-            RUNBOOKS_CONFIG: configFile,
-            RUNBOOKS_USER: 'oncall-user',
-          },
+      const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'durable-runbooks.js'), group, ...args], {
+        env: {
+          ...process.env,
+          TEMPORAL_ADDRESS: serviceValue('temporal'),
+          TEMPORAL_TASK_QUEUE: dev.taskQueue,
+          RUNBOOKS_CONFIG: configFile,
+          RUNBOOKS_USER: 'oncall-user',
         },
-      );
+      });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d) => (stdout += d));
@@ -151,11 +148,20 @@ describeWith(['temporal'], 'npm run oncall (CLI) against the dev server', () => 
 
   test('maintenance: an alert during the window is a suppressed incident; ending the window opens it', async () => {
     const service = `maint-${Date.now().toString(36)}`;
-    const started = await cli(['maintenance', service, '--for', '2h', '--reason', 'database upgrade']);
+    const started = await cli(
+      ['start', service, '--for', '2h', '--reason', 'database upgrade'],
+      'maintenance',
+    );
     expect([started.code, started.stderr]).toEqual([0, '']);
     expect(started.stdout).toMatch(
       new RegExp(`^maintenance [0-9a-f]{8}: ${service} until .*IncidentStatus="suppressed"`),
     );
+    const listed = await cli(['list', '--json'], 'maintenance');
+    expect(listed.code).toBe(0);
+    expect(JSON.parse(listed.stdout)).toContainEqual(
+      expect.objectContaining({ service, by: 'oncall-user', reason: 'database upgrade' }),
+    );
+    // `oncall maintenance` is kept as another name for `maintenance start|end`.
     const tooLong = await cli(['maintenance', service, '--for', '8d']);
     expect([tooLong.code, tooLong.stderr.trim()]).toEqual([
       1,
@@ -188,7 +194,7 @@ describeWith(['temporal'], 'npm run oncall (CLI) against the dev server', () => 
     });
     expect((await handle.query(statusQuery)).paged).toEqual([]);
 
-    const ended = await cli(['maintenance', service, '--end']);
+    const ended = await cli(['end', service], 'maintenance');
     expect([ended.code, ended.stdout.trim()]).toEqual([0, `maintenance of ${service} ended`]);
     const opened = await eventually(async () => {
       const v = await handle.query(statusQuery);
@@ -197,23 +203,23 @@ describeWith(['temporal'], 'npm run oncall (CLI) against the dev server', () => 
     });
     expect(opened.status).toBe('triggered');
     expect(opened.timeline.map((e) => e.type)).toContain('reopened');
-    expect((await cli(['maintenance', service, '--end'])).stderr.trim()).toBe(
-      `no maintenance under way for ${service}`,
-    );
+    const noWindow = await cli(['end', service], 'maintenance');
+    // The window's workflow answers: a refusal (1), with its reason.
+    expect([noWindow.code, noWindow.stderr.trim()]).toEqual([1, `no maintenance under way for ${service}`]);
     await handle.terminate('test finished');
   });
 
   test('declared from the CLI: opens without an alert, attributed, and not silenced by maintenance', async () => {
     const service = `declared-${Date.now().toString(36)}`;
     expect((await cli(['maintenance', service, '--for', '1h'])).code).toBe(0);
-    const bad = await cli(['declare', service, 'P9', 'x'], 'incident.ts');
-    expect([bad.code, bad.stderr.trim()]).toEqual([
+    const bad = await cli(['declare', service, 'P9', 'x'], 'incident');
+    expect([bad.code, bad.stderr.split('\n')[0]]).toEqual([
       2,
       'severity: expected P1, P2 or P3. usage: declare <service> <P1|P2|P3> <summary>',
     ]);
     const declared = await cli(
       ['declare', service, 'P1', 'customers', 'report', 'checkout', 'errors'],
-      'incident.ts',
+      'incident',
     );
     expect([declared.code, declared.stderr]).toEqual([0, '']);
     const workflowId = /^declared (incident-[0-9a-f]{20}) \(P1, /.exec(declared.stdout)?.[1];
@@ -237,26 +243,26 @@ describeWith(['temporal'], 'npm run oncall (CLI) against the dev server', () => 
   test('report: per service and severity, MTTA and MTTR from incidents created here; histograms on the worker', async () => {
     const service = `report-${Date.now().toString(36)}`;
     const open = async (key: string) => {
-      const out = await cli(['declare', service, 'P1', `report test ${key}`], 'incident.ts');
+      const out = await cli(['declare', service, 'P1', `report test ${key}`], 'incident');
       return dev.client.workflow.getHandle(/^declared (incident-[0-9a-f]{20})/.exec(out.stdout)![1]);
     };
     const [acked, left] = [await open('a'), await open('b')];
     for (const h of [acked, left])
       await eventually(async () => expect((await h.query(statusQuery)).paged.length).toBeGreaterThan(0));
-    expect((await cli(['ack', acked.workflowId], 'incident.ts')).code).toBe(0);
-    expect((await cli(['resolve', acked.workflowId, 'fixed'], 'incident.ts')).code).toBe(0);
+    expect((await cli(['ack', acked.workflowId], 'incident')).code).toBe(0);
+    expect((await cli(['resolve', acked.workflowId, 'fixed'], 'incident')).code).toBe(0);
     const closed = await acked.result();
     expect(closed).toMatchObject({ status: 'resolved' });
     const view = await acked.query(statusQuery);
     const mtta = formatElapsed(Date.parse(view.acknowledgedAt!) - Date.parse(view.createdAt));
     const mttr = formatElapsed(Date.parse(view.resolvedAt!) - Date.parse(view.createdAt));
 
-    const report = await cli(['report', '--since', '1h'], 'incident.ts');
+    const report = await cli(['report', '--since', '1h'], 'incident');
     expect([report.code, report.stderr]).toEqual([0, '']);
     const row = report.stdout.split('\n').find((l) => l.startsWith(service));
     expect(row?.split(/\s+/)).toEqual([service, 'P1', '2', '1', '1', '0', mtta, mttr]);
     expect(report.stdout).toMatch(/PERSON\s+PAGES/);
-    expect((await cli(['report', '--since', 'forever'], 'incident.ts')).code).toBe(2);
+    expect((await cli(['report', '--since', 'forever'], 'incident')).code).toBe(2);
 
     // The worker observed the closed incident's response times (it runs in this process here).
     const histogram = await workerMetrics.getSingleMetricAsString('incident_time_to_resolve_seconds');

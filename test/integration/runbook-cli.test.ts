@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { EXIT, main } from '../../scripts/runbook';
+import { EXIT, main } from '../../cli/runbook';
 import { describeWith } from '../../scripts/testbed/services';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -39,7 +39,7 @@ describe('npm run runbook -- list | validate', () => {
     expect(good.code).toBe(EXIT.ok);
     expect(good.out).toMatch(/disk-full\.yaml: valid — scenario disk-full, 3 probes, 4 rules, 4 causes/);
     const bad = await run('validate', DISK_FULL, broken);
-    expect(bad.code).toBe(EXIT.invalid);
+    expect(bad.code).toBe(EXIT.refused);
     expect(bad.err).toMatch(/broken\.yaml: at "probes\.a\.kind": expected a probe kind \(allowed: container/);
     expect((await run('validate')).code).toBe(EXIT.usage);
   });
@@ -119,7 +119,7 @@ describeWith(['testServer'], 'npm run runbook -- test (time-skipping server)', (
       `${readFileSync(FIXTURE, 'utf8').replace(/^expect:.*$/m, '')}expect: { result: nothing-to-do }\n`,
     );
     const r = await run('test', DISK_FULL, '--fixture', wrong);
-    expect(r.code).toBe(EXIT.invalid);
+    expect(r.code).toBe(EXIT.refused);
     expect(r.err).toBe(
       'expected {"result":"nothing-to-do"}, got {"cause":"log-directory-filling","result":"mitigated"}',
     );

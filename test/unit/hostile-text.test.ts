@@ -8,7 +8,7 @@ import { nextSlackItem } from '../../workflows/incident/perform';
 import { detailsMarkdown, searchAttributes } from '../../workflows/incident/visibility';
 import { approvalRequestText, openMessage, reviewMarkdown, statusUpdateMessage } from '../../domain/render';
 import { plainText } from '../../domain/text';
-import { describeView } from '../../scripts/incident';
+import { describeView } from '../../cli/incident';
 import { testConfig } from '../../scripts/testbed/config';
 
 const ESC = '\x1b';

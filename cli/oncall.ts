@@ -1,9 +1,8 @@
 /**
- * On-call CLI: `npm run oncall -- who [<schedule>] [--at <time>] | next <schedule> [--days N] |
- * override <schedule> <contact> --from <time> --to <time> [--reason text] | overrides <schedule> |
- * remove <schedule> <id> | maintenance <service> --for 2h [--reason text] | maintenance <service> --end`. Schedules come from the configuration; overrides live in Temporal (one workflow
- * per schedule), so every worker pages by the same ones. Exit codes: 0 done, 1 refused or not found (the
- * reason is printed), 2 usage error, 3 Temporal unreachable.
+ * `durable-runbooks oncall …` (also `npm run oncall -- …`): who is on call, the shifts ahead, overrides.
+ * Schedules come from the configuration; overrides live in Temporal (one workflow per schedule), so every
+ * worker pages by the same ones. Maintenance windows: `durable-runbooks maintenance` (maintenance.ts).
+ * Exit codes: `cli/exit-codes.ts`.
  */
 import os from 'node:os';
 import {
@@ -30,23 +29,44 @@ import type { maintenanceWorkflow } from '../workflows/maintenance';
 import type { onCallOverridesWorkflow } from '../workflows/oncall-overrides';
 import { ownValue } from '../domain/policy';
 import { terminalText } from '../domain/text';
-import { clientOf, connectOrSay, table } from './cli-support';
+import { clientOf, connectOrSay, table } from './support';
+import { flag, parse, usageOf, UsageError, type Parsed } from './args';
+import { EXIT, EXIT_CODES_HELP } from './exit-codes';
 
-export const EXIT = { ok: 0, refused: 1, usage: 2, unreachable: 3 } as const;
+export { EXIT };
 
-const USAGE = `usage: npm run oncall -- <command>
-  who [<schedule>] [--at <time>]       who is on call now (or at <time>), for one or every schedule
-  next <schedule> [--days N]           the shifts of the next N days (14) as a table
-  override <schedule> <contact> --from <time> --to <time> [--reason text] [--by name]
-                                       <contact> takes the pager; refused if it overlaps another or is past
-  overrides <schedule>                 current and future overrides
-  remove <schedule> <id> [--by name]   remove an override
-  maintenance <service> --for <2h> [--reason text] [--by name]
-                                       alerts for <service> page nobody until then (suppressed incidents)
-  maintenance <service> --end          end the window under way
-<time>: "now", "+2h", an ISO time with a zone (2026-11-27T18:00Z), or the schedule's local time (2026-11-27T18:00)`;
+const COMMANDS = [
+  ['who [<schedule>] [--at <time>] [--json]', 'who is on call now (or at <time>), for one or every schedule'],
+  ['next <schedule> [--days N] [--json]', 'the shifts of the next N days (14)'],
+  [
+    'override <schedule> <contact> --from <time> --to <time> [--reason text] [--by name]',
+    '<contact> takes the pager; refused if it overlaps another or is past',
+  ],
+  ['overrides <schedule>', 'current and future overrides'],
+  ['remove <schedule> <id> [--by name]', 'remove an override'],
+] as const;
 
-class Usage extends Error {}
+export const USAGE = usageOf(
+  'durable-runbooks oncall',
+  COMMANDS,
+  `<time>: "now", "+2h", an ISO time with a zone (2026-11-27T18:00Z), or the schedule's local time (2026-11-27T18:00)
+(oncall maintenance <service> --for 2h | --end is kept as another name for durable-runbooks maintenance)
+${EXIT_CODES_HELP}`,
+);
+
+const FLAGS = {
+  by: { type: 'string' },
+  at: { type: 'string' },
+  days: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  reason: { type: 'string' },
+  for: { type: 'string' },
+  end: { type: 'boolean' },
+  json: { type: 'boolean' },
+} as const;
+
+const Usage = UsageError;
 
 /** A time as people type it: relative to now, with a zone, or in the schedule's own zone. */
 export function parseTime(text: string, timeZone: string, now: number): number {
@@ -74,12 +94,17 @@ function scheduleOf(config: RunbooksConfig, name: string | undefined): OnCallSch
   return { name: name!, ...s };
 }
 
-/** An Update's refusal (its validator's reason) or a missing workflow, told and exit 1; anything else thrown. */
-function refusedOrThrow(e: unknown, notFound: string, err: (s: string) => void): number {
-  if (e instanceof WorkflowUpdateFailedError) err(terminalText(e.cause?.message ?? e.message));
-  else if (e instanceof WorkflowNotFoundError) err(notFound);
-  else throw e;
-  return EXIT.refused;
+/** An Update's refusal (its validator's reason, exit 1) or a missing workflow (exit 4); anything else thrown. */
+export function refusedOrThrow(e: unknown, notFound: string, err: (s: string) => void): number {
+  if (e instanceof WorkflowUpdateFailedError) {
+    err(terminalText(e.cause?.message ?? e.message));
+    return EXIT.refused;
+  }
+  if (e instanceof WorkflowNotFoundError) {
+    err(notFound);
+    return EXIT.notFound;
+  }
+  throw e;
 }
 
 function local(ms: number, timeZone: string): string {
@@ -94,17 +119,8 @@ function local(ms: number, timeZone: string): string {
   }).format(new Date(ms));
 }
 
-function flag(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  if (i < 0) return undefined;
-  const value = args[i + 1];
-  if (value === undefined) throw new Usage(`${name} needs a value`);
-  args.splice(i, 2);
-  return value;
-}
-
 /** Opens (or ends) the service's maintenance window in its workflow; the validator's refusal is printed. */
-async function maintenance(
+export async function maintenance(
   client: Client,
   service: string,
   opts: { end: boolean; forText?: string; reason?: string; by: string; now: number },
@@ -152,7 +168,19 @@ export async function runOnCallCli(
   err: (s: string) => void = console.error,
   now = Date.now(),
 ): Promise<number> {
-  const args = [...argv];
+  let args: Parsed;
+  try {
+    args = parse(argv, FLAGS);
+  } catch (e) {
+    err(`${(e as Error).message}\n${USAGE}`);
+    return EXIT.usage;
+  }
+  const [command, scheduleName, ...rest] = args.positionals;
+  if (args.help) {
+    const line = COMMANDS.find(([c]) => c.split(' ')[0] === command);
+    out(line ? `usage: durable-runbooks oncall ${line[0]}\n  ${line[1]}\n${EXIT_CODES_HELP}` : USAGE);
+    return EXIT.ok;
+  }
   let config: RunbooksConfig;
   try {
     config = loadConfig();
@@ -163,20 +191,19 @@ export async function runOnCallCli(
   const name = (id: string) => ownValue(config.contacts, id)?.name ?? id;
   let connection: Connection | undefined;
   try {
-    const by = flag(args, '--by') ?? process.env.RUNBOOKS_USER ?? os.userInfo().username;
-    const atText = flag(args, '--at');
-    const daysText = flag(args, '--days');
-    const fromText = flag(args, '--from');
-    const toText = flag(args, '--to');
-    const reason = flag(args, '--reason');
-    const forText = flag(args, '--for');
-    const end = args.includes('--end');
-    if (end) args.splice(args.indexOf('--end'), 1);
-    const [command, scheduleName, ...rest] = args;
+    const by = flag(args, 'by') ?? process.env.RUNBOOKS_USER ?? os.userInfo().username;
+    const atText = flag(args, 'at');
+    const daysText = flag(args, 'days');
+    const fromText = flag(args, 'from');
+    const toText = flag(args, 'to');
+    const reason = flag(args, 'reason');
+    const forText = flag(args, 'for');
+    const end = args.values.end === true;
+    const json = args.values.json === true;
     if (!['who', 'next', 'override', 'overrides', 'remove', 'maintenance'].includes(command ?? ''))
-      throw new Usage(USAGE);
+      throw new Usage(command ? `unknown command ${JSON.stringify(command)}` : 'a command is needed');
     if (command === 'maintenance') {
-      if (!scheduleName || (!end && !forText)) throw new Usage(USAGE);
+      if (!scheduleName || (!end && !forText)) throw new Usage('maintenance <service> --for <2h> | --end');
       connection = await connectOrSay(err);
       if (!connection) return EXIT.unreachable;
       const client = clientOf(connection);
@@ -193,12 +220,20 @@ export async function runOnCallCli(
 
     if (command === 'who') {
       const rows = [['SCHEDULE', 'ON CALL', 'LAYER', 'AT (schedule time)']];
+      const answers = [];
       for (const s of schedules) {
         const at = atText ? parseTime(atText, s.timeZone, now) : now;
         const who = onCallAt(s, at, await overridesOf(s));
+        answers.push({
+          schedule: s.name,
+          contact: who?.contactId ?? null,
+          name: who ? name(who.contactId) : null,
+          layer: who?.layer ?? null,
+          at: new Date(at).toISOString(),
+        });
         rows.push([s.name, who ? name(who.contactId) : 'nobody', who?.layer ?? '-', local(at, s.timeZone)]);
       }
-      out(table(rows, 100));
+      out(json ? JSON.stringify(answers, null, 2) : table(rows, 100));
       return EXIT.ok;
     }
     const [schedule] = schedules;
@@ -215,7 +250,20 @@ export async function runOnCallCli(
           shift.onCall ? name(shift.onCall.contactId) : 'nobody',
           shift.onCall?.layer ?? '-',
         ]);
-      out(`${schedule.name} (${schedule.timeZone}), next ${days} days:\n${table(rows, 100)}`);
+      if (json)
+        out(
+          JSON.stringify(
+            shifts.map((shift) => ({
+              from: new Date(shift.from).toISOString(),
+              to: new Date(shift.to).toISOString(),
+              contact: shift.onCall?.contactId ?? null,
+              layer: shift.onCall?.layer ?? null,
+            })),
+            null,
+            2,
+          ),
+        );
+      else out(`${schedule.name} (${schedule.timeZone}), next ${days} days:\n${table(rows, 100)}`);
       return EXIT.ok;
     }
     if (command === 'overrides') {
@@ -236,7 +284,8 @@ export async function runOnCallCli(
     try {
       if (command === 'override') {
         const [contactId] = rest;
-        if (!contactId || !fromText || !toText) throw new Usage(USAGE);
+        if (!contactId || !fromText || !toText)
+          throw new Usage('override needs <schedule> <contact> --from <time> --to <time>');
         if (!Object.hasOwn(config.contacts, contactId))
           throw new Usage(
             `no contact ${JSON.stringify(contactId)} (known: ${Object.keys(config.contacts).join(', ')})`,
@@ -269,7 +318,7 @@ export async function runOnCallCli(
         return EXIT.ok;
       }
       const [id] = rest;
-      if (!id) throw new Usage(USAGE);
+      if (!id) throw new Usage('remove needs <schedule> <id>');
       await client.workflow.getHandle(workflowId).executeUpdate(removeOverrideUpdate, { args: [{ id, by }] });
       out(`override ${terminalText(id, 40)} removed from ${schedule.name}`);
       return EXIT.ok;
@@ -278,7 +327,7 @@ export async function runOnCallCli(
     }
   } catch (e) {
     if (e instanceof Usage) {
-      err(e.message);
+      err(`${e.message}\n${USAGE}`);
       return EXIT.usage;
     }
     err(`Temporal error: ${terminalText((e as Error).message)}`);

@@ -1,9 +1,10 @@
 /**
- * Runbook author's CLI: `npm run runbook -- list | validate <file>… | test <file> [--fixture <file>]`.
- * `test` rehearses a definition on the time-skipping server with the fixture's recorded probe facts in
- * place of real systems, answers approvals as the fixture says, and prints the path the runbook took.
- * Exit codes: 0 valid / rehearsed (as the fixture's `expect` says), 1 invalid definition or fixture, or
- * an outcome other than the expected one, 2 usage error, 3 no test server.
+ * `durable-runbooks runbook list | validate <file>… | test <file> [--fixture <file>]` (also
+ * `npm run runbook -- …`): the runbook author's commands. `test` rehearses a definition on the
+ * time-skipping server with the fixture's recorded probe facts in place of real systems, answers approvals
+ * as the fixture says, and prints the path the runbook took. Exit codes (`cli/exit-codes.ts`): 0 valid or
+ * rehearsed as the fixture's `expect` says; 1 an invalid definition or fixture, or another outcome; 2 usage;
+ * 3 no test server.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -24,15 +25,23 @@ import {
 import { terminalText } from '../domain/text';
 import { BUILT_IN_SCENARIOS } from '../domain/types';
 import { quietRuntime, WORKFLOWS_PATH } from '../workers/worker';
-import { table } from './cli-support';
-import { findTestServer } from './temporal-server';
+import { table } from './support';
+import { flag, parse, usageOf, UsageError } from './args';
+import { EXIT, EXIT_CODES_HELP } from './exit-codes';
+import { findTestServer } from './installed-tools';
 
-export const EXIT = { ok: 0, invalid: 1, usage: 2, unavailable: 3 } as const;
+export { EXIT };
 
-const USAGE = `usage: npm run runbook -- <command>
-  list                                  the runbook definitions the worker loads, and the built-in runbooks
-  validate <file>…                      check definition files; each error names the file, the path and what is allowed
-  test <file> [--fixture <file>]        rehearse a definition with recorded probe facts; prints the path it takes`;
+const COMMANDS = [
+  ['list', 'the runbook definitions the worker loads, and the built-in runbooks'],
+  ['validate <file>…', 'check definition files; each error names the file, the path and what is allowed'],
+  [
+    'test <file> [--fixture <file>]',
+    'rehearse a definition with recorded probe facts; prints the path it takes',
+  ],
+] as const;
+
+export const USAGE = usageOf('durable-runbooks runbook', COMMANDS, EXIT_CODES_HELP);
 
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 /** What a rehearsal replays: probe facts (first look, and after a change), approvals, steps that fail. */
@@ -231,7 +240,21 @@ export function formatRehearsal(result: RehearsalResult): string {
 }
 
 export async function main(argv: string[], out = console.log, err = console.error): Promise<number> {
-  const [command, ...rest] = argv;
+  let parsed;
+  try {
+    parsed = parse(argv, { fixture: { type: 'string' } });
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    err(`${e.message}\n${USAGE}`);
+    return EXIT.usage;
+  }
+  const [command, ...rest] = parsed.positionals;
+  if (parsed.help) {
+    const line = COMMANDS.find(([c]) => c.split(' ')[0] === command);
+    out(line ? `usage: durable-runbooks runbook ${line[0]}\n  ${line[1]}\n${EXIT_CODES_HELP}` : USAGE);
+    return EXIT.ok;
+  }
+  const fixtureFile = flag(parsed, 'fixture');
   if (command === 'list') {
     const config = loadConfig();
     const rows = [['scenario', 'source', 'alertnames', 'probes', 'causes']];
@@ -263,28 +286,26 @@ export async function main(argv: string[], out = console.log, err = console.erro
         err(e.message);
         bad += 1;
       }
-    return bad ? EXIT.invalid : EXIT.ok;
+    return bad ? EXIT.refused : EXIT.ok;
   }
-  if (command === 'test' && rest[0]) {
-    const fixtureAt = rest.indexOf('--fixture');
+  if (command === 'test' && rest.length === 1) {
     let definition: RunbookDefinition;
     let fixture: RunbookFixture;
     try {
       definition = readRunbookDefinition(rest[0]);
-      fixture =
-        fixtureAt >= 0 && rest[fixtureAt + 1] ? readFixture(rest[fixtureAt + 1]) : fixtureSchema.parse({});
+      fixture = fixtureFile !== undefined ? readFixture(fixtureFile) : fixtureSchema.parse({});
     } catch (e) {
       if (!(e instanceof RunbookDefinitionError)) throw e;
       err(e.message);
-      return EXIT.invalid;
+      return EXIT.refused;
     }
     const server = process.env.RUNBOOKS_TEST_SERVER_PATH ?? findTestServer();
     if (!server) {
       err('the time-skipping test server is not installed: run npm run provision');
-      return EXIT.unavailable;
+      return EXIT.unreachable;
     }
     out(
-      `rehearsing ${definition.scenario} (${path.basename(rest[0])})${fixtureAt >= 0 ? ` with ${rest[fixtureAt + 1]}` : ' with no recorded facts'}`,
+      `rehearsing ${definition.scenario} (${path.basename(rest[0])})${fixtureFile !== undefined ? ` with ${fixtureFile}` : ' with no recorded facts'}`,
     );
     const result = await rehearse(definition, fixture, loadConfig(), server);
     out(formatRehearsal(result));
@@ -297,7 +318,7 @@ export async function main(argv: string[], out = console.log, err = console.erro
     err(
       `expected ${JSON.stringify(fixture.expect)}, got ${JSON.stringify({ cause: result.outcome.cause, result: result.outcome.result })}`,
     );
-    return EXIT.invalid;
+    return EXIT.refused;
   }
   err(USAGE);
   return EXIT.usage;

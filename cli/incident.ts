@@ -1,0 +1,330 @@
+/**
+ * `durable-runbooks incident …` (also `npm run incident -- …`): list, show and act on incidents as a
+ * responder; declare one without an alert; report MTTA/MTTR. Exit codes: `cli/exit-codes.ts`.
+ */
+import os from 'node:os';
+import { WorkflowNotFoundError } from '@temporalio/common';
+import { isGrpcDeadlineError, type Client } from '@temporalio/client';
+import { workflowUiLink } from '../config';
+import { temporalTarget } from '../config/temporal-client';
+import { sendCommand } from '../intake/commands';
+import { declareIncident, parseDeclare, TASK_QUEUE } from '../intake/open-incident';
+import { parseDuration } from '../config/duration';
+import { incidentReport, reportTables } from './incident-report';
+import type { CommandName } from '../workflows/incident/commands';
+import { statusQuery } from '../domain/messages';
+import { parseSeverity } from '../domain/policy';
+import { terminalText } from '../domain/text';
+import type { IncidentStatus, IncidentStatusView } from '../domain/types';
+import { clientOf, connectOrSay, table, withTemporalClient } from './support';
+import { flag, parse, usageOf, UsageError, type Parsed } from './args';
+import { EXIT, EXIT_CODES_HELP } from './exit-codes';
+
+export { EXIT };
+
+/** How long an incident has to answer a query or a command (INCIDENT_TIMEOUT_SECONDS, default 15). */
+function answerTimeoutMs(): number {
+  const seconds = Number(process.env.INCIDENT_TIMEOUT_SECONDS ?? 15);
+  return (Number.isFinite(seconds) && seconds > 0 ? seconds : 15) * 1000;
+}
+
+/** Where a person sees the incident's workflow, its pending task and its failures. */
+function uiLink(workflowId: string): string {
+  return workflowUiLink(null, temporalTarget().namespace, workflowId);
+}
+
+const COMMANDS = [
+  [
+    'list [--service s] [--severity P1] [--status triggered] [--json]',
+    'open incidents (the filters combine)',
+  ],
+  ['show <id> [--json]', 'one incident with its timeline'],
+  ['ack <id> [--by name]', 'acknowledge (stops escalation)'],
+  ['resolve <id> [summary…] [--by name]', 'resolve, with what fixed it'],
+  ['note <id> <text…> [--by name]', 'add a note to the timeline'],
+  ['escalate <id> [reason…] [--by name]', 'page the next level now'],
+  ['severity <id> <P1|P2|P3> [--by name]', 'change the severity'],
+  ['approve <id> <step> [--by name]', 'approve a proposed runbook step'],
+  ['reject <id> <step> [reason…] [--by name]', 'reject a proposed runbook step'],
+  ['declare <service> <P1|P2|P3> <summary…> [--by name]', 'open an incident without an alert'],
+  ['report [--since 30d] [--json]', 'per service and severity: incidents, MTTA, MTTR; pages per person'],
+] as const;
+
+export const USAGE = usageOf(
+  'durable-runbooks incident',
+  COMMANDS,
+  `<id> is the workflow id (incident-…) or the incident id (incident-…-xxxxxxxx).
+--by defaults to RUNBOOKS_USER or the login name. Temporal: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TLS_*.
+A command waits INCIDENT_TIMEOUT_SECONDS (15) for the incident to answer.
+${EXIT_CODES_HELP}`,
+);
+
+const FLAGS = {
+  by: { type: 'string' },
+  since: { type: 'string' },
+  json: { type: 'boolean' },
+  service: { type: 'string' },
+  severity: { type: 'string' },
+  status: { type: 'string' },
+} as const;
+
+const STATUSES: readonly IncidentStatus[] = [
+  'suppressed',
+  'triggered',
+  'acknowledged',
+  'mitigating',
+  'monitoring',
+  'resolved',
+  'cancelled',
+];
+
+function workflowIdOf(id: string): string {
+  const match = /^(incident-[0-9a-f]{20})-[0-9a-f]{8}$/.exec(id);
+  return match ? match[1] : id;
+}
+
+/** What an incident says, as a terminal shows it: no escape sequence from an alert reaches the terminal. */
+export function describeView(v: IncidentStatusView): string {
+  const t = terminalText;
+  const lines = [
+    `${t(v.incidentId, 100)}  [${t(v.severity, 10)}] ${t(v.service, 200)}  ${t(v.status).toUpperCase()}`,
+    `  summary:       ${t(v.summary)}`,
+    `  scenario:      ${t(v.scenario, 50)}`,
+    `  opened:        ${v.createdAt}`,
+    `  acknowledged:  ${v.acknowledgedAt ? `${v.acknowledgedAt} by ${t(v.acknowledgedBy, 200)}` : 'no'}`,
+    `  next escalation: ${v.nextEscalationAt ?? (v.ladderExhausted ? t(v.ladderExhausted) : '-')}`,
+    `  paged:         ${v.paged.map((p) => `${t(p.levelName, 100)} (${p.at.slice(11, 19)})`).join(', ') || 'nobody'}`,
+    '  timeline:',
+    ...v.timeline.map(
+      (e) =>
+        `    ${e.at.slice(11, 19)}  ${t(e.type, 20).padEnd(13)} ${t(e.message)}${e.actor ? ` (${t(e.actor, 200)})` : ''}`,
+    ),
+  ];
+  return lines.join('\n');
+}
+
+/** A CLI command and its words → the incident command and its arguments. */
+function commandOf(command: string, by: string, rest: string[]): [CommandName, Record<string, unknown>] {
+  const words = rest.join(' ');
+  switch (command) {
+    case 'ack':
+      return ['acknowledge', { by }];
+    case 'resolve':
+      return ['resolve', { by, ...(words ? { summary: words } : {}) }];
+    case 'escalate':
+      return ['escalate', { by, ...(words ? { reason: words } : {}) }];
+    case 'severity':
+      return ['setSeverity', { by, severity: rest[0] }];
+    case 'approve':
+      return ['approve', { by, step: rest[0] }];
+    case 'reject':
+      return [
+        'reject',
+        { by, step: rest[0], ...(rest.length > 1 ? { reason: rest.slice(1).join(' ') } : {}) },
+      ];
+    default:
+      return ['addNote', { by, text: words }];
+  }
+}
+
+/** `report [--since 30d]`: every incident started since then (open or closed), summarised. */
+async function report(args: Parsed, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const sinceText = flag(args, 'since') ?? '30d';
+  const sinceMs = parseDuration(sinceText);
+  if (sinceMs === undefined)
+    throw new UsageError(`--since: a duration like 30d or 12h, not ${JSON.stringify(sinceText)}`);
+  if (args.positionals.length > 1) throw new UsageError('report takes no arguments');
+  return withTemporalClient(err, async (client, connection) => {
+    const from = new Date(Date.now() - sinceMs).toISOString();
+    const views = [];
+    const unreadable: string[] = [];
+    // One row per incident: the run that holds it now (earlier runs continued as new into it). Its status
+    // comes from its own query, which a worker on its task queue answers.
+    for await (const wf of client.workflow.list({
+      query: `WorkflowType = 'incidentWorkflow' AND TaskQueue = '${TASK_QUEUE}' AND StartTime >= '${from}' AND ExecutionStatus != 'ContinuedAsNew'`,
+    })) {
+      try {
+        const handle = client.workflow.getHandle(wf.workflowId, wf.runId);
+        views.push(await connection.withDeadline(Date.now() + 10_000, () => handle.query(statusQuery)));
+      } catch {
+        unreadable.push(wf.workflowId);
+      }
+    }
+    if (unreadable.length)
+      err(
+        `${unreadable.length} could not be read (is a worker running?): ${unreadable.slice(0, 5).join(', ')}`,
+      );
+    const summary = incidentReport(views);
+    if (args.values.json) {
+      out(
+        JSON.stringify({ since: from, taskQueue: TASK_QUEUE, incidents: views.length, ...summary }, null, 2),
+      );
+      return EXIT.ok;
+    }
+    const [byService, byPerson] = reportTables(summary);
+    out(`${views.length} incidents since ${from} on task queue ${TASK_QUEUE}`);
+    out(table(byService, 100));
+    out('');
+    out(table(byPerson, 100));
+    return EXIT.ok;
+  });
+}
+
+/** `declare <service> <severity> summary…`: validated like an alert, then opened in Temporal. */
+async function declare(words: string[], by: string, out: (s: string) => void, err: (s: string) => void) {
+  const declared = parseDeclare(['declare', ...words].join(' '));
+  if (typeof declared === 'string') throw new UsageError(declared);
+  return withTemporalClient(err, async (client) => {
+    const opened = await declareIncident(client, { ...declared, by });
+    out(
+      terminalText(
+        `declared ${opened.workflowId} (${declared.severity}, ${declared.service}) by ${by}: paging per the ${declared.severity} policy`,
+      ),
+    );
+    return EXIT.ok;
+  });
+}
+
+/** The visibility query for `list`: open incidents, narrowed by the filters (each value checked first). */
+export function listQuery(args: Parsed): string {
+  const clauses = [`WorkflowType = 'incidentWorkflow'`, `ExecutionStatus = 'Running'`];
+  const service = flag(args, 'service');
+  if (service !== undefined) {
+    // Service names are configuration keys; anything else cannot match and must not reach the query.
+    if (!/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$/.test(service))
+      throw new UsageError(
+        `--service: a service name (letters, digits, . _ : / -), not ${JSON.stringify(service)}`,
+      );
+    clauses.push(`IncidentService = '${service}'`);
+  }
+  const severityText = flag(args, 'severity');
+  if (severityText !== undefined) {
+    const severity = parseSeverity(severityText);
+    if (!severity) throw new UsageError(`--severity: P1, P2 or P3, not ${JSON.stringify(severityText)}`);
+    clauses.push(`IncidentSeverity = '${severity}'`);
+  }
+  const status = flag(args, 'status');
+  if (status !== undefined) {
+    if (!STATUSES.includes(status as IncidentStatus))
+      throw new UsageError(`--status: one of ${STATUSES.join(', ')}, not ${JSON.stringify(status)}`);
+    clauses.push(`IncidentStatus = '${status}'`);
+  }
+  return clauses.join(' AND ');
+}
+
+async function list(client: Client, args: Parsed, out: (s: string) => void): Promise<number> {
+  const incidents = [];
+  for await (const wf of client.workflow.list({ query: listQuery(args) })) {
+    const sa = wf.searchAttributes as Record<string, unknown[] | undefined>;
+    const first = (key: string) => String(sa[key]?.[0] ?? '?');
+    incidents.push({
+      workflowId: wf.workflowId,
+      severity: first('IncidentSeverity'),
+      status: first('IncidentStatus'),
+      service: first('IncidentService'),
+      scenario: first('IncidentScenario'),
+      startedAt: wf.startTime.toISOString(),
+    });
+  }
+  if (args.values.json) out(JSON.stringify(incidents, null, 2));
+  else if (!incidents.length) out('no open incidents');
+  else
+    out(
+      table([
+        ['WORKFLOW ID', 'SEV', 'STATUS', 'SERVICE', 'SCENARIO', 'STARTED'],
+        ...incidents.map((i) => [i.workflowId, i.severity, i.status, i.service, i.scenario, i.startedAt]),
+      ]),
+    );
+  return EXIT.ok;
+}
+
+const NEEDS_ID = ['show', 'ack', 'resolve', 'note', 'escalate', 'severity', 'approve', 'reject'];
+const NEEDS_MORE = ['note', 'severity', 'approve', 'reject'];
+
+export async function runCli(
+  argv: string[],
+  out: (s: string) => void = console.log,
+  err: (s: string) => void = console.error,
+): Promise<number> {
+  try {
+    return await run(argv, out, err);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    err(`${e.message}\n${USAGE}`);
+    return EXIT.usage;
+  }
+}
+
+async function run(argv: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const args = parse(argv, FLAGS);
+  const [command, id, ...rest] = args.positionals;
+  if (args.help || command === 'help') {
+    const line = COMMANDS.find(([c]) => c.split(' ')[0] === (command === 'help' ? id : command));
+    out(line ? `usage: durable-runbooks incident ${line[0]}\n  ${line[1]}\n${EXIT_CODES_HELP}` : USAGE);
+    return EXIT.ok;
+  }
+  const by = flag(args, 'by') ?? process.env.RUNBOOKS_USER ?? os.userInfo().username;
+  if (command === 'declare') return declare(args.positionals.slice(1), by, out, err);
+  if (command === 'report') return report(args, out, err);
+  if (!command) throw new UsageError('a command is needed');
+  if (!['list', ...NEEDS_ID].includes(command))
+    throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  if (NEEDS_ID.includes(command) && !id) throw new UsageError(`${command} needs an incident id`);
+  if (NEEDS_MORE.includes(command) && !rest.join(' ').trim())
+    throw new UsageError(
+      `${command} needs ${command === 'note' ? 'the text' : command === 'severity' ? 'P1, P2 or P3' : 'the step'}`,
+    );
+  if (command === 'list') listQuery(args); // a bad filter is a usage error before any connection
+  const connection = await connectOrSay(err);
+  if (!connection) return EXIT.unreachable;
+  const client = clientOf(connection);
+  try {
+    if (command === 'list') return await list(client, args, out);
+    const handle = client.workflow.getHandle(workflowIdOf(id));
+    // A stuck workflow answers neither a query nor an Update: every call has a deadline.
+    const timeoutMs = answerTimeoutMs();
+    const within = <T>(fn: () => Promise<T>) => connection.withDeadline(Date.now() + timeoutMs, fn);
+    const description = await within(() => handle.describe());
+    if (command === 'show') {
+      const view = await within(() => handle.query(statusQuery));
+      out(args.values.json ? JSON.stringify(view, null, 2) : describeView(view));
+      return EXIT.ok;
+    }
+    if (description.status.name !== 'RUNNING') {
+      err(`${id} is closed (${description.status.name.toLowerCase()}); nothing to do`);
+      return EXIT.refused;
+    }
+    const [name, payload] = commandOf(command, by, rest);
+    const outcome = await within(() => sendCommand(handle, name, payload));
+    if (!outcome.accepted) {
+      err(`${command} refused by ${handle.workflowId}: ${terminalText(outcome.reason)}`);
+      return EXIT.refused;
+    }
+    out(
+      terminalText(
+        `${handle.workflowId}: ${outcome.message}${outcome.status ? ` (now ${outcome.status})` : ''}`,
+      ),
+    );
+    return EXIT.ok;
+  } catch (e) {
+    if (e instanceof WorkflowNotFoundError) {
+      err(`no incident ${id}`);
+      return EXIT.notFound;
+    }
+    if (isGrpcDeadlineError(e) || isGrpcDeadlineError((e as Error).cause)) {
+      const seconds = answerTimeoutMs() / 1000;
+      err(
+        `incident ${id} did not answer within ${seconds} s; its workflow may be stuck (a failing workflow task): ${uiLink(workflowIdOf(id))}`,
+      );
+      return EXIT.timedOut;
+    }
+    err(`Temporal error: ${(e as Error).message}`);
+    return EXIT.unreachable;
+  } finally {
+    await connection.close();
+  }
+}
+
+if (require.main === module) {
+  runCli(process.argv.slice(2)).then((code) => process.exit(code));
+}

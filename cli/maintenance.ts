@@ -1,0 +1,112 @@
+/**
+ * `durable-runbooks maintenance start <service> --for 2h | end <service> | list`: planned work, during
+ * which the service's alerts open suppressed incidents that page nobody. One workflow per service holds its
+ * windows (`maintenanceWorkflow`). Exit codes: `cli/exit-codes.ts`.
+ */
+import os from 'node:os';
+import { maintenanceQuery } from '../domain/messages';
+import { TASK_QUEUE } from '../intake/open-incident';
+import { terminalText } from '../domain/text';
+import { flag, parse, usageOf, UsageError, type Parsed } from './args';
+import { EXIT, EXIT_CODES_HELP } from './exit-codes';
+import { maintenance } from './oncall';
+import { table, withTemporalClient } from './support';
+
+const COMMANDS = [
+  ['start <service> --for <2h> [--reason text] [--by name]', "the service's alerts page nobody until then"],
+  ['end <service> [--by name]', 'end the window under way'],
+  ['list [--json]', 'windows under way or planned, every service'],
+] as const;
+
+export const USAGE = usageOf('durable-runbooks maintenance', COMMANDS, EXIT_CODES_HELP);
+
+const FLAGS = {
+  by: { type: 'string' },
+  for: { type: 'string' },
+  reason: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+export async function runMaintenanceCli(
+  argv: string[],
+  out: (s: string) => void = console.log,
+  err: (s: string) => void = console.error,
+  now = Date.now(),
+): Promise<number> {
+  let args: Parsed;
+  try {
+    args = parse(argv, FLAGS);
+    const [command, service, ...extra] = args.positionals;
+    if (args.help) {
+      const line = COMMANDS.find(([c]) => c.split(' ')[0] === command);
+      out(line ? `usage: durable-runbooks maintenance ${line[0]}\n  ${line[1]}\n${EXIT_CODES_HELP}` : USAGE);
+      return EXIT.ok;
+    }
+    const by = flag(args, 'by') ?? process.env.RUNBOOKS_USER ?? os.userInfo().username;
+    if (command === 'list') {
+      if (service !== undefined) throw new UsageError('list takes no arguments');
+      return await list(args.values.json === true, out, err);
+    }
+    if (command !== 'start' && command !== 'end')
+      throw new UsageError(command ? `unknown command ${JSON.stringify(command)}` : 'a command is needed');
+    if (!service || extra.length) throw new UsageError(`${command} needs one <service>`);
+    const forText = flag(args, 'for');
+    if (command === 'start' && !forText) throw new UsageError('start needs --for <duration>, e.g. --for 2h');
+    const reason = flag(args, 'reason');
+    return await withTemporalClient(err, (client) =>
+      maintenance(client, service, { end: command === 'end', forText, reason, by, now }, out, err),
+    );
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    err(`${e.message}\n${USAGE}`);
+    return EXIT.usage;
+  }
+}
+
+/** Every service's windows that have not ended, from the visibility list and each workflow's query. */
+async function list(json: boolean, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  return withTemporalClient(err, async (client, connection) => {
+    const windows = [];
+    const unreadable: string[] = [];
+    for await (const wf of client.workflow.list({
+      query: `WorkflowType = 'maintenanceWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${TASK_QUEUE}'`,
+    })) {
+      const service = wf.workflowId.replace(/^maintenance-/, '');
+      let held;
+      try {
+        // A worker on the task queue answers the query; without one it cannot.
+        held = await connection.withDeadline(Date.now() + 5_000, () =>
+          client.workflow.getHandle(wf.workflowId).query(maintenanceQuery),
+        );
+      } catch {
+        unreadable.push(service);
+        continue;
+      }
+      for (const w of held)
+        windows.push({
+          service,
+          id: w.id,
+          from: new Date(w.from).toISOString(),
+          to: new Date(w.to).toISOString(),
+          by: w.by,
+          reason: w.reason ?? null,
+        });
+    }
+    if (unreadable.length)
+      err(
+        `${unreadable.length} could not be read (is a worker running?): ${unreadable.slice(0, 5).join(', ')}`,
+      );
+    if (json) out(JSON.stringify(windows, null, 2));
+    else if (!windows.length) out('no maintenance under way or planned');
+    else
+      out(
+        table([
+          ['SERVICE', 'ID', 'FROM', 'TO', 'BY', 'REASON'],
+          ...windows.map((w) => [w.service, w.id, w.from, w.to, w.by, terminalText(w.reason ?? '')]),
+        ]),
+      );
+    return EXIT.ok;
+  });
+}
+
+if (require.main === module) runMaintenanceCli(process.argv.slice(2)).then((code) => process.exit(code));

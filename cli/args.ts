@@ -28,6 +28,18 @@ export function parse(argv: readonly string[], flags: FlagSpec): Parsed {
   }
 }
 
+/** `--help` of a group or of one of its commands: that command's line (with the exit codes), else the group's. */
+export function helpFor(
+  group: string,
+  commands: ReadonlyArray<readonly [string, string]>,
+  usage: string,
+  command: string | undefined,
+  exitCodes: string,
+): string {
+  const line = commands.find(([c]) => c.split(' ')[0] === command);
+  return line ? `usage: durable-runbooks ${group} ${line[0]}\n  ${line[1]}\n${exitCodes}` : usage;
+}
+
 /** A string flag's value, or undefined. */
 export function flag(parsed: Parsed, name: string): string | undefined {
   const v = parsed.values[name];

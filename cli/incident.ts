@@ -16,8 +16,8 @@ import { statusQuery } from '../domain/messages';
 import { parseSeverity } from '../domain/policy';
 import { terminalText } from '../domain/text';
 import type { IncidentStatus, IncidentStatusView } from '../domain/types';
-import { clientOf, connectOrSay, table, withTemporalClient } from './support';
-import { flag, parse, usageOf, UsageError, type Parsed } from './args';
+import { clientOf, connectOrSay, jsonText, table, withTemporalClient } from './support';
+import { flag, helpFor, parse, usageOf, UsageError, type Parsed } from './args';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes';
 
 export { EXIT };
@@ -156,9 +156,7 @@ async function report(args: Parsed, out: (s: string) => void, err: (s: string) =
       );
     const summary = incidentReport(views);
     if (args.values.json) {
-      out(
-        JSON.stringify({ since: from, taskQueue: TASK_QUEUE, incidents: views.length, ...summary }, null, 2),
-      );
+      out(jsonText({ since: from, taskQueue: TASK_QUEUE, incidents: views.length, ...summary }));
       return EXIT.ok;
     }
     const [byService, byPerson] = reportTables(summary);
@@ -226,7 +224,7 @@ async function list(client: Client, args: Parsed, out: (s: string) => void): Pro
       startedAt: wf.startTime.toISOString(),
     });
   }
-  if (args.values.json) out(JSON.stringify(incidents, null, 2));
+  if (args.values.json) out(jsonText(incidents));
   else if (!incidents.length) out('no open incidents');
   else
     out(
@@ -259,8 +257,7 @@ async function run(argv: string[], out: (s: string) => void, err: (s: string) =>
   const args = parse(argv, FLAGS);
   const [command, id, ...rest] = args.positionals;
   if (args.help || command === 'help') {
-    const line = COMMANDS.find(([c]) => c.split(' ')[0] === (command === 'help' ? id : command));
-    out(line ? `usage: durable-runbooks incident ${line[0]}\n  ${line[1]}\n${EXIT_CODES_HELP}` : USAGE);
+    out(helpFor('incident', COMMANDS, USAGE, command === 'help' ? id : command, EXIT_CODES_HELP));
     return EXIT.ok;
   }
   const by = flag(args, 'by') ?? process.env.RUNBOOKS_USER ?? os.userInfo().username;
@@ -287,7 +284,7 @@ async function run(argv: string[], out: (s: string) => void, err: (s: string) =>
     const description = await within(() => handle.describe());
     if (command === 'show') {
       const view = await within(() => handle.query(statusQuery));
-      out(args.values.json ? JSON.stringify(view, null, 2) : describeView(view));
+      out(args.values.json ? jsonText(view) : describeView(view));
       return EXIT.ok;
     }
     if (description.status.name !== 'RUNNING') {

@@ -7,10 +7,10 @@ import os from 'node:os';
 import { maintenanceQuery } from '../domain/messages';
 import { TASK_QUEUE } from '../intake/open-incident';
 import { terminalText } from '../domain/text';
-import { flag, parse, usageOf, UsageError, type Parsed } from './args';
+import { flag, helpFor, parse, usageOf, UsageError, type Parsed } from './args';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes';
 import { maintenance } from './oncall';
-import { table, withTemporalClient } from './support';
+import { jsonText, table, withTemporalClient } from './support';
 
 const COMMANDS = [
   ['start <service> --for <2h> [--reason text] [--by name]', "the service's alerts page nobody until then"],
@@ -38,8 +38,7 @@ export async function runMaintenanceCli(
     args = parse(argv, FLAGS);
     const [command, service, ...extra] = args.positionals;
     if (args.help) {
-      const line = COMMANDS.find(([c]) => c.split(' ')[0] === command);
-      out(line ? `usage: durable-runbooks maintenance ${line[0]}\n  ${line[1]}\n${EXIT_CODES_HELP}` : USAGE);
+      out(helpFor('maintenance', COMMANDS, USAGE, command, EXIT_CODES_HELP));
       return EXIT.ok;
     }
     const by = flag(args, 'by') ?? process.env.RUNBOOKS_USER ?? os.userInfo().username;
@@ -96,7 +95,7 @@ async function list(json: boolean, out: (s: string) => void, err: (s: string) =>
       err(
         `${unreadable.length} could not be read (is a worker running?): ${unreadable.slice(0, 5).join(', ')}`,
       );
-    if (json) out(JSON.stringify(windows, null, 2));
+    if (json) out(jsonText(windows));
     else if (!windows.length) out('no maintenance under way or planned');
     else
       out(

@@ -29,8 +29,8 @@ import type { maintenanceWorkflow } from '../workflows/maintenance';
 import type { onCallOverridesWorkflow } from '../workflows/oncall-overrides';
 import { ownValue } from '../domain/policy';
 import { terminalText } from '../domain/text';
-import { clientOf, connectOrSay, table } from './support';
-import { flag, parse, usageOf, UsageError, type Parsed } from './args';
+import { clientOf, connectOrSay, jsonText, table } from './support';
+import { flag, helpFor, parse, usageOf, UsageError, type Parsed } from './args';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes';
 
 export { EXIT };
@@ -177,8 +177,7 @@ export async function runOnCallCli(
   }
   const [command, scheduleName, ...rest] = args.positionals;
   if (args.help) {
-    const line = COMMANDS.find(([c]) => c.split(' ')[0] === command);
-    out(line ? `usage: durable-runbooks oncall ${line[0]}\n  ${line[1]}\n${EXIT_CODES_HELP}` : USAGE);
+    out(helpFor('oncall', COMMANDS, USAGE, command, EXIT_CODES_HELP));
     return EXIT.ok;
   }
   let config: RunbooksConfig;
@@ -233,7 +232,7 @@ export async function runOnCallCli(
         });
         rows.push([s.name, who ? name(who.contactId) : 'nobody', who?.layer ?? '-', local(at, s.timeZone)]);
       }
-      out(json ? JSON.stringify(answers, null, 2) : table(rows, 100));
+      out(json ? jsonText(answers) : table(rows, 100));
       return EXIT.ok;
     }
     const [schedule] = schedules;
@@ -252,15 +251,13 @@ export async function runOnCallCli(
         ]);
       if (json)
         out(
-          JSON.stringify(
+          jsonText(
             shifts.map((shift) => ({
               from: new Date(shift.from).toISOString(),
               to: new Date(shift.to).toISOString(),
               contact: shift.onCall?.contactId ?? null,
               layer: shift.onCall?.layer ?? null,
             })),
-            null,
-            2,
           ),
         );
       else out(`${schedule.name} (${schedule.timeZone}), next ${days} days:\n${table(rows, 100)}`);

@@ -26,7 +26,7 @@ import { terminalText } from '../domain/text';
 import { BUILT_IN_SCENARIOS } from '../domain/types';
 import { quietRuntime, WORKFLOWS_PATH } from '../workers/worker';
 import { table } from './support';
-import { flag, parse, usageOf, UsageError } from './args';
+import { flag, helpFor, parse, usageOf, UsageError } from './args';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes';
 import { findTestServer } from './installed-tools';
 
@@ -250,8 +250,7 @@ export async function main(argv: string[], out = console.log, err = console.erro
   }
   const [command, ...rest] = parsed.positionals;
   if (parsed.help) {
-    const line = COMMANDS.find(([c]) => c.split(' ')[0] === command);
-    out(line ? `usage: durable-runbooks runbook ${line[0]}\n  ${line[1]}\n${EXIT_CODES_HELP}` : USAGE);
+    out(helpFor('runbook', COMMANDS, USAGE, command, EXIT_CODES_HELP));
     return EXIT.ok;
   }
   const fixtureFile = flag(parsed, 'fixture');

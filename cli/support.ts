@@ -60,3 +60,14 @@ export async function withTemporalClient(
     await connection.close();
   }
 }
+
+/**
+ * `--json` output: JSON, with every character a terminal could act on written as an escape (JSON.stringify
+ * escapes C0 controls only; C1 controls and bidi overrides from alert text would reach the terminal).
+ */
+export function jsonText(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(
+    /[\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}

@@ -245,7 +245,7 @@ export const configSchema = z
         rateLimit: z
           .strictObject({
             // 100/s: far above what one Alertmanager sends in a storm (it groups alerts), so only a
-            // misbehaving source meets it. Shorter windows smooth bursts (see the README).
+            // misbehaving source meets it. Shorter windows smooth bursts (see docs/alert-sources.md).
             max: z.number().int().min(1).max(1_000_000).default(100),
             window: duration.default(1000 as never),
           })

@@ -1,6 +1,6 @@
 /**
  * Who may do what from Slack and PagerDuty. The CLI and the Temporal UI are not checked here: their access is
- * Temporal's (see the README's Security section). Pure: the configuration and the identity in, a decision out.
+ * Temporal's (see docs/security.md). Pure: the configuration and the identity in, a decision out.
  */
 import type { RunbooksConfig } from '../config';
 import { ownValue } from '../domain/policy';

@@ -3,7 +3,7 @@
  * PostgreSQL — persistence and SQL visibility — with its Web UI server, WORKERS workers (default 2) and
  * INTAKE_REPLICAS intakes (default 2) behind HAProxy on 127.0.0.1:8088, every process supervised (one that
  * dies is started again). Ctrl-C stops all of them. Temporal's frontend is on 127.0.0.1:7233 and the UI on
- * 127.0.0.1:8233, as with `npm start`, so the README's commands work unchanged.
+ * 127.0.0.1:8233, as with `npm start`, so the documented commands work unchanged.
  *
  * Settings (environment): CLUSTER_DIR (state, default .data/cluster), TEMPORAL_PG_URL (an existing
  * PostgreSQL instead of a local one; its user must be able to create databases), WORKERS, INTAKE_REPLICAS,

@@ -25,7 +25,7 @@ import {
 export type { RunbookInput, RunbookOutcome, RunbookSettings, RunbookTarget } from './runbook-session';
 import type { RunbookInput, RunbookOutcome } from './runbook-session';
 
-/** Patch ids: each marks a change of the commands this workflow issues (see README, "Changing workflows"). */
+/** Patch ids: each marks a change of the commands this workflow issues (see docs/development.md, "Changing workflows"). */
 export const ROLLBACK_TIMEOUT_ESCALATES_ONCE = 'rollback-timeout-escalates-once';
 export const ENGINE_CLOCK_RESTART = 'engine-clock-restart';
 

@@ -116,7 +116,7 @@ describeWith(['temporal'], 'durable-runbooks incident (CLI) against the dev serv
     expect(again.stderr).toContain('ack refused by');
     expect(again.stderr).toContain('incident is already acknowledged by cli-user');
     const noStep = await cli(['approve', handle.workflowId, 'rollback-image']);
-    expect(noStep.code).toBe(1); // a usage the README documents: refused for its reason, not a usage error
+    expect(noStep.code).toBe(1); // a usage docs/responders.md documents: refused for its reason, not a usage error
     expect(noStep.stderr).toContain('no step "rollback-image" is waiting for approval');
     expect((await cli(['severity', handle.workflowId, 'P9'])).stderr).toContain('unknown severity "P9"');
     const shown = await cli(['show', handle.workflowId]);

@@ -323,7 +323,7 @@ describeWith(['temporal', 'kubernetes'], 'runbooks on Kubernetes', () => {
     expect(objects.map((o) => o.kind)).toEqual(
       expect.arrayContaining(['Namespace', 'Deployment', 'Service', 'PodDisruptionBudget', 'ServiceAccount']),
     );
-    // What the README has the operator create by hand: the RBAC's target namespace, the config, the secret.
+    // What docs/deploy.md has the operator create by hand: the RBAC's target namespace, the config, the secret.
     await ensureObject(plane.api, '/api/v1/namespaces', {
       apiVersion: 'v1',
       kind: 'Namespace',

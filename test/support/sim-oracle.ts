@@ -1,6 +1,6 @@
 /**
  * The simulation's oracle: when an unacknowledged incident must page, written from the documented rules
- * alone (README, "Escalation"), not from `ladder.ts`. Rung k is due k × respondWithin after the incident
+ * alone (docs/concepts.md), not from `ladder.ts`. Rung k is due k × respondWithin after the incident
  * opened; it pages level k mod L for the ladder's L × (repeat + 1) rungs, then the last level for ever
  * (`afterLadder: repeat-last`) or nobody (`stop`). People stop being paged once someone acknowledges or
  * resolves.

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { main } from '../../cli/main';
 import { cliReference } from '../../cli/reference';
 import { EXIT } from '../../cli/exit-codes';
+import { jsonText } from '../../cli/support';
 
 /** Runs `durable-runbooks …` in this process (no command here reaches Temporal or starts anything). */
 async function run(...argv: string[]) {
@@ -107,5 +108,13 @@ describe('durable-runbooks (the CLI)', () => {
   test("docs/cli.md is the commands' own help (npm run cli-reference writes it)", async () => {
     const file = readFileSync(path.join(__dirname, '..', '..', 'docs', 'cli.md'), 'utf8');
     expect(file).toBe(await cliReference());
+  });
+
+  test('--json output is JSON that reaches the terminal with no control character or bidi override', () => {
+    const hostile = { summary: 'a\u001b[2Jb\u009b31mc\u202ed\u2066e' };
+    const text = jsonText(hostile);
+    // Only printable ASCII (newlines and indentation aside): everything else is written as an escape.
+    expect(text.replace(/\n/g, '')).toMatch(/^[\x20-\x7e]*$/);
+    expect(JSON.parse(text)).toEqual(hostile);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The incident workflow type. Runs started before the state machine carry no `incident-state-machine`
  * marker and replay on the frozen code they started with; every new run (and every continue-as-new) takes
- * the state machine. See README, "Changing workflows while incidents are open".
+ * the state machine. See docs/development.md, "Changing workflows while incidents are open".
  */
 import type { IncidentInput } from '../../domain/types';
 import { legacyIncidentWorkflow } from './legacy-v1';

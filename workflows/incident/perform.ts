@@ -7,19 +7,11 @@ import type { DeliveryResult, IncidentActivities } from '../../activities/contra
 import { formatElapsed, levelAt, pagedAlerts, type LadderLevel } from '../../domain/policy';
 import type { StoredOverride } from '../../domain/oncall';
 import type { MaintenanceWindow } from '../../domain/messages';
-import { journalInsertPoint, openMessage, reviewMarkdown, statusUpdateMessage } from '../../domain/render';
+import { journalInsertPoint, openMessage, reviewMarkdown } from '../../domain/render';
 import { chatTaskQueue } from '../../domain/task-queues';
 import type { PageRecord } from '../../domain/types';
 import type { Effect } from './decide';
-import {
-  ackExpiry,
-  firstRungDue,
-  policyLevel,
-  rungAfter,
-  severityRule,
-  statusUpdateAfter,
-  statusUpdateFrom,
-} from './ladder';
+import { ackExpiry, firstRungDue, policyLevel, rungAfter, severityRule, statusUpdateFrom } from './ladder';
 import {
   CLOSE_STOPS_RUNBOOK,
   hasPatch,
@@ -29,24 +21,23 @@ import {
   RUNBOOK_FOLLOWS_SEVERITY,
   TIMELINE_JOURNAL,
 } from './patches';
-import {
-  record,
-  RESOLVED_IN_MAINTENANCE,
-  stopClocks,
-  toView,
-  type ClosingTask,
-  type IncidentState,
-  type SlackItem,
-} from './state';
+import { record, stopClocks, toView, type ClosingTask, type IncidentState, type SlackItem } from './state';
 import {
   advanceLadder,
+  closeSuppressed,
+  openAfterMaintenance,
+  queueStatusUpdate,
+  runbookEnded,
+  healthSummary,
+  openingTasks,
+  pageInstead,
+  suppress,
   beginCancel,
   beginClose,
   beginReAlert,
   noteLadderEnd,
   raiseFromAlert,
   reopen,
-  revisionAtLeast,
 } from './transitions';
 
 const BACKOFF = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' } as const;
@@ -229,11 +220,6 @@ async function statusPage(
   record(state, Date.now(), 'status-page', `status page ${phase}: ${result.detail}`);
 }
 
-function healthSummary(health: { healthy: boolean; checks: { url: string; detail: string }[] }): string {
-  if (!health.checks.length) return 'no health endpoints configured for this service';
-  return `${health.healthy ? 'healthy' : 'failing'} — ${health.checks.map((c) => `${c.url} ${c.detail}`).join('; ')}`;
-}
-
 /** What the shell provides that cannot live in state: child workflows. */
 export interface ShellHooks {
   startRunbook(): Promise<void>;
@@ -250,34 +236,10 @@ export async function perform(state: IncidentState, effect: Effect, hooks: Shell
       return loadPolicy(state, now);
     case 'maintenance-check': {
       const window = await maintenanceAt(state, now);
-      if (window) return suppress(state, window, now);
-      state.status = 'triggered';
-      state.suppressedUntil = null;
-      state.maintenanceCheckAt = null;
-      record(state, now, 'reopened', 'maintenance is over and the alert still fires: the incident opens now');
-      state.nextEscalationAt = firstRungDue(state, now);
-      state.nextStatusUpdateAt = statusUpdateFrom(state, now);
-      state.opening = openingTasks(state);
-      return;
+      return window ? suppress(state, window, now) : openAfterMaintenance(state, now);
     }
-    case 'close-suppressed': {
-      const { by, summary } = state.pendingResolve!;
-      state.pendingResolve = null;
-      state.status = 'resolved';
-      state.resolvedAt = now;
-      state.resolvedBy = by;
-      state.resolutionSummary = summary;
-      state.suppressedUntil = null;
-      state.maintenanceCheckAt = null;
-      record(state, now, 'resolved', `${RESOLVED_IN_MAINTENANCE} (${summary ?? by}): nobody was paged`, {
-        announce: false,
-      });
-      // Nothing was announced, paged or opened: nothing to post, resolve or review.
-      state.outbox.length = 0;
-      state.slackQueue.length = 0;
-      state.closing = [];
-      return;
-    }
+    case 'close-suppressed':
+      return closeSuppressed(state, now);
     case 'reopen':
       return reopen(state, effect.reason, now);
     case 're-alert': {
@@ -361,26 +323,8 @@ export async function perform(state: IncidentState, effect: Effect, hooks: Shell
       );
       return;
     }
-    case 'runbook-ended': {
-      const outcome = state.runbookOutcome!;
-      state.runbookOutcome = null;
-      // Stopped by the close: the end was recorded then, and this is the child confirming it.
-      const stopped = !state.runbook?.running;
-      state.pendingApprovals = [];
-      if (state.runbook) state.runbook.running = false;
-      if ('failed' in outcome && stopped) record(state, now, 'runbook', `runbook ended: ${outcome.failed}`);
-      else if ('failed' in outcome) record(state, now, 'runbook', `runbook failed: ${outcome.failed}`);
-      else
-        record(
-          state,
-          now,
-          'runbook',
-          `runbook ${outcome.scenario} finished: ${outcome.result} (cause: ${outcome.cause}) — ${outcome.summary}`,
-        );
-      // A runbook that ends (mitigated, escalated or failed) no longer acts: people own it again.
-      if (state.status === 'mitigating') state.status = 'acknowledged';
-      return;
-    }
+    case 'runbook-ended':
+      return runbookEnded(state, now);
     case 'verify-resolve':
       return verifyResolve(state, now);
     case 'watch-check': {
@@ -404,16 +348,8 @@ export async function perform(state: IncidentState, effect: Effect, hooks: Shell
       watch.nextCheckAt = Math.min(after + state.policy!.checkEveryMs, watch.endsAt);
       return;
     }
-    case 'status-update': {
-      const every = severityRule(state)?.statusUpdateEveryMs ?? 1_800_000;
-      state.nextStatusUpdateAt = statusUpdateAfter(state, effect.dueAt, now);
-      state.slackQueue.push({
-        kind: 'thread',
-        text: statusUpdateMessage(toView(state), formatElapsed(every)),
-      });
-      record(state, now, 'status-update', `status update posted (${state.status})`, { announce: false });
-      return;
-    }
+    case 'status-update':
+      return queueStatusUpdate(state, effect.dueAt, now);
     case 'write-journal':
       return writeJournal(state);
     case 'closing':
@@ -496,20 +432,6 @@ async function loadPolicy(state: IncidentState, now: number) {
   state.opening = openingTasks(state);
 }
 
-/** What opening the incident involves, in order, by its severity rule and policy. */
-function openingTasks(state: IncidentState): IncidentState['opening'] {
-  const policy = state.policy!;
-  const rule = severityRule(state)!;
-  return [
-    ...(state.input.security && policy.security.contactIds.length ? (['security'] as const) : []),
-    'announce',
-    ...(rule.notify === 'ticket' ? (['ticket'] as const) : []),
-    'status-page',
-    ...(rule.notifyManagement && policy.management.contactIds.length ? (['management'] as const) : []),
-    ...(policy.runbook ? (['runbook'] as const) : []),
-  ];
-}
-
 /**
  * The service's maintenance window under way now, or null. A window that cannot be read counts as none:
  * paging during planned work is a nuisance, not paging during an outage is the failure we exist to prevent.
@@ -523,26 +445,6 @@ async function maintenanceAt(state: IncidentState, now: number): Promise<Mainten
     });
     return null;
   }
-}
-
-/** Opened (or still) inside a maintenance window: no page, no runbook, no post until it ends. */
-function suppress(state: IncidentState, window: MaintenanceWindow, now: number): void {
-  const already = state.status === 'suppressed' && state.suppressedUntil === window.to;
-  state.status = 'suppressed';
-  state.suppressedUntil = window.to;
-  const every = state.policy?.maintenanceCheckEveryMs ?? 300_000;
-  state.maintenanceCheckAt = Math.min(window.to, now + every);
-  state.nextEscalationAt = null;
-  state.nextStatusUpdateAt = null;
-  state.opening = [];
-  if (already) return;
-  record(
-    state,
-    now,
-    'note',
-    `suppressed: ${state.input.service} is in maintenance until ${new Date(window.to).toISOString()} (${window.reason ?? 'no reason given'}, by ${window.by}); it opens then if the alert still fires`,
-    { announce: false },
-  );
 }
 
 async function open(state: IncidentState, task: IncidentState['opening'][number], hooks: ShellHooks) {
@@ -694,26 +596,6 @@ async function close(state: IncidentState, task: ClosingTask, hooks: ShellHooks)
   }
 }
 
-/** The next Slack call of the lane, taken from the queue (or the outbox as one batched post). */
-export function nextSlackItem(state: IncidentState): SlackItem | null {
-  const queued = state.slackQueue.shift();
-  if (queued) return queued;
-  if (!state.outbox.length) return null;
-  const lines: string[] = [];
-  let size = 0;
-  // One post for everything that piled up, within Slack's comfortable message size.
-  while (state.outbox.length && (lines.length === 0 || size + state.outbox[0].length < 3500)) {
-    const line = state.outbox.shift()!;
-    size += line.length + 1;
-    lines.push(line);
-  }
-  if (state.outboxDropped) {
-    lines.push(`(${state.outboxDropped} older updates were not posted while Slack was unreachable)`);
-    state.outboxDropped = 0;
-  }
-  return { kind: 'thread', text: lines.join('\n') };
-}
-
 /** Sends one Slack item; the caller does not wait for it. Records the outcome in the state. */
 export async function sendSlack(state: IncidentState, item: SlackItem): Promise<void> {
   const ids = { incidentId: state.incidentId, workflowId: state.workflowId };
@@ -760,12 +642,4 @@ export async function sendSlack(state: IncidentState, item: SlackItem): Promise<
     });
     if (item.kind === 'notice') pageInstead(state, item, describeError(err));
   }
-}
-
-/** A Slack notice nobody received must not leave the level unwarned (revision 2): it is paged instead. */
-function pageInstead(state: IncidentState, item: Extract<SlackItem, { kind: 'notice' }>, why: string) {
-  const page = state.paged.find((p) => p.seq === item.pageSeq);
-  if (!page || page.level < 0 || !revisionAtLeast(state, 2)) return;
-  const reason = `the Slack notice to ${item.levelName} failed (${why.slice(0, 200)}): paging instead`;
-  (state.pagesOwed ??= []).push({ level: page.level, reason });
 }

@@ -108,10 +108,12 @@ function runScript(script: string, argv: string[]): Promise<number> {
     );
     // Ctrl-C reaches the script too (same process group); it stops what it started and exits.
     const ignore = () => undefined;
+    const forward = () => child.kill('SIGTERM');
     process.on('SIGINT', ignore);
-    process.on('SIGTERM', () => child.kill('SIGTERM'));
+    process.on('SIGTERM', forward);
     child.on('exit', (code, signal) => {
       process.off('SIGINT', ignore);
+      process.off('SIGTERM', forward);
       resolve(code ?? (signal === 'SIGINT' ? 130 : 1));
     });
   });

@@ -4,13 +4,20 @@
  * windows (`maintenanceWorkflow`). Exit codes: `cli/exit-codes.ts`.
  */
 import os from 'node:os';
-import { maintenanceQuery } from '../domain/messages';
+import { Client, WithStartWorkflowOperation } from '@temporalio/client';
+import { parseDuration } from '../config/duration';
+import {
+  endMaintenanceUpdate,
+  maintenanceQuery,
+  maintenanceWorkflowId,
+  startMaintenanceUpdate,
+} from '../domain/messages';
+import type { maintenanceWorkflow } from '../workflows/maintenance';
 import { TASK_QUEUE } from '../intake/open-incident';
 import { terminalText } from '../domain/text';
 import { flag, helpFor, parse, usageOf, UsageError, type Parsed } from './args';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes';
-import { maintenance } from './oncall';
-import { jsonText, table, withTemporalClient } from './support';
+import { jsonText, refusedOrThrow, table, withTemporalClient } from './support';
 
 const COMMANDS = [
   ['start <service> --for <2h> [--reason text] [--by name]', "the service's alerts page nobody until then"],
@@ -59,6 +66,49 @@ export async function runMaintenanceCli(
     if (!(e instanceof UsageError)) throw e;
     err(`${e.message}\n${USAGE}`);
     return EXIT.usage;
+  }
+}
+
+/** Opens (or ends) the service's maintenance window in its workflow; the validator's refusal is printed. */
+export async function maintenance(
+  client: Client,
+  service: string,
+  opts: { end: boolean; forText?: string; reason?: string; by: string; now: number },
+  out: (s: string) => void,
+  err: (s: string) => void,
+): Promise<number> {
+  const workflowId = maintenanceWorkflowId(service);
+  try {
+    if (opts.end) {
+      await client.workflow
+        .getHandle(workflowId)
+        .executeUpdate(endMaintenanceUpdate, { args: [{ by: opts.by }] });
+      out(`maintenance of ${terminalText(service, 200)} ended`);
+      return EXIT.ok;
+    }
+    const ms = parseDuration(opts.forText ?? '');
+    if (ms === undefined)
+      throw new UsageError(`--for: a duration like 2h or 30m, got ${JSON.stringify(opts.forText)}`);
+    const window = await client.workflow.executeUpdateWithStart(startMaintenanceUpdate, {
+      args: [{ to: opts.now + ms, by: opts.by, ...(opts.reason ? { reason: opts.reason } : {}) }],
+      startWorkflowOperation: new WithStartWorkflowOperation<typeof maintenanceWorkflow>(
+        'maintenanceWorkflow',
+        {
+          workflowId,
+          taskQueue: TASK_QUEUE,
+          args: [{ service }],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+        },
+      ),
+    });
+    out(
+      terminalText(
+        `maintenance ${window.id}: ${service} until ${new Date(window.to).toISOString()}; its alerts page nobody until then (IncidentStatus="suppressed")`,
+      ),
+    );
+    return EXIT.ok;
+  } catch (e) {
+    return refusedOrThrow(e, `no maintenance under way for ${terminalText(service, 200)}`, err);
   }
 }
 

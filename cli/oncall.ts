@@ -5,31 +5,18 @@
  * Exit codes: `cli/exit-codes.ts`.
  */
 import os from 'node:os';
-import {
-  Client,
-  Connection,
-  WithStartWorkflowOperation,
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-} from '@temporalio/client';
+import { Connection, WithStartWorkflowOperation } from '@temporalio/client';
 import { loadConfig, type RunbooksConfig } from '../config';
 import { parseDuration } from '../config/duration';
 import { TASK_QUEUE } from '../intake/open-incident';
-import {
-  addOverrideUpdate,
-  endMaintenanceUpdate,
-  maintenanceWorkflowId,
-  startMaintenanceUpdate,
-  onCallOverridesWorkflowId,
-  removeOverrideUpdate,
-} from '../domain/messages';
+import { addOverrideUpdate, onCallOverridesWorkflowId, removeOverrideUpdate } from '../domain/messages';
 import { onCallAt, shiftsAhead, zonedInstant, type OnCallSchedule } from '../domain/oncall';
 import { readOverrides } from '../activities/oncall';
-import type { maintenanceWorkflow } from '../workflows/maintenance';
 import type { onCallOverridesWorkflow } from '../workflows/oncall-overrides';
 import { ownValue } from '../domain/policy';
 import { terminalText } from '../domain/text';
-import { clientOf, connectOrSay, jsonText, table } from './support';
+import { clientOf, connectOrSay, jsonText, refusedOrThrow, table } from './support';
+import { maintenance } from './maintenance';
 import { flag, helpFor, parse, usageOf, UsageError, type Parsed } from './args';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes';
 
@@ -66,20 +53,18 @@ const FLAGS = {
   json: { type: 'boolean' },
 } as const;
 
-const Usage = UsageError;
-
 /** A time as people type it: relative to now, with a zone, or in the schedule's own zone. */
 export function parseTime(text: string, timeZone: string, now: number): number {
   if (text === 'now') return now;
   if (text.startsWith('+')) {
     const ms = parseDuration(text.slice(1));
-    if (ms === undefined) throw new Usage(`not a time: ${text}`);
+    if (ms === undefined) throw new UsageError(`not a time: ${text}`);
     return now + ms;
   }
   if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(text)) return zonedInstant(text, timeZone);
   const ms = Date.parse(text);
   if (Number.isNaN(ms) || !/(Z|[+-]\d{2}:?\d{2})$/i.test(text))
-    throw new Usage(
+    throw new UsageError(
       `not a time: ${text} (give a zone, e.g. 2026-11-27T18:00Z, or the schedule's local time)`,
     );
   return ms;
@@ -88,23 +73,10 @@ export function parseTime(text: string, timeZone: string, now: number): number {
 function scheduleOf(config: RunbooksConfig, name: string | undefined): OnCallSchedule {
   const s = name === undefined ? undefined : ownValue(config.schedules, name);
   if (!s)
-    throw new Usage(
+    throw new UsageError(
       `no schedule ${JSON.stringify(name ?? '')} (known: ${Object.keys(config.schedules).join(', ') || 'none'})`,
     );
   return { name: name!, ...s };
-}
-
-/** An Update's refusal (its validator's reason, exit 1) or a missing workflow (exit 4); anything else thrown. */
-export function refusedOrThrow(e: unknown, notFound: string, err: (s: string) => void): number {
-  if (e instanceof WorkflowUpdateFailedError) {
-    err(terminalText(e.cause?.message ?? e.message));
-    return EXIT.refused;
-  }
-  if (e instanceof WorkflowNotFoundError) {
-    err(notFound);
-    return EXIT.notFound;
-  }
-  throw e;
 }
 
 function local(ms: number, timeZone: string): string {
@@ -117,49 +89,6 @@ function local(ms: number, timeZone: string): string {
     minute: '2-digit',
     weekday: 'short',
   }).format(new Date(ms));
-}
-
-/** Opens (or ends) the service's maintenance window in its workflow; the validator's refusal is printed. */
-export async function maintenance(
-  client: Client,
-  service: string,
-  opts: { end: boolean; forText?: string; reason?: string; by: string; now: number },
-  out: (s: string) => void,
-  err: (s: string) => void,
-): Promise<number> {
-  const workflowId = maintenanceWorkflowId(service);
-  try {
-    if (opts.end) {
-      await client.workflow
-        .getHandle(workflowId)
-        .executeUpdate(endMaintenanceUpdate, { args: [{ by: opts.by }] });
-      out(`maintenance of ${terminalText(service, 200)} ended`);
-      return EXIT.ok;
-    }
-    const ms = parseDuration(opts.forText ?? '');
-    if (ms === undefined)
-      throw new Usage(`--for: a duration like 2h or 30m, got ${JSON.stringify(opts.forText)}`);
-    const window = await client.workflow.executeUpdateWithStart(startMaintenanceUpdate, {
-      args: [{ to: opts.now + ms, by: opts.by, ...(opts.reason ? { reason: opts.reason } : {}) }],
-      startWorkflowOperation: new WithStartWorkflowOperation<typeof maintenanceWorkflow>(
-        'maintenanceWorkflow',
-        {
-          workflowId,
-          taskQueue: TASK_QUEUE,
-          args: [{ service }],
-          workflowIdConflictPolicy: 'USE_EXISTING',
-        },
-      ),
-    });
-    out(
-      terminalText(
-        `maintenance ${window.id}: ${service} until ${new Date(window.to).toISOString()}; its alerts page nobody until then (IncidentStatus="suppressed")`,
-      ),
-    );
-    return EXIT.ok;
-  } catch (e) {
-    return refusedOrThrow(e, `no maintenance under way for ${terminalText(service, 200)}`, err);
-  }
 }
 
 export async function runOnCallCli(
@@ -200,9 +129,10 @@ export async function runOnCallCli(
     const end = args.values.end === true;
     const json = args.values.json === true;
     if (!['who', 'next', 'override', 'overrides', 'remove', 'maintenance'].includes(command ?? ''))
-      throw new Usage(command ? `unknown command ${JSON.stringify(command)}` : 'a command is needed');
+      throw new UsageError(command ? `unknown command ${JSON.stringify(command)}` : 'a command is needed');
     if (command === 'maintenance') {
-      if (!scheduleName || (!end && !forText)) throw new Usage('maintenance <service> --for <2h> | --end');
+      if (!scheduleName || (!end && !forText))
+        throw new UsageError('maintenance <service> --for <2h> | --end');
       connection = await connectOrSay(err);
       if (!connection) return EXIT.unreachable;
       const client = clientOf(connection);
@@ -239,7 +169,7 @@ export async function runOnCallCli(
     if (command === 'next') {
       const days = daysText === undefined ? 14 : Number(daysText);
       if (!Number.isInteger(days) || days < 1 || days > 90)
-        throw new Usage('--days: a whole number from 1 to 90');
+        throw new UsageError('--days: a whole number from 1 to 90');
       const shifts = shiftsAhead(schedule, await overridesOf(schedule), now, now + days * 86_400_000);
       const rows = [['FROM', 'TO', 'ON CALL', 'LAYER']];
       for (const shift of shifts)
@@ -282,9 +212,9 @@ export async function runOnCallCli(
       if (command === 'override') {
         const [contactId] = rest;
         if (!contactId || !fromText || !toText)
-          throw new Usage('override needs <schedule> <contact> --from <time> --to <time>');
+          throw new UsageError('override needs <schedule> <contact> --from <time> --to <time>');
         if (!Object.hasOwn(config.contacts, contactId))
-          throw new Usage(
+          throw new UsageError(
             `no contact ${JSON.stringify(contactId)} (known: ${Object.keys(config.contacts).join(', ')})`,
           );
         const added = await client.workflow.executeUpdateWithStart(addOverrideUpdate, {
@@ -315,7 +245,7 @@ export async function runOnCallCli(
         return EXIT.ok;
       }
       const [id] = rest;
-      if (!id) throw new Usage('remove needs <schedule> <id>');
+      if (!id) throw new UsageError('remove needs <schedule> <id>');
       await client.workflow.getHandle(workflowId).executeUpdate(removeOverrideUpdate, { args: [{ id, by }] });
       out(`override ${terminalText(id, 40)} removed from ${schedule.name}`);
       return EXIT.ok;
@@ -323,7 +253,7 @@ export async function runOnCallCli(
       return refusedOrThrow(e, `no overrides on ${schedule.name}`, err);
     }
   } catch (e) {
-    if (e instanceof Usage) {
+    if (e instanceof UsageError) {
       err(`${e.message}\n${USAGE}`);
       return EXIT.usage;
     }

@@ -1,5 +1,6 @@
 /** What the responder CLIs (`incident`, `oncall`) share: reaching Temporal, printing tables. */
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { EXIT } from './exit-codes';
 import { clientConnectionOptions, temporalTarget } from '../config/temporal-client';
 import { terminalText } from '../domain/text';
 
@@ -70,4 +71,17 @@ export function jsonText(value: unknown): string {
     /[\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
+}
+
+/** An Update's refusal (its validator's reason, exit 1) or a missing workflow (exit 4); anything else thrown. */
+export function refusedOrThrow(e: unknown, notFound: string, err: (s: string) => void): number {
+  if (e instanceof WorkflowUpdateFailedError) {
+    err(terminalText(e.cause?.message ?? e.message));
+    return EXIT.refused;
+  }
+  if (e instanceof WorkflowNotFoundError) {
+    err(notFound);
+    return EXIT.notFound;
+  }
+  throw e;
 }

@@ -210,9 +210,9 @@ export function listQuery(args: Parsed): string {
   return clauses.join(' AND ');
 }
 
-async function list(client: Client, args: Parsed, out: (s: string) => void): Promise<number> {
+async function list(client: Client, query: string, json: boolean, out: (s: string) => void): Promise<number> {
   const incidents = [];
-  for await (const wf of client.workflow.list({ query: listQuery(args) })) {
+  for await (const wf of client.workflow.list({ query })) {
     const sa = wf.searchAttributes as Record<string, unknown[] | undefined>;
     const first = (key: string) => String(sa[key]?.[0] ?? '?');
     incidents.push({
@@ -224,7 +224,7 @@ async function list(client: Client, args: Parsed, out: (s: string) => void): Pro
       startedAt: wf.startTime.toISOString(),
     });
   }
-  if (args.values.json) out(jsonText(incidents));
+  if (json) out(jsonText(incidents));
   else if (!incidents.length) out('no open incidents');
   else
     out(
@@ -271,16 +271,21 @@ async function run(argv: string[], out: (s: string) => void, err: (s: string) =>
     throw new UsageError(
       `${command} needs ${command === 'note' ? 'the text' : command === 'severity' ? 'P1, P2 or P3' : 'the step'}`,
     );
-  if (command === 'list') listQuery(args); // a bad filter is a usage error before any connection
+  // A bad filter is a usage error before any connection.
+  const query = command === 'list' ? listQuery(args) : '';
   const connection = await connectOrSay(err);
   if (!connection) return EXIT.unreachable;
   const client = clientOf(connection);
+  let deadline: number | undefined;
   try {
-    if (command === 'list') return await list(client, args, out);
+    if (command === 'list') return await list(client, query, args.values.json === true, out);
     const handle = client.workflow.getHandle(workflowIdOf(id));
     // A stuck workflow answers neither a query nor an Update: every call has a deadline.
     const timeoutMs = answerTimeoutMs();
-    const within = <T>(fn: () => Promise<T>) => connection.withDeadline(Date.now() + timeoutMs, fn);
+    const within = <T>(fn: () => Promise<T>) => {
+      deadline = Date.now() + timeoutMs;
+      return connection.withDeadline(deadline, fn);
+    };
     const description = await within(() => handle.describe());
     if (command === 'show') {
       const view = await within(() => handle.query(statusQuery));
@@ -308,7 +313,10 @@ async function run(argv: string[], out: (s: string) => void, err: (s: string) =>
       err(`no incident ${id}`);
       return EXIT.notFound;
     }
-    if (isGrpcDeadlineError(e) || isGrpcDeadlineError((e as Error).cause)) {
+    // Past our deadline the call ends as DEADLINE_EXCEEDED, or as CANCELLED when it ended inside the
+    // SDK's Update poll: either way the incident did not answer in time.
+    const pastDeadline = deadline !== undefined && Date.now() >= deadline;
+    if (pastDeadline || isGrpcDeadlineError(e) || isGrpcDeadlineError((e as Error).cause)) {
       const seconds = answerTimeoutMs() / 1000;
       err(
         `incident ${id} did not answer within ${seconds} s; its workflow may be stuck (a failing workflow task): ${uiLink(workflowIdOf(id))}`,

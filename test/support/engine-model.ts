@@ -17,7 +17,7 @@ import {
   statusUpdateAfter,
   statusUpdateFrom,
 } from '../../workflows/incident/ladder';
-import { nextSlackItem } from '../../workflows/incident/transitions';
+import { nextSlackItem } from '../../workflows/incident/lifecycle';
 import { initialState, stopClocks, type IncidentState } from '../../workflows/incident/state';
 import {
   advanceLadder,

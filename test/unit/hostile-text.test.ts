@@ -4,7 +4,7 @@
  */
 import { toIncidentPolicy } from '../../activities/policy';
 import { initialState, record, toView, type IncidentState } from '../../workflows/incident/state';
-import { nextSlackItem } from '../../workflows/incident/transitions';
+import { nextSlackItem } from '../../workflows/incident/lifecycle';
 import { detailsMarkdown, searchAttributes } from '../../workflows/incident/visibility';
 import { approvalRequestText, openMessage, reviewMarkdown, statusUpdateMessage } from '../../domain/render';
 import { plainText } from '../../domain/text';

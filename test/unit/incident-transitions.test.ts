@@ -1,17 +1,26 @@
-/** Pure state changes of the incident (workflows/incident/transitions.ts) that the loop's effects rely on. */
+/** Pure state changes of the incident (workflows/incident/transitions.ts, lifecycle.ts) that the loop's effects rely on. */
 import { toIncidentPolicy } from '../../activities/policy';
 import { initialState, type IncidentState } from '../../workflows/incident/state';
 import {
+  adoptPolicy,
+  beginMonitoring,
+  beginResponse,
   closeSuppressed,
   healthSummary,
+  healthVerified,
   nextSlackItem,
+  noticeSent,
   openAfterMaintenance,
   openingTasks,
   pageInstead,
+  queueAnnouncement,
   queueStatusUpdate,
   runbookEnded,
   suppress,
-} from '../../workflows/incident/transitions';
+  takeTicket,
+  watchChecked,
+} from '../../workflows/incident/lifecycle';
+import { addPage, pageSent } from '../../workflows/incident/transitions';
 import type { Severity } from '../../domain/types';
 import { testConfig } from '../../scripts/testbed/config';
 
@@ -233,4 +242,129 @@ test('a status update is queued for the thread, recorded, and the next one timed
   expect(state.timeline.at(-1)).toMatchObject({ type: 'status-update' });
   expect(state.nextStatusUpdateAt).toBeGreaterThan(due + 2 * MIN);
   expect((state.nextStatusUpdateAt! - due) % (state.policy!.severity.P1.statusUpdateEveryMs ?? 1)).toBe(0);
+});
+
+describe('a page and its answer', () => {
+  const target = { name: 'primary on-call', contactIds: ['alice'], contactNames: ['Alice'] };
+
+  test('numbered, kept and keyed for the pager; who is on call joins the reason; the answer recorded', () => {
+    const state = opened();
+    const page = addPage(
+      state,
+      { ...target, onCall: 'on call: Alice' } as never,
+      { level: 0, channel: 'page', reason: 'first rung', round: 0 },
+      T0,
+    );
+    expect(page).toMatchObject({
+      seq: 1,
+      level: 0,
+      dedupKey: 'incident-1/page-1',
+      reason: 'first rung; on call: Alice',
+    });
+    expect(state.paged).toEqual([page]);
+    pageSent(state, page!, { delivered: false, detail: 'PagerDuty 500' }, T0);
+    expect(page!.delivered).toBe(false);
+    expect(state.timeline.at(-1)?.message).toBe(
+      'paged primary on-call (Alice): first rung; on call: Alice — PagerDuty 500',
+    );
+    expect(addPage(state, target as never, { level: 1, channel: 'page', reason: 'r' }, T0)?.dedupKey).toBe(
+      'incident-1/page-2',
+    );
+  });
+
+  test('a Slack notice is queued for the lane with its page, which the lane answers; undelivered, paged instead', () => {
+    const state = opened();
+    state.policy!.revision = 2;
+    expect(addPage(state, target as never, { level: 0, channel: 'slack', reason: 'P3' }, T0)).toBeNull();
+    const notice = state.slackQueue.at(-1);
+    expect(notice).toEqual({
+      kind: 'notice',
+      pageSeq: 1,
+      levelName: 'primary on-call',
+      contactIds: ['alice'],
+      reason: 'P3',
+    });
+    noticeSent(state, notice as never, { delivered: false, detail: 'channel_not_found' }, T0);
+    expect(state.timeline.at(-1)?.message).toBe(
+      'notified via Slack primary on-call (Alice): P3 — channel_not_found',
+    );
+    expect(state.pagesOwed).toEqual([{ level: 0, reason: expect.stringContaining('paging instead') }]);
+  });
+});
+
+describe('the policy read, and the opening', () => {
+  test('an unknown scenario runs the health runbook and says so; the ladder runs from the creation', () => {
+    const state = opened();
+    state.input = { ...state.input, scenario: 'nope' };
+    adoptPolicy(state, { ...state.policy!, knownScenario: false }, T0 + MIN);
+    expect(state.input.scenario).toBe('health');
+    expect(state.timeline.at(-1)?.message).toBe('start input: scenario "nope" is unknown: using "health"');
+    beginResponse(state, T0 + MIN);
+    expect(state.nextEscalationAt).toBeLessThanOrEqual(T0 + MIN);
+    expect(state.opening).toEqual(openingTasks(state));
+  });
+
+  test('the announcement goes first and makes the outbox redundant; one ticket per incident', () => {
+    const state = opened();
+    state.slackQueue.push({ kind: 'thread', text: 'later' });
+    state.outbox.push('paged primary');
+    queueAnnouncement(state);
+    expect(state.slackQueue[0]).toMatchObject({ kind: 'announce' });
+    expect(state.outbox).toEqual([]);
+    expect([takeTicket(state), takeTicket(state)]).toEqual([true, false]);
+  });
+});
+
+describe('resolve: verification, then the stability watch', () => {
+  const healthy = {
+    healthy: true,
+    checks: [{ url: 'http://a/healthz', ok: true, status: 200, detail: '200' }],
+  };
+  const failing = {
+    healthy: false,
+    checks: [{ url: 'http://a/healthz', ok: false, status: 503, detail: '503' }],
+  };
+  function resolving(urls = ['http://a/healthz']): IncidentState {
+    const state = opened();
+    state.policy!.service.healthUrls = urls;
+    state.policy!.stabilityWatchMs = 10 * MIN;
+    state.policy!.checkEveryMs = 4 * MIN;
+    state.pendingResolve = { by: 'alice', summary: 'rolled back' };
+    return state;
+  }
+
+  test('monitoring with the clocks stopped, once; a second resolve while monitoring changes nothing', () => {
+    const state = resolving();
+    expect(beginMonitoring(state, T0)).toBe(true);
+    expect(state).toMatchObject({ status: 'monitoring', resolvedBy: 'alice', nextEscalationAt: null });
+    state.pendingResolve = { by: 'bob', summary: null };
+    expect(beginMonitoring(state, T0)).toBe(false);
+    expect(state.resolvedBy).toBe('alice');
+  });
+
+  test('failing verification relapses; no endpoints closes at once; else the watch begins', () => {
+    const relapse = resolving();
+    beginMonitoring(relapse, T0);
+    expect(healthVerified(relapse, failing, T0)).toBe(false);
+    expect(relapse.pendingRelapse).toBe('health verification failed after resolve');
+    const none = resolving([]);
+    beginMonitoring(none, T0);
+    expect(healthVerified(none, { healthy: true, checks: [] }, T0)).toBe(false);
+    expect(none.status).toBe('resolved');
+    const watched = resolving();
+    beginMonitoring(watched, T0);
+    expect(healthVerified(watched, healthy, T0)).toBe(true);
+    expect(watched.watch).toEqual({ endsAt: T0 + 10 * MIN, nextCheckAt: T0 + 4 * MIN });
+  });
+
+  test('the watch checks until its end, never past it; a failed check relapses', () => {
+    const state = resolving();
+    beginMonitoring(state, T0);
+    healthVerified(state, healthy, T0);
+    expect(watchChecked(state, healthy, T0 + 8 * MIN)).toBe('watching');
+    expect(state.watch!.nextCheckAt).toBe(T0 + 10 * MIN);
+    expect(watchChecked(state, healthy, T0 + 10 * MIN)).toBe('stable');
+    expect(watchChecked(state, failing, T0 + 10 * MIN)).toBe('relapse');
+    expect(state.pendingRelapse).toBe('health check failed during the stability watch');
+  });
 });

@@ -12,7 +12,8 @@ import { runbookTaskQueue } from '../../domain/task-queues';
 import { BUILT_IN_SCENARIOS } from '../../domain/types';
 import { severityRule } from './ladder';
 import { hasPatch, RUNBOOK_QUEUE } from './patches';
-import { describeError, type ShellHooks } from './perform';
+import { describeError } from './effects';
+import type { ShellHooks } from './run-effect';
 import { record, type IncidentState } from './state';
 
 /** What the runbook child reports; answers whether the loop must act on it. */

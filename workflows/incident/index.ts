@@ -4,7 +4,7 @@
  * the state machine. See docs/development.md, "Changing workflows while incidents are open".
  */
 import type { IncidentInput } from '../../domain/types';
-import { legacyIncidentWorkflow } from './legacy-v1';
+import { legacyIncidentWorkflow } from '../legacy/incident-v1';
 import { hasPatch, STATE_MACHINE_PATCH } from './patches';
 import { runIncident, type IncidentOutcome } from './workflow';
 

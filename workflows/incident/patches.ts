@@ -10,7 +10,7 @@
  */
 import { patched } from '@temporalio/workflow';
 
-/** The state machine replaced `legacy-v1.ts` (see index.ts). */
+/** The state machine replaced `workflows/legacy/incident-v1.ts` (see index.ts). */
 export const STATE_MACHINE_PATCH = 'incident-state-machine';
 export const RUNBOOK_FOLLOWS_SEVERITY = 'runbook-follows-severity';
 export const CLOSE_STOPS_RUNBOOK = 'close-stops-runbook';

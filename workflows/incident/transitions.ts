@@ -1,11 +1,13 @@
 /**
- * Pure changes of the incident's state: a severity change (by a person or by a more severe alert), the
- * ladder's stated end, a cancellation request, what opening involves, a maintenance suppression, the Slack
- * lane's next post and a failed notice's page. No activity calls: the loop carries out what these queue.
- * `now` is passed in.
+ * Pure changes of the incident's state on its response: a severity change (by a person or by a more severe
+ * alert), the ladder's steps and stated end, a page and its outcome, a cancellation, the close and a
+ * relapse. No activity calls: `run-effect.ts` carries out what these queue and returns the answers here.
+ * `now` is passed in. The phases around them (opening, maintenance, the watch, the Slack lane) are in
+ * `lifecycle.ts`.
  */
-import { formatElapsed, parseSeverity } from '../../domain/policy';
-import type { Severity } from '../../domain/types';
+import { formatElapsed, parseSeverity, type levelAt } from '../../domain/policy';
+import type { DeliveryResult } from '../../activities/contract';
+import type { PageRecord, Severity } from '../../domain/types';
 import { SEVERITIES } from '../../domain/types';
 import {
   ackExpiry,
@@ -15,20 +17,9 @@ import {
   retimeAfterSeverityChange,
   rungAfter,
   severityRule,
-  statusUpdateAfter,
   statusUpdateFrom,
 } from './ladder';
-import type { MaintenanceWindow } from '../../domain/messages';
-import { statusUpdateMessage } from '../../domain/render';
-import {
-  record,
-  RESOLVED_IN_MAINTENANCE,
-  stopClocks,
-  toView,
-  type ClosingTask,
-  type IncidentState,
-  type SlackItem,
-} from './state';
+import { record, stopClocks, type ClosingTask, type IncidentState } from './state';
 
 /** Whether the run follows the rules of engine revision `n` or later (see `IncidentPolicy.revision`). */
 export function revisionAtLeast(state: IncidentState, n: number): boolean {
@@ -241,132 +232,54 @@ function closingTasks(state: IncidentState, reminder: boolean): ClosingTask[] {
   ];
 }
 
-/** The health checks in one line for the timeline. */
-export function healthSummary(health: {
-  healthy: boolean;
-  checks: { url: string; detail: string }[];
-}): string {
-  if (!health.checks.length) return 'no health endpoints configured for this service';
-  return `${health.healthy ? 'healthy' : 'failing'} — ${health.checks.map((c) => `${c.url} ${c.detail}`).join('; ')}`;
+/**
+ * A page to `target` at ladder level `level` (security -1, management -2), numbered and kept in the state.
+ * A Slack notice is queued for the Slack lane, which records its outcome: null. Else the page, with its
+ * dedup key, for the pager to send.
+ */
+export function addPage(
+  state: IncidentState,
+  target: ReturnType<typeof levelAt>,
+  page: { level: number; channel: 'page' | 'slack'; reason: string; round?: number },
+  now: number,
+): PageRecord | null {
+  const reason = target.onCall ? `${page.reason}; ${target.onCall}` : page.reason;
+  state.pageSeq += 1;
+  const seq = state.pageSeq;
+  const added: PageRecord = {
+    at: new Date(now).toISOString(),
+    level: page.level,
+    levelName: target.name,
+    contactIds: target.contactIds,
+    contacts: target.contactNames,
+    channel: page.channel,
+    reason,
+    delivered: false,
+    seq,
+    ...(page.round !== undefined ? { round: page.round } : {}),
+  };
+  state.paged.push(added);
+  if (page.channel === 'slack') {
+    state.slackQueue.push({
+      kind: 'notice',
+      pageSeq: seq,
+      levelName: target.name,
+      contactIds: target.contactIds,
+      reason,
+    });
+    return null;
+  }
+  added.dedupKey = `${state.incidentId}/page-${seq}`;
+  return added;
 }
 
-/** What opening the incident involves, in order, by its severity rule and policy. */
-export function openingTasks(state: IncidentState): IncidentState['opening'] {
-  const policy = state.policy!;
-  const rule = severityRule(state)!;
-  return [
-    ...(state.input.security && policy.security.contactIds.length ? (['security'] as const) : []),
-    'announce',
-    ...(rule.notify === 'ticket' ? (['ticket'] as const) : []),
-    'status-page',
-    ...(rule.notifyManagement && policy.management.contactIds.length ? (['management'] as const) : []),
-    ...(policy.runbook ? (['runbook'] as const) : []),
-  ];
-}
-
-/** Opened (or still) inside a maintenance window: no page, no runbook, no post until it ends. */
-export function suppress(state: IncidentState, window: MaintenanceWindow, now: number): void {
-  const already = state.status === 'suppressed' && state.suppressedUntil === window.to;
-  state.status = 'suppressed';
-  state.suppressedUntil = window.to;
-  const every = state.policy?.maintenanceCheckEveryMs ?? 300_000;
-  state.maintenanceCheckAt = Math.min(window.to, now + every);
-  state.nextEscalationAt = null;
-  state.nextStatusUpdateAt = null;
-  state.opening = [];
-  if (already) return;
+/** The pager's answer for `page`: delivered or not, in the timeline either way (the ladder goes on). */
+export function pageSent(state: IncidentState, page: PageRecord, result: DeliveryResult, now: number): void {
+  page.delivered = result.delivered;
   record(
     state,
     now,
-    'note',
-    `suppressed: ${state.input.service} is in maintenance until ${new Date(window.to).toISOString()} (${window.reason ?? 'no reason given'}, by ${window.by}); it opens then if the alert still fires`,
-    { announce: false },
+    'page',
+    `paged ${page.levelName} (${page.contacts.join(', ')}): ${page.reason} — ${result.detail}`,
   );
-}
-
-/** The next Slack call of the lane, taken from the queue (or the outbox as one batched post). */
-export function nextSlackItem(state: IncidentState): SlackItem | null {
-  const queued = state.slackQueue.shift();
-  if (queued) return queued;
-  if (!state.outbox.length) return null;
-  const lines: string[] = [];
-  let size = 0;
-  // One post for everything that piled up, within Slack's comfortable message size.
-  while (state.outbox.length && (lines.length === 0 || size + state.outbox[0].length < 3500)) {
-    const line = state.outbox.shift()!;
-    size += line.length + 1;
-    lines.push(line);
-  }
-  if (state.outboxDropped) {
-    lines.push(`(${state.outboxDropped} older updates were not posted while Slack was unreachable)`);
-    state.outboxDropped = 0;
-  }
-  return { kind: 'thread', text: lines.join('\n') };
-}
-
-/** A Slack notice nobody received must not leave the level unwarned (revision 2): it is paged instead. */
-export function pageInstead(state: IncidentState, item: Extract<SlackItem, { kind: 'notice' }>, why: string) {
-  const page = state.paged.find((p) => p.seq === item.pageSeq);
-  if (!page || page.level < 0 || !revisionAtLeast(state, 2)) return;
-  const reason = `the Slack notice to ${item.levelName} failed (${why.slice(0, 200)}): paging instead`;
-  (state.pagesOwed ??= []).push({ level: page.level, reason });
-}
-
-/** Maintenance is over and the alert still fires: the incident opens now, with its ladder from now. */
-export function openAfterMaintenance(state: IncidentState, now: number): void {
-  state.status = 'triggered';
-  state.suppressedUntil = null;
-  state.maintenanceCheckAt = null;
-  record(state, now, 'reopened', 'maintenance is over and the alert still fires: the incident opens now');
-  state.nextEscalationAt = firstRungDue(state, now);
-  state.nextStatusUpdateAt = statusUpdateFrom(state, now);
-  state.opening = openingTasks(state);
-}
-
-/** Resolved while still suppressed: closed quietly, since nothing was announced, paged or opened. */
-export function closeSuppressed(state: IncidentState, now: number): void {
-  const { by, summary } = state.pendingResolve!;
-  state.pendingResolve = null;
-  state.status = 'resolved';
-  state.resolvedAt = now;
-  state.resolvedBy = by;
-  state.resolutionSummary = summary;
-  state.suppressedUntil = null;
-  state.maintenanceCheckAt = null;
-  record(state, now, 'resolved', `${RESOLVED_IN_MAINTENANCE} (${summary ?? by}): nobody was paged`, {
-    announce: false,
-  });
-  // Nothing was announced, paged or opened: nothing to post, resolve or review.
-  state.outbox.length = 0;
-  state.slackQueue.length = 0;
-  state.closing = [];
-}
-
-/** The runbook child ended (or confirmed the stop the close asked for): people own the incident again. */
-export function runbookEnded(state: IncidentState, now: number): void {
-  const outcome = state.runbookOutcome!;
-  state.runbookOutcome = null;
-  // Stopped by the close: the end was recorded then, and this is the child confirming it.
-  const stopped = !state.runbook?.running;
-  state.pendingApprovals = [];
-  if (state.runbook) state.runbook.running = false;
-  if ('failed' in outcome && stopped) record(state, now, 'runbook', `runbook ended: ${outcome.failed}`);
-  else if ('failed' in outcome) record(state, now, 'runbook', `runbook failed: ${outcome.failed}`);
-  else
-    record(
-      state,
-      now,
-      'runbook',
-      `runbook ${outcome.scenario} finished: ${outcome.result} (cause: ${outcome.cause}) — ${outcome.summary}`,
-    );
-  // A runbook that ends (mitigated, escalated or failed) no longer acts: people own it again.
-  if (state.status === 'mitigating') state.status = 'acknowledged';
-}
-
-/** The periodic status update is due: queued for the thread, and the next one timed from when it was due. */
-export function queueStatusUpdate(state: IncidentState, dueAt: number, now: number): void {
-  const every = severityRule(state)?.statusUpdateEveryMs ?? 1_800_000;
-  state.nextStatusUpdateAt = statusUpdateAfter(state, dueAt, now);
-  state.slackQueue.push({ kind: 'thread', text: statusUpdateMessage(toView(state), formatElapsed(every)) });
-  record(state, now, 'status-update', `status update posted (${state.status})`, { announce: false });
 }

@@ -1,5 +1,5 @@
 /**
- * One durable workflow per incident, as a loop: `decide` (pure) picks the next effect, `perform` carries
+ * One durable workflow per incident, as a loop: `decide` (pure) picks the next effect, `runEffect` carries
  * it out, and the loop waits for the next deadline or message. Handlers only validate and record.
  */
 import {
@@ -28,9 +28,10 @@ import { onRunbookReport, shellHooks } from './children';
 import { COMMAND_NAMES, actorOf, apply, recordIgnored, refusal, type CommandArgs } from './commands';
 import { decide } from './decide';
 import { Alarm } from './alarm';
-import { perform, sendSlack } from './perform';
+import { runEffect, sendSlack } from './run-effect';
 import { hasPatch, PAGES_FIRST } from './patches';
-import { nextSlackItem, requestCancel, revisionAtLeast } from './transitions';
+import { nextSlackItem } from './lifecycle';
+import { requestCancel, revisionAtLeast } from './transitions';
 import { fitState } from './state-bound';
 import { carriedState, initialState, iso, record, toView, type IncidentState } from './state';
 import { syncVisibility } from './visibility';
@@ -230,7 +231,7 @@ async function loop(
       const resolvedAt = iso(state.resolvedAt);
       return { incidentId: state.incidentId, status: state.status, resolvedAt, reviewPath: state.reviewPath };
     } else {
-      await perform(state, effect, hooks);
+      await runEffect(state, effect, hooks);
     }
   }
 }

@@ -1,7 +1,16 @@
 /**
- * FROZEN: the incident workflow as it ran before the state machine (`./workflow.ts`). Runs started before
- * the `incident-state-machine` patch replay and finish on this code; change nothing here but what keeps
- * their command sequence identical. Delete it (and deprecate the patch) once no such run is open.
+ * FROZEN: the incident workflow as it ran before the state machine (`workflows/incident/`).
+ *
+ * - Pinned by: the `incident-state-machine` patch (`STATE_MACHINE_PATCH`, asked first in
+ *   `workflows/incident/index.ts`): a run without its marker started here and replays and finishes here.
+ * - Replayed by: `test/histories/{p1-acknowledged-resolved,p1-unacknowledged-ladder,
+ *   p2-severity-escalate-alerts,p3-ticket}.json` (recorded before the patch; `test/workflow/replay.test.ts`).
+ * - Can go when this shows no run (legacy runs ask no patch, so they have no `TemporalChangeVersion`):
+ *   `temporal workflow list --query "WorkflowType='incidentWorkflow' AND ExecutionStatus='Running' AND
+ *   TemporalChangeVersion IS NULL"`. Then delete this file and those histories, and deprecate the patch.
+ *
+ * Change nothing here but what keeps its command sequence identical. It is over the 400-line limit for
+ * product files on purpose: splitting its one function would be an edit to code that must not change.
  */
 import {
   ParentClosePolicy,

@@ -1,0 +1,138 @@
+/**
+ * What every intake route shares: the body limit and retry hint, JSON parsing that refuses prototype keys,
+ * the bearer token (or loopback only), signed bodies, and the errors that say Temporal or an incident did not
+ * answer. Routes live in `routes/`, one file per sender; `server.ts` puts them together.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { isIP } from 'node:net';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import secureJson from 'secure-json-parse';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    rawBody?: string;
+  }
+}
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+export const RETRY_AFTER_S = 10;
+
+/** Temporal did not answer (unreachable, or past the intake's deadline): retry later. */
+export class TemporalUnavailable extends Error {}
+/** Temporal is reachable but the incident's workflow did not answer in time (a stuck workflow task). */
+export class IncidentDidNotAnswer extends Error {}
+/** gRPC UNAVAILABLE: the server itself could not be reached (anything else came from a reachable server). */
+export const unreachable = (err: unknown) => (err as { code?: number } | undefined)?.code === 14;
+
+export const httpError = (statusCode: number, message: string) =>
+  Object.assign(new Error(message), { statusCode });
+
+export const unavailable = (reply: FastifyReply) =>
+  reply
+    .code(503)
+    .header('retry-after', String(RETRY_AFTER_S))
+    .send({ error: 'Temporal is unavailable; retry later', retryAfterSeconds: RETRY_AFTER_S });
+
+/** JSON with `__proto__` and `constructor.prototype` keys refused (prototype poisoning), not merely dropped. */
+export function parseJson(text: string, field = 'body'): unknown {
+  if (!text.length) return undefined;
+  try {
+    return secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
+  } catch (err) {
+    const poisoned = err instanceof SyntaxError && /prototype/i.test(err.message);
+    throw httpError(
+      400,
+      poisoned ? `${field}: "__proto__" and "constructor" keys are not allowed` : `${field}: invalid JSON`,
+    );
+  }
+}
+
+/** A loopback address or `localhost`, decided on the address itself (not on a name that starts with 127.). */
+export function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost') return true;
+  const bare = host.replace(/^\[(.*)\]$/, '$1');
+  if (isIP(bare) === 4) return bare.split('.')[0] === '127';
+  return isIP(bare) === 6 && (bare === '::1' || /^::ffff:127\./i.test(bare));
+}
+
+/** The host name of a Host header, without its port. */
+function hostOf(header: string | undefined): string {
+  const h = (header ?? '').trim().toLowerCase();
+  if (h.startsWith('[')) return h.slice(0, h.indexOf(']') + 1);
+  return h.replace(/:\d+$/, '');
+}
+
+function sameToken(expected: string, header: string | undefined): boolean {
+  const given = header?.startsWith('Bearer ') ? header.slice(7).trim() : '';
+  // Hash both sides so the comparison is constant-time whatever the lengths.
+  const a = createHash('sha256').update(expected).digest();
+  const b = createHash('sha256').update(given).digest();
+  return timingSafeEqual(a, b) && given.length > 0;
+}
+
+/** The `onRequest` hook of the alert, readiness and metrics routes: the bearer token, or loopback only. */
+export const tokenCheck = (token: string | undefined) => async (req: FastifyRequest, reply: FastifyReply) => {
+  // Without a token only this machine may post, and a browser tricked by DNS rebinding (a page whose
+  // name resolves to 127.0.0.1) still names that page's host: refuse every Host that is not loopback.
+  if (!token && !isLoopbackHost(hostOf(req.headers.host)))
+    return reply.code(403).send({
+      error: `host: ${JSON.stringify(String(req.headers.host ?? '').slice(0, 100))} is not this machine; set INTAKE_TOKEN to accept alerts addressed to other names`,
+      field: 'host',
+    });
+  if (token && !sameToken(token, req.headers.authorization))
+    return reply
+      .code(401)
+      .header('www-authenticate', 'Bearer')
+      .send({ error: 'authorization: missing or wrong bearer token' });
+};
+
+/**
+ * A route signed by its sender parses nothing it has not verified: the signature is checked on the raw body
+ * inside the route's only content-type parser, so an unsigned 1 MiB body is never parsed.
+ */
+export function acceptSignedBodies(
+  scope: FastifyInstance,
+  contentType: string,
+  verify: (req: FastifyRequest, raw: string) => { status: number; error: string } | null,
+  parse: (raw: string) => unknown,
+): void {
+  scope.removeAllContentTypeParsers();
+  scope.addContentTypeParser(
+    contentType,
+    { parseAs: 'string', bodyLimit: MAX_BODY_BYTES },
+    (req, body, done) => {
+      const refused = verify(req, body as string);
+      if (refused) return done(httpError(refused.status, refused.error), undefined);
+      req.rawBody = body as string;
+      try {
+        done(null, parse(body as string));
+      } catch (err) {
+        done(err as Error, undefined);
+      }
+    },
+  );
+}
+
+/** A signed route reached with no body (so no parser ran) is refused as unsigned. */
+export const requireVerifiedBody = async (req: FastifyRequest, reply: FastifyReply) => {
+  if (req.rawBody === undefined) return reply.code(401).send({ error: 'missing signed body' });
+};
+
+/** Ids seen within a window (then forgotten: older events are refused as stale anyway). Bounded. */
+export class SeenOnce {
+  private readonly seen = new Map<string, number>();
+  constructor(
+    private readonly windowMs: number,
+    private readonly max = 100_000,
+  ) {}
+  has(id: string, now: number): boolean {
+    for (const [key, at] of this.seen) {
+      if (now - at <= this.windowMs && this.seen.size < this.max) break;
+      this.seen.delete(key); // oldest first: the Map keeps insertion order
+    }
+    return this.seen.has(id);
+  }
+  add(id: string, now: number): void {
+    this.seen.set(id, now);
+  }
+}

@@ -1,0 +1,74 @@
+/** `POST /pagerduty/webhooks`: PagerDuty's v3 webhooks (acknowledge, resolve, escalate), signed, applied once. */
+import { WorkflowNotFoundError } from '@temporalio/common';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { readSecret } from '../../activities/secrets';
+import type { CommandOutcome } from '../commands';
+import type { IntakeContext } from '../context';
+import {
+  acceptSignedBodies,
+  IncidentDidNotAnswer,
+  parseJson,
+  requireVerifiedBody,
+  RETRY_AFTER_S,
+  SeenOnce,
+  unavailable,
+} from '../http';
+import { sendResponderCommand } from '../responder-command';
+import { pagerDutyEventAge, pagerDutyEventToSignal, verifyPagerDutySignature } from '../responders';
+
+export const pagerDutyRoutes =
+  (ctx: IntakeContext): FastifyPluginAsync =>
+  async (scope) => {
+    const { config, now } = ctx;
+    const applied = new SeenOnce(config.pagerduty.webhookMaxAge);
+    const verify = (req: FastifyRequest, raw: string) => {
+      const secret = readSecret(ctx.env, config.pagerduty.webhookSecretEnv);
+      if (!secret)
+        return {
+          status: 404,
+          error: `PagerDuty webhooks are off: ${config.pagerduty.webhookSecretEnv} is not set`,
+        };
+      const why = verifyPagerDutySignature(
+        secret,
+        raw,
+        req.headers['x-pagerduty-signature'] as string | undefined,
+      );
+      return why ? { status: 401, error: why } : null;
+    };
+    acceptSignedBodies(scope, 'application/json', verify, (raw) => parseJson(raw));
+
+    scope.post('/pagerduty/webhooks', { preHandler: requireVerifiedBody }, async (req, reply) => {
+      const stale = pagerDutyEventAge(req.body, now(), config.pagerduty.webhookMaxAge);
+      // 2xx: PagerDuty retries anything else, and a retry of a stale event stays stale.
+      if (stale) return reply.code(202).send({ refused: stale });
+      const eventId = (req.body as { event: { id: string } }).event.id;
+      if (applied.has(eventId, now()))
+        return reply.code(202).send({ ignored: `event ${eventId.slice(0, 80)} was already applied` });
+      const s = pagerDutyEventToSignal(req.body);
+      if (typeof s === 'string') return reply.code(202).send({ ignored: s });
+      let outcome: CommandOutcome;
+      try {
+        outcome = await sendResponderCommand(ctx, 'pagerduty', s);
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError)
+          return reply.code(202).send({ ignored: 'incident already closed' });
+        // 503: PagerDuty retries, and the incident may answer by then; the body says why.
+        if (err instanceof IncidentDidNotAnswer)
+          return reply
+            .code(503)
+            .header('retry-after', String(RETRY_AFTER_S))
+            .send({ error: err.message, workflowId: s.workflowId });
+        return unavailable(reply);
+      }
+      // Applied (or refused): a replay of the same request changes nothing more.
+      applied.add(eventId, now());
+      // PagerDuty retries anything but 2xx; a refusal is an answer, not a failure.
+      return reply
+        .code(202)
+        .send(
+          outcome.accepted
+            ? { signalled: s.signal, workflowId: s.workflowId, result: outcome.message }
+            : { refused: outcome.reason, workflowId: s.workflowId },
+        );
+    });
+  };

@@ -1,0 +1,114 @@
+/**
+ * `POST /slack/commands` (`/incident declare …`) and `/slack/interactions` (button clicks), signed by Slack.
+ * Form bodies only here: anywhere else a web page could post a form cross-site (no CORS preflight for
+ * forms) to a token-less intake on the responder's laptop.
+ */
+import { parse as parseQueryString } from 'node:querystring';
+import { WorkflowNotFoundError } from '@temporalio/common';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { readSecret } from '../../activities/secrets';
+import { SLACK_MEMBER_ID } from '../../config/schema';
+import { slackText } from '../../domain/text';
+import { mayAct } from '../access';
+import type { CommandOutcome } from '../commands';
+import type { IntakeContext } from '../context';
+import {
+  acceptSignedBodies,
+  IncidentDidNotAnswer,
+  parseJson,
+  requireVerifiedBody,
+  unavailable,
+} from '../http';
+import { declareIncident, parseDeclare } from '../open-incident';
+import { sendResponderCommand } from '../responder-command';
+import { slackClickToSignal, verifySlackSignature } from '../responders';
+
+export const slackRoutes =
+  (ctx: IntakeContext): FastifyPluginAsync =>
+  async (scope) => {
+    const { config } = ctx;
+    const verify = (req: FastifyRequest, raw: string) => {
+      const secret = readSecret(ctx.env, config.slack.signingSecretEnv);
+      if (!secret)
+        return {
+          status: 404,
+          error: `Slack interactions are off: ${config.slack.signingSecretEnv} is not set`,
+        };
+      const why = verifySlackSignature(
+        secret,
+        raw,
+        req.headers['x-slack-request-timestamp'] as string | undefined,
+        req.headers['x-slack-signature'] as string | undefined,
+      );
+      return why ? { status: 401, error: why } : null;
+    };
+    acceptSignedBodies(scope, 'application/x-www-form-urlencoded', verify, (raw) => parseQueryString(raw));
+
+    // `/incident declare <service> <P1|P2|P3> <summary>`: a person opens an incident without an alert.
+    scope.post('/slack/commands', { preHandler: requireVerifiedBody }, async (req, reply) => {
+      const form = (req.body ?? {}) as Record<string, unknown>;
+      const ephemeral = (text: string) =>
+        reply.code(200).send({ response_type: 'ephemeral', text: slackText(text) });
+      const userId = typeof form.user_id === 'string' ? form.user_id : '';
+      if (!SLACK_MEMBER_ID.test(userId))
+        return reply.code(400).send({ error: 'user_id: not a Slack member id', field: 'user_id' });
+      const declared = parseDeclare(typeof form.text === 'string' ? form.text : '');
+      if (typeof declared === 'string') return ephemeral(declared);
+      const who = {
+        channel: 'slack' as const,
+        userId,
+        ...(typeof form.user_name === 'string' ? { name: form.user_name } : {}),
+      };
+      const access = mayAct(config, who, 'declare', { service: declared.service });
+      if (!access.allowed) return ephemeral(`Not done: ${access.reason}.`);
+      try {
+        const opened = await ctx.withTemporal(() =>
+          declareIncident(ctx.client, { ...declared, by: access.by }, { taskQueue: ctx.taskQueue }),
+        );
+        ctx.metrics.responderActions.inc({ channel: 'slack', signal: 'declare' });
+        return reply.code(200).send({
+          response_type: 'in_channel',
+          text: slackText(
+            `${access.by} declared ${opened.workflowId}: ${declared.severity} ${declared.service} — ${declared.summary}`,
+          ),
+        });
+      } catch {
+        return unavailable(reply);
+      }
+    });
+
+    scope.post('/slack/interactions', { preHandler: requireVerifiedBody }, async (req, reply) => {
+      let payload: unknown;
+      try {
+        payload = parseJson(
+          String((req.body as Record<string, unknown> | undefined)?.payload ?? ''),
+          'payload',
+        );
+      } catch (err) {
+        // "payload: invalid JSON", or the prototype-key refusal: parseJson names the field.
+        return reply.code(400).send({ error: (err as Error).message, field: 'payload' });
+      }
+      const s = slackClickToSignal(payload);
+      if (typeof s === 'string') return reply.code(400).send({ error: s, field: 'payload' });
+      let outcome: CommandOutcome;
+      try {
+        outcome = await sendResponderCommand(ctx, 'slack', s);
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError)
+          return reply
+            .code(200)
+            .send({ response_type: 'ephemeral', text: 'That incident is already closed.' });
+        if (err instanceof IncidentDidNotAnswer)
+          return reply
+            .code(200)
+            .send({ response_type: 'ephemeral', text: slackText(`Not done: ${err.message}.`) });
+        return unavailable(reply);
+      }
+      return reply.code(200).send({
+        response_type: 'ephemeral',
+        text: slackText(
+          outcome.accepted ? `${s.workflowId}: ${outcome.message}` : `Not done: ${outcome.reason}.`,
+        ),
+      });
+    });
+  };

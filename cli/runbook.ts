@@ -21,9 +21,8 @@ import {
   runbookRehearsalWorkflow,
   type RehearsalInput,
   type RehearsalResult,
-} from '../workflows/runbook-rehearsal';
+} from '../workflows/runbook/rehearsal';
 import { terminalText } from '../domain/text';
-import { BUILT_IN_SCENARIOS } from '../domain/types';
 import { quietRuntime, WORKFLOWS_PATH } from '../workers/worker';
 import { table } from './support';
 import { flag, helpFor, parse, usageOf, UsageError } from './args';
@@ -257,10 +256,6 @@ export async function main(argv: string[], out = console.log, err = console.erro
   if (command === 'list') {
     const config = loadConfig();
     const rows = [['scenario', 'source', 'alertnames', 'probes', 'causes']];
-    // A built-in runbook runs only for a scenario no definition names.
-    const defined = new Set(config.runbookDefinitions.map((d) => d.scenario));
-    for (const s of BUILT_IN_SCENARIOS.filter((b) => !defined.has(b)))
-      rows.push([s, 'built in (workflows/runbook.ts)', '(config routing)', '', '']);
     for (const d of config.runbookDefinitions)
       rows.push([
         d.scenario,

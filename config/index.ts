@@ -76,6 +76,13 @@ function withRunbookDefinitions(config: RunbooksConfig, source: string): Runbook
       );
     seen.set(d.scenario, d.source);
   }
+  // The TypeScript runbooks are frozen (workflows/legacy/): every built-in scenario runs on its definition.
+  const missing = BUILT_IN_SCENARIOS.filter((scenario) => !seen.has(scenario));
+  if (missing.length)
+    throw new ConfigError(
+      `${source}: invalid configuration at "runbooks.directory": ${config.runbooks.directory} has no definition of the built-in scenario${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} (each needs a file such as ${missing[0]}.yaml, or an inline entry in runbookDefinitions)`,
+      'runbooks.directory',
+    );
   const known = knownScenarios({ runbookDefinitions: definitions });
   for (const [alertname, scenario] of Object.entries(config.routing.scenarioByAlertname))
     if (!known.includes(scenario))

@@ -1,7 +1,7 @@
 /** Shared shapes of the incident workflow: its input, its state as seen by `status`, its timeline. */
 export type Severity = 'P1' | 'P2' | 'P3';
 export const SEVERITIES: readonly Severity[] = ['P1', 'P2', 'P3'];
-/** The runbooks written in TypeScript (`runbook.ts`); any other scenario names a runbook definition. */
+/** The scenarios that ship with a definition (`runbooks/*.yaml`, required); others name a definition of their own. */
 export type BuiltInScenario = 'wont-start' | 'high-memory' | 'pool-exhausted' | 'health';
 export const BUILT_IN_SCENARIOS: readonly BuiltInScenario[] = [
   'wont-start',

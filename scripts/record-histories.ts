@@ -32,7 +32,7 @@ import { useProvisionedTestServer } from './bench-support';
 import { createTestWorker, createTimeSkippingEnv, tempDir, workflowBundle } from './testbed/temporal';
 import { Worker } from '@temporalio/worker';
 import { readRunbookDefinition } from '../config/runbook-definitions';
-import { runbookRehearsalWorkflow } from '../workflows/runbook-rehearsal';
+import { runbookRehearsalWorkflow } from '../workflows/runbook/rehearsal';
 import { fixtureActivities, readFixture, rehearsalInput } from '../cli/runbook';
 
 const ROOT = path.resolve(__dirname, '..');

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, formatDuration, loadConfig, parseConfig, parseDuration } from '../../config';
@@ -85,4 +85,30 @@ test('durations', () => {
   expect(parseDuration('15')).toBeUndefined();
   expect(formatDuration(5_400_000)).toBe('1h30m');
   expect(formatDuration(30_000)).toBe('30s');
+});
+
+test('every built-in scenario needs its definition: a runbooks directory without one is refused by name', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'runbooks-'));
+  for (const scenario of ['wont-start', 'high-memory', 'health'])
+    writeFileSync(
+      path.join(dir, `${scenario}.yaml`),
+      readFileSync(path.join(__dirname, `../../runbooks/${scenario}.yaml`)),
+    );
+  const c = clone();
+  c.runbooks = { ...c.runbooks, directory: dir };
+  expect(() => parseConfig(c)).toThrow(
+    expect.objectContaining({
+      key: 'runbooks.directory',
+      message: expect.stringContaining('no definition of the built-in scenario "pool-exhausted"'),
+    }),
+  );
+  writeFileSync(
+    path.join(dir, 'pool-exhausted.yaml'),
+    readFileSync(path.join(__dirname, '../../runbooks/pool-exhausted.yaml')),
+  );
+  expect(
+    parseConfig(c)
+      .runbookDefinitions.map((d) => d.scenario)
+      .sort(),
+  ).toEqual(['health', 'high-memory', 'pool-exhausted', 'wont-start']);
 });

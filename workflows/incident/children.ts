@@ -6,8 +6,8 @@ import { ParentClosePolicy, getExternalWorkflowHandle, startChild, workflowInfo 
 import { approveSignal, rejectSignal, respondWithinSignal, type RunbookReport } from '../../domain/messages';
 import { approvalRequestText } from '../../domain/render';
 import { reviewReminderWorkflow } from '../review-reminder';
-import { runbookWorkflow } from '../runbook';
-import { runbookInterpreterWorkflow } from '../runbook-interpreter';
+import { runbookWorkflow } from '../legacy/runbook-built-in';
+import { runbookInterpreterWorkflow } from '../runbook/interpreter';
 import { runbookTaskQueue } from '../../domain/task-queues';
 import { BUILT_IN_SCENARIOS } from '../../domain/types';
 import { severityRule } from './ladder';
@@ -89,8 +89,9 @@ export function shellHooks(state: IncidentState, poke: () => void): ShellHooks {
         settings: rb.settings,
       };
       try {
-        // A definition (frozen in the policy) runs on the interpreter; a built-in scenario without one on its
-        // TypeScript; a scenario that is neither (started by hand with any name) gets the health runbook.
+        // A definition (frozen in the policy) runs on the interpreter; a scenario without one (started by hand
+        // with any name) gets the health runbook. Policies without a definition exist only in runs recorded
+        // before every built-in scenario had its file: they replay the frozen TypeScript runbooks.
         const builtIn = (BUILT_IN_SCENARIOS as readonly string[]).includes(args.scenario);
         const queue = hasPatch(RUNBOOK_QUEUE)
           ? { taskQueue: runbookTaskQueue(workflowInfo().taskQueue) }

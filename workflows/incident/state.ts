@@ -5,7 +5,7 @@
 import type { SlackThreadRef } from '../../activities/contract';
 import { slackText } from '../../domain/text';
 import { parseSeverity, type IncidentPolicy } from '../../domain/policy';
-import type { RunbookOutcome } from '../runbook';
+import type { RunbookOutcome } from '../../domain/runbook';
 import type {
   IncidentInput,
   IncidentStatus,

@@ -57,7 +57,7 @@ import {
 } from '../../domain/policy';
 import { incidentLabel, openMessage, reviewMarkdown, statusUpdateMessage } from '../../domain/render';
 import { reviewReminderWorkflow } from '../review-reminder';
-import { runbookWorkflow, type RunbookOutcome } from '../runbook';
+import { runbookWorkflow, type RunbookOutcome } from './runbook-built-in';
 import {
   IncidentScenarioKey,
   IncidentServiceKey,

@@ -1,6 +1,6 @@
 /**
- * What every runbook workflow shares, the built-in ones (`runbook.ts`) and the interpreter of definitions
- * (`runbook-interpreter.ts`): the activity proxies, approve/reject and re-timing handlers, reports to the
+ * What every runbook workflow shares, the interpreter of definitions (`interpreter.ts`) and the frozen
+ * TypeScript runbooks (`../legacy/runbook-built-in.ts`): the activity proxies, approve/reject and re-timing handlers, reports to the
  * incident, dry-run, verification by health, and waiting for an approval that escalates when nobody answers.
  */
 import {
@@ -10,7 +10,7 @@ import {
   setHandler,
   sleep,
 } from '@temporalio/workflow';
-import type { RunbookActivities } from '../activities/contract';
+import type { RunbookActivities } from '../../activities/contract';
 import {
   SIGNAL_DESCRIPTIONS,
   approveSignal,
@@ -18,9 +18,9 @@ import {
   respondWithinSignal,
   runbookReportSignal,
   type RunbookReport,
-} from '../domain/messages';
-import { formatElapsed } from '../domain/policy';
-import type { RunbookInput, RunbookOutcome, RunbookSettings, RunbookTarget } from '../domain/runbook';
+} from '../../domain/messages';
+import { formatElapsed } from '../../domain/policy';
+import type { RunbookInput, RunbookOutcome, RunbookSettings, RunbookTarget } from '../../domain/runbook';
 
 export type { RunbookInput, RunbookOutcome, RunbookSettings, RunbookTarget };
 

@@ -4,9 +4,9 @@
  * order with the outcome — the path the runbook took. Its activities are the fixture's recorded facts.
  */
 import { condition, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
-import { approveSignal, rejectSignal, runbookReportSignal, type RunbookReport } from '../domain/messages';
-import { runbookInterpreterWorkflow, type InterpreterInput } from './runbook-interpreter';
-import type { RunbookOutcome } from './runbook-session';
+import { approveSignal, rejectSignal, runbookReportSignal, type RunbookReport } from '../../domain/messages';
+import { runbookInterpreterWorkflow, type InterpreterInput } from './interpreter';
+import type { RunbookOutcome } from './session';
 
 export interface RehearsalInput {
   runbook: Omit<InterpreterInput, 'parentWorkflowId'>;

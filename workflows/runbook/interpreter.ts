@@ -4,9 +4,9 @@
  * in order — each behind its gate, the restart budget and dry-run — and each is verified. The definition
  * arrives in the input, so the history freezes it: editing the file never changes an open incident.
  */
-import { ApplicationFailure, patched, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
-import type { RunbookActivities } from '../activities/contract';
-import { formatElapsed } from '../domain/policy';
+import { patched, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import type { RunbookActivities } from '../../activities/contract';
+import { formatElapsed } from '../../domain/policy';
 import {
   RESTARTING_STEPS,
   diagnose,
@@ -15,16 +15,10 @@ import {
   type FactValue,
   type RunbookDefinition,
   type StepDefinition,
-} from '../domain/runbook-definition';
-import { formatBytes } from '../domain/runbook-policy';
-import {
-  act,
-  look,
-  openRunbookSession,
-  waitFor,
-  type RunbookInput,
-  type RunbookOutcome,
-} from './runbook-session';
+} from '../../domain/runbook-definition';
+import { look, openRunbookSession, type RunbookInput, type RunbookOutcome } from './session';
+import type { Platform } from './platform';
+import { platformFor } from './platforms';
 
 export interface InterpreterInput extends RunbookInput {
   definition: RunbookDefinition;
@@ -133,158 +127,18 @@ export async function runbookInterpreterWorkflow(input: InterpreterInput): Promi
     }
   };
 
-  const onKubernetes = target.platform === 'kubernetes';
-  const service = input.service;
-
-  /**
-   * A step on a Deployment: the change (effectively once, see activities/kubernetes.ts), then `rollout
-   * status` until the step's timeout; a rollout that does not complete fails the step.
-   */
-  const performOnKubernetes = async (step: StepDefinition): Promise<{ action: string; detail: string }> => {
-    const change = async () => {
-      switch (step.kind) {
-        case 'restart':
-          // The workflow's clock is part of history: a retried activity finds its own stamp.
-          return act.rolloutRestart({ service, requestedAt: new Date().toISOString() });
-        case 'recreate':
-          return act.setEnvironment({
-            service,
-            env: Object.fromEntries(Object.entries(step.env).map(([k, v]) => [k, fillTemplate(v, facts)])),
-          });
-        case 'raise-memory-limit': {
-          const d = await look.describeDeployment({ service });
-          const fromBytes = d.memoryLimitBytes as number;
-          return act.setMemoryLimit({ service, fromBytes, toBytes: Math.round(fromBytes * factorOf(step)) });
-        }
-        case 'rollback': {
-          const d = await look.describeDeployment({ service });
-          return act.rolloutUndo({
-            service,
-            fromRevision: d.revision as number,
-            toReplicaSet: d.previousReplicaSet as string,
-          });
-        }
-        case 'scale':
-          return act.scaleDeployment({ service, replicas: step.replicas });
-        default:
-          throw ApplicationFailure.nonRetryable(`${step.kind} is not a change to a Deployment`, 'NotAChange');
-      }
-    };
-    const changed = await change();
-    const status = await proxyActivities<RunbookActivities>({
-      startToCloseTimeout: step.timeoutMs + 30_000,
-      heartbeatTimeout: '10s',
-      retry: { initialInterval: '1s', maximumAttempts: 3 },
-    }).rolloutStatus({ service, timeoutMs: step.timeoutMs });
-    if (!status.complete) throw ApplicationFailure.nonRetryable(status.detail, 'RolloutIncomplete');
-    return { action: changed.action, detail: `${changed.detail}; ${status.detail}` };
-  };
-
-  /** The change a step makes, through the activity that makes it effectively once. */
-  const perform = async (step: StepDefinition): Promise<{ action: string; detail: string }> => {
-    if (onKubernetes) return performOnKubernetes(step);
-    const stopTimeoutSeconds = settings.stopTimeoutSeconds;
-    switch (step.kind) {
-      case 'restart': {
-        // The engine's clock, not ours: the activity compares it with the engine's StartedAt.
-        const requestedAt = await look.engineTime();
-        return act.restartContainer({ container: target.container, requestedAt, stopTimeoutSeconds });
-      }
-      case 'start-dependency': {
-        const started = await act.startContainer({ container: target.databaseContainer as string });
-        if (target.databaseUrlEnv) {
-          const ready = await waitFor.waitForDatabase({
-            urlEnv: target.databaseUrlEnv,
-            timeoutMs: step.timeoutMs,
-          });
-          await finding(`database ready: ${ready.detail}`);
-        }
-        return started;
-      }
-      case 'recreate': {
-        // Values may read facts and settings (DB_POOL_SIZE: "{{settings.targetPoolSize}}").
-        const env = Object.fromEntries(Object.entries(step.env).map(([k, v]) => [k, fillTemplate(v, facts)]));
-        return act.recreateContainer({ container: target.container, env, stopTimeoutSeconds });
-      }
-      case 'raise-memory-limit': {
-        const app = await look.inspectContainer({ container: target.container });
-        const limitBytes = Math.round(app.memoryLimitBytes * factorOf(step));
-        return act.raiseMemoryLimit({ container: target.container, limitBytes });
-      }
-      case 'rollback': {
-        const app = await look.inspectContainer({ container: target.container });
-        return act.recreateContainer({
-          container: target.container,
-          image: app.previousImage as string,
-          stopTimeoutSeconds,
-        });
-      }
-      case 'scale':
-        return act.scaleOut({ container: target.container, replicas: step.replicas });
-      case 'exec': {
-        // Not retried: a definition's command need not be idempotent, and a second run could do harm.
-        const once = proxyActivities<RunbookActivities>({
-          startToCloseTimeout: step.timeoutMs + 30_000,
-          heartbeatTimeout: '10s',
-          retry: { maximumAttempts: 1 },
-        });
-        const r = await once.runInContainer({
-          container: target.container,
-          command: step.command,
-          timeoutMs: step.timeoutMs,
-        });
-        const tail = r.lines.slice(-3).join(' | ');
-        if (r.noShell || r.timedOut || r.exitCode !== 0)
-          throw ApplicationFailure.nonRetryable(
-            r.noShell
-              ? `the image of ${target.container} has no shell`
-              : r.timedOut
-                ? `timed out after ${formatElapsed(step.timeoutMs)}`
-                : `exit code ${r.exitCode}${tail ? `: ${tail}` : ''}`,
-            'StepFailed',
-          );
-        return { action: 'exec', detail: `${step.id}: exit code 0${tail ? ` (${tail})` : ''}` };
-      }
-      case 'escalate':
-      case 'watch':
-        throw ApplicationFailure.nonRetryable(`${step.kind} is not a change`, 'NotAChange');
-    }
-  };
+  const platform: Platform = platformFor({
+    input,
+    fill: (values) => Object.fromEntries(Object.entries(values).map(([k, v]) => [k, fillTemplate(v, facts)])),
+    factorOf,
+    finding,
+  });
 
   /** Why a step cannot run on this target at all (then a human takes over). */
   const unusable = async (step: StepDefinition): Promise<string | null> => {
     if (step.kind === 'start-dependency' && !target.databaseContainer)
       return 'the service names no dependency container';
-    if (onKubernetes) return unusableOnKubernetes(step);
-    if (step.kind === 'rollback') {
-      const app = await look.inspectContainer({ container: target.container });
-      if (!app.previousImage || app.previousImage === app.image) return 'no previous image is recorded';
-    }
-    if (step.kind === 'raise-memory-limit') {
-      const app = await look.inspectContainer({ container: target.container });
-      if (!app.memoryLimitBytes) return `${target.container} has no memory limit to raise`;
-      await finding(
-        `memory limit of ${target.container}: ${formatBytes(app.memoryLimitBytes)} → ${formatBytes(Math.round(app.memoryLimitBytes * factorOf(step)))}`,
-      );
-    }
-    return null;
-  };
-
-  const unusableOnKubernetes = async (step: StepDefinition): Promise<string | null> => {
-    if (step.kind === 'start-dependency' || step.kind === 'exec')
-      return `a ${step.kind} step acts on a container; ${target.container} is a Deployment on Kubernetes`;
-    if (step.kind !== 'rollback' && step.kind !== 'raise-memory-limit') return null;
-    const d = await look.describeDeployment({ service });
-    if (!d.exists) return `deployment ${target.container} does not exist`;
-    if (step.kind === 'rollback' && (!d.previousReplicaSet || d.revision === null))
-      return 'no previous revision is recorded';
-    if (step.kind === 'raise-memory-limit') {
-      if (!d.memoryLimitBytes) return `${target.container} has no memory limit to raise`;
-      await finding(
-        `memory limit of ${target.container}: ${formatBytes(d.memoryLimitBytes)} → ${formatBytes(Math.round(d.memoryLimitBytes * factorOf(step)))}`,
-      );
-    }
-    return null;
+    return platform.unusable(step);
   };
 
   /** Asks the watched probe every `everyMs` for `forMs`: whether its condition held every time. */
@@ -307,32 +161,6 @@ export async function runbookInterpreterWorkflow(input: InterpreterInput): Promi
     }
     await finding(`watch: ${what} — held for ${formatElapsed(forMs)}`);
     return true;
-  };
-
-  /** A raised limit survives recreates (the engine keeps it); a redeploy from the compose file would not. */
-  const suggestComposeLimit = async () => {
-    if (onKubernetes) {
-      // `kubectl apply` of the old manifest would put the old limit back.
-      const d = await look.describeDeployment({ service });
-      const mib = Math.round((d.memoryLimitBytes ?? 0) / 1048576);
-      return finding(
-        `to keep the ${mib} MiB limit across the next apply, change the manifest (suggested patch):`,
-        [
-          'spec:',
-          '  template:',
-          '    spec:',
-          '      containers:',
-          `        - name: ${d.container}`,
-          `          resources: { limits: { memory: ${mib}Mi } }`,
-        ],
-      );
-    }
-    const app = await look.inspectContainer({ container: target.container });
-    const mib = Math.round(app.memoryLimitBytes / 1048576);
-    await finding(
-      `to keep the ${mib} MiB limit across a redeploy, change the compose file (suggested patch):`,
-      ['services:', `  ${target.container}:`, `    mem_limit: ${mib}m`],
-    );
   };
 
   /**
@@ -400,7 +228,7 @@ export async function runbookInterpreterWorkflow(input: InterpreterInput): Promi
     }
     let changed: boolean;
     try {
-      changed = await mitigate(what, () => perform(step));
+      changed = await mitigate(what, () => platform.change(step));
     } catch (err) {
       const message = failureMessage(err);
       await report({ kind: 'escalate', message: `${step.id} failed: ${message}` });
@@ -421,7 +249,7 @@ export async function runbookInterpreterWorkflow(input: InterpreterInput): Promi
       verified = result;
       if (!verified && step.onFailure !== 'continue') return stillFailing(verdict.cause, step.id);
     }
-    if (step.kind === 'raise-memory-limit') await suggestComposeLimit();
+    if (step.kind === 'raise-memory-limit') await platform.suggestKeepingLimit();
     leave(step, true, approved, verified);
     done.push(step.id);
   }

@@ -1,13 +1,23 @@
 /**
- * The runbooks as TypeScript, before they became data (`runbooks/*.yaml`, run by `runbook-interpreter.ts`).
- * They still run for incidents whose policy carries no definition: those opened before the files existed
- * (their histories replay here), and a configuration whose `runbooks.directory` lacks a scenario's file.
+ * FROZEN: the runbooks as TypeScript, before they became data (`runbooks/*.yaml`, run by
+ * `workflows/runbook/interpreter.ts`).
+ *
+ * - Pinned by: the incident's policy, not a patch. A policy without a runbook definition starts this
+ *   workflow; since every built-in scenario must have its definition (`config/index.ts` refuses a
+ *   `runbooks.directory` without one), only runs recorded before that do.
+ * - Replayed by: `test/histories/v2-runbook-child.json` and the runbook child of
+ *   `test/histories/v2-p1-runbook-relapse-watch-reminder.json` (`test/workflow/replay.test.ts`).
+ * - Can go when this shows no run: `temporal workflow list --query "WorkflowType='runbookWorkflow' AND
+ *   ExecutionStatus='Running'"`. Then delete this file, `domain/runbook-policy.ts`'s diagnoses that only it
+ *   uses, its histories, and the `runbookWorkflow` branch of `workflows/incident/children.ts`.
+ *
  * Diagnose (seed step 2) and mitigate (step 3, common scenarios 1–3) through activities, report every
  * finding and action to the incident, gate risky steps on `approve`/`reject`, respect the budget and dry-run.
+ * Change nothing here but what keeps its command sequence identical.
  */
 import { patched, sleep } from '@temporalio/workflow';
-import { formatElapsed } from '../domain/policy';
-import { act, look, openRunbookSession, waitFor } from './runbook-session';
+import { formatElapsed } from '../../domain/policy';
+import { act, look, openRunbookSession, waitFor } from '../runbook/session';
 import {
   LOG_SCAN_PATTERN,
   classifyLogLines,
@@ -20,10 +30,10 @@ import {
   proposedPoolSize,
   rollbackCandidate,
   withinRestartBudget,
-} from '../domain/runbook-policy';
+} from '../../domain/runbook-policy';
 
-export type { RunbookInput, RunbookOutcome, RunbookSettings, RunbookTarget } from './runbook-session';
-import type { RunbookInput, RunbookOutcome } from './runbook-session';
+export type { RunbookInput, RunbookOutcome, RunbookSettings, RunbookTarget } from '../runbook/session';
+import type { RunbookInput, RunbookOutcome } from '../runbook/session';
 
 /** Patch ids: each marks a change of the commands this workflow issues (see docs/development.md, "Changing workflows"). */
 export const ROLLBACK_TIMEOUT_ESCALATES_ONCE = 'rollback-timeout-escalates-once';

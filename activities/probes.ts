@@ -6,8 +6,8 @@
 import type { ProbeReport } from '../domain/runbook-definition';
 import { LOG_SCAN_PATTERN, classifyLogLines, formatBytes, primaryCause } from '../domain/runbook-policy';
 import { ApplicationFailure } from '@temporalio/activity';
-import type { DockerActivities } from './docker';
-import type { KubernetesActivities } from './kubernetes';
+import type { DockerActivities } from './platform/docker';
+import type { KubernetesActivities } from './platform/kubernetes';
 import type { ConnectionUsage, HealthCheckResult, ProbeArgs } from './contract';
 import type { createPostgresActivities } from './postgres';
 import { anomalyQueries, promDuration, type createPrometheusActivities } from './prometheus';

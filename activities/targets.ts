@@ -5,7 +5,7 @@
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import type { RunbooksConfig } from '../config';
-import type { KubernetesTarget } from './kubernetes';
+import type { KubernetesTarget } from './platform/kubernetes';
 import { kubernetesTargetName } from './policy';
 import { ownValue } from '../domain/policy';
 import { LOG_SCAN_PATTERN } from '../domain/runbook-policy';

@@ -1,5 +1,5 @@
 import Docker from 'dockerode';
-import { createDockerActivities } from '../../activities/docker';
+import { createDockerActivities } from '../../activities/platform/docker';
 import { freePort } from '../../scripts/local-services';
 import { ensureNodeImage } from '../../scripts/images';
 import { eventually } from '../../scripts/testbed/eventually';

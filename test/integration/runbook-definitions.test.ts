@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
 import type { WorkflowHandle } from '@temporalio/client';
-import { PREVIOUS_IMAGE_LABEL, REPLICA_OF_LABEL, createDockerActivities } from '../../activities/docker';
+import { PREVIOUS_IMAGE_LABEL, REPLICA_OF_LABEL, createDockerActivities } from '../../activities/platform/docker';
 import { ensureNodeImage, ensureShellImage } from '../../scripts/images';
 import { incidentWorkflow } from '../../workflows/incident';
 import { approveSignal, statusQuery } from '../../domain/messages';

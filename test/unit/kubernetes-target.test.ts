@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { createIncidentActivities } from '../../activities';
-import { parseQuantity } from '../../activities/kubernetes';
+import { parseQuantity } from '../../activities/platform/kubernetes';
 import { runbookTarget, toIncidentPolicy } from '../../activities/policy';
 import { checkTargets } from '../../activities/targets';
 import { ConfigError, parseConfig } from '../../config';

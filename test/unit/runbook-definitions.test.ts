@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseDf, parseProcesses } from '../../activities/docker';
+import { parseDf, parseProcesses } from '../../activities/platform/docker';
 import { ConfigError } from '../../config';
 import {
   RunbookDefinitionError,

@@ -1,5 +1,5 @@
 /**
- * Runbook steps on a Kubernetes Deployment: the change (effectively once, see activities/kubernetes.ts),
+ * Runbook steps on a Kubernetes Deployment: the change (effectively once, see activities/platform/kubernetes/),
  * then `rollout status` until the step's timeout; a rollout that does not complete fails the step. A
  * restart carries the workflow's clock: it is part of history, so a retried activity finds its own stamp.
  */

@@ -2,8 +2,8 @@
  * What a runbook step needs of the platform its service runs on, so the interpreter has no platform
  * branches: whether a step can run here (and what it will change), the change itself made effectively once
  * and waited for, and how to keep a raised limit across the next deploy. One implementation per platform
- * (`docker-platform.ts`, `kubernetes-platform.ts`), over the activities of `activities/docker.ts` and
- * `activities/kubernetes.ts`; each keeps the clock its activities compare with (the engine's, or the
+ * (`docker-platform.ts`, `kubernetes-platform.ts`), over the activities of `activities/platform/docker/` and
+ * `activities/platform/kubernetes/`; each keeps the clock its activities compare with (the engine's, or the
  * workflow's for Kubernetes, whose stamp a retried rollout restart finds on the Deployment).
  */
 import type { StepDefinition } from '../../domain/runbook-definition';

@@ -53,21 +53,21 @@ const OPS: Record<string, OpsCommand> = {
   start: {
     about: 'Temporal dev server (started if none answers), worker and intake in one supervised process',
     usage: 'start',
-    script: 'scripts/start.ts',
+    script: 'scripts/ops/start.ts',
     flags: {},
     check: (p) => (p.length ? 'start takes no arguments' : null),
   },
   cluster: {
     about: 'Temporal on PostgreSQL, its UI, two workers and two intakes behind haproxy, supervised',
     usage: 'cluster',
-    script: 'scripts/cluster.ts',
+    script: 'scripts/ops/cluster.ts',
     flags: {},
     check: (p) => (p.length ? 'cluster takes no arguments' : null),
   },
   chaos: {
     about: 'a storm of alerts while servers are killed; prints whether each promise held',
     usage: 'chaos [alerts (10000)] [groups (100)]',
-    script: 'scripts/chaos.ts',
+    script: 'scripts/bench/chaos.ts',
     flags: {},
     check: (p) =>
       p.length > 2 ? 'chaos takes at most two numbers' : (count('alerts', p[0]) ?? count('groups', p[1])),
@@ -75,7 +75,7 @@ const OPS: Record<string, OpsCommand> = {
   drill: {
     about: 'a scenario of the seed runbook against a real app (Docker, or Kubernetes with --kubernetes)',
     usage: 'drill <wont-start|high-memory|disk-full|…> [--approve] [--kubernetes]',
-    script: 'scripts/drill.ts',
+    script: 'scripts/testbed/drill.ts',
     flags: { approve: { type: 'boolean' }, kubernetes: { type: 'boolean' } },
     check: (p) => (p.length === 1 ? null : 'drill needs one scenario'),
   },

@@ -10,7 +10,7 @@ step() {
   "$@"
   echo "[test] $name: done in $((SECONDS - t)) s" >&2
 }
-step provision bash scripts/provision.sh all
+step provision bash scripts/ops/provision.sh all
 step typecheck npx tsc --noEmit -p .
 step lint npx eslint . --max-warnings 0
 step dependencies npx depcruise --output-type err domain config activities workflows intake workers cli scripts test

@@ -48,7 +48,7 @@ export function describeWith(names: ServiceName[], title: string, body: () => vo
   if (process.env.CI === 'true') {
     describe(title, () =>
       test('required services are available', () => {
-        throw new Error(`${message}; run scripts/provision.sh`);
+        throw new Error(`${message}; run scripts/ops/provision.sh`);
       }),
     );
     return;

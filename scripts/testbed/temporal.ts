@@ -39,7 +39,7 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
     server: { executable: { type: 'existing-path', path: serviceValue('testServer') } },
     plugins: [relaxedKeepalive],
   });
-  const { registerSearchAttributes } = await import('../temporal-server');
+  const { registerSearchAttributes } = await import('../ops/temporal-server');
   await registerSearchAttributes(env.connection, env.namespace ?? 'default');
   return env;
 }

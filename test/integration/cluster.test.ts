@@ -8,7 +8,7 @@ import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client as PgClient } from 'pg';
 import { Client, Connection } from '@temporalio/client';
-import { freePort } from '../../scripts/local-services';
+import { freePort } from '../../scripts/testbed/local-services';
 import { statusQuery } from '../../domain/messages';
 import { writeTestConfig } from '../../scripts/testbed/config';
 import { eventually } from '../../scripts/testbed/eventually';

@@ -9,7 +9,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { freePort } from '../../scripts/local-services';
+import { freePort } from '../../scripts/testbed/local-services';
 import { eventually } from '../../scripts/testbed/eventually';
 import { describeWith, serviceValue } from '../../scripts/testbed/services';
 import { tempDir, uniqueTaskQueue } from '../../scripts/testbed/temporal';

@@ -1,7 +1,7 @@
 import Docker from 'dockerode';
 import { createDockerActivities } from '../../activities/platform/docker';
-import { freePort } from '../../scripts/local-services';
-import { ensureNodeImage } from '../../scripts/images';
+import { freePort } from '../../scripts/testbed/local-services';
+import { ensureNodeImage } from '../../scripts/testbed/images';
 import { eventually } from '../../scripts/testbed/eventually';
 import { describeWith, serviceValue } from '../../scripts/testbed/services';
 

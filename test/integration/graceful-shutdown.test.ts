@@ -6,7 +6,7 @@
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { killGroup } from '../../scripts/local-services';
+import { killGroup } from '../../scripts/testbed/local-services';
 import { incidentWorkflow } from '../../workflows/incident';
 import { statusQuery } from '../../domain/messages';
 import { writeTestConfig } from '../../scripts/testbed/config';

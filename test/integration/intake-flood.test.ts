@@ -10,7 +10,7 @@ import axios from 'axios';
 import { Client, Connection } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { incidentWorkflowId } from '../../intake/incident-id';
-import { killGroup, freePort } from '../../scripts/local-services';
+import { killGroup, freePort } from '../../scripts/testbed/local-services';
 import { testConfig, writeTestConfig } from '../../scripts/testbed/config';
 import { eventually } from '../../scripts/testbed/eventually';
 import { startIntake } from '../support/intake';

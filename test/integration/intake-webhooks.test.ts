@@ -7,7 +7,7 @@ import grafanaExample from '../../examples/alerts/grafana.json';
 import { incidentWorkflowId } from '../../intake/incident-id';
 import { openOrSignalIncident } from '../../intake/open-incident';
 import { encodeButtonValue } from '../../activities/slack-buttons';
-import { startTemporalDevServer, freePort } from '../../scripts/local-services';
+import { startTemporalDevServer, freePort } from '../../scripts/testbed/local-services';
 import { statusQuery } from '../../domain/messages';
 import { testConfig, withoutIntakeLimits } from '../../scripts/testbed/config';
 import { startDevWorker, type DevWorker } from '../support/dev-server';

@@ -14,7 +14,7 @@ import {
   startControlPlane,
   type ControlPlane,
   type KubeObject,
-} from '../../scripts/kubernetes-control-plane';
+} from '../../scripts/testbed/kubernetes-control-plane';
 import {
   BROKEN_IMAGE,
   GOOD_IMAGE,
@@ -23,9 +23,9 @@ import {
   readDeployment,
   startDemoHealth,
   waitForRollout,
-} from '../../scripts/kubernetes-demo';
-import { killGroup } from '../../scripts/local-services';
-import { REPO_ROOT } from '../../scripts/temporal-server';
+} from '../../scripts/testbed/kubernetes-demo';
+import { killGroup } from '../../scripts/testbed/local-services';
+import { REPO_ROOT } from '../../scripts/ops/temporal-server';
 import { incidentWorkflow } from '../../workflows/incident';
 import { approveSignal, statusQuery } from '../../domain/messages';
 import { restartLedgerWorkflowId } from '../../domain/restart-claims';

@@ -3,7 +3,7 @@
  * to a long incident: a group that grows to hundreds of alerts and is resent every group_interval for
  * days. One incident, every post answered 2xx, commands still answered, every run far below the limits.
  */
-import { pool } from '../../scripts/bench-support';
+import { pool } from '../../scripts/bench/bench-support';
 import { acknowledgeUpdate, statusQuery } from '../../domain/messages';
 import { testConfig, withoutIntakeLimits } from '../../scripts/testbed/config';
 import { startDevWorker, type DevWorker } from '../support/dev-server';

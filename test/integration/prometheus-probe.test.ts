@@ -8,9 +8,9 @@ import {
   injectFault,
   removeInsightsStack,
   type InsightsStack,
-} from '../../scripts/insights-stack';
+} from '../../scripts/testbed/insights-stack';
 import { anomalyQueries } from '../../activities/prometheus';
-import { freePort } from '../../scripts/local-services';
+import { freePort } from '../../scripts/testbed/local-services';
 import { incidentWorkflow } from '../../workflows/incident';
 import { statusQuery } from '../../domain/messages';
 import type { IncidentStatusView } from '../../domain/types';

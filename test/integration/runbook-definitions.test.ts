@@ -4,8 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
 import type { WorkflowHandle } from '@temporalio/client';
-import { PREVIOUS_IMAGE_LABEL, REPLICA_OF_LABEL, createDockerActivities } from '../../activities/platform/docker';
-import { ensureNodeImage, ensureShellImage } from '../../scripts/images';
+import {
+  PREVIOUS_IMAGE_LABEL,
+  REPLICA_OF_LABEL,
+  createDockerActivities,
+} from '../../activities/platform/docker';
+import { ensureNodeImage, ensureShellImage } from '../../scripts/testbed/images';
 import { incidentWorkflow } from '../../workflows/incident';
 import { approveSignal, statusQuery } from '../../domain/messages';
 import { restartClaimsQuery, restartLedgerWorkflowId } from '../../domain/restart-claims';

@@ -1,6 +1,6 @@
 import Docker from 'dockerode';
 import { WithStartWorkflowOperation, type WorkflowHandle } from '@temporalio/client';
-import { INSIGHTS_APP_IMAGE } from '../../scripts/images';
+import { INSIGHTS_APP_IMAGE } from '../../scripts/testbed/images';
 import {
   buildFaultyRelease,
   deployInsightsStack,
@@ -8,7 +8,7 @@ import {
   removeInsightsStack,
   type InsightsStack,
   type StackOptions,
-} from '../../scripts/insights-stack';
+} from '../../scripts/testbed/insights-stack';
 import { incidentWorkflow } from '../../workflows/incident';
 import { restartLedgerWorkflow } from '../../workflows/restart-ledger';
 import { claimRestartUpdate, restartLedgerWorkflowId } from '../../domain/restart-claims';

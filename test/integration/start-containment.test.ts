@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import axios from 'axios';
 import { Client, Connection } from '@temporalio/client';
-import { freePort } from '../../scripts/local-services';
+import { freePort } from '../../scripts/testbed/local-services';
 import { statusQuery } from '../../domain/messages';
 import { writeTestConfig } from '../../scripts/testbed/config';
 import { eventually } from '../../scripts/testbed/eventually';
@@ -32,7 +32,7 @@ describeWith(['temporal'], 'npm start: the intake outlives its worker', () => {
     const dir = tempDir('start-');
     const [intakePort, metricsPort] = [await freePort(), await freePort()];
     const taskQueue = uniqueTaskQueue('start');
-    start = spawn(process.execPath, ['-r', 'tsx/cjs', path.join(ROOT, 'scripts/start.ts')], {
+    start = spawn(process.execPath, ['-r', 'tsx/cjs', path.join(ROOT, 'scripts/ops/start.ts')], {
       cwd: ROOT,
       env: {
         ...process.env,

@@ -15,7 +15,7 @@ import { describeWith, serviceValue } from '../../scripts/testbed/services';
 import { startIntake, type RunningIntake } from '../support/intake';
 import { tempDir, uniqueTaskQueue } from '../../scripts/testbed/temporal';
 import { spawnWorkerProcess } from '../support/worker-process';
-import { freePort } from '../../scripts/local-services';
+import { freePort } from '../../scripts/testbed/local-services';
 import { testConfig, writeTestConfig } from '../../scripts/testbed/config';
 import { statusQuery } from '../../domain/messages';
 

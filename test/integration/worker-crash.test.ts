@@ -7,8 +7,8 @@ import {
   injectFault,
   removeInsightsStack,
   type InsightsStack,
-} from '../../scripts/insights-stack';
-import { killGroup } from '../../scripts/local-services';
+} from '../../scripts/testbed/insights-stack';
+import { killGroup } from '../../scripts/testbed/local-services';
 import { incidentWorkflow } from '../../workflows/incident';
 import { statusQuery } from '../../domain/messages';
 import { writeTestConfig } from '../../scripts/testbed/config';

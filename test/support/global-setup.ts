@@ -7,9 +7,9 @@ import {
   startPostgres,
   startTemporalDevServer,
   type RunningService,
-} from '../../scripts/local-services';
-import { findTestServer, TOOLS_BIN } from '../../scripts/temporal-server';
-import { controlPlaneBuilt } from '../../scripts/kubernetes-control-plane';
+} from '../../scripts/testbed/local-services';
+import { findTestServer, TOOLS_BIN } from '../../scripts/ops/temporal-server';
+import { controlPlaneBuilt } from '../../scripts/testbed/kubernetes-control-plane';
 
 const STATE = path.resolve(__dirname, '..', '..', '.data', 'test');
 
@@ -45,9 +45,9 @@ export default async function globalSetup(): Promise<void> {
   const clusterBinaries = ['temporal-server', 'temporal-sql-tool', 'temporal-ui-server'];
   if (clusterBinaries.every((b) => existsSync(path.join(TOOLS_BIN, b))))
     process.env.RUNBOOKS_TEST_CLUSTER = TOOLS_BIN;
-  else missing('cluster', 'scripts/provision.sh cluster builds the Temporal server and UI server');
+  else missing('cluster', 'scripts/ops/provision.sh cluster builds the Temporal server and UI server');
   if (controlPlaneBuilt(TOOLS_BIN)) process.env.RUNBOOKS_TEST_KUBERNETES = TOOLS_BIN;
-  else missing('kubernetes', 'scripts/provision.sh kubernetes builds the Kubernetes control plane');
+  else missing('kubernetes', 'scripts/ops/provision.sh kubernetes builds the Kubernetes control plane');
 
   const started = Date.now();
   const [temporal, docker, postgres] = await Promise.allSettled([

@@ -1,4 +1,4 @@
-import type { RunningService } from '../../scripts/local-services';
+import type { RunningService } from '../../scripts/testbed/local-services';
 
 export default async function globalTeardown(): Promise<void> {
   const running = (globalThis as { __runbooksServices?: RunningService[] }).__runbooksServices ?? [];

@@ -4,8 +4,8 @@ import {
   temporalServerConfig,
   uiServerConfig,
   type TemporalServerPorts,
-} from '../../scripts/cluster-config';
-import { clusterSettings } from '../../scripts/cluster';
+} from '../../scripts/ops/cluster-config';
+import { clusterSettings } from '../../scripts/ops/cluster';
 import { trustedProxiesFromEnv } from '../../intake/main';
 
 const ports: TemporalServerPorts = {

@@ -35,7 +35,7 @@ const SHELL_TOOLS = [
   'head',
   'tail',
 ];
-const ROOT = path.resolve(__dirname, '..');
+const ROOT = path.resolve(__dirname, '..', '..');
 
 async function sharedLibraries(binary: string): Promise<string[]> {
   const { stdout } = await run('ldd', [binary]);

@@ -22,7 +22,7 @@ import {
   splitAddress,
   temporalAnswers,
   waitForTemporal,
-} from './temporal-server';
+} from '../ops/temporal-server';
 
 const run = promisify(execFile);
 
@@ -362,7 +362,7 @@ export async function startPostgres(stateDir: string, opts: { port?: number } = 
 export async function ensureTemporalCli(): Promise<void> {
   if (findTemporalCli()) return;
   await new Promise<void>((resolve, reject) => {
-    const child = spawn('bash', [path.join(REPO_ROOT, 'scripts', 'provision.sh'), 'cli'], {
+    const child = spawn('bash', [path.join(REPO_ROOT, 'scripts', 'ops', 'provision.sh'), 'cli'], {
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     child.once('exit', (code) =>

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { Connection, type ConnectionOptions } from '@temporalio/client';
 
-export { REPO_ROOT, TOOLS_BIN, findTemporalCli, findTestServer } from '../cli/installed-tools';
+export { REPO_ROOT, TOOLS_BIN, findTemporalCli, findTestServer } from '../../cli/installed-tools';
 
 export function splitAddress(address: string): { host: string; port: number } {
   const i = address.lastIndexOf(':');
@@ -52,4 +52,4 @@ export async function waitForTemporal(address: string, timeoutMs = 60_000): Prom
   throw new Error(`Temporal did not answer at ${address} within ${Math.round(timeoutMs / 1000)} s`);
 }
 
-export { registerSearchAttributes } from '../workers/search-attributes';
+export { registerSearchAttributes } from '../../workers/search-attributes';

@@ -2,7 +2,7 @@
  * A real Kubernetes control plane on this machine, for the tests and `npm run drill -- --kubernetes`: etcd,
  * kube-apiserver, kube-controller-manager and kube-scheduler, with kwok's fake nodes in place of kubelets
  * (pods are scheduled and reported running, so rollouts complete in about a second). Binaries come from
- * `scripts/provision.sh kubernetes` (.tools/bin). Every client talks to 127.0.0.1 only.
+ * `scripts/ops/provision.sh kubernetes` (.tools/bin). Every client talks to 127.0.0.1 only.
  *
  * The test code talks to the API server over plain HTTPS with the admin certificate (`KubeApi`): the
  * product's client (@kubernetes/client-node) is an ES module, which jest's module system cannot load.
@@ -13,7 +13,7 @@ import https from 'node:https';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { freePort, killGroup, spawnLogged, waitFor } from './local-services';
-import { REPO_ROOT } from './temporal-server';
+import { REPO_ROOT } from '../ops/temporal-server';
 
 const run = promisify(execFile);
 
@@ -26,7 +26,7 @@ export const CONTROL_PLANE_BINARIES = [
   'kwok',
 ] as const;
 
-/** Whether `scripts/provision.sh kubernetes` has built everything the control plane runs. */
+/** Whether `scripts/ops/provision.sh kubernetes` has built everything the control plane runs. */
 export function controlPlaneBuilt(bin = KUBERNETES_BIN): boolean {
   return CONTROL_PLANE_BINARIES.every((b) => existsSync(path.join(bin, b)));
 }
@@ -263,7 +263,7 @@ export async function startControlPlane(
   const log = opts.log ?? (() => undefined);
   if (!controlPlaneBuilt(bin))
     throw new Error(
-      `the Kubernetes control plane is not built in ${bin}: run scripts/provision.sh kubernetes`,
+      `the Kubernetes control plane is not built in ${bin}: run scripts/ops/provision.sh kubernetes`,
     );
   const certs = path.join(stateDir, 'pki');
   const logs = path.join(stateDir, 'logs');

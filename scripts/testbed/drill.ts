@@ -6,7 +6,7 @@
  * /var/run/docker.sock, or (as root) a project-local dockerd.
  *
  * `--kubernetes` (health, performance): the insights-app is a Deployment on a local control plane
- * (scripts/provision.sh kubernetes), v1 then a broken v2 rolled out a moment ago; the runbook finds the
+ * (scripts/ops/provision.sh kubernetes), v1 then a broken v2 rolled out a moment ago; the runbook finds the
  * recent rollout and proposes `rollout undo`, or proposes scaling to 3.
  */
 import path from 'node:path';
@@ -15,14 +15,14 @@ import Docker from 'dockerode';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { rmSync } from 'node:fs';
-import { loadConfig, type RunbooksConfig } from '../config';
-import { runbookTarget } from '../activities/policy';
-import { clientConnectionOptions, temporalTarget } from '../config/temporal-client';
-import { buildIntakeServer } from '../intake/server';
-import { approveSignal, statusQuery } from '../domain/messages';
-import { restartLedgerWorkflowId } from '../domain/restart-claims';
-import { createIncidentWorker, quietRuntime, REPO_ROOT } from '../workers/worker';
-import type { Scenario } from '../domain/types';
+import { loadConfig, type RunbooksConfig } from '../../config';
+import { runbookTarget } from '../../activities/policy';
+import { clientConnectionOptions, temporalTarget } from '../../config/temporal-client';
+import { buildIntakeServer } from '../../intake/server';
+import { approveSignal, statusQuery } from '../../domain/messages';
+import { restartLedgerWorkflowId } from '../../domain/restart-claims';
+import { createIncidentWorker, quietRuntime, REPO_ROOT } from '../../workers/worker';
+import type { Scenario } from '../../domain/types';
 import { deployInsightsStack, fillLogDirectory, injectFault } from './insights-stack';
 import { startControlPlane } from './kubernetes-control-plane';
 import {
@@ -33,7 +33,7 @@ import {
   startDemoHealth,
 } from './kubernetes-demo';
 import { ensureTemporal, startDockerd, type RunningService } from './local-services';
-import { registerSearchAttributes } from './temporal-server';
+import { registerSearchAttributes } from '../ops/temporal-server';
 
 const SCENARIOS: Record<string, { scenario: Scenario; alertname: string; summary: string }> = {
   'wont-start': {

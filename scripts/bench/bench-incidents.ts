@@ -17,17 +17,17 @@ import os from 'node:os';
 import path from 'node:path';
 import axios from 'axios';
 import type { Client } from '@temporalio/client';
-import { loadConfig } from '../config';
-import { buildIntakeServer } from '../intake/server';
-import { EventType, completedActivities, protoMs, type HistoryEvent } from './testbed/history';
-import { testConfig, withoutIntakeLimits } from './testbed/config';
-import { createTestWorker, createTimeSkippingEnv, tempDir } from './testbed/temporal';
-import { acknowledgeUpdate, statusQuery } from '../domain/messages';
-import type { SourceAlert } from '../domain/types';
+import { loadConfig } from '../../config';
+import { buildIntakeServer } from '../../intake/server';
+import { EventType, completedActivities, protoMs, type HistoryEvent } from '../testbed/history';
+import { testConfig, withoutIntakeLimits } from '../testbed/config';
+import { createTestWorker, createTimeSkippingEnv, tempDir } from '../testbed/temporal';
+import { acknowledgeUpdate, statusQuery } from '../../domain/messages';
+import type { SourceAlert } from '../../domain/types';
 import { benchTemporal, percentile, pool, rssMiB, sleep, useProvisionedTestServer } from './bench-support';
-import { killGroup } from './local-services';
+import { killGroup } from '../testbed/local-services';
 
-const ROOT = path.resolve(__dirname, '..');
+const ROOT = path.resolve(__dirname, '..', '..');
 
 /** When the first page activity of a run completed (ms), from its history; null when it has not yet. */
 async function firstPageCompletedAt(client: Client, workflowId: string): Promise<number | null> {

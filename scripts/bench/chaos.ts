@@ -17,17 +17,17 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { DEFAULT_CONFIG_PATH } from '../config';
-import { statusQuery } from '../domain/messages';
+import { DEFAULT_CONFIG_PATH } from '../../config';
+import { statusQuery } from '../../domain/messages';
 import {
   clusterSupervisor,
   scratchClusterSettings,
   startCluster,
   type RawConfig,
   type RunningCluster,
-} from './cluster';
+} from '../ops/cluster';
 import { deliver, pool, sleep, type Delivery } from './bench-support';
-import { REPO_ROOT } from './temporal-server';
+import { REPO_ROOT } from '../ops/temporal-server';
 
 const LADDER_STEP_S = 20;
 const WORKER_KILL_EVERY_MS = 10_000;

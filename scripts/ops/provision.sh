@@ -2,7 +2,7 @@
 # Obtains everything the tests and `npm start` need, caching it under .tools/.
 # Idempotent: every step checks before it acts. Usage: provision.sh [cli|test-server|cluster|kubernetes|all]
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 TOOLS="$ROOT/.tools"
 BIN="$TOOLS/bin"
 CLI_VERSION="v1.5.1"
@@ -79,7 +79,7 @@ provision_debian_packages() {
 provision_test_server() {
   local lib="$TOOLS/test-server/lib" wrapper="$BIN/temporal-test-server" jsa="$TOOLS/test-server/app.jsa"
   if [ -x "$wrapper" ] && [ -f "$jsa" ] && [ -f "$TOOLS/test-server/.pom.sha" ] &&
-    [ "$(cat "$TOOLS/test-server/.pom.sha")" = "$(sha256sum "$ROOT/scripts/test-server/pom.xml" | cut -c1-64)" ]; then
+    [ "$(cat "$TOOLS/test-server/.pom.sha")" = "$(sha256sum "$ROOT/scripts/ops/builds/test-server/pom.xml" | cut -c1-64)" ]; then
     return 0
   fi
   command -v mvn >/dev/null 2>&1 && command -v java >/dev/null 2>&1 || {
@@ -89,7 +89,7 @@ provision_test_server() {
   say "fetching io.temporal:temporal-test-server with Maven..."
   rm -rf "$lib" && mkdir -p "$lib"
   with_heartbeat "fetching the test server" \
-    mvn -q -B -f "$ROOT/scripts/test-server/pom.xml" dependency:copy-dependencies -DoutputDirectory="$lib" >&2
+    mvn -q -B -f "$ROOT/scripts/ops/builds/test-server/pom.xml" dependency:copy-dependencies -DoutputDirectory="$lib" >&2
   cat >"$wrapper" <<WRAP
 #!/usr/bin/env bash
 # Time-skipping test server; first argument is the port. Fast start: AppCDS archive, C1 only, serial GC.
@@ -111,7 +111,7 @@ WRAP
   kill -TERM "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   [ -f "$jsa" ] || say "warning: no CDS archive was written; the test server will start without it"
-  sha256sum "$ROOT/scripts/test-server/pom.xml" | cut -c1-64 >"$TOOLS/test-server/.pom.sha"
+  sha256sum "$ROOT/scripts/ops/builds/test-server/pom.xml" | cut -c1-64 >"$TOOLS/test-server/.pom.sha"
 }
 
 # The Temporal server, its SQL schema tool and the Web UI server for `npm run cluster`. Both modules need a
@@ -142,9 +142,9 @@ provision_cluster() {
     fi
   done
   # The UI server's own go.mod asks for go.temporal.io/api v1.64.0 and echo v4.16.1, which the module proxy
-  # here refuses: scripts/ui-server-build/go.mod requires api v1.64.1 and pins echo to v4.16.0 instead.
+  # here refuses: scripts/ops/builds/ui-server/go.mod requires api v1.64.1 and pins echo to v4.16.0 instead.
   if ! with_heartbeat "building the UI server" sh -c \
-    "cd '$ROOT/scripts/ui-server-build' && GOTOOLCHAIN=$CLUSTER_TOOLCHAIN CGO_ENABLED=0 go build -o '$scratch/ui/temporal-ui-server' github.com/temporalio/ui-server/v2/cmd/server 2>&1 | sed 's/^/[provision] go: /' >&2"; then
+    "cd '$ROOT/scripts/ops/builds/ui-server' && GOTOOLCHAIN=$CLUSTER_TOOLCHAIN CGO_ENABLED=0 go build -o '$scratch/ui/temporal-ui-server' github.com/temporalio/ui-server/v2/cmd/server 2>&1 | sed 's/^/[provision] go: /' >&2"; then
     say "building github.com/temporalio/ui-server/v2 $UI_SERVER_VERSION failed"
     exit 1
   fi
@@ -158,7 +158,7 @@ provision_cluster() {
 
 # A Kubernetes control plane for the tests and `npm run drill -- --kubernetes`: the API server, controller
 # manager and scheduler of Kubernetes, etcd, and kwok's fake nodes (pods are scheduled and reported running
-# without a kubelet). Kubernetes builds from a scratch module (scripts/kubernetes-build/go.mod) whose replace
+# without a kubelet). Kubernetes builds from a scratch module (scripts/ops/builds/kubernetes/go.mod) whose replace
 # lines point its staging modules at their releases; without the version flags clients cannot parse the
 # server's version. Debian's etcd 3.4 lacks RequestWatchProgress (watches stall): etcd 3.6 is built instead.
 KUBERNETES_VERSION="v1.34.4"
@@ -177,13 +177,13 @@ provision_kubernetes() {
   local flags="-s -w -X $v.gitVersion=$KUBERNETES_VERSION -X $v.gitMajor=1 -X $v.gitMinor=34 -X $v.gitTreeState=clean"
   # pipefail: a failed build must not hide behind the prefixing sed.
   if ! with_heartbeat "building Kubernetes" bash -o pipefail -c \
-    "cd '$ROOT/scripts/kubernetes-build' && CGO_ENABLED=0 go build -trimpath -ldflags '$flags' -o '$scratch/' k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler 2>&1 | sed 's/^/[provision] go: /' >&2"; then
+    "cd '$ROOT/scripts/ops/builds/kubernetes' && CGO_ENABLED=0 go build -trimpath -ldflags '$flags' -o '$scratch/' k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler 2>&1 | sed 's/^/[provision] go: /' >&2"; then
     say "building Kubernetes $KUBERNETES_VERSION failed"
     exit 1
   fi
   # etcd's go.mod holds replace directives, which `go install …@version` refuses: a scratch module too.
   if ! with_heartbeat "building etcd" bash -o pipefail -c \
-    "cd '$ROOT/scripts/etcd-build' && CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o '$scratch/etcd/etcd' go.etcd.io/etcd/server/v3 2>&1 | sed 's/^/[provision] go: /' >&2"; then
+    "cd '$ROOT/scripts/ops/builds/etcd' && CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o '$scratch/etcd/etcd' go.etcd.io/etcd/server/v3 2>&1 | sed 's/^/[provision] go: /' >&2"; then
     say "building etcd $ETCD_VERSION failed"
     exit 1
   fi

@@ -13,9 +13,9 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync 
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { bundleWorkflows } from '../workers/worker';
+import { bundleWorkflows } from '../../workers/worker';
 
-const ROOT = path.resolve(__dirname, '..');
+const ROOT = path.resolve(__dirname, '..', '..');
 const OUT = path.join(ROOT, 'test', 'releases');
 /** Where a release keeps its workflows' entry point (the layout may move it; the first that exists wins). */
 const ENTRY_POINTS = ['workflows/index.ts', 'workflows'];

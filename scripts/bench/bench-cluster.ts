@@ -21,11 +21,11 @@ import { closeSync, fstatSync, openSync, readFileSync, readSync, readdirSync } f
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { DEFAULT_CONFIG_PATH } from '../config';
+import { DEFAULT_CONFIG_PATH } from '../../config';
 import { deliver, percentile, pool, rssMiB, sleep } from './bench-support';
-import { clusterSupervisor, scratchClusterSettings, startCluster, startReplicas } from './cluster';
-import { killGroup, startTemporalDevServer } from './local-services';
-import { REPO_ROOT, registerSearchAttributes } from './temporal-server';
+import { clusterSupervisor, scratchClusterSettings, startCluster, startReplicas } from '../ops/cluster';
+import { killGroup, startTemporalDevServer } from '../testbed/local-services';
+import { REPO_ROOT, registerSearchAttributes } from '../ops/temporal-server';
 import { floorAlertSignal, floorIncident, type FloorActivities } from './bench-floor-workflow';
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux

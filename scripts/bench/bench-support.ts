@@ -2,8 +2,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
-import { startTemporalDevServer, type TemporalDevServer } from './local-services';
-import { registerSearchAttributes } from './temporal-server';
+import { startTemporalDevServer, type TemporalDevServer } from '../testbed/local-services';
+import { registerSearchAttributes } from '../ops/temporal-server';
 
 /** A fresh dev server in a temp dir (or TEMPORAL_ADDRESS when set) and a client, for benchmarks. */
 export async function benchTemporal(): Promise<{
@@ -37,6 +37,7 @@ export async function benchTemporal(): Promise<{
 export function useProvisionedTestServer(): void {
   process.env.RUNBOOKS_TEST_SERVER_PATH ??= path.resolve(
     __dirname,
+    '..',
     '..',
     '.tools',
     'bin',

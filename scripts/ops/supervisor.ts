@@ -7,7 +7,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { killGroup, spawnLogged, waitFor } from './local-services';
+import { killGroup, spawnLogged, waitFor } from '../testbed/local-services';
 
 export interface ProcessSpec {
   name: string;

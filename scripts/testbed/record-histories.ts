@@ -12,8 +12,8 @@ import http from 'node:http';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { WorkflowHandle } from '@temporalio/client';
-import { incidentWorkflow } from '../workflows/incident';
-import { reviewReminderWorkflow } from '../workflows/review-reminder';
+import { incidentWorkflow } from '../../workflows/incident';
+import { reviewReminderWorkflow } from '../../workflows/review-reminder';
 import {
   acknowledgeSignal,
   acknowledgeUpdate,
@@ -24,18 +24,18 @@ import {
   resolveSignal,
   reviewScheduledSignal,
   setSeveritySignal,
-} from '../domain/messages';
-import { historyEvents, waitUntilIdle } from './testbed/history';
-import type { IncidentInput } from '../domain/types';
-import { testConfig } from './testbed/config';
-import { useProvisionedTestServer } from './bench-support';
-import { createTestWorker, createTimeSkippingEnv, tempDir, workflowBundle } from './testbed/temporal';
+} from '../../domain/messages';
+import { historyEvents, waitUntilIdle } from './history';
+import type { IncidentInput } from '../../domain/types';
+import { testConfig } from './config';
+import { useProvisionedTestServer } from '../bench/bench-support';
+import { createTestWorker, createTimeSkippingEnv, tempDir, workflowBundle } from './temporal';
 import { Worker } from '@temporalio/worker';
-import { readRunbookDefinition } from '../config/runbook-definitions';
-import { runbookRehearsalWorkflow } from '../workflows/runbook/rehearsal';
-import { fixtureActivities, readFixture, rehearsalInput } from '../cli/runbook';
+import { readRunbookDefinition } from '../../config/runbook-definitions';
+import { runbookRehearsalWorkflow } from '../../workflows/runbook/rehearsal';
+import { fixtureActivities, readFixture, rehearsalInput } from '../../cli/runbook';
 
-const ROOT = path.resolve(__dirname, '..');
+const ROOT = path.resolve(__dirname, '..', '..');
 const OUT = path.resolve(ROOT, 'test', 'histories');
 /**
  * The incident scenarios' current set: v5 since engine revision 2 (afterLadder, alerts that raise, cancel as

@@ -19,7 +19,7 @@ import { promisify } from 'node:util';
 import { Client as PgClient } from 'pg';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
-import { loadConfig } from '../config';
+import { loadConfig } from '../../config';
 import {
   intakeProxyConfig,
   temporalDynamicConfig,
@@ -30,7 +30,7 @@ import {
   type ClusterDatabase,
   type TemporalServerPorts,
 } from './cluster-config';
-import { freePort, initPostgres, postgresCanEnter, postgresUrl } from './local-services';
+import { freePort, initPostgres, postgresCanEnter, postgresUrl } from '../testbed/local-services';
 import { Supervisor } from './supervisor';
 import { REPO_ROOT, TOOLS_BIN, portOpen, registerSearchAttributes, temporalAnswers } from './temporal-server';
 
@@ -80,7 +80,7 @@ const BINARIES = ['temporal-server', 'temporal-sql-tool', 'temporal-ui-server'] 
 /** Builds the server, schema tool and UI server into .tools/bin once (provision.sh shows go's progress). */
 async function ensureClusterBinaries(): Promise<void> {
   await new Promise<void>((resolve, reject) => {
-    const child = spawn('bash', [path.join(REPO_ROOT, 'scripts', 'provision.sh'), 'cluster'], {
+    const child = spawn('bash', [path.join(REPO_ROOT, 'scripts', 'ops', 'provision.sh'), 'cluster'], {
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     child.once('exit', (code) =>

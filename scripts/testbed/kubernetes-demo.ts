@@ -6,7 +6,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { rolloutComplete } from '../activities/platform/kubernetes';
+import { rolloutComplete } from '../../activities/platform/kubernetes';
 import type { KubeApi, KubeObject } from './kubernetes-control-plane';
 
 export const DEMO_DEPLOYMENT = 'insights-app';

@@ -1,4 +1,4 @@
-// Scratch module that builds the Kubernetes control plane for the tests (scripts/provision.sh kubernetes).
+// Scratch module that builds the Kubernetes control plane for the tests (scripts/ops/provision.sh kubernetes).
 // kubernetes' own go.mod points its staging modules at ./staging; each replace below points one at its
 // published release instead.
 module durable-runbooks/kubernetes-build

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
 import { Client } from 'pg';
-import { PREVIOUS_IMAGE_LABEL, createDockerActivities } from '../activities/platform/docker';
+import { PREVIOUS_IMAGE_LABEL, createDockerActivities } from '../../activities/platform/docker';
 import { ensureInsightsAppImage, ensurePostgresImage } from './images';
 import { freePort } from './local-services';
 

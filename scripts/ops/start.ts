@@ -6,12 +6,12 @@
  */
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { loadConfig } from '../config';
-import { clientConnectionOptions, temporalTarget } from '../config/temporal-client';
-import { DEFAULT_INTAKE_PORT } from '../intake/main';
-import { TASK_QUEUE } from '../workers/worker';
+import { loadConfig } from '../../config';
+import { clientConnectionOptions, temporalTarget } from '../../config/temporal-client';
+import { DEFAULT_INTAKE_PORT } from '../../intake/main';
+import { TASK_QUEUE } from '../../workers/worker';
 import { httpOk, loggedLine } from './cluster';
-import { ensureTemporal } from './local-services';
+import { ensureTemporal } from '../testbed/local-services';
 import { Supervisor } from './supervisor';
 import { REPO_ROOT, registerSearchAttributes } from './temporal-server';
 

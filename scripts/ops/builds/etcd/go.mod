@@ -1,4 +1,4 @@
-// Scratch module that builds etcd for the tests' Kubernetes control plane (scripts/provision.sh kubernetes):
+// Scratch module that builds etcd for the tests' Kubernetes control plane (scripts/ops/provision.sh kubernetes):
 // etcd's own go.mod holds replace directives, so `go install …@version` refuses it.
 module durable-runbooks/etcd-build
 

@@ -5,12 +5,12 @@
  */
 import type { AddressInfo } from 'node:net';
 import axios from 'axios';
-import { loadConfig } from '../config';
-import { incidentWorkflowId } from '../intake/incident-id';
-import { openOrSignalIncident } from '../intake/open-incident';
-import { buildIntakeServer } from '../intake/server';
+import { loadConfig } from '../../config';
+import { incidentWorkflowId } from '../../intake/incident-id';
+import { openOrSignalIncident } from '../../intake/open-incident';
+import { buildIntakeServer } from '../../intake/server';
 import { benchTemporal, percentile, pool } from './bench-support';
-import { withoutIntakeLimits } from './testbed/config';
+import { withoutIntakeLimits } from '../testbed/config';
 
 async function main() {
   const posts = Number(process.argv[2] ?? 10_000);

@@ -1,8 +1,9 @@
 /** Where the tools provisioning installs live (`.tools/bin` under the checkout), and finding them. */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { PACKAGE_ROOT } from '../config/package-root';
 
-export const REPO_ROOT = path.resolve(__dirname, '..');
+export const REPO_ROOT = PACKAGE_ROOT;
 export const TOOLS_BIN = path.join(REPO_ROOT, '.tools', 'bin');
 
 function onPath(name: string): string | undefined {

@@ -1,14 +1,15 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { BUILT_IN_SCENARIOS } from '../domain/types';
+import { PACKAGE_ROOT } from './package-root';
 import { RunbookDefinitionError, readRunbookDirectory } from './runbook-definitions';
 import { configSchema, type RunbooksConfig } from './schema';
 
 export type { RunbooksConfig, ServiceConfig } from './schema';
 export { parseDuration, formatDuration } from './duration';
 
-export const DEFAULT_CONFIG_PATH = path.resolve(__dirname, 'durable-runbooks.json');
-const REPO_ROOT = path.resolve(__dirname, '..');
+export const DEFAULT_CONFIG_PATH = path.join(PACKAGE_ROOT, 'config', 'durable-runbooks.json');
+const REPO_ROOT = PACKAGE_ROOT;
 
 /** A configuration problem, always naming the key that is wrong. */
 export class ConfigError extends Error {

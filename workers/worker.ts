@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import {
   bundleWorkflowCode,
@@ -11,14 +12,18 @@ import {
 import { createIncidentActivities } from '../activities';
 import type { Env } from '../activities/secrets';
 import type { RunbooksConfig } from '../config';
+import { PACKAGE_ROOT, RUNS_COMPILED } from '../config/package-root';
 import { TASK_QUEUE } from '../config/task-queue';
 import { chatTaskQueue, runbookTaskQueue } from '../domain/task-queues';
 import { incidentWatchdogWorkflow, WATCHDOG_WORKFLOW_ID } from '../workflows/watchdog';
 import type { Client } from '@temporalio/client';
 
 export { TASK_QUEUE };
-export const REPO_ROOT = path.resolve(__dirname, '..');
-export const WORKFLOWS_PATH = path.resolve(REPO_ROOT, 'workflows');
+export const REPO_ROOT = PACKAGE_ROOT;
+// Beside this file: the TypeScript sources, or their compiled JavaScript in dist/.
+export const WORKFLOWS_PATH = path.resolve(__dirname, '..', 'workflows');
+/** The workflows bundled at build time (`npm run build`, the image): loaded instead of bundling at start. */
+export const PREBUILT_BUNDLE = path.join(PACKAGE_ROOT, 'dist', 'workflow-bundle.js');
 
 /** The SDK's logger, without the warning the Slack lane's activity-only worker gets on every start. */
 class WorkerLogger extends DefaultLogger {
@@ -26,6 +31,14 @@ class WorkerLogger extends DefaultLogger {
     if (message.startsWith('No workflows registered')) return;
     super.log(level, message, meta);
   }
+}
+
+/**
+ * The bundle compiled code loads: the one built with it, when it exists. Code run from its sources never
+ * takes it, so a stale dist/ cannot put old workflow code on a developer's worker.
+ */
+export function prebuiltBundle(): { codePath: string } | undefined {
+  return RUNS_COMPILED && existsSync(PREBUILT_BUNDLE) ? { codePath: PREBUILT_BUNDLE } : undefined;
 }
 
 /** The workflows as one bundle, the way every worker loads them (a release's tree may be given instead). */
@@ -127,7 +140,7 @@ export async function createIncidentWorker(opts: IncidentWorkerOptions): Promise
   // resent by the next worker); after it they are cancelled and Temporal retries them elsewhere.
   const shutdownGraceTime = '20s' as const;
   // One bundle for the two pollers that run workflows (bundling takes seconds and memory).
-  const workflowBundle = opts.workflowBundle ?? (await bundleWorkflows());
+  const workflowBundle = opts.workflowBundle ?? prebuiltBundle() ?? (await bundleWorkflows());
   const common = {
     connection: opts.connection,
     namespace: opts.namespace ?? 'default',

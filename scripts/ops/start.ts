@@ -10,7 +10,7 @@ import { loadConfig } from '../../config';
 import { clientConnectionOptions, temporalTarget } from '../../config/temporal-client';
 import { DEFAULT_INTAKE_PORT } from '../../intake/main';
 import { TASK_QUEUE } from '../../workers/worker';
-import { httpOk, loggedLine } from './cluster';
+import { httpOk, loggedLine } from './cluster-setup';
 import { ensureTemporal } from '../testbed/local-services';
 import { Supervisor } from './supervisor';
 import { REPO_ROOT, registerSearchAttributes } from './temporal-server';

@@ -1,12 +1,13 @@
 /**
  * The deployable artifacts, validated as far as this machine allows: no image registry is reachable, so
  * the images can be neither pulled nor built. Compose checks the production file (`docker-compose config`);
- * the Dockerfile's instructions run as a script in a scratch directory (COPY as copies, RUN in a shell,
- * ENV as the environment), and the image's two commands then start: the worker polls the dev server and
+ * the Dockerfile's instructions run as a script, each stage in a scratch directory of its own (COPY as
+ * copies, `COPY --from` out of an earlier stage's, RUN in a shell, ENV as the environment), and the image's
+ * two commands then start: the worker polls the dev server with the workflows bundled at build time, and
  * the intake answers its health check.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { freePort } from '../../scripts/testbed/local-services';
@@ -62,6 +63,17 @@ describeWith(['compose'], 'deploy/docker-compose.yml', () => {
   });
 });
 
+/** Every file under `dir` but node_modules, relative to it. */
+function filesUnder(dir: string, rel = ''): string[] {
+  return readdirSync(path.join(dir, rel), { withFileTypes: true }).flatMap((e) =>
+    e.name === 'node_modules'
+      ? []
+      : e.isDirectory()
+        ? filesUnder(dir, path.join(rel, e.name))
+        : [path.join(rel, e.name)],
+  );
+}
+
 /** The Dockerfile's instructions, in order (FROM is the base image this machine cannot pull). */
 function instructions(file: string): { op: string; arg: string }[] {
   return readFileSync(file, 'utf8')
@@ -109,32 +121,51 @@ describeWith(['temporal'], 'deploy/Dockerfile as a script', () => {
     } catch {
       mkdirSync(cache, { recursive: true });
     }
-    const env: Record<string, string> = { npm_config_cache: cache, npm_config_prefer_offline: 'true' };
+    const npm = { npm_config_cache: cache, npm_config_prefer_offline: 'true' };
+    let env: Record<string, string> = {};
+    let stageRoot = root;
     let workdir = root;
     let cmd: string[] = [];
+    const stages = new Map<string, string>();
     for (const { op, arg } of instructions(path.join(DEPLOY, 'Dockerfile'))) {
-      if (op === 'ENV') for (const [k, v] of [arg.split('=')]) env[k] = v;
-      else if (op === 'WORKDIR') mkdirSync((workdir = path.join(root, arg)), { recursive: true });
+      if (op === 'FROM') {
+        // A stage starts empty: its own root, workdir and environment.
+        stageRoot = workdir = tempDir('stage-');
+        env = { ...npm };
+        const name = /\sAS\s+(\S+)$/i.exec(arg)?.[1];
+        if (name) stages.set(name, stageRoot);
+      } else if (op === 'ENV') for (const [k, v] of [arg.split('=')]) env[k] = v;
+      else if (op === 'WORKDIR') mkdirSync((workdir = path.join(stageRoot, arg)), { recursive: true });
       else if (op === 'COPY') {
         const parts = arg.split(/\s+/);
+        const from = parts[0].startsWith('--from=')
+          ? stages.get(parts.shift()!.slice('--from='.length))
+          : ROOT;
+        expect(from).toBeDefined();
         const to = parts.pop() as string;
         // Docker's rule: several sources, or a destination ending in "/", copy into that directory.
         const intoDir = parts.length > 1 || to.endsWith('/');
         for (const src of parts)
-          cpSync(path.join(ROOT, src), path.join(workdir, to, intoDir ? path.basename(src) : ''), {
+          cpSync(path.join(from!, src), path.join(workdir, to, intoDir ? path.basename(src) : ''), {
             recursive: true,
           });
       } else if (op === 'RUN')
         execFileSync('sh', ['-c', arg], { cwd: workdir, env: { ...process.env, ...env }, stdio: 'pipe' });
       else if (op === 'CMD') cmd = JSON.parse(arg) as string[];
-      else expect(['FROM', 'USER', 'EXPOSE']).toContain(op);
+      else expect(['USER', 'EXPOSE']).toContain(op);
     }
-    // What the image holds: production dependencies only, and no test or script files.
-    expect(readFileSync(path.join(workdir, 'node_modules', 'tsx', 'package.json'), 'utf8')).toMatch(
-      /"name": "tsx"/,
-    );
-    expect(() => readFileSync(path.join(workdir, 'node_modules', 'jest', 'package.json'))).toThrow();
-    expect(() => readFileSync(path.join(workdir, 'scripts', 'start.ts'))).toThrow();
+    // What the image holds: compiled code with the workflows bundled, production dependencies only, and
+    // no TypeScript, test or script files.
+    expect(existsSync(path.join(workdir, 'dist', 'workflow-bundle.js'))).toBe(true);
+    expect(existsSync(path.join(workdir, 'node_modules', 'jest', 'package.json'))).toBe(false);
+    expect(filesUnder(workdir).filter((f) => /\.ts$/.test(f) && !f.endsWith('.d.ts'))).toEqual([]);
+    expect(existsSync(path.join(workdir, 'scripts'))).toBe(false);
+    // The command line from the compiled code (no sources beside bin/): it reads the image's config.
+    const listed = execFileSync(process.execPath, ['bin/durable-runbooks.js', 'runbook', 'list'], {
+      cwd: workdir,
+      encoding: 'utf8',
+    });
+    expect(listed).toMatch(/wont-start\s+runbooks\/wont-start\.yaml/);
 
     const taskQueue = uniqueTaskQueue('image');
     const run = (argv: string[], extra: Record<string, string>) => {
@@ -152,8 +183,16 @@ describeWith(['temporal'], 'deploy/Dockerfile as a script', () => {
       children.push(child);
       return child;
     };
-    // The image's command: the worker (it bundles the workflows from the copied files).
-    await waitForLine(run(cmd, {}), /worker polling task queue image-\S+ on 127\.0\.0\.1:\d+/, 120_000);
+    // The image's command: the worker, which loads the workflows bundled at build time.
+    const started = Date.now();
+    const log = await waitForLine(run(cmd, {}), /workflows: .*\n/, 120_000);
+    expect(log).toMatch(/worker polling task queue image-\S+ on 127\.0\.0\.1:\d+/);
+    expect(log).toContain(
+      `workflows: the bundle built with this release (${path.join(workdir, 'dist', 'workflow-bundle.js')})`,
+    );
+    console.log(
+      `the image's worker polled ${Date.now() - started} ms after it was started (prebuilt bundle)`,
+    );
     // The compose file's intake command, bound to every interface with its token.
     const compose = readFileSync(path.join(DEPLOY, 'docker-compose.yml'), 'utf8');
     const intakeCommand = (parseYaml(compose) as { services: { intake: { command: string[] } } }).services

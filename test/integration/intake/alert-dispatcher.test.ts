@@ -1,12 +1,12 @@
 /** The intake's AlertDispatcher on the real dev server, without HTTP: where each kind of post goes. */
-import alertmanagerExample from '../../examples/alerts/alertmanager.json';
-import { alertSignal, statusQuery } from '../../domain/messages';
-import { AlertDispatcher } from '../../intake/alert-dispatcher';
-import { fromAlertmanager } from '../../intake/alerts';
-import { testConfig } from '../../scripts/testbed/config';
-import { eventually } from '../../scripts/testbed/eventually';
-import { describeWith } from '../../scripts/testbed/services';
-import { startDevWorker, type DevWorker } from '../support/dev-server';
+import alertmanagerExample from '../../../examples/alerts/alertmanager.json';
+import { alertSignal, statusQuery } from '../../../domain/messages';
+import { AlertDispatcher } from '../../../intake/alert-dispatcher';
+import { fromAlertmanager } from '../../../intake/alerts';
+import { testConfig } from '../../../scripts/testbed/config';
+import { eventually } from '../../../scripts/testbed/eventually';
+import { describeWith } from '../../../scripts/testbed/services';
+import { startDevWorker, type DevWorker } from '../../support/dev-server';
 
 const config = testConfig();
 const WINDOW_MS = 60_000;

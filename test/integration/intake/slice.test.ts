@@ -1,13 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import axios from 'axios';
 import type { FastifyInstance } from 'fastify';
-import { incidentWorkflowId } from '../../intake/incident-id';
-import { buildIntakeServer } from '../../intake/server';
-import { acknowledgeSignal, resolveSignal, statusQuery } from '../../domain/messages';
-import { testConfig } from '../../scripts/testbed/config';
-import { startDevWorker, type DevWorker } from '../support/dev-server';
-import { eventually } from '../../scripts/testbed/eventually';
-import { describeWith } from '../../scripts/testbed/services';
+import { incidentWorkflowId } from '../../../intake/incident-id';
+import { buildIntakeServer } from '../../../intake/server';
+import { acknowledgeSignal, resolveSignal, statusQuery } from '../../../domain/messages';
+import { testConfig } from '../../../scripts/testbed/config';
+import { startDevWorker, type DevWorker } from '../../support/dev-server';
+import { eventually } from '../../../scripts/testbed/eventually';
+import { describeWith } from '../../../scripts/testbed/services';
 
 describeWith(['temporal'], 'first slice on the dev server: POST /alerts → workflow → signals', () => {
   let dev: DevWorker;

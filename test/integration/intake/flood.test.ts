@@ -9,16 +9,16 @@ import path from 'node:path';
 import axios from 'axios';
 import { Client, Connection } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
-import { incidentWorkflowId } from '../../intake/incident-id';
-import { killGroup, freePort } from '../../scripts/testbed/local-services';
-import { testConfig, writeTestConfig } from '../../scripts/testbed/config';
-import { eventually } from '../../scripts/testbed/eventually';
-import { startIntake } from '../support/intake';
-import { describeWith, serviceValue } from '../../scripts/testbed/services';
-import { tempDir, uniqueTaskQueue } from '../../scripts/testbed/temporal';
-import { timedPost, type FloodReport, type SteadyPost } from '../support/flood';
+import { incidentWorkflowId } from '../../../intake/incident-id';
+import { killGroup, freePort } from '../../../scripts/testbed/local-services';
+import { testConfig, writeTestConfig } from '../../../scripts/testbed/config';
+import { eventually } from '../../../scripts/testbed/eventually';
+import { startIntake } from '../../support/intake';
+import { describeWith, serviceValue } from '../../../scripts/testbed/services';
+import { tempDir, uniqueTaskQueue } from '../../../scripts/testbed/temporal';
+import { timedPost, type FloodReport, type SteadyPost } from '../../support/flood';
 
-const ROOT = path.resolve(__dirname, '..', '..');
+const ROOT = path.resolve(__dirname, '..', '..', '..');
 
 const FLOOD_SOURCE = '127.0.0.2';
 const OTHER_SOURCE = '127.0.0.3';
@@ -33,7 +33,7 @@ function percentile(sorted: number[], p: number): number {
 function runSource<T>(env: Record<string, string>): Promise<T> {
   const child = spawn(
     process.execPath,
-    ['-r', 'tsx/cjs', path.join(__dirname, '..', 'support', 'flood.ts')],
+    ['-r', 'tsx/cjs', path.join(__dirname, '..', '..', 'support', 'flood.ts')],
     { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let out = '';

@@ -1,0 +1,149 @@
+/** POST /slack/interactions and /slack/commands: signed clicks and `/incident declare`, on the dev server. */
+import { encodeButtonValue } from '../../../activities/slack-buttons';
+import { statusQuery } from '../../../domain/messages';
+import { testConfig, withoutIntakeLimits } from '../../../scripts/testbed/config';
+import { slackSigned, unique, webhookIntake } from '../../support/webhooks';
+import { describeWith } from '../../../scripts/testbed/services';
+
+describeWith(['temporal'], 'Slack routes on the dev server: buttons and declare', () => {
+  // Only the tech lead approves checkout's runbook steps.
+  // Hundreds of posts a second from this one process: the limits are the flood test's subject, not this one's.
+  const config = withoutIntakeLimits(testConfig({ services: { checkout: { approvers: ['tech-lead'] } } }));
+  const t = webhookIntake(config);
+
+  test('Slack buttons: a signed click acknowledges as the Slack user id; bad or stale signatures get 401', async () => {
+    const opened = await t.intake.post('/alerts', {
+      service: 'checkout',
+      summary: 'slack click',
+      severity: 'P1',
+      dedupKey: `slack-${unique()}`,
+    });
+    const workflowId = opened.data.incidents[0].workflowId;
+    const payload = JSON.stringify({
+      type: 'block_actions',
+      user: { id: 'U0PRIMARY', username: 'carol' },
+      actions: [{ action_id: 'incident_acknowledge', value: encodeButtonValue({ workflowId }) }],
+    });
+    const body = `payload=${encodeURIComponent(payload)}`;
+    const bad = await t.intake.post('/slack/interactions', body, {
+      ...slackSigned(body),
+      'x-slack-signature': 'v0=deadbeef',
+    });
+    expect(bad.status).toBe(401);
+    const stale = await t.intake.post(
+      '/slack/interactions',
+      body,
+      slackSigned(body, Math.floor(Date.now() / 1000) - 301),
+    );
+    expect(stale.status).toBe(401);
+    expect(stale.data.error).toMatch(/stale/);
+    const tampered = await t.intake.post(
+      '/slack/interactions',
+      body.replace('carol', 'mallory'),
+      slackSigned(body),
+    );
+    expect(tampered.status).toBe(401);
+    const handle = t.dev.client.workflow.getHandle(workflowId);
+    expect((await handle.query(statusQuery)).status).toBe('triggered');
+    // A button from an earlier incident of the same alert group is refused with the reason.
+    const view = await handle.query(statusQuery);
+    const oldPayload = JSON.stringify({
+      type: 'block_actions',
+      user: { id: 'U0PRIMARY', username: 'carol' },
+      actions: [
+        {
+          action_id: 'incident_resolve',
+          value: encodeButtonValue({ workflowId, incidentId: `${workflowId}-0000dead` }),
+        },
+      ],
+    });
+    const oldBody = `payload=${encodeURIComponent(oldPayload)}`;
+    const old = await t.intake.post('/slack/interactions', oldBody, slackSigned(oldBody));
+    expect(old.status).toBe(200);
+    expect(old.data.text).toBe(
+      `Not done: that was for incident ${workflowId}-0000dead, which is closed; the open incident for this alert group is ${view.incidentId}.`,
+    );
+    expect((await handle.query(statusQuery)).status).toBe('triggered');
+
+    const ok = await t.intake.post('/slack/interactions', body, slackSigned(body));
+    expect(ok.status).toBe(200);
+    // Applied, not merely sent; attributed to the contact whose Slack member id clicked.
+    expect(ok.data.text).toBe(`${workflowId}: acknowledged by Primary on-call (slack:U0PRIMARY)`);
+    expect(await handle.query(statusQuery)).toMatchObject({
+      status: 'acknowledged',
+      acknowledgedBy: 'Primary on-call (slack:U0PRIMARY)',
+    });
+    // An Approve click carries its step; with nothing proposed it is refused, and carol is told why.
+    const approve = JSON.stringify({
+      type: 'block_actions',
+      user: { id: 'U0PRIMARY', username: 'carol' },
+      actions: [
+        {
+          action_id: 'incident_approve',
+          value: encodeButtonValue({ workflowId, step: 'raise-pool-size' }),
+        },
+      ],
+    });
+    const approveBody = `payload=${encodeURIComponent(approve)}`;
+    // carol is on call but not one of checkout's approvers: refused before the incident hears of it.
+    const notApprover = await t.intake.post('/slack/interactions', approveBody, slackSigned(approveBody));
+    expect(notApprover.status).toBe(200);
+    expect(notApprover.data.text).toBe(
+      'Not done: Primary on-call (slack:U0PRIMARY) may not approve step "raise-pool-size" of checkout: its approvers are Tech lead.',
+    );
+    // The tech lead may: the incident answers (nothing is proposed yet).
+    const techLead = approveBody.replace('U0PRIMARY', 'U0TECHLEAD');
+    const refused = await t.intake.post('/slack/interactions', techLead, slackSigned(techLead));
+    expect(refused.status).toBe(200);
+    expect(refused.data.text).toBe('Not done: no step "raise-pool-size" is waiting for approval.');
+    // Someone in the workspace who is no contact cannot even resolve.
+    const stranger = body
+      .replace('U0PRIMARY', 'U0STRANGER')
+      .replace('incident_acknowledge', 'incident_resolve');
+    const notContact = await t.intake.post('/slack/interactions', stranger, slackSigned(stranger));
+    expect(notContact.data.text).toBe(
+      'Not done: slack:U0STRANGER (carol) is not a configured contact: add their slackUserId to a contact, or "slack:U0STRANGER" to access.allow.',
+    );
+    expect((await handle.query(statusQuery)).status).toBe('acknowledged');
+    await handle.terminate();
+  });
+
+  test('Slack /incident declare: a contact opens an incident, attributed; a stranger and bad text are told why', async () => {
+    const form = (text: string, userId = 'U0SECONDARY') =>
+      new URLSearchParams({ command: '/incident', text, user_id: userId, user_name: 'sam' }).toString();
+    const post = (body: string) => t.intake.post('/slack/commands', body, slackSigned(body));
+    const ok = await post(form('declare checkout P2 checkout is slow for EU customers'));
+    expect(ok.status).toBe(200);
+    expect(ok.data.response_type).toBe('in_channel');
+    const workflowId = /declared (incident-[0-9a-f]{20}): P2 checkout/.exec(ok.data.text)?.[1];
+    expect(ok.data.text).toMatch(/^Secondary on-call \(slack:U0SECONDARY\) declared incident-/);
+    const handle = t.dev.client.workflow.getHandle(workflowId!);
+    const view = await handle.query(statusQuery);
+    expect(view.timeline[0]).toMatchObject({
+      type: 'opened',
+      actor: 'Secondary on-call (slack:U0SECONDARY)',
+      message: 'incident declared: checkout is slow for EU customers (P2, checkout, health)',
+    });
+    const stranger = await post(form('declare checkout P1 x', 'U0STRANGER'));
+    expect(stranger.data.text).toMatch(/^Not done: slack:U0STRANGER \(sam\) is not a configured contact/);
+    for (const [text, reply] of [
+      // Escaped for Slack, which shows &lt; as <.
+      ['help', 'usage: declare &lt;service&gt; &lt;P1|P2|P3&gt; &lt;summary&gt;'],
+      ['declare <!channel> P1 x', 'service: letters, digits and . _ : / - only. usage:'],
+      ['declare checkout P7 x', 'severity: expected P1, P2 or P3.'],
+    ]) {
+      const res = await post(form(text));
+      expect([text, res.status, res.data.response_type]).toEqual([text, 200, 'ephemeral']);
+      expect(res.data.text.startsWith(reply)).toBe(true);
+    }
+    const unsigned = form('declare checkout P1 forged');
+    expect(
+      (
+        await t.intake.post('/slack/commands', unsigned, {
+          'content-type': 'application/x-www-form-urlencoded',
+        })
+      ).status,
+    ).toBe(401);
+    await handle.terminate();
+  });
+});

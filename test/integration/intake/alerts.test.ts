@@ -188,7 +188,7 @@ describeWith(['temporal'], 'alert routes on the dev server: senders, bad input, 
       'groupKey',
     ],
     // Well-formed bodies without a fingerprint, a service label or an orgId are accepted since issue 24
-    // (test/unit/intake-senders.test.ts): Alertmanager and Grafana drop a notification refused with a 4xx.
+    // (test/unit/intake/alerts-senders.test.ts): Alertmanager and Grafana drop a notification refused with a 4xx.
     [
       'Grafana custom template',
       '/alerts/grafana',

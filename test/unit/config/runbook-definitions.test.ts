@@ -1,18 +1,18 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseDf, parseProcesses } from '../../activities/platform/docker';
-import { ConfigError } from '../../config';
+import { parseDf, parseProcesses } from '../../../activities/platform/docker';
+import { ConfigError } from '../../../config';
 import {
   RunbookDefinitionError,
   readRunbookDefinition,
   readRunbookDirectory,
-} from '../../config/runbook-definitions';
-import { routeFromLabels } from '../../intake/routing';
-import { fromGeneric, AlertRejected } from '../../intake/alerts';
-import { decideClaim } from '../../workflows/restart-ledger';
-import { diagnose, fillTemplate, holds, type Facts } from '../../domain/runbook-definition';
-import { testConfig } from '../../scripts/testbed/config';
+} from '../../../config/runbook-definitions';
+import { routeFromLabels } from '../../../intake/routing';
+import { fromGeneric, AlertRejected } from '../../../intake/alerts';
+import { decideClaim } from '../../../workflows/restart-ledger';
+import { diagnose, fillTemplate, holds, type Facts } from '../../../domain/runbook-definition';
+import { testConfig } from '../../../scripts/testbed/config';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'runbook-defs-'));
 const write = (name: string, text: string) => {
@@ -48,7 +48,7 @@ causes:
 
 describe('runbook definition files', () => {
   test('the shipped definitions are valid, and the good example reads back', () => {
-    const shipped = readRunbookDirectory(path.resolve(__dirname, '../../runbooks'));
+    const shipped = readRunbookDirectory(path.resolve(__dirname, '../../../runbooks'));
     expect(shipped.map((d) => d.scenario)).toContain('disk-full');
     const d = readRunbookDefinition(write('good.yaml', GOOD));
     expect(d.source).toBe('good.yaml');

@@ -4,9 +4,9 @@ import {
   temporalServerConfig,
   uiServerConfig,
   type TemporalServerPorts,
-} from '../../scripts/ops/cluster-config';
-import { clusterSettings } from '../../scripts/ops/cluster';
-import { trustedProxiesFromEnv } from '../../intake/main';
+} from '../../../../scripts/ops/cluster-config';
+import { clusterSettings } from '../../../../scripts/ops/cluster';
+import { trustedProxiesFromEnv } from '../../../../intake/main';
 
 const ports: TemporalServerPorts = {
   frontend: 7233,

@@ -4,13 +4,13 @@
  * Deployment before any client is made.
  */
 import path from 'node:path';
-import { createIncidentActivities } from '../../activities';
-import { parseQuantity } from '../../activities/platform/kubernetes';
-import { runbookTarget, toIncidentPolicy } from '../../activities/policy';
-import { checkTargets } from '../../activities/targets';
-import { ConfigError, parseConfig } from '../../config';
-import { rawTestConfig, testConfig } from '../../scripts/testbed/config';
-import { tempDir } from '../../scripts/testbed/temporal';
+import { createIncidentActivities } from '../../../../activities';
+import { parseQuantity } from '../../../../activities/platform/kubernetes';
+import { runbookTarget, toIncidentPolicy } from '../../../../activities/policy';
+import { checkTargets } from '../../../../activities/targets';
+import { ConfigError, parseConfig } from '../../../../config';
+import { rawTestConfig, testConfig } from '../../../../scripts/testbed/config';
+import { tempDir } from '../../../../scripts/testbed/temporal';
 
 const kubernetes = { kubeconfig: '/etc/kube/config', namespace: 'insights', deployment: 'insights-app' };
 

@@ -1,8 +1,8 @@
-import alertmanagerExample from '../../examples/alerts/alertmanager.json';
-import grafanaExample from '../../examples/alerts/grafana.json';
-import { AlertRejected, fromAlertmanager, fromGeneric, fromGrafana } from '../../intake/alerts';
-import { incidentWorkflowId } from '../../intake/incident-id';
-import { testConfig } from '../../scripts/testbed/config';
+import alertmanagerExample from '../../../examples/alerts/alertmanager.json';
+import grafanaExample from '../../../examples/alerts/grafana.json';
+import { AlertRejected, fromAlertmanager, fromGeneric, fromGrafana } from '../../../intake/alerts';
+import { incidentWorkflowId } from '../../../intake/incident-id';
+import { testConfig } from '../../../scripts/testbed/config';
 
 const config = testConfig();
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v));

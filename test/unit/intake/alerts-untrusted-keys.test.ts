@@ -3,13 +3,13 @@
  * fix, `severity: "constructor"` routed to a function, the workflow's search-attribute upsert failed and
  * its task retried forever before the first page.
  */
-import alertmanagerExample from '../../examples/alerts/alertmanager.json';
-import grafanaExample from '../../examples/alerts/grafana.json';
-import { toIncidentPolicy } from '../../activities/policy';
-import { AlertRejected, fromAlertmanager, fromGeneric, fromGrafana } from '../../intake/alerts';
-import { normalizeIncidentInput, ownValue } from '../../domain/policy';
-import { BUILT_IN_SCENARIOS, SCENARIO_NAME, SEVERITIES } from '../../domain/types';
-import { testConfig } from '../../scripts/testbed/config';
+import alertmanagerExample from '../../../examples/alerts/alertmanager.json';
+import grafanaExample from '../../../examples/alerts/grafana.json';
+import { toIncidentPolicy } from '../../../activities/policy';
+import { AlertRejected, fromAlertmanager, fromGeneric, fromGrafana } from '../../../intake/alerts';
+import { normalizeIncidentInput, ownValue } from '../../../domain/policy';
+import { BUILT_IN_SCENARIOS, SCENARIO_NAME, SEVERITIES } from '../../../domain/types';
+import { testConfig } from '../../../scripts/testbed/config';
 
 const config = testConfig();
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v));

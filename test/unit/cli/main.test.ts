@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { main } from '../../cli/main';
-import { cliReference } from '../../cli/reference';
-import { EXIT } from '../../cli/exit-codes';
-import { jsonText } from '../../cli/support';
+import { main } from '../../../cli/main';
+import { cliReference } from '../../../cli/reference';
+import { EXIT } from '../../../cli/exit-codes';
+import { jsonText } from '../../../cli/support';
 
 /** Runs `durable-runbooks …` in this process (no command here reaches Temporal or starts anything). */
 async function run(...argv: string[]) {
@@ -101,12 +101,14 @@ describe('durable-runbooks (the CLI)', () => {
   });
 
   test('--version prints the package version', async () => {
-    const { version } = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8'));
+    const { version } = JSON.parse(
+      readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8'),
+    );
     expect(await run('--version')).toEqual({ code: EXIT.ok, stdout: version, stderr: '' });
   });
 
   test("docs/cli.md is the commands' own help (npm run cli-reference writes it)", async () => {
-    const file = readFileSync(path.join(__dirname, '..', '..', 'docs', 'cli.md'), 'utf8');
+    const file = readFileSync(path.join(__dirname, '..', '..', '..', 'docs', 'cli.md'), 'utf8');
     expect(file).toBe(await cliReference());
   });
 

@@ -3,11 +3,11 @@
  * button, an Alertmanager before 0.19 (no fingerprint) whose alerts name a host but no service. None may
  * be refused: Alertmanager and Grafana drop a notification for good on a 4xx.
  */
-import amOld from '../fixtures/senders/alertmanager-0.18-host-only.json';
-import grafanaDocumented from '../fixtures/senders/grafana-documented-example.json';
-import grafanaTest from '../fixtures/senders/grafana-test-notification.json';
-import { fromAlertmanager, fromGrafana, labelFingerprint } from '../../intake/alerts';
-import { testConfig } from '../../scripts/testbed/config';
+import amOld from '../../fixtures/senders/alertmanager-0.18-host-only.json';
+import grafanaDocumented from '../../fixtures/senders/grafana-documented-example.json';
+import grafanaTest from '../../fixtures/senders/grafana-test-notification.json';
+import { fromAlertmanager, fromGrafana, labelFingerprint } from '../../../intake/alerts';
+import { testConfig } from '../../../scripts/testbed/config';
 
 const config = testConfig();
 

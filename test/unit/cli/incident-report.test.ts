@@ -1,6 +1,6 @@
 /** The report's arithmetic: groups, means over the incidents that have the time, pages per person. */
-import { incidentReport } from '../../cli/incident-report';
-import type { IncidentStatusView } from '../../domain/types';
+import { incidentReport } from '../../../cli/incident-report';
+import type { IncidentStatusView } from '../../../domain/types';
 
 const T0 = Date.parse('2026-11-02T10:00:00Z');
 const iso = (minutes: number | null) =>

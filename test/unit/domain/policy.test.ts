@@ -8,8 +8,8 @@ import {
   mergeAlerts,
   parseSeverity,
   whyIgnored,
-} from '../../domain/policy';
-import type { SourceAlert } from '../../domain/types';
+} from '../../../domain/policy';
+import type { SourceAlert } from '../../../domain/types';
 
 const byLabel = { critical: 'P1', warning: 'P2', info: 'P3' } as const;
 

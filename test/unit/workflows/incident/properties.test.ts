@@ -5,10 +5,10 @@
  * time; the seed is printed, and PROPERTY_SEED=<seed> replays a run.
  */
 import fc from 'fast-check';
-import type { RunbooksConfig } from '../../config';
-import { COMMAND_NAMES, refusal, type CommandName } from '../../workflows/incident/commands';
-import { drain, deliver, openModel, type ModelMessage, type ModelPage } from '../support/engine-model';
-import { testConfig } from '../../scripts/testbed/config';
+import type { RunbooksConfig } from '../../../../config';
+import { COMMAND_NAMES, refusal, type CommandName } from '../../../../workflows/incident/commands';
+import { drain, deliver, openModel, type ModelMessage, type ModelPage } from '../../../support/engine-model';
+import { testConfig } from '../../../../scripts/testbed/config';
 
 const T0 = Date.parse('2026-12-01T00:00:00Z');
 const SEC = 1000;

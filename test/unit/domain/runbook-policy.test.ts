@@ -10,7 +10,7 @@ import {
   rollbackCandidate,
   withinRestartBudget,
   type ContainerFacts,
-} from '../../domain/runbook-policy';
+} from '../../../domain/runbook-policy';
 
 describe('log-line classification', () => {
   test.each([

@@ -1,12 +1,12 @@
 /** The carried state fits one Temporal payload, whatever text it was sent; the configuration cannot outgrow it. */
-import { toIncidentPolicy } from '../../activities/policy';
-import { ConfigError, parseConfig } from '../../config';
-import raw from '../../config/durable-runbooks.json';
-import { ingestAlerts } from '../../workflows/incident/alerts';
-import { apply } from '../../workflows/incident/commands';
-import { initialState, record } from '../../workflows/incident/state';
-import { fitState, stateBytes, STATE_BYTE_BOUND } from '../../workflows/incident/state-bound';
-import { testConfig } from '../../scripts/testbed/config';
+import { toIncidentPolicy } from '../../../../activities/policy';
+import { ConfigError, parseConfig } from '../../../../config';
+import raw from '../../../../config/durable-runbooks.json';
+import { ingestAlerts } from '../../../../workflows/incident/alerts';
+import { apply } from '../../../../workflows/incident/commands';
+import { initialState, record } from '../../../../workflows/incident/state';
+import { fitState, stateBytes, STATE_BYTE_BOUND } from '../../../../workflows/incident/state-bound';
+import { testConfig } from '../../../../scripts/testbed/config';
 
 const T0 = Date.parse('2026-12-05T00:00:00Z');
 

@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, formatDuration, loadConfig, parseConfig, parseDuration } from '../../config';
-import raw from '../../config/durable-runbooks.json';
+import { ConfigError, formatDuration, loadConfig, parseConfig, parseDuration } from '../../../config';
+import raw from '../../../config/durable-runbooks.json';
 
 // JSON.parse's untyped result lets each case break the config in its own way.
 const clone = () => JSON.parse(JSON.stringify(raw));
@@ -92,7 +92,7 @@ test('every built-in scenario needs its definition: a runbooks directory without
   for (const scenario of ['wont-start', 'high-memory', 'health'])
     writeFileSync(
       path.join(dir, `${scenario}.yaml`),
-      readFileSync(path.join(__dirname, `../../runbooks/${scenario}.yaml`)),
+      readFileSync(path.join(__dirname, `../../../runbooks/${scenario}.yaml`)),
     );
   const c = clone();
   c.runbooks = { ...c.runbooks, directory: dir };
@@ -104,7 +104,7 @@ test('every built-in scenario needs its definition: a runbooks directory without
   );
   writeFileSync(
     path.join(dir, 'pool-exhausted.yaml'),
-    readFileSync(path.join(__dirname, '../../runbooks/pool-exhausted.yaml')),
+    readFileSync(path.join(__dirname, '../../../runbooks/pool-exhausted.yaml')),
   );
   expect(
     parseConfig(c)

@@ -1,6 +1,6 @@
 /** Who is on call: handoffs, daylight-saving changes in two zones, layers, restrictions, overrides. */
-import { parseConfig } from '../../config';
-import { rawTestConfig, testConfig } from '../../scripts/testbed/config';
+import { parseConfig } from '../../../config';
+import { rawTestConfig, testConfig } from '../../../scripts/testbed/config';
 import {
   layerOnCall,
   onCallAt,
@@ -9,7 +9,7 @@ import {
   zonedInstant,
   type OnCallSchedule,
   type RotationLayer,
-} from '../../domain/oncall';
+} from '../../../domain/oncall';
 
 const at = (iso: string) => Date.parse(iso);
 const daily = (start: string, participants = ['ann', 'bob', 'cai']): RotationLayer => ({

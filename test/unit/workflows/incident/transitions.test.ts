@@ -1,6 +1,6 @@
 /** Pure state changes of the incident (workflows/incident/transitions.ts, lifecycle.ts) that the loop's effects rely on. */
-import { toIncidentPolicy } from '../../activities/policy';
-import { initialState, type IncidentState } from '../../workflows/incident/state';
+import { toIncidentPolicy } from '../../../../activities/policy';
+import { initialState, type IncidentState } from '../../../../workflows/incident/state';
 import {
   adoptPolicy,
   beginMonitoring,
@@ -19,10 +19,10 @@ import {
   suppress,
   takeTicket,
   watchChecked,
-} from '../../workflows/incident/lifecycle';
-import { addPage, pageSent } from '../../workflows/incident/transitions';
-import type { Severity } from '../../domain/types';
-import { testConfig } from '../../scripts/testbed/config';
+} from '../../../../workflows/incident/lifecycle';
+import { addPage, pageSent } from '../../../../workflows/incident/transitions';
+import type { Severity } from '../../../../domain/types';
+import { testConfig } from '../../../../scripts/testbed/config';
 
 const T0 = Date.parse('2026-11-27T00:00:00Z');
 const MIN = 60_000;

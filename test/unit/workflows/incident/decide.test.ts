@@ -1,13 +1,13 @@
 /** The incident engine's pure parts: ladder timing, the priority of effects, commands, alert folding. */
-import { toIncidentPolicy } from '../../activities/policy';
-import { ingestAlerts } from '../../workflows/incident/alerts';
-import { apply, refusal } from '../../workflows/incident/commands';
-import { decide } from '../../workflows/incident/decide';
-import { dueRung, statusUpdateAfter } from '../../workflows/incident/ladder';
-import { initialState, record, type IncidentState } from '../../workflows/incident/state';
-import { formatElapsed } from '../../domain/policy';
-import type { Severity, SourceAlert } from '../../domain/types';
-import { testConfig } from '../../scripts/testbed/config';
+import { toIncidentPolicy } from '../../../../activities/policy';
+import { ingestAlerts } from '../../../../workflows/incident/alerts';
+import { apply, refusal } from '../../../../workflows/incident/commands';
+import { decide } from '../../../../workflows/incident/decide';
+import { dueRung, statusUpdateAfter } from '../../../../workflows/incident/ladder';
+import { initialState, record, type IncidentState } from '../../../../workflows/incident/state';
+import { formatElapsed } from '../../../../domain/policy';
+import type { Severity, SourceAlert } from '../../../../domain/types';
+import { testConfig } from '../../../../scripts/testbed/config';
 
 const T0 = Date.parse('2026-11-27T00:00:00Z');
 const MIN = 60_000;

@@ -1,7 +1,7 @@
 /** Who may act from Slack and PagerDuty: approvers by step, service and default; responders; attribution. */
-import { parseConfig } from '../../config';
-import { approversFor, mayAct } from '../../intake/access';
-import { rawTestConfig, testConfig } from '../../scripts/testbed/config';
+import { parseConfig } from '../../../config';
+import { approversFor, mayAct } from '../../../intake/access';
+import { rawTestConfig, testConfig } from '../../../scripts/testbed/config';
 
 const primary = { channel: 'slack', userId: 'U0PRIMARY', name: 'carol' } as const;
 const techLead = { channel: 'slack', userId: 'U0TECHLEAD' } as const;

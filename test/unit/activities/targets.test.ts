@@ -3,10 +3,10 @@
  * configuration does not name, before touching Docker, PostgreSQL or the network.
  */
 import path from 'node:path';
-import { createIncidentActivities } from '../../activities';
-import { LOG_SCAN_PATTERN } from '../../domain/runbook-policy';
-import { testConfig } from '../../scripts/testbed/config';
-import { tempDir } from '../../scripts/testbed/temporal';
+import { createIncidentActivities } from '../../../activities';
+import { LOG_SCAN_PATTERN } from '../../../domain/runbook-policy';
+import { testConfig } from '../../../scripts/testbed/config';
+import { tempDir } from '../../../scripts/testbed/temporal';
 
 const baseDir = tempDir();
 const config = testConfig({

@@ -2,14 +2,19 @@
  * Text from alerts is data, never markup: 30 hostile strings, each shown in the five places an incident is
  * shown (Slack, the review file, the CLI, the Temporal UI's details, search attributes), must stay inert.
  */
-import { toIncidentPolicy } from '../../activities/policy';
-import { initialState, record, toView, type IncidentState } from '../../workflows/incident/state';
-import { nextSlackItem } from '../../workflows/incident/lifecycle';
-import { detailsMarkdown, searchAttributes } from '../../workflows/incident/visibility';
-import { approvalRequestText, openMessage, reviewMarkdown, statusUpdateMessage } from '../../domain/render';
-import { plainText } from '../../domain/text';
-import { describeView } from '../../cli/incident';
-import { testConfig } from '../../scripts/testbed/config';
+import { toIncidentPolicy } from '../../../../activities/policy';
+import { initialState, record, toView, type IncidentState } from '../../../../workflows/incident/state';
+import { nextSlackItem } from '../../../../workflows/incident/lifecycle';
+import { detailsMarkdown, searchAttributes } from '../../../../workflows/incident/visibility';
+import {
+  approvalRequestText,
+  openMessage,
+  reviewMarkdown,
+  statusUpdateMessage,
+} from '../../../../domain/render';
+import { plainText } from '../../../../domain/text';
+import { describeView } from '../../../../cli/incident';
+import { testConfig } from '../../../../scripts/testbed/config';
 
 const ESC = '\x1b';
 export const HOSTILE: readonly string[] = [

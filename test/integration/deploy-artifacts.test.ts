@@ -7,13 +7,14 @@
  * the intake answers its health check.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { freePort } from '../../scripts/testbed/local-services';
 import { eventually } from '../../scripts/testbed/eventually';
 import { describeWith, serviceValue } from '../../scripts/testbed/services';
 import { tempDir, uniqueTaskQueue } from '../../scripts/testbed/temporal';
+import { filesUnder } from '../support/files';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const DEPLOY = path.join(ROOT, 'deploy');
@@ -62,17 +63,6 @@ describeWith(['compose'], 'deploy/docker-compose.yml', () => {
     expect(JSON.stringify(services.intake.ports)).toMatch(/127\.0\.0\.1/);
   });
 });
-
-/** Every file under `dir` but node_modules, relative to it. */
-function filesUnder(dir: string, rel = ''): string[] {
-  return readdirSync(path.join(dir, rel), { withFileTypes: true }).flatMap((e) =>
-    e.name === 'node_modules'
-      ? []
-      : e.isDirectory()
-        ? filesUnder(dir, path.join(rel, e.name))
-        : [path.join(rel, e.name)],
-  );
-}
 
 /** The Dockerfile's instructions, in order (FROM is the base image this machine cannot pull). */
 function instructions(file: string): { op: string; arg: string }[] {

@@ -5,19 +5,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
+import { filesUnder } from '../support/files';
 import { tempDir } from '../../scripts/testbed/temporal';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-
-function filesUnder(dir: string, rel = ''): string[] {
-  return readdirSync(path.join(dir, rel), { withFileTypes: true }).flatMap((e) =>
-    e.name === 'node_modules'
-      ? []
-      : e.isDirectory()
-        ? filesUnder(dir, path.join(rel, e.name))
-        : [path.join(rel, e.name)],
-  );
-}
 
 test('npm pack makes a package of compiled code whose command answers from it', () => {
   const dir = tempDir('pack-');

@@ -12,10 +12,14 @@ const ROOT = path.resolve(__dirname, '..', '..');
 
 describeWith(['cluster', 'haproxy', 'postgres'], 'npm run chaos', () => {
   test('every goal is met', async () => {
-    const child = spawn(process.execPath, ['-r', 'tsx/cjs', path.join(ROOT, 'scripts', 'chaos.ts')], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['-r', 'tsx/cjs', path.join(ROOT, 'scripts', 'bench', 'chaos.ts')],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));

@@ -53,7 +53,7 @@ describeWith(['cluster', 'haproxy', 'postgres'], 'npm run cluster', () => {
   beforeAll(async () => {
     ports = { temporal: await freePort(), ui: await freePort(), intake: await freePort() };
     const configFile = writeTestConfig(dir, { journal: { file: journalFile } });
-    cluster = spawn(process.execPath, ['-r', 'tsx/cjs', path.join(ROOT, 'scripts', 'cluster.ts')], {
+    cluster = spawn(process.execPath, ['-r', 'tsx/cjs', path.join(ROOT, 'scripts', 'ops', 'cluster.ts')], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {

@@ -155,7 +155,7 @@ describeWith(['temporal'], 'deploy/Dockerfile as a script', () => {
       cwd: workdir,
       encoding: 'utf8',
     });
-    expect(listed).toMatch(/wont-start\s+runbooks\/wont-start\.yaml/);
+    expect(listed).toMatch(/wont-start\s+wont-start\.yaml\s+InsightsAppDown/);
 
     const taskQueue = uniqueTaskQueue('image');
     const run = (argv: string[], extra: Record<string, string>) => {

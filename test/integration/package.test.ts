@@ -44,7 +44,7 @@ test('npm pack makes a package of compiled code whose command answers from it', 
   const listed = cli('runbook', 'list');
   expect(listed).toMatchObject({
     status: 0,
-    stdout: expect.stringMatching(/disk-full\s+runbooks\/disk-full\.yaml/),
+    stdout: expect.stringMatching(/disk-full\s+disk-full\.yaml\s+DiskFull/),
   });
   // What needs the checkout says so, with "unreachable" (3).
   const start = cli('start');

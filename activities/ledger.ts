@@ -1,5 +1,5 @@
 /**
- * The restart budget's durable ledger (`workflows/restart-ledger.ts`), claimed through Temporal itself:
+ * The restart budget's durable ledger (`workflows/ledger/restart-ledger.ts`), claimed through Temporal itself:
  * update-with-start creates the container's ledger on the first claim and finds it on the next.
  */
 import { Context } from '@temporalio/activity';

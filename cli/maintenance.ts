@@ -12,7 +12,7 @@ import {
   maintenanceWorkflowId,
   startMaintenanceUpdate,
 } from '../domain/messages';
-import type { maintenanceWorkflow } from '../workflows/maintenance';
+import type { maintenanceWorkflow } from '../workflows/oncall/maintenance';
 import { TASK_QUEUE } from '../intake/open-incident';
 import { terminalText } from '../domain/text';
 import { flag, helpFor, parse, usageOf, UsageError, type Parsed } from './args';

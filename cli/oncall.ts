@@ -12,7 +12,7 @@ import { TASK_QUEUE } from '../intake/open-incident';
 import { addOverrideUpdate, onCallOverridesWorkflowId, removeOverrideUpdate } from '../domain/messages';
 import { onCallAt, shiftsAhead, zonedInstant, type OnCallSchedule } from '../domain/oncall';
 import { readOverrides } from '../activities/oncall';
-import type { onCallOverridesWorkflow } from '../workflows/oncall-overrides';
+import type { onCallOverridesWorkflow } from '../workflows/oncall/overrides';
 import { ownValue } from '../domain/policy';
 import { terminalText } from '../domain/text';
 import { clientOf, connectOrSay, jsonText, refusedOrThrow, table } from './support';

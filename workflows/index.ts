@@ -1,9 +1,9 @@
 export { incidentWorkflow } from './incident/index';
-export { reviewReminderWorkflow } from './review-reminder';
+export { reviewReminderWorkflow } from './incident/review-reminder';
 export { runbookWorkflow } from './legacy/runbook-built-in';
-export { onCallOverridesWorkflow } from './oncall-overrides';
-export { maintenanceWorkflow } from './maintenance';
+export { onCallOverridesWorkflow } from './oncall/overrides';
+export { maintenanceWorkflow } from './oncall/maintenance';
 export { runbookInterpreterWorkflow } from './runbook/interpreter';
-export { restartLedgerWorkflow } from './restart-ledger';
+export { restartLedgerWorkflow } from './ledger/restart-ledger';
 export { runbookRehearsalWorkflow } from './runbook/rehearsal';
 export { incidentWatchdogWorkflow } from './watchdog';

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { WorkflowHandle } from '@temporalio/client';
 import { incidentWorkflow } from '../../workflows/incident';
-import { reviewReminderWorkflow } from '../../workflows/review-reminder';
+import { reviewReminderWorkflow } from '../../workflows/incident/review-reminder';
 import {
   acknowledgeSignal,
   acknowledgeUpdate,

@@ -10,7 +10,7 @@ import {
   type StackOptions,
 } from '../../scripts/testbed/insights-stack';
 import { incidentWorkflow } from '../../workflows/incident';
-import { restartLedgerWorkflow } from '../../workflows/restart-ledger';
+import { restartLedgerWorkflow } from '../../workflows/ledger/restart-ledger';
 import { claimRestartUpdate, restartLedgerWorkflowId } from '../../domain/restart-claims';
 import {
   approveSignal,

@@ -5,7 +5,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { IncidentWorker } from '../../workers/worker';
 import type { WorkflowHandle } from '@temporalio/client';
 import { incidentWorkflow } from '../../workflows/incident';
-import { reviewReminderWorkflow } from '../../workflows/review-reminder';
+import { reviewReminderWorkflow } from '../../workflows/incident/review-reminder';
 import {
   acknowledgeSignal,
   alertSignal,

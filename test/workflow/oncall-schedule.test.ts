@@ -6,7 +6,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { IncidentWorker } from '../../workers/worker';
 import { incidentWorkflow } from '../../workflows/incident';
 import { WithStartWorkflowOperation } from '@temporalio/client';
-import { maintenanceWorkflow } from '../../workflows/maintenance';
+import { maintenanceWorkflow } from '../../workflows/oncall/maintenance';
 import {
   acknowledgeUpdate,
   alertSignal,

@@ -5,7 +5,7 @@
 import { ParentClosePolicy, getExternalWorkflowHandle, startChild, workflowInfo } from '@temporalio/workflow';
 import { approveSignal, rejectSignal, respondWithinSignal, type RunbookReport } from '../../domain/messages';
 import { approvalRequestText } from '../../domain/render';
-import { reviewReminderWorkflow } from '../review-reminder';
+import { reviewReminderWorkflow } from './review-reminder';
 import { runbookWorkflow } from '../legacy/runbook-built-in';
 import { runbookInterpreterWorkflow } from '../runbook/interpreter';
 import { runbookTaskQueue } from '../../domain/task-queues';

@@ -56,7 +56,7 @@ import {
   type IncidentPolicy,
 } from '../../domain/policy';
 import { incidentLabel, openMessage, reviewMarkdown, statusUpdateMessage } from '../../domain/render';
-import { reviewReminderWorkflow } from '../review-reminder';
+import { reviewReminderWorkflow } from '../incident/review-reminder';
 import { runbookWorkflow, type RunbookOutcome } from './runbook-built-in';
 import {
   IncidentScenarioKey,

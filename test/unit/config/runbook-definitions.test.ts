@@ -10,7 +10,7 @@ import {
 } from '../../../config/runbook-definitions';
 import { routeFromLabels } from '../../../intake/routing';
 import { fromGeneric, AlertRejected } from '../../../intake/alerts';
-import { decideClaim } from '../../../workflows/restart-ledger';
+import { decideClaim } from '../../../workflows/ledger/restart-ledger';
 import { diagnose, fillTemplate, holds, type Facts } from '../../../domain/runbook-definition';
 import { testConfig } from '../../../scripts/testbed/config';
 

@@ -1,6 +1,6 @@
 import { condition, proxyActivities, setHandler } from '@temporalio/workflow';
-import type { IncidentActivities, SlackThreadRef } from '../activities/contract';
-import { reviewScheduledSignal, SIGNAL_DESCRIPTIONS } from '../domain/messages';
+import type { IncidentActivities, SlackThreadRef } from '../../activities/contract';
+import { reviewScheduledSignal, SIGNAL_DESCRIPTIONS } from '../../domain/messages';
 
 const { postThreadMessage } = proxyActivities<IncidentActivities>({
   startToCloseTimeout: '30s',

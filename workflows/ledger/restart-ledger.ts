@@ -11,7 +11,7 @@ import {
   type RestartClaim,
   type RestartClaimAnswer,
   type RestartClaimRequest,
-} from '../domain/restart-claims';
+} from '../../domain/restart-claims';
 
 /** Pure: the claims still counting at `now`, and the answer to a request (the new claim included if granted). */
 export function decideClaim(

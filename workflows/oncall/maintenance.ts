@@ -12,9 +12,9 @@ import {
   MAX_MAINTENANCE_MS,
   type MaintenanceWindow,
   type StartMaintenanceArgs,
-} from '../domain/messages';
-import { windowRefusal } from '../domain/oncall';
-import { TimeWindows } from '../domain/time-windows';
+} from '../../domain/messages';
+import { windowRefusal } from '../../domain/oncall';
+import { TimeWindows } from '../../domain/time-windows';
 
 export interface MaintenanceInput {
   service: string;

@@ -10,9 +10,9 @@ import {
   removeOverrideUpdate,
   ONCALL_DESCRIPTIONS,
   type AddOverrideArgs,
-} from '../domain/messages';
-import { overrideRefusal, type StoredOverride } from '../domain/oncall';
-import { TimeWindows } from '../domain/time-windows';
+} from '../../domain/messages';
+import { overrideRefusal, type StoredOverride } from '../../domain/oncall';
+import { TimeWindows } from '../../domain/time-windows';
 
 export interface OnCallOverridesInput {
   schedule: string;

@@ -2,6 +2,7 @@
  * The architecture, as rules `npm test` checks (dependency-cruiser). Layers, bottom up:
  *   domain/      sandbox-safe types, messages and pure policy; imports nothing of ours
  *   config/      the configuration, its schema and runbook definitions; imports domain
+ *   store/       the system of record (PostgreSQL or PGlite): its SQL, migrations and reads/writes; imports domain
  *   activities/  I/O, one module per external system; `contract.ts` is what workflows may see of it
  *   workflows/   deterministic code; imports domain and the activities' contract (types) only
  *   intake/      the HTTP intake and the responder surfaces; starts and signals workflows
@@ -9,7 +10,7 @@
  *   cli/         the `durable-runbooks` command line; nothing of the product imports it
  *   scripts/     operations, test beds and benchmarks; test/ the tests. Product code imports neither.
  */
-const product = '^(domain|config|activities|workflows|intake|workers|cli)/';
+const product = '^(domain|config|store|activities|workflows|intake|workers|cli)/';
 module.exports = {
   forbidden: [
     { name: 'no-circular', severity: 'error', comment: 'Import circles', from: {}, to: { circular: true } },
@@ -17,13 +18,20 @@ module.exports = {
       name: 'domain-imports-nothing-of-ours',
       severity: 'error',
       from: { path: '^domain/' },
-      to: { path: '^(config|activities|workflows|intake|workers|scripts|test)/' },
+      to: { path: '^(config|store|activities|workflows|intake|workers|scripts|test)/' },
     },
     {
       name: 'config-imports-domain-only',
       severity: 'error',
       from: { path: '^config/' },
-      to: { path: '^(activities|workflows|intake|workers|scripts|test)/' },
+      to: { path: '^(store|activities|workflows|intake|workers|scripts|test)/' },
+    },
+    {
+      name: 'store-imports-domain-only',
+      severity: 'error',
+      comment: 'The record is below everything that writes or serves it',
+      from: { path: '^store/' },
+      to: { path: '^(config|activities|workflows|intake|workers|cli|scripts|test)/' },
     },
     {
       name: 'activities-below-workflows',
@@ -36,7 +44,7 @@ module.exports = {
       severity: 'error',
       comment: 'Workflow code runs in the sandbox: no I/O modules, only the contract of the activities',
       from: { path: '^workflows/' },
-      to: { path: '^(config|intake|workers|scripts|test)/|^activities/(?!contract[.]ts$)' },
+      to: { path: '^(config|store|intake|workers|scripts|test)/|^activities/(?!contract[.]ts$)' },
     },
     {
       name: 'sandbox-safe-no-node-builtins',

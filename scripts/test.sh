@@ -13,7 +13,7 @@ step() {
 step provision bash scripts/ops/provision.sh all
 step typecheck npx tsc --noEmit -p .
 step lint npx eslint . --max-warnings 0
-step dependencies npx depcruise --output-type err domain config activities workflows intake workers cli scripts test
+step dependencies npx depcruise --output-type err domain config store activities workflows intake workers cli scripts test
 step format sh -c 'npx prettier --check . >/dev/null || { npx prettier --check . ; exit 1; }'
 step jest npx jest --ci --runInBand "$@"
 echo "npm test finished in $((SECONDS - started)) s"

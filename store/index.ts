@@ -1,0 +1,28 @@
+/**
+ * The system of record: incidents, their whole timelines, notifications, reviews, action items and the
+ * audit, in PostgreSQL. `openStore` opens it where the environment says (`DATABASE_URL`, else PGlite under
+ * the data directory) and migrates it to the newest schema before anything reads or writes.
+ */
+import path from 'node:path';
+import { migrate } from './migrate';
+import { openSqlClient, type SqlClient, type StoreLocation } from './sql-client';
+
+export { appendTimeline, timelineOf, upsertIncident, type IncidentRecord } from './record';
+export type { Queryable, SqlClient } from './sql-client';
+
+/** Where the store is: `DATABASE_URL` when set, else the embedded PGlite in `<dataDir>/store`. */
+export function storeLocation(env: NodeJS.ProcessEnv, dataDir: string): StoreLocation {
+  const url = env.DATABASE_URL?.trim();
+  return url ? { databaseUrl: url } : { dataDir: path.join(dataDir, 'store') };
+}
+
+export async function openStore(where: StoreLocation): Promise<SqlClient> {
+  const db = await openSqlClient(where);
+  try {
+    await migrate(db);
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    throw err;
+  }
+  return db;
+}

@@ -1,0 +1,97 @@
+/**
+ * The store's schema as ordered migrations of plain SQL, run by `migrate.ts` on PGlite and PostgreSQL
+ * alike. Plain SQL in the code, not a migration library: the two engines need no adapter, the SQL is what
+ * a reviewer reads, and `tsc` carries it into dist/ with the rest. A released migration is never edited:
+ * a change is a new one at the end.
+ */
+export interface Migration {
+  id: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    id: '0001_record',
+    sql: `
+      CREATE TABLE incidents (
+        id text PRIMARY KEY,
+        workflow_id text NOT NULL,
+        service text NOT NULL,
+        severity text NOT NULL,
+        scenario text NOT NULL,
+        summary text NOT NULL,
+        status text NOT NULL,
+        created_at timestamptz NOT NULL,
+        acknowledged_at timestamptz,
+        acknowledged_by text,
+        resolved_at timestamptz,
+        resolved_by text,
+        updated_at timestamptz NOT NULL
+      );
+      CREATE INDEX incidents_by_created ON incidents (created_at DESC, id DESC);
+      CREATE INDEX incidents_by_status ON incidents (status, service, severity);
+
+      -- Every timeline entry, never capped: (incident, seq) makes a retried or replayed write a no-op.
+      CREATE TABLE timeline_events (
+        incident_id text NOT NULL,
+        seq integer NOT NULL,
+        at timestamptz NOT NULL,
+        type text NOT NULL,
+        message text NOT NULL,
+        actor text,
+        PRIMARY KEY (incident_id, seq)
+      );
+
+      -- Pages, Slack notices, e-mail and status-page updates, each with its delivery result.
+      CREATE TABLE notifications (
+        incident_id text NOT NULL,
+        key text NOT NULL,
+        at timestamptz NOT NULL,
+        channel text NOT NULL CHECK (channel IN ('page', 'slack', 'email', 'status-page')),
+        level_name text,
+        contacts text[] NOT NULL DEFAULT '{}',
+        reason text,
+        delivered boolean NOT NULL,
+        detail text,
+        PRIMARY KEY (incident_id, key)
+      );
+
+      CREATE TABLE reviews (
+        incident_id text PRIMARY KEY,
+        markdown text NOT NULL,
+        what_happened text,
+        why text,
+        detection text,
+        resolution text,
+        prevention text,
+        written_at timestamptz NOT NULL
+      );
+
+      CREATE TABLE action_items (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        incident_id text NOT NULL,
+        title text NOT NULL,
+        owner text,
+        due_date date,
+        status text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'in-progress', 'done', 'wont-do')),
+        link text,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX action_items_by_incident ON action_items (incident_id);
+
+      -- Who did what, from which surface, when, and the answer; a request key makes a retry one row.
+      CREATE TABLE audit (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        at timestamptz NOT NULL DEFAULT now(),
+        actor text NOT NULL,
+        surface text NOT NULL CHECK (surface IN ('cli', 'api', 'slack', 'pagerduty', 'ui', 'intake')),
+        action text NOT NULL,
+        incident_id text,
+        answer text NOT NULL,
+        request_key text UNIQUE
+      );
+      CREATE INDEX audit_by_incident ON audit (incident_id, at);
+    `,
+  },
+];

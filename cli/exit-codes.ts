@@ -17,4 +17,4 @@ export const EXIT = {
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 export const EXIT_CODES_HELP =
-  'exit codes: 0 done, 1 refused (the reason is printed), 2 usage, 3 Temporal unreachable, 4 not found, 5 timed out';
+  'exit codes: 0 done, 1 refused (the reason is printed), 2 usage, 3 unreachable (Temporal, the store), 4 not found, 5 timed out';

@@ -13,6 +13,7 @@ import { REPO_ROOT } from './installed-tools';
 import { runMaintenanceCli } from './maintenance';
 import { runOnCallCli } from './oncall';
 import { main as runbookMain } from './runbook';
+import { runStoreCli } from './store';
 
 type Run = (argv: string[], out: (s: string) => void, err: (s: string) => void) => Promise<number>;
 
@@ -32,6 +33,10 @@ const GROUPS: Record<string, { about: string; run: Run }> = {
   runbook: {
     about: 'list, validate and rehearse runbook definitions',
     run: runbookMain,
+  },
+  store: {
+    about: 'the system of record: migrate it, or see where it is and what it holds',
+    run: runStoreCli,
   },
 };
 

@@ -32,6 +32,7 @@ export async function cliReference(): Promise<string> {
     'oncall',
     'maintenance',
     'runbook',
+    'store',
     'start',
     'cluster',
     'chaos',

@@ -2,6 +2,8 @@
  * The store's suite, run on both engines it supports: the embedded PGlite and a real PostgreSQL. The same
  * migrations, the same SQL, the same answers.
  */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { Client as PgClient } from 'pg';
 import { migrate } from '../../store/migrate';
 import { MIGRATIONS } from '../../store/migrations';
@@ -18,6 +20,7 @@ import type { TimelineEntry } from '../../domain/types';
 import { describeWith, serviceValue } from '../../scripts/testbed/services';
 import { tempDir } from '../../scripts/testbed/temporal';
 
+const ROOT = path.resolve(__dirname, '..', '..');
 const T0 = Date.parse('2026-12-05T00:00:00Z');
 const entry = (i: number): TimelineEntry => ({
   at: new Date(T0 + i * 1000).toISOString(),
@@ -144,3 +147,33 @@ test('DATABASE_URL picks the server; without it the store is PGlite under the da
   });
   expect(storeLocation({ DATABASE_URL: ' ' }, '/data')).toEqual({ dataDir: '/data/store' });
 });
+
+test('durable-runbooks store migrate and status: the embedded store under RUNBOOKS_DATA_DIR; a URL without its password', async () => {
+  const dataDir = tempDir('store-cli-');
+  const cli = (args: string[], env: Record<string, string>) =>
+    spawnSync(process.execPath, [path.join(ROOT, 'bin', 'durable-runbooks.js'), 'store', ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, DATABASE_URL: '', ...env },
+    });
+  const migrated = cli(['migrate'], { RUNBOOKS_DATA_DIR: dataDir });
+  expect(migrated).toMatchObject({
+    status: 0,
+    stdout: `PGlite in ${path.join(dataDir, 'store')}: at ${MIGRATIONS.at(-1)!.id} (${MIGRATIONS.length} migrations)\n`,
+  });
+  const status = cli(['status', '--json'], { RUNBOOKS_DATA_DIR: dataDir });
+  expect(status.status).toBe(0);
+  expect(JSON.parse(status.stdout)).toEqual({
+    store: `PGlite in ${path.join(dataDir, 'store')}`,
+    engine: 'pglite',
+    migrations: MIGRATIONS.map((m) => m.id),
+    pending: [],
+    incidents: 0,
+  });
+  // A server that is not there: exit 3, and the password nowhere in what is printed.
+  const down = cli(['status'], {
+    DATABASE_URL: 'postgres://runbooks:s3cret-pw@127.0.0.1:1/durable_runbooks',
+  });
+  expect(down.status).toBe(3);
+  expect(down.stderr).toContain('PostgreSQL at postgres://runbooks:***@127.0.0.1:1/durable_runbooks');
+  expect(`${down.stdout}${down.stderr}`).not.toContain('s3cret-pw');
+}, 120_000);

@@ -6,7 +6,18 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const CHECKED = ['domain', 'config', 'store', 'activities', 'workflows', 'intake', 'workers', 'cli', 'bin', 'scripts'];
+const CHECKED = [
+  'domain',
+  'config',
+  'store',
+  'activities',
+  'workflows',
+  'intake',
+  'workers',
+  'cli',
+  'bin',
+  'scripts',
+];
 const FROZEN = /^workflows\/legacy\//;
 const MAX_LINES = 400;
 

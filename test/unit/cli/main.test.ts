@@ -34,6 +34,7 @@ const SUBCOMMANDS: Record<string, string[]> = {
   oncall: ['who', 'next', 'override', 'overrides', 'remove'],
   maintenance: ['start', 'end', 'list'],
   runbook: ['list', 'validate', 'test'],
+  store: ['migrate', 'status'],
 };
 
 describe('durable-runbooks (the CLI)', () => {
@@ -84,6 +85,9 @@ describe('durable-runbooks (the CLI)', () => {
       ['maintenance', 'start', 'checkout'],
       ['maintenance', 'start', 'checkout', '--for'],
       ['runbook', 'validate'],
+      ['store'],
+      ['store', 'status', 'now'],
+      ['store', 'migrate', '--bogus'],
       ['runbook', 'test', 'a.yaml', '--fixtures', 'f.yaml'],
       ['cluster', 'now'],
       ['start', '--detach'],

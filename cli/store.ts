@@ -1,0 +1,97 @@
+/**
+ * `durable-runbooks store migrate | status`: the system of record (`store/`). Where it is comes from the
+ * environment the worker reads: `DATABASE_URL`, else the embedded PGlite under `RUNBOOKS_DATA_DIR` (default
+ * `.data` in the checkout). A URL's password is never printed. Exit codes: `cli/exit-codes.ts`.
+ */
+import path from 'node:path';
+import { PACKAGE_ROOT } from '../config/package-root';
+import { openStore, storeLocation } from '../store';
+import { MIGRATIONS } from '../store/migrations';
+import type { StoreLocation } from '../store/sql-client';
+import { helpFor, parse, usageOf, UsageError, type Parsed } from './args';
+import { EXIT, EXIT_CODES_HELP } from './exit-codes';
+import { jsonText } from './support';
+
+const COMMANDS = [
+  ['migrate', 'bring the store to the newest schema (opening it does so too)'],
+  ['status [--json]', 'where the store is, its migrations, and how many incidents it holds'],
+] as const;
+
+export const USAGE = usageOf('durable-runbooks store', COMMANDS, EXIT_CODES_HELP);
+
+const FLAGS = { json: { type: 'boolean' } } as const;
+
+/** The location for people to read: a server URL without its password, or the PGlite directory. */
+export function describeLocation(where: StoreLocation): string {
+  if ('dataDir' in where) return `PGlite in ${where.dataDir}`;
+  try {
+    const url = new URL(where.databaseUrl);
+    if (url.password) url.password = '***';
+    return `PostgreSQL at ${url.toString()}`;
+  } catch {
+    return 'PostgreSQL at DATABASE_URL (not a URL that can be shown)';
+  }
+}
+
+export async function runStoreCli(
+  argv: string[],
+  out: (s: string) => void = console.log,
+  err: (s: string) => void = console.error,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
+  let args: Parsed;
+  try {
+    args = parse(argv, FLAGS);
+    const [command, ...extra] = args.positionals;
+    if (args.help) {
+      out(helpFor('store', COMMANDS, USAGE, command, EXIT_CODES_HELP));
+      return EXIT.ok;
+    }
+    if (command !== 'migrate' && command !== 'status')
+      throw new UsageError(command ? `unknown command ${JSON.stringify(command)}` : 'a command is needed');
+    if (extra.length) throw new UsageError(`${command} takes no arguments`);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    err(`${e.message}\n${USAGE}`);
+    return EXIT.usage;
+  }
+  const where = storeLocation(env, env.RUNBOOKS_DATA_DIR || path.join(PACKAGE_ROOT, '.data'));
+  const shown = describeLocation(where);
+  let db;
+  try {
+    db = await openStore(where);
+  } catch (e) {
+    // The driver's message names host and port, never the password.
+    err(`the store (${shown}) could not be opened and migrated: ${(e as Error).message}`);
+    return EXIT.unreachable;
+  }
+  try {
+    const applied = (await db.query<{ id: string }>('SELECT id FROM schema_migrations ORDER BY id')).rows.map(
+      (r) => r.id,
+    );
+    if (args.positionals[0] === 'migrate') {
+      out(`${shown}: at ${applied.at(-1)} (${applied.length} migrations)`);
+      return EXIT.ok;
+    }
+    const { rows } = await db.query<{ n: number }>('SELECT count(*)::integer AS n FROM incidents');
+    const status = {
+      store: shown,
+      engine: db.engine,
+      migrations: applied,
+      pending: MIGRATIONS.map((m) => m.id).filter((id) => !applied.includes(id)),
+      incidents: rows[0].n,
+    };
+    if (args.values.json === true) out(jsonText(status));
+    else
+      out(
+        [
+          `store       ${status.store}`,
+          `migrations  ${applied.join(', ')}${status.pending.length ? ` (pending: ${status.pending.join(', ')})` : ''}`,
+          `incidents   ${status.incidents}`,
+        ].join('\n'),
+      );
+    return EXIT.ok;
+  } finally {
+    await db.close();
+  }
+}

@@ -1,48 +1,19 @@
 /**
- * The store's suite, run on both engines it supports: the embedded PGlite and a real PostgreSQL. The same
- * migrations, the same SQL, the same answers.
+ * The store's suite (`test/support/store-suite.ts`), run on both engines it supports: a real PostgreSQL
+ * in-process, and the embedded PGlite in a node process of its own (see the suite for why). The same
+ * migrations, the same SQL, the same checks.
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { Client as PgClient } from 'pg';
-import { migrate } from '../../store/migrate';
+import { openStore, storeLocation, type SqlClient } from '../../store';
 import { MIGRATIONS } from '../../store/migrations';
-import {
-  appendTimeline,
-  openStore,
-  storeLocation,
-  timelineOf,
-  upsertIncident,
-  type SqlClient,
-} from '../../store';
 import type { StoreLocation } from '../../store/sql-client';
-import type { TimelineEntry } from '../../domain/types';
 import { describeWith, serviceValue } from '../../scripts/testbed/services';
 import { tempDir } from '../../scripts/testbed/temporal';
+import { STORE_CHECKS } from '../support/store-suite';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const T0 = Date.parse('2026-12-05T00:00:00Z');
-const entry = (i: number): TimelineEntry => ({
-  at: new Date(T0 + i * 1000).toISOString(),
-  type: i % 2 ? 'note' : 'page',
-  message: `entry ${i} <b>not markup</b> ' "quoted"`,
-  ...(i % 3 ? { actor: `person-${i}` } : {}),
-});
-const incident = (id: string, status: string, updatedAt: number) => ({
-  id,
-  workflowId: `wf-${id}`,
-  service: 'checkout',
-  severity: 'P1',
-  scenario: 'health',
-  summary: 'checkout down',
-  status,
-  createdAt: new Date(T0).toISOString(),
-  acknowledgedAt: status === 'triggered' ? null : new Date(T0 + 60_000).toISOString(),
-  acknowledgedBy: status === 'triggered' ? null : 'alice',
-  resolvedAt: null,
-  resolvedBy: null,
-  updatedAt: new Date(updatedAt).toISOString(),
-});
 
 /** A fresh database on the test PostgreSQL, so each run migrates an empty one. */
 async function freshPostgres(): Promise<StoreLocation> {
@@ -59,87 +30,48 @@ async function freshPostgres(): Promise<StoreLocation> {
   return { databaseUrl: url.toString() };
 }
 
-function storeSuite(engine: 'pglite' | 'postgres', where: () => Promise<StoreLocation>) {
+describeWith(['postgres'], 'store on PostgreSQL', () => {
   let db: SqlClient;
   let location: StoreLocation;
   beforeAll(async () => {
-    location = await where();
+    location = await freshPostgres();
     const started = Date.now();
     db = await openStore(location);
-    console.log(`${engine}: opened and migrated an empty store in ${Date.now() - started} ms`);
-  }, 120_000);
+    console.log(`postgres: opened and migrated an empty store in ${Date.now() - started} ms`);
+  });
   afterAll(async () => {
     await db?.close();
   });
-
-  test('an empty database gets every migration once; opening again, or twice at once, changes nothing', async () => {
-    expect(db.engine).toBe(engine);
-    const { rows } = await db.query<{ id: string }>('SELECT id FROM schema_migrations ORDER BY id');
-    expect(rows.map((r) => r.id)).toEqual(MIGRATIONS.map((m) => m.id));
-    expect(await migrate(db)).toEqual([]);
-    if (engine === 'postgres') {
-      // Two processes starting at once take turns on the advisory lock.
-      const [a, b] = [await openStore(location), await openStore(location)];
-      expect(await Promise.all([migrate(a), migrate(b)])).toEqual([[], []]);
-      await Promise.all([a.close(), b.close()]);
-    }
-    const tables = await db.query<{ table_name: string }>(
-      "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name",
-    );
-    expect(tables.rows.map((r) => r.table_name)).toEqual([
-      'action_items',
-      'audit',
-      'incidents',
-      'notifications',
-      'reviews',
-      'schema_migrations',
-      'timeline_events',
-    ]);
+  test.each(STORE_CHECKS.map((c) => [c.name, c] as const))('%s', async (_name, check) => {
+    expect(db.engine).toBe('postgres');
+    await check.run(db, location, console.log);
   });
-
-  test('a later migration runs once on a store at the previous version', async () => {
-    const next = { id: '9999_test_only', sql: 'CREATE TABLE test_only_upgrade (x integer);' };
-    expect(await migrate(db, [...MIGRATIONS, next])).toEqual(['9999_test_only']);
-    expect(await migrate(db, [...MIGRATIONS, next])).toEqual([]);
-    await db.exec("DROP TABLE test_only_upgrade; DELETE FROM schema_migrations WHERE id = '9999_test_only'");
-  });
-
-  test('an incident is one row with its newest fields; a late older write does not undo a newer one', async () => {
-    const id = `inc-${engine}-1`;
-    await upsertIncident(db, incident(id, 'triggered', T0));
-    await upsertIncident(db, incident(id, 'acknowledged', T0 + 60_000));
-    await upsertIncident(db, incident(id, 'triggered', T0 + 1000)); // a retry from before the ack, late
-    const { rows } = await db.query<{ status: string; acknowledged_by: string; n: number }>(
-      'SELECT status, acknowledged_by, (SELECT count(*)::integer FROM incidents WHERE id = $1) AS n FROM incidents WHERE id = $1',
-      [id],
-    );
-    expect(rows).toEqual([{ status: 'acknowledged', acknowledged_by: 'alice', n: 1 }]);
-  });
-
-  test('the timeline is whole and uncapped: 5,000 entries in batches, retried batches stored once, text as data', async () => {
-    const id = `inc-${engine}-timeline`;
-    const entries = Array.from({ length: 5000 }, (_, i) => entry(i));
-    let stored = 0;
-    const started = Date.now();
-    for (let first = 0; first < entries.length; first += 500)
-      stored += await appendTimeline(db, id, first, entries.slice(first, first + 500));
-    const took = Date.now() - started;
-    // A retried activity and a replay write the same batches again.
-    expect(await appendTimeline(db, id, 0, entries.slice(0, 500))).toBe(0);
-    expect(await appendTimeline(db, id, 4900, entries.slice(4900))).toBe(0);
-    expect(stored).toBe(5000);
-    expect(await timelineOf(db, id)).toEqual(entries);
-    console.log(`${engine}: 5,000 timeline entries in 10 batches in ${took} ms`);
-  });
-}
-
-describe('store on PGlite (embedded)', () => {
-  storeSuite('pglite', async () => storeLocation({}, tempDir('store-')));
 });
 
-describeWith(['postgres'], 'store on PostgreSQL', () => {
-  storeSuite('postgres', freshPostgres);
-});
+test('store on PGlite (embedded): every check of the suite passes', () => {
+  const run = spawnSync(
+    process.execPath,
+    [
+      '-r',
+      'tsx/cjs',
+      path.join(ROOT, 'test', 'support', 'store-suite.ts'),
+      path.join(tempDir('store-'), 'store'),
+    ],
+    { encoding: 'utf8', cwd: ROOT, timeout: 120_000 },
+  );
+  expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: '' });
+  const passed = run.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('ok '))
+    .map((l) => l.slice(3));
+  expect(passed).toEqual(STORE_CHECKS.map((c) => c.name));
+  console.log(
+    run.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('pglite:'))
+      .join('\n'),
+  );
+}, 150_000);
 
 test('DATABASE_URL picks the server; without it the store is PGlite under the data directory', () => {
   expect(storeLocation({ DATABASE_URL: 'postgres://u@h/db' }, '/data')).toEqual({
@@ -148,7 +80,7 @@ test('DATABASE_URL picks the server; without it the store is PGlite under the da
   expect(storeLocation({ DATABASE_URL: ' ' }, '/data')).toEqual({ dataDir: '/data/store' });
 });
 
-test('durable-runbooks store migrate and status: the embedded store under RUNBOOKS_DATA_DIR; a URL without its password', async () => {
+test('durable-runbooks store migrate and status: the embedded store under RUNBOOKS_DATA_DIR; a URL without its password', () => {
   const dataDir = tempDir('store-cli-');
   const cli = (args: string[], env: Record<string, string>) =>
     spawnSync(process.execPath, [path.join(ROOT, 'bin', 'durable-runbooks.js'), 'store', ...args], {

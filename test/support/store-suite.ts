@@ -1,0 +1,140 @@
+/**
+ * The store's checks, one list for both engines. On PostgreSQL jest runs them in-process; PGlite loads its
+ * WASM through a dynamic import that jest's module system refuses (without --experimental-vm-modules), so
+ * for PGlite this file runs as its own node process: `node -r tsx/cjs test/support/store-suite.ts <dir>`
+ * prints `ok <check>` per check passed and exits 1 at the first failure.
+ */
+import assert from 'node:assert/strict';
+import { appendTimeline, openStore, timelineOf, upsertIncident, type SqlClient } from '../../store';
+import { migrate } from '../../store/migrate';
+import { MIGRATIONS } from '../../store/migrations';
+import type { StoreLocation } from '../../store/sql-client';
+import type { TimelineEntry } from '../../domain/types';
+
+const T0 = Date.parse('2026-12-05T00:00:00Z');
+
+const entry = (i: number): TimelineEntry => ({
+  at: new Date(T0 + i * 1000).toISOString(),
+  type: i % 2 ? 'note' : 'page',
+  message: `entry ${i} <b>not markup</b> ' "quoted"`,
+  ...(i % 3 ? { actor: `person-${i}` } : {}),
+});
+
+const incident = (id: string, status: string, updatedAt: number) => ({
+  id,
+  workflowId: `wf-${id}`,
+  service: 'checkout',
+  severity: 'P1',
+  scenario: 'health',
+  summary: 'checkout down',
+  status,
+  createdAt: new Date(T0).toISOString(),
+  acknowledgedAt: status === 'triggered' ? null : new Date(T0 + 60_000).toISOString(),
+  acknowledgedBy: status === 'triggered' ? null : 'alice',
+  resolvedAt: null,
+  resolvedBy: null,
+  updatedAt: new Date(updatedAt).toISOString(),
+});
+
+export interface StoreCheck {
+  name: string;
+  run(db: SqlClient, location: StoreLocation, log: (line: string) => void): Promise<void>;
+}
+
+export const STORE_CHECKS: StoreCheck[] = [
+  {
+    name: 'an empty database gets every migration once; opening again, or twice at once, changes nothing',
+    async run(db, location) {
+      const { rows } = await db.query<{ id: string }>('SELECT id FROM schema_migrations ORDER BY id');
+      assert.deepEqual(
+        rows.map((r) => r.id),
+        MIGRATIONS.map((m) => m.id),
+      );
+      assert.deepEqual(await migrate(db), []);
+      // Two processes starting at once take turns on the advisory lock (PGlite: one process per directory).
+      if (db.engine === 'postgres') {
+        const [a, b] = [await openStore(location), await openStore(location)];
+        assert.deepEqual(await Promise.all([migrate(a), migrate(b)]), [[], []]);
+        await Promise.all([a.close(), b.close()]);
+      }
+      const tables = await db.query<{ table_name: string }>(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name",
+      );
+      assert.deepEqual(
+        tables.rows.map((r) => r.table_name),
+        [
+          'action_items',
+          'audit',
+          'incidents',
+          'notifications',
+          'reviews',
+          'schema_migrations',
+          'timeline_events',
+        ],
+      );
+    },
+  },
+  {
+    name: 'a later migration runs once on a store at the previous version',
+    async run(db) {
+      const next = { id: '9999_test_only', sql: 'CREATE TABLE test_only_upgrade (x integer);' };
+      assert.deepEqual(await migrate(db, [...MIGRATIONS, next]), ['9999_test_only']);
+      assert.deepEqual(await migrate(db, [...MIGRATIONS, next]), []);
+      await db.exec(
+        "DROP TABLE test_only_upgrade; DELETE FROM schema_migrations WHERE id = '9999_test_only'",
+      );
+    },
+  },
+  {
+    name: 'an incident is one row with its newest fields; a late older write does not undo a newer one',
+    async run(db) {
+      const id = `inc-${db.engine}-1`;
+      await upsertIncident(db, incident(id, 'triggered', T0));
+      await upsertIncident(db, incident(id, 'acknowledged', T0 + 60_000));
+      await upsertIncident(db, incident(id, 'triggered', T0 + 1000)); // a retry from before the ack, late
+      const { rows } = await db.query(
+        'SELECT status, acknowledged_by, (SELECT count(*)::integer FROM incidents WHERE id = $1) AS n FROM incidents WHERE id = $1',
+        [id],
+      );
+      assert.deepEqual(rows, [{ status: 'acknowledged', acknowledged_by: 'alice', n: 1 }]);
+    },
+  },
+  {
+    name: 'the timeline is whole and uncapped: 5,000 entries in batches, retried batches stored once, text as data',
+    async run(db, _location, log) {
+      const id = `inc-${db.engine}-timeline`;
+      const entries = Array.from({ length: 5000 }, (_, i) => entry(i));
+      let stored = 0;
+      const started = Date.now();
+      for (let first = 0; first < entries.length; first += 500)
+        stored += await appendTimeline(db, id, first, entries.slice(first, first + 500));
+      const took = Date.now() - started;
+      // A retried activity and a replay write the same batches again.
+      assert.equal(await appendTimeline(db, id, 0, entries.slice(0, 500)), 0);
+      assert.equal(await appendTimeline(db, id, 4900, entries.slice(4900)), 0);
+      assert.equal(stored, 5000);
+      assert.deepEqual(await timelineOf(db, id), entries);
+      log(`${db.engine}: 5,000 timeline entries in 10 batches in ${took} ms`);
+    },
+  },
+];
+
+async function main(dataDir: string) {
+  const started = Date.now();
+  const db = await openStore({ dataDir });
+  console.log(`pglite: opened and migrated an empty store in ${Date.now() - started} ms`);
+  try {
+    for (const check of STORE_CHECKS) {
+      await check.run(db, { dataDir }, console.log);
+      console.log(`ok ${check.name}`);
+    }
+  } finally {
+    await db.close();
+  }
+}
+
+if (require.main === module)
+  main(process.argv[2]).catch((err: Error) => {
+    console.error(err.stack ?? err.message);
+    process.exit(1);
+  });

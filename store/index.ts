@@ -8,6 +8,7 @@ import { migrate } from './migrate';
 import { openSqlClient, type SqlClient, type StoreLocation } from './sql-client';
 
 export { appendTimeline, timelineOf, upsertIncident, type IncidentRecord } from './record';
+export { BadCursor, listIncidents, responseTimes, type IncidentFilter, type ResponseTimes } from './queries';
 export type { Queryable, SqlClient } from './sql-client';
 
 /** Where the store is: `DATABASE_URL` when set, else the embedded PGlite in `<dataDir>/store`. */

@@ -5,7 +5,16 @@
  * prints `ok <check>` per check passed and exits 1 at the first failure.
  */
 import assert from 'node:assert/strict';
-import { appendTimeline, openStore, timelineOf, upsertIncident, type SqlClient } from '../../store';
+import {
+  appendTimeline,
+  BadCursor,
+  listIncidents,
+  openStore,
+  responseTimes,
+  timelineOf,
+  upsertIncident,
+  type SqlClient,
+} from '../../store';
 import { migrate } from '../../store/migrate';
 import { MIGRATIONS } from '../../store/migrations';
 import type { StoreLocation } from '../../store/sql-client';
@@ -115,6 +124,107 @@ export const STORE_CHECKS: StoreCheck[] = [
       assert.equal(stored, 5000);
       assert.deepEqual(await timelineOf(db, id), entries);
       log(`${db.engine}: 5,000 timeline entries in 10 batches in ${took} ms`);
+    },
+  },
+  {
+    name: 'incidents newest first, filtered and paged by cursor: each exactly once; a forged cursor is refused',
+    async run(db) {
+      const services = ['a', 'b', 'c'].map((x) => `svc-${db.engine}-${x}`);
+      const made = [];
+      for (let i = 0; i < 300; i++) {
+        // Pairs share a creation time, so the order needs the id as well.
+        const row = {
+          ...incident(
+            `list-${db.engine}-${String(i).padStart(3, '0')}`,
+            ['triggered', 'resolved'][i % 2],
+            T0,
+          ),
+          service: services[i % 3],
+          severity: ['P1', 'P2', 'P3'][i % 3 === 0 ? i % 2 : 2],
+          createdAt: new Date(T0 + Math.floor(i / 2) * 60_000).toISOString(),
+        };
+        await upsertIncident(db, row);
+        made.push(row);
+      }
+      const want = made
+        .filter((r) => r.service === services[0] && r.status === 'resolved')
+        .sort((x, y) =>
+          x.createdAt === y.createdAt ? (x.id < y.id ? 1 : -1) : x.createdAt < y.createdAt ? 1 : -1,
+        )
+        .map((r) => r.id);
+      const got: string[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await listIncidents(db, { service: services[0], status: 'resolved', limit: 7, cursor });
+        got.push(...page.incidents.map((r) => r.id));
+        cursor = page.nextCursor ?? undefined;
+        pages += 1;
+      } while (cursor);
+      assert.deepEqual(got, want);
+      assert.equal(pages, Math.ceil(want.length / 7));
+      const recent = await listIncidents(db, {
+        service: services[1],
+        since: new Date(T0 + 100 * 60_000).toISOString(),
+        limit: 500,
+      });
+      assert.deepEqual(
+        recent.incidents.map((r) => r.id).sort(),
+        made
+          .filter(
+            (r) => r.service === services[1] && r.createdAt >= new Date(T0 + 100 * 60_000).toISOString(),
+          )
+          .map((r) => r.id)
+          .sort(),
+      );
+      await assert.rejects(listIncidents(db, { limit: 5, cursor: 'not-a-cursor' }), BadCursor);
+    },
+  },
+  {
+    name: 'response times per service and severity: mean seconds to acknowledge and to resolve, since a date',
+    async run(db) {
+      const service = `rt-${db.engine}`;
+      const at = (minutes: number) => new Date(T0 + minutes * 60_000).toISOString();
+      const rows = [
+        { ack: 2, resolved: 30, severity: 'P1' },
+        { ack: 4, resolved: 50, severity: 'P1' },
+        { ack: null, resolved: null, severity: 'P1' },
+        { ack: 10, resolved: null, severity: 'P2' },
+      ];
+      for (const [i, r] of rows.entries())
+        await upsertIncident(db, {
+          ...incident(`rt-${db.engine}-${i}`, r.resolved ? 'resolved' : 'triggered', T0),
+          service,
+          severity: r.severity,
+          createdAt: at(0),
+          acknowledgedAt: r.ack === null ? null : at(r.ack),
+          resolvedAt: r.resolved === null ? null : at(r.resolved),
+        });
+      const mine = (await responseTimes(db, at(-1))).filter((t) => t.service === service);
+      assert.deepEqual(mine, [
+        {
+          service,
+          severity: 'P1',
+          incidents: 3,
+          acknowledged: 2,
+          resolved: 2,
+          mttaSeconds: 180,
+          mttrSeconds: 2400,
+        },
+        {
+          service,
+          severity: 'P2',
+          incidents: 1,
+          acknowledged: 1,
+          resolved: 0,
+          mttaSeconds: 600,
+          mttrSeconds: null,
+        },
+      ]);
+      assert.deepEqual(
+        (await responseTimes(db, at(1))).filter((t) => t.service === service),
+        [],
+      );
     },
   },
 ];

@@ -1,0 +1,130 @@
+/**
+ * Reading the record: incidents newest first with filters and a cursor (keyset pagination, so page 500 costs
+ * what page 1 does), and response times (MTTA, MTTR) per service and severity over a period.
+ */
+import type { Queryable } from './sql-client';
+
+export interface IncidentFilter {
+  status?: string;
+  service?: string;
+  severity?: string;
+  /** Created at or after (ISO time). */
+  since?: string;
+  limit: number;
+  /** From the previous page's `nextCursor`. */
+  cursor?: string;
+}
+
+export interface IncidentListRow {
+  id: string;
+  service: string;
+  severity: string;
+  status: string;
+  summary: string;
+  createdAt: string;
+}
+
+export class BadCursor extends Error {}
+
+const encodeCursor = (createdAt: string, id: string) =>
+  Buffer.from(JSON.stringify([createdAt, id])).toString('base64url');
+
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string'))
+      if (!Number.isNaN(Date.parse(value[0]))) return value as [string, string];
+  } catch {
+    /* not ours */
+  }
+  throw new BadCursor('cursor: not one this server gave');
+}
+
+export async function listIncidents(
+  db: Queryable,
+  f: IncidentFilter,
+): Promise<{ incidents: IncidentListRow[]; nextCursor: string | null }> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (sql: string, value: unknown) => {
+    params.push(value);
+    where.push(sql.replace('?', `$${params.length}`));
+  };
+  if (f.status) add('status = ?', f.status);
+  if (f.service) add('service = ?', f.service);
+  if (f.severity) add('severity = ?', f.severity);
+  if (f.since) add('created_at >= ?', f.since);
+  if (f.cursor) {
+    const [createdAt, id] = decodeCursor(f.cursor);
+    params.push(createdAt, id);
+    where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length})`);
+  }
+  params.push(f.limit + 1);
+  const { rows } = await db.query<{
+    id: string;
+    service: string;
+    severity: string;
+    status: string;
+    summary: string;
+    created_at: Date;
+  }>(
+    `SELECT id, service, severity, status, summary, created_at FROM incidents
+     ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+     ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
+    params,
+  );
+  const page = rows.slice(0, f.limit).map((r) => ({
+    id: r.id,
+    service: r.service,
+    severity: r.severity,
+    status: r.status,
+    summary: r.summary,
+    createdAt: new Date(r.created_at).toISOString(),
+  }));
+  const last = page.at(-1);
+  return {
+    incidents: page,
+    nextCursor: rows.length > f.limit && last ? encodeCursor(last.createdAt, last.id) : null,
+  };
+}
+
+export interface ResponseTimes {
+  service: string;
+  severity: string;
+  incidents: number;
+  acknowledged: number;
+  resolved: number;
+  /** Mean seconds from opening to acknowledgement, of those acknowledged; null when none was. */
+  mttaSeconds: number | null;
+  mttrSeconds: number | null;
+}
+
+/** MTTA and MTTR per service and severity, of the incidents created since `since`. */
+export async function responseTimes(db: Queryable, since: string): Promise<ResponseTimes[]> {
+  const { rows } = await db.query<{
+    service: string;
+    severity: string;
+    incidents: number;
+    acknowledged: number;
+    resolved: number;
+    mtta: number | null;
+    mttr: number | null;
+  }>(
+    `SELECT service, severity, count(*)::integer AS incidents,
+       count(acknowledged_at)::integer AS acknowledged, count(resolved_at)::integer AS resolved,
+       avg(extract(epoch FROM acknowledged_at - created_at))::float8 AS mtta,
+       avg(extract(epoch FROM resolved_at - created_at))::float8 AS mttr
+     FROM incidents WHERE created_at >= $1
+     GROUP BY service, severity ORDER BY service, severity`,
+    [since],
+  );
+  return rows.map((r) => ({
+    service: r.service,
+    severity: r.severity,
+    incidents: r.incidents,
+    acknowledged: r.acknowledged,
+    resolved: r.resolved,
+    mttaSeconds: r.mtta === null ? null : Math.round(r.mtta * 10) / 10,
+    mttrSeconds: r.mttr === null ? null : Math.round(r.mttr * 10) / 10,
+  }));
+}

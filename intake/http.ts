@@ -7,6 +7,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import secureJson from 'secure-json-parse';
+import { readSecret, type Env } from '../activities/secrets';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -86,6 +87,27 @@ export const tokenCheck = (token: string | undefined) => async (req: FastifyRequ
       .send({ error: 'authorization: missing or wrong bearer token' });
 };
 
+/** How a sender signs its requests, and the secret it signs with. */
+export interface Signing {
+  /** What is off while the secret is unset (answered 404): "Slack interactions", "PagerDuty webhooks". */
+  feature: string;
+  env: Env;
+  secretEnv: string;
+  /** Why the request's signature of `raw` is not the secret's, or null when it is. */
+  check(secret: string, req: FastifyRequest, raw: string): string | null;
+}
+
+function verifySigned(
+  signing: Signing,
+  req: FastifyRequest,
+  raw: string,
+): { status: number; error: string } | null {
+  const secret = readSecret(signing.env, signing.secretEnv);
+  if (!secret) return { status: 404, error: `${signing.feature} are off: ${signing.secretEnv} is not set` };
+  const why = signing.check(secret, req, raw);
+  return why ? { status: 401, error: why } : null;
+}
+
 /**
  * A route signed by its sender parses nothing it has not verified: the signature is checked on the raw body
  * inside the route's only content-type parser, so an unsigned 1 MiB body is never parsed.
@@ -93,7 +115,7 @@ export const tokenCheck = (token: string | undefined) => async (req: FastifyRequ
 export function acceptSignedBodies(
   scope: FastifyInstance,
   contentType: string,
-  verify: (req: FastifyRequest, raw: string) => { status: number; error: string } | null,
+  signing: Signing,
   parse: (raw: string) => unknown,
 ): void {
   scope.removeAllContentTypeParsers();
@@ -101,7 +123,7 @@ export function acceptSignedBodies(
     contentType,
     { parseAs: 'string', bodyLimit: MAX_BODY_BYTES },
     (req, body, done) => {
-      const refused = verify(req, body as string);
+      const refused = verifySigned(signing, req, body as string);
       if (refused) return done(httpError(refused.status, refused.error), undefined);
       req.rawBody = body as string;
       try {

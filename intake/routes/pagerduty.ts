@@ -1,7 +1,6 @@
 /** `POST /pagerduty/webhooks`: PagerDuty's v3 webhooks (acknowledge, resolve, escalate), signed, applied once. */
 import { WorkflowNotFoundError } from '@temporalio/common';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { readSecret } from '../../activities/secrets';
 import type { CommandOutcome } from '../commands';
 import type { IntakeContext } from '../context';
 import {
@@ -21,21 +20,14 @@ export const pagerDutyRoutes =
   async (scope) => {
     const { config, now } = ctx;
     const applied = new SeenOnce(config.pagerduty.webhookMaxAge);
-    const verify = (req: FastifyRequest, raw: string) => {
-      const secret = readSecret(ctx.env, config.pagerduty.webhookSecretEnv);
-      if (!secret)
-        return {
-          status: 404,
-          error: `PagerDuty webhooks are off: ${config.pagerduty.webhookSecretEnv} is not set`,
-        };
-      const why = verifyPagerDutySignature(
-        secret,
-        raw,
-        req.headers['x-pagerduty-signature'] as string | undefined,
-      );
-      return why ? { status: 401, error: why } : null;
+    const signing = {
+      feature: 'PagerDuty webhooks',
+      env: ctx.env,
+      secretEnv: config.pagerduty.webhookSecretEnv,
+      check: (secret: string, req: FastifyRequest, raw: string) =>
+        verifyPagerDutySignature(secret, raw, req.headers['x-pagerduty-signature'] as string | undefined),
     };
-    acceptSignedBodies(scope, 'application/json', verify, (raw) => parseJson(raw));
+    acceptSignedBodies(scope, 'application/json', signing, (raw) => parseJson(raw));
 
     scope.post('/pagerduty/webhooks', { preHandler: requireVerifiedBody }, async (req, reply) => {
       const stale = pagerDutyEventAge(req.body, now(), config.pagerduty.webhookMaxAge);

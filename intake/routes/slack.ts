@@ -6,7 +6,6 @@
 import { parse as parseQueryString } from 'node:querystring';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { readSecret } from '../../activities/secrets';
 import { SLACK_MEMBER_ID } from '../../config/schema';
 import { slackText } from '../../domain/text';
 import { mayAct } from '../access';
@@ -27,22 +26,19 @@ export const slackRoutes =
   (ctx: IntakeContext): FastifyPluginAsync =>
   async (scope) => {
     const { config } = ctx;
-    const verify = (req: FastifyRequest, raw: string) => {
-      const secret = readSecret(ctx.env, config.slack.signingSecretEnv);
-      if (!secret)
-        return {
-          status: 404,
-          error: `Slack interactions are off: ${config.slack.signingSecretEnv} is not set`,
-        };
-      const why = verifySlackSignature(
-        secret,
-        raw,
-        req.headers['x-slack-request-timestamp'] as string | undefined,
-        req.headers['x-slack-signature'] as string | undefined,
-      );
-      return why ? { status: 401, error: why } : null;
+    const signing = {
+      feature: 'Slack interactions',
+      env: ctx.env,
+      secretEnv: config.slack.signingSecretEnv,
+      check: (secret: string, req: FastifyRequest, raw: string) =>
+        verifySlackSignature(
+          secret,
+          raw,
+          req.headers['x-slack-request-timestamp'] as string | undefined,
+          req.headers['x-slack-signature'] as string | undefined,
+        ),
     };
-    acceptSignedBodies(scope, 'application/x-www-form-urlencoded', verify, (raw) => parseQueryString(raw));
+    acceptSignedBodies(scope, 'application/x-www-form-urlencoded', signing, (raw) => parseQueryString(raw));
 
     // `/incident declare <service> <P1|P2|P3> <summary>`: a person opens an incident without an alert.
     scope.post('/slack/commands', { preHandler: requireVerifiedBody }, async (req, reply) => {

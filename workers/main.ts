@@ -5,7 +5,7 @@ import { loadConfig } from '../config';
 import { temporalTarget } from '../config/temporal-client';
 import { registerSearchAttributes } from './search-attributes';
 import { Client } from '@temporalio/client';
-import { createIncidentWorker, ensureWatchdog, prebuiltBundle, quietRuntime, TASK_QUEUE } from './worker';
+import { createIncidentWorker, ensureWatchdog, quietRuntime, TASK_QUEUE } from './worker';
 
 /**
  * Stand-alone worker: `npm run worker` (Temporal from the SDK's environment configuration: TEMPORAL_ADDRESS,
@@ -31,10 +31,7 @@ async function main() {
     baseDir: process.env.RUNBOOKS_DATA_DIR || undefined,
   });
   console.log(`worker polling task queue ${TASK_QUEUE} on ${temporal.description}`);
-  const bundle = prebuiltBundle();
-  console.log(
-    `workflows: ${bundle ? `the bundle built with this release (${bundle.codePath})` : 'bundled at start'}`,
-  );
+  console.log(`workflows: ${worker.workflowsFrom}`);
   // The pager's own pager: incidents stuck or terminated while open are paged about (see workflows/watchdog).
   await ensureWatchdog(new Client({ connection, namespace: temporal.namespace }), config).catch(
     (err: Error) =>

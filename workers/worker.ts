@@ -91,6 +91,8 @@ export class IncidentWorker {
     readonly workflows: Worker,
     readonly chat: Worker,
     readonly runbooks: Worker,
+    /** Where its workflow code came from, for the start-up log. */
+    readonly workflowsFrom: string,
   ) {}
 
   private get all(): Worker[] {
@@ -140,7 +142,13 @@ export async function createIncidentWorker(opts: IncidentWorkerOptions): Promise
   // resent by the next worker); after it they are cancelled and Temporal retries them elsewhere.
   const shutdownGraceTime = '20s' as const;
   // One bundle for the two pollers that run workflows (bundling takes seconds and memory).
-  const workflowBundle = opts.workflowBundle ?? prebuiltBundle() ?? (await bundleWorkflows());
+  const prebuilt = opts.workflowBundle ? undefined : prebuiltBundle();
+  const workflowBundle = opts.workflowBundle ?? prebuilt ?? (await bundleWorkflows());
+  const workflowsFrom = opts.workflowBundle
+    ? 'the bundle it was given'
+    : prebuilt
+      ? `the bundle built with this release (${prebuilt.codePath})`
+      : 'bundled at start';
   const common = {
     connection: opts.connection,
     namespace: opts.namespace ?? 'default',
@@ -165,7 +173,7 @@ export async function createIncidentWorker(opts: IncidentWorkerOptions): Promise
     workflowBundle,
     ...opts.overrides,
   });
-  return new IncidentWorker(workflows, chat, runbooks);
+  return new IncidentWorker(workflows, chat, runbooks, workflowsFrom);
 }
 
 /**

@@ -22,6 +22,7 @@ import type { Env } from './secrets';
 import { createSlackActivities } from './slack';
 import { createWatchdogActivities } from './watchdog';
 import { guardTargets, kubernetesTargetOf } from './targets';
+import { heartbeatWhile } from './heartbeat';
 import { ownValue } from '../domain/policy';
 import { slackText } from '../domain/text';
 
@@ -52,6 +53,38 @@ export function createIncidentActivities({
   const postgres = createPostgresActivities(env);
   const kubernetes = createKubernetesActivities((service) => kubernetesTargetOf(config, service));
   const engine = guardTargets(config, dockerActivities);
+  const pageContacts: IncidentActivities['pageContacts'] = async (args) => {
+    // Whoever is paged joins the incident's own channel: after the page, and best effort (the page matters,
+    // not the invite; a hung Slack must not hold a page past its activity timeout).
+    const invite = async () => {
+      if (args.thread?.own)
+        await slack.inviteToChannel(args.thread.channel, args.contactIds).catch(() => undefined);
+    };
+    if (args.channel === 'page') {
+      const paged = await paging.pageOnCall(args);
+      await invite();
+      return paged;
+    }
+    await invite();
+    // A page's outcome reaches the thread through the timeline; a Slack-only notice is the mention itself.
+    const mentions = slack.slackUsers(args.contactIds);
+    const text =
+      `${mentions.map((id) => `<@${id}>`).join(' ')} please look: ${slackText(args.reason)}`.trim();
+    return slack.postThreadMessage({ incidentId: args.incidentId, thread: args.thread, text });
+  };
+  const createTicket: IncidentActivities['createTicket'] = async (args) => {
+    if (!config.tickets) return { delivered: false, detail: 'no ticket system configured' };
+    return postToAdapter(
+      'ticket system',
+      config.tickets,
+      { ...args, title: `[${args.severity}] ${args.service}: ${args.summary}`, due: 'next business day' },
+      env,
+    );
+  };
+  const updateStatusPage: IncidentActivities['updateStatusPage'] = async (args) => {
+    if (!config.statusPage) return { delivered: false, detail: 'no status page configured' };
+    return postToAdapter('status page', config.statusPage, { ...args }, env);
+  };
   const activities: IncidentActivities & RunbookActivities = {
     ...engine,
     ...guardTargets(config, postgres),
@@ -76,41 +109,14 @@ export function createIncidentActivities({
     announceIncident: slack.announceIncident,
     postThreadMessage: slack.postThreadMessage,
     archiveIncidentChannel: slack.archiveIncidentChannel,
-    async pageContacts(args) {
-      // Whoever is paged joins the incident's own channel: after the page, and best effort (the page matters,
-      // not the invite; a hung Slack must not hold a page past its activity timeout).
-      const invite = async () => {
-        if (args.thread?.own)
-          await slack.inviteToChannel(args.thread.channel, args.contactIds).catch(() => undefined);
-      };
-      if (args.channel === 'page') {
-        const paged = await paging.pageOnCall(args);
-        await invite();
-        return paged;
-      }
-      await invite();
-      // A page's outcome reaches the thread through the timeline; a Slack-only notice is the mention itself.
-      const mentions = slack.slackUsers(args.contactIds);
-      const text =
-        `${mentions.map((id) => `<@${id}>`).join(' ')} please look: ${slackText(args.reason)}`.trim();
-      return slack.postThreadMessage({ incidentId: args.incidentId, thread: args.thread, text });
-    },
-    sendPagingUpdate: paging.sendPagingUpdate,
+    // The pager's activities heartbeat: one lost with a stopping worker is retried after the workflow's short
+    // heartbeat timeout, not after its 30 s start-to-close timeout (the ladder waits behind a page).
+    pageContacts: (args) => heartbeatWhile(pageContacts(args), 'paging'),
+    sendPagingUpdate: (args) => heartbeatWhile(paging.sendPagingUpdate(args), 'updating the pager'),
     onCallOverrides,
     maintenanceWindow,
-    async createTicket(args) {
-      if (!config.tickets) return { delivered: false, detail: 'no ticket system configured' };
-      return postToAdapter(
-        'ticket system',
-        config.tickets,
-        { ...args, title: `[${args.severity}] ${args.service}: ${args.summary}`, due: 'next business day' },
-        env,
-      );
-    },
-    async updateStatusPage(args) {
-      if (!config.statusPage) return { delivered: false, detail: 'no status page configured' };
-      return postToAdapter('status page', config.statusPage, { ...args }, env);
-    },
+    createTicket: (args) => heartbeatWhile(createTicket(args), 'creating a ticket'),
+    updateStatusPage: (args) => heartbeatWhile(updateStatusPage(args), 'updating the status page'),
     checkServiceHealth: guardTargets(config, { checkServiceHealth }).checkServiceHealth,
     cancellationRequest,
     async writeReview(args) {

@@ -27,6 +27,8 @@ export interface TemporalServerPorts {
 
 export const TEMPORAL_DATABASE = 'temporal';
 export const VISIBILITY_DATABASE = 'temporal_visibility';
+/** The system of record's database (`store/`), on the same server. */
+export const STORE_DATABASE = 'durable_runbooks';
 
 /** The server's static configuration: PostgreSQL (postgres12) for persistence and visibility. */
 export function temporalServerConfig(opts: {
@@ -108,6 +110,9 @@ export function temporalDynamicConfig(): string {
     'system.forceSearchAttributesCacheRefreshOnRead': value(true),
     'frontend.enableUpdateWorkflowExecution': value(true),
     'frontend.enableExecuteMultiOperation': value(true),
+    // A worker that stops cancels its polls; without this the server may still hand a task to the poll being
+    // cancelled, and the task is lost until its timeout (10 s for a workflow task, 5 s for a page's heartbeat).
+    'frontend.enableCancelWorkerPollsOnShutdown': value(true),
   });
 }
 

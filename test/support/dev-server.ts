@@ -1,7 +1,9 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { IncidentWorker } from '../../workers/worker';
 import type { RunbooksConfig } from '../../config';
+import type { IncidentInput } from '../../domain/types';
+import { incidentWorkflow } from '../../workflows/incident';
 import { serviceValue } from '../../scripts/testbed/services';
 import { createTestWorker, quietRuntime, tempDir, uniqueTaskQueue } from '../../scripts/testbed/temporal';
 
@@ -51,4 +53,32 @@ export async function startDevWorker(
       await connection.close();
     },
   };
+}
+
+/**
+ * Opens a test incident (`checkout`, health, P1 unless `input` says otherwise) under the workflow id
+ * `<name>-<now>`, which is also its dedup key.
+ */
+export function startTestIncident(
+  client: Client,
+  taskQueue: string,
+  name: string,
+  input: Partial<IncidentInput> = {},
+): Promise<WorkflowHandle<typeof incidentWorkflow>> {
+  const workflowId = `${name}-${Date.now()}`;
+  return client.workflow.start(incidentWorkflow, {
+    taskQueue,
+    workflowId,
+    args: [
+      {
+        dedupKey: workflowId,
+        service: 'checkout',
+        scenario: 'health',
+        severity: 'P1',
+        summary: `${name} test incident`,
+        security: false,
+        ...input,
+      },
+    ],
+  });
 }

@@ -12,9 +12,12 @@ import { hasPatch, PAGES_FIRST, POLICY_LOCAL_ACTIVITY } from './patches';
 import { toView, type IncidentState, type SlackItem } from './state';
 
 const BACKOFF = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' } as const;
-// A page is the product: retried for a while, then recorded as undelivered so the ladder goes on.
+// A page is the product: retried for a while, then recorded as undelivered so the ladder goes on. Its
+// activities heartbeat every second, so one lost with a stopping worker is retried within 5 s, not 30 s.
+// (Timeouts are options of the command, not compared on replay: old histories replay unchanged.)
 const pager = proxyActivities<IncidentActivities>({
   startToCloseTimeout: '30s',
+  heartbeatTimeout: '5s',
   retry: { ...BACKOFF, maximumAttempts: 8 },
 });
 // Slack runs in its own lane; a dead Slack only delays Slack. Since PAGES_FIRST the lane has a task

@@ -1,11 +1,13 @@
 import { parse } from 'yaml';
 import {
   intakeProxyConfig,
+  temporalDynamicConfig,
   temporalServerConfig,
   uiServerConfig,
   type TemporalServerPorts,
 } from '../../../../scripts/ops/cluster-config';
 import { clusterSettings } from '../../../../scripts/ops/cluster';
+import { databaseUrl } from '../../../../scripts/ops/cluster-setup';
 import { trustedProxiesFromEnv } from '../../../../intake/main';
 
 const ports: TemporalServerPorts = {
@@ -59,6 +61,27 @@ describe('the Temporal server configuration', () => {
   });
 });
 
+test("the dynamic configuration cancels a stopping worker's polls, so no task is handed to it and lost", () => {
+  const dynamic = parse(temporalDynamicConfig()) as Record<string, { value: unknown }[]>;
+  expect(dynamic['frontend.enableCancelWorkerPollsOnShutdown']).toEqual([{ value: true, constraints: {} }]);
+  expect(dynamic['frontend.enableUpdateWorkflowExecution']).toEqual([{ value: true, constraints: {} }]);
+});
+
+test("the store's URL on the cluster's server carries the credentials, encoded", () => {
+  const url = new URL(
+    databaseUrl(
+      { host: '127.0.0.1', port: 5999, user: 'temporal', password: 'p@ss/w:rd' },
+      'durable_runbooks',
+    ),
+  );
+  expect([url.hostname, url.port, url.pathname, decodeURIComponent(url.password)]).toEqual([
+    '127.0.0.1',
+    '5999',
+    '/durable_runbooks',
+    'p@ss/w:rd',
+  ]);
+});
+
 test('the UI server points at the frontend and binds to loopback', () => {
   expect(parse(uiServerConfig({ frontend: 7233, port: 8233 }))).toMatchObject({
     temporalGrpcAddress: '127.0.0.1:7233',
@@ -86,7 +109,13 @@ describe('cluster settings from the environment', () => {
       uiPort: 8233,
       intakePort: 8088,
       historyShards: 8,
+      storeUrl: undefined,
     });
+  });
+  test("DATABASE_URL puts the store elsewhere than the cluster's own database", () => {
+    expect(clusterSettings({ DATABASE_URL: ' postgres://u:p@db:5432/records ' }).storeUrl).toBe(
+      'postgres://u:p@db:5432/records',
+    );
   });
   test.each(['0', '-1', '1.5', 'two'])('WORKERS=%s is refused, naming the variable', (value) => {
     expect(() => clusterSettings({ WORKERS: value })).toThrow(

@@ -9,8 +9,8 @@ import { workflowUiLink } from '../config';
 import { temporalTarget } from '../config/temporal-client';
 import { sendCommand } from '../intake/commands';
 import { declareIncident, parseDeclare, TASK_QUEUE } from '../intake/open-incident';
-import { parseDuration } from '../config/duration';
 import { incidentReport, reportTables } from './incident-report';
+import { incidentViewsSince, sinceFlag, unreadableNotice } from './incident-views';
 import type { CommandName } from '../workflows/incident/commands';
 import { statusQuery } from '../domain/messages';
 import { parseSeverity } from '../domain/policy';
@@ -129,31 +129,13 @@ function commandOf(command: string, by: string, rest: string[]): [CommandName, R
 
 /** `report [--since 30d]`: every incident started since then (open or closed), summarised. */
 async function report(args: Parsed, out: (s: string) => void, err: (s: string) => void): Promise<number> {
-  const sinceText = flag(args, 'since') ?? '30d';
-  const sinceMs = parseDuration(sinceText);
-  if (sinceMs === undefined)
-    throw new UsageError(`--since: a duration like 30d or 12h, not ${JSON.stringify(sinceText)}`);
+  const from = sinceFlag(args);
   if (args.positionals.length > 1) throw new UsageError('report takes no arguments');
   return withTemporalClient(err, async (client, connection) => {
-    const from = new Date(Date.now() - sinceMs).toISOString();
-    const views = [];
-    const unreadable: string[] = [];
-    // One row per incident: the run that holds it now (earlier runs continued as new into it). Its status
-    // comes from its own query, which a worker on its task queue answers.
-    for await (const wf of client.workflow.list({
-      query: `WorkflowType = 'incidentWorkflow' AND TaskQueue = '${TASK_QUEUE}' AND StartTime >= '${from}' AND ExecutionStatus != 'ContinuedAsNew'`,
-    })) {
-      try {
-        const handle = client.workflow.getHandle(wf.workflowId, wf.runId);
-        views.push(await connection.withDeadline(Date.now() + 10_000, () => handle.query(statusQuery)));
-      } catch {
-        unreadable.push(wf.workflowId);
-      }
-    }
-    if (unreadable.length)
-      err(
-        `${unreadable.length} could not be read (is a worker running?): ${unreadable.slice(0, 5).join(', ')}`,
-      );
+    const listed = await incidentViewsSince(client, connection, from);
+    const notice = unreadableNotice(listed);
+    if (notice) err(notice);
+    const { views } = listed;
     const summary = incidentReport(views);
     if (args.values.json) {
       out(jsonText({ since: from, taskQueue: TASK_QUEUE, incidents: views.length, ...summary }));

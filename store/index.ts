@@ -7,7 +7,15 @@ import path from 'node:path';
 import { migrate } from './migrate';
 import { openSqlClient, type SqlClient, type StoreLocation } from './sql-client';
 
-export { appendTimeline, timelineOf, upsertIncident, type IncidentRecord } from './record';
+export {
+  appendTimeline,
+  recordIncidentView,
+  recordPages,
+  timelineOf,
+  upsertIncident,
+  type IncidentRecord,
+  type RecordedView,
+} from './record';
 export { BadCursor, listIncidents, responseTimes, type IncidentFilter, type ResponseTimes } from './queries';
 export type { Queryable, SqlClient } from './sql-client';
 

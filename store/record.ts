@@ -2,7 +2,7 @@
  * Writing and reading the record. Every write is idempotent: a retried activity or a replayed workflow
  * writes the same keys again, and the store keeps one row (an incident's row takes the newest fields).
  */
-import type { TimelineEntry } from '../domain/types';
+import type { IncidentStatusView, PageRecord, TimelineEntry } from '../domain/types';
 import type { Queryable } from './sql-client';
 
 export interface IncidentRecord {
@@ -94,4 +94,72 @@ export async function timelineOf(db: Queryable, incidentId: string): Promise<Tim
     message: r.message,
     ...(r.actor !== null ? { actor: r.actor } : {}),
   }));
+}
+
+/** Pages (and Slack-only notices of the ladder) under a key per page; a page already stored is left alone. */
+export async function recordPages(
+  db: Queryable,
+  incidentId: string,
+  pages: readonly PageRecord[],
+): Promise<number> {
+  if (!pages.length) return 0;
+  const { rows } = await db.query<{ n: number }>(
+    `WITH added AS (
+       INSERT INTO notifications (incident_id, key, at, channel, level_name, contacts, reason, delivered)
+       SELECT $1, key, at, channel, level_name, string_to_array(contacts, E'\\x1f'), reason, delivered
+       FROM unnest($2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::boolean[])
+         AS p(key, at, channel, level_name, contacts, reason, delivered)
+       ON CONFLICT (incident_id, key) DO NOTHING
+       RETURNING 1)
+     SELECT count(*)::integer AS n FROM added`,
+    [
+      incidentId,
+      // Older runs' pages have no sequence number; their place in the list is as stable.
+      pages.map((p, k) => `page-${p.seq ?? k}`),
+      pages.map((p) => p.at),
+      pages.map((p) => p.channel),
+      pages.map((p) => p.levelName),
+      pages.map((p) => p.contacts.join('\x1f')),
+      pages.map((p) => p.reason),
+      pages.map((p) => p.delivered),
+    ],
+  );
+  return rows[0].n;
+}
+
+export interface RecordedView {
+  /** The incident's row was new to the store. */
+  created: boolean;
+  timelineAdded: number;
+  pagesAdded: number;
+}
+
+/**
+ * An incident as its workflow shows it, written into the store: its row, the timeline entries the view holds
+ * (under their place in the whole timeline: entries moved out to the journal come first), and its pages.
+ * Written again, it adds nothing and changes nothing that has not changed.
+ */
+export async function recordIncidentView(db: Queryable, view: IncidentStatusView): Promise<RecordedView> {
+  const existed = await db.query('SELECT 1 FROM incidents WHERE id = $1', [view.incidentId]);
+  const last = view.timeline.at(-1)?.at;
+  await upsertIncident(db, {
+    id: view.incidentId,
+    workflowId: view.workflowId,
+    service: view.service,
+    severity: view.severity,
+    scenario: view.scenario,
+    summary: view.summary,
+    status: view.status,
+    createdAt: view.createdAt,
+    acknowledgedAt: view.acknowledgedAt,
+    acknowledgedBy: view.acknowledgedBy,
+    resolvedAt: view.resolvedAt,
+    resolvedBy: view.resolvedBy,
+    updatedAt: last && last > view.createdAt ? last : view.createdAt,
+  });
+  return {
+    created: existed.rows.length === 0,
+    timelineAdded: await appendTimeline(db, view.incidentId, view.timelineJournaled ?? 0, view.timeline),
+    pagesAdded: await recordPages(db, view.incidentId, view.paged),
+  };
 }

@@ -11,7 +11,12 @@ import { promisify } from 'node:util';
 import { Client as PgClient } from 'pg';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
-import { TEMPORAL_DATABASE, VISIBILITY_DATABASE, type ClusterDatabase } from './cluster-config';
+import {
+  STORE_DATABASE,
+  TEMPORAL_DATABASE,
+  VISIBILITY_DATABASE,
+  type ClusterDatabase,
+} from './cluster-config';
 import { postgresCanEnter } from '../testbed/local-services';
 import { REPO_ROOT, TOOLS_BIN, registerSearchAttributes } from './temporal-server';
 
@@ -45,14 +50,28 @@ export function databaseOf(url: string): ClusterDatabase {
   };
 }
 
-/** Creates (when missing) and migrates the persistence and visibility databases with the schema tool. */
-export async function migrateSchemas(database: ClusterDatabase, log: (line: string) => void): Promise<void> {
+/**
+ * Creates (when missing) and migrates the persistence and visibility databases with the schema tool, and
+ * creates the store's database (`store/` migrates it when it is opened). Answers the store's URL.
+ */
+export async function migrateSchemas(
+  database: ClusterDatabase,
+  log: (line: string) => void,
+): Promise<string> {
   const admin = new PgClient({ ...database, database: 'postgres' });
   await admin.connect();
-  const existing = new Set(
-    (await admin.query<{ datname: string }>('SELECT datname FROM pg_database')).rows.map((r) => r.datname),
-  );
-  await admin.end();
+  let existing: Set<string>;
+  try {
+    existing = new Set(
+      (await admin.query<{ datname: string }>('SELECT datname FROM pg_database')).rows.map((r) => r.datname),
+    );
+    if (!existing.has(STORE_DATABASE)) {
+      log(`creating database ${STORE_DATABASE}...`);
+      await admin.query(`CREATE DATABASE ${STORE_DATABASE}`);
+    }
+  } finally {
+    await admin.end();
+  }
   const tool = path.join(TOOLS_BIN, 'temporal-sql-tool');
   for (const [db, schema] of [
     [TEMPORAL_DATABASE, 'postgresql/v12/temporal'],
@@ -69,6 +88,18 @@ export async function migrateSchemas(database: ClusterDatabase, log: (line: stri
     }
     await sql(['update-schema', '--schema-name', schema]);
   }
+  return databaseUrl(database, STORE_DATABASE);
+}
+
+/** A URL for `name` on `database`'s server (it holds the password: hand it on by environment, never log it). */
+export function databaseUrl(database: ClusterDatabase, name: string): string {
+  const url = new URL('postgres://localhost');
+  url.hostname = database.host;
+  url.port = String(database.port);
+  url.username = database.user;
+  url.password = database.password;
+  url.pathname = `/${name}`;
+  return url.toString();
 }
 
 /** The namespace the worker and intake use; a new server has none. Waits until the frontend serves it. */

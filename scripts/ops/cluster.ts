@@ -8,13 +8,17 @@
  * Settings (environment): CLUSTER_DIR (state, default .data/cluster), TEMPORAL_PG_URL (an existing
  * PostgreSQL instead of a local one; its user must be able to create databases), WORKERS, INTAKE_REPLICAS,
  * CLUSTER_TEMPORAL_PORT, CLUSTER_UI_PORT, INTAKE_PORT, CLUSTER_HISTORY_SHARDS (fixed when the databases are
- * created; default 8), INTAKE_TOKEN (passed to the intakes), CLUSTER_FRESH=1 (empty databases).
+ * created; default 8), INTAKE_TOKEN (passed to the intakes), CLUSTER_FRESH=1 (empty databases), DATABASE_URL
+ * (the store elsewhere; by default it is the database `durable_runbooks` on the cluster's PostgreSQL, migrated
+ * at start and handed to every worker and intake as their DATABASE_URL).
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../../config';
+import { openStore } from '../../store';
 import {
   intakeProxyConfig,
+  STORE_DATABASE,
   temporalDynamicConfig,
   temporalServerConfig,
   uiServerConfig,
@@ -47,6 +51,8 @@ export interface ClusterSettings {
   intakePort: number;
   historyShards: number;
   intakeToken?: string;
+  /** DATABASE_URL: the store on a PostgreSQL of one's own instead of the cluster's `durable_runbooks`. */
+  storeUrl?: string;
   /** Start from empty databases (benchmarks, chaos runs) instead of keeping the data of earlier runs. */
   fresh: boolean;
 }
@@ -70,6 +76,7 @@ export function clusterSettings(env: NodeJS.ProcessEnv = process.env): ClusterSe
     intakePort: positive(env, 'INTAKE_PORT', 8088),
     historyShards: positive(env, 'CLUSTER_HISTORY_SHARDS', 8),
     intakeToken: env.INTAKE_TOKEN || undefined,
+    storeUrl: env.DATABASE_URL?.trim() || undefined,
     fresh: env.CLUSTER_FRESH === '1',
   };
 }
@@ -78,6 +85,8 @@ export interface RunningCluster {
   supervisor: Supervisor;
   settings: ClusterSettings;
   temporalAddress: string;
+  /** The store's database URL (holds a password: never log it). */
+  storeUrl: string;
   uiUrl: string;
   intakeUrl: string;
   pidFile: string;
@@ -93,10 +102,17 @@ export async function startReplicas(
   settings: ClusterSettings,
   temporalAddress: string,
   log: (line: string) => void,
+  /** The store's PostgreSQL, handed to every worker and intake as DATABASE_URL (else they use PGlite). */
+  storeUrl?: string,
 ): Promise<void> {
   const logDir = path.join(settings.stateDir, 'logs');
   const stateDir = settings.stateDir;
-  const temporalEnv = { ...process.env, TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_NAMESPACE: NAMESPACE };
+  const temporalEnv = {
+    ...process.env,
+    TEMPORAL_ADDRESS: temporalAddress,
+    TEMPORAL_NAMESPACE: NAMESPACE,
+    ...(storeUrl ? { DATABASE_URL: storeUrl } : {}),
+  };
   const tsx = (script: string) => ['-r', 'tsx/cjs', path.join(REPO_ROOT, script)];
   log(`starting ${settings.workers} worker(s) and ${settings.intakeReplicas} intake replicas...`);
   await Promise.all(
@@ -232,7 +248,10 @@ export async function startCluster(
       });
       database = databaseOf(postgresUrl(cluster, port));
     }
-    await migrateSchemas(database, log);
+    // The store: the one named by DATABASE_URL, else a database of its own beside Temporal's.
+    const ownStore = await migrateSchemas(database, log);
+    const storeUrl = settings.storeUrl ?? ownStore;
+    await (await openStore({ databaseUrl: storeUrl })).close(); // migrated before any replica starts
 
     // The Temporal server: every service in one process, ports fixed for this run.
     const temporalDir = path.join(stateDir, 'temporal');
@@ -291,8 +310,9 @@ export async function startCluster(
       ready: () => httpOk(uiUrl),
     });
 
-    await startReplicas(supervisor, settings, temporalAddress, log);
+    await startReplicas(supervisor, settings, temporalAddress, log, storeUrl);
     return {
+      storeUrl,
       supervisor,
       settings,
       temporalAddress,
@@ -333,6 +353,7 @@ async function main() {
       `  Temporal UI   : ${cluster.uiUrl}/namespaces/${NAMESPACE}/workflows`,
       `  Alert intake  : ${cluster.intakeUrl} (HAProxy → ${settings.intakeReplicas} intake replicas)`,
       `  Workers       : ${settings.workers}`,
+      `  Store         : ${settings.storeUrl ? 'PostgreSQL at DATABASE_URL' : `PostgreSQL database ${STORE_DATABASE}`} (DATABASE_URL of every worker and intake)`,
       `  Logs and pids : ${path.join(settings.stateDir, 'logs')}, ${cluster.pidFile}`,
       '',
       'Fire a test alert:',

@@ -1,39 +1,18 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { incidentWorkflow } from '../../workflows/incident';
 import { statusQuery } from '../../domain/messages';
 import { testConfig } from '../../scripts/testbed/config';
 import { startDevWorker, type DevWorker } from '../support/dev-server';
 import { eventually } from '../../scripts/testbed/eventually';
 import { describeWith, serviceValue } from '../../scripts/testbed/services';
+import { runCli } from '../support/cli-process';
 
-const ROOT = path.resolve(__dirname, '..', '..');
-
-/** Runs `durable-runbooks incident …` as a user would, by its bin, in its own process (asynchronously: a blocking spawn would stall the worker). */
-function cli(
-  args: string[],
-  address = serviceValue('temporal'),
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(
-      process.execPath,
-      [path.join(ROOT, 'bin', 'durable-runbooks.js'), 'incident', ...args],
-      {
-        env: {
-          ...process.env,
-          TEMPORAL_ADDRESS: address,
-          RUNBOOKS_USER: 'cli-user',
-          INCIDENT_TIMEOUT_SECONDS: '3',
-        },
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+/** `durable-runbooks incident …` on the dev server, as the user `cli-user`, with a 3 s incident timeout. */
+const cli = (args: string[], address = serviceValue('temporal')) =>
+  runCli(['incident', ...args], {
+    TEMPORAL_ADDRESS: address,
+    RUNBOOKS_USER: 'cli-user',
+    INCIDENT_TIMEOUT_SECONDS: '3',
   });
-}
 
 describeWith(['temporal'], 'durable-runbooks incident (CLI) against the dev server', () => {
   let dev: DevWorker;

@@ -7,6 +7,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client as PgClient } from 'pg';
+import { MIGRATIONS } from '../../store/migrations';
 import { Client, Connection } from '@temporalio/client';
 import { freePort } from '../../scripts/testbed/local-services';
 import { statusQuery } from '../../domain/messages';
@@ -121,19 +122,24 @@ describeWith(['cluster', 'haproxy', 'postgres'], 'npm run cluster', () => {
     const password = readFileSync(path.join(stateDir, 'postgres-password'), 'utf8').trim();
     const serverConfig = readFileSync(path.join(stateDir, 'temporal', 'config.yaml'), 'utf8');
     const pgPort = Number(/connectAddr: 127\.0\.0\.1:(\d+)/.exec(serverConfig)![1]);
-    const pg = new PgClient({
-      host: '127.0.0.1',
-      port: pgPort,
-      user: 'temporal',
-      password,
-      database: 'temporal',
-    });
+    const database = (name: string) =>
+      new PgClient({ host: '127.0.0.1', port: pgPort, user: 'temporal', password, database: name });
+    const pg = database('temporal');
     await pg.connect();
     try {
       const rows = await pg.query('SELECT 1 FROM current_executions WHERE workflow_id = $1', [workflowId]);
       expect(rows.rowCount).toBe(1);
     } finally {
       await pg.end();
+    }
+    // The store has its own database there, migrated before the workers and intakes started.
+    const store = database('durable_runbooks');
+    await store.connect();
+    try {
+      const applied = await store.query<{ id: string }>('SELECT id FROM schema_migrations ORDER BY id');
+      expect(applied.rows.map((r) => r.id)).toEqual(MIGRATIONS.map((m) => m.id));
+    } finally {
+      await store.end();
     }
     await eventually(async () => {
       const found: string[] = [];

@@ -5,30 +5,15 @@
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { Client as PgClient } from 'pg';
 import { openStore, storeLocation, type SqlClient } from '../../store';
 import { MIGRATIONS } from '../../store/migrations';
 import type { StoreLocation } from '../../store/sql-client';
-import { describeWith, serviceValue } from '../../scripts/testbed/services';
+import { describeWith } from '../../scripts/testbed/services';
 import { tempDir } from '../../scripts/testbed/temporal';
 import { STORE_CHECKS } from '../support/store-suite';
+import { freshPostgres } from '../support/fresh-postgres';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-
-/** A fresh database on the test PostgreSQL, so each run migrates an empty one. */
-async function freshPostgres(): Promise<StoreLocation> {
-  const admin = new PgClient({ connectionString: serviceValue('postgres') });
-  await admin.connect();
-  const name = `store_${Date.now()}_${Math.random().toString(16).slice(2, 8)}`;
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(serviceValue('postgres'));
-  url.pathname = `/${name}`;
-  return { databaseUrl: url.toString() };
-}
 
 describeWith(['postgres'], 'store on PostgreSQL', () => {
   let db: SqlClient;

@@ -96,3 +96,49 @@ export function cadenceMismatches(
   }
   return problems;
 }
+
+/**
+ * The promise when workers come and go (deploys, restarts, a lost task waiting out its timeout): every rung
+ * pages, never early (−toleranceMs), at most `lateMs` late; rungs that fell due while the incident waited may
+ * collapse into the page that ends the wait (no burst after downtime), when that page comes within `lateMs` of
+ * them. A rung is required once it has been due for `lateMs` before `requiredUntilMs` (the ownership or the
+ * end); later ones may come or not.
+ */
+export function pageMismatchesUnderWaits(
+  expected: readonly ExpectedPage[],
+  seen: readonly SeenPage[],
+  lateMs: number,
+  requiredUntilMs: number,
+  toleranceMs = 1000,
+): string[] {
+  const problems: string[] = [];
+  let next = 0;
+  for (const page of seen) {
+    // The latest rung due by then (a page ending a wait stands for it), else one a little ahead (clocks).
+    const fits = (k: number, early: number) =>
+      expected[k].level === page.level &&
+      page.offsetMs - expected[k].offsetMs <= lateMs &&
+      expected[k].offsetMs <= page.offsetMs + early;
+    let match = -1;
+    for (let k = next; k < expected.length && expected[k].offsetMs <= page.offsetMs; k++)
+      if (fits(k, 0)) match = k;
+    if (match < 0)
+      for (let k = next; k < expected.length && match < 0; k++) if (fits(k, toleranceMs)) match = k;
+    if (match < 0) {
+      const due = expected[next];
+      problems.push(
+        `page at +${page.offsetMs} ms to level ${page.level} was not due` +
+          (due ? ` (the next rung: +${due.offsetMs} ms to level ${due.level})` : ''),
+      );
+      continue;
+    }
+    for (let k = next; k < match; k++)
+      if (page.offsetMs - expected[k].offsetMs > lateMs)
+        problems.push(`rung due at +${expected[k].offsetMs} ms (level ${expected[k].level}) was skipped`);
+    next = match + 1;
+  }
+  for (let k = next; k < expected.length; k++)
+    if (expected[k].offsetMs + lateMs < requiredUntilMs)
+      problems.push(`page due at +${expected[k].offsetMs} ms (level ${expected[k].level}) never came`);
+  return problems;
+}

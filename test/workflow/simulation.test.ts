@@ -35,6 +35,7 @@ import { createIncidentWorker, type IncidentWorker } from '../../workers/worker'
 import { testConfig } from '../../scripts/testbed/config';
 import { EventType } from '../../scripts/testbed/history';
 import { describeWith } from '../../scripts/testbed/services';
+import { seededRandom, seedFrom, type SeededRandom } from '../support/seeded-random';
 import { cadenceMismatches, expectedPages, pageMismatches, type OracleConfig } from '../support/sim-oracle';
 import {
   createTimeSkippingEnv,
@@ -44,7 +45,7 @@ import {
   workflowBundle,
 } from '../../scripts/testbed/temporal';
 
-const SEED = Number(process.env.SIM_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const SEED = seedFrom('SIM_SEED');
 const SCENARIOS = Number(process.env.SIM_SCENARIOS ?? 200);
 /**
  * The simulation stops starting batches after this; the test's own bound adds the replay of every history
@@ -85,19 +86,6 @@ function configFor(v: OracleConfig) {
   });
 }
 
-/** mulberry32: small, seedable, good enough to pick schedules. */
-function random(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-  return { next, int: (n: number) => Math.floor(next() * n), chance: (p: number) => next() < p };
-}
-
 const CURRENT = 0 as const;
 const PREVIOUS = 1 as const;
 type Release = typeof CURRENT | typeof PREVIOUS;
@@ -118,10 +106,10 @@ interface Scenario {
 }
 
 // Half a minute off every rung (rungs fall on whole minutes), so no step races a page.
-const slot = (r: ReturnType<typeof random>, fromMinute = 0) =>
+const slot = (r: SeededRandom, fromMinute = 0) =>
   (fromMinute + r.int(Math.max(1, HORIZON_MINUTES - fromMinute))) * MIN + 30_000;
 
-function scenario(r: ReturnType<typeof random>, id: string): Scenario {
+function scenario(r: SeededRandom, id: string): Scenario {
   const severity = r.chance(0.6) ? 'P1' : 'P2';
   const loose = r.chance(0.25);
   const steps: Scenario['steps'] = [];
@@ -209,7 +197,7 @@ describeWith(['testServer'], 'simulation: the real workflow under random schedul
         `simulation: seed ${SEED} (SIM_SEED=${SEED} replays), ${SCENARIOS} scenarios in batches of ${BATCH}, ` +
           `current code beside release ${previous.commit.slice(0, 10)}`,
       );
-      const r = random(SEED);
+      const r = seededRandom(SEED);
       const started = Date.now();
       const problems: string[] = [];
       const histories: Array<{ workflowId: string; history: unknown }> = [];

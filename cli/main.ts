@@ -4,11 +4,12 @@
  * so `--help` never starts anything and a mistyped flag is refused. Exit codes: `cli/exit-codes.ts`.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parse, UsageError, type FlagSpec } from './args';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes';
 import { runCli } from './incident';
+import { packageVersion } from '../config/package-root';
 import { REPO_ROOT } from './installed-tools';
 import { runMaintenanceCli } from './maintenance';
 import { runOnCallCli } from './oncall';
@@ -62,6 +63,13 @@ const OPS: Record<string, OpsCommand> = {
     flags: {},
     check: (p) => (p.length ? 'start takes no arguments' : null),
   },
+  api: {
+    about: 'the HTTP API (/api/v1) over the store, on 127.0.0.1:8089 (API_PORT)',
+    usage: 'api',
+    script: 'intake/api/main.ts',
+    flags: {},
+    check: (p) => (p.length ? 'api takes no arguments' : null),
+  },
   cluster: {
     about: 'Temporal on PostgreSQL, its UI, two workers and two intakes behind haproxy, supervised',
     usage: 'cluster',
@@ -85,11 +93,6 @@ const OPS: Record<string, OpsCommand> = {
     check: (p) => (p.length === 1 ? null : 'drill needs one scenario'),
   },
 };
-
-export function version(): string {
-  return (JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string })
-    .version;
-}
 
 export const USAGE = [
   'usage: durable-runbooks <command> [flags]      (durable-runbooks <command> --help for its own)',
@@ -135,7 +138,7 @@ export async function main(
     return command === undefined ? EXIT.usage : EXIT.ok;
   }
   if (command === '--version' || command === '-v') {
-    out(version());
+    out(packageVersion());
     return EXIT.ok;
   }
   const group = Object.hasOwn(GROUPS, command) ? GROUPS[command] : undefined;

@@ -13,8 +13,16 @@ export const BUILT_IN_SCENARIOS: readonly BuiltInScenario[] = [
 export type Scenario = string;
 export const SCENARIO_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 /** `suppressed`: opened during the service's maintenance window; nobody paged until it ends. */
-export type IncidentStatus =
-  'suppressed' | 'triggered' | 'acknowledged' | 'mitigating' | 'monitoring' | 'resolved' | 'cancelled';
+export const INCIDENT_STATUSES = [
+  'suppressed',
+  'triggered',
+  'acknowledged',
+  'mitigating',
+  'monitoring',
+  'resolved',
+  'cancelled',
+] as const;
+export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
 
 /** One source alert as the intake normalised it (Alertmanager, Grafana or generic). */
 export interface SourceAlert {

@@ -57,7 +57,7 @@ export function isLoopbackHost(host: string): boolean {
 }
 
 /** The host name of a Host header, without its port. */
-function hostOf(header: string | undefined): string {
+export function hostOf(header: string | undefined): string {
   const h = (header ?? '').trim().toLowerCase();
   if (h.startsWith('[')) return h.slice(0, h.indexOf(']') + 1);
   return h.replace(/:\d+$/, '');

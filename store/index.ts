@@ -16,7 +16,17 @@ export {
   type IncidentRecord,
   type RecordedView,
 } from './record';
-export { BadCursor, listIncidents, responseTimes, type IncidentFilter, type ResponseTimes } from './queries';
+export {
+  BadCursor,
+  incidentDetail,
+  listIncidents,
+  responseTimes,
+  type IncidentDetail,
+  type IncidentFilter,
+  type IncidentListRow,
+  type NotificationRow,
+  type ResponseTimes,
+} from './queries';
 export type { Queryable, SqlClient } from './sql-client';
 
 /** Where the store is: `DATABASE_URL` when set, else the embedded PGlite in `<dataDir>/store`. */

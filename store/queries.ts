@@ -2,6 +2,8 @@
  * Reading the record: incidents newest first with filters and a cursor (keyset pagination, so page 500 costs
  * what page 1 does), and response times (MTTA, MTTR) per service and severity over a period.
  */
+import type { TimelineEntry } from '../domain/types';
+import { timelineOf } from './record';
 import type { Queryable } from './sql-client';
 
 export interface IncidentFilter {
@@ -127,4 +129,95 @@ export async function responseTimes(db: Queryable, since: string): Promise<Respo
     mttaSeconds: r.mtta === null ? null : Math.round(r.mtta * 10) / 10,
     mttrSeconds: r.mttr === null ? null : Math.round(r.mttr * 10) / 10,
   }));
+}
+
+export interface NotificationRow {
+  key: string;
+  at: string;
+  channel: string;
+  levelName: string | null;
+  contacts: string[];
+  reason: string | null;
+  delivered: boolean;
+  detail: string | null;
+}
+
+export interface IncidentDetail {
+  id: string;
+  workflowId: string;
+  service: string;
+  severity: string;
+  scenario: string;
+  summary: string;
+  status: string;
+  createdAt: string;
+  acknowledgedAt: string | null;
+  acknowledgedBy: string | null;
+  resolvedAt: string | null;
+  resolvedBy: string | null;
+  updatedAt: string;
+  timeline: TimelineEntry[];
+  notifications: NotificationRow[];
+}
+
+const iso = (d: Date | null) => (d === null ? null : new Date(d).toISOString());
+
+/** One incident with its whole timeline and every notification, or null when the store has none by that id. */
+export async function incidentDetail(db: Queryable, id: string): Promise<IncidentDetail | null> {
+  const { rows } = await db.query<{
+    id: string;
+    workflow_id: string;
+    service: string;
+    severity: string;
+    scenario: string;
+    summary: string;
+    status: string;
+    created_at: Date;
+    acknowledged_at: Date | null;
+    acknowledged_by: string | null;
+    resolved_at: Date | null;
+    resolved_by: string | null;
+    updated_at: Date;
+  }>('SELECT * FROM incidents WHERE id = $1', [id]);
+  const r = rows[0];
+  if (!r) return null;
+  const sent = await db.query<{
+    key: string;
+    at: Date;
+    channel: string;
+    level_name: string | null;
+    contacts: string[];
+    reason: string | null;
+    delivered: boolean;
+    detail: string | null;
+  }>(
+    'SELECT key, at, channel, level_name, contacts, reason, delivered, detail FROM notifications WHERE incident_id = $1 ORDER BY at, key',
+    [id],
+  );
+  return {
+    id: r.id,
+    workflowId: r.workflow_id,
+    service: r.service,
+    severity: r.severity,
+    scenario: r.scenario,
+    summary: r.summary,
+    status: r.status,
+    createdAt: iso(r.created_at)!,
+    acknowledgedAt: iso(r.acknowledged_at),
+    acknowledgedBy: r.acknowledged_by,
+    resolvedAt: iso(r.resolved_at),
+    resolvedBy: r.resolved_by,
+    updatedAt: iso(r.updated_at)!,
+    timeline: await timelineOf(db, id),
+    notifications: sent.rows.map((n) => ({
+      key: n.key,
+      at: iso(n.at)!,
+      channel: n.channel,
+      levelName: n.level_name,
+      contacts: n.contacts,
+      reason: n.reason,
+      delivered: n.delivered,
+      detail: n.detail,
+    })),
+  };
 }

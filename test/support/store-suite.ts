@@ -8,8 +8,10 @@ import assert from 'node:assert/strict';
 import {
   appendTimeline,
   BadCursor,
+  incidentDetail,
   listIncidents,
   openStore,
+  recordIncidentView,
   responseTimes,
   timelineOf,
   upsertIncident,
@@ -18,7 +20,7 @@ import {
 import { migrate } from '../../store/migrate';
 import { MIGRATIONS } from '../../store/migrations';
 import type { StoreLocation } from '../../store/sql-client';
-import type { TimelineEntry } from '../../domain/types';
+import type { IncidentStatusView, TimelineEntry } from '../../domain/types';
 
 const T0 = Date.parse('2026-12-05T00:00:00Z');
 
@@ -225,6 +227,79 @@ export const STORE_CHECKS: StoreCheck[] = [
         (await responseTimes(db, at(1))).filter((t) => t.service === service),
         [],
       );
+    },
+  },
+  {
+    name: 'an incident as its workflow shows it (row, timeline after the journaled part, pages) is written once and read back whole',
+    async run(db) {
+      const id = `view-${db.engine}`;
+      const timeline = [entry(0), entry(1), entry(2)];
+      const view = {
+        ...incident(id, 'acknowledged', T0),
+        incidentId: id,
+        workflowId: `wf-${id}`,
+        acknowledgedAt: new Date(T0 + 90_000).toISOString(),
+        acknowledgedBy: 'alice',
+        resolvedAt: null,
+        resolvedBy: null,
+        timeline,
+        timelineJournaled: 40, // entries 0-39 went to the journal: these are 40-42 of the whole timeline
+        paged: [
+          {
+            at: new Date(T0 + 1000).toISOString(),
+            level: 0,
+            levelName: 'primary',
+            contactIds: ['p'],
+            contacts: ['Primary, "the" one'],
+            channel: 'page',
+            reason: 'opened',
+            delivered: true,
+            seq: 0,
+          },
+          {
+            at: new Date(T0 + 61_000).toISOString(),
+            level: 1,
+            levelName: 'secondary',
+            contactIds: [],
+            contacts: [],
+            channel: 'slack',
+            reason: 'no answer',
+            delivered: false,
+            seq: 1,
+          },
+        ],
+      } as unknown as IncidentStatusView;
+      assert.deepEqual(await recordIncidentView(db, view), {
+        created: true,
+        timelineAdded: 3,
+        pagesAdded: 2,
+      });
+      assert.deepEqual(await recordIncidentView(db, view), {
+        created: false,
+        timelineAdded: 0,
+        pagesAdded: 0,
+      });
+      const seqs = await db.query<{ seq: number }>(
+        'SELECT seq FROM timeline_events WHERE incident_id = $1 ORDER BY seq',
+        [id],
+      );
+      assert.deepEqual(
+        seqs.rows.map((r) => r.seq),
+        [40, 41, 42],
+      );
+      const detail = await incidentDetail(db, id);
+      assert.ok(detail);
+      assert.equal(detail.status, 'acknowledged');
+      assert.equal(detail.acknowledgedBy, 'alice');
+      assert.deepEqual(detail.timeline, timeline);
+      assert.deepEqual(
+        detail.notifications.map((n) => [n.key, n.channel, n.levelName, n.contacts, n.delivered]),
+        [
+          ['page-0', 'page', 'primary', ['Primary, "the" one'], true],
+          ['page-1', 'slack', 'secondary', [], false],
+        ],
+      );
+      assert.equal(await incidentDetail(db, `${id}-none`), null);
     },
   },
 ];

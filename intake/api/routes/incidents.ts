@@ -1,0 +1,139 @@
+/** `GET /incidents` (newest first, filtered, a page at a time) and `GET /incidents/{id}` (with its record). */
+import type { FastifyPluginAsync } from 'fastify';
+import { BadCursor, incidentDetail, listIncidents, type SqlClient } from '../../../store';
+import { INCIDENT_STATUSES, SEVERITIES } from '../../../domain/types';
+import { httpError } from '../../http';
+import { sinceInstant } from './since';
+
+const incidentSummary = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    service: { type: 'string' },
+    severity: { type: 'string' },
+    status: { type: 'string' },
+    summary: { type: 'string' },
+    createdAt: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
+const nullableTime = { type: 'string', format: 'date-time', nullable: true } as const;
+const nullableText = { type: 'string', nullable: true } as const;
+
+const incidentRecord = {
+  type: 'object',
+  properties: {
+    ...incidentSummary.properties,
+    workflowId: { type: 'string' },
+    scenario: { type: 'string' },
+    acknowledgedAt: nullableTime,
+    acknowledgedBy: nullableText,
+    resolvedAt: nullableTime,
+    resolvedBy: nullableText,
+    updatedAt: { type: 'string', format: 'date-time' },
+    timeline: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          at: { type: 'string', format: 'date-time' },
+          type: { type: 'string' },
+          message: { type: 'string' },
+          actor: { type: 'string' },
+        },
+      },
+    },
+    notifications: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          key: { type: 'string' },
+          at: { type: 'string', format: 'date-time' },
+          channel: { type: 'string', enum: ['page', 'slack', 'email', 'status-page'] },
+          levelName: nullableText,
+          contacts: { type: 'array', items: { type: 'string' } },
+          reason: nullableText,
+          delivered: { type: 'boolean' },
+          detail: nullableText,
+        },
+      },
+    },
+  },
+} as const;
+
+const error = { type: 'object', properties: { error: { type: 'string' } } } as const;
+
+export const incidentRoutes =
+  (db: SqlClient): FastifyPluginAsync =>
+  async (app) => {
+    app.get<{
+      Querystring: {
+        status?: string;
+        service?: string;
+        severity?: string;
+        since?: string;
+        limit: number;
+        cursor?: string;
+      };
+    }>(
+      '/incidents',
+      {
+        schema: {
+          summary: 'Incidents, newest first',
+          description: 'Filtered by status, service, severity and age; `nextCursor` fetches the next page.',
+          querystring: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              status: { type: 'string', enum: INCIDENT_STATUSES },
+              service: { type: 'string', minLength: 1, maxLength: 200 },
+              severity: { type: 'string', enum: SEVERITIES },
+              since: { type: 'string', description: 'a duration back from now (30d, 12h) or an ISO time' },
+              limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+              cursor: { type: 'string', maxLength: 500 },
+            },
+          },
+          response: {
+            200: {
+              type: 'object',
+              properties: { incidents: { type: 'array', items: incidentSummary }, nextCursor: nullableText },
+            },
+            422: error,
+          },
+        },
+      },
+      async (req) => {
+        const { since, ...rest } = req.query;
+        try {
+          return await listIncidents(db, { ...rest, ...(since ? { since: sinceInstant(since) } : {}) });
+        } catch (err) {
+          if (err instanceof BadCursor) throw httpError(422, err.message);
+          throw err;
+        }
+      },
+    );
+
+    app.get<{ Params: { id: string } }>(
+      '/incidents/:id',
+      {
+        schema: {
+          summary: 'One incident with its whole timeline and every notification',
+          params: {
+            type: 'object',
+            properties: { id: { type: 'string', minLength: 1, maxLength: 300 } },
+            required: ['id'],
+          },
+          response: { 200: incidentRecord, 404: error },
+        },
+      },
+      async (req, reply) => {
+        const found = await incidentDetail(db, req.params.id);
+        if (!found)
+          return reply
+            .code(404)
+            .send({ error: `id: no incident ${JSON.stringify(req.params.id)} in the store` });
+        return found;
+      },
+    );
+  };

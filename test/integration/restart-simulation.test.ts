@@ -267,15 +267,24 @@ describeWith(
       await stepsDone;
       // The last workers run on until every page due by the end has had its time.
       await waitUntil(END_MS + LATE_MS + 2 * S);
-      const queriedAt = Date.now();
 
       const histories: Array<{ workflowId: string; history: unknown }> = [];
       let timedOut = 0;
       const lostAttempts = { withHeartbeat: 0, without: 0 };
       const tasksBy = new Map<Release, number>();
-      for (const s of scenarios) {
+      // Every incident's state at once, each judged up to its own answer (they page on meanwhile).
+      const answers = await Promise.all(
+        scenarios.map(async (s) => {
+          const view = await handles
+            .get(s.id)!
+            .query(statusQuery)
+            .catch((err: Error) => err);
+          return { view, viewAt: Date.now() };
+        }),
+      );
+      for (const [i, s] of scenarios.entries()) {
         const handle = handles.get(s.id)!;
-        const view = await handle.query(statusQuery).catch((err: Error) => err);
+        const { view, viewAt } = answers[i];
         await handle.terminate('simulation checked').catch(() => undefined);
         const history = await handle.fetchHistory();
         histories.push({ workflowId: handle.workflowId, history });
@@ -309,7 +318,7 @@ describeWith(
           problems.push(`${s.id}: status query failed: ${view.message}`);
           continue;
         }
-        problems.push(...check(s, view, started, sent.get(s.id), queriedAt, lost));
+        problems.push(...check(s, view, started, sent.get(s.id), viewAt, lost));
       }
       const byCurrent = tasksBy.get(CURRENT) ?? 0;
       const byPrevious = tasksBy.get(PREVIOUS) ?? 0;
@@ -347,7 +356,7 @@ function check(
   view: IncidentStatusView,
   started: number,
   ownedSentAt: number | undefined,
-  queriedAt: number,
+  viewAt: number,
   lost: { withHeartbeat: number; without: number },
 ): string[] {
   const cfg = VARIANTS[s.variant];
@@ -362,9 +371,9 @@ function check(
   const late =
     LATE_MS + (lost.without ? LOST_ATTEMPT_MS : 0) + (lost.withHeartbeat ? HEARTBEAT_TIMEOUT_MS + S : 0);
   // Required: rungs due LATE before the command that owned it was sent (or before the query).
-  const requiredUntil = (ownedSentAt ?? queriedAt) - t0;
+  const requiredUntil = (ownedSentAt ?? viewAt) - t0;
   const problems = pageMismatchesUnderWaits(
-    expectedPages(cfg, s.severity, owned ?? queriedAt - t0),
+    expectedPages(cfg, s.severity, owned ?? viewAt - t0),
     seen,
     late,
     requiredUntil,

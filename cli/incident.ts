@@ -15,7 +15,7 @@ import type { CommandName } from '../workflows/incident/commands';
 import { statusQuery } from '../domain/messages';
 import { parseSeverity } from '../domain/policy';
 import { terminalText } from '../domain/text';
-import type { IncidentStatus, IncidentStatusView } from '../domain/types';
+import { INCIDENT_STATUSES, type IncidentStatusView } from '../domain/types';
 import { clientOf, connectOrSay, jsonText, table, withTemporalClient } from './support';
 import { flag, helpFor, parse, usageOf, UsageError, type Parsed } from './args';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes';
@@ -67,16 +67,6 @@ const FLAGS = {
   severity: { type: 'string' },
   status: { type: 'string' },
 } as const;
-
-const STATUSES: readonly IncidentStatus[] = [
-  'suppressed',
-  'triggered',
-  'acknowledged',
-  'mitigating',
-  'monitoring',
-  'resolved',
-  'cancelled',
-];
 
 function workflowIdOf(id: string): string {
   const match = /^(incident-[0-9a-f]{20})-[0-9a-f]{8}$/.exec(id);
@@ -185,8 +175,8 @@ export function listQuery(args: Parsed): string {
   }
   const status = flag(args, 'status');
   if (status !== undefined) {
-    if (!STATUSES.includes(status as IncidentStatus))
-      throw new UsageError(`--status: one of ${STATUSES.join(', ')}, not ${JSON.stringify(status)}`);
+    if (!(INCIDENT_STATUSES as readonly string[]).includes(status))
+      throw new UsageError(`--status: one of ${INCIDENT_STATUSES.join(', ')}, not ${JSON.stringify(status)}`);
     clauses.push(`IncidentStatus = '${status}'`);
   }
   return clauses.join(' AND ');

@@ -3,7 +3,7 @@
  * what page 1 does), and response times (MTTA, MTTR) per service and severity over a period.
  */
 import type { TimelineEntry } from '../domain/types';
-import { timelineOf } from './record';
+import { timelineOf, type IncidentRecord } from './record';
 import type { Queryable } from './sql-client';
 
 export interface IncidentFilter {
@@ -142,20 +142,8 @@ export interface NotificationRow {
   detail: string | null;
 }
 
-export interface IncidentDetail {
-  id: string;
-  workflowId: string;
-  service: string;
-  severity: string;
-  scenario: string;
-  summary: string;
-  status: string;
-  createdAt: string;
-  acknowledgedAt: string | null;
-  acknowledgedBy: string | null;
-  resolvedAt: string | null;
-  resolvedBy: string | null;
-  updatedAt: string;
+/** An incident's row with its whole timeline and every notification. */
+export interface IncidentDetail extends IncidentRecord {
   timeline: TimelineEntry[];
   notifications: NotificationRow[];
 }

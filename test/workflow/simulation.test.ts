@@ -29,14 +29,14 @@ import { Worker } from '@temporalio/worker';
 import { sendCommand } from '../../intake/commands';
 import type { CommandName } from '../../workflows/incident/commands';
 import { incidentWorkflow } from '../../workflows/incident';
-import { COMMANDS, alertSignal, runbookReportSignal, statusQuery } from '../../domain/messages';
+import { COMMANDS, statusQuery } from '../../domain/messages';
 import type { IncidentStatusView } from '../../domain/types';
 import { createIncidentWorker, type IncidentWorker } from '../../workers/worker';
-import { testConfig } from '../../scripts/testbed/config';
 import { EventType } from '../../scripts/testbed/history';
 import { describeWith } from '../../scripts/testbed/services';
 import { seededRandom, seedFrom, type SeededRandom } from '../support/seeded-random';
 import { cadenceMismatches, expectedPages, pageMismatches, type OracleConfig } from '../support/sim-oracle';
+import { resendAlert, signalGarbage, simulationConfig } from '../support/sim-config';
 import {
   createTimeSkippingEnv,
   previousReleaseBundle,
@@ -64,27 +64,6 @@ const VARIANTS: OracleConfig[] = [
   { respondWithinMs: { P1: 7 * MIN, P2: 20 * MIN }, ladderLength: 2, repeat: 0, afterLadder: 'stop' },
   { respondWithinMs: { P1: 5 * MIN, P2: 15 * MIN }, ladderLength: 3, repeat: 2, afterLadder: 'repeat-last' },
 ];
-const LADDER = ['primary-oncall', 'secondary-oncall', 'tech-lead', 'devops-manager'];
-
-function configFor(v: OracleConfig) {
-  const minutes = (ms: number) => `${ms / MIN}m`;
-  return testConfig({
-    severityPolicy: {
-      P1: {
-        respondWithin: minutes(v.respondWithinMs.P1),
-        notify: 'page',
-        notifyManagement: false,
-        ackTimeout: '24h',
-      },
-      P2: { respondWithin: minutes(v.respondWithinMs.P2), notify: 'page', ackTimeout: '24h' },
-    },
-    escalation: {
-      ladder: LADDER.slice(0, v.ladderLength).map((c) => ({ name: c, contacts: [c] })),
-      repeat: v.repeat,
-      afterLadder: v.afterLadder,
-    },
-  });
-}
 
 const CURRENT = 0 as const;
 const PREVIOUS = 1 as const;
@@ -165,7 +144,7 @@ describeWith(['testServer'], 'simulation: the real workflow under random schedul
   async function startWorker(v: number, release: Release) {
     const worker = await createIncidentWorker({
       connection: env.nativeConnection,
-      config: configFor(VARIANTS[v]),
+      config: simulationConfig(VARIANTS[v]),
       taskQueue: queues[v],
       baseDir,
       env: {},
@@ -205,18 +184,9 @@ describeWith(['testServer'], 'simulation: the real workflow under random schedul
       let slowestUpdate = 0;
       const tasksBy = new Map<string, number>();
       const perform = async (s: Scenario, handle: WorkflowHandle, step: Step) => {
-        if (step.kind === 'garbage') {
-          await handle.signal(alertSignal, { alerts: [null, 7, { status: 'firing' }] } as never);
-          await handle.signal(runbookReportSignal, null as never);
-        } else if (step.kind === 'resend') {
-          const alert = {
-            fingerprint: 'f',
-            status: 'firing',
-            summary: 'again',
-            labels: { alertname: 'Sim' },
-          };
-          await handle.signal(alertSignal, { alerts: [{ ...alert, source: 'generic' }] } as never);
-        } else if (step.update) {
+        if (step.kind === 'garbage') await signalGarbage(handle);
+        else if (step.kind === 'resend') await resendAlert(handle);
+        else if (step.update) {
           const t = Date.now();
           const answered = await Promise.race([
             sendCommand(handle, step.name, step.args).then(() => true),

@@ -1,6 +1,12 @@
 /** `GET /incidents` (newest first, filtered, a page at a time) and `GET /incidents/{id}` (with its record). */
 import type { FastifyPluginAsync } from 'fastify';
-import { BadCursor, incidentDetail, listIncidents, type SqlClient } from '../../../store';
+import {
+  BadCursor,
+  incidentDetail,
+  listIncidents,
+  type IncidentFilter,
+  type SqlClient,
+} from '../../../store';
 import { INCIDENT_STATUSES, SEVERITIES } from '../../../domain/types';
 import { httpError } from '../../http';
 import { sinceInstant } from './since';
@@ -67,16 +73,7 @@ const error = { type: 'object', properties: { error: { type: 'string' } } } as c
 export const incidentRoutes =
   (db: SqlClient): FastifyPluginAsync =>
   async (app) => {
-    app.get<{
-      Querystring: {
-        status?: string;
-        service?: string;
-        severity?: string;
-        since?: string;
-        limit: number;
-        cursor?: string;
-      };
-    }>(
+    app.get<{ Querystring: Omit<IncidentFilter, 'since'> & { since?: string } }>(
       '/incidents',
       {
         schema: {

@@ -10,8 +10,7 @@
  * causes: a page may come up to LATE_MS late, rungs due meanwhile may collapse into it (no burst after
  * downtime), none may come early, none may be lost. What a worker change costs, measured: a task handed to
  * a stopping worker waits out its 10 s timeout (the dev server lacks `enableCancelWorkerPollsOnShutdown`), a
- * cached incident's task waits out the sticky queue's timeout. LATE_MS covers one of those plus the change
- * itself. A page attempt lost with a worker of the previous release (no heartbeat timeout there) waits out the
+ * cached incident's task waits out the sticky queue's timeout. LATE_MS covers two of those in a row. A page attempt lost with a worker of the previous release (no heartbeat timeout there) waits out the
  * 30 s activity timeout: such incidents are named and given that much more. No workflow task may fail, and
  * every history replays on both codes.
  */
@@ -49,8 +48,12 @@ const INCIDENTS = 30;
 /** Steps and worker changes happen before this; then the last workers run on. */
 const END_MS = 30_000;
 const REPLACEMENTS = 6;
-/** How late a page may come: a lost task's 10 s timeout, plus a worker change and the task itself. */
-const LATE_MS = 15_000;
+/**
+ * How late a page may come: two 10 s waits in a row (a cached incident's task waiting out the sticky queue
+ * of a worker that stopped, then handed to one that is stopping) less the time since the rung. A stuck incident
+ * is still caught: it misses every rung after.
+ */
+const LATE_MS = 20_000;
 /** A page attempt lost with a worker whose pager has no heartbeat timeout waits out its 30 s timeout. */
 const LOST_ATTEMPT_MS = 30_000;
 /** The pager's heartbeat timeout (workflows/incident/effects.ts): how long a lost attempt takes to notice. */

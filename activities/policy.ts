@@ -1,7 +1,7 @@
 import { knownScenarios, type RunbooksConfig, type ServiceConfig } from '../config';
 import type { RunbookSettings, RunbookTarget } from '../domain/runbook';
 import type { RunbookDefinition } from '../domain/runbook-definition';
-import { ENGINE_REVISION, ownValue, type IncidentPolicy, type LadderLevel } from '../domain/policy';
+import { ownValue, type IncidentPolicy, type LadderLevel } from '../domain/policy';
 
 const DEFAULT_ACK_TIMEOUT_MS = { P1: 1_800_000, P2: 7_200_000, P3: null } as const;
 
@@ -36,7 +36,7 @@ export function toIncidentPolicy(config: RunbooksConfig, service: string, scenar
     ladder: config.escalation.ladder.map((l) => level(l.name, l.contacts, l.schedule)),
     repeat: config.escalation.repeat,
     afterLadder: config.escalation.afterLadder,
-    revision: ENGINE_REVISION,
+    revision: config.engine.revision,
     security: level('security team', config.escalation.securityContacts),
     management: level('management', config.escalation.managementContacts),
     service: {

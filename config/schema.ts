@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { duration, envName } from './zod-types';
 import { runbookDefinitionSchema } from './runbook-definitions';
 import { schedule } from './schedule-schema';
+import { ENGINE_REVISION, LATEST_ENGINE_REVISION } from '../domain/policy';
 import { CONFIGURABLE_STATE_BYTES, SOURCE_ALERT_BYTES, TIMELINE_ENTRY_BYTES } from '../domain/state-limits';
 
 const severity = z.enum(['P1', 'P2', 'P3']);
@@ -157,6 +158,16 @@ export const configSchema = z
       securityContacts: z.array(z.string()).default([]),
       managementContacts: z.array(z.string()).default([]),
     }),
+    /**
+     * The engine revision new incidents take (a run keeps its own for life). A revision is understood by the
+     * release that introduces it and the default only one release later, so that old and new workers can poll
+     * together: set a newer one only once every worker runs a release that knows it (docs/development.md).
+     */
+    engine: z
+      .strictObject({
+        revision: z.number().int().min(1).max(LATEST_ENGINE_REVISION).default(ENGINE_REVISION),
+      })
+      .default({ revision: ENGINE_REVISION }),
     routing: z
       .strictObject({
         scenarioByAlertname: z.record(z.string(), scenario).default({}),

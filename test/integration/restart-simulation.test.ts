@@ -1,26 +1,28 @@
 /**
  * The real incident workflow while its workers come and go, on the dev server (the time-skipping server
  * cannot restart a worker: see simulation.test.ts). Incidents on three configurations with rungs of seconds
- * get random Signals (notes, garbage, resends, acknowledgements, resolutions) from a seed, while the workers
+ * get random commands (notes, garbage, resends, acknowledgements, resolutions) from a seed, while the workers
  * are replaced at random: deploys (the new worker polls before the old one stops) and restarts (the old one
- * stops, then the new one starts), each new worker running the current code or the last landed release's
- * (a rollback). RESTART_SIM_SEED replays a run.
+ * stops, then the new one starts). Two runs: commands as Signals on the default engine revision, each new
+ * worker on the current code or the last landed release's (a rollback); and commands as Updates on engine
+ * revision 3 (current code only: the previous release does not know it). RESTART_SIM_SEED replays a run.
  *
  * Judged by the oracle of the time-skipping simulation (sim-oracle.ts), with the waits a worker change
  * causes: a page may come up to LATE_MS late, rungs due meanwhile may collapse into it (no burst after
  * downtime), none may come early, none may be lost. What a worker change costs, measured: a task handed to
  * a stopping worker waits out its 10 s timeout (the dev server lacks `enableCancelWorkerPollsOnShutdown`), a
- * cached incident's task waits out the sticky queue's timeout. LATE_MS covers two of those in a row. A page attempt lost with a worker of the previous release (no heartbeat timeout there) waits out the
- * 30 s activity timeout: such incidents are named and given that much more. No workflow task may fail, and
- * every history replays on both codes.
+ * cached incident's task waits out the sticky queue's timeout; LATE_MS covers two of those in a row. A page
+ * attempt lost with a worker of the previous release (no heartbeat timeout there) waits out the 30 s activity
+ * timeout: such incidents are named and given that much more. No workflow task may fail, every Update is
+ * answered, and every history replays on every code that may run it.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { sendCommand } from '../../intake/commands';
 import { COMMANDS, statusQuery } from '../../domain/messages';
+import { ENGINE_REVISION } from '../../domain/policy';
 import type { IncidentStatusView } from '../../domain/types';
 import { createIncidentWorker, type IncidentWorker } from '../../workers/worker';
 import { EventType } from '../../scripts/testbed/history';
@@ -33,17 +35,27 @@ import {
   workflowBundle,
 } from '../../scripts/testbed/temporal';
 import { startTestIncident } from '../support/dev-server';
+import { failedTasks, lostPageAttempts } from '../support/history-checks';
 import { seededRandom, seedFrom, type SeededRandom } from '../support/seeded-random';
 import { expectedPages, pageMismatchesUnderWaits, type OracleConfig } from '../support/sim-oracle';
 import { resendAlert, signalGarbage, simulationConfig } from '../support/sim-config';
 
 const SEED = seedFrom('RESTART_SIM_SEED');
 /**
- * RESTART_SIM_UPDATES=1 sends the commands as Updates (as the CLI, Slack and PagerDuty do) instead of Signals.
- * Off by default: an Update taken by a worker that has just started can be written in an order that no worker
- * replays (issue 24, docs/containment.md).
+ * RESTART_SIM_UPDATES=1 sends the first test's commands as Updates (as the CLI, Slack and PagerDuty do) on the
+ * default engine revision: an Update taken by a worker that never ran the incident can be written in an order
+ * no worker replays (docs/containment.md). Revision 3 answers Updates first; the second test holds it to that.
  */
-const UPDATES = process.env.RESTART_SIM_UPDATES === '1';
+const UPDATES_ON_DEFAULT_REVISION = process.env.RESTART_SIM_UPDATES === '1';
+
+interface Mode {
+  updates: boolean;
+  /** The engine revision new incidents take (undefined: the default). */
+  revision?: number;
+  queues: string[];
+  /** The previous release runs some workers: only for runs on a revision it knows. */
+  rollbacks: boolean;
+}
 const INCIDENTS = 30;
 /** Steps and worker changes happen before this; then the last workers run on. */
 const END_MS = 30_000;
@@ -54,6 +66,8 @@ const REPLACEMENTS = 6;
  * is still caught: it misses every rung after.
  */
 const LATE_MS = 20_000;
+/** How long an Update may wait for its answer: the worker changes' waits, and then some. */
+const UPDATE_ANSWER_MS = LATE_MS + 5_000;
 /** A page attempt lost with a worker whose pager has no heartbeat timeout waits out its 30 s timeout. */
 const LOST_ATTEMPT_MS = 30_000;
 /** The pager's heartbeat timeout (workflows/incident/effects.ts): how long a lost attempt takes to notice. */
@@ -114,7 +128,7 @@ describeWith(
     let connection: Connection;
     let native: NativeConnection;
     let client: Client;
-    const queues = VARIANTS.map(() => uniqueTaskQueue('restart-sim'));
+    let mode: Mode;
     const previous = previousReleaseBundle();
     const baseDir = tempDir();
     let generation = 0;
@@ -126,8 +140,8 @@ describeWith(
         VARIANTS.map(async (v, i) => {
           const worker = await createIncidentWorker({
             connection: native,
-            config: simulationConfig(v),
-            taskQueue: queues[i],
+            config: simulationConfig(v, mode.revision),
+            taskQueue: mode.queues[i],
             baseDir,
             env: {},
             log: () => undefined,
@@ -166,9 +180,11 @@ describeWith(
       await connection?.close();
     });
 
-    test(`${INCIDENTS} incidents agree with the oracle through ${REPLACEMENTS} worker changes (seed ${SEED})`, async () => {
+    async function simulate(updates: boolean, revision?: number) {
+      const rollbacks = revision === undefined || revision <= ENGINE_REVISION;
+      mode = { updates, revision, rollbacks, queues: VARIANTS.map(() => uniqueTaskQueue('restart-sim')) };
       console.log(
-        `restart simulation: seed ${SEED} (RESTART_SIM_SEED=${SEED} replays), commands as ${UPDATES ? 'Updates' : 'Signals'}`,
+        `restart simulation: seed ${SEED} (RESTART_SIM_SEED=${SEED} replays), commands as ${updates ? 'Updates' : 'Signals'}${revision ? `, engine revision ${revision}` : ''}`,
       );
       const r = seededRandom(SEED);
       const scenarios = Array.from({ length: INCIDENTS }, (_, i) => scenario(r, `${SEED}-${i}`));
@@ -176,7 +192,7 @@ describeWith(
       const changes = Array.from({ length: REPLACEMENTS }, (_, i) => ({
         at: 2 * S + i * 4.5 * S + r.int(1500),
         deploy: r.chance(0.5),
-        release: (r.chance(0.4) ? PREVIOUS : CURRENT) as Release,
+        release: (r.chance(0.4) && rollbacks ? PREVIOUS : CURRENT) as Release,
       }));
       let current = await startSet(CURRENT);
 
@@ -185,7 +201,7 @@ describeWith(
       for (const s of scenarios)
         handles.set(
           s.id,
-          await startTestIncident(client, queues[s.variant], `restart-sim-${s.id}`, {
+          await startTestIncident(client, mode.queues[s.variant], `restart-sim-${s.id}`, {
             severity: s.severity,
             summary: `restart sim ${s.id}`,
           }),
@@ -205,13 +221,14 @@ describeWith(
             const name = step.kind === 'note' ? 'addNote' : step.kind;
             const args =
               step.kind === 'resolve' ? { by: 'sim', summary: 'fixed' } : { by: 'sim', text: 'note' };
-            if (!UPDATES) await handle.signal(COMMANDS[name].signal as never, args as never);
+            if (!updates) await handle.signal(COMMANDS[name].signal as never, args as never);
             else {
               const answered = await Promise.race([
                 sendCommand(handle, name, args).then(() => true),
-                new Promise<false>((res) => setTimeout(() => res(false), 15_000)),
+                new Promise<false>((res) => setTimeout(() => res(false), UPDATE_ANSWER_MS)),
               ]);
-              if (!answered) problems.push(`${s.id}: ${name} Update not answered within 15 s`);
+              if (!answered)
+                problems.push(`${s.id}: ${name} Update not answered within ${UPDATE_ANSWER_MS / S} s`);
             }
           }
         } catch (err) {
@@ -268,15 +285,7 @@ describeWith(
         const history = await handle.fetchHistory();
         histories.push({ workflowId: handle.workflowId, history });
         const events = history.events ?? [];
-        // The terminate above fails a task in flight itself (FORCE_CLOSE_COMMAND): that one is ours, not a fault.
-        const failed = events
-          .map((e) => e.workflowTaskFailedEventAttributes)
-          .filter(
-            (f) =>
-              f &&
-              f.cause !==
-                temporal.api.enums.v1.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND,
-          );
+        const failed = failedTasks(events);
         if (failed.length)
           problems.push(
             `${s.id}: ${failed.length} failed workflow task(s): ${failed[0]?.cause} ${failed[0]?.failure?.message ?? ''}`,
@@ -302,10 +311,12 @@ describeWith(
       const byCurrent = tasksBy.get(CURRENT) ?? 0;
       const byPrevious = tasksBy.get(PREVIOUS) ?? 0;
 
-      for (const [name, bundle] of [
+      // Both codes, unless the runs are on a revision the previous release does not know (it never runs them).
+      const codes = [
         ['the current code', await workflowBundle()],
         [`release ${previous.commit.slice(0, 10)}`, { code: previous.code }],
-      ] as const)
+      ] as const;
+      for (const [name, bundle] of rollbacks ? codes : codes.slice(0, 1))
         for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, histories))
           if (result.error)
             problems.push(`${result.workflowId}: does not replay on ${name}: ${result.error.message}`);
@@ -324,9 +335,23 @@ describeWith(
           `restart simulation: seed ${SEED} failed; histories in ${dir}:\n${problems.slice(0, 30).join('\n')}`,
         );
       }
+      for (const set of [...live]) await stopSet(set);
       expect(problems).toEqual([]);
       expect(byCurrent).toBeGreaterThan(0);
-    }, 180_000);
+      if (rollbacks) expect(byPrevious).toBeGreaterThan(0);
+    }
+
+    test(
+      `${INCIDENTS} incidents agree with the oracle through ${REPLACEMENTS} worker changes and rollbacks (seed ${SEED})`,
+      () => simulate(UPDATES_ON_DEFAULT_REVISION),
+      180_000,
+    );
+
+    test(
+      `on engine revision 3, commands sent as Updates are answered and every history replays (seed ${SEED})`,
+      () => simulate(true, 3),
+      180_000,
+    );
   },
 );
 
@@ -365,27 +390,4 @@ function check(
       `${s.id} (variant ${s.variant}, ${s.severity}${lost.without ? ', a page attempt lost without heartbeat' : ''}): ${p}; opened +${t0 - started} ms; ` +
       `steps: ${s.steps.map((x) => `+${x.at} ms ${x.step.kind}`).join(', ')}; pages: ${seen.map((p) => `${p.level}@+${p.offsetMs}`).join(' ')}`,
   );
-}
-
-type HistoryEvents = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>;
-
-/** Page attempts lost and retried, by whether the scheduling code gave the attempt a heartbeat timeout. */
-function lostPageAttempts(events: HistoryEvents): { withHeartbeat: number; without: number } {
-  const pages = new Map<string, boolean>(); // scheduled event id → has a heartbeat timeout
-  for (const e of events) {
-    const a = e.activityTaskScheduledEventAttributes;
-    if (a?.activityType?.name === 'pageContacts')
-      pages.set(
-        String(e.eventId),
-        Number(a.heartbeatTimeout?.seconds ?? 0) + (a.heartbeatTimeout?.nanos ?? 0) > 0,
-      );
-  }
-  const lost = { withHeartbeat: 0, without: 0 };
-  for (const e of events) {
-    const started = e.activityTaskStartedEventAttributes;
-    const heartbeat = pages.get(String(started?.scheduledEventId));
-    if (started && heartbeat !== undefined && (started.attempt ?? 1) > 1)
-      lost[heartbeat ? 'withHeartbeat' : 'without'] += (started.attempt ?? 1) - 1;
-  }
-  return lost;
 }

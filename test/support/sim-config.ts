@@ -7,9 +7,10 @@ const LADDER = ['primary-oncall', 'secondary-oncall', 'tech-lead', 'devops-manag
 
 /**
  * The configuration a simulation variant stands for: P1 and P2 page at once and every `respondWithin`, a
- * ladder of the first `ladderLength` on-call levels, nothing else (no management, no acknowledgement expiry).
+ * ladder of the first `ladderLength` on-call levels, nothing else (no management, no acknowledgement expiry);
+ * new incidents on `engineRevision` when given.
  */
-export function simulationConfig(v: OracleConfig) {
+export function simulationConfig(v: OracleConfig, engineRevision?: number) {
   const seconds = (ms: number) => `${ms / 1000}s`;
   return testConfig({
     severityPolicy: {
@@ -26,6 +27,7 @@ export function simulationConfig(v: OracleConfig) {
       repeat: v.repeat,
       afterLadder: v.afterLadder,
     },
+    ...(engineRevision === undefined ? {} : { engine: { revision: engineRevision } }),
   });
 }
 

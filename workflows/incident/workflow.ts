@@ -192,7 +192,11 @@ async function loop(
       const seen = wakes();
       if (hasPatch(PAGES_FIRST)) {
         alarm.set(effect.until, Date.now());
-        await condition(() => wakes() !== seen || alarm.rang);
+        // Revision 3: not before every handler has finished, so that an Update's answer is always recorded
+        // before what the loop does about it. Woken in the same microtasks, the loop can go first, and on a
+        // worker taking the incident over it did: a history no worker replays (docs/containment.md).
+        const settled = revisionAtLeast(state, 3) ? allHandlersFinished : () => true;
+        await condition(() => (wakes() !== seen || alarm.rang) && settled());
       } else if (effect.until === null) await condition(() => wakes() !== seen);
       else if (effect.until > Date.now()) await condition(() => wakes() !== seen, effect.until - Date.now());
     } else if (effect.kind === 'slack') {

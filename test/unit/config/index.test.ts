@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, formatDuration, loadConfig, parseConfig, parseDuration } from '../../../config';
 import raw from '../../../config/durable-runbooks.json';
+import { ENGINE_REVISION, LATEST_ENGINE_REVISION } from '../../../domain/policy';
 
 // JSON.parse's untyped result lets each case break the config in its own way.
 const clone = () => JSON.parse(JSON.stringify(raw));
@@ -40,6 +41,9 @@ test('the shipped configuration is valid and carries the seed policy', () => {
     'DevOps manager',
   ]);
   expect(config.resolution.stabilityWatch).toBe(1_800_000);
+  // New incidents take the revision the previous release knows too, until the configuration says otherwise.
+  expect(config.engine.revision).toBe(ENGINE_REVISION);
+  expect(parseConfig({ ...clone(), engine: { revision: LATEST_ENGINE_REVISION } }).engine.revision).toBe(3);
 });
 
 test.each([
@@ -69,6 +73,11 @@ test.each([
     'services.insights-app.healthUrls.0',
   ],
   ['a missing severity', (c: Mutable) => delete c.severityPolicy.P3, 'severityPolicy.P3'],
+  [
+    'an engine revision this code does not know',
+    (c: Mutable) => (c.engine = { revision: 4 }),
+    'engine.revision',
+  ],
 ])('%s is rejected naming the key', (_what, mutate, key) => {
   expect(keyOf(mutate)).toBe(key);
 });

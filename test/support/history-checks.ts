@@ -1,0 +1,37 @@
+/** What a simulation reads from the histories it recorded. */
+import type { WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+
+export type HistoryEvents = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>;
+
+/** Page attempts lost and retried, by whether the scheduling code gave the attempt a heartbeat timeout. */
+export function lostPageAttempts(events: HistoryEvents): { withHeartbeat: number; without: number } {
+  const pages = new Map<string, boolean>(); // scheduled event id → has a heartbeat timeout
+  for (const e of events) {
+    const a = e.activityTaskScheduledEventAttributes;
+    if (a?.activityType?.name === 'pageContacts')
+      pages.set(
+        String(e.eventId),
+        Number(a.heartbeatTimeout?.seconds ?? 0) + (a.heartbeatTimeout?.nanos ?? 0) > 0,
+      );
+  }
+  const lost = { withHeartbeat: 0, without: 0 };
+  for (const e of events) {
+    const started = e.activityTaskStartedEventAttributes;
+    const heartbeat = pages.get(String(started?.scheduledEventId));
+    if (started && heartbeat !== undefined && (started.attempt ?? 1) > 1)
+      lost[heartbeat ? 'withHeartbeat' : 'without'] += (started.attempt ?? 1) - 1;
+  }
+  return lost;
+}
+
+/**
+ * Workflow tasks that failed, but for the one a terminate fails itself while it is in flight
+ * (FORCE_CLOSE_COMMAND): that one is the test's doing, not a fault.
+ */
+export function failedTasks(events: HistoryEvents) {
+  const forced = temporal.api.enums.v1.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND;
+  return events
+    .map((e) => e.workflowTaskFailedEventAttributes)
+    .filter((f): f is NonNullable<typeof f> => !!f && f.cause !== forced);
+}

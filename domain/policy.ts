@@ -77,20 +77,20 @@ export interface IncidentPolicy {
   } | null;
 }
 
+/** The engine revision new runs take unless the configuration names another (see `IncidentPolicy.revision`). */
+export const ENGINE_REVISION = 3;
+/**
+ * The newest revision this code runs. 3: the loop does not act on a command until every handler has finished,
+ * so an Update's answer is recorded before what the incident does about it (docs/containment.md). Known since
+ * 3004553, the default since the release after it.
+ */
+export const LATEST_ENGINE_REVISION = 3;
+
 /**
  * A record's own value for a key that came from outside (a label, a header, a signal). Plain indexing
  * would answer inherited members for `constructor`, `__proto__` or `toString`, and a function where a
  * string was expected wedges the workflow task that receives it.
  */
-/** The engine revision new runs take unless the configuration names another (see `IncidentPolicy.revision`). */
-export const ENGINE_REVISION = 2;
-/**
- * The newest revision this code runs. 3: the loop does not act on a command until every handler has finished,
- * so an Update's answer is recorded before what the incident does about it (docs/containment.md). Known since
- * the release after ca489bb; the default one release later.
- */
-export const LATEST_ENGINE_REVISION = 3;
-
 export function ownValue<T>(record: Readonly<Record<string, T>>, key: string | undefined): T | undefined {
   return key !== undefined && Object.hasOwn(record, key) ? record[key] : undefined;
 }

@@ -3,9 +3,9 @@
  * cannot restart a worker: see simulation.test.ts). Incidents on three configurations with rungs of seconds
  * get random commands (notes, garbage, resends, acknowledgements, resolutions) from a seed, while the workers
  * are replaced at random: deploys (the new worker polls before the old one stops) and restarts (the old one
- * stops, then the new one starts). Two runs: commands as Signals on the default engine revision, each new
- * worker on the current code or the last landed release's (a rollback); and commands as Updates on engine
- * revision 3 (current code only: the previous release does not know it). RESTART_SIM_SEED replays a run.
+ * stops, then the new one starts), each new worker on the current code or the last landed release's (a
+ * rollback). Two runs on the default engine revision: commands as Signals, and commands as Updates (as the
+ * CLI, Slack and PagerDuty send them). RESTART_SIM_SEED replays a run.
  *
  * Judged by the oracle of the time-skipping simulation (sim-oracle.ts), with the waits a worker change
  * causes: a page may come up to LATE_MS late, rungs due meanwhile may collapse into it (no burst after
@@ -42,11 +42,10 @@ import { resendAlert, signalGarbage, simulationConfig } from '../support/sim-con
 
 const SEED = seedFrom('RESTART_SIM_SEED');
 /**
- * RESTART_SIM_UPDATES=1 sends the first test's commands as Updates (as the CLI, Slack and PagerDuty do) on the
- * default engine revision: an Update taken by a worker that never ran the incident can be written in an order
- * no worker replays (docs/containment.md). Revision 3 answers Updates first; the second test holds it to that.
+ * RESTART_SIM_REVISION=2 runs both tests on engine revision 2: its Updates, taken by a worker that never ran the
+ * incident, can be written in an order no worker replays (docs/containment.md); revision 3 answers them first.
  */
-const UPDATES_ON_DEFAULT_REVISION = process.env.RESTART_SIM_UPDATES === '1';
+const REVISION = process.env.RESTART_SIM_REVISION ? Number(process.env.RESTART_SIM_REVISION) : undefined;
 
 interface Mode {
   updates: boolean;
@@ -343,13 +342,13 @@ describeWith(
 
     test(
       `${INCIDENTS} incidents agree with the oracle through ${REPLACEMENTS} worker changes and rollbacks (seed ${SEED})`,
-      () => simulate(UPDATES_ON_DEFAULT_REVISION),
+      () => simulate(false, REVISION),
       180_000,
     );
 
     test(
-      `on engine revision 3, commands sent as Updates are answered and every history replays (seed ${SEED})`,
-      () => simulate(true, 3),
+      `commands sent as Updates are answered and every history replays, through worker changes and rollbacks (seed ${SEED})`,
+      () => simulate(true, REVISION),
       180_000,
     );
   },

@@ -75,7 +75,7 @@ test.each([
   ['a missing severity', (c: Mutable) => delete c.severityPolicy.P3, 'severityPolicy.P3'],
   [
     'an engine revision this code does not know',
-    (c: Mutable) => (c.engine = { revision: 4 }),
+    (c: Mutable) => (c.engine = { revision: LATEST_ENGINE_REVISION + 1 }),
     'engine.revision',
   ],
 ])('%s is rejected naming the key', (_what, mutate, key) => {

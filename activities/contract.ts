@@ -3,7 +3,13 @@
  * (one module per external system) are wired in `activities/index.ts`.
  */
 import type { IncidentPolicy } from '../domain/policy';
-import type { Severity, TimelineEntry } from '../domain/types';
+import type {
+  IncidentRecord,
+  IncidentStatusView,
+  PageRecord,
+  Severity,
+  TimelineEntry,
+} from '../domain/types';
 import type { StoredOverride } from '../domain/oncall';
 import type { MaintenanceWindow } from '../domain/messages';
 import type { ProbeDefinition, ProbeReport } from '../domain/runbook-definition';
@@ -189,6 +195,34 @@ export interface AppendTimelineArgs {
   /** Position of the first entry in the journal: a retried batch rewrites the same file. */
   firstSeq: number;
   entries: TimelineEntry[];
+}
+
+/**
+ * Revision 4: the incident's writes to the system of record, on a lane of their own (`recordTaskQueue`),
+ * polled by the process that holds the store. Every write is idempotent: entries by their number, pages by
+ * theirs, the incident's row by the time its fields were true.
+ */
+export interface RecordIncidentArgs {
+  incident: IncidentRecord;
+  /** The number of `entries[0]` in the incident's whole timeline. */
+  firstSeq: number;
+  entries: TimelineEntry[];
+  /** Pages sent or answered since the last write. */
+  pages: PageRecord[];
+}
+
+/** The review, built by the store's holder from every entry stored, with the workflow's own as a fallback. */
+export interface StoredReviewArgs {
+  /** With `timelineTotal`: which entries of the whole timeline its `timeline` holds. */
+  view: IncidentStatusView;
+  directory: string;
+  responseTimes: NonNullable<WriteReviewArgs['responseTimes']>;
+}
+
+export interface RecordActivities {
+  recordIncident(args: RecordIncidentArgs): Promise<{ timelineAdded: number; pagesWritten: number }>;
+  /** `missing`: entries neither the store nor the workflow had (lost in a store outage). */
+  writeStoredReview(args: StoredReviewArgs): Promise<{ path: string; entries: number; missing: number }>;
 }
 
 export interface IncidentActivities {

@@ -66,7 +66,7 @@ const OPS: Record<string, OpsCommand> = {
   api: {
     about: 'the HTTP API (/api/v1) over the store, on 127.0.0.1:8089 (API_PORT)',
     usage: 'api',
-    script: 'intake/api/main.ts',
+    script: 'workers/api-main.ts',
     flags: {},
     check: (p) => (p.length ? 'api takes no arguments' : null),
   },

@@ -323,6 +323,12 @@ export const configSchema = z
         uiUrl: z.url().nullable().default(null),
       })
       .prefault({}),
+    /**
+     * The API (`/api/v1`). Callers are people: a per-person token (`durable-runbooks token create`), or a
+     * reverse proxy at one of `trustedProxies` (IP addresses) that names the person in `X-Forwarded-User`
+     * (a contact id) or `X-Forwarded-Email` (a contact's email), as Grafana's auth proxy does.
+     */
+    api: z.strictObject({ trustedProxies: z.array(z.union([z.ipv4(), z.ipv6()])).default([]) }).prefault({}),
     /** On-call schedules by name, for ladder levels that page whoever is on call. */
     schedules: z.record(z.string(), schedule).default({}),
     /** The Prometheus server that runbook definitions' `prometheus` probes ask (HTTP API). */

@@ -81,10 +81,12 @@ export interface IncidentPolicy {
 export const ENGINE_REVISION = 3;
 /**
  * The newest revision this code runs. 3: the loop does not act on a command until every handler has finished,
- * so an Update's answer is recorded before what the incident does about it (docs/containment.md). Known since
- * 3004553, the default since the release after it.
+ * so an Update's answer is recorded before what the incident does about it (docs/containment.md); known since
+ * 3004553, the default since the release after it. 4: the incident writes every timeline entry and page to
+ * the system of record in a lane of its own, and its review is built from there (docs/store.md); known since
+ * the release after 3004553, the default one release later.
  */
-export const LATEST_ENGINE_REVISION = 3;
+export const LATEST_ENGINE_REVISION = 4;
 
 /**
  * A record's own value for a key that came from outside (a label, a header, a signal). Plain indexing

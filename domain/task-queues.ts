@@ -14,3 +14,11 @@ export function chatTaskQueue(taskQueue: string): string {
 export function runbookTaskQueue(taskQueue: string): string {
   return `${taskQueue}-runbooks`;
 }
+
+/**
+ * The incidents' writes to the system of record (engine revision 4) have a queue of their own, polled by the
+ * process that holds the store (the embedded one belongs to one process), so a slow store never holds a page.
+ */
+export function recordTaskQueue(taskQueue: string): string {
+  return `${taskQueue}-record`;
+}

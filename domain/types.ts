@@ -112,6 +112,24 @@ export interface PendingApproval {
   requestedAt: string;
 }
 
+/** An incident's row in the system of record: its current fields. */
+export interface IncidentRecord {
+  id: string;
+  workflowId: string;
+  service: string;
+  severity: string;
+  scenario: string;
+  summary: string;
+  status: string;
+  createdAt: string;
+  acknowledgedAt: string | null;
+  acknowledgedBy: string | null;
+  resolvedAt: string | null;
+  resolvedBy: string | null;
+  /** When these fields were true: an older write arriving late never overwrites a newer one. */
+  updatedAt: string;
+}
+
 export interface IncidentStatusView {
   incidentId: string;
   workflowId: string;
@@ -147,6 +165,8 @@ export interface IncidentStatusView {
   timelineJournaled?: number;
   /** Entries lost because the journal could not be written for too long. */
   timelineDropped?: number;
+  /** Timeline entries ever recorded (revision 4, whose store has them all): `timeline` holds the first and newest. */
+  timelineTotal?: number;
   /** Continue-as-new count of the run answering. */
   run?: number;
 }

@@ -1,14 +1,17 @@
 /**
- * Who may do what from Slack and PagerDuty. The CLI and the Temporal UI are not checked here: their access is
- * Temporal's (see docs/security.md). Pure: the configuration and the identity in, a decision out.
+ * Who may do what from Slack, PagerDuty and the API. The CLI and the Temporal UI are not checked here: their
+ * access is Temporal's (see docs/security.md). Pure: the configuration and the identity in, a decision out.
  */
 import type { RunbooksConfig } from '../config';
 import { ownValue } from '../domain/policy';
 import { plainText } from '../domain/text';
 
-/** A person as the channel identifies them: Slack's user id, PagerDuty's user id (the webhook's agent). */
+/**
+ * A person as the channel identifies them: Slack's user id, PagerDuty's user id (the webhook's agent), or for
+ * the API the contact id its token or proxy named.
+ */
 export interface ResponderIdentity {
-  channel: 'slack' | 'pagerduty';
+  channel: 'slack' | 'pagerduty' | 'api';
   userId: string;
   /** The channel's display name, for the timeline only: never used to decide. */
   name?: string;
@@ -17,6 +20,7 @@ export interface ResponderIdentity {
 export type AccessDecision = { allowed: true; by: string } | { allowed: false; reason: string; by: string };
 
 function contactOf(config: RunbooksConfig, who: ResponderIdentity): string | undefined {
+  if (who.channel === 'api') return ownValue(config.contacts, who.userId) ? who.userId : undefined;
   for (const [id, contact] of Object.entries(config.contacts)) {
     const known = who.channel === 'slack' ? contact.slackUserId : contact.pagerdutyUserId;
     if (known !== undefined && known === who.userId) return id;
@@ -63,7 +67,7 @@ const names = (config: RunbooksConfig, ids: string[]) =>
 export function mayAct(
   config: RunbooksConfig,
   who: ResponderIdentity,
-  command: 'acknowledge' | 'resolve' | 'approve' | 'reject' | 'declare',
+  command: 'acknowledge' | 'resolve' | 'approve' | 'reject' | 'declare' | 'escalate' | 'note' | 'severity',
   target: { service: string; step?: string },
 ): AccessDecision {
   const contactId = contactOf(config, who);
@@ -87,6 +91,6 @@ export function mayAct(
     by,
     reason: responders
       ? `${by} may not ${command} incidents of ${plainText(target.service, 200)}: its responders are ${names(config, responders)}`
-      : `${by} is not a configured contact: add their ${who.channel === 'slack' ? 'slackUserId' : 'pagerdutyUserId'} to a contact, or "${who.channel}:${plainText(who.userId, 40)}" to access.allow`,
+      : `${by} is not a configured contact: add their ${who.channel === 'slack' ? 'slackUserId' : who.channel === 'pagerduty' ? 'pagerdutyUserId' : 'contact'} to a contact, or "${who.channel}:${plainText(who.userId, 40)}" to access.allow`,
   };
 }

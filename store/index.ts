@@ -9,6 +9,7 @@ import { openSqlClient, type SqlClient, type StoreLocation } from './sql-client'
 
 export {
   appendTimeline,
+  numberedTimeline,
   recordIncidentView,
   recordPages,
   timelineOf,
@@ -27,7 +28,8 @@ export {
   type NotificationRow,
   type ResponseTimes,
 } from './queries';
-export type { Queryable, SqlClient } from './sql-client';
+export { reviewOf, saveReview, type ReviewRecord } from './reviews';
+export type { Queryable, SqlClient, StoreLocation } from './sql-client';
 
 /** Where the store is: `DATABASE_URL` when set, else the embedded PGlite in `<dataDir>/store`. */
 export function storeLocation(env: NodeJS.ProcessEnv, dataDir: string): StoreLocation {
@@ -45,3 +47,13 @@ export async function openStore(where: StoreLocation): Promise<SqlClient> {
   }
   return db;
 }
+export {
+  createToken,
+  listTokens,
+  revokeToken,
+  tokenContact,
+  tokensIssued,
+  TOKEN_PREFIX,
+  type ApiToken,
+} from './tokens';
+export { auditOf, recordAudit, type AuditEntry } from './audit';

@@ -94,4 +94,19 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX audit_by_incident ON audit (incident_id, at);
     `,
   },
+  {
+    id: '0002_api_tokens',
+    sql: `
+      -- Per-person API tokens: only a hash is kept (the token is shown once, when created).
+      CREATE TABLE api_tokens (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        contact text NOT NULL,
+        label text,
+        hash text NOT NULL UNIQUE,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        last_used_at timestamptz,
+        revoked_at timestamptz
+      );
+    `,
+  },
 ];

@@ -2,25 +2,11 @@
  * Writing and reading the record. Every write is idempotent: a retried activity or a replayed workflow
  * writes the same keys again, and the store keeps one row (an incident's row takes the newest fields).
  */
-import type { IncidentStatusView, PageRecord, TimelineEntry } from '../domain/types';
+import type { IncidentRecord, IncidentStatusView, PageRecord, TimelineEntry } from '../domain/types';
+import { numberedEntries } from '../domain/timeline';
 import type { Queryable } from './sql-client';
 
-export interface IncidentRecord {
-  id: string;
-  workflowId: string;
-  service: string;
-  severity: string;
-  scenario: string;
-  summary: string;
-  status: string;
-  createdAt: string;
-  acknowledgedAt: string | null;
-  acknowledgedBy: string | null;
-  resolvedAt: string | null;
-  resolvedBy: string | null;
-  /** When these fields were true: an older write arriving late never overwrites a newer one. */
-  updatedAt: string;
-}
+export type { IncidentRecord };
 
 export async function upsertIncident(db: Queryable, i: IncidentRecord): Promise<void> {
   await db.query(
@@ -51,11 +37,24 @@ export async function upsertIncident(db: Queryable, i: IncidentRecord): Promise<
 }
 
 /** Timeline entries numbered from `firstSeq`; entries already stored under their number are left alone. */
-export async function appendTimeline(
+export function appendTimeline(
   db: Queryable,
   incidentId: string,
   firstSeq: number,
   entries: readonly TimelineEntry[],
+): Promise<number> {
+  return appendNumbered(
+    db,
+    incidentId,
+    entries.map((e, k) => [firstSeq + k, e]),
+  );
+}
+
+/** Timeline entries under their numbers in the whole timeline; answers how many were new to the store. */
+export async function appendNumbered(
+  db: Queryable,
+  incidentId: string,
+  entries: readonly (readonly [number, TimelineEntry])[],
 ): Promise<number> {
   if (!entries.length) return 0;
   const { rows } = await db.query<{ n: number }>(
@@ -68,11 +67,11 @@ export async function appendTimeline(
      SELECT count(*)::integer AS n FROM added`,
     [
       incidentId,
-      entries.map((_, k) => firstSeq + k),
-      entries.map((e) => e.at),
-      entries.map((e) => e.type),
-      entries.map((e) => e.message),
-      entries.map((e) => e.actor ?? null),
+      entries.map(([seq]) => seq),
+      entries.map(([, e]) => e.at),
+      entries.map(([, e]) => e.type),
+      entries.map(([, e]) => e.message),
+      entries.map(([, e]) => e.actor ?? null),
     ],
   );
   return rows[0].n;
@@ -80,23 +79,38 @@ export async function appendTimeline(
 
 /** The whole timeline of an incident, in order. */
 export async function timelineOf(db: Queryable, incidentId: string): Promise<TimelineEntry[]> {
+  return (await numberedTimeline(db, incidentId)).map(([, entry]) => entry);
+}
+
+/** The stored timeline with each entry's number in the whole timeline (a gap is an entry never stored). */
+export async function numberedTimeline(
+  db: Queryable,
+  incidentId: string,
+): Promise<[number, TimelineEntry][]> {
   const { rows } = await db.query<{
+    seq: number;
     at: Date;
     type: TimelineEntry['type'];
     message: string;
     actor: string | null;
-  }>('SELECT at, type, message, actor FROM timeline_events WHERE incident_id = $1 ORDER BY seq', [
+  }>('SELECT seq, at, type, message, actor FROM timeline_events WHERE incident_id = $1 ORDER BY seq', [
     incidentId,
   ]);
-  return rows.map((r) => ({
-    at: new Date(r.at).toISOString(),
-    type: r.type,
-    message: r.message,
-    ...(r.actor !== null ? { actor: r.actor } : {}),
-  }));
+  return rows.map((r) => [
+    r.seq,
+    {
+      at: new Date(r.at).toISOString(),
+      type: r.type,
+      message: r.message,
+      ...(r.actor !== null ? { actor: r.actor } : {}),
+    },
+  ]);
 }
 
-/** Pages (and Slack-only notices of the ladder) under a key per page; a page already stored is left alone. */
+/**
+ * Pages (and Slack-only notices of the ladder) under a key per page: a page already stored changes only when
+ * its delivery does (written when sent, again when its answer came). Answers how many rows were added or changed.
+ */
 export async function recordPages(
   db: Queryable,
   incidentId: string,
@@ -109,7 +123,8 @@ export async function recordPages(
        SELECT $1, key, at, channel, level_name, string_to_array(contacts, E'\\x1f'), reason, delivered
        FROM unnest($2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::boolean[])
          AS p(key, at, channel, level_name, contacts, reason, delivered)
-       ON CONFLICT (incident_id, key) DO NOTHING
+       ON CONFLICT (incident_id, key) DO UPDATE SET delivered = EXCLUDED.delivered
+         WHERE notifications.delivered <> EXCLUDED.delivered
        RETURNING 1)
      SELECT count(*)::integer AS n FROM added`,
     [
@@ -136,7 +151,7 @@ export interface RecordedView {
 
 /**
  * An incident as its workflow shows it, written into the store: its row, the timeline entries the view holds
- * (under their place in the whole timeline: entries moved out to the journal come first), and its pages.
+ * (under their numbers in the whole timeline: `numberedEntries`), and its pages.
  * Written again, it adds nothing and changes nothing that has not changed.
  */
 export async function recordIncidentView(db: Queryable, view: IncidentStatusView): Promise<RecordedView> {
@@ -159,7 +174,7 @@ export async function recordIncidentView(db: Queryable, view: IncidentStatusView
   });
   return {
     created: existed.rows.length === 0,
-    timelineAdded: await appendTimeline(db, view.incidentId, view.timelineJournaled ?? 0, view.timeline),
+    timelineAdded: await appendNumbered(db, view.incidentId, numberedEntries(view)),
     pagesAdded: await recordPages(db, view.incidentId, view.paged),
   };
 }

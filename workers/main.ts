@@ -3,6 +3,8 @@ import { NativeConnection } from '@temporalio/worker';
 import { workerMetrics } from '../activities/metrics';
 import { loadConfig } from '../config';
 import { temporalTarget } from '../config/temporal-client';
+import { recordTaskQueue } from '../domain/task-queues';
+import { openStore, storeLocation } from '../store';
 import { registerSearchAttributes } from './search-attributes';
 import { Client } from '@temporalio/client';
 import { createIncidentWorker, ensureWatchdog, quietRuntime, TASK_QUEUE } from './worker';
@@ -23,14 +25,25 @@ async function main() {
       `search attributes not registered (${err.message}): register IncidentSeverity, IncidentService, IncidentScenario and IncidentStatus (Keyword) by hand`,
     ),
   );
+  // A PostgreSQL store is shared: every worker records into it. The embedded one belongs to the process
+  // of `durable-runbooks api` (which `npm start` runs), as one process at a time may open it.
+  const store = process.env.DATABASE_URL?.trim()
+    ? await openStore(storeLocation(process.env, process.env.RUNBOOKS_DATA_DIR || '.data'))
+    : undefined;
   // RUNBOOKS_DATA_DIR: where relative journal and review paths go when the code's directory is read-only.
   const worker = await createIncidentWorker({
     connection,
     config,
     namespace: temporal.namespace,
     baseDir: process.env.RUNBOOKS_DATA_DIR || undefined,
+    store,
   });
   console.log(`worker polling task queue ${TASK_QUEUE} on ${temporal.description}`);
+  console.log(
+    store
+      ? `recording incidents in the store at DATABASE_URL (${recordTaskQueue(TASK_QUEUE)})`
+      : 'the embedded store is recorded by the API process (durable-runbooks api; npm start runs it)',
+  );
   console.log(`workflows: ${worker.workflowsFrom}`);
   // The pager's own pager: incidents stuck or terminated while open are paged about (see workflows/watchdog).
   await ensureWatchdog(new Client({ connection, namespace: temporal.namespace }), config).catch(
@@ -59,6 +72,7 @@ async function main() {
     : undefined;
   await worker.run();
   metricsServer?.close();
+  await store?.close();
   await connection.close();
 }
 

@@ -15,6 +15,8 @@ import type { RunbooksConfig } from '../config';
 import { PACKAGE_ROOT, RUNS_COMPILED } from '../config/package-root';
 import { TASK_QUEUE } from '../config/task-queue';
 import { chatTaskQueue, runbookTaskQueue } from '../domain/task-queues';
+import type { SqlClient } from '../store';
+import { createRecordWorker } from './record-worker';
 import { incidentWatchdogWorkflow, WATCHDOG_WORKFLOW_ID } from '../workflows/watchdog';
 import type { Client } from '@temporalio/client';
 
@@ -79,12 +81,15 @@ export interface IncidentWorkerOptions {
    * same queue and build id in a process. Worker Versioning stays off; it only labels the pollers.
    */
   buildId?: string;
+  /** The store, when this process holds it: the worker then polls the system-of-record lane too. */
+  store?: SqlClient;
 }
 
 /**
- * The three pollers of one worker process: workflows and activities on the task queue; the incidents' Slack
- * lane on its own queue, paced to `slack.maxCallsPerSecond` across all workers; and the runbooks (workflows
- * and their mitigations) on theirs, with slots of their own. They start, stop and fail together.
+ * The pollers of one worker process: workflows and activities on the task queue; the incidents' Slack lane on
+ * its own queue, paced to `slack.maxCallsPerSecond` across all workers; the runbooks (workflows and their
+ * mitigations) on theirs, with slots of their own; and, where the process holds the store, the system of
+ * record's lane (`record-worker.ts`). They start, stop and fail together.
  */
 export class IncidentWorker {
   constructor(
@@ -93,17 +98,18 @@ export class IncidentWorker {
     readonly runbooks: Worker,
     /** Where its workflow code came from, for the start-up log. */
     readonly workflowsFrom: string,
+    readonly record?: Worker,
   ) {}
 
   private get all(): Worker[] {
-    return [this.workflows, this.chat, this.runbooks];
+    return [this.workflows, this.chat, this.runbooks, ...(this.record ? [this.record] : [])];
   }
 
   getState(): ReturnType<Worker['getState']> {
     return this.workflows.getState();
   }
 
-  /** Runs all three until shutdown (or a signal); when one stops, the others are stopped too. */
+  /** Runs them all until shutdown (or a signal); when one stops, the others are stopped too. */
   async run(): Promise<void> {
     const runs = this.all.map((w) => w.run());
     try {
@@ -173,7 +179,16 @@ export async function createIncidentWorker(opts: IncidentWorkerOptions): Promise
     workflowBundle,
     ...opts.overrides,
   });
-  return new IncidentWorker(workflows, chat, runbooks, workflowsFrom);
+  const record =
+    opts.store &&
+    (await createRecordWorker({
+      connection: opts.connection,
+      namespace: common.namespace,
+      taskQueue,
+      db: opts.store,
+      baseDir: opts.baseDir ?? REPO_ROOT,
+    }));
+  return new IncidentWorker(workflows, chat, runbooks, workflowsFrom, record || undefined);
 }
 
 /**

@@ -1,22 +1,28 @@
 /**
  * The API (`/api/v1`) on its own listener, apart from the alert intake, so that alert senders can reach the
  * intake without reaching the API. Fastify with its OpenAPI 3 document generated from the routes' schemas
- * (`/api/v1/openapi.json`), one plugin per resource in `routes/`, errors that name the field (422), and,
- * until people have API tokens (issue 26), this machine only: a request from elsewhere, or addressed to a
- * name that is not loopback (DNS rebinding), is refused with 403.
+ * (`/api/v1/openapi.json`), one plugin per resource in `routes/`, errors that name the field (422), and
+ * callers who are people (`auth.ts`): a token or a trusted proxy's header, or, until anyone has a token, this
+ * machine only (a request from elsewhere, or addressed to a name that is not loopback, is refused with 403).
  */
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { RunbooksConfig } from '../../config';
 import type { SqlClient } from '../../store';
-import { hostOf, isLoopbackHost } from '../http';
+import { authenticate } from './auth';
+import { commandRoutes, type TemporalAccess } from './routes/commands';
 import { incidentRoutes } from './routes/incidents';
 import { reportRoutes } from './routes/reports';
+import { reviewRoutes } from './routes/reviews';
 
 export const API_PREFIX = '/api/v1';
 
 export interface ApiOptions {
   db: SqlClient;
+  config: RunbooksConfig;
   version: string;
+  /** Without it the API reads the store and refuses commands (503). */
+  temporal?: TemporalAccess;
   log?: boolean;
 }
 
@@ -25,9 +31,12 @@ function fieldError(err: {
   validation?: Array<{ instancePath: string; message?: string; params?: object }>;
 }) {
   const first = err.validation?.[0];
-  const params = (first?.params ?? {}) as { missingProperty?: string };
+  const params = (first?.params ?? {}) as { missingProperty?: string; additionalProperty?: string };
   const field =
-    first?.instancePath.replace(/^\//, '').replace(/\//g, '.') || params.missingProperty || 'request';
+    first?.instancePath.replace(/^\//, '').replace(/\//g, '.') ||
+    params.missingProperty ||
+    params.additionalProperty ||
+    'request';
   return `${field}: ${first?.message ?? 'invalid'}`;
 }
 
@@ -46,12 +55,8 @@ export async function buildApiServer(opts: ApiOptions): Promise<FastifyInstance>
     for (const method of [route.method].flat())
       if (!hidden && method !== 'HEAD') app.apiRoutes.push(`${method} ${route.url}`);
   });
-  app.addHook('onRequest', async (req, reply) => {
-    if (!isLoopbackHost(req.ip) || !isLoopbackHost(hostOf(req.headers.host)))
-      return reply.code(403).send({
-        error: 'the API answers this machine only until API tokens exist: call it on 127.0.0.1',
-      });
-  });
+  app.decorateRequest('caller', null as never);
+  app.addHook('onRequest', authenticate(opts.db, opts.config));
   app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown[] }, _req, reply) => {
     if (err.validation) return reply.code(422).send({ error: fieldError(err as never) });
     const status = err.statusCode ?? 500;
@@ -66,12 +71,15 @@ export async function buildApiServer(opts: ApiOptions): Promise<FastifyInstance>
       info: {
         title: 'Durable Runbooks API',
         version: opts.version,
-        description: 'The system of record: incidents, their timelines and notifications, response times.',
+        description:
+          'The system of record: incidents, their timelines and notifications, reviews, response times.',
       },
     },
   });
   await app.register(incidentRoutes(opts.db), { prefix: API_PREFIX });
   await app.register(reportRoutes(opts.db), { prefix: API_PREFIX });
+  await app.register(reviewRoutes(opts.db), { prefix: API_PREFIX });
+  await app.register(commandRoutes(opts.db, opts.config, opts.temporal), { prefix: API_PREFIX });
   app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -1,13 +1,14 @@
 /**
  * `npm start`: Temporal (an existing server at TEMPORAL_ADDRESS, else the CLI dev server with SQLite in
- * .data/), search attributes, then the worker and the intake as two supervised processes. One stuck or
- * crashing incident can take its worker down, never the intake: alerts are still accepted (202) while the
- * worker restarts (1 s backoff, doubling to 30 s). Ctrl-C stops all of it.
+ * .data/), search attributes, then the worker, the intake and the API (which holds the store) as supervised
+ * processes. One stuck or crashing incident can take its worker down, never the intake: alerts are still
+ * accepted (202) while the worker restarts (1 s backoff, doubling to 30 s). Ctrl-C stops all of it.
  */
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { loadConfig } from '../../config';
 import { clientConnectionOptions, temporalTarget } from '../../config/temporal-client';
+import { DEFAULT_API_PORT } from '../../intake/api/main';
 import { DEFAULT_INTAKE_PORT } from '../../intake/main';
 import { TASK_QUEUE } from '../../workers/worker';
 import { httpOk, loggedLine } from './cluster-setup';
@@ -41,7 +42,7 @@ async function main() {
   const stop = async (why: string) => {
     if (stopping) return;
     stopping = true;
-    say(`${why}: stopping intake, worker and Temporal...`);
+    say(`${why}: stopping API, intake, worker and Temporal...`);
     await supervisor.stop();
     await devServer?.stop();
     process.exit(0);
@@ -52,6 +53,7 @@ async function main() {
   const env = { ...process.env, TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace };
   const tsx = (script: string) => ['-r', 'tsx/cjs', path.join(REPO_ROOT, script)];
   const port = process.env.INTAKE_PORT ? Number(process.env.INTAKE_PORT) : DEFAULT_INTAKE_PORT;
+  const apiPort = process.env.API_PORT ? Number(process.env.API_PORT) : DEFAULT_API_PORT;
   try {
     await supervisor.start({
       name: 'worker',
@@ -71,6 +73,15 @@ async function main() {
       ready: () => httpOk(`http://127.0.0.1:${port}/healthz`),
       readyTimeoutMs: 60_000,
     });
+    // The store's holder: the API, and the incidents' writes to the record (the embedded store is its alone).
+    await supervisor.start({
+      name: 'api',
+      command: process.execPath,
+      args: tsx('workers/api-main.ts'),
+      env: { ...env, API_PORT: String(apiPort) },
+      ready: () => httpOk(`http://127.0.0.1:${apiPort}/api/v1/openapi.json`),
+      readyTimeoutMs: 60_000,
+    });
   } catch (err) {
     console.error(`[start] ${(err as Error).message}`);
     await stop('start-up failed');
@@ -85,7 +96,8 @@ async function main() {
       `  Temporal gRPC : ${temporal.description}`,
       `  Temporal UI   : ${uiUrl}/namespaces/${namespace}/workflows`,
       `  Alert intake  : ${url} (task queue ${TASK_QUEUE})`,
-      `  Logs          : ${path.relative(process.cwd(), logDir) || '.'}/worker.log, intake.log`,
+      `  API           : http://127.0.0.1:${apiPort}/api/v1 (the incidents' record)`,
+      `  Logs          : ${path.relative(process.cwd(), logDir) || '.'}/worker.log, intake.log, api.log`,
       `  Metrics       : ${url}/metrics (intake), http://127.0.0.1:${process.env.WORKER_METRICS_PORT ?? 9464}/metrics (worker)`,
       '',
       'Fire a test alert:',

@@ -11,6 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { appendTimeline, openStore, recordPages, upsertIncident, type SqlClient } from '../../store';
 import type { IncidentRecord } from '../../store';
 import type { PageRecord, TimelineEntry } from '../../domain/types';
+import { testConfig } from '../../scripts/testbed/config';
 import { buildApiServer } from '../../intake/api/server';
 import { describeWith } from '../../scripts/testbed/services';
 import { freshPostgres } from '../support/fresh-postgres';
@@ -81,7 +82,7 @@ describeWith(['postgres'], 'the API over the store (/api/v1)', () => {
     for (const i of all) await upsertIncident(db, i);
     await appendTimeline(db, all[0].id, 0, timeline);
     await recordPages(db, all[0].id, [page]);
-    app = await buildApiServer({ db, version: 'test' });
+    app = await buildApiServer({ db, config: testConfig(), version: 'test' });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
   });
   afterAll(async () => {
@@ -197,6 +198,9 @@ describeWith(['postgres'], 'the API over the store (/api/v1)', () => {
       'GET /api/v1/incidents',
       'GET /api/v1/incidents/{id}',
       'GET /api/v1/reports/response-times',
+      'GET /api/v1/reviews/{incident}',
+      'POST /api/v1/incidents',
+      'POST /api/v1/incidents/{id}/{action}',
     ]);
   });
 
@@ -235,7 +239,7 @@ describeWith(['postgres'], 'the API over the store (/api/v1)', () => {
       .flat()
       .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
     expect(outside).toBeDefined();
-    const open = await buildApiServer({ db, version: 'test' });
+    const open = await buildApiServer({ db, config: testConfig(), version: 'test' });
     try {
       const port = new URL(await open.listen({ host: '0.0.0.0', port: 0 })).port;
       const remote = await request(new URL(`http://${outside}:${port}`), { host: `127.0.0.1:${port}` });

@@ -1,6 +1,8 @@
 /**
  * `npm start` contains a worker's death: the worker and the intake are separate supervised processes, so
- * with the worker killed the intake still answers 202, and the restarted worker pages the alert it took.
+ * with the worker killed the intake still answers 202, and the restarted worker pages the alert it took. Its
+ * third process holds the embedded store: the incident (engine revision 4) is recorded there, and the API
+ * serves it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -30,7 +32,7 @@ describeWith(['temporal'], 'npm start: the intake outlives its worker', () => {
 
   test('the worker is killed: alerts are still accepted, and the restarted worker pages them', async () => {
     const dir = tempDir('start-');
-    const [intakePort, metricsPort] = [await freePort(), await freePort()];
+    const [intakePort, metricsPort, apiPort] = [await freePort(), await freePort(), await freePort()];
     const taskQueue = uniqueTaskQueue('start');
     start = spawn(process.execPath, ['-r', 'tsx/cjs', path.join(ROOT, 'scripts/ops/start.ts')], {
       cwd: ROOT,
@@ -40,8 +42,9 @@ describeWith(['temporal'], 'npm start: the intake outlives its worker', () => {
         TEMPORAL_TASK_QUEUE: taskQueue,
         INTAKE_PORT: String(intakePort),
         WORKER_METRICS_PORT: String(metricsPort),
+        API_PORT: String(apiPort),
         RUNBOOKS_DATA_DIR: dir,
-        RUNBOOKS_CONFIG: writeTestConfig(dir),
+        RUNBOOKS_CONFIG: writeTestConfig(dir, { engine: { revision: 4 } }),
         INTAKE_TOKEN: '',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -73,6 +76,18 @@ describeWith(['temporal'], 'npm start: the intake outlives its worker', () => {
       expect(view.paged.find((p) => p.level === 0)).toBeDefined();
     }, 120_000);
     expect(output).toMatch(/worker started again \(pid \d+, restart 1\)/);
+    // Recorded in the embedded store by the API's process, page and all.
+    const { incidentId } = await handle.query(statusQuery);
+    const record = await eventually(async () => {
+      const res = await fetch(`http://127.0.0.1:${apiPort}/api/v1/incidents/${incidentId}`);
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { notifications: { channel: string; delivered: boolean }[] };
+      expect(body.notifications).toContainEqual(
+        expect.objectContaining({ channel: 'page', delivered: true }),
+      );
+      return body as unknown as { summary: string };
+    }, 60_000);
+    expect(record.summary).toBe(alert.summary);
     await handle.terminate('test finished');
   }, 300_000);
 });

@@ -1,4 +1,4 @@
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { IncidentWorker } from '../../workers/worker';
 import type { RunbooksConfig } from '../../config';
@@ -64,7 +64,7 @@ export function startTestIncident(
   taskQueue: string,
   name: string,
   input: Partial<IncidentInput> = {},
-): Promise<WorkflowHandle<typeof incidentWorkflow>> {
+): Promise<WorkflowHandleWithFirstExecutionRunId<typeof incidentWorkflow>> {
   const workflowId = `${name}-${Date.now()}`;
   return client.workflow.start(incidentWorkflow, {
     taskQueue,

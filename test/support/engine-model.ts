@@ -18,6 +18,7 @@ import {
   statusUpdateFrom,
 } from '../../workflows/incident/ladder';
 import { nextSlackItem } from '../../workflows/incident/lifecycle';
+import { openStoreLane, storeWritten, takeStoreWrite } from '../../workflows/incident/store-lane';
 import { initialState, stopClocks, type IncidentState } from '../../workflows/incident/state';
 import {
   advanceLadder,
@@ -49,6 +50,7 @@ export function openModel(config: RunbooksConfig, severity: Severity, t0: number
     t0,
   );
   state.policy = toIncidentPolicy(config, 'checkout');
+  openStoreLane(state);
   state.policy.service.healthUrls = [];
   state.policy.runbook = null;
   state.nextEscalationAt = firstRungDue(state, t0);
@@ -197,6 +199,10 @@ function carryOut(state: IncidentState, effect: Effect, now: number, pages: Mode
     case 'slack':
       nextSlackItem(state);
       return;
+    case 'store':
+      // The store always answers here (the lane's failures are the workflow tests' business).
+      takeStoreWrite(state);
+      return storeWritten(state);
     case 'load-policy':
     case 'maintenance-check':
     case 'close-suppressed':

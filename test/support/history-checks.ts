@@ -1,5 +1,5 @@
 /** What a simulation reads from the histories it recorded. */
-import type { WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 
 export type HistoryEvents = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>;
@@ -34,4 +34,26 @@ export function failedTasks(events: HistoryEvents) {
   return events
     .map((e) => e.workflowTaskFailedEventAttributes)
     .filter((f): f is NonNullable<typeof f> => !!f && f.cause !== forced);
+}
+
+/** The events of every run of a workflow, from its first through each continue-as-new. */
+export async function allRunsEvents(client: Client, workflowId: string, firstRunId: string) {
+  const runs: HistoryEvents[] = [];
+  for (let runId: string | null | undefined = firstRunId; runId;) {
+    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+    const events: HistoryEvents = history.events ?? [];
+    runs.push(events);
+    runId = events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
+  }
+  return runs;
+}
+
+/** How many activity attempts each worker (by its identity) started. */
+export function activityWorkers(events: HistoryEvents): Map<string, number> {
+  const by = new Map<string, number>();
+  for (const e of events) {
+    const identity = e.activityTaskStartedEventAttributes?.identity;
+    if (identity) by.set(identity, (by.get(identity) ?? 0) + 1);
+  }
+  return by;
 }

@@ -7,13 +7,23 @@
 import assert from 'node:assert/strict';
 import {
   appendTimeline,
+  auditOf,
   BadCursor,
+  createToken,
   incidentDetail,
   listIncidents,
+  listTokens,
   openStore,
+  recordAudit,
   recordIncidentView,
+  recordPages,
   responseTimes,
+  reviewOf,
+  revokeToken,
+  saveReview,
   timelineOf,
+  tokenContact,
+  tokensIssued,
   upsertIncident,
   type SqlClient,
 } from '../../store';
@@ -75,6 +85,7 @@ export const STORE_CHECKS: StoreCheck[] = [
         tables.rows.map((r) => r.table_name),
         [
           'action_items',
+          'api_tokens',
           'audit',
           'incidents',
           'notifications',
@@ -94,6 +105,94 @@ export const STORE_CHECKS: StoreCheck[] = [
       await db.exec(
         "DROP TABLE test_only_upgrade; DELETE FROM schema_migrations WHERE id = '9999_test_only'",
       );
+    },
+  },
+  {
+    name: 'a store at the previous version (0001) is upgraded by the newest migration alone',
+    async run(db) {
+      await db.exec("DROP TABLE api_tokens; DELETE FROM schema_migrations WHERE id = '0002_api_tokens'");
+      assert.deepEqual(await migrate(db), ['0002_api_tokens']);
+      assert.deepEqual(await migrate(db), []);
+    },
+  },
+  {
+    name: 'API tokens: only a hash is kept; a token names its contact until revoked',
+    async run(db) {
+      assert.equal(await tokensIssued(db), false);
+      const { id, token } = await createToken(db, 'alice', 'laptop');
+      assert.match(token, /^drb_[\w-]{43}$/);
+      const stored = await db.query<{ hash: string }>('SELECT hash FROM api_tokens WHERE id = $1', [id]);
+      assert.notEqual(stored.rows[0].hash, token);
+      assert.ok(!JSON.stringify(stored.rows).includes(token));
+      assert.equal(await tokensIssued(db), true);
+      assert.equal(await tokenContact(db, token), 'alice');
+      assert.equal(await tokenContact(db, `${token}x`), null);
+      assert.equal(await tokenContact(db, 'not-a-token'), null);
+      assert.ok((await listTokens(db)).find((t) => t.id === id)?.lastUsedAt);
+      assert.equal(await revokeToken(db, id), true);
+      assert.equal(await revokeToken(db, id), false);
+      assert.equal(await revokeToken(db, 'x; DROP TABLE api_tokens'), false);
+      assert.equal(await tokenContact(db, token), null);
+      assert.equal(await tokensIssued(db), false);
+    },
+  },
+  {
+    name: 'reviews: the newest write wins, a late older one changes nothing; audit rows keyed by request once',
+    async run(db) {
+      const id = `inc-${db.engine}-review`;
+      const review = (markdown: string, at: number) => ({
+        incidentId: id,
+        markdown,
+        whatHappened: 'checkout down',
+        why: null,
+        detection: 'alert',
+        resolution: 'restarted',
+        prevention: null,
+        writtenAt: new Date(at).toISOString(),
+      });
+      await saveReview(db, review('first', T0));
+      await saveReview(db, review('second', T0 + 1000));
+      await saveReview(db, review('late retry of the first', T0 + 500));
+      assert.equal((await reviewOf(db, id))?.markdown, 'second');
+      assert.equal(await reviewOf(db, `${id}-none`), null);
+      const entry = {
+        actor: 'Alice (api:alice)',
+        surface: 'api' as const,
+        action: 'acknowledge',
+        incidentId: id,
+      };
+      await recordAudit(db, { ...entry, answer: 'acknowledged', requestKey: `${id}-1` });
+      await recordAudit(db, { ...entry, answer: 'acknowledged', requestKey: `${id}-1` });
+      await recordAudit(db, { ...entry, action: 'note', answer: 'note added' });
+      assert.deepEqual(
+        (await auditOf(db, id)).map((a) => [a.actor, a.surface, a.action, a.answer]),
+        [
+          ['Alice (api:alice)', 'api', 'acknowledge', 'acknowledged'],
+          ['Alice (api:alice)', 'api', 'note', 'note added'],
+        ],
+      );
+    },
+  },
+  {
+    name: 'a page is written when sent and changes once when its answer comes',
+    async run(db) {
+      const id = `inc-${db.engine}-pages`;
+      const page = (delivered: boolean) => ({
+        at: new Date(T0).toISOString(),
+        level: 0,
+        levelName: 'primary',
+        contactIds: ['alice'],
+        contacts: ['Alice'],
+        channel: 'page' as const,
+        reason: 'first rung',
+        delivered,
+        seq: 1,
+      });
+      assert.equal(await recordPages(db, id, [page(false)]), 1);
+      assert.equal(await recordPages(db, id, [page(true)]), 1);
+      assert.equal(await recordPages(db, id, [page(true)]), 0);
+      const rows = await db.query('SELECT delivered FROM notifications WHERE incident_id = $1', [id]);
+      assert.deepEqual(rows.rows, [{ delivered: true }]);
     },
   },
   {

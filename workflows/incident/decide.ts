@@ -5,6 +5,7 @@
  */
 import { earliest } from '../../domain/policy';
 import { ackExpired, dueRung, type DueRung } from './ladder';
+import { storeDue, storeUnwritten } from './store-lane';
 import { revisionAtLeast } from './transitions';
 import { JOURNAL_BATCH, type ClosingTask, type IncidentState, type OpeningTask } from './state';
 
@@ -27,6 +28,7 @@ export type Effect =
   | { kind: 'write-journal' }
   | { kind: 'closing'; task: ClosingTask }
   | { kind: 'slack' }
+  | { kind: 'store' }
   | { kind: 'complete' }
   | { kind: 'continue-as-new'; why: string }
   | { kind: 'cancel' }
@@ -67,13 +69,17 @@ function continueAsNewReason(state: IncidentState, run: RunFacts): string | null
  * running runbook holds continue-as-new back: a long Slack outage must not let the history grow unbounded.
  */
 function carriesOver(state: IncidentState): boolean {
-  return revisionAtLeast(state, 2) && !state.slackBusy && !state.runbook?.running;
+  return revisionAtLeast(state, 2) && !state.slackBusy && !state.storeLane?.busy && !state.runbook?.running;
 }
 
 /** Work that must not be cut by continue-as-new or completion. */
 function busy(state: IncidentState): boolean {
   return (
-    state.slackBusy || state.slackQueue.length > 0 || state.outbox.length > 0 || !!state.runbook?.running
+    state.slackBusy ||
+    state.slackQueue.length > 0 ||
+    state.outbox.length > 0 ||
+    !!state.runbook?.running ||
+    storeUnwritten(state)
   );
 }
 
@@ -86,8 +92,9 @@ function whileSuppressed(state: IncidentState, now: number, run: RunFacts): Effe
   if (state.pendingResolve) return { kind: 'close-suppressed' };
   if (now >= (state.maintenanceCheckAt ?? 0)) return { kind: 'maintenance-check' };
   if ((state.journalQueue?.length ?? 0) >= JOURNAL_BATCH) return { kind: 'write-journal' };
+  if (storeDue(state)) return { kind: 'store' };
   const why = continueAsNewReason(state, run);
-  if (why && !state.slackBusy) return { kind: 'continue-as-new', why };
+  if (why && !state.slackBusy && !state.storeLane?.busy) return { kind: 'continue-as-new', why };
   return { kind: 'wait', until: state.maintenanceCheckAt ?? null };
 }
 
@@ -120,10 +127,14 @@ export function decide(state: IncidentState, now: number, run: RunFacts): Effect
   // Timeline entries leave for the journal in batches, and all of them before the review reads it.
   const queued = state.journalQueue?.length ?? 0;
   if (queued >= JOURNAL_BATCH || (queued && state.closing)) return { kind: 'write-journal' };
-  if (state.closing?.length) return { kind: 'closing', task: state.closing[0] };
+  // Revision 4 builds the review from the store: every entry before it goes there first.
+  const reviewWaits = state.closing?.[0] === 'review' && storeUnwritten(state);
+  if (reviewWaits && storeDue(state)) return { kind: 'store' };
+  if (state.closing?.length && !reviewWaits) return { kind: 'closing', task: state.closing[0] };
   const why = continueAsNewReason(state, run);
   if (why && !state.closing && carriesOver(state)) return { kind: 'continue-as-new', why };
   if (!state.slackBusy && (state.slackQueue.length || state.outbox.length)) return { kind: 'slack' };
+  if (storeDue(state)) return { kind: 'store' };
   if (state.closing && !busy(state)) return { kind: 'complete' };
   if (why && !busy(state)) return { kind: 'continue-as-new', why };
   return {

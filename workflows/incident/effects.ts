@@ -4,9 +4,15 @@
  * changes is `run-effect.ts`'s business, by way of the transitions.
  */
 import { proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
-import type { AppendTimelineArgs, IncidentActivities, PagingUpdateArgs } from '../../activities/contract';
+import type {
+  AppendTimelineArgs,
+  IncidentActivities,
+  PagingUpdateArgs,
+  RecordActivities,
+  RecordIncidentArgs,
+} from '../../activities/contract';
 import { journalInsertPoint, reviewMarkdown } from '../../domain/render';
-import { chatTaskQueue } from '../../domain/task-queues';
+import { chatTaskQueue, recordTaskQueue } from '../../domain/task-queues';
 import type { PageRecord } from '../../domain/types';
 import { hasPatch, PAGES_FIRST, POLICY_LOCAL_ACTIVITY } from './patches';
 import { toView, type IncidentState, type SlackItem } from './state';
@@ -31,6 +37,17 @@ const chatLane = () =>
         taskQueue: chatTaskQueue(workflowInfo().taskQueue),
       })
     : sharedChat;
+// Revision 4: the system of record's lane, polled by whoever holds the store. With nobody polling it (the
+// store's holder is down) a write fails within a minute rather than waiting; a store that does not answer
+// is retried for ten minutes. Either way the lane drops the write, and the incident goes on.
+const recordLane = () =>
+  proxyActivities<RecordActivities>({
+    taskQueue: recordTaskQueue(workflowInfo().taskQueue),
+    scheduleToStartTimeout: '1m',
+    startToCloseTimeout: '30s',
+    scheduleToCloseTimeout: '10m',
+    retry: { ...BACKOFF, maximumInterval: '1m' },
+  });
 // Tickets and the status page: bounded like pages.
 const adapters = pager;
 // Local reads and writes: bounded too, so a broken disk or config is recorded instead of wedging the run.
@@ -133,6 +150,23 @@ export const appendTimeline = (
     entries,
   });
 
+const responseTimes = (state: IncidentState) => ({
+  service: state.input.service,
+  severity: state.input.severity,
+  ackSeconds: state.acknowledgedAt === null ? null : (state.acknowledgedAt - state.createdAt) / 1000,
+  resolveSeconds: state.resolvedAt === null ? null : (state.resolvedAt - state.createdAt) / 1000,
+});
+
+export const recordIncident = (write: RecordIncidentArgs) => recordLane().recordIncident(write);
+
+/** Revision 4: the review, built by the store's holder from every entry stored. */
+export const writeStoredReview = (state: IncidentState) =>
+  recordLane().writeStoredReview({
+    view: toView(state),
+    directory: state.policy!.reviewDirectory,
+    responseTimes: responseTimes(state),
+  });
+
 /** Writes the post-incident review (and its response times; the journal spliced in where it was kept). */
 export function writeReview(state: IncidentState) {
   const view = toView(state);
@@ -140,12 +174,7 @@ export function writeReview(state: IncidentState) {
     incidentId: state.incidentId,
     directory: state.policy!.reviewDirectory,
     markdown: reviewMarkdown(view),
-    responseTimes: {
-      service: state.input.service,
-      severity: state.input.severity,
-      ackSeconds: state.acknowledgedAt === null ? null : (state.acknowledgedAt - state.createdAt) / 1000,
-      resolveSeconds: state.resolvedAt === null ? null : (state.resolvedAt - state.createdAt) / 1000,
-    },
+    responseTimes: responseTimes(state),
     ...(state.journaled
       ? {
           journal: {

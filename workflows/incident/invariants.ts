@@ -7,6 +7,7 @@ import type { Effect } from './decide';
 import { severityRule } from './ladder';
 import type { IncidentState } from './state';
 import { STATE_BYTE_BOUND, stateBytes } from './state-bound';
+import { storeUnwritten } from './store-lane';
 import { revisionAtLeast } from './transitions';
 
 const PAGING: readonly Effect['kind'][] = ['page', 'escalate-now', 'page-owed', 're-alert'];
@@ -25,6 +26,14 @@ export function invariantViolations(state: IncidentState, effect: Effect, now: n
     if (!future && severityRule(state)?.escalate && state.policy.afterLadder === 'repeat-last')
       broken.push('escalation.afterLadder is repeat-last, yet no rung is due');
   }
+  // Revision 4: every entry is numbered once, and the review and the end wait for the store.
+  const lane = state.storeLane;
+  if (lane && !lane.busy && lane.next + lane.queue.length !== lane.total)
+    broken.push(`the store lane accounts for ${lane.next + lane.queue.length} of ${lane.total} entries`);
+  if (effect.kind === 'complete' && storeUnwritten(state))
+    broken.push('the incident completes before the store has every entry');
+  if (effect.kind === 'closing' && effect.task === 'review' && storeUnwritten(state))
+    broken.push('the review is built before the store has every entry');
   const bytes = stateBytes(state);
   if (bytes > STATE_BYTE_BOUND) broken.push(`the state is ${bytes} bytes, over ${STATE_BYTE_BOUND}`);
   return broken;

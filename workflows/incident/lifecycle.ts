@@ -11,12 +11,14 @@ import { openMessage, statusUpdateMessage } from '../../domain/render';
 import { ackExpiry, firstRungDue, severityRule, statusUpdateAfter, statusUpdateFrom } from './ladder';
 import {
   RESOLVED_IN_MAINTENANCE,
+  queuePage,
   record,
   stopClocks,
   toView,
   type IncidentState,
   type SlackItem,
 } from './state';
+import { openStoreLane } from './store-lane';
 import { beginClose, revisionAtLeast } from './transitions';
 
 /** The health checks in one line for the timeline. */
@@ -155,6 +157,7 @@ export function queueStatusUpdate(state: IncidentState, dueAt: number, now: numb
  */
 export function adoptPolicy(state: IncidentState, policy: IncidentPolicy, now: number): void {
   state.policy = policy;
+  openStoreLane(state);
   if (policy.knownScenario !== false) return;
   record(state, now, 'error', `start input: scenario "${state.input.scenario}" is unknown: using "health"`, {
     announce: false,
@@ -250,7 +253,10 @@ export function noticeSent(
   now: number,
 ): void {
   const page = state.paged.find((p) => p.seq === item.pageSeq);
-  if (page) page.delivered = result.delivered;
+  if (page) {
+    page.delivered = result.delivered;
+    queuePage(state, page);
+  }
   const names = page?.contacts.join(', ') ?? item.levelName;
   record(
     state,

@@ -35,6 +35,7 @@ import {
   TIMELINE_JOURNAL,
 } from './patches';
 import { record, type ClosingTask, type IncidentState, type SlackItem } from './state';
+import { storedReview } from './store-writes';
 import {
   addPage,
   advanceLadder,
@@ -157,6 +158,7 @@ export async function runEffect(state: IncidentState, effect: Effect, hooks: She
       state.closing!.shift();
       return close(state, effect.task, hooks);
     case 'slack':
+    case 'store':
     case 'complete':
     case 'continue-as-new':
     case 'wait':
@@ -330,7 +332,7 @@ async function close(state: IncidentState, task: ClosingTask, hooks: ShellHooks)
       return statusPage(state, 'resolved', `This incident has been resolved: ${state.input.summary}`);
     case 'review':
       try {
-        const review = await effects.writeReview(state);
+        const review = (state.storeLane && (await storedReview(state))) || (await effects.writeReview(state));
         state.reviewPath = review.path;
         record(state, Date.now(), 'review', `post-incident review written: ${review.path}`);
       } catch (err) {

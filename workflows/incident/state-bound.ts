@@ -42,6 +42,11 @@ export function fitState(state: IncidentState, bound = STATE_BYTE_BOUND): string
       'journal entries not yet written',
       () => !!state.journalQueue?.shift() && ((state.timelineDropped += 1), true),
     ],
+    [
+      'timeline entries not yet in the store',
+      () =>
+        !!state.storeLane?.queue.shift() && ((state.storeLane.next += 1), (state.storeLane.lost += 1), true),
+    ],
     ['alert details', () => !!state.alerts.shift() && ((state.alertsDropped += 1), true)],
     [
       'timeline entries',

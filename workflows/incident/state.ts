@@ -108,12 +108,34 @@ export interface IncidentState {
   suppressedUntil?: number | null;
   /** While `suppressed`: when to ask again (a window may be ended early or extended). */
   maintenanceCheckAt?: number | null;
+  /** Revision 4: the system of record's lane. */
+  storeLane?: StoreLane;
+}
+
+/** Revision 4: what the incident has not yet written to the system of record (`store-lane.ts`). */
+export interface StoreLane {
+  /** Entries not yet written; `queue[0]` is entry number `next` of the whole timeline. */
+  queue: TimelineEntry[];
+  next: number;
+  /** Entries ever recorded (the view's timeline holds entry 0 and the newest after it). */
+  total: number;
+  /** Pages (by `seq`) sent or answered since the last write. */
+  pages: number[];
+  /** A write is under way (it wakes the loop when it ends). */
+  busy: boolean;
+  /** Entries the store never got: a full queue, or a write that failed for longer than its retries. */
+  lost: number;
+  /** The last write failed; said once in the timeline until one succeeds. */
+  failing: boolean;
 }
 
 /** How the timeline of an incident closed inside a maintenance window begins its 'resolved' entry (the report counts these). */
 export const RESOLVED_IN_MAINTENANCE = 'resolved during maintenance';
 
 const MAX_OUTBOX = 100;
+/** Entries that may wait for the store (revision 4); older ones make room, counted lost, in a long outage. */
+export const MAX_STORE_QUEUE = 500;
+const MAX_STORE_PAGES = 100;
 /** Timeline entries written to the journal together, and the most that may wait for it. */
 export const JOURNAL_BATCH = 50;
 const MAX_JOURNAL_QUEUE = 100;
@@ -202,15 +224,22 @@ export function record(
   message: string,
   opts: { actor?: string; announce?: boolean } = {},
 ): void {
-  state.timeline.push({
+  const entry: TimelineEntry = {
     at: new Date(now).toISOString(),
     type,
     ...(opts.actor ? { actor: opts.actor } : {}),
     message: clip(message),
-  });
+  };
+  state.timeline.push(entry);
+  if (state.storeLane) queueEntry(state.storeLane, entry);
   const keep = state.policy?.history?.keepTimelineEntries ?? DEFAULT_KEEP_TIMELINE;
-  // The first entry ('opened') stays; the oldest of the rest make room, on their way to the journal.
+  // The first entry ('opened') stays; the oldest of the rest make room, on their way to the journal (or,
+  // on revision 4, simply go: the store has them).
   while (state.timeline.length > keep) {
+    if (state.storeLane) {
+      state.timeline.splice(1, 1);
+      continue;
+    }
     const queue = (state.journalQueue ??= []);
     queue.push(...state.timeline.splice(1, 1));
     if (queue.length > MAX_JOURNAL_QUEUE) {
@@ -219,6 +248,25 @@ export function record(
     }
   }
   if (opts.announce ?? true) queueThreadMessage(state, `${message}${opts.actor ? ` (${opts.actor})` : ''}`);
+}
+
+/** A timeline entry just recorded, for the store. */
+function queueEntry(lane: StoreLane, entry: TimelineEntry): void {
+  lane.total += 1;
+  lane.queue.push(entry);
+  while (lane.queue.length > MAX_STORE_QUEUE) {
+    lane.queue.shift();
+    lane.next += 1;
+    lane.lost += 1;
+  }
+}
+
+/** A page sent or answered, for the store. */
+export function queuePage(state: IncidentState, page: PageRecord): void {
+  const lane = state.storeLane;
+  if (!lane || page.seq === undefined || lane.pages.includes(page.seq)) return;
+  lane.pages.push(page.seq);
+  if (lane.pages.length > MAX_STORE_PAGES) lane.pages.shift();
 }
 
 function clip(text: string): string {
@@ -317,6 +365,7 @@ export function toView(state: IncidentState): IncidentStatusView {
     timeline: state.timeline,
     timelineJournaled: (state.journaled ?? 0) + (state.journalQueue?.length ?? 0),
     timelineDropped: state.timelineDropped,
+    ...(state.storeLane ? { timelineTotal: state.storeLane.total } : {}),
     run: state.run,
   };
 }

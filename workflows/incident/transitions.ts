@@ -19,7 +19,7 @@ import {
   severityRule,
   statusUpdateFrom,
 } from './ladder';
-import { record, stopClocks, type ClosingTask, type IncidentState } from './state';
+import { queuePage, record, stopClocks, type ClosingTask, type IncidentState } from './state';
 
 /** Whether the run follows the rules of engine revision `n` or later (see `IncidentPolicy.revision`). */
 export function revisionAtLeast(state: IncidentState, n: number): boolean {
@@ -259,6 +259,7 @@ export function addPage(
     ...(page.round !== undefined ? { round: page.round } : {}),
   };
   state.paged.push(added);
+  queuePage(state, added);
   if (page.channel === 'slack') {
     state.slackQueue.push({
       kind: 'notice',
@@ -276,6 +277,7 @@ export function addPage(
 /** The pager's answer for `page`: delivered or not, in the timeline either way (the ladder goes on). */
 export function pageSent(state: IncidentState, page: PageRecord, result: DeliveryResult, now: number): void {
   page.delivered = result.delivered;
+  queuePage(state, page);
   record(
     state,
     now,

@@ -29,6 +29,8 @@ import { COMMAND_NAMES, actorOf, apply, recordIgnored, refusal, type CommandArgs
 import { decide } from './decide';
 import { Alarm } from './alarm';
 import { runEffect, sendSlack } from './run-effect';
+import { takeStoreWrite } from './store-lane';
+import { writeStore } from './store-writes';
 import { hasPatch, PAGES_FIRST } from './patches';
 import { nextSlackItem } from './lifecycle';
 import { requestCancel, revisionAtLeast } from './transitions';
@@ -205,6 +207,12 @@ async function loop(
       state.slackBusy = true;
       // Not awaited: the loop goes on paging while Slack retries; the lane wakes it when done.
       void sendSlack(state, item).finally(() => void ((state.slackBusy = false), wake.poke()));
+    } else if (effect.kind === 'store') {
+      const write = takeStoreWrite(state);
+      const lane = state.storeLane!;
+      lane.busy = true;
+      // Not awaited either: a slow store delays the record, never a page.
+      void writeStore(state, write).finally(() => void ((lane.busy = false), wake.poke()));
     } else if (effect.kind === 'continue-as-new') {
       record(
         state,

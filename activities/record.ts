@@ -1,0 +1,61 @@
+/**
+ * The system of record's activities (engine revision 4), run by the process that holds the store: an
+ * incident's writes, and its review built from every entry stored. Idempotent like the store's writes, so a
+ * retried activity or a replayed workflow stores nothing twice.
+ */
+import { journalInsertPoint, reviewMarkdown } from '../domain/render';
+import { numberedEntries } from '../domain/timeline';
+import type { TimelineEntry } from '../domain/types';
+import {
+  appendTimeline,
+  numberedTimeline,
+  recordPages,
+  saveReview,
+  upsertIncident,
+  type SqlClient,
+} from '../store';
+import type { RecordActivities } from './contract';
+import { observeResponseTimes } from './metrics';
+import { writeReview } from './review';
+
+export function createRecordActivities(db: SqlClient, baseDir: string): RecordActivities {
+  return {
+    recordIncident: ({ incident, firstSeq, entries, pages }) =>
+      db.transaction(async (tx) => {
+        await upsertIncident(tx, incident);
+        return {
+          timelineAdded: await appendTimeline(tx, incident.id, firstSeq, entries),
+          pagesWritten: await recordPages(tx, incident.id, pages),
+        };
+      }),
+
+    async writeStoredReview({ view, directory, responseTimes }) {
+      // Every entry the store holds, and the workflow's own for any it lacks (a write still failing).
+      const bySeq = new Map<number, TimelineEntry>(await numberedTimeline(db, view.incidentId));
+      for (const [seq, entry] of numberedEntries(view)) if (!bySeq.has(seq)) bySeq.set(seq, entry);
+      const timeline = [...bySeq.keys()].sort((a, b) => a - b).map((seq) => bySeq.get(seq)!);
+      const missing = Math.max(0, (view.timelineTotal ?? timeline.length) - timeline.length);
+      let markdown = reviewMarkdown({ ...view, timeline });
+      if (missing) {
+        const cut = journalInsertPoint(view);
+        markdown = markdown.replace(
+          cut,
+          `${cut}- _${missing} entries were never stored (the store did not answer)_\n`,
+        );
+      }
+      const written = await writeReview(baseDir, { incidentId: view.incidentId, directory, markdown });
+      await saveReview(db, {
+        incidentId: view.incidentId,
+        markdown,
+        whatHappened: view.summary,
+        why: null,
+        detection: timeline[0]?.message ?? null,
+        resolution: view.resolutionSummary,
+        prevention: null,
+        writtenAt: new Date().toISOString(),
+      });
+      observeResponseTimes(responseTimes);
+      return { path: written.path, entries: timeline.length, missing };
+    },
+  };
+}

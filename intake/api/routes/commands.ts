@@ -1,0 +1,191 @@
+/**
+ * A person's command to an incident: `POST /incidents/{id}/{action}` as the incident's Update (its validator's
+ * refusal is a 409 with the reason), and `POST /incidents` to declare one. The person is the caller's (token
+ * or proxy), never a field; the responder and approver rules of `intake/access.ts` apply; every answer is
+ * audited. An incident that does not answer within the deadline gets a 504 that says it may be stuck.
+ */
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { workflowUiLink, type RunbooksConfig } from '../../../config';
+import { statusQuery } from '../../../domain/messages';
+import { SEVERITIES } from '../../../domain/types';
+import { recordAudit, type SqlClient } from '../../../store';
+import { mayAct } from '../../access';
+import { sendCommand } from '../../commands';
+import { unreachable } from '../../http';
+import { declareIncident } from '../../open-incident';
+import { callerName, type ApiCaller } from '../auth';
+
+export interface TemporalAccess {
+  client: Client;
+  /** How long a command may take before the incident counts as not answering. */
+  timeoutMs: number;
+  taskQueue?: string;
+}
+
+/** The API's actions and the commands they are. */
+const ACTIONS = {
+  acknowledge: 'acknowledge',
+  resolve: 'resolve',
+  escalate: 'escalate',
+  note: 'addNote',
+  severity: 'setSeverity',
+  approve: 'approve',
+  reject: 'reject',
+} as const;
+type Action = keyof typeof ACTIONS;
+
+const error = { type: 'object', properties: { error: { type: 'string' } } } as const;
+const answer = {
+  type: 'object',
+  properties: { message: { type: 'string' }, status: { type: 'string' } },
+} as const;
+
+/** Temporal's failures as the caller should read them: not found, unreachable, or an incident not answering. */
+function temporalFailure(reply: FastifyReply, err: unknown, what: string, link: string) {
+  if (err instanceof WorkflowNotFoundError) return reply.code(404).send({ error: `id: no incident ${what}` });
+  if (unreachable(err) || unreachable((err as { cause?: unknown }).cause))
+    return reply.code(503).send({ error: 'Temporal cannot be reached: try again' });
+  return reply.code(504).send({
+    error: `incident ${what} did not answer (${(err as Error).message}); its workflow may be stuck (page by hand if it pages nobody): ${link}`,
+  });
+}
+
+export function commandRoutes(
+  db: SqlClient,
+  config: RunbooksConfig,
+  temporal: TemporalAccess | undefined,
+): FastifyPluginAsync {
+  const audit = (caller: ApiCaller, action: string, incidentId: string | null, answer: string) =>
+    recordAudit(db, { actor: callerName(config, caller), surface: 'api', action, incidentId, answer });
+  const deadline = <T>(fn: () => Promise<T>) =>
+    temporal!.client.connection.withDeadline(Date.now() + temporal!.timeoutMs, fn);
+
+  return async (app) => {
+    app.post<{ Params: { id: string; action: Action }; Body: Record<string, string | undefined> }>(
+      '/incidents/:id/:action',
+      {
+        schema: {
+          summary: "A person's command to an incident, as its Update",
+          params: {
+            type: 'object',
+            properties: {
+              id: { type: 'string', minLength: 1, maxLength: 300 },
+              action: { type: 'string', enum: Object.keys(ACTIONS) },
+            },
+            required: ['id', 'action'],
+          },
+          body: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              summary: { type: 'string', maxLength: 2000 },
+              reason: { type: 'string', maxLength: 500 },
+              text: { type: 'string', minLength: 1, maxLength: 4000 },
+              severity: { type: 'string', enum: [...SEVERITIES] },
+              step: { type: 'string', maxLength: 100 },
+            },
+          },
+          response: { 200: answer, 403: error, 404: error, 409: error, 422: error, 503: error, 504: error },
+        },
+      },
+      async (req, reply) => {
+        if (!temporal) return reply.code(503).send({ error: 'this API is not connected to Temporal' });
+        const { id, action } = req.params;
+        const body = req.body ?? {};
+        if (action === 'note' && !body.text)
+          return reply.code(422).send({ error: 'text: required for a note' });
+        if (action === 'severity' && !body.severity)
+          return reply.code(422).send({ error: 'severity: required (P1, P2 or P3)' });
+        if ((action === 'approve' || action === 'reject') && !body.step)
+          return reply.code(422).send({ error: `step: required to ${action}` });
+        // The store knows the incident by its id; an incident it does not hold is named by its workflow id.
+        const row = await db.query<{ workflow_id: string }>(
+          'SELECT workflow_id FROM incidents WHERE id = $1',
+          [id],
+        );
+        const workflowId = row.rows[0]?.workflow_id ?? id;
+        const handle = temporal.client.workflow.getHandle(workflowId);
+        const link = workflowUiLink(config, temporal.client.options.namespace, workflowId);
+        try {
+          const view = await deadline(() => handle.query(statusQuery));
+          const caller = req.caller;
+          const by = callerName(config, caller);
+          if (caller.contactId !== null) {
+            const access = mayAct(config, { channel: 'api', userId: caller.contactId }, action, {
+              service: view.service,
+              step: body.step,
+            });
+            if (!access.allowed) {
+              await audit(caller, action, view.incidentId, `refused: ${access.reason}`);
+              return reply.code(403).send({ error: access.reason });
+            }
+          }
+          const outcome = await deadline(() =>
+            sendCommand(handle, ACTIONS[action], { ...body, by, incident: view.incidentId }),
+          );
+          await audit(
+            caller,
+            action,
+            view.incidentId,
+            outcome.accepted ? outcome.message : `refused: ${outcome.reason}`,
+          );
+          if (!outcome.accepted) return reply.code(409).send({ error: outcome.reason });
+          return { message: outcome.message, status: outcome.status };
+        } catch (err) {
+          return temporalFailure(reply, err, JSON.stringify(id), link);
+        }
+      },
+    );
+
+    app.post<{ Body: { service: string; severity: (typeof SEVERITIES)[number]; summary: string } }>(
+      '/incidents',
+      {
+        schema: {
+          summary: 'Declare an incident (no alert needed)',
+          body: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              service: { type: 'string', maxLength: 200, pattern: '^[A-Za-z0-9][\\w.:/-]*$' },
+              severity: { type: 'string', enum: [...SEVERITIES] },
+              summary: { type: 'string', minLength: 1, maxLength: 2000 },
+            },
+            required: ['service', 'severity', 'summary'],
+          },
+          response: {
+            201: { type: 'object', properties: { workflowId: { type: 'string' } } },
+            403: error,
+            422: error,
+            503: error,
+          },
+        },
+      },
+      async (req, reply) => {
+        if (!temporal) return reply.code(503).send({ error: 'this API is not connected to Temporal' });
+        const caller = req.caller;
+        if (caller.contactId !== null) {
+          const access = mayAct(config, { channel: 'api', userId: caller.contactId }, 'declare', {
+            service: req.body.service,
+          });
+          if (!access.allowed) return reply.code(403).send({ error: access.reason });
+        }
+        try {
+          const opened = await deadline(() =>
+            declareIncident(
+              temporal.client,
+              { ...req.body, by: callerName(config, caller) },
+              { taskQueue: temporal.taskQueue },
+            ),
+          );
+          await audit(caller, 'declare', null, `declared ${opened.workflowId}`);
+          return reply.code(201).send({ workflowId: opened.workflowId });
+        } catch (err) {
+          if (unreachable(err))
+            return reply.code(503).send({ error: 'Temporal cannot be reached: try again' });
+          throw err;
+        }
+      },
+    );
+  };
+}

@@ -1,0 +1,200 @@
+/**
+ * People acting through the API (`POST /api/v1/incidents/{id}/{action}`, `POST /api/v1/incidents`) on real
+ * incidents on the dev server, over a PostgreSQL store: the commands as Updates (200, a refusal 409), who the
+ * caller is (this machine until someone has a token; then a token or a trusted proxy's header, else 401), the
+ * responder and approver rules (403), a stuck incident (504), and the audit of every answer.
+ */
+import { Client } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
+import { buildApiServer } from '../../intake/api/server';
+import { statusQuery } from '../../domain/messages';
+import { auditOf, createToken, openStore, revokeToken, type SqlClient } from '../../store';
+import { testConfig } from '../../scripts/testbed/config';
+import { describeWith } from '../../scripts/testbed/services';
+import { uniqueTaskQueue } from '../../scripts/testbed/temporal';
+import { startDevWorker, startTestIncident, type DevWorker } from '../support/dev-server';
+import { freshPostgres } from '../support/fresh-postgres';
+
+const config = testConfig({
+  services: { guarded: { responders: ['tech-lead'], approvers: ['devops-manager'] } },
+});
+
+describeWith(['temporal', 'postgres'], 'people acting through the API', () => {
+  let dev: DevWorker;
+  let db: SqlClient;
+  const servers: FastifyInstance[] = [];
+
+  async function serve(opts: { proxies?: string[]; timeoutMs?: number; client?: Client } = {}) {
+    const app = await buildApiServer({
+      db,
+      config: { ...config, api: { trustedProxies: opts.proxies ?? [] } },
+      version: 'test',
+      temporal: {
+        client: opts.client ?? dev.client,
+        timeoutMs: opts.timeoutMs ?? 10_000,
+        taskQueue: dev.taskQueue,
+      },
+    });
+    servers.push(app);
+    const base = await app.listen({ host: '127.0.0.1', port: 0 });
+    return async (
+      method: 'GET' | 'POST',
+      path: string,
+      body?: unknown,
+      headers: Record<string, string> = {},
+    ) => {
+      const res = await fetch(`${base}/api/v1${path}`, {
+        method,
+        headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, string> };
+    };
+  }
+
+  beforeAll(async () => {
+    db = await openStore(await freshPostgres('api_commands'));
+    dev = await startDevWorker(config);
+  });
+  afterAll(async () => {
+    for (const app of servers) await app.close();
+    await dev?.close();
+    await db?.close();
+  });
+
+  test('on this machine before anyone has a token: commands are Updates, refusals 409, bad input 422', async () => {
+    const call = await serve();
+    const declared = await call('POST', '/incidents', {
+      service: 'checkout',
+      severity: 'P2',
+      summary: 'declared',
+    });
+    expect(declared.status).toBe(201);
+    const id = declared.body.workflowId;
+    const handle = dev.client.workflow.getHandle(id);
+    expect((await handle.query(statusQuery)).timeline[0]).toMatchObject({ actor: 'api (this machine)' });
+
+    expect(await call('POST', `/incidents/${id}/acknowledge`, {})).toMatchObject({
+      status: 200,
+      body: { status: 'acknowledged' },
+    });
+    expect(await call('POST', `/incidents/${id}/acknowledge`, {})).toMatchObject({
+      status: 409,
+      body: { error: expect.stringMatching(/already acknowledged/) },
+    });
+    expect(await call('POST', `/incidents/${id}/note`, { text: 'looking at the <b>db</b>' })).toMatchObject({
+      status: 200,
+    });
+    expect(await call('POST', `/incidents/${id}/note`, {})).toMatchObject({
+      status: 422,
+      body: { error: /^text/ },
+    });
+    expect((await call('POST', `/incidents/${id}/severity`, { severity: 'P0' })).status).toBe(422);
+    expect((await call('POST', `/incidents/${id}/shout`, {})).body.error).toMatch(/^action/);
+    // The person is the caller, never a field: a `by` is dropped.
+    expect((await call('POST', `/incidents/${id}/note`, { text: 'signed', by: 'mallory' })).status).toBe(200);
+    expect((await handle.query(statusQuery)).timeline.find((e) => e.message === 'signed')).toMatchObject({
+      actor: 'api (this machine)',
+    });
+    expect((await call('POST', '/incidents/no-such-incident/acknowledge', {})).status).toBe(404);
+    expect(await call('POST', `/incidents/${id}/resolve`, { summary: 'fixed' })).toMatchObject({
+      status: 200,
+    });
+    const view = await handle.query(statusQuery);
+    expect(view.timeline.find((e) => e.type === 'note')).toMatchObject({
+      message: 'looking at the <b>db</b>',
+      actor: 'api (this machine)',
+    });
+    // Audited, refusals and all.
+    expect((await auditOf(db, view.incidentId)).map((a) => [a.action, a.answer.split(':')[0]])).toEqual([
+      ['acknowledge', expect.any(String)],
+      ['acknowledge', 'refused'],
+      ['note', 'note added'],
+      ['note', 'note added'],
+      ['resolve', expect.any(String)],
+    ]);
+  });
+
+  test('once someone has a token: the person is the token, the rules apply, a revoked token is refused', async () => {
+    const call = await serve();
+    const { id: tokenId, token } = await createToken(db, 'tech-lead', 'test');
+    const { token: other } = await createToken(db, 'primary-oncall', 'test');
+    try {
+      const guarded = await startTestIncident(dev.client, dev.taskQueue, 'api-guarded', {
+        service: 'guarded',
+      });
+      const as = (t: string) => ({ authorization: `Bearer ${t}` });
+      expect((await call('POST', `/incidents/${guarded.workflowId}/acknowledge`, {})).status).toBe(401);
+      expect((await call('GET', '/incidents')).status).toBe(401);
+      expect((await call('GET', '/incidents', undefined, as(`${token}x`))).status).toBe(401);
+      // Not a responder of this service.
+      expect(await call('POST', `/incidents/${guarded.workflowId}/acknowledge`, {}, as(other))).toMatchObject(
+        {
+          status: 403,
+          body: { error: expect.stringMatching(/its responders are Tech lead/) },
+        },
+      );
+      expect(await call('POST', `/incidents/${guarded.workflowId}/acknowledge`, {}, as(token))).toMatchObject(
+        {
+          status: 200,
+        },
+      );
+      const view = await guarded.query(statusQuery);
+      expect(view.acknowledgedBy).toBe('Tech lead (api:tech-lead)');
+      // Approving is the approvers' (none is pending, but the rule comes first).
+      expect(
+        await call('POST', `/incidents/${guarded.workflowId}/approve`, { step: 'restart' }, as(token)),
+      ).toMatchObject({
+        status: 403,
+        body: { error: expect.stringMatching(/approvers are DevOps manager/) },
+      });
+      await revokeToken(db, tokenId);
+      expect((await call('GET', '/incidents', undefined, as(token))).status).toBe(401);
+      await guarded.terminate('test finished');
+    } finally {
+      await revokeToken(db, tokenId);
+      await db.query('UPDATE api_tokens SET revoked_at = now() WHERE revoked_at IS NULL');
+    }
+  });
+
+  test("a trusted proxy's identity header names the person; from elsewhere the header is ignored", async () => {
+    const viaProxy = await serve({ proxies: ['127.0.0.1'] });
+    const incident = await startTestIncident(dev.client, dev.taskQueue, 'api-proxy');
+    const named = (user: string) => ({ 'x-forwarded-user': user });
+    expect((await viaProxy('POST', `/incidents/${incident.workflowId}/note`, { text: 'hi' })).status).toBe(
+      401,
+    );
+    expect((await viaProxy('GET', '/incidents', undefined, named('nobody'))).status).toBe(401);
+    expect(
+      await viaProxy(
+        'POST',
+        `/incidents/${incident.workflowId}/note`,
+        { text: 'hi' },
+        named('secondary-oncall'),
+      ),
+    ).toMatchObject({ status: 200 });
+    const noted = async (text: string) =>
+      (await incident.query(statusQuery)).timeline.find((e) => e.type === 'note' && e.message === text);
+    expect(await noted('hi')).toMatchObject({ actor: 'Secondary on-call (api:secondary-oncall)' });
+    // Not a trusted proxy: the header is not believed (and with no token yet, this machine may still call).
+    const direct = await serve();
+    await direct('POST', `/incidents/${incident.workflowId}/note`, { text: 'direct' }, named('tech-lead'));
+    expect(await noted('direct')).toMatchObject({ actor: 'api (this machine)' });
+    await incident.terminate('test finished');
+  });
+
+  test('an incident nobody can run answers 504, saying it may be stuck', async () => {
+    const call = await serve({ timeoutMs: 2000 });
+    // Its task queue has no worker: no query or Update is ever answered.
+    const stuck = await startTestIncident(dev.client, uniqueTaskQueue('nobody'), 'api-stuck');
+    try {
+      const started = Date.now();
+      const res = await call('POST', `/incidents/${stuck.workflowId}/acknowledge`, {});
+      expect(res.status).toBe(504);
+      expect(res.body.error).toMatch(/did not answer .*may be stuck.*page by hand/);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      await stuck.terminate('test finished');
+    }
+  });
+});

@@ -1,0 +1,92 @@
+/**
+ * `durable-runbooks api` / `npm run api`: the process that holds the store (`DATABASE_URL`, else the embedded
+ * PGlite under RUNBOOKS_DATA_DIR, default `.data`, which one process at a time may open). It serves the API
+ * over it, sends people's commands to the incidents, and polls the incidents' system-of-record lane (engine
+ * revision 4), so that with the embedded store the incidents are recorded where the API reads. Temporal
+ * unreachable, it serves the store and keeps trying.
+ */
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { loadConfig } from '../config';
+import { PACKAGE_ROOT } from '../config/package-root';
+import { clientConnectionOptions, temporalTarget } from '../config/temporal-client';
+import { recordTaskQueue } from '../domain/task-queues';
+import { startApi } from '../intake/api/main';
+import { openStore, storeLocation, type SqlClient } from '../store';
+import { createRecordWorker } from './record-worker';
+import { quietRuntime, TASK_QUEUE } from './worker';
+
+const RETRY_MS = 10_000;
+/** A command the incident has not answered by then is a 504: its workflow may be stuck. */
+const COMMAND_TIMEOUT_MS = 10_000;
+
+/** Polls the record lane until stopped, connecting again (every 10 s) while Temporal is away. */
+function startRecording(db: SqlClient, baseDir: string): { stop(): Promise<void> } {
+  const temporal = temporalTarget();
+  let stopped = false;
+  let worker: Worker | undefined;
+  let wake = () => undefined as void;
+  const loop = (async () => {
+    let said = false;
+    while (!stopped) {
+      try {
+        const connection = await NativeConnection.connect(temporal.connection);
+        worker = await createRecordWorker({ connection, db, baseDir, namespace: temporal.namespace });
+        console.log(
+          `[api] recording incidents from ${recordTaskQueue(TASK_QUEUE)} on ${temporal.description}`,
+        );
+        said = false;
+        if (!stopped) await worker.run();
+        await connection.close();
+      } catch (err) {
+        if (!said) console.warn(`[api] not recording incidents yet (${(err as Error).message}): retrying`);
+        said = true;
+        await new Promise<void>((r) => {
+          const timer = setTimeout(r, RETRY_MS);
+          wake = () => (clearTimeout(timer), r());
+        });
+      }
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      wake();
+      if (worker?.getState() === 'RUNNING') worker.shutdown();
+      await loop;
+    },
+  };
+}
+
+async function main() {
+  quietRuntime();
+  const dataDir = process.env.RUNBOOKS_DATA_DIR || path.join(PACKAGE_ROOT, '.data');
+  const config = loadConfig();
+  const db = await openStore(storeLocation(process.env, dataDir));
+  const temporal = temporalTarget();
+  // Lazy: the API serves the store while Temporal is away; a command then answers 503.
+  const connection = Connection.lazy(clientConnectionOptions(temporal));
+  const client = new Client({ connection, namespace: temporal.namespace });
+  const api = await startApi({
+    db,
+    config,
+    temporal: { client, timeoutMs: COMMAND_TIMEOUT_MS, taskQueue: TASK_QUEUE },
+  });
+  console.log(`[api] serving ${api.url}/api/v1 (OpenAPI: ${api.url}/api/v1/openapi.json)`);
+  const recording = startRecording(db, process.env.RUNBOOKS_DATA_DIR || PACKAGE_ROOT);
+  const stop = async () => {
+    await api.close();
+    await recording.stop();
+    await connection.close();
+    await db.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+}
+
+main().catch((err: Error) => {
+  console.error(`[api] ${err.message}`);
+  process.exit(1);
+});

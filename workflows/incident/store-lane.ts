@@ -1,0 +1,84 @@
+/**
+ * Revision 4: the incident writes itself to the system of record, in a lane of its own as Slack has. Every
+ * timeline entry and every page joins the lane's queue when it is recorded; the loop hands the queue to one
+ * write at a time and never waits for it, so a slow or dead store delays no page. The pure half: what the
+ * lane holds, what a write carries, what its answer changes. (The call is `effects.recordIncident`.)
+ */
+import type { RecordIncidentArgs } from '../../activities/contract';
+import type { IncidentRecord } from '../../domain/types';
+import { iso, type IncidentState } from './state';
+import { revisionAtLeast } from './transitions';
+
+/** Entries one write carries at most (a storm's timeline goes in several). */
+export const STORE_BATCH = 100;
+
+/** On revision 4, opens the lane with what the incident recorded before its policy said so. */
+export function openStoreLane(state: IncidentState): void {
+  if (!revisionAtLeast(state, 4) || state.storeLane) return;
+  state.storeLane = {
+    queue: [...state.timeline],
+    next: 0,
+    total: state.timeline.length,
+    pages: state.paged.flatMap((p) => (p.seq === undefined ? [] : [p.seq])),
+    busy: false,
+    lost: 0,
+    failing: false,
+  };
+}
+
+/** Something is waiting for the store, or being written to it. */
+export function storeUnwritten(state: IncidentState): boolean {
+  const lane = state.storeLane;
+  return !!lane && (lane.busy || lane.queue.length > 0 || lane.pages.length > 0);
+}
+
+/** The lane is free and something waits for it. */
+export function storeDue(state: IncidentState): boolean {
+  return storeUnwritten(state) && !state.storeLane!.busy;
+}
+
+/** The incident's row as it stands. */
+export function incidentRecord(state: IncidentState): IncidentRecord {
+  return {
+    id: state.incidentId,
+    workflowId: state.workflowId,
+    service: state.input.service,
+    severity: state.input.severity,
+    scenario: state.input.scenario,
+    summary: state.input.summary,
+    status: state.status,
+    createdAt: iso(state.createdAt)!,
+    acknowledgedAt: iso(state.acknowledgedAt),
+    acknowledgedBy: state.acknowledgedBy,
+    resolvedAt: iso(state.resolvedAt),
+    resolvedBy: state.resolvedBy,
+    updatedAt: state.timeline.at(-1)?.at ?? iso(state.createdAt)!,
+  };
+}
+
+/** Takes the next write off the lane (the caller marks it busy and starts it). */
+export function takeStoreWrite(state: IncidentState): RecordIncidentArgs {
+  const lane = state.storeLane!;
+  const firstSeq = lane.next;
+  const entries = lane.queue.splice(0, STORE_BATCH);
+  lane.next += entries.length;
+  const seqs = new Set(lane.pages.splice(0, lane.pages.length));
+  const pages = state.paged.filter((p) => p.seq !== undefined && seqs.has(p.seq));
+  return { incident: incidentRecord(state), firstSeq, entries, pages };
+}
+
+/**
+ * A write that failed past its retries: its entries are lost to the store (the review still has the
+ * workflow's own), and the first failure of a run of them is said, quietly, in the timeline.
+ */
+export function storeWriteFailed(state: IncidentState, write: RecordIncidentArgs): string | null {
+  const lane = state.storeLane!;
+  lane.lost += write.entries.length;
+  if (lane.failing) return null;
+  lane.failing = true;
+  return `the system of record could not be written: ${write.entries.length} timeline entries are missing from it (more may follow until it answers)`;
+}
+
+export function storeWritten(state: IncidentState): void {
+  state.storeLane!.failing = false;
+}

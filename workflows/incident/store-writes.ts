@@ -1,0 +1,48 @@
+/**
+ * Revision 4: the store lane's calls, and what their answers change (`store-lane.ts`). Like the rest of the
+ * loop's effects, a failure is recorded, never thrown: a store that does not answer costs the record, not
+ * the incident.
+ */
+import type { RecordIncidentArgs } from '../../activities/contract';
+import * as effects from './effects';
+import { describeError } from './effects';
+import { record, type IncidentState } from './state';
+import { storeWriteFailed, storeWritten } from './store-lane';
+
+const quietly = { announce: false } as const;
+
+/** Revision 4: the review from the store; null when it cannot be (the workflow's own timeline writes it). */
+export async function storedReview(state: IncidentState) {
+  try {
+    const review = await effects.writeStoredReview(state);
+    if (review.missing)
+      record(
+        state,
+        Date.now(),
+        'note',
+        `review: ${review.missing} timeline entries were never stored`,
+        quietly,
+      );
+    return review;
+  } catch (err) {
+    record(
+      state,
+      Date.now(),
+      'error',
+      `the review could not be built from the system of record: ${describeError(err)}`,
+      quietly,
+    );
+    return null;
+  }
+}
+
+/** Revision 4: one write of the store's lane, run beside the loop (never awaited by it). */
+export async function writeStore(state: IncidentState, write: RecordIncidentArgs): Promise<void> {
+  try {
+    await effects.recordIncident(write);
+    storeWritten(state);
+  } catch (err) {
+    const why = storeWriteFailed(state, write);
+    if (why) record(state, Date.now(), 'error', `${why}: ${describeError(err)}`, quietly);
+  }
+}

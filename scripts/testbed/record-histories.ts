@@ -30,6 +30,8 @@ import type { IncidentInput } from '../../domain/types';
 import { testConfig } from './config';
 import { useProvisionedTestServer } from '../bench/bench-support';
 import { createTestWorker, createTimeSkippingEnv, tempDir, workflowBundle } from './temporal';
+import { createIncidentWorker } from '../../workers/worker';
+import { openStore } from '../../store';
 import { Worker } from '@temporalio/worker';
 import { readRunbookDefinition } from '../../config/runbook-definitions';
 import { runbookRehearsalWorkflow } from '../../workflows/runbook/rehearsal';
@@ -38,11 +40,13 @@ import { fixtureActivities, readFixture, rehearsalInput } from '../../cli/runboo
 const ROOT = path.resolve(__dirname, '..', '..');
 const OUT = path.resolve(ROOT, 'test', 'histories');
 /**
- * The incident scenarios' current set: v5 since engine revision 2 (afterLadder, alerts that raise, cancel as
- * a command, history bounds) and the runbooks' own task queue; v4 was the release baseline (one patch marker
- * for every patch before it); v3 was `pages-first` (paced Slack lane, one timer per deadline).
+ * The incident scenarios' current set: v6 since engine revision 3 is the default (an Update answered before
+ * the loop acts); v5 was engine revision 2 (afterLadder, alerts that raise, cancel as a command, history
+ * bounds) and the runbooks' own task queue; v4 the release baseline (one patch marker for every patch before
+ * it); v3 `pages-first` (paced Slack lane, one timer per deadline). Scenarios named `r4-…` run on engine
+ * revision 4 (the store lane), on a worker that holds a store of its own (PGlite in a temporary directory).
  */
-const INCIDENT_SET = 'v5';
+const INCIDENT_SET = 'v6';
 
 async function main() {
   useProvisionedTestServer();
@@ -67,6 +71,16 @@ async function main() {
     }),
     taskQueue,
     baseDir,
+  });
+  const store = await openStore({ dataDir: path.join(baseDir, 'store') });
+  const revision4 = await createIncidentWorker({
+    connection: env.nativeConnection,
+    config: testConfig({ engine: { revision: 4 }, history: { continueAsNewAfterEvents: 200 } }),
+    taskQueue: `${taskQueue}-r4`,
+    baseDir,
+    store,
+    buildId: 'revision-4',
+    workflowBundle: await workflowBundle(),
   });
   /** Child workflows to record after a scenario: file name → workflow id from the incident's id. */
   const children: Record<string, (incidentId: string) => string> = {};
@@ -154,75 +168,102 @@ async function main() {
       await h.signal(resolveSignal, { by: 'alice', summary: 'cleaned up' });
       await env.sleep('1m');
     },
+    // Revision 4: the store lane writes as the incident goes, the review waits for it and comes from the store.
+    'r4-p1-acknowledged-notes-resolved': async (h) => {
+      await env.sleep('3m');
+      await h.executeUpdate(acknowledgeUpdate, { args: [{ by: 'alice' }] });
+      for (let n = 0; n < 30; n++) await h.signal(addNoteSignal, { by: 'alice', text: `note ${n}` });
+      await env.sleep('10m');
+      await h.signal(resolveSignal, { by: 'alice', summary: 'fixed' });
+      await env.sleep('1m');
+    },
+    'r4-p2-continue-as-new': async (h) => {
+      for (let n = 0; n < 120; n++)
+        await h.signal(alertSignal, {
+          alerts: [
+            { fingerprint: `f${n}`, status: 'firing', summary: `a${n}`, labels: {}, source: 'alertmanager' },
+          ],
+        });
+      await env.sleep('1m');
+    },
   };
   mkdirSync(OUT, { recursive: true });
-  await worker.runUntil(async () => {
-    // The review reminder, started on its own and first: with an incident's reminder (a child left
-    // running by its completed parent) in the server, the Java test server stops skipping time at 24 h.
-    if (!existsSync(path.join(OUT, 'v2-review-reminder.json'))) {
-      const reminder = await env.client.workflow.start(reviewReminderWorkflow, {
-        taskQueue,
-        workflowId: 'recorded-v2-review-reminder',
-        args: [
-          {
-            incidentId: 'recorded-incident',
-            reviewPath: 'incidents/recorded.md',
-            thread: null,
-            remindAfterMs: 86_400_000,
-          },
-        ],
-      });
-      await env.sleep('25h');
-      await waitUntilIdle(reminder).catch(() => undefined);
-      writeFileSync(path.join(OUT, 'v2-review-reminder.json'), historyToJSON(await reminder.fetchHistory()));
-      console.log('recorded v2-review-reminder');
-    }
-    for (const [name, drive] of Object.entries(scenarios)) {
-      if (existsSync(path.join(OUT, `${INCIDENT_SET}-${name}.json`))) {
-        console.log(`${INCIDENT_SET}-${name}: recorded before, kept`);
-        continue;
+  await revision4.runUntil(() =>
+    worker.runUntil(async () => {
+      // The review reminder, started on its own and first: with an incident's reminder (a child left
+      // running by its completed parent) in the server, the Java test server stops skipping time at 24 h.
+      if (!existsSync(path.join(OUT, 'v2-review-reminder.json'))) {
+        const reminder = await env.client.workflow.start(reviewReminderWorkflow, {
+          taskQueue,
+          workflowId: 'recorded-v2-review-reminder',
+          args: [
+            {
+              incidentId: 'recorded-incident',
+              reviewPath: 'incidents/recorded.md',
+              thread: null,
+              remindAfterMs: 86_400_000,
+            },
+          ],
+        });
+        await env.sleep('25h');
+        await waitUntilIdle(reminder).catch(() => undefined);
+        writeFileSync(
+          path.join(OUT, 'v2-review-reminder.json'),
+          historyToJSON(await reminder.fetchHistory()),
+        );
+        console.log('recorded v2-review-reminder');
       }
-      const severity = name.startsWith('p2') ? 'P2' : name.startsWith('p3') ? 'P3' : 'P1';
-      const service = name.includes('runbook') ? 'watched-runbook' : 'checkout';
-      const handle = await env.client.workflow.start(incidentWorkflow, {
-        taskQueue,
-        workflowId: `recorded-${INCIDENT_SET}-${name}`,
-        args: [
-          input(name, {
-            severity,
-            service,
-            ...(name.includes('definition') ? { scenario: 'disk-full' } : {}),
-          }),
-        ],
-      });
-      await env.sleep('1s');
-      await drive(handle);
-      await waitUntilIdle(handle).catch(() => undefined);
-      const first = env.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId);
-      const history = await first.fetchHistory();
-      await handle.terminate('recorded').catch(() => undefined);
-      writeFileSync(path.join(OUT, `${INCIDENT_SET}-${name}.json`), historyToJSON(history));
-      console.log(
-        `recorded ${INCIDENT_SET}-${name}: ${history.events?.length} events (last run: ${(await historyEvents(handle)).length})`,
-      );
-      // A scenario that continued as new: its last run too (the close happens there).
-      const last = await handle.describe();
-      if (last.runId !== handle.firstExecutionRunId) {
-        const lastHistory = await env.client.workflow.getHandle(handle.workflowId, last.runId).fetchHistory();
-        writeFileSync(path.join(OUT, `${INCIDENT_SET}-${name}-last-run.json`), historyToJSON(lastHistory));
-        console.log(`recorded ${INCIDENT_SET}-${name}-last-run: ${lastHistory.events?.length} events`);
+      for (const [name, drive] of Object.entries(scenarios)) {
+        if (existsSync(path.join(OUT, `${INCIDENT_SET}-${name}.json`))) {
+          console.log(`${INCIDENT_SET}-${name}: recorded before, kept`);
+          continue;
+        }
+        const bare = name.replace(/^r4-/, '');
+      const severity = bare.startsWith('p2') ? 'P2' : bare.startsWith('p3') ? 'P3' : 'P1';
+        const service = name.includes('runbook') ? 'watched-runbook' : 'checkout';
+        const handle = await env.client.workflow.start(incidentWorkflow, {
+          taskQueue: name.startsWith('r4-') ? `${taskQueue}-r4` : taskQueue,
+          workflowId: `recorded-${INCIDENT_SET}-${name}`,
+          args: [
+            input(name, {
+              severity,
+              service,
+              ...(name.includes('definition') ? { scenario: 'disk-full' } : {}),
+            }),
+          ],
+        });
+        await env.sleep('1s');
+        await drive(handle);
+        await waitUntilIdle(handle).catch(() => undefined);
+        const first = env.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId);
+        const history = await first.fetchHistory();
+        await handle.terminate('recorded').catch(() => undefined);
+        writeFileSync(path.join(OUT, `${INCIDENT_SET}-${name}.json`), historyToJSON(history));
+        console.log(
+          `recorded ${INCIDENT_SET}-${name}: ${history.events?.length} events (last run: ${(await historyEvents(handle)).length})`,
+        );
+        // A scenario that continued as new: its last run too (the close happens there).
+        const last = await handle.describe();
+        if (last.runId !== handle.firstExecutionRunId) {
+          const lastHistory = await env.client.workflow
+            .getHandle(handle.workflowId, last.runId)
+            .fetchHistory();
+          writeFileSync(path.join(OUT, `${INCIDENT_SET}-${name}-last-run.json`), historyToJSON(lastHistory));
+          console.log(`recorded ${INCIDENT_SET}-${name}-last-run: ${lastHistory.events?.length} events`);
+        }
+        const incidentId = `${handle.workflowId}-${handle.firstExecutionRunId.slice(0, 8)}`;
+        for (const [file, idOf] of Object.entries(children)) {
+          const child = env.client.workflow.getHandle(idOf(incidentId));
+          const childHistory = await child.fetchHistory();
+          await child.terminate('recorded').catch(() => undefined);
+          writeFileSync(path.join(OUT, `${file}.json`), historyToJSON(childHistory));
+          console.log(`recorded ${file}: ${childHistory.events?.length} events`);
+          delete children[file];
+        }
       }
-      const incidentId = `${handle.workflowId}-${handle.firstExecutionRunId.slice(0, 8)}`;
-      for (const [file, idOf] of Object.entries(children)) {
-        const child = env.client.workflow.getHandle(idOf(incidentId));
-        const childHistory = await child.fetchHistory();
-        await child.terminate('recorded').catch(() => undefined);
-        writeFileSync(path.join(OUT, `${file}.json`), historyToJSON(childHistory));
-        console.log(`recorded ${file}: ${childHistory.events?.length} events`);
-        delete children[file];
-      }
-    }
-  });
+    }),
+  );
+  await store.close();
   await recordRehearsal(env);
   await env.teardown();
   health.close();

@@ -15,6 +15,7 @@ import { runMaintenanceCli } from './maintenance';
 import { runOnCallCli } from './oncall';
 import { main as runbookMain } from './runbook';
 import { runStoreCli } from './store';
+import { runTokenCli } from './token';
 
 type Run = (argv: string[], out: (s: string) => void, err: (s: string) => void) => Promise<number>;
 
@@ -38,6 +39,10 @@ const GROUPS: Record<string, { about: string; run: Run }> = {
   store: {
     about: 'the system of record: migrate it, or see where it is and what it holds',
     run: runStoreCli,
+  },
+  token: {
+    about: "people's API tokens: create one acting as a contact, list them, revoke one",
+    run: runTokenCli,
   },
 };
 

@@ -39,6 +39,22 @@ export function describeLocation(where: StoreLocation): string {
   }
 }
 
+/** The store where the environment says, opened for a command; null (the reason told) when it cannot be. */
+export async function openCliStore(
+  env: NodeJS.ProcessEnv,
+  err: (s: string) => void,
+): Promise<{ db: SqlClient; shown: string } | null> {
+  const where = storeLocation(env, env.RUNBOOKS_DATA_DIR || path.join(PACKAGE_ROOT, '.data'));
+  const shown = describeLocation(where);
+  try {
+    return { db: await openStore(where), shown };
+  } catch (e) {
+    // The driver's message names host and port, never the password.
+    err(`the store (${shown}) could not be opened and migrated: ${(e as Error).message}`);
+    return null;
+  }
+}
+
 export async function runStoreCli(
   argv: string[],
   out: (s: string) => void = console.log,
@@ -65,16 +81,9 @@ export async function runStoreCli(
     err(`${e.message}\n${USAGE}`);
     return EXIT.usage;
   }
-  const where = storeLocation(env, env.RUNBOOKS_DATA_DIR || path.join(PACKAGE_ROOT, '.data'));
-  const shown = describeLocation(where);
-  let db;
-  try {
-    db = await openStore(where);
-  } catch (e) {
-    // The driver's message names host and port, never the password.
-    err(`the store (${shown}) could not be opened and migrated: ${(e as Error).message}`);
-    return EXIT.unreachable;
-  }
+  const opened = await openCliStore(env, err);
+  if (!opened) return EXIT.unreachable;
+  const { db, shown } = opened;
   try {
     const applied = (await db.query<{ id: string }>('SELECT id FROM schema_migrations ORDER BY id')).rows.map(
       (r) => r.id,

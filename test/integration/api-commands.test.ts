@@ -13,6 +13,7 @@ import { testConfig } from '../../scripts/testbed/config';
 import { describeWith } from '../../scripts/testbed/services';
 import { uniqueTaskQueue } from '../../scripts/testbed/temporal';
 import { startDevWorker, startTestIncident, type DevWorker } from '../support/dev-server';
+import { runCli } from '../support/cli-process';
 import { freshPostgres } from '../support/fresh-postgres';
 
 const config = testConfig({
@@ -22,6 +23,7 @@ const config = testConfig({
 describeWith(['temporal', 'postgres'], 'people acting through the API', () => {
   let dev: DevWorker;
   let db: SqlClient;
+  let databaseUrl: string;
   const servers: FastifyInstance[] = [];
 
   async function serve(opts: { proxies?: string[]; timeoutMs?: number; client?: Client } = {}) {
@@ -53,7 +55,9 @@ describeWith(['temporal', 'postgres'], 'people acting through the API', () => {
   }
 
   beforeAll(async () => {
-    db = await openStore(await freshPostgres('api_commands'));
+    const where = await freshPostgres('api_commands');
+    databaseUrl = (where as { databaseUrl: string }).databaseUrl;
+    db = await openStore(where);
     dev = await startDevWorker(config);
   });
   afterAll(async () => {
@@ -155,6 +159,36 @@ describeWith(['temporal', 'postgres'], 'people acting through the API', () => {
       await revokeToken(db, tokenId);
       await db.query('UPDATE api_tokens SET revoked_at = now() WHERE revoked_at IS NULL');
     }
+  });
+
+  test('`durable-runbooks token`: create prints the token once, list shows whose it is, revoke ends it', async () => {
+    const call = await serve();
+    const env = { DATABASE_URL: databaseUrl };
+    expect((await runCli(['token', 'create', 'nobody-here'], env)).code).toBe(2);
+    const created = await runCli(['token', 'create', 'devops-manager', '--label', 'ops laptop'], env);
+    expect(created.code).toBe(0);
+    const token = created.stdout.trim();
+    expect(token).toMatch(/^drb_/);
+    expect(created.stderr).toMatch(/shown only now/);
+    const incident = await startTestIncident(dev.client, dev.taskQueue, 'api-token-cli');
+    const as = { authorization: `Bearer ${token}` };
+    expect(await call('POST', `/incidents/${incident.workflowId}/acknowledge`, {}, as)).toMatchObject({
+      status: 200,
+    });
+    expect((await incident.query(statusQuery)).acknowledgedBy).toBe('DevOps manager (api:devops-manager)');
+    const listed = JSON.parse((await runCli(['token', 'list', '--json'], env)).stdout) as Array<{
+      id: string;
+      contact: string;
+      label: string;
+      lastUsedAt: string | null;
+    }>;
+    const mine = listed.find((t) => t.contact === 'devops-manager')!;
+    expect(mine).toMatchObject({ label: 'ops laptop', lastUsedAt: expect.any(String) });
+    expect(JSON.stringify(listed)).not.toContain(token);
+    expect((await runCli(['token', 'revoke', mine.id], env)).code).toBe(0);
+    expect((await runCli(['token', 'revoke', mine.id], env)).code).toBe(4);
+    expect((await call('GET', '/incidents', undefined, as)).status).toBe(401);
+    await incident.terminate('test finished');
   });
 
   test("a trusted proxy's identity header names the person; from elsewhere the header is ignored", async () => {

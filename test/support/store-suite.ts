@@ -403,11 +403,17 @@ export const STORE_CHECKS: StoreCheck[] = [
   },
 ];
 
+/** PGlite's own check: one process holds its directory. */
+export const PGLITE_HOLDER_CHECK = 'a second opening of the embedded store is refused while it is held';
+
 async function main(dataDir: string) {
   const started = Date.now();
   const db = await openStore({ dataDir });
   console.log(`pglite: opened and migrated an empty store in ${Date.now() - started} ms`);
   try {
+    // One holder at a time: a second opening is refused, naming the holder.
+    await assert.rejects(openStore({ dataDir }), new RegExp(`held by process ${process.pid}`));
+    console.log(`ok ${PGLITE_HOLDER_CHECK}`);
     for (const check of STORE_CHECKS) {
       await check.run(db, { dataDir }, console.log);
       console.log(`ok ${check.name}`);

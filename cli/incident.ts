@@ -8,6 +8,8 @@ import { isGrpcDeadlineError, type Client } from '@temporalio/client';
 import { workflowUiLink } from '../config';
 import { temporalTarget } from '../config/temporal-client';
 import { sendCommand } from '../intake/commands';
+import { apiCommand, apiTarget, postAsPerson, type ApiTarget } from './api-client';
+import { storeReport } from './store-report';
 import { declareIncident, parseDeclare, TASK_QUEUE } from '../intake/open-incident';
 import { incidentReport, reportTables } from './incident-report';
 import { incidentViewsSince, sinceFlag, unreadableNotice } from './incident-views';
@@ -47,7 +49,10 @@ const COMMANDS = [
   ['approve <id> <step> [--by name]', 'approve a proposed runbook step'],
   ['reject <id> <step> [reason…] [--by name]', 'reject a proposed runbook step'],
   ['declare <service> <P1|P2|P3> <summary…> [--by name]', 'open an incident without an alert'],
-  ['report [--since 30d] [--json]', 'per service and severity: incidents, MTTA, MTTR; pages per person'],
+  [
+    'report [--since 30d] [--store] [--json]',
+    'per service and severity: incidents, MTTA, MTTR; pages per person (--store: from the system of record, any period it holds)',
+  ],
 ] as const;
 
 export const USAGE = usageOf(
@@ -66,6 +71,7 @@ const FLAGS = {
   service: { type: 'string' },
   severity: { type: 'string' },
   status: { type: 'string' },
+  store: { type: 'boolean' },
 } as const;
 
 function workflowIdOf(id: string): string {
@@ -121,6 +127,7 @@ function commandOf(command: string, by: string, rest: string[]): [CommandName, R
 async function report(args: Parsed, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const from = sinceFlag(args);
   if (args.positionals.length > 1) throw new UsageError('report takes no arguments');
+  if (args.values.store === true) return storeReport(from, args.values.json === true, out, err);
   return withTemporalClient(err, async (client, connection) => {
     const listed = await incidentViewsSince(client, connection, from);
     const notice = unreadableNotice(listed);
@@ -233,7 +240,11 @@ async function run(argv: string[], out: (s: string) => void, err: (s: string) =>
     return EXIT.ok;
   }
   const by = flag(args, 'by') ?? process.env.RUNBOOKS_USER ?? os.userInfo().username;
-  if (command === 'declare') return declare(args.positionals.slice(1), by, out, err);
+  if (command === 'declare') {
+    const api = apiTarget(process.env);
+    if (typeof api === 'string') throw new UsageError(api);
+    return api ? declareThroughApi(api, args, out, err) : declare(args.positionals.slice(1), by, out, err);
+  }
   if (command === 'report') return report(args, out, err);
   if (!command) throw new UsageError('a command is needed');
   if (!['list', ...NEEDS_ID].includes(command))
@@ -243,6 +254,10 @@ async function run(argv: string[], out: (s: string) => void, err: (s: string) =>
     throw new UsageError(
       `${command} needs ${command === 'note' ? 'the text' : command === 'severity' ? 'P1, P2 or P3' : 'the step'}`,
     );
+  const api = apiTarget(process.env);
+  if (typeof api === 'string') throw new UsageError(api);
+  if (api && command !== 'list' && command !== 'show')
+    return actThroughApi(api, command, id!, rest, args, out, err);
   // A bad filter is a usage error before any connection.
   const query = command === 'list' ? listQuery(args) : '';
   const connection = await connectOrSay(err);
@@ -300,6 +315,38 @@ async function run(argv: string[], out: (s: string) => void, err: (s: string) =>
   } finally {
     await connection.close();
   }
+}
+
+/** An incident command as the token's person, through the API (`cli/api-client.ts`). */
+async function actThroughApi(
+  api: ApiTarget,
+  command: string,
+  id: string,
+  rest: string[],
+  args: Parsed,
+  out: (s: string) => void,
+  err: (s: string) => void,
+) {
+  if (flag(args, 'by') !== undefined) err('--by is not used through the API: your token says who you are');
+  const [action, body] = apiCommand(command, rest);
+  const path = `/incidents/${encodeURIComponent(id)}/${action}`;
+  const { code, answer } = await postAsPerson(api, path, body, answerTimeoutMs() + 5000, err);
+  if (answer) out(terminalText(`${id}: ${answer.message}${answer.status ? ` (now ${answer.status})` : ''}`));
+  return code;
+}
+
+/** `declare` through the API: validated here as it would be against Temporal, then declared by the token's person. */
+async function declareThroughApi(
+  api: ApiTarget,
+  args: Parsed,
+  out: (s: string) => void,
+  err: (s: string) => void,
+) {
+  const declared = parseDeclare(['declare', ...args.positionals.slice(1)].join(' '));
+  if (typeof declared === 'string') throw new UsageError(declared);
+  const { code, answer } = await postAsPerson(api, '/incidents', declared, answerTimeoutMs() + 5000, err);
+  if (answer) out(terminalText(`declared ${answer.workflowId} (${declared.severity}, ${declared.service})`));
+  return code;
 }
 
 if (require.main === module) {

@@ -57,3 +57,12 @@ export {
   type ApiToken,
 } from './tokens';
 export { auditOf, recordAudit, type AuditEntry } from './audit';
+export {
+  ACTION_ITEM_STATUSES,
+  createActionItem,
+  listActionItems,
+  updateActionItem,
+  type ActionItem,
+  type ActionItemChange,
+  type ActionItemStatus,
+} from './action-items';

@@ -10,8 +10,10 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { RunbooksConfig } from '../../config';
 import type { SqlClient } from '../../store';
 import { authenticate } from './auth';
+import { actionItemRoutes } from './routes/action-items';
 import { commandRoutes, type TemporalAccess } from './routes/commands';
 import { incidentRoutes } from './routes/incidents';
+import { onCallRoutes } from './routes/oncall';
 import { reportRoutes } from './routes/reports';
 import { reviewRoutes } from './routes/reviews';
 
@@ -80,6 +82,8 @@ export async function buildApiServer(opts: ApiOptions): Promise<FastifyInstance>
   await app.register(reportRoutes(opts.db), { prefix: API_PREFIX });
   await app.register(reviewRoutes(opts.db), { prefix: API_PREFIX });
   await app.register(commandRoutes(opts.db, opts.config, opts.temporal), { prefix: API_PREFIX });
+  await app.register(actionItemRoutes(opts.db, opts.config), { prefix: API_PREFIX });
+  await app.register(onCallRoutes(opts.config, opts.temporal), { prefix: API_PREFIX });
   app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -219,7 +219,7 @@ async function main() {
           continue;
         }
         const bare = name.replace(/^r4-/, '');
-      const severity = bare.startsWith('p2') ? 'P2' : bare.startsWith('p3') ? 'P3' : 'P1';
+        const severity = bare.startsWith('p2') ? 'P2' : bare.startsWith('p3') ? 'P3' : 'P1';
         const service = name.includes('runbook') ? 'watched-runbook' : 'checkout';
         const handle = await env.client.workflow.start(incidentWorkflow, {
           taskQueue: name.startsWith('r4-') ? `${taskQueue}-r4` : taskQueue,

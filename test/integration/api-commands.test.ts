@@ -2,13 +2,13 @@
  * People acting through the API (`POST /api/v1/incidents/{id}/{action}`, `POST /api/v1/incidents`) on real
  * incidents on the dev server, over a PostgreSQL store: the commands as Updates (200, a refusal 409), who the
  * caller is (this machine until someone has a token; then a token or a trusted proxy's header, else 401), the
- * responder and approver rules (403), a stuck incident (504), and the audit of every answer.
+ * responder and approver rules (403), a stuck incident (504), the audit of every answer, action items and on-call.
  */
 import { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { buildApiServer } from '../../intake/api/server';
 import { statusQuery } from '../../domain/messages';
-import { auditOf, createToken, openStore, revokeToken, type SqlClient } from '../../store';
+import { auditOf, createToken, openStore, revokeToken, upsertIncident, type SqlClient } from '../../store';
 import { testConfig } from '../../scripts/testbed/config';
 import { describeWith } from '../../scripts/testbed/services';
 import { uniqueTaskQueue } from '../../scripts/testbed/temporal';
@@ -39,8 +39,8 @@ describeWith(['temporal', 'postgres'], 'people acting through the API', () => {
     });
     servers.push(app);
     const base = await app.listen({ host: '127.0.0.1', port: 0 });
-    return async (
-      method: 'GET' | 'POST',
+    const call = async (
+      method: 'GET' | 'POST' | 'PATCH',
       path: string,
       body?: unknown,
       headers: Record<string, string> = {},
@@ -52,6 +52,7 @@ describeWith(['temporal', 'postgres'], 'people acting through the API', () => {
       });
       return { status: res.status, body: (await res.json()) as Record<string, string> };
     };
+    return Object.assign(call, { base });
   }
 
   beforeAll(async () => {
@@ -191,6 +192,47 @@ describeWith(['temporal', 'postgres'], 'people acting through the API', () => {
     await incident.terminate('test finished');
   });
 
+  test("the CLI acts through the API as the token's person when DURABLE_RUNBOOKS_API and a token are set", async () => {
+    const call = await serve();
+    const { id: tokenId, token } = await createToken(db, 'secondary-oncall', 'cli');
+    const env = { DURABLE_RUNBOOKS_API: call.base, DURABLE_RUNBOOKS_TOKEN: token };
+    try {
+      const incident = await startTestIncident(dev.client, dev.taskQueue, 'api-cli');
+      const acked = await runCli(['incident', 'ack', incident.workflowId, '--by', 'mallory'], env);
+      expect(acked).toMatchObject({
+        code: 0,
+        stderr: expect.stringMatching(/--by is not used through the API/),
+      });
+      expect((await incident.query(statusQuery)).acknowledgedBy).toBe(
+        'Secondary on-call (api:secondary-oncall)',
+      );
+      const again = await runCli(['incident', 'ack', incident.workflowId], env);
+      expect(again).toMatchObject({
+        code: 1,
+        stderr: expect.stringMatching(/409: incident is already acknowledged/),
+      });
+      expect((await runCli(['incident', 'note', incident.workflowId, 'via', 'the', 'API'], env)).code).toBe(
+        0,
+      );
+      const declared = await runCli(
+        ['incident', 'declare', 'checkout', 'P3', 'declared', 'from', 'the', 'CLI'],
+        env,
+      );
+      expect(declared).toMatchObject({ code: 0, stdout: expect.stringMatching(/^declared incident-/) });
+      expect(
+        (await runCli(['incident', 'ack', incident.workflowId], { DURABLE_RUNBOOKS_API: call.base })).code,
+      ).toBe(2);
+      const revoked = await runCli(['incident', 'resolve', incident.workflowId], {
+        ...env,
+        DURABLE_RUNBOOKS_TOKEN: 'drb_x',
+      });
+      expect(revoked).toMatchObject({ code: 1, stderr: expect.stringMatching(/401/) });
+      await incident.terminate('test finished');
+    } finally {
+      await revokeToken(db, tokenId);
+    }
+  });
+
   test("a trusted proxy's identity header names the person; from elsewhere the header is ignored", async () => {
     const viaProxy = await serve({ proxies: ['127.0.0.1'] });
     const incident = await startTestIncident(dev.client, dev.taskQueue, 'api-proxy');
@@ -215,6 +257,76 @@ describeWith(['temporal', 'postgres'], 'people acting through the API', () => {
     await direct('POST', `/incidents/${incident.workflowId}/note`, { text: 'direct' }, named('tech-lead'));
     expect(await noted('direct')).toMatchObject({ actor: 'api (this machine)' });
     await incident.terminate('test finished');
+  });
+
+  test('action items: created for a stored incident, listed, changed; owners are contacts; audited', async () => {
+    const call = await serve();
+    const incidentId = `stored-${Date.now()}`;
+    await upsertIncident(db, {
+      id: incidentId,
+      workflowId: incidentId,
+      service: 'checkout',
+      severity: 'P1',
+      scenario: 'health',
+      summary: 'stored incident',
+      status: 'resolved',
+      createdAt: new Date().toISOString(),
+      acknowledgedAt: null,
+      acknowledgedBy: null,
+      resolvedAt: null,
+      resolvedBy: null,
+      updatedAt: new Date().toISOString(),
+    });
+    const created = await call('POST', '/action-items', {
+      incidentId,
+      title: 'alert on disk at 80%',
+      owner: 'tech-lead',
+      dueDate: '2026-12-31',
+      link: 'https://tracker.example/OPS-1',
+    });
+    expect(created).toMatchObject({
+      status: 201,
+      body: { incidentId, owner: 'tech-lead', dueDate: '2026-12-31', status: 'open' },
+    });
+    const id = created.body.id;
+    expect(await call('PATCH', `/action-items/${id}`, { status: 'done' })).toMatchObject({
+      status: 200,
+      body: { status: 'done', title: 'alert on disk at 80%' },
+    });
+    expect((await call('GET', `/action-items?incident=${incidentId}`)).body.actionItems).toEqual([
+      expect.objectContaining({ id, status: 'done' }),
+    ]);
+    expect(
+      (await call('POST', '/action-items', { incidentId, title: 'x', owner: 'mallory' })).body.error,
+    ).toBe('owner: no contact "mallory" in the configuration');
+    expect((await call('POST', '/action-items', { incidentId: 'nope', title: 'x' })).status).toBe(404);
+    expect(
+      (await call('POST', '/action-items', { incidentId, title: 'x', link: 'javascript:alert(1)' })).status,
+    ).toBe(422);
+    expect((await call('PATCH', `/action-items/${id}`, { status: 'finished' })).body.error).toMatch(
+      /^status/,
+    );
+    expect((await call('PATCH', '/action-items/999999', { status: 'done' })).status).toBe(404);
+    expect((await call('PATCH', `/action-items/${id}`, {})).status).toBe(422);
+    expect((await auditOf(db, incidentId)).map((a) => a.action)).toEqual([
+      'action-item create',
+      'action-item change',
+    ]);
+  });
+
+  test('on call now and next, with an override taken into account; an unknown schedule is a 404', async () => {
+    const call = await serve();
+    const { body } = await call('GET', '/oncall/primary');
+    expect(body).toMatchObject({ schedule: 'primary' });
+    const now = body.now as unknown as { contactId: string; until: string };
+    const next = body.next as unknown as { contactId: string; from: string };
+    expect(['primary-oncall', 'secondary-oncall', 'tech-lead']).toContain(now.contactId);
+    expect(next.from).toBe(now.until);
+    expect(next.contactId).not.toBe(now.contactId);
+    expect(await call('GET', '/oncall/nope')).toMatchObject({
+      status: 404,
+      body: { error: expect.stringMatching(/schedules: primary/) },
+    });
   });
 
   test('an incident nobody can run answers 504, saying it may be stuck', async () => {

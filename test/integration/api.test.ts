@@ -17,6 +17,7 @@ import { describeWith } from '../../scripts/testbed/services';
 import { freshPostgres } from '../support/fresh-postgres';
 import { eventually } from '../../scripts/testbed/eventually';
 import { freePort } from '../../scripts/testbed/local-services';
+import { runCli } from '../support/cli-process';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -195,13 +196,54 @@ describeWith(['postgres'], 'the API over the store (/api/v1)', () => {
     const served = app.apiRoutes.map((r) => r.replace(/:(\w+)/g, '{$1}')).sort();
     expect(documented).toEqual(served);
     expect(served).toEqual([
+      'GET /api/v1/action-items',
       'GET /api/v1/incidents',
       'GET /api/v1/incidents/{id}',
+      'GET /api/v1/oncall/{schedule}',
       'GET /api/v1/reports/response-times',
       'GET /api/v1/reviews/{incident}',
+      'PATCH /api/v1/action-items/{id}',
+      'POST /api/v1/action-items',
       'POST /api/v1/incidents',
       'POST /api/v1/incidents/{id}/{action}',
     ]);
+  });
+
+  test('`incident report --store` answers for a quarter, from incidents Temporal no longer holds', async () => {
+    const DAY = 86_400_000;
+    const old = {
+      ...incident(0),
+      id: 'quarter-old',
+      workflowId: 'quarter-old',
+      service: 'ledger',
+      severity: 'P2',
+      createdAt: new Date(NOW - 80 * DAY).toISOString(),
+      acknowledgedAt: new Date(NOW - 80 * DAY + 90_000).toISOString(),
+      resolvedAt: new Date(NOW - 80 * DAY + 3_600_000).toISOString(),
+      updatedAt: new Date(NOW - 80 * DAY + 3_600_000).toISOString(),
+    };
+    await upsertIncident(db, old);
+    const report = async (since: string) =>
+      runCli(['incident', 'report', '--store', '--since', since, '--json'], { DATABASE_URL: databaseUrl });
+    const quarter = await report('90d');
+    expect(quarter.code).toBe(0);
+    const rows = (JSON.parse(quarter.stdout) as { responseTimes: Array<Record<string, unknown>> })
+      .responseTimes;
+    expect(rows.find((r) => r.service === 'ledger')).toEqual({
+      service: 'ledger',
+      severity: 'P2',
+      incidents: 1,
+      acknowledged: 1,
+      resolved: 1,
+      mttaSeconds: 90,
+      mttrSeconds: 3600,
+    });
+    const month = JSON.parse((await report('30d')).stdout) as { responseTimes: Array<{ service: string }> };
+    expect(month.responseTimes.map((r) => r.service)).not.toContain('ledger');
+    const text = await runCli(['incident', 'report', '--store', '--since', '90d'], {
+      DATABASE_URL: databaseUrl,
+    });
+    expect(text.stdout).toMatch(/ledger\s+P2\s+1\s+1\s+1\s+1:30\s+1:00:00/);
   });
 
   test('`durable-runbooks api` serves it on loopback whatever API_HOST asks, until stopped', async () => {

@@ -53,9 +53,10 @@ const SEED = seedFrom('SIM_SEED');
 const SCENARIOS = Number(process.env.SIM_SCENARIOS ?? 200);
 /**
  * The simulation stops starting batches after this; the test's own bound adds the replay of every history
- * on two bundles. 200 scenarios took 111-149 s alone and over 150 s beside the other suites of `npm test`.
+ * on two bundles. 200 scenarios took 111-149 s alone on three configurations; with the fourth (revision 4,
+ * its store) 180 s alone and 285 s beside other work on this 2-core machine.
  */
-const BUDGET_MS = 240_000;
+const BUDGET_MS = 300_000;
 const TEST_TIMEOUT_MS = BUDGET_MS + 120_000;
 const BATCH = 25;
 const MIN = 60_000;

@@ -5,7 +5,7 @@
  */
 import { earliest } from '../../domain/policy';
 import { ackExpired, dueRung, type DueRung } from './ladder';
-import { storeDue, storeUnwritten } from './store-lane';
+import { storeDue, storeDueAt, storeUnwritten } from './store-lane';
 import { revisionAtLeast } from './transitions';
 import { JOURNAL_BATCH, type ClosingTask, type IncidentState, type OpeningTask } from './state';
 
@@ -92,10 +92,10 @@ function whileSuppressed(state: IncidentState, now: number, run: RunFacts): Effe
   if (state.pendingResolve) return { kind: 'close-suppressed' };
   if (now >= (state.maintenanceCheckAt ?? 0)) return { kind: 'maintenance-check' };
   if ((state.journalQueue?.length ?? 0) >= JOURNAL_BATCH) return { kind: 'write-journal' };
-  if (storeDue(state)) return { kind: 'store' };
+  if (storeDue(state, now)) return { kind: 'store' };
   const why = continueAsNewReason(state, run);
   if (why && !state.slackBusy && !state.storeLane?.busy) return { kind: 'continue-as-new', why };
-  return { kind: 'wait', until: state.maintenanceCheckAt ?? null };
+  return { kind: 'wait', until: earliest(state.maintenanceCheckAt ?? null, storeDueAt(state)) };
 }
 
 export function decide(state: IncidentState, now: number, run: RunFacts): Effect {
@@ -129,12 +129,12 @@ export function decide(state: IncidentState, now: number, run: RunFacts): Effect
   if (queued >= JOURNAL_BATCH || (queued && state.closing)) return { kind: 'write-journal' };
   // Revision 4 builds the review from the store: every entry before it goes there first.
   const reviewWaits = state.closing?.[0] === 'review' && storeUnwritten(state);
-  if (reviewWaits && storeDue(state)) return { kind: 'store' };
+  if (reviewWaits && storeDue(state, now)) return { kind: 'store' };
   if (state.closing?.length && !reviewWaits) return { kind: 'closing', task: state.closing[0] };
   const why = continueAsNewReason(state, run);
   if (why && !state.closing && carriesOver(state)) return { kind: 'continue-as-new', why };
   if (!state.slackBusy && (state.slackQueue.length || state.outbox.length)) return { kind: 'slack' };
-  if (storeDue(state)) return { kind: 'store' };
+  if (storeDue(state, now)) return { kind: 'store' };
   if (state.closing && !busy(state)) return { kind: 'complete' };
   if (why && !busy(state)) return { kind: 'continue-as-new', why };
   return {
@@ -144,6 +144,7 @@ export function decide(state: IncidentState, now: number, run: RunFacts): Effect
       state.status === 'acknowledged' || state.status === 'mitigating' ? state.ackExpiresAt : null,
       state.nextStatusUpdateAt,
       state.status === 'monitoring' ? (state.watch?.nextCheckAt ?? null) : null,
+      storeDueAt(state),
     ),
   };
 }

@@ -11,6 +11,12 @@ import { revisionAtLeast } from './transitions';
 
 /** Entries one write carries at most (a storm's timeline goes in several). */
 export const STORE_BATCH = 100;
+/**
+ * How long an entry may wait for the ones after it: an incident records several in its first seconds, and
+ * one write for them costs a fraction of one write each (each is an activity and a workflow task). A full
+ * batch, or a closing incident (its review waits for the store), writes at once.
+ */
+export const STORE_DELAY_MS = 5000;
 
 /** On revision 4, opens the lane with what the incident recorded before its policy said so. */
 export function openStoreLane(state: IncidentState): void {
@@ -32,9 +38,18 @@ export function storeUnwritten(state: IncidentState): boolean {
   return !!lane && (lane.busy || lane.queue.length > 0 || lane.pages.length > 0);
 }
 
-/** The lane is free and something waits for it. */
-export function storeDue(state: IncidentState): boolean {
-  return storeUnwritten(state) && !state.storeLane!.busy;
+/** When the lane's next write is due (at once: 0), or null while it is busy or has nothing to write. */
+export function storeDueAt(state: IncidentState): number | null {
+  const lane = state.storeLane;
+  if (!lane || lane.busy || !storeUnwritten(state)) return null;
+  if (state.closing || lane.queue.length >= STORE_BATCH || !lane.queue.length) return 0;
+  return Date.parse(lane.queue[0].at) + STORE_DELAY_MS;
+}
+
+/** The lane is free and a write is due. */
+export function storeDue(state: IncidentState, now: number): boolean {
+  const at = storeDueAt(state);
+  return at !== null && at <= now;
 }
 
 /** The incident's row as it stands. */

@@ -6,6 +6,7 @@ import { adoptPolicy } from '../../../../workflows/incident/lifecycle';
 import { initialState, MAX_STORE_QUEUE, record, toView } from '../../../../workflows/incident/state';
 import {
   STORE_BATCH,
+  STORE_DELAY_MS,
   storeWriteFailed,
   storeWritten,
   takeStoreWrite,
@@ -94,6 +95,20 @@ test('a long outage bounds the queue: the oldest entries make room, counted, num
   expect(lane.queue).toHaveLength(MAX_STORE_QUEUE);
   expect(lane.lost).toBe(21);
   expect(lane.next + lane.queue.length).toBe(lane.total);
+});
+
+test('entries wait up to 5 s for the ones after them, so that one write carries them all', () => {
+  const state = opened(4);
+  state.status = 'acknowledged';
+  state.nextStatusUpdateAt = null;
+  record(state, T0 + 1000, 'note', 'second', { announce: false });
+  expect(decide(state, T0 + 1000, RUN)).toEqual({ kind: 'wait', until: T0 + STORE_DELAY_MS });
+  expect(decide(state, T0 + STORE_DELAY_MS, RUN)).toEqual({ kind: 'store' });
+  expect(takeStoreWrite(state).entries.map((e) => e.message)).toEqual(['incident opened', 'second']);
+  storeWritten(state);
+  // A full batch goes at once.
+  for (let i = 0; i < STORE_BATCH; i++) record(state, T0 + 6000, 'note', `n${i}`, { announce: false });
+  expect(decide(state, T0 + 6000, RUN)).toEqual({ kind: 'store' });
 });
 
 test('the loop hands the lane one write at a time, and the review waits for the store', () => {

@@ -1,0 +1,83 @@
+/**
+ * The CLI through the API: with `DURABLE_RUNBOOKS_API` (its URL, e.g. http://127.0.0.1:8089) and
+ * `DURABLE_RUNBOOKS_TOKEN` (the person's token) set, `incident ack|resolve|escalate|note|severity|approve|reject`
+ * and `declare` go to the API instead of Temporal, so that the person acts as themselves (their token, not
+ * `--by`) under the responder and approver rules. The API's answers map onto the CLI's exit codes.
+ */
+import { EXIT } from './exit-codes';
+
+export interface ApiTarget {
+  url: string;
+  token: string;
+}
+
+/** The API to act through, or null to speak to Temporal directly; an incomplete setting is a mistake to say. */
+export function apiTarget(env: NodeJS.ProcessEnv): ApiTarget | null | string {
+  const url = env.DURABLE_RUNBOOKS_API?.trim();
+  const token = env.DURABLE_RUNBOOKS_TOKEN?.trim();
+  if (!url && !token) return null;
+  if (!url || !token)
+    return 'DURABLE_RUNBOOKS_API and DURABLE_RUNBOOKS_TOKEN go together: set both to act through the API, or neither';
+  if (!/^https?:\/\//.test(url)) return `DURABLE_RUNBOOKS_API: an http(s) URL, not ${JSON.stringify(url)}`;
+  return { url: url.replace(/\/+$/, ''), token };
+}
+
+/** The CLI's words → the API's action and body. */
+export function apiCommand(command: string, rest: string[]): [string, Record<string, string>] {
+  const words = rest.join(' ');
+  switch (command) {
+    case 'ack':
+      return ['acknowledge', {}];
+    case 'resolve':
+      return ['resolve', words ? { summary: words } : {}];
+    case 'escalate':
+      return ['escalate', words ? { reason: words } : {}];
+    case 'severity':
+      return ['severity', { severity: (rest[0] ?? '').toUpperCase() }];
+    case 'approve':
+      return ['approve', { step: rest[0] ?? '' }];
+    case 'reject':
+      return [
+        'reject',
+        { step: rest[0] ?? '', ...(rest.length > 1 ? { reason: rest.slice(1).join(' ') } : {}) },
+      ];
+    default:
+      return ['note', { text: words }];
+  }
+}
+
+const EXIT_BY_STATUS: Record<number, number> = {
+  401: EXIT.refused,
+  403: EXIT.refused,
+  404: EXIT.notFound,
+  409: EXIT.refused,
+  422: EXIT.usage,
+  503: EXIT.unreachable,
+  504: EXIT.timedOut,
+};
+
+/** POSTs to the API as the token's person; answers the exit code, having said what happened. */
+export async function postAsPerson(
+  target: ApiTarget,
+  path: string,
+  body: Record<string, string>,
+  timeoutMs: number,
+  err: (s: string) => void,
+): Promise<{ code: number; answer?: Record<string, string> }> {
+  let res: Response;
+  try {
+    res = await fetch(`${target.url}/api/v1${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${target.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (e) {
+    err(`the API at ${target.url} could not be reached: ${(e as Error).message}`);
+    return { code: EXIT.unreachable };
+  }
+  const answer = (await res.json().catch(() => ({}))) as Record<string, string>;
+  if (res.ok) return { code: EXIT.ok, answer };
+  err(`the API answered ${res.status}: ${answer.error ?? res.statusText}`);
+  return { code: EXIT_BY_STATUS[res.status] ?? EXIT.unreachable };
+}

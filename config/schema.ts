@@ -329,6 +329,11 @@ export const configSchema = z
      * (a contact id) or `X-Forwarded-Email` (a contact's email), as Grafana's auth proxy does.
      */
     api: z.strictObject({ trustedProxies: z.array(z.union([z.ipv4(), z.ipv6()])).default([]) }).prefault({}),
+    /**
+     * The system of record. `retainFor`: how long a closed incident (resolved or cancelled) is kept after its
+     * last change, with its timeline, notifications, review, action items and audit; null keeps it forever.
+     */
+    store: z.strictObject({ retainFor: duration.nullable().default(null) }).prefault({}),
     /** On-call schedules by name, for ladder levels that page whoever is on call. */
     schedules: z.record(z.string(), schedule).default({}),
     /** The Prometheus server that runbook definitions' `prometheus` probes ask (HTTP API). */

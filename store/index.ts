@@ -66,3 +66,4 @@ export {
   type ActionItemChange,
   type ActionItemStatus,
 } from './action-items';
+export { purgeClosedBefore } from './retention';

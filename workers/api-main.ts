@@ -13,7 +13,7 @@ import { PACKAGE_ROOT } from '../config/package-root';
 import { clientConnectionOptions, temporalTarget } from '../config/temporal-client';
 import { recordTaskQueue } from '../domain/task-queues';
 import { startApi } from '../intake/api/main';
-import { openStore, storeLocation, type SqlClient } from '../store';
+import { openStore, purgeClosedBefore, storeLocation, type SqlClient } from '../store';
 import { createRecordWorker } from './record-worker';
 import { quietRuntime, TASK_QUEUE } from './worker';
 
@@ -59,6 +59,19 @@ function startRecording(db: SqlClient, baseDir: string): { stop(): Promise<void>
   };
 }
 
+/** With `store.retainFor` set, closed incidents past it are removed at start and every hour. */
+function startRetention(db: SqlClient, retainFor: number | null): NodeJS.Timeout | undefined {
+  if (retainFor === null) return undefined;
+  const purge = () =>
+    purgeClosedBefore(db, new Date(Date.now() - retainFor).toISOString())
+      .then(
+        (n) => n && console.log(`[api] retention: ${n} closed incidents older than the retention removed`),
+      )
+      .catch((err: Error) => console.warn(`[api] retention: ${err.message}`));
+  void purge();
+  return setInterval(purge, 3_600_000).unref();
+}
+
 async function main() {
   quietRuntime();
   const dataDir = process.env.RUNBOOKS_DATA_DIR || path.join(PACKAGE_ROOT, '.data');
@@ -75,7 +88,9 @@ async function main() {
   });
   console.log(`[api] serving ${api.url}/api/v1 (OpenAPI: ${api.url}/api/v1/openapi.json)`);
   const recording = startRecording(db, process.env.RUNBOOKS_DATA_DIR || PACKAGE_ROOT);
+  const retention = startRetention(db, config.store.retainFor);
   const stop = async () => {
+    clearInterval(retention);
     await api.close();
     await recording.stop();
     await connection.close();

@@ -1,11 +1,15 @@
 /**
  * `npm run bench:store -- [incidents (100000)]`: the store's reads over many incidents, on both engines: a
  * throwaway PostgreSQL (or DATABASE_URL) and the embedded PGlite. Prints the time of each query (the median
- * of 5 runs): the newest page, a filtered page, a page 1,000 deep by cursor, and response times over all.
+ * of 5 runs): the newest page, a filtered page, a page 1,000 deep by cursor, and response times over all;
+ * then the same through the API (`GET /api/v1/incidents` and `/reports/response-times` over HTTP, on
+ * loopback, as a client sees them).
  */
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { loadConfig } from '../../config';
+import { buildApiServer } from '../../intake/api/server';
 import { listIncidents, openStore, responseTimes, type SqlClient } from '../../store';
 import type { StoreLocation } from '../../store/sql-client';
 import { startPostgres } from '../testbed/local-services';
@@ -53,6 +57,28 @@ async function measure(engine: string, where: StoreLocation, count: number) {
         `by service and status ${results.filtered} ms; page 1,000 deep by cursor ${results.deep} ms; ` +
         `response times over all ${results.responseTimes} ms`,
     );
+    const api = await buildApiServer({ db, config: loadConfig(), version: 'bench' });
+    const base = await api.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const get = (query: string) => async () => {
+        const res = await fetch(`${base}/api/v1${query}`);
+        if (!res.ok) throw new Error(`${query}: ${res.status}`);
+        await res.json();
+      };
+      await get('/incidents')(); // the first request compiles the route's serializer
+      const http = {
+        newest: await timed(get('/incidents?limit=50')),
+        filtered: await timed(get('/incidents?limit=50&service=svc-7&status=triggered')),
+        deep: await timed(get(`/incidents?limit=50&cursor=${cursor}`)),
+        responseTimes: await timed(get('/reports/response-times?since=3650d')),
+      };
+      console.log(
+        `[bench] ${engine} through the API (HTTP): GET /incidents newest ${http.newest} ms; filtered ${http.filtered} ms; ` +
+          `1,000 deep ${http.deep} ms; GET /reports/response-times over all ${http.responseTimes} ms`,
+      );
+    } finally {
+      await api.close();
+    }
   } finally {
     await db.close();
   }

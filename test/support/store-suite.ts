@@ -14,6 +14,7 @@ import {
   listIncidents,
   listTokens,
   openStore,
+  purgeClosedBefore,
   recordAudit,
   recordIncidentView,
   recordPages,
@@ -193,6 +194,36 @@ export const STORE_CHECKS: StoreCheck[] = [
       assert.equal(await recordPages(db, id, [page(true)]), 0);
       const rows = await db.query('SELECT delivered FROM notifications WHERE incident_id = $1', [id]);
       assert.deepEqual(rows.rows, [{ delivered: true }]);
+    },
+  },
+  {
+    name: 'retention removes closed incidents past it with all their rows; open ones stay whatever their age',
+    async run(db) {
+      const at = (days: number) => new Date(T0 - days * 86_400_000).getTime();
+      const ids = ['old-resolved', 'old-cancelled', 'old-open', 'new-resolved'].map(
+        (k) => `ret-${db.engine}-${k}`,
+      );
+      await upsertIncident(db, incident(ids[0], 'resolved', at(100)));
+      await upsertIncident(db, incident(ids[1], 'cancelled', at(100)));
+      await upsertIncident(db, incident(ids[2], 'acknowledged', at(100)));
+      await upsertIncident(db, incident(ids[3], 'resolved', at(10)));
+      for (const id of ids) {
+        await appendTimeline(db, id, 0, [entry(0)]);
+        await recordAudit(db, { actor: 'a', surface: 'api', action: 'note', incidentId: id, answer: 'ok' });
+      }
+      assert.equal(await purgeClosedBefore(db, new Date(at(90)).toISOString()), 2);
+      const left = await db.query<{ id: string }>(
+        'SELECT id FROM incidents WHERE id = ANY($1::text[]) ORDER BY id',
+        [ids],
+      );
+      assert.deepEqual(left.rows.map((r) => r.id).sort(), [ids[2], ids[3]].sort());
+      const orphans = await db.query<{ n: number }>(
+        `SELECT (SELECT count(*) FROM timeline_events WHERE incident_id = ANY($1::text[]))::integer +
+                (SELECT count(*) FROM audit WHERE incident_id = ANY($1::text[]))::integer AS n`,
+        [ids.slice(0, 2)],
+      );
+      assert.equal(orphans.rows[0].n, 0);
+      assert.equal((await timelineOf(db, ids[2])).length, 1);
     },
   },
   {

@@ -16,9 +16,8 @@ import {
   type SqlClient,
 } from '../../../store';
 import { callerName } from '../auth';
+import { errorBody, nullableText } from './schemas';
 
-const error = { type: 'object', properties: { error: { type: 'string' } } } as const;
-const nullableText = { type: 'string', nullable: true } as const;
 const item = {
   type: 'object',
   properties: {
@@ -85,7 +84,7 @@ export function actionItemRoutes(db: SqlClient, config: RunbooksConfig): Fastify
             properties: { incidentId: { type: 'string', minLength: 1, maxLength: 300 }, ...fields },
             required: ['incidentId', 'title'],
           },
-          response: { 201: item, 404: error, 422: error },
+          response: { 201: item, 404: errorBody, 422: errorBody },
         },
       },
       async (req, reply) => {
@@ -119,7 +118,7 @@ export function actionItemRoutes(db: SqlClient, config: RunbooksConfig): Fastify
             required: ['id'],
           },
           body: { type: 'object', additionalProperties: false, properties: fields, minProperties: 1 },
-          response: { 200: item, 404: error, 422: error },
+          response: { 200: item, 404: errorBody, 422: errorBody },
         },
       },
       async (req, reply) => {

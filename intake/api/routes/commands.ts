@@ -15,6 +15,7 @@ import { sendCommand } from '../../commands';
 import { unreachable } from '../../http';
 import { declareIncident } from '../../open-incident';
 import { callerName, type ApiCaller } from '../auth';
+import { errorBody } from './schemas';
 
 export interface TemporalAccess {
   client: Client;
@@ -35,7 +36,6 @@ const ACTIONS = {
 } as const;
 type Action = keyof typeof ACTIONS;
 
-const error = { type: 'object', properties: { error: { type: 'string' } } } as const;
 const answer = {
   type: 'object',
   properties: { message: { type: 'string' }, status: { type: 'string' } },
@@ -86,7 +86,15 @@ export function commandRoutes(
               step: { type: 'string', maxLength: 100 },
             },
           },
-          response: { 200: answer, 403: error, 404: error, 409: error, 422: error, 503: error, 504: error },
+          response: {
+            200: answer,
+            403: errorBody,
+            404: errorBody,
+            409: errorBody,
+            422: errorBody,
+            503: errorBody,
+            504: errorBody,
+          },
         },
       },
       async (req, reply) => {
@@ -155,9 +163,9 @@ export function commandRoutes(
           },
           response: {
             201: { type: 'object', properties: { workflowId: { type: 'string' } } },
-            403: error,
-            422: error,
-            503: error,
+            403: errorBody,
+            422: errorBody,
+            503: errorBody,
           },
         },
       },

@@ -10,6 +10,7 @@ import {
 import { INCIDENT_STATUSES, SEVERITIES } from '../../../domain/types';
 import { httpError } from '../../http';
 import { sinceInstant } from './since';
+import { errorBody, nullableText, nullableTime } from './schemas';
 
 const incidentSummary = {
   type: 'object',
@@ -22,9 +23,6 @@ const incidentSummary = {
     createdAt: { type: 'string', format: 'date-time' },
   },
 } as const;
-
-const nullableTime = { type: 'string', format: 'date-time', nullable: true } as const;
-const nullableText = { type: 'string', nullable: true } as const;
 
 const incidentRecord = {
   type: 'object',
@@ -68,8 +66,6 @@ const incidentRecord = {
   },
 } as const;
 
-const error = { type: 'object', properties: { error: { type: 'string' } } } as const;
-
 export const incidentRoutes =
   (db: SqlClient): FastifyPluginAsync =>
   async (app) => {
@@ -96,7 +92,7 @@ export const incidentRoutes =
               type: 'object',
               properties: { incidents: { type: 'array', items: incidentSummary }, nextCursor: nullableText },
             },
-            422: error,
+            422: errorBody,
           },
         },
       },
@@ -121,7 +117,7 @@ export const incidentRoutes =
             properties: { id: { type: 'string', minLength: 1, maxLength: 300 } },
             required: ['id'],
           },
-          response: { 200: incidentRecord, 404: error },
+          response: { 200: incidentRecord, 404: errorBody },
         },
       },
       async (req, reply) => {

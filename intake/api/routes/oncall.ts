@@ -5,8 +5,8 @@ import type { RunbooksConfig } from '../../../config';
 import { ownValue } from '../../../domain/policy';
 import { shiftsAhead, type OnCall } from '../../../domain/oncall';
 import type { TemporalAccess } from './commands';
+import { errorBody } from './schemas';
 
-const error = { type: 'object', properties: { error: { type: 'string' } } } as const;
 const shift = {
   type: 'object',
   nullable: true,
@@ -38,8 +38,8 @@ export function onCallRoutes(
           },
           response: {
             200: { type: 'object', properties: { schedule: { type: 'string' }, now: shift, next: shift } },
-            404: error,
-            503: error,
+            404: errorBody,
+            503: errorBody,
           },
         },
       },

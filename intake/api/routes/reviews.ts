@@ -1,9 +1,7 @@
 /** `GET /reviews/{incident}`: the post-incident review the store holds, with its root-cause fields. */
 import type { FastifyPluginAsync } from 'fastify';
 import { reviewOf, type SqlClient } from '../../../store';
-
-const nullableText = { type: 'string', nullable: true } as const;
-const error = { type: 'object', properties: { error: { type: 'string' } } } as const;
+import { errorBody, nullableText } from './schemas';
 
 const review = {
   type: 'object',
@@ -31,7 +29,7 @@ export function reviewRoutes(db: SqlClient): FastifyPluginAsync {
             properties: { incident: { type: 'string', minLength: 1, maxLength: 300 } },
             required: ['incident'],
           },
-          response: { 200: review, 404: error },
+          response: { 200: review, 404: errorBody },
         },
       },
       async (req, reply) => {

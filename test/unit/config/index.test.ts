@@ -44,6 +44,10 @@ test('the shipped configuration is valid and carries the seed policy', () => {
   // New incidents take the revision the previous release knows too, until the configuration says otherwise.
   expect(config.engine.revision).toBe(ENGINE_REVISION);
   expect(parseConfig({ ...clone(), engine: { revision: LATEST_ENGINE_REVISION } }).engine.revision).toBe(4);
+  // The record is kept forever unless a retention is set; the API's trusted proxies are none.
+  expect(config.store.retainFor).toBeNull();
+  expect(parseConfig({ ...clone(), store: { retainFor: '90d' } }).store.retainFor).toBe(90 * 86_400_000);
+  expect(config.api.trustedProxies).toEqual([]);
 });
 
 test.each([
@@ -77,6 +81,16 @@ test.each([
     'an engine revision this code does not know',
     (c: Mutable) => (c.engine = { revision: LATEST_ENGINE_REVISION + 1 }),
     'engine.revision',
+  ],
+  [
+    'a trusted proxy that is not an IP address',
+    (c: Mutable) => (c.api = { trustedProxies: ['proxy.local'] }),
+    'api.trustedProxies.0',
+  ],
+  [
+    'a retention that is not a duration',
+    (c: Mutable) => (c.store = { retainFor: 'forever' }),
+    'store.retainFor',
   ],
 ])('%s is rejected naming the key', (_what, mutate, key) => {
   expect(keyOf(mutate)).toBe(key);

@@ -105,6 +105,12 @@ describeWith(['temporal', 'postgres'], 'people acting through the API', () => {
     expect(await call('POST', `/incidents/${id}/resolve`, { summary: 'fixed' })).toMatchObject({
       status: 200,
     });
+    await handle.result();
+    // Its run has ended: a command is refused, not "no such incident".
+    expect(await call('POST', `/incidents/${id}/acknowledge`, {})).toMatchObject({
+      status: 409,
+      body: { error: expect.stringMatching(/is closed \(resolved\)|already resolved/) },
+    });
     const view = await handle.query(statusQuery);
     expect(view.timeline.find((e) => e.type === 'note')).toMatchObject({
       message: 'looking at the <b>db</b>',
@@ -117,6 +123,7 @@ describeWith(['temporal', 'postgres'], 'people acting through the API', () => {
       ['note', 'note added'],
       ['note', 'note added'],
       ['resolve', expect.any(String)],
+      ['acknowledge', 'refused'],
     ]);
   });
 
@@ -314,7 +321,7 @@ describeWith(['temporal', 'postgres'], 'people acting through the API', () => {
     ]);
   });
 
-  test('on call now and next, with an override taken into account; an unknown schedule is a 404', async () => {
+  test('on call now and next, from the schedule; an unknown schedule is a 404 naming the known ones', async () => {
     const call = await serve();
     const { body } = await call('GET', '/oncall/primary');
     expect(body).toMatchObject({ schedule: 'primary' });

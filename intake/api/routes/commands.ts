@@ -8,7 +8,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { workflowUiLink, type RunbooksConfig } from '../../../config';
 import { statusQuery } from '../../../domain/messages';
-import { SEVERITIES } from '../../../domain/types';
+import { SEVERITIES, type IncidentStatusView } from '../../../domain/types';
 import { recordAudit, type SqlClient } from '../../../store';
 import { mayAct } from '../../access';
 import { sendCommand } from '../../commands';
@@ -115,8 +115,9 @@ export function commandRoutes(
         const workflowId = row.rows[0]?.workflow_id ?? id;
         const handle = temporal.client.workflow.getHandle(workflowId);
         const link = workflowUiLink(config, temporal.client.options.namespace, workflowId);
+        let view: IncidentStatusView | undefined;
         try {
-          const view = await deadline(() => handle.query(statusQuery));
+          view = await deadline(() => handle.query(statusQuery));
           const caller = req.caller;
           const by = callerName(config, caller);
           if (caller.contactId !== null) {
@@ -129,8 +130,9 @@ export function commandRoutes(
               return reply.code(403).send({ error: access.reason });
             }
           }
+          const incident = view.incidentId;
           const outcome = await deadline(() =>
-            sendCommand(handle, ACTIONS[action], { ...body, by, incident: view.incidentId }),
+            sendCommand(handle, ACTIONS[action], { ...body, by, incident }),
           );
           await audit(
             caller,
@@ -141,6 +143,12 @@ export function commandRoutes(
           if (!outcome.accepted) return reply.code(409).send({ error: outcome.reason });
           return { message: outcome.message, status: outcome.status };
         } catch (err) {
+          // It answered its query, then refused the Update as not found: its run has ended.
+          if (view && err instanceof WorkflowNotFoundError) {
+            const closed = `incident ${view.incidentId} is closed (${view.status})`;
+            await audit(req.caller, action, view.incidentId, `refused: ${closed}`);
+            return reply.code(409).send({ error: closed });
+          }
           return temporalFailure(reply, err, JSON.stringify(id), link);
         }
       },

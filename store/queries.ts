@@ -148,7 +148,8 @@ export interface IncidentDetail extends IncidentRecord {
   notifications: NotificationRow[];
 }
 
-const iso = (d: Date | null) => (d === null ? null : new Date(d).toISOString());
+/** A timestamp column as the API shows it (null stays null). */
+export const iso = (d: Date | null) => (d === null ? null : new Date(d).toISOString());
 
 /** One incident with its whole timeline and every notification, or null when the store has none by that id. */
 export async function incidentDetail(db: Queryable, id: string): Promise<IncidentDetail | null> {

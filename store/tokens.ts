@@ -4,6 +4,7 @@
  * shown once when it is created, and revoked by its id.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { iso } from './queries';
 import type { Queryable } from './sql-client';
 
 /** Tokens begin so, which makes one found in a log or a paste recognisable (and searchable by scanners). */
@@ -70,7 +71,6 @@ export async function listTokens(db: Queryable): Promise<ApiToken[]> {
   }>(
     'SELECT id::text AS id, contact, label, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY id',
   );
-  const iso = (d: Date | null) => (d === null ? null : new Date(d).toISOString());
   return rows.map((r) => ({
     id: r.id,
     contact: r.contact,

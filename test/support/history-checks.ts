@@ -36,6 +36,12 @@ export function failedTasks(events: HistoryEvents) {
     .filter((f): f is NonNullable<typeof f> => !!f && f.cause !== forced);
 }
 
+/** Workflow tasks that timed out: a task that spun past its timeout, or a worker that died holding it. */
+export function timedOutTasks(events: HistoryEvents) {
+  const timedOut = temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT;
+  return events.filter((e) => e.eventType === timedOut);
+}
+
 /** The events of every run of a workflow, from its first through each continue-as-new. */
 export async function allRunsEvents(client: Client, workflowId: string, firstRunId: string) {
   const runs: HistoryEvents[] = [];

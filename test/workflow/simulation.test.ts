@@ -5,6 +5,12 @@
  * pages at their due time ±1 s, no failed or timed-out workflow task, every Update answered within 5 s,
  * and every history replays on the current code. SIM_SEED replays a run; SIM_SCENARIOS sets the count.
  *
+ * No run ends with work in flight. A run terminated while one of its activities or workflow tasks is in
+ * flight leaves the time-skipping server's lock held for good (sdk-java#1138), and from then on every
+ * `env.sleep` takes real time (seed 263805422 did: `sleep 0.5 min took 30004 ms`). So each batch is checked
+ * at its horizon, half a minute off every rung, and terminated a quarter minute later, when nothing is due.
+ * A skip that takes more than STALL_MS of real time fails the test at once and says so.
+ *
  * Each configuration's queue is polled by two workers, as during a rolling deploy or a rollback: one runs
  * the current workflow code, the other the last landed release's (`test/releases/`, `npm run
  * record-release`). Which incidents each runs depends on which poll the server answers (one run: 347
@@ -25,18 +31,18 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { sendCommand } from '../../intake/commands';
 import type { CommandName } from '../../workflows/incident/commands';
 import { incidentWorkflow } from '../../workflows/incident';
 import { COMMANDS, statusQuery } from '../../domain/messages';
 import type { IncidentStatusView } from '../../domain/types';
 import { createIncidentWorker, type IncidentWorker } from '../../workers/worker';
-import { EventType } from '../../scripts/testbed/history';
 import { describeWith } from '../../scripts/testbed/services';
 import { seededRandom, seedFrom, type SeededRandom } from '../support/seeded-random';
 import { cadenceMismatches, expectedPages, pageMismatches, type OracleConfig } from '../support/sim-oracle';
 import { resendAlert, signalGarbage, simulationConfig } from '../support/sim-config';
+import { failedTasks, timedOutTasks } from '../support/history-checks';
+import { ReplayPipeline } from '../support/replay-pipeline';
 import {
   createTimeSkippingEnv,
   previousReleaseBundle,
@@ -48,12 +54,13 @@ import {
 const SEED = seedFrom('SIM_SEED');
 const SCENARIOS = Number(process.env.SIM_SCENARIOS ?? 200);
 /**
- * The simulation stops starting batches after this; the test's own bound adds the replay of every history
- * on two bundles. 200 scenarios took 111-155 s alone, but in two fresh-clone `.ci/run`s of 2026-12-06 on the
- * same 2-core machine more than 360 s (and 420 s with a fourth configuration): the bound leaves room for that.
+ * The simulation stops starting batches after this; the test's own bound adds the last batch and the replay
+ * of the last histories. 200 scenarios took 105 s alone on the 2-core machine, 131-136 s inside `.ci/run`.
  */
-const BUDGET_MS = 420_000;
-const TEST_TIMEOUT_MS = BUDGET_MS + 180_000;
+const BUDGET_MS = 150_000;
+const TEST_TIMEOUT_MS = 240_000;
+/** Real time one skip may take: a skip holds no real work, so a slow one means the server's clock is stuck. */
+const STALL_MS = 20_000;
 const BATCH = 25;
 const MIN = 60_000;
 /** Workflow time each scenario covers, in whole minutes, and to the half minute (rungs fall on whole ones). */
@@ -163,6 +170,29 @@ describeWith(['testServer'], 'simulation: the real workflow under random schedul
     for (let v = 0; v < VARIANTS.length; v++)
       for (const release of [CURRENT, PREVIOUS]) await startWorker(v, release);
   });
+  /** Skips workflow time; fails at once when the server's clock does not move. */
+  async function skip(ms: number) {
+    const t = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const stalled = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `time skipping stalled: a skip of ${ms / 1000} s took more than ${STALL_MS / 1000} s of real ` +
+                'time (did a run end with work in flight? see docs/development.md)',
+            ),
+          ),
+        STALL_MS,
+      );
+    });
+    try {
+      await Promise.race([env.sleep(ms), stalled]);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (process.env.SIM_DEBUG) process.stderr.write(`skip ${ms / MIN} min took ${Date.now() - t} ms\n`);
+  }
   afterAll(async () => {
     const all = workers.flat();
     for (const w of all) w.worker.shutdown();
@@ -180,7 +210,11 @@ describeWith(['testServer'], 'simulation: the real workflow under random schedul
       const r = seededRandom(SEED);
       const started = Date.now();
       const problems: string[] = [];
-      const histories: Array<{ workflowId: string; history: unknown }> = [];
+      // Every history replays on the current code and on the previous release's, a batch behind.
+      const replay = new ReplayPipeline([
+        { name: 'the current code', bundle: await workflowBundle() },
+        { name: `release ${previous.commit.slice(0, 10)}`, bundle: { code: previous.code } },
+      ]);
       let done = 0;
       let slowestUpdate = 0;
       const tasksBy = new Map<string, number>();
@@ -204,31 +238,31 @@ describeWith(['testServer'], 'simulation: the real workflow under random schedul
           scenario(r, `${SEED}-${done + i}`),
         );
         const handles = new Map<string, WorkflowHandle>();
-        for (const s of batch)
-          handles.set(
-            s.id,
-            await env.client.workflow.start(incidentWorkflow, {
-              taskQueue: queues[s.variant],
-              workflowId: `sim-${s.id}`,
-              args: [
-                {
-                  dedupKey: `sim-${s.id}`,
-                  service: 'checkout',
-                  scenario: 'health',
-                  severity: s.severity,
-                  summary: `sim ${s.id}`,
-                  security: false,
-                },
-              ],
-            }),
-          );
+        await Promise.all(
+          batch.map(async (s) =>
+            handles.set(
+              s.id,
+              await env.client.workflow.start(incidentWorkflow, {
+                taskQueue: queues[s.variant],
+                workflowId: `sim-${s.id}`,
+                args: [
+                  {
+                    dedupKey: `sim-${s.id}`,
+                    service: 'checkout',
+                    scenario: 'health',
+                    severity: s.severity,
+                    summary: `sim ${s.id}`,
+                    security: false,
+                  },
+                ],
+              }),
+            ),
+          ),
+        );
         const times = [...new Set(batch.flatMap((s) => s.steps.map((x) => x.at)))].sort((a, b) => a - b);
         let now = 0;
         for (const at of times) {
-          const t = Date.now();
-          await env.sleep(at - now);
-          if (process.env.SIM_DEBUG)
-            process.stderr.write(`sleep ${(at - now) / MIN} min took ${Date.now() - t} ms\n`);
+          await skip(at - now);
           now = at;
           await Promise.all(
             batch.flatMap((s) =>
@@ -247,43 +281,42 @@ describeWith(['testServer'], 'simulation: the real workflow under random schedul
             ),
           );
         }
-        await env.sleep(Math.max(0, HORIZON - now));
+        await skip(Math.max(0, HORIZON - now));
         const end = Math.max(HORIZON, now);
-        for (const s of batch) {
-          const handle = handles.get(s.id)!;
-          const history = await handle.fetchHistory();
-          histories.push({ workflowId: handle.workflowId, history });
-          for (const e of history.events ?? []) {
-            const who = e.workflowTaskStartedEventAttributes?.identity;
-            if (who) tasksBy.set(who, (tasksBy.get(who) ?? 0) + 1);
-          }
-          const failed = (history.events ?? []).filter(
-            (e) =>
-              e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED ||
-              e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
-          );
-          if (failed.length) problems.push(`${s.id}: ${failed.length} failed or timed-out workflow task(s)`);
-          const view = await handle.query(statusQuery).catch((err: Error) => err);
-          if (view instanceof Error) problems.push(`${s.id}: status query failed: ${view.message}`);
-          else
-            problems.push(
-              ...check(s, view, end).map(
-                (p) =>
-                  `${s.id} (variant ${s.variant}, ${s.severity}${s.loose ? ', loose' : ''}): ${p}; steps: ${s.steps.map((x) => `+${x.at / 1000}s ${stepName(x.step)}`).join(', ')}; pages: ${view.paged.map((x) => `${x.level}@+${(Date.parse(x.at) - Date.parse(view.createdAt)) / 1000}s`).join(' ')}`,
-              ),
-            );
-          await handle.terminate('simulation checked').catch(() => undefined);
-        }
+        const recorded = await Promise.all(
+          batch.map(async (s) => {
+            const handle = handles.get(s.id)!;
+            const [history, view] = await Promise.all([
+              handle.fetchHistory(),
+              handle.query(statusQuery).catch((err: Error) => err),
+            ]);
+            const events = history.events ?? [];
+            for (const e of events) {
+              const who = e.workflowTaskStartedEventAttributes?.identity;
+              if (who) tasksBy.set(who, (tasksBy.get(who) ?? 0) + 1);
+            }
+            const broken = failedTasks(events).length + timedOutTasks(events).length;
+            if (broken) problems.push(`${s.id}: ${broken} failed or timed-out workflow task(s)`);
+            if (view instanceof Error) problems.push(`${s.id}: status query failed: ${view.message}`);
+            else
+              problems.push(
+                ...check(s, view, end).map(
+                  (p) =>
+                    `${s.id} (variant ${s.variant}, ${s.severity}${s.loose ? ', loose' : ''}): ${p}; steps: ${s.steps.map((x) => `+${x.at / 1000}s ${stepName(x.step)}`).join(', ')}; pages: ${view.paged.map((x) => `${x.level}@+${(Date.parse(x.at) - Date.parse(view.createdAt)) / 1000}s`).join(' ')}`,
+                ),
+              );
+            return { workflowId: handle.workflowId, history };
+          }),
+        );
+        replay.add(recorded);
+        // A quarter minute on, nothing is in flight: the runs can end without locking the server's clock.
+        await skip(15_000);
+        await Promise.all(
+          [...handles.values()].map((h) => h.terminate('simulation checked').catch(() => undefined)),
+        );
         done += batch.length;
       }
-      // Every history replays on the current code and on the previous release's.
-      for (const [name, bundle] of [
-        ['the current code', await workflowBundle()],
-        [`release ${previous.commit.slice(0, 10)}`, { code: previous.code }],
-      ] as const)
-        for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, histories))
-          if (result.error)
-            problems.push(`${result.workflowId}: does not replay on ${name}: ${result.error.message}`);
+      problems.push(...(await replay.finish()));
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       console.log(
         `simulation: ${done} scenarios, workflow tasks by the current code ${tasksBy.get(IDENTITY[CURRENT]) ?? 0}, ` +
@@ -292,7 +325,9 @@ describeWith(['testServer'], 'simulation: the real workflow under random schedul
       if (problems.length) {
         const dir = path.join(baseDir, 'failed-histories');
         mkdirSync(dir, { recursive: true });
-        for (const h of histories.filter((h) => problems.some((p) => p.startsWith(h.workflowId.slice(4)))))
+        for (const h of replay.histories.filter((h) =>
+          problems.some((p) => p.startsWith(h.workflowId.slice(4))),
+        ))
           writeFileSync(path.join(dir, `${h.workflowId}.json`), JSON.stringify(h.history));
         console.log(
           `simulation: seed ${SEED} failed; histories in ${dir}:\n${problems.slice(0, 30).join('\n')}`,

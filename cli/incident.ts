@@ -8,6 +8,7 @@ import { isGrpcDeadlineError, type Client } from '@temporalio/client';
 import { workflowUiLink } from '../config';
 import { temporalTarget } from '../config/temporal-client';
 import { sendCommand } from '../intake/commands';
+import { workflowIdOfIncident } from '../intake/incident-id';
 import { apiCommand, apiTarget, postAsPerson, type ApiTarget } from './api-client';
 import { storeReport } from './store-report';
 import { declareIncident, parseDeclare, TASK_QUEUE } from '../intake/open-incident';
@@ -73,11 +74,6 @@ const FLAGS = {
   status: { type: 'string' },
   store: { type: 'boolean' },
 } as const;
-
-function workflowIdOf(id: string): string {
-  const match = /^(incident-[0-9a-f]{20})-[0-9a-f]{8}$/.exec(id);
-  return match ? match[1] : id;
-}
 
 /** What an incident says, as a terminal shows it: no escape sequence from an alert reaches the terminal. */
 export function describeView(v: IncidentStatusView): string {
@@ -266,7 +262,7 @@ async function run(argv: string[], out: (s: string) => void, err: (s: string) =>
   let deadline: number | undefined;
   try {
     if (command === 'list') return await list(client, query, args.values.json === true, out);
-    const handle = client.workflow.getHandle(workflowIdOf(id));
+    const handle = client.workflow.getHandle(workflowIdOfIncident(id));
     // A stuck workflow answers neither a query nor an Update: every call has a deadline.
     const timeoutMs = answerTimeoutMs();
     const within = <T>(fn: () => Promise<T>) => {
@@ -306,7 +302,7 @@ async function run(argv: string[], out: (s: string) => void, err: (s: string) =>
     if (pastDeadline || isGrpcDeadlineError(e) || isGrpcDeadlineError((e as Error).cause)) {
       const seconds = answerTimeoutMs() / 1000;
       err(
-        `incident ${id} did not answer within ${seconds} s; its workflow may be stuck (a failing workflow task): ${uiLink(workflowIdOf(id))}`,
+        `incident ${id} did not answer within ${seconds} s; its workflow may be stuck (a failing workflow task): ${uiLink(workflowIdOfIncident(id))}`,
       );
       return EXIT.timedOut;
     }

@@ -27,6 +27,7 @@ export {
   type IncidentListRow,
   type NotificationRow,
   type ResponseTimes,
+  storedWorkflowId,
 } from './queries';
 export { reviewOf, saveReview, type ReviewRecord } from './reviews';
 export type { Queryable, SqlClient, StoreLocation } from './sql-client';

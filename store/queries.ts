@@ -151,6 +151,15 @@ export interface IncidentDetail extends IncidentRecord {
 /** A timestamp column as the API shows it (null stays null). */
 export const iso = (d: Date | null) => (d === null ? null : new Date(d).toISOString());
 
+/** The workflow id of an incident the store holds, or null. */
+export async function storedWorkflowId(db: Queryable, id: string): Promise<string | null> {
+  const { rows } = await db.query<{ workflow_id: string }>(
+    'SELECT workflow_id FROM incidents WHERE id = $1',
+    [id],
+  );
+  return rows[0]?.workflow_id ?? null;
+}
+
 /** One incident with its whole timeline and every notification, or null when the store has none by that id. */
 export async function incidentDetail(db: Queryable, id: string): Promise<IncidentDetail | null> {
   const { rows } = await db.query<{

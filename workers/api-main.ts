@@ -18,8 +18,12 @@ import { createRecordWorker } from './record-worker';
 import { quietRuntime, TASK_QUEUE } from './worker';
 
 const RETRY_MS = 10_000;
-/** A command the incident has not answered by then is a 504: its workflow may be stuck. */
-const COMMAND_TIMEOUT_MS = 10_000;
+/**
+ * A command the incident has not answered by then is a 504: its workflow may be stuck. Longer than a worker's
+ * sticky schedule-to-start timeout (10 s): right after the worker that held the incident died, its next task
+ * waits that long before another worker may take it, and a person's command should still be answered.
+ */
+const COMMAND_TIMEOUT_MS = 20_000;
 
 /** Polls the record lane until stopped, connecting again (every 10 s) while Temporal is away. */
 function startRecording(db: SqlClient, baseDir: string): { stop(): Promise<void> } {

@@ -38,6 +38,7 @@ function proxiedContact(config: RunbooksConfig, req: FastifyRequest): string | u
 export function authenticate(db: Queryable, config: RunbooksConfig) {
   const proxies = new Set(config.api.trustedProxies);
   return async (req: FastifyRequest, reply: FastifyReply) => {
+    if ((req.routeOptions.config as { public?: boolean } | undefined)?.public) return;
     const bearer = header(req, 'authorization')?.match(/^Bearer\s+(\S+)$/i)?.[1];
     if (bearer) {
       const contactId = await tokenContact(db, bearer);

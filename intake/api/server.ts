@@ -4,6 +4,7 @@
  * (`/api/v1/openapi.json`), one plugin per resource in `routes/`, errors that name the field (422), and
  * callers who are people (`auth.ts`): a token or a trusted proxy's header, or, until anyone has a token, this
  * machine only (a request from elsewhere, or addressed to a name that is not loopback, is refused with 403).
+ * `/healthz` alone answers anyone: it tells whether the store answers.
  */
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -85,5 +86,15 @@ export async function buildApiServer(opts: ApiOptions): Promise<FastifyInstance>
   await app.register(actionItemRoutes(opts.db, opts.config), { prefix: API_PREFIX });
   await app.register(onCallRoutes(opts.config, opts.temporal), { prefix: API_PREFIX });
   app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, async () => app.swagger());
+  // For probes and supervisors (Kubernetes, `npm run cluster`), which hold no token: says whether the store
+  // answers, nothing more.
+  app.get('/healthz', { schema: { hide: true }, config: { public: true } }, async (_req, reply) => {
+    try {
+      await opts.db.query('select 1');
+      return { status: 'ok' };
+    } catch {
+      return reply.code(503).send({ status: 'store unreachable' });
+    }
+  });
   return app;
 }

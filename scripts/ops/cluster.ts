@@ -1,20 +1,21 @@
 /**
  * `npm run cluster`: the production topology on one machine. A Temporal server (built by provisioning) on
  * PostgreSQL — persistence and SQL visibility — with its Web UI server, WORKERS workers (default 2) and
- * INTAKE_REPLICAS intakes (default 2) behind HAProxy on 127.0.0.1:8088, every process supervised (one that
- * dies is started again). Ctrl-C stops all of them. Temporal's frontend is on 127.0.0.1:7233 and the UI on
+ * INTAKE_REPLICAS intakes (default 2) behind HAProxy on 127.0.0.1:8088, and the API over the store on
+ * 127.0.0.1:8089, every process supervised (one that dies is started again). Ctrl-C stops all of them. Temporal's frontend is on 127.0.0.1:7233 and the UI on
  * 127.0.0.1:8233, as with `npm start`, so the documented commands work unchanged.
  *
  * Settings (environment): CLUSTER_DIR (state, default .data/cluster), TEMPORAL_PG_URL (an existing
  * PostgreSQL instead of a local one; its user must be able to create databases), WORKERS, INTAKE_REPLICAS,
- * CLUSTER_TEMPORAL_PORT, CLUSTER_UI_PORT, INTAKE_PORT, CLUSTER_HISTORY_SHARDS (fixed when the databases are
+ * CLUSTER_TEMPORAL_PORT, CLUSTER_UI_PORT, INTAKE_PORT, API_PORT, CLUSTER_HISTORY_SHARDS (fixed when the databases are
  * created; default 8), INTAKE_TOKEN (passed to the intakes), CLUSTER_FRESH=1 (empty databases), DATABASE_URL
  * (the store elsewhere; by default it is the database `durable_runbooks` on the cluster's PostgreSQL, migrated
- * at start and handed to every worker and intake as their DATABASE_URL).
+ * at start and handed to every worker, intake and the API as their DATABASE_URL).
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../../config';
+import { DEFAULT_API_PORT } from '../../intake/api/main';
 import { openStore } from '../../store';
 import {
   intakeProxyConfig,
@@ -49,6 +50,8 @@ export interface ClusterSettings {
   temporalPort: number;
   uiPort: number;
   intakePort: number;
+  /** The API's port; undefined: no API process (throwaway clusters that measure the engine). */
+  apiPort?: number;
   historyShards: number;
   intakeToken?: string;
   /** DATABASE_URL: the store on a PostgreSQL of one's own instead of the cluster's `durable_runbooks`. */
@@ -74,6 +77,7 @@ export function clusterSettings(env: NodeJS.ProcessEnv = process.env): ClusterSe
     temporalPort: positive(env, 'CLUSTER_TEMPORAL_PORT', 7233),
     uiPort: positive(env, 'CLUSTER_UI_PORT', 8233),
     intakePort: positive(env, 'INTAKE_PORT', 8088),
+    apiPort: positive(env, 'API_PORT', DEFAULT_API_PORT),
     historyShards: positive(env, 'CLUSTER_HISTORY_SHARDS', 8),
     intakeToken: env.INTAKE_TOKEN || undefined,
     storeUrl: env.DATABASE_URL?.trim() || undefined,
@@ -89,13 +93,16 @@ export interface RunningCluster {
   storeUrl: string;
   uiUrl: string;
   intakeUrl: string;
+  /** The API's base URL (`…/api/v1` below it), when the cluster runs one. */
+  apiUrl?: string;
   pidFile: string;
   stop(): Promise<void>;
 }
 
 /**
  * The application's replicas on a running Temporal: `settings.workers` workers, `settings.intakeReplicas`
- * intakes and the HAProxy in front of them on `settings.intakePort`, all under `supervisor`.
+ * intakes and the HAProxy in front of them on `settings.intakePort`, and with a store and `settings.apiPort`
+ * the API, all under `supervisor`.
  */
 export async function startReplicas(
   supervisor: Supervisor,
@@ -156,6 +163,17 @@ export async function startReplicas(
     args: ['-db', '-f', proxyConfig],
     ready: () => httpOk(`http://127.0.0.1:${settings.intakePort}/healthz`),
   });
+  if (storeUrl && settings.apiPort !== undefined) {
+    log(`starting the API on 127.0.0.1:${settings.apiPort}...`);
+    await supervisor.start({
+      name: 'api',
+      command: process.execPath,
+      args: tsx('workers/api-main.ts'),
+      env: { ...temporalEnv, API_HOST: '127.0.0.1', API_PORT: String(settings.apiPort) },
+      ready: () => httpOk(`http://127.0.0.1:${settings.apiPort}/healthz`),
+      readyTimeoutMs: 120_000,
+    });
+  }
 }
 
 /** A configuration file's content, as far as a throwaway cluster changes it. */
@@ -192,6 +210,7 @@ export async function scratchClusterSettings(
     CLUSTER_FRESH: '1',
     WORKERS: String(workers),
   });
+  settings.apiPort = undefined; // what these measure is the engine and the intake
   return { settings, journalFile };
 }
 
@@ -210,6 +229,7 @@ export async function startCluster(
     ['Temporal frontend (CLUSTER_TEMPORAL_PORT)', settings.temporalPort],
     ['Temporal UI (CLUSTER_UI_PORT)', settings.uiPort],
     ['intake (INTAKE_PORT)', settings.intakePort],
+    ...(settings.apiPort === undefined ? [] : [['API (API_PORT)', settings.apiPort] as const]),
   ] as const)
     if (await portOpen('127.0.0.1', port))
       throw new Error(
@@ -262,6 +282,7 @@ export async function startCluster(
       settings.temporalPort,
       settings.uiPort,
       settings.intakePort,
+      ...(settings.apiPort === undefined ? [] : [settings.apiPort]),
     ]);
     const ports: TemporalServerPorts = {
       frontend: settings.temporalPort,
@@ -318,6 +339,7 @@ export async function startCluster(
       temporalAddress,
       uiUrl,
       intakeUrl: `http://127.0.0.1:${settings.intakePort}`,
+      apiUrl: settings.apiPort === undefined ? undefined : `http://127.0.0.1:${settings.apiPort}`,
       pidFile,
       stop,
     };
@@ -336,7 +358,7 @@ async function main() {
   const stop = async (why: string) => {
     if (stopping) return;
     stopping = true;
-    log(`${why}: stopping the proxy, intakes, workers, UI, Temporal server and PostgreSQL...`);
+    log(`${why}: stopping the API, proxy, intakes, workers, UI, Temporal server and PostgreSQL...`);
     await supervisor.stop();
     log('stopped');
     process.exit(0);
@@ -353,7 +375,8 @@ async function main() {
       `  Temporal UI   : ${cluster.uiUrl}/namespaces/${NAMESPACE}/workflows`,
       `  Alert intake  : ${cluster.intakeUrl} (HAProxy → ${settings.intakeReplicas} intake replicas)`,
       `  Workers       : ${settings.workers}`,
-      `  Store         : ${settings.storeUrl ? 'PostgreSQL at DATABASE_URL' : `PostgreSQL database ${STORE_DATABASE}`} (DATABASE_URL of every worker and intake)`,
+      `  API           : ${cluster.apiUrl}/api/v1 (durable-runbooks token create <contact> to let people in)`,
+      `  Store         : ${settings.storeUrl ? 'PostgreSQL at DATABASE_URL' : `PostgreSQL database ${STORE_DATABASE}`} (DATABASE_URL of every worker, intake and the API)`,
       `  Logs and pids : ${path.join(settings.stateDir, 'logs')}, ${cluster.pidFile}`,
       '',
       'Fire a test alert:',

@@ -79,7 +79,7 @@ async function main() {
       command: process.execPath,
       args: tsx('workers/api-main.ts'),
       env: { ...env, API_PORT: String(apiPort) },
-      ready: () => httpOk(`http://127.0.0.1:${apiPort}/api/v1/openapi.json`),
+      ready: () => httpOk(`http://127.0.0.1:${apiPort}/healthz`),
       readyTimeoutMs: 60_000,
     });
   } catch (err) {

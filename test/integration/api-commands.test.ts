@@ -101,6 +101,12 @@ describeWith(['temporal', 'postgres'], 'people acting through the API', () => {
     expect((await handle.query(statusQuery)).timeline.find((e) => e.message === 'signed')).toMatchObject({
       actor: 'api (this machine)',
     });
+    // By its incident id too, as `incident list` and the timeline name it, whether the store holds it or not.
+    const { incidentId } = await handle.query(statusQuery);
+    expect(incidentId).not.toBe(id);
+    expect((await call('POST', `/incidents/${incidentId}/note`, { text: 'by incident id' })).status).toBe(
+      200,
+    );
     expect((await call('POST', '/incidents/no-such-incident/acknowledge', {})).status).toBe(404);
     expect(await call('POST', `/incidents/${id}/resolve`, { summary: 'fixed' })).toMatchObject({
       status: 200,
@@ -120,6 +126,7 @@ describeWith(['temporal', 'postgres'], 'people acting through the API', () => {
     expect((await auditOf(db, view.incidentId)).map((a) => [a.action, a.answer.split(':')[0]])).toEqual([
       ['acknowledge', expect.any(String)],
       ['acknowledge', 'refused'],
+      ['note', 'note added'],
       ['note', 'note added'],
       ['note', 'note added'],
       ['resolve', expect.any(String)],

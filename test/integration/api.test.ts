@@ -291,19 +291,40 @@ describeWith(['postgres'], 'the API over the store (/api/v1)', () => {
     }
     expect((await get('/nothing-here')).status).toBe(404);
   });
+
+  test('/healthz answers probes without a token, on any name, and says when the store is gone', async () => {
+    // A probe calls the pod by its address: the Host is not loopback, and no token is sent.
+    const probe = await request(new URL(base), { host: '10.1.2.3:8089' }, '/healthz');
+    expect(probe).toEqual({ status: 200, body: { status: 'ok' } });
+    expect((await request(new URL(base), { host: '10.1.2.3:8089' })).status).toBe(403); // the rest is not open
+    const gone = await openStore({ databaseUrl });
+    const orphan = await buildApiServer({ db: gone, config: testConfig(), version: 'test' });
+    try {
+      await gone.close();
+      // A real request: fastify's inject loads an ES module that jest cannot.
+      const res = await fetch(`${await orphan.listen({ host: '127.0.0.1', port: 0 })}/healthz`);
+      expect({ status: res.status, body: await res.json() }).toEqual({
+        status: 503,
+        body: { status: 'store unreachable' },
+      });
+    } finally {
+      await orphan.close();
+    }
+  });
 });
 
-/** GET /api/v1/incidents with the Host header given (fetch sets its own). */
-function request(url: URL, headers: http.OutgoingHttpHeaders): Promise<{ status: number; body: unknown }> {
+/** GET `path` (default /api/v1/incidents) with the Host header given (fetch sets its own). */
+function request(
+  url: URL,
+  headers: http.OutgoingHttpHeaders,
+  path = '/api/v1/incidents',
+): Promise<{ status: number; body: unknown }> {
   return new Promise((resolve, reject) => {
-    const req = http.get(
-      { host: url.hostname, port: url.port, path: '/api/v1/incidents', headers },
-      (res) => {
-        let text = '';
-        res.on('data', (d) => (text += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
-      },
-    );
+    const req = http.get({ host: url.hostname, port: url.port, path, headers }, (res) => {
+      let text = '';
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+    });
     req.on('error', reject);
   });
 }

@@ -1,7 +1,9 @@
 /**
- * `npm run cluster` as a user runs it: the Temporal server on PostgreSQL, its UI, two workers and two intake
- * replicas behind HAProxy, supervised. An alert through the proxy pages; processes killed with SIGKILL come
- * back while alerts keep being accepted; SIGINT leaves no process behind.
+ * `npm run cluster` as a user runs it: the Temporal server on PostgreSQL, its UI, two workers, two intake
+ * replicas behind HAProxy and the API over the store, supervised, on engine revision 4 (the store is the
+ * record). An alert through the proxy pages; people act on it through the API; processes killed with SIGKILL
+ * come back while alerts keep being accepted, and the review, written after a worker was killed, holds every
+ * entry of the timeline; SIGINT leaves no process behind.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync } from 'node:fs';
@@ -11,6 +13,8 @@ import { MIGRATIONS } from '../../store/migrations';
 import { Client, Connection } from '@temporalio/client';
 import { freePort } from '../../scripts/testbed/local-services';
 import { statusQuery } from '../../domain/messages';
+import { timelineLine } from '../../domain/render';
+import type { TimelineEntry } from '../../domain/types';
 import { writeTestConfig } from '../../scripts/testbed/config';
 import { eventually } from '../../scripts/testbed/eventually';
 import { describeWith } from '../../scripts/testbed/services';
@@ -36,7 +40,9 @@ describeWith(['cluster', 'haproxy', 'postgres'], 'npm run cluster', () => {
   let cluster: ChildProcess;
   let output = '';
   let exited: Promise<number | null>;
-  let ports: { temporal: number; ui: number; intake: number };
+  let ports: { temporal: number; ui: number; intake: number; api: number };
+  /** The incident people acknowledged through the API, resolved after the kill. */
+  let throughApi: { incidentId: string; workflowId: string } | undefined;
   let connection: Connection;
   let client: Client;
   const pids = (): Record<string, number> => JSON.parse(readFileSync(pidFile, 'utf8'));
@@ -51,9 +57,25 @@ describeWith(['cluster', 'haproxy', 'postgres'], 'npm run cluster', () => {
     return { status: res.status, workflowId: body.incidents?.[0]?.workflowId };
   };
 
+  /** The cluster's API, as a person on this machine calls it. */
+  const api = async (method: 'GET' | 'POST', route: string, body?: object) => {
+    const res = await fetch(`http://127.0.0.1:${ports.api}/api/v1${route}`, {
+      method,
+      headers: body ? { 'content-type': 'application/json' } : {},
+      body: body ? JSON.stringify(body) : undefined,
+      signal: AbortSignal.timeout(60_000),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+
   beforeAll(async () => {
-    ports = { temporal: await freePort(), ui: await freePort(), intake: await freePort() };
-    const configFile = writeTestConfig(dir, { journal: { file: journalFile } });
+    ports = {
+      temporal: await freePort(),
+      ui: await freePort(),
+      intake: await freePort(),
+      api: await freePort(),
+    };
+    const configFile = writeTestConfig(dir, { journal: { file: journalFile }, engine: { revision: 4 } });
     cluster = spawn(process.execPath, ['-r', 'tsx/cjs', path.join(ROOT, 'scripts', 'ops', 'cluster.ts')], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -63,6 +85,7 @@ describeWith(['cluster', 'haproxy', 'postgres'], 'npm run cluster', () => {
         CLUSTER_TEMPORAL_PORT: String(ports.temporal),
         CLUSTER_UI_PORT: String(ports.ui),
         INTAKE_PORT: String(ports.intake),
+        API_PORT: String(ports.api),
         WORKERS: '2',
         RUNBOOKS_CONFIG: configFile,
       },
@@ -156,7 +179,24 @@ describeWith(['cluster', 'haproxy', 'postgres'], 'npm run cluster', () => {
     );
     expect(ui.status).toBe(200);
     expect(JSON.stringify(await ui.json())).toContain(workflowId);
-    await handle.terminate('cluster test done');
+
+    // The API serves the store: the incident is there, and a person acknowledges it through the API.
+    const { incidentId } = view;
+    await eventually(async () => {
+      const listed = await api('GET', '/incidents?service=checkout');
+      expect((listed.body.incidents as Array<{ id: string }>).map((i) => i.id)).toContain(incidentId);
+    }, 30_000);
+    expect(await api('POST', `/incidents/${incidentId}/acknowledge`, {})).toMatchObject({
+      status: 200,
+      body: { status: 'acknowledged' },
+    });
+    await eventually(async () => {
+      expect((await api('GET', `/incidents/${incidentId}`)).body).toMatchObject({
+        status: 'acknowledged',
+        acknowledgedBy: 'api (this machine)',
+      });
+    }, 30_000);
+    throughApi = { incidentId, workflowId };
   });
 
   test('an intake replica and a worker killed with SIGKILL are started again; alerts are accepted meanwhile', async () => {
@@ -166,6 +206,7 @@ describeWith(['cluster', 'haproxy', 'postgres'], 'npm run cluster', () => {
         'intake-1',
         'intake-2',
         'intake-proxy',
+        'api',
         'postgres',
         'temporal-server',
         'temporal-ui',
@@ -210,6 +251,29 @@ describeWith(['cluster', 'haproxy', 'postgres'], 'npm run cluster', () => {
       expect((await fetch(`http://127.0.0.1:${ports.intake}/healthz`)).status).toBe(200),
     );
     expect(alive(after['intake-1'])).toBe(true);
+
+    // The incident acknowledged before the kill is noted and resolved through the API; its review, from the
+    // store, holds every entry of its timeline, whichever worker wrote which.
+    const { incidentId, workflowId } = throughApi!;
+    expect(await api('POST', `/incidents/${incidentId}/note`, { text: 'after the kill' })).toMatchObject({
+      status: 200,
+    });
+    expect(
+      await api('POST', `/incidents/${incidentId}/resolve`, { summary: 'fixed on the cluster' }),
+    ).toMatchObject({ status: 200 });
+    await client.workflow.getHandle(workflowId).result();
+    const review = await eventually(async () => {
+      const r = await api('GET', `/reviews/${incidentId}`);
+      expect(r.status).toBe(200);
+      return r.body as { markdown: string; writtenAt: string };
+    }, 30_000);
+    const stored = (await api('GET', `/incidents/${incidentId}`)).body;
+    const timeline = (stored.timeline as TimelineEntry[]).filter(
+      (e) => Date.parse(e.at) <= Date.parse(review.writtenAt),
+    );
+    expect(timeline.map((e) => e.type)).toEqual(expect.arrayContaining(['acknowledged', 'note', 'resolved']));
+    for (const entry of timeline)
+      expect(review.markdown).toContain(timelineLine(entry, stored.createdAt as string));
   });
 
   test('SIGINT stops every process of the cluster', async () => {

@@ -20,7 +20,7 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const DEPLOY = path.join(ROOT, 'deploy');
 
 describeWith(['compose'], 'deploy/docker-compose.yml', () => {
-  test('is valid Compose: Temporal and its UI on PostgreSQL, worker and intake, no host networking, secrets from an env file', () => {
+  test('is valid Compose: Temporal and its UI on PostgreSQL, worker, intake and API, the store, no host networking, secrets from an env file', () => {
     const dir = tempDir('compose-');
     cpSync(DEPLOY, dir, { recursive: true });
     writeFileSync(path.join(dir, 'secrets.env'), readFileSync(path.join(DEPLOY, 'secrets.env.example')));
@@ -29,11 +29,19 @@ describeWith(['compose'], 'deploy/docker-compose.yml', () => {
     const resolved = parseYaml(execFileSync(serviceValue('compose'), [...args, 'config']).toString()) as {
       services: Record<
         string,
-        { image?: string; network_mode?: string; environment?: Record<string, string>; ports?: unknown[] }
+        {
+          image?: string;
+          network_mode?: string;
+          environment?: Record<string, string>;
+          ports?: unknown[];
+          /** `source:target[:mode]` (Compose v1) or `{ source, target }` (v2). */
+          volumes?: Array<string | { source?: string; target?: string }>;
+        }
       >;
     };
     const services = resolved.services;
     expect(Object.keys(services).sort()).toEqual([
+      'api',
       'intake',
       'postgresql',
       'temporal',
@@ -49,7 +57,7 @@ describeWith(['compose'], 'deploy/docker-compose.yml', () => {
     const raw = parseYaml(readFileSync(path.join(DEPLOY, 'docker-compose.yml'), 'utf8')) as {
       services: Record<string, { env_file?: string[] }>;
     };
-    for (const name of ['worker', 'intake']) {
+    for (const name of ['worker', 'intake', 'api']) {
       expect(raw.services[name].env_file).toEqual(['secrets.env']);
       expect(services[name].environment?.INTAKE_TOKEN).toBe('change-me-to-a-long-random-token');
     }
@@ -59,8 +67,21 @@ describeWith(['compose'], 'deploy/docker-compose.yml', () => {
     const published = Object.entries(services)
       .filter(([, s]) => s.ports?.length)
       .map(([n]) => n);
-    expect(published.sort()).toEqual(['intake', 'temporal-ui']);
+    expect(published.sort()).toEqual(['api', 'intake', 'temporal-ui']);
     expect(JSON.stringify(services.intake.ports)).toMatch(/127\.0\.0\.1/);
+    expect(JSON.stringify(services.api.ports)).toMatch(/127\.0\.0\.1.*8089/);
+    // One store for every worker and the API: the database the PostgreSQL service creates on first start.
+    const storeUrl = new URL(services.worker.environment!.DATABASE_URL);
+    expect([storeUrl.host, storeUrl.pathname]).toEqual(['postgresql:5432', '/durable_runbooks']);
+    expect(services.api.environment?.DATABASE_URL).toBe(services.worker.environment!.DATABASE_URL);
+    expect(services.intake.environment?.DATABASE_URL).toBeUndefined();
+    const mounts = (services.postgresql.volumes ?? []).map((v) =>
+      typeof v === 'string' ? { source: v.split(':')[0], target: v.split(':')[1] } : v,
+    );
+    const init = mounts.find((v) => v.target === '/docker-entrypoint-initdb.d');
+    expect(readFileSync(path.join(init!.source!, 'store-database.sql'), 'utf8')).toMatch(
+      /^CREATE DATABASE durable_runbooks;$/m,
+    );
   });
 });
 
@@ -102,7 +123,7 @@ describeWith(['temporal'], 'deploy/Dockerfile as a script', () => {
     for (const c of children) if (c.pid) process.kill(-c.pid, 'SIGKILL');
   });
 
-  test('its COPY and RUN lines make an app whose worker and intake commands start', async () => {
+  test('its COPY and RUN lines make an app whose worker, intake and API commands start', async () => {
     const root = tempDir('image-');
     // npm's cache for the RUN line: a copy of this machine's (hard links), since the line cleans it.
     const cache = path.join(tempDir('npm-cache-'), 'cache');
@@ -184,9 +205,10 @@ describeWith(['temporal'], 'deploy/Dockerfile as a script', () => {
       `the image's worker polled ${Date.now() - started} ms after it was started (prebuilt bundle)`,
     );
     // The compose file's intake command, bound to every interface with its token.
-    const compose = readFileSync(path.join(DEPLOY, 'docker-compose.yml'), 'utf8');
-    const intakeCommand = (parseYaml(compose) as { services: { intake: { command: string[] } } }).services
-      .intake.command;
+    const compose = parseYaml(readFileSync(path.join(DEPLOY, 'docker-compose.yml'), 'utf8')) as {
+      services: Record<'intake' | 'api', { command: string[] }>;
+    };
+    const intakeCommand = compose.services.intake.command;
     const port = await freePort();
     run(intakeCommand, {
       INTAKE_HOST: '0.0.0.0',
@@ -198,5 +220,19 @@ describeWith(['temporal'], 'deploy/Dockerfile as a script', () => {
       60_000,
       250,
     );
+    // The compose file's API command, over the embedded store (no DATABASE_URL) in a data directory.
+    const apiPort = await freePort();
+    run(compose.services.api.command, {
+      API_PORT: String(apiPort),
+      RUNBOOKS_DATA_DIR: tempDir('image-data-'),
+    });
+    await eventually(
+      async () =>
+        expect(await (await fetch(`http://127.0.0.1:${apiPort}/healthz`)).json()).toEqual({ status: 'ok' }),
+      60_000,
+      250,
+    );
+    const incidents = await fetch(`http://127.0.0.1:${apiPort}/api/v1/incidents`);
+    expect(await incidents.json()).toMatchObject({ incidents: [] });
   }, 300_000);
 });

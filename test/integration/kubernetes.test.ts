@@ -357,9 +357,24 @@ describeWith(['temporal', 'kubernetes'], 'runbooks on Kubernetes', () => {
         ),
       },
     });
+    await plane.api.ok('POST', `/api/v1/namespaces/${ns.metadata.name}/secrets`, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'durable-runbooks-secrets', namespace: ns.metadata.name },
+      stringData: {
+        INTAKE_TOKEN: 'kubernetes-test-token',
+        DATABASE_URL: 'postgres://durable_runbooks:secret@postgresql:5432/durable_runbooks',
+      },
+    });
     for (const obj of objects.filter((o) => o.kind !== 'Namespace'))
       await plane.api.ok('POST', collectionPath(obj), obj);
-    for (const d of objects.filter((o) => o.kind === 'Deployment')) {
+    const deployments = objects.filter((o) => o.kind === 'Deployment');
+    expect(deployments.map((d) => d.metadata.name).sort()).toEqual([
+      'durable-runbooks-api',
+      'durable-runbooks-intake',
+      'durable-runbooks-worker',
+    ]);
+    for (const d of deployments) {
       const rolled = await waitForRollout(plane.api, ns.metadata.name, d.metadata.name);
       expect(rolled.status?.availableReplicas).toBe(2);
     }

@@ -9,10 +9,11 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { workflowUiLink, type RunbooksConfig } from '../../../config';
 import { statusQuery } from '../../../domain/messages';
 import { SEVERITIES, type IncidentStatusView } from '../../../domain/types';
-import { recordAudit, type SqlClient } from '../../../store';
+import { recordAudit, storedWorkflowId, type SqlClient } from '../../../store';
 import { mayAct } from '../../access';
 import { sendCommand } from '../../commands';
 import { unreachable } from '../../http';
+import { workflowIdOfIncident } from '../../incident-id';
 import { declareIncident } from '../../open-incident';
 import { callerName, type ApiCaller } from '../auth';
 import { errorBody } from './schemas';
@@ -107,12 +108,9 @@ export function commandRoutes(
           return reply.code(422).send({ error: 'severity: required (P1, P2 or P3)' });
         if ((action === 'approve' || action === 'reject') && !body.step)
           return reply.code(422).send({ error: `step: required to ${action}` });
-        // The store knows the incident by its id; an incident it does not hold is named by its workflow id.
-        const row = await db.query<{ workflow_id: string }>(
-          'SELECT workflow_id FROM incidents WHERE id = $1',
-          [id],
-        );
-        const workflowId = row.rows[0]?.workflow_id ?? id;
+        // The store knows the incident by its id. One it does not hold (engine revision 3 records no incident
+        // rows) is named by its incident id, which holds its workflow id, or by the workflow id itself.
+        const workflowId = (await storedWorkflowId(db, id)) ?? workflowIdOfIncident(id);
         const handle = temporal.client.workflow.getHandle(workflowId);
         const link = workflowUiLink(config, temporal.client.options.namespace, workflowId);
         let view: IncidentStatusView | undefined;

@@ -255,9 +255,11 @@ describeWith(['cluster', 'haproxy', 'postgres'], 'npm run cluster', () => {
     // The incident acknowledged before the kill is noted and resolved through the API; its review, from the
     // store, holds every entry of its timeline, whichever worker wrote which.
     const { incidentId, workflowId } = throughApi!;
+    const noted = Date.now();
     expect(await api('POST', `/incidents/${incidentId}/note`, { text: 'after the kill' })).toMatchObject({
       status: 200,
     });
+    console.log(`[cluster] the first command after the kill was answered in ${Date.now() - noted} ms`);
     expect(
       await api('POST', `/incidents/${incidentId}/resolve`, { summary: 'fixed on the cluster' }),
     ).toMatchObject({ status: 200 });

@@ -13,7 +13,10 @@
  *   started and the time until all have paged is reported too.
  * Prints one line per measurement and, at the end, every result as JSON (docs/benchmarks.md holds runs' results).
  * To repeat one measurement: BENCH_SERVERS=cluster (or dev) picks the server, BENCH_RATES=50 the steady
- * rates, and a burst of 0 skips the burst. BENCH_FLOOR=1 adds, at the same rates, the floor: the least a
+ * rates, and a burst of 0 skips the burst. BENCH_REVISIONS=3,4,3,4 runs everything once per engine revision
+ * listed, in that order (alternate them: the machine drifts). BENCH_LIFE=1 adds, at the same rates, incidents'
+ * whole lives: opened and paged, acknowledged, resolved and closed with their reviews, each step at the rate,
+ * and the CPU from the first post until every run has completed, per incident. BENCH_FLOOR=1 adds, at the same rates, the floor: the least a
  * Temporal application does per alert (`bench-floor-workflow.ts`: started with a signal, one activity, then
  * open), run by a worker in this process, which is what the server and its database cost before our logic.
  */
@@ -21,11 +24,13 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { DEFAULT_CONFIG_PATH } from '../../config';
-import { deliver, percentile, pool, rssMiB, sleep } from './bench-support';
+import { sendCommand } from '../../intake/commands';
+import type { CommandName } from '../../workflows/incident/commands';
+import { atSteadyRate, deliver, percentile, pool, rssMiB, sleep } from './bench-support';
 import { clusterSupervisor, scratchClusterSettings, startCluster, startReplicas } from '../ops/cluster';
 import { killGroup, startTemporalDevServer } from '../testbed/local-services';
 import { REPO_ROOT, registerSearchAttributes } from '../ops/temporal-server';
-import { cpuSeconds, FirstPages } from './cluster-measures';
+import { cpuSeconds, cpuSince as cpuOf, FirstPages } from './cluster-measures';
 import { floorAlertSignal, floorIncident, type FloorActivities } from './bench-floor-workflow';
 
 interface Target {
@@ -49,9 +54,13 @@ async function startTarget(
   server: Target['server'],
   workers: number,
   log: (l: string) => void,
+  /** The engine revision new incidents take; undefined: the configuration's. */
+  revision?: number,
 ): Promise<Target> {
   const stateDir = path.join(REPO_ROOT, '.data', 'bench-cluster', server === 'cluster' ? 'cluster' : 'dev');
-  const { settings, journalFile } = await scratchClusterSettings(stateDir, workers, BASE_CONFIG);
+  const { settings, journalFile } = await scratchClusterSettings(stateDir, workers, BASE_CONFIG, (raw) => {
+    if (revision !== undefined) raw.engine = { ...raw.engine, revision };
+  });
   const supervisor = clusterSupervisor(settings, log);
   let address: string;
   let stopServer = async () => undefined as void;
@@ -137,18 +146,6 @@ async function waitForPages(target: Target, sent: Map<string, number>, timeoutMs
   }
 }
 
-/** Calls `send` `perSecond` times a second for `seconds`, not waiting for one call before the next. */
-async function atSteadyRate(perSecond: number, seconds: number, send: (i: number) => Promise<void>) {
-  const started = Date.now();
-  const inFlight: Promise<void>[] = [];
-  for (let i = 0; i < perSecond * seconds; i++) {
-    const due = started + (i * 1000) / perSecond;
-    if (due > Date.now()) await sleep(due - Date.now());
-    inFlight.push(send(i));
-  }
-  await Promise.all(inFlight);
-}
-
 async function paced(target: Target, perSecond: number, seconds: number) {
   const cpuBefore = cpuSeconds(target.groups());
   const sent = new Map<string, number>();
@@ -168,6 +165,39 @@ async function paced(target: Target, perSecond: number, seconds: number) {
     acceptedP50: percentile(accepted, 50),
     acceptedP99: percentile(accepted, 99),
     cpuSeconds: cpuSince(target, cpuBefore),
+  };
+}
+
+/**
+ * Incidents' whole lives at `perSecond` (see the header): CPU by component from the first post until every run
+ * has completed, and its sum per incident (ms). Reviews, store writes and closing all count.
+ */
+async function wholeLife(target: Target, perSecond: number, seconds: number) {
+  const cpuBefore = cpuSeconds(target.groups());
+  const started = Date.now();
+  const sent = new Map<string, number>();
+  await atSteadyRate(perSecond, seconds, () =>
+    postIncident(target.intakeUrl).then(({ workflowId, sentAt }) => void sent.set(workflowId, sentAt)),
+  );
+  await waitForPages(target, sent, 600_000);
+  const ids = [...sent.keys()];
+  const steps: Array<[CommandName, Record<string, unknown>]> = [
+    ['acknowledge', { by: 'bench' }],
+    ['resolve', { by: 'bench', summary: 'bench' }],
+  ];
+  for (const [name, args] of steps)
+    await atSteadyRate(perSecond, seconds, async (i) => {
+      const outcome = await sendCommand(target.client.workflow.getHandle(ids[i]), name, args);
+      if (!outcome.accepted) throw new Error(`${name} of ${ids[i]} refused: ${outcome.reason}`);
+    });
+  await pool(ids.length, 50, async (i) => void (await target.client.workflow.getHandle(ids[i]).result()));
+  const cpu = cpuSince(target, cpuBefore);
+  const total = Object.values(cpu).reduce((sum, s) => sum + s, 0);
+  return {
+    incidents: ids.length,
+    seconds: Math.round((Date.now() - started) / 1000),
+    cpuSeconds: cpu,
+    cpuMsPerIncident: Math.round((total / ids.length) * 1000),
   };
 }
 
@@ -213,13 +243,7 @@ async function floor(target: Target, perSecond: number, seconds: number) {
   }
 }
 
-/** CPU seconds by component since `before`. */
-function cpuSince(target: Target, before: Record<string, number>): Record<string, number> {
-  const after = cpuSeconds(target.groups());
-  return Object.fromEntries(
-    Object.keys(after).map((k) => [k, Number((after[k] - (before[k] ?? 0)).toFixed(1))]),
-  );
-}
+const cpuSince = (target: Target, before: Record<string, number>) => cpuOf(target.groups(), before);
 
 async function burst(target: Target, count: number) {
   const cpuBefore = cpuSeconds(target.groups());
@@ -252,67 +276,78 @@ async function main() {
   const rows: string[] = [];
   const servers = (process.env.BENCH_SERVERS ?? 'dev,cluster').split(',');
   const rates = (process.env.BENCH_RATES ?? '10,50').split(',').map(Number);
-  for (const server of (['dev server', 'cluster'] as const).filter((s) => servers.includes(s.split(' ')[0])))
-    for (const workers of workerCounts) {
-      log(`${server}, ${workers} worker(s): starting...`);
-      const target = await startTarget(server, workers, quiet);
-      try {
-        await sleep(3000); // the workers' first polls
-        const result: Record<string, unknown> = { server, workers };
-        if (workers === 2) {
-          // First, while nothing else is open: the floor measures the server alone.
-          if (process.env.BENCH_FLOOR === '1')
+  const revisions = process.env.BENCH_REVISIONS?.split(',').map(Number) ?? [undefined];
+  for (const revision of revisions)
+    for (const server of (['dev server', 'cluster'] as const).filter((s) =>
+      servers.includes(s.split(' ')[0]),
+    ))
+      for (const workers of workerCounts) {
+        const on = revision === undefined ? '' : `, revision ${revision}`;
+        log(`${server}${on}, ${workers} worker(s): starting...`);
+        const target = await startTarget(server, workers, quiet, revision);
+        try {
+          await sleep(3000); // the workers' first polls
+          const result: Record<string, unknown> = { server, workers, ...(revision ? { revision } : {}) };
+          if (workers === 2) {
+            // First, while nothing else is open: the floor measures the server alone.
+            if (process.env.BENCH_FLOOR === '1')
+              for (const rate of rates) {
+                const f = await floor(target, rate, 20);
+                result[`floorAt${rate}PerSecond`] = {
+                  p50ms: Math.round(f.p50),
+                  p99ms: Math.round(f.p99),
+                  cpuSeconds: f.cpuSeconds,
+                };
+                log(
+                  `${server}, floor, ${rate} alerts/s: activity started p50 ${Math.round(f.p50)} ms, p99 ${Math.round(f.p99)} ms; CPU s ${JSON.stringify(f.cpuSeconds)} (client = this process and the floor's worker)`,
+                );
+              }
             for (const rate of rates) {
-              const f = await floor(target, rate, 20);
-              result[`floorAt${rate}PerSecond`] = {
-                p50ms: Math.round(f.p50),
-                p99ms: Math.round(f.p99),
-                cpuSeconds: f.cpuSeconds,
+              const l = await paced(target, rate, 20);
+              result[`firstPageAt${rate}PerSecond`] = {
+                p50ms: Math.round(l.p50),
+                p99ms: Math.round(l.p99),
+                maxMs: Math.round(l.max),
+                acceptedP50ms: Math.round(l.acceptedP50),
+                acceptedP99ms: Math.round(l.acceptedP99),
+                cpuSeconds: l.cpuSeconds,
               };
               log(
-                `${server}, floor, ${rate} alerts/s: activity started p50 ${Math.round(f.p50)} ms, p99 ${Math.round(f.p99)} ms; CPU s ${JSON.stringify(f.cpuSeconds)} (client = this process and the floor's worker)`,
+                `${server}${on}, 2 workers, ${rate} alerts/s: first page p50 ${Math.round(l.p50)} ms, p99 ${Math.round(l.p99)} ms (accepted p50 ${Math.round(l.acceptedP50)} ms, p99 ${Math.round(l.acceptedP99)} ms); CPU s ${JSON.stringify(l.cpuSeconds)}`,
               );
             }
-          for (const rate of rates) {
-            const l = await paced(target, rate, 20);
-            result[`firstPageAt${rate}PerSecond`] = {
-              p50ms: Math.round(l.p50),
-              p99ms: Math.round(l.p99),
-              maxMs: Math.round(l.max),
-              acceptedP50ms: Math.round(l.acceptedP50),
-              acceptedP99ms: Math.round(l.acceptedP99),
-              cpuSeconds: l.cpuSeconds,
-            };
-            log(
-              `${server}, 2 workers, ${rate} alerts/s: first page p50 ${Math.round(l.p50)} ms, p99 ${Math.round(l.p99)} ms (accepted p50 ${Math.round(l.acceptedP50)} ms, p99 ${Math.round(l.acceptedP99)} ms); CPU s ${JSON.stringify(l.cpuSeconds)}`,
-            );
+            if (process.env.BENCH_LIFE === '1')
+              for (const rate of rates) {
+                const life = await wholeLife(target, rate, 20);
+                result[`wholeLifeAt${rate}PerSecond`] = life;
+                log(`${server}${on}, 2 workers, ${rate} alerts/s, whole lives: ${JSON.stringify(life)}`);
+              }
           }
-        }
-        if (burstSize > 0) {
-          const b = await burst(target, burstSize);
-          result.burst = b;
-          log(`${server}, ${workers} worker(s), burst of ${burstSize}: ${JSON.stringify(b)}`);
-        }
-        if (workers === 2) {
-          const openNow = rates.reduce((sum, r) => sum + r * 20, 0) + burstSize; // the paced phases' and the burst's
-          const rss = target.workerPids().reduce((sum, pid) => sum + rssMiB(pid), 0);
-          result.workerRssMiBPer1000Open = Number(((rss / openNow) * 1000).toFixed(0));
-          if (open > openNow) {
-            const more = await burst(target, open - openNow);
-            result.open = { incidents: open, ...more };
-            const rssOpen = target.workerPids().reduce((sum, pid) => sum + rssMiB(pid), 0);
-            result.workerRssMiBAtOpen = Math.round(rssOpen);
-            log(
-              `${server}: ${open} open incidents: ${JSON.stringify(result.open)}, workers' RSS ${Math.round(rssOpen)} MiB`,
-            );
+          if (burstSize > 0) {
+            const b = await burst(target, burstSize);
+            result.burst = b;
+            log(`${server}, ${workers} worker(s), burst of ${burstSize}: ${JSON.stringify(b)}`);
           }
+          if (workers === 2) {
+            const openNow = rates.reduce((sum, r) => sum + r * 20, 0) + burstSize; // the paced phases' and the burst's
+            const rss = target.workerPids().reduce((sum, pid) => sum + rssMiB(pid), 0);
+            result.workerRssMiBPer1000Open = Number(((rss / openNow) * 1000).toFixed(0));
+            if (open > openNow) {
+              const more = await burst(target, open - openNow);
+              result.open = { incidents: open, ...more };
+              const rssOpen = target.workerPids().reduce((sum, pid) => sum + rssMiB(pid), 0);
+              result.workerRssMiBAtOpen = Math.round(rssOpen);
+              log(
+                `${server}: ${open} open incidents: ${JSON.stringify(result.open)}, workers' RSS ${Math.round(rssOpen)} MiB`,
+              );
+            }
+          }
+          console.log(`result: ${JSON.stringify(result)}`);
+          rows.push(JSON.stringify(result));
+        } finally {
+          await target.stop();
         }
-        console.log(`result: ${JSON.stringify(result)}`);
-        rows.push(JSON.stringify(result));
-      } finally {
-        await target.stop();
       }
-    }
   console.log('\nAll results:');
   for (const row of rows) console.log(row);
 }

@@ -72,6 +72,18 @@ export function percentile(values: number[], p: number): number {
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Calls `send` `perSecond` times a second for `seconds`, not waiting for one call before the next. */
+export async function atSteadyRate(perSecond: number, seconds: number, send: (i: number) => Promise<void>) {
+  const started = Date.now();
+  const inFlight: Promise<void>[] = [];
+  for (let i = 0; i < perSecond * seconds; i++) {
+    const due = started + (i * 1000) / perSecond;
+    if (due > Date.now()) await sleep(due - Date.now());
+    inFlight.push(send(i));
+  }
+  await Promise.all(inFlight);
+}
+
 /** A process's resident memory in MiB (0 once it is gone). */
 export function rssMiB(pid: number): number {
   try {

@@ -43,6 +43,17 @@ export function cpuSeconds(groups: Record<string, number[]>): Record<string, num
   return out;
 }
 
+/** CPU seconds by component since `before` (a `cpuSeconds` reading of the same groups). */
+export function cpuSince(
+  groups: Record<string, number[]>,
+  before: Record<string, number>,
+): Record<string, number> {
+  const after = cpuSeconds(groups);
+  return Object.fromEntries(
+    Object.keys(after).map((k) => [k, Number((after[k] - (before[k] ?? 0)).toFixed(1))]),
+  );
+}
+
 /**
  * First-page times (epoch ms) by workflow id, from the notification journal as it grows: each read parses
  * only the lines written since the last (the journal reaches tens of thousands of lines in a run).

@@ -1,4 +1,5 @@
 import axios from 'axios';
+import { redactDeep } from '../domain/credentials';
 import { activityAbortSignal } from './cancellation';
 import type { HealthCheckResult } from './contract';
 
@@ -38,5 +39,6 @@ export async function checkServiceHealth(
       }
     }),
   );
-  return { healthy: checks.every((c) => c.ok), checks };
+  // A health URL may carry credentials (`https://user:password@…`): what goes to people and history has none.
+  return redactDeep({ healthy: checks.every((c) => c.ok), checks });
 }

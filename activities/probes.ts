@@ -3,6 +3,7 @@
  * facts (`<field>` → value) with a line for the timeline. One activity for every kind, so a definition's
  * probe list needs no code and `npm run runbook -- test` can replay recorded facts in its place.
  */
+import { redactDeep } from '../domain/credentials';
 import type { ProbeReport } from '../domain/runbook-definition';
 import { LOG_SCAN_PATTERN, classifyLogLines, formatBytes, primaryCause } from '../domain/runbook-policy';
 import { ApplicationFailure } from '@temporalio/activity';
@@ -362,5 +363,9 @@ export function createProbeActivities(deps: {
     }
   }
 
-  return { runProbe };
+  return {
+    // The one place evidence is made: a target's credentials (a connection string in a log line, a password
+    // in a printed command) never reach the timeline, Slack, the review or history.
+    runProbe: async (args: ProbeArgs): Promise<ProbeReport> => redactDeep(await runProbe(args)),
+  };
 }

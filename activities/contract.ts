@@ -77,6 +77,10 @@ export interface DeploymentState {
   updatedReplicas: number;
   complete: boolean;
   memoryLimitBytes: number | null;
+  /**
+   * The container's literal environment variables, each value as `sha256:<16 hex digits>`: this answer is
+   * recorded in history, and values (a database URL's password) stay inside activities.
+   */
   env: Record<string, string>;
   /** Deployments of the namespace by creation time, newest rollout first (the seed's "recent changes"). */
   recentChanges: { name: string; createdAt: string | null; rolloutAt: string | null; image: string | null }[];

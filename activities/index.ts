@@ -5,7 +5,7 @@ import type { IncidentActivities, RunbookActivities, WatchdogActivities } from '
 import { createDockerActivities } from './platform/docker';
 import { claimRestart } from './ledger';
 import { createGitActivities } from './git';
-import { createKubernetesActivities } from './platform/kubernetes';
+import { createKubernetesActivities, createKubernetesEnvironment } from './platform/kubernetes';
 import { createProbeActivities } from './probes';
 import { createPrometheusActivities } from './prometheus';
 import { createPostgresActivities } from './postgres';
@@ -52,6 +52,7 @@ export function createIncidentActivities({
   );
   const postgres = createPostgresActivities(env);
   const kubernetes = createKubernetesActivities((service) => kubernetesTargetOf(config, service));
+  const kubernetesEnvironment = createKubernetesEnvironment((service) => kubernetesTargetOf(config, service));
   const engine = guardTargets(config, dockerActivities);
   const pageContacts: IncidentActivities['pageContacts'] = async (args) => {
     // Whoever is paged joins the incident's own channel: after the page, and best effort (the page matters,
@@ -93,6 +94,7 @@ export function createIncidentActivities({
       createProbeActivities({
         docker: dockerActivities,
         kubernetes,
+        kubernetesEnvironment,
         onKubernetes: (service) => !!ownValue(config.services, service)?.kubernetes,
         postgres,
         checkServiceHealth,

@@ -70,6 +70,8 @@ function connectionsReport(
 export function createProbeActivities(deps: {
   docker: DockerActivities;
   kubernetes: KubernetesActivities;
+  /** A Deployment's environment values (never in an answer: the pool size is read from them here). */
+  kubernetesEnvironment: (service: string) => Promise<Record<string, string>>;
   /** Whether the service runs as a Deployment on Kubernetes (its container probes then read the Deployment). */
   onKubernetes: (service: string | undefined) => boolean;
   postgres: ReturnType<typeof createPostgresActivities>;
@@ -345,11 +347,11 @@ export function createProbeActivities(deps: {
       }
       case 'connections': {
         if (!args.urlEnv) return null;
-        const [usage, d] = await Promise.all([
+        const [usage, env] = await Promise.all([
           deps.postgres.connectionUsage({ urlEnv: args.urlEnv }),
-          k8s.describeDeployment({ service }),
+          deps.kubernetesEnvironment(service),
         ]);
-        return connectionsReport(usage, d.env[probe.poolSizeVariable], probe.poolSizeVariable, name);
+        return connectionsReport(usage, env[probe.poolSizeVariable], probe.poolSizeVariable, name);
       }
       case 'processes':
       case 'disk':

@@ -2,9 +2,11 @@
  * Runbooks on a real Kubernetes control plane (kube-apiserver, controller manager and scheduler v1.34,
  * etcd 3.6, kwok's fake node), with the worker as its own process talking to it through
  * @kubernetes/client-node: the seed's recent-deployment rollback and scale-out, a worker SIGKILLed in the
- * middle of an undo, and the shipped manifests accepted by the API server and rolled out.
+ * middle of an undo, the Deployment's environment values kept out of every activity's answer (history), and
+ * the shipped manifests accepted by the API server and rolled out.
  */
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -310,6 +312,49 @@ describeWith(['temporal', 'kubernetes'], 'runbooks on Kubernetes', () => {
     expect(app.resources.limits.memory).toBe('512Mi');
     expect(app.env).toEqual([{ name: 'DB_POOL_SIZE', value: '20' }]);
     expect(d.metadata.annotations['deployment.kubernetes.io/revision']).toBe('4');
+  });
+
+  test("a Deployment's environment values never reach an activity's answer (history); activities still read them", async () => {
+    const namespace = 'secrets';
+    await deployInsightsOnKubernetes(plane.api, namespace);
+    const password = 'k8s-db-pw-4711';
+    const env = { DATABASE_URL: `postgres://app:${password}@db:5432/orders`, DB_POOL_SIZE: '7' };
+    // The client library is an ES module that jest cannot load: the activities run in a node process of
+    // their own, as in the worker.
+    const script = `
+      const { createIncidentActivities } = require('./activities');
+      const { createKubernetesEnvironment } = require('./activities/platform/kubernetes');
+      const { kubernetesTargetOf } = require('./activities/targets');
+      const { testConfig } = require('./scripts/testbed/config');
+      const config = testConfig({ services: { vault: { kubernetes: JSON.parse(process.env.TARGET) } } });
+      const activities = createIncidentActivities({ config, baseDir: process.env.BASE_DIR, env: {} });
+      (async () => {
+        await activities.setEnvironment({ service: 'vault', env: JSON.parse(process.env.SET_ENV) });
+        const answer = await activities.describeDeployment({ service: 'vault' });
+        const values = await createKubernetesEnvironment((s) => kubernetesTargetOf(config, s))('vault');
+        console.log(JSON.stringify({ answer, values }));
+      })().catch((err) => { console.error(err); process.exit(1); });`;
+    const run = spawnSync(process.execPath, ['-r', 'tsx/cjs', '-e', script], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: {
+        ...process.env,
+        TARGET: JSON.stringify({ kubeconfig: plane.kubeconfig, namespace, deployment: 'insights-app' }),
+        SET_ENV: JSON.stringify(env),
+        BASE_DIR: tempDir('k8s-env-'),
+      },
+    });
+    expect(run.status).toBe(0);
+    const { answer, values } = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as {
+      answer: { env: Record<string, string> };
+      values: Record<string, string>;
+    };
+    const sha = (v: string) => `sha256:${createHash('sha256').update(v).digest('hex').slice(0, 16)}`;
+    expect(answer.env).toEqual({ DATABASE_URL: sha(env.DATABASE_URL), DB_POOL_SIZE: sha('7') });
+    expect(JSON.stringify(answer)).not.toContain(password);
+    // The pool-size probe reads the values inside the activity.
+    expect(values).toMatchObject(env);
   });
 
   test('the manifests in deploy/kubernetes pass server-side dry-run, apply, and roll out', async () => {

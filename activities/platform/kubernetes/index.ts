@@ -11,7 +11,7 @@ import type { DeploymentState } from '../../contract';
 import { kubernetesCluster } from './cluster';
 import { deploymentChanges } from './changes';
 import type { KubernetesTarget } from './objects';
-import { deploymentReads } from './reads';
+import { deploymentEnvironment, deploymentReads } from './reads';
 
 export type { DeploymentState };
 export {
@@ -26,6 +26,14 @@ export {
 export function createKubernetesActivities(targetOf: (service: string) => KubernetesTarget) {
   const cluster = kubernetesCluster();
   return { ...deploymentReads(targetOf, cluster), ...deploymentChanges(targetOf, cluster) };
+}
+
+/**
+ * A service's Deployment environment values, for other activities (the pool-size probe): not an activity
+ * itself, so no value is ever an answer recorded in history (`describeDeployment` answers hashes).
+ */
+export function createKubernetesEnvironment(targetOf: (service: string) => KubernetesTarget) {
+  return deploymentEnvironment(targetOf, kubernetesCluster());
 }
 
 export type KubernetesActivities = ReturnType<typeof createKubernetesActivities>;

@@ -1,4 +1,5 @@
 /** Deployment reads: its state and recent rollouts, its pods, their logs, and `rollout status`. */
+import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure } from '@temporalio/activity';
 import type * as K8s from '@kubernetes/client-node';
@@ -15,6 +16,33 @@ import {
   type KubernetesTarget,
   type PodsState,
 } from './objects';
+
+/** A container's literal environment values (those from Secrets and ConfigMaps are not in the spec). */
+const literalEnv = (c: K8s.V1Container) =>
+  Object.fromEntries((c.env ?? []).flatMap((e) => (e.value === undefined ? [] : [[e.name, e.value]])));
+
+/**
+ * What an activity's answer may say of a value: a hash to compare by. The answer is recorded in workflow
+ * history, and a `DATABASE_URL` with its password must not be (`temporal workflow show` would print it).
+ */
+const hashed = (env: Record<string, string>) =>
+  Object.fromEntries(
+    Object.entries(env).map(([k, v]) => [
+      k,
+      `sha256:${createHash('sha256').update(v).digest('hex').slice(0, 16)}`,
+    ]),
+  );
+
+/** The environment values of a service's Deployment, for activities only: never an activity's answer. */
+export function deploymentEnvironment(
+  targetOf: (service: string) => KubernetesTarget,
+  { mustRead, containerOf }: KubernetesCluster,
+) {
+  return async (service: string): Promise<Record<string, string>> => {
+    const t = targetOf(service);
+    return literalEnv(containerOf(t, (await mustRead(t)).spec?.template));
+  };
+}
 
 export function deploymentReads(
   targetOf: (service: string) => KubernetesTarget,
@@ -91,9 +119,7 @@ export function deploymentReads(
       updatedReplicas: d.status?.updatedReplicas ?? 0,
       complete: rolloutComplete(d),
       memoryLimitBytes: parseQuantity(container.resources?.limits?.memory),
-      env: Object.fromEntries(
-        (container.env ?? []).flatMap((e) => (e.value === undefined ? [] : [[e.name, e.value]])),
-      ),
+      env: hashed(literalEnv(container)),
       recentChanges,
     };
   }

@@ -64,7 +64,8 @@ export function hostOf(header: string | undefined): string {
 }
 
 function sameToken(expected: string, header: string | undefined): boolean {
-  const given = header?.startsWith('Bearer ') ? header.slice(7).trim() : '';
+  // The scheme is case-insensitive (RFC 9110 §11.1): `bearer` and `BEARER` are the same credentials.
+  const given = /^bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1] ?? '';
   // Hash both sides so the comparison is constant-time whatever the lengths.
   const a = createHash('sha256').update(expected).digest();
   const b = createHash('sha256').update(given).digest();

@@ -68,6 +68,29 @@ export function trustedProxiesFromEnv(raw: string | undefined): string[] {
   return entries;
 }
 
+/** Tokens shorter than this can be guessed by a patient attacker: 32 characters of a generator's output. */
+export const MIN_INTAKE_TOKEN_LENGTH = 32;
+/** Example values shipped in our own files: a deployment that kept one is open to anyone who read them. */
+const PLACEHOLDER_TOKENS = ['change-me-to-a-long-random-token', 'change-me', 'changeme'];
+
+/**
+ * INTAKE_TOKEN as the intake may use it: unset (loopback only), or a long token that is not a shipped
+ * placeholder. Anything else stops the start-up with a message naming the variable.
+ */
+export function intakeTokenFromEnv(raw: string | undefined): string | undefined {
+  const token = raw?.trim();
+  if (!token) return undefined;
+  if (PLACEHOLDER_TOKENS.includes(token.toLowerCase()))
+    throw new Error(
+      'INTAKE_TOKEN is the placeholder from the example file: set a random one (openssl rand -hex 32)',
+    );
+  if (token.length < MIN_INTAKE_TOKEN_LENGTH)
+    throw new Error(
+      `INTAKE_TOKEN is ${token.length} characters: use at least ${MIN_INTAKE_TOKEN_LENGTH} random ones (openssl rand -hex 32)`,
+    );
+  return token;
+}
+
 if (require.main === module) {
   Promise.resolve()
     .then(() =>
@@ -75,7 +98,7 @@ if (require.main === module) {
         temporal: temporalTarget(),
         host: process.env.INTAKE_HOST,
         port: process.env.INTAKE_PORT ? Number(process.env.INTAKE_PORT) : undefined,
-        token: process.env.INTAKE_TOKEN,
+        token: intakeTokenFromEnv(process.env.INTAKE_TOKEN),
         trustedProxies: trustedProxiesFromEnv(process.env.INTAKE_TRUSTED_PROXIES),
       }),
     )

@@ -120,7 +120,12 @@ function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number): P
 describeWith(['temporal'], 'deploy/Dockerfile as a script', () => {
   const children: ChildProcess[] = [];
   afterAll(() => {
-    for (const c of children) if (c.pid) process.kill(-c.pid, 'SIGKILL');
+    for (const c of children)
+      try {
+        if (c.pid) process.kill(-c.pid, 'SIGKILL');
+      } catch {
+        // exited already (the refused intake)
+      }
   });
 
   test('its COPY and RUN lines make an app whose worker, intake and API commands start', async () => {
@@ -210,10 +215,20 @@ describeWith(['temporal'], 'deploy/Dockerfile as a script', () => {
     };
     const intakeCommand = compose.services.intake.command;
     const port = await freePort();
+    // The example file's placeholder token stops the intake at start, naming the variable.
+    const placeholder = run(intakeCommand, {
+      INTAKE_HOST: '0.0.0.0',
+      INTAKE_PORT: String(port),
+      INTAKE_TOKEN: 'change-me-to-a-long-random-token',
+    });
+    let said = '';
+    placeholder.stderr?.on('data', (d) => (said += d));
+    expect(await new Promise((r) => placeholder.once('exit', r))).toBe(1);
+    expect(said).toContain('INTAKE_TOKEN is the placeholder from the example file');
     run(intakeCommand, {
       INTAKE_HOST: '0.0.0.0',
       INTAKE_PORT: String(port),
-      INTAKE_TOKEN: 'image-test-token',
+      INTAKE_TOKEN: 'image-test-token-0123456789abcdef0123',
     });
     await eventually(
       async () => expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200),

@@ -407,7 +407,7 @@ describeWith(['temporal', 'kubernetes'], 'runbooks on Kubernetes', () => {
       kind: 'Secret',
       metadata: { name: 'durable-runbooks-secrets', namespace: ns.metadata.name },
       stringData: {
-        INTAKE_TOKEN: 'kubernetes-test-token',
+        INTAKE_TOKEN: 'kubernetes-test-token-0123456789abcdef',
         DATABASE_URL: 'postgres://durable_runbooks:secret@postgresql:5432/durable_runbooks',
       },
     });

@@ -243,6 +243,14 @@ describeWith(['temporal'], 'alert routes on the dev server: senders, bad input, 
       status: 'ready',
       temporal: 'reachable',
     });
+    // The scheme is case-insensitive, as HTTP says; the token itself is not.
+    for (const scheme of ['bearer', 'BEARER'])
+      expect(
+        (await axios.get(`${t.intake.url}/readyz`, { headers: { authorization: `${scheme} ${TOKEN}` } }))
+          .status,
+      ).toBe(200);
+    const upper = { headers: { authorization: `Bearer ${TOKEN.toUpperCase()}` }, validateStatus: () => true };
+    expect((await axios.get(`${t.intake.url}/readyz`, upper)).status).toBe(401);
     const metrics = (await axios.get(`${t.intake.url}/metrics`, auth)).data as string;
     expect(metrics).toMatch(/runbooks_intake_posts_total\{source="generic",outcome="rejected"\} \d+/);
     // The 50 parallel posts: 49 deduplicated by Temporal or absorbed by the resend filter, then 100 absorbed.

@@ -8,7 +8,7 @@ import {
 } from '../../../../scripts/ops/cluster-config';
 import { clusterSettings } from '../../../../scripts/ops/cluster';
 import { databaseUrl } from '../../../../scripts/ops/cluster-setup';
-import { trustedProxiesFromEnv } from '../../../../intake/main';
+import { intakeTokenFromEnv, trustedProxiesFromEnv } from '../../../../intake/main';
 
 const ports: TemporalServerPorts = {
   frontend: 7233,
@@ -131,5 +131,24 @@ describe('INTAKE_TRUSTED_PROXIES', () => {
   });
   test.each(['localhost', '10.0.0.0/33', '1.2.3.4/8/1', '10.0.0.0/x'])('"%s" is refused', (entry) => {
     expect(() => trustedProxiesFromEnv(entry)).toThrow(`INTAKE_TRUSTED_PROXIES: "${entry}"`);
+  });
+});
+
+describe('INTAKE_TOKEN', () => {
+  test('unset is loopback only; a long random token is taken as it is', () => {
+    expect(intakeTokenFromEnv(undefined)).toBeUndefined();
+    expect(intakeTokenFromEnv('  ')).toBeUndefined();
+    const token = 'a3f9c2e17b5d4086a3f9c2e17b5d4086';
+    expect(intakeTokenFromEnv(` ${token} `)).toBe(token);
+  });
+
+  test('the shipped placeholder and short tokens stop the start-up, naming the variable', () => {
+    expect(() => intakeTokenFromEnv('change-me-to-a-long-random-token')).toThrow(
+      /^INTAKE_TOKEN is the placeholder from the example file/,
+    );
+    expect(() => intakeTokenFromEnv('Change-Me')).toThrow(/placeholder/);
+    expect(() => intakeTokenFromEnv('s3cret-but-short')).toThrow(
+      /^INTAKE_TOKEN is 16 characters: use at least 32/,
+    );
   });
 });

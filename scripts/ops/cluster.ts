@@ -2,13 +2,14 @@
  * `npm run cluster`: the production topology on one machine. A Temporal server (built by provisioning) on
  * PostgreSQL — persistence and SQL visibility — with its Web UI server, WORKERS workers (default 2) and
  * INTAKE_REPLICAS intakes (default 2) behind HAProxy on 127.0.0.1:8088, and the API over the store on
- * 127.0.0.1:8089, every process supervised (one that dies is started again). Ctrl-C stops all of them. Temporal's frontend is on 127.0.0.1:7233 and the UI on
- * 127.0.0.1:8233, as with `npm start`, so the documented commands work unchanged.
+ * 127.0.0.1:8089, every process supervised (one that dies is started again). Ctrl-C stops all of them.
+ * Temporal's frontend is on 127.0.0.1:7233 and the UI on 127.0.0.1:8233, as with `npm start`, so the
+ * documented commands work unchanged.
  *
  * Settings (environment): CLUSTER_DIR (state, default .data/cluster), TEMPORAL_PG_URL (an existing
  * PostgreSQL instead of a local one; its user must be able to create databases), WORKERS, INTAKE_REPLICAS,
- * CLUSTER_TEMPORAL_PORT, CLUSTER_UI_PORT, INTAKE_PORT, API_PORT, CLUSTER_HISTORY_SHARDS (fixed when the databases are
- * created; default 8), INTAKE_TOKEN (passed to the intakes), CLUSTER_FRESH=1 (empty databases), DATABASE_URL
+ * CLUSTER_TEMPORAL_PORT, CLUSTER_UI_PORT, INTAKE_PORT, API_PORT, CLUSTER_HISTORY_SHARDS (fixed when the
+ * databases are created; default 8), INTAKE_TOKEN (passed to the intakes), CLUSTER_FRESH=1 (empty databases), DATABASE_URL
  * (the store elsewhere; by default it is the database `durable_runbooks` on the cluster's PostgreSQL, migrated
  * at start and handed to every worker, intake and the API as their DATABASE_URL).
  */

@@ -16,8 +16,8 @@
  * rates, and a burst of 0 skips the burst. BENCH_REVISIONS=3,4,3,4 runs everything once per engine revision
  * listed, in that order (alternate them: the machine drifts). BENCH_LIFE=1 adds, at the same rates, incidents'
  * whole lives: opened and paged, acknowledged, resolved and closed with their reviews, each step at the rate,
- * and the CPU from the first post until every run has completed, per incident. BENCH_FLOOR=1 adds, at the same rates, the floor: the least a
- * Temporal application does per alert (`bench-floor-workflow.ts`: started with a signal, one activity, then
+ * and the CPU from the first post until every run has completed, per incident. BENCH_FLOOR=1 adds, at the
+ * same rates, the floor: the least a Temporal application does per alert (`bench-floor-workflow.ts`: started with a signal, one activity, then
  * open), run by a worker in this process, which is what the server and its database cost before our logic.
  */
 import path from 'node:path';
@@ -30,7 +30,7 @@ import { atSteadyRate, deliver, percentile, pool, rssMiB, sleep } from './bench-
 import { clusterSupervisor, scratchClusterSettings, startCluster, startReplicas } from '../ops/cluster';
 import { killGroup, startTemporalDevServer } from '../testbed/local-services';
 import { REPO_ROOT, registerSearchAttributes } from '../ops/temporal-server';
-import { cpuSeconds, cpuSince as cpuOf, FirstPages } from './cluster-measures';
+import { cpuSeconds, cpuSince, FirstPages } from './cluster-measures';
 import { floorAlertSignal, floorIncident, type FloorActivities } from './bench-floor-workflow';
 
 interface Target {
@@ -164,7 +164,7 @@ async function paced(target: Target, perSecond: number, seconds: number) {
     // The intake's answer comes once Temporal has started the workflow: the part of the latency before it.
     acceptedP50: percentile(accepted, 50),
     acceptedP99: percentile(accepted, 99),
-    cpuSeconds: cpuSince(target, cpuBefore),
+    cpuSeconds: cpuSince(target.groups(), cpuBefore),
   };
 }
 
@@ -191,7 +191,7 @@ async function wholeLife(target: Target, perSecond: number, seconds: number) {
       if (!outcome.accepted) throw new Error(`${name} of ${ids[i]} refused: ${outcome.reason}`);
     });
   await pool(ids.length, 50, async (i) => void (await target.client.workflow.getHandle(ids[i]).result()));
-  const cpu = cpuSince(target, cpuBefore);
+  const cpu = cpuSince(target.groups(), cpuBefore);
   const total = Object.values(cpu).reduce((sum, s) => sum + s, 0);
   return {
     incidents: ids.length,
@@ -235,15 +235,13 @@ async function floor(target: Target, perSecond: number, seconds: number) {
       return {
         p50: percentile(latencies, 50),
         p99: percentile(latencies, 99),
-        cpuSeconds: cpuSince(target, cpuBefore),
+        cpuSeconds: cpuSince(target.groups(), cpuBefore),
       };
     });
   } finally {
     await connection.close();
   }
 }
-
-const cpuSince = (target: Target, before: Record<string, number>) => cpuOf(target.groups(), before);
 
 async function burst(target: Target, count: number) {
   const cpuBefore = cpuSeconds(target.groups());
@@ -257,7 +255,7 @@ async function burst(target: Target, count: number) {
   await waitForPages(target, sent, 3_600_000);
   const pages = target.pages.read();
   const allPagedSeconds = (Math.max(...[...sent.keys()].map((id) => pages.get(id)!)) - started) / 1000;
-  const cpu = cpuSince(target, cpuBefore);
+  const cpu = cpuSince(target.groups(), cpuBefore);
   return {
     count,
     startedPerSecond: Number((count / acceptedSeconds).toFixed(1)),
@@ -277,77 +275,79 @@ async function main() {
   const servers = (process.env.BENCH_SERVERS ?? 'dev,cluster').split(',');
   const rates = (process.env.BENCH_RATES ?? '10,50').split(',').map(Number);
   const revisions = process.env.BENCH_REVISIONS?.split(',').map(Number) ?? [undefined];
-  for (const revision of revisions)
-    for (const server of (['dev server', 'cluster'] as const).filter((s) =>
-      servers.includes(s.split(' ')[0]),
-    ))
-      for (const workers of workerCounts) {
-        const on = revision === undefined ? '' : `, revision ${revision}`;
-        log(`${server}${on}, ${workers} worker(s): starting...`);
-        const target = await startTarget(server, workers, quiet, revision);
-        try {
-          await sleep(3000); // the workers' first polls
-          const result: Record<string, unknown> = { server, workers, ...(revision ? { revision } : {}) };
-          if (workers === 2) {
-            // First, while nothing else is open: the floor measures the server alone.
-            if (process.env.BENCH_FLOOR === '1')
-              for (const rate of rates) {
-                const f = await floor(target, rate, 20);
-                result[`floorAt${rate}PerSecond`] = {
-                  p50ms: Math.round(f.p50),
-                  p99ms: Math.round(f.p99),
-                  cpuSeconds: f.cpuSeconds,
-                };
-                log(
-                  `${server}, floor, ${rate} alerts/s: activity started p50 ${Math.round(f.p50)} ms, p99 ${Math.round(f.p99)} ms; CPU s ${JSON.stringify(f.cpuSeconds)} (client = this process and the floor's worker)`,
-                );
-              }
-            for (const rate of rates) {
-              const l = await paced(target, rate, 20);
-              result[`firstPageAt${rate}PerSecond`] = {
-                p50ms: Math.round(l.p50),
-                p99ms: Math.round(l.p99),
-                maxMs: Math.round(l.max),
-                acceptedP50ms: Math.round(l.acceptedP50),
-                acceptedP99ms: Math.round(l.acceptedP99),
-                cpuSeconds: l.cpuSeconds,
-              };
-              log(
-                `${server}${on}, 2 workers, ${rate} alerts/s: first page p50 ${Math.round(l.p50)} ms, p99 ${Math.round(l.p99)} ms (accepted p50 ${Math.round(l.acceptedP50)} ms, p99 ${Math.round(l.acceptedP99)} ms); CPU s ${JSON.stringify(l.cpuSeconds)}`,
-              );
-            }
-            if (process.env.BENCH_LIFE === '1')
-              for (const rate of rates) {
-                const life = await wholeLife(target, rate, 20);
-                result[`wholeLifeAt${rate}PerSecond`] = life;
-                log(`${server}${on}, 2 workers, ${rate} alerts/s, whole lives: ${JSON.stringify(life)}`);
-              }
+  // Every engine revision on every server with every worker count, each on a fresh cluster.
+  const runs = revisions.flatMap((revision) =>
+    (['dev server', 'cluster'] as const)
+      .filter((s) => servers.includes(s.split(' ')[0]))
+      .flatMap((server) => workerCounts.map((workers) => ({ revision, server, workers }))),
+  );
+  for (const { revision, server, workers } of runs) {
+    const on = revision === undefined ? '' : `, revision ${revision}`;
+    log(`${server}${on}, ${workers} worker(s): starting...`);
+    const target = await startTarget(server, workers, quiet, revision);
+    try {
+      await sleep(3000); // the workers' first polls
+      const result: Record<string, unknown> = { server, workers, ...(revision ? { revision } : {}) };
+      if (workers === 2) {
+        // First, while nothing else is open: the floor measures the server alone.
+        if (process.env.BENCH_FLOOR === '1')
+          for (const rate of rates) {
+            const f = await floor(target, rate, 20);
+            result[`floorAt${rate}PerSecond`] = {
+              p50ms: Math.round(f.p50),
+              p99ms: Math.round(f.p99),
+              cpuSeconds: f.cpuSeconds,
+            };
+            log(
+              `${server}, floor, ${rate} alerts/s: activity started p50 ${Math.round(f.p50)} ms, p99 ${Math.round(f.p99)} ms; CPU s ${JSON.stringify(f.cpuSeconds)} (client = this process and the floor's worker)`,
+            );
           }
-          if (burstSize > 0) {
-            const b = await burst(target, burstSize);
-            result.burst = b;
-            log(`${server}, ${workers} worker(s), burst of ${burstSize}: ${JSON.stringify(b)}`);
+        for (const rate of rates) {
+          const l = await paced(target, rate, 20);
+          result[`firstPageAt${rate}PerSecond`] = {
+            p50ms: Math.round(l.p50),
+            p99ms: Math.round(l.p99),
+            maxMs: Math.round(l.max),
+            acceptedP50ms: Math.round(l.acceptedP50),
+            acceptedP99ms: Math.round(l.acceptedP99),
+            cpuSeconds: l.cpuSeconds,
+          };
+          log(
+            `${server}${on}, 2 workers, ${rate} alerts/s: first page p50 ${Math.round(l.p50)} ms, p99 ${Math.round(l.p99)} ms (accepted p50 ${Math.round(l.acceptedP50)} ms, p99 ${Math.round(l.acceptedP99)} ms); CPU s ${JSON.stringify(l.cpuSeconds)}`,
+          );
+        }
+        if (process.env.BENCH_LIFE === '1')
+          for (const rate of rates) {
+            const life = await wholeLife(target, rate, 20);
+            result[`wholeLifeAt${rate}PerSecond`] = life;
+            log(`${server}${on}, 2 workers, ${rate} alerts/s, whole lives: ${JSON.stringify(life)}`);
           }
-          if (workers === 2) {
-            const openNow = rates.reduce((sum, r) => sum + r * 20, 0) + burstSize; // the paced phases' and the burst's
-            const rss = target.workerPids().reduce((sum, pid) => sum + rssMiB(pid), 0);
-            result.workerRssMiBPer1000Open = Number(((rss / openNow) * 1000).toFixed(0));
-            if (open > openNow) {
-              const more = await burst(target, open - openNow);
-              result.open = { incidents: open, ...more };
-              const rssOpen = target.workerPids().reduce((sum, pid) => sum + rssMiB(pid), 0);
-              result.workerRssMiBAtOpen = Math.round(rssOpen);
-              log(
-                `${server}: ${open} open incidents: ${JSON.stringify(result.open)}, workers' RSS ${Math.round(rssOpen)} MiB`,
-              );
-            }
-          }
-          console.log(`result: ${JSON.stringify(result)}`);
-          rows.push(JSON.stringify(result));
-        } finally {
-          await target.stop();
+      }
+      if (burstSize > 0) {
+        const b = await burst(target, burstSize);
+        result.burst = b;
+        log(`${server}, ${workers} worker(s), burst of ${burstSize}: ${JSON.stringify(b)}`);
+      }
+      if (workers === 2) {
+        const openNow = rates.reduce((sum, r) => sum + r * 20, 0) + burstSize; // the paced phases' and the burst's
+        const rss = target.workerPids().reduce((sum, pid) => sum + rssMiB(pid), 0);
+        result.workerRssMiBPer1000Open = Number(((rss / openNow) * 1000).toFixed(0));
+        if (open > openNow) {
+          const more = await burst(target, open - openNow);
+          result.open = { incidents: open, ...more };
+          const rssOpen = target.workerPids().reduce((sum, pid) => sum + rssMiB(pid), 0);
+          result.workerRssMiBAtOpen = Math.round(rssOpen);
+          log(
+            `${server}: ${open} open incidents: ${JSON.stringify(result.open)}, workers' RSS ${Math.round(rssOpen)} MiB`,
+          );
         }
       }
+      console.log(`result: ${JSON.stringify(result)}`);
+      rows.push(JSON.stringify(result));
+    } finally {
+      await target.stop();
+    }
+  }
   console.log('\nAll results:');
   for (const row of rows) console.log(row);
 }

@@ -223,7 +223,8 @@ describeWith(['temporal'], 'deploy/Dockerfile as a script', () => {
     });
     let said = '';
     placeholder.stderr?.on('data', (d) => (said += d));
-    expect(await new Promise((r) => placeholder.once('exit', r))).toBe(1);
+    // 'close', not 'exit': the streams are read to their end, so the message is all there.
+    expect(await new Promise((r) => placeholder.once('close', r))).toBe(1);
     expect(said).toContain('INTAKE_TOKEN is the placeholder from the example file');
     run(intakeCommand, {
       INTAKE_HOST: '0.0.0.0',

@@ -345,7 +345,7 @@ describeWith(['temporal', 'kubernetes'], 'runbooks on Kubernetes', () => {
         BASE_DIR: tempDir('k8s-env-'),
       },
     });
-    expect(run.status).toBe(0);
+    expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: expect.any(String) });
     const { answer, values } = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as {
       answer: { env: Record<string, string> };
       values: Record<string, string>;

@@ -55,7 +55,7 @@ const SEED = seedFrom('SIM_SEED');
 const SCENARIOS = Number(process.env.SIM_SCENARIOS ?? 200);
 /**
  * The simulation stops starting batches after this; the test's own bound adds the last batch and the replay
- * of the last histories. 200 scenarios took 105 s alone on the 2-core machine, 131-136 s inside `.ci/run`.
+ * of the last histories. 200 scenarios took 94-105 s alone on the 2-core machine, 102-136 s inside `.ci/run`.
  */
 const BUDGET_MS = 150_000;
 const TEST_TIMEOUT_MS = 240_000;

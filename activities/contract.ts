@@ -223,10 +223,23 @@ export interface StoredReviewArgs {
   responseTimes: NonNullable<WriteReviewArgs['responseTimes']>;
 }
 
+export interface RecordWritten {
+  timelineAdded: number;
+  pagesWritten: number;
+}
+
 export interface RecordActivities {
-  recordIncident(args: RecordIncidentArgs): Promise<{ timelineAdded: number; pagesWritten: number }>;
+  recordIncident(args: RecordIncidentArgs): Promise<RecordWritten>;
   /** `missing`: entries neither the store nor the workflow had (lost in a store outage). */
   writeStoredReview(args: StoredReviewArgs): Promise<{ path: string; entries: number; missing: number }>;
+}
+
+/**
+ * Revision 5: the same write, as a local activity of the worker running the incident's workflow task; null
+ * at once from a worker that holds no store (the lane then takes it).
+ */
+export interface RecordHereActivities {
+  recordIncidentHere(args: RecordIncidentArgs): Promise<RecordWritten | null>;
 }
 
 export interface IncidentActivities {

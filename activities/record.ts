@@ -14,20 +14,34 @@ import {
   upsertIncident,
   type SqlClient,
 } from '../store';
-import type { RecordActivities } from './contract';
+import type { RecordActivities, RecordHereActivities, RecordIncidentArgs, RecordWritten } from './contract';
 import { observeResponseTimes } from './metrics';
 import { writeReview } from './review';
 
+/** One write of an incident's record, in one transaction. */
+function recordIncident(db: SqlClient, { incident, firstSeq, entries, pages }: RecordIncidentArgs) {
+  return db.transaction(async (tx): Promise<RecordWritten> => {
+    await upsertIncident(tx, incident);
+    return {
+      timelineAdded: await appendTimeline(tx, incident.id, firstSeq, entries),
+      pagesWritten: await recordPages(tx, incident.id, pages),
+    };
+  });
+}
+
+/**
+ * Revision 5's write where the incident's workflow task runs: into the worker's store, or null from a worker
+ * that holds none (no fault, so not thrown: `npm start`'s workers leave the embedded store to the API).
+ */
+export function createRecordHereActivities(db: SqlClient | undefined): RecordHereActivities {
+  return {
+    recordIncidentHere: async (write) => (db ? recordIncident(db, write) : null),
+  };
+}
+
 export function createRecordActivities(db: SqlClient, baseDir: string): RecordActivities {
   return {
-    recordIncident: ({ incident, firstSeq, entries, pages }) =>
-      db.transaction(async (tx) => {
-        await upsertIncident(tx, incident);
-        return {
-          timelineAdded: await appendTimeline(tx, incident.id, firstSeq, entries),
-          pagesWritten: await recordPages(tx, incident.id, pages),
-        };
-      }),
+    recordIncident: (write) => recordIncident(db, write),
 
     async writeStoredReview({ view, directory, responseTimes }) {
       // Every entry the store holds, and the workflow's own for any it lacks (a write still failing).

@@ -84,9 +84,11 @@ export const ENGINE_REVISION = 3;
  * so an Update's answer is recorded before what the incident does about it (docs/containment.md); known since
  * 3004553, the default since the release after it. 4: the incident writes every timeline entry and page to
  * the system of record in a lane of its own, and its review is built from there (docs/store.md); known since
- * the release after 3004553, the default one release later.
+ * the release after 3004553. 5: as 4, but where the worker running the incident holds the store, the loop
+ * writes it as a local activity when it has nothing else to do (the lane when that fails): known since the
+ * release after 1cbc73d, and the default, once its CPU is within budget, one release later.
  */
-export const LATEST_ENGINE_REVISION = 4;
+export const LATEST_ENGINE_REVISION = 5;
 
 /**
  * A record's own value for a key that came from outside (a label, a header, a signal). Plain indexing

@@ -10,6 +10,7 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { createIncidentActivities } from '../activities';
+import { createRecordHereActivities } from '../activities/record';
 import type { Env } from '../activities/secrets';
 import type { RunbooksConfig } from '../config';
 import { PACKAGE_ROOT, RUNS_COMPILED } from '../config/package-root';
@@ -167,7 +168,14 @@ export async function createIncidentWorker(opts: IncidentWorkerOptions): Promise
       },
     }),
   };
-  const workflows = await Worker.create({ ...common, taskQueue, workflowBundle, ...opts.overrides });
+  const workflows = await Worker.create({
+    ...common,
+    // Revision 5 writes the store as a local activity of the worker running the incident (when it holds one).
+    activities: { ...activities, ...createRecordHereActivities(opts.store) },
+    taskQueue,
+    workflowBundle,
+    ...opts.overrides,
+  });
   const chat = await Worker.create({
     ...common,
     taskQueue: chatTaskQueue(taskQueue),

@@ -31,6 +31,7 @@ import { testConfig } from './config';
 import { useProvisionedTestServer } from '../bench/bench-support';
 import { createTestWorker, createTimeSkippingEnv, tempDir, workflowBundle } from './temporal';
 import { createIncidentWorker } from '../../workers/worker';
+import { createRecordWorker } from '../../workers/record-worker';
 import { openStore } from '../../store';
 import { Worker } from '@temporalio/worker';
 import { readRunbookDefinition } from '../../config/runbook-definitions';
@@ -44,7 +45,9 @@ const OUT = path.resolve(ROOT, 'test', 'histories');
  * the loop acts); v5 was engine revision 2 (afterLadder, alerts that raise, cancel as a command, history
  * bounds) and the runbooks' own task queue; v4 the release baseline (one patch marker for every patch before
  * it); v3 `pages-first` (paced Slack lane, one timer per deadline). Scenarios named `r4-…` run on engine
- * revision 4 (the store lane), on a worker that holds a store of its own (PGlite in a temporary directory).
+ * revision 4 (the store lane), on a worker that holds a store of its own (PGlite in a temporary directory);
+ * `r5-…` on revision 5 (the store written where the workflow task runs) on such a worker, and `r5n-…` on
+ * revision 5 on a worker that holds none (every write falls back to the lane, polled beside it).
  */
 const INCIDENT_SET = 'v6';
 
@@ -82,6 +85,30 @@ async function main() {
     buildId: 'revision-4',
     workflowBundle: await workflowBundle(),
   });
+  const revision5 = { engine: { revision: 5 }, history: { continueAsNewAfterEvents: 200 } };
+  const withStore5 = await createIncidentWorker({
+    connection: env.nativeConnection,
+    config: testConfig(revision5),
+    taskQueue: `${taskQueue}-r5`,
+    baseDir,
+    store,
+    buildId: 'revision-5',
+    workflowBundle: await workflowBundle(),
+  });
+  const storeless5 = await createIncidentWorker({
+    connection: env.nativeConnection,
+    config: testConfig(revision5),
+    taskQueue: `${taskQueue}-r5n`,
+    baseDir,
+    buildId: 'revision-5-storeless',
+    workflowBundle: await workflowBundle(),
+  });
+  const lane5 = await createRecordWorker({
+    connection: env.nativeConnection,
+    db: store,
+    baseDir,
+    taskQueue: `${taskQueue}-r5n`,
+  });
   /** Child workflows to record after a scenario: file name → workflow id from the incident's id. */
   const children: Record<string, (incidentId: string) => string> = {};
   const input = (dedupKey: string, extra: Partial<IncidentInput> = {}): IncidentInput => ({
@@ -93,6 +120,23 @@ async function main() {
     security: false,
     ...extra,
   });
+  const notesResolved = async (h: WorkflowHandle<typeof incidentWorkflow>) => {
+    await env.sleep('3m');
+    await h.executeUpdate(acknowledgeUpdate, { args: [{ by: 'alice' }] });
+    for (let n = 0; n < 30; n++) await h.signal(addNoteSignal, { by: 'alice', text: `note ${n}` });
+    await env.sleep('10m');
+    await h.signal(resolveSignal, { by: 'alice', summary: 'fixed' });
+    await env.sleep('1m');
+  };
+  const alertsContinueAsNew = async (h: WorkflowHandle<typeof incidentWorkflow>) => {
+    for (let n = 0; n < 120; n++)
+      await h.signal(alertSignal, {
+        alerts: [
+          { fingerprint: `f${n}`, status: 'firing', summary: `a${n}`, labels: {}, source: 'alertmanager' },
+        ],
+      });
+    await env.sleep('1m');
+  };
   const scenarios: Record<string, (h: WorkflowHandle<typeof incidentWorkflow>) => Promise<void>> = {
     'p1-unacknowledged-ladder': async () => {
       await env.sleep('130m');
@@ -169,26 +213,20 @@ async function main() {
       await env.sleep('1m');
     },
     // Revision 4: the store lane writes as the incident goes, the review waits for it and comes from the store.
-    'r4-p1-acknowledged-notes-resolved': async (h) => {
-      await env.sleep('3m');
-      await h.executeUpdate(acknowledgeUpdate, { args: [{ by: 'alice' }] });
-      for (let n = 0; n < 30; n++) await h.signal(addNoteSignal, { by: 'alice', text: `note ${n}` });
-      await env.sleep('10m');
-      await h.signal(resolveSignal, { by: 'alice', summary: 'fixed' });
-      await env.sleep('1m');
-    },
-    'r4-p2-continue-as-new': async (h) => {
-      for (let n = 0; n < 120; n++)
-        await h.signal(alertSignal, {
-          alerts: [
-            { fingerprint: `f${n}`, status: 'firing', summary: `a${n}`, labels: {}, source: 'alertmanager' },
-          ],
-        });
-      await env.sleep('1m');
-    },
+    'r4-p1-acknowledged-notes-resolved': notesResolved,
+    'r4-p2-continue-as-new': alertsContinueAsNew,
+    // Revision 5: the same, the store written where the workflow task runs (or by the lane, without a store).
+    'r5-p1-acknowledged-notes-resolved': notesResolved,
+    'r5-p2-continue-as-new': alertsContinueAsNew,
+    'r5n-p1-acknowledged-notes-resolved': notesResolved,
   };
   mkdirSync(OUT, { recursive: true });
-  await revision4.runUntil(() =>
+  const running = [revision4, withStore5, storeless5, lane5];
+  const runAll = running.reduce<(f: () => Promise<void>) => Promise<void>>(
+    (outer, w) => (f) => outer(() => w.runUntil(f)),
+    (f) => f(),
+  );
+  await runAll(() =>
     worker.runUntil(async () => {
       // The review reminder, started on its own and first: with an incident's reminder (a child left
       // running by its completed parent) in the server, the Java test server stops skipping time at 24 h.
@@ -218,11 +256,12 @@ async function main() {
           console.log(`${INCIDENT_SET}-${name}: recorded before, kept`);
           continue;
         }
-        const bare = name.replace(/^r4-/, '');
+        const lane = /^r\d+n?-/.exec(name)?.[0].slice(0, -1);
+        const bare = lane ? name.slice(lane.length + 1) : name;
         const severity = bare.startsWith('p2') ? 'P2' : bare.startsWith('p3') ? 'P3' : 'P1';
         const service = name.includes('runbook') ? 'watched-runbook' : 'checkout';
         const handle = await env.client.workflow.start(incidentWorkflow, {
-          taskQueue: name.startsWith('r4-') ? `${taskQueue}-r4` : taskQueue,
+          taskQueue: lane ? `${taskQueue}-${lane}` : taskQueue,
           workflowId: `recorded-${INCIDENT_SET}-${name}`,
           args: [
             input(name, {

@@ -200,6 +200,7 @@ function carryOut(state: IncidentState, effect: Effect, now: number, pages: Mode
       nextSlackItem(state);
       return;
     case 'store':
+    case 'store-here':
       // The store always answers here (the lane's failures are the workflow tests' business).
       takeStoreWrite(state);
       return storeWritten(state);

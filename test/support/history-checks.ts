@@ -63,3 +63,17 @@ export function activityWorkers(events: HistoryEvents): Map<string, number> {
   }
   return by;
 }
+
+/** Activities of a type: scheduled on a task queue, and run as local activities (their markers). */
+export function activityCounts(events: HistoryEvents, type: string): { scheduled: number; local: number } {
+  let scheduled = 0;
+  let local = 0;
+  for (const e of events) {
+    if (e.activityTaskScheduledEventAttributes?.activityType?.name === type) scheduled += 1;
+    const marker = e.markerRecordedEventAttributes;
+    const data =
+      marker?.markerName === 'core_local_activity' ? marker.details?.data?.payloads?.[0]?.data : null;
+    if (data && JSON.parse(Buffer.from(data).toString('utf8')).activity_type === type) local += 1;
+  }
+  return { scheduled, local };
+}

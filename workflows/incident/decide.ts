@@ -5,7 +5,7 @@
  */
 import { earliest } from '../../domain/policy';
 import { ackExpired, dueRung, type DueRung } from './ladder';
-import { storeDue, storeDueAt, storeUnwritten } from './store-lane';
+import { storeDue, storeDueAt, storeHereDue, storeUnwritten } from './store-lane';
 import { revisionAtLeast } from './transitions';
 import { JOURNAL_BATCH, type ClosingTask, type IncidentState, type OpeningTask } from './state';
 
@@ -29,6 +29,7 @@ export type Effect =
   | { kind: 'closing'; task: ClosingTask }
   | { kind: 'slack' }
   | { kind: 'store' }
+  | { kind: 'store-here' }
   | { kind: 'complete' }
   | { kind: 'continue-as-new'; why: string }
   | { kind: 'cancel' }
@@ -93,9 +94,10 @@ function whileSuppressed(state: IncidentState, now: number, run: RunFacts): Effe
   if (now >= (state.maintenanceCheckAt ?? 0)) return { kind: 'maintenance-check' };
   if ((state.journalQueue?.length ?? 0) >= JOURNAL_BATCH) return { kind: 'write-journal' };
   if (storeDue(state, now)) return { kind: 'store' };
+  if (storeHereDue(state, now)) return { kind: 'store-here' };
   const why = continueAsNewReason(state, run);
   if (why && !state.slackBusy && !state.storeLane?.busy) return { kind: 'continue-as-new', why };
-  return { kind: 'wait', until: earliest(state.maintenanceCheckAt ?? null, storeDueAt(state)) };
+  return { kind: 'wait', until: earliest(state.maintenanceCheckAt ?? null, storeDueAt(state, now)) };
 }
 
 export function decide(state: IncidentState, now: number, run: RunFacts): Effect {
@@ -135,6 +137,8 @@ export function decide(state: IncidentState, now: number, run: RunFacts): Effect
   if (why && !state.closing && carriesOver(state)) return { kind: 'continue-as-new', why };
   if (!state.slackBusy && (state.slackQueue.length || state.outbox.length)) return { kind: 'slack' };
   if (storeDue(state, now)) return { kind: 'store' };
+  // Revision 5: last of all, so that the local activity is issued in a step that issued no page.
+  if (storeHereDue(state, now)) return { kind: 'store-here' };
   if (state.closing && !busy(state)) return { kind: 'complete' };
   if (why && !busy(state)) return { kind: 'continue-as-new', why };
   return {
@@ -144,7 +148,7 @@ export function decide(state: IncidentState, now: number, run: RunFacts): Effect
       state.status === 'acknowledged' || state.status === 'mitigating' ? state.ackExpiresAt : null,
       state.nextStatusUpdateAt,
       state.status === 'monitoring' ? (state.watch?.nextCheckAt ?? null) : null,
-      storeDueAt(state),
+      storeDueAt(state, now),
     ),
   };
 }

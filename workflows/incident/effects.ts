@@ -9,6 +9,7 @@ import type {
   IncidentActivities,
   PagingUpdateArgs,
   RecordActivities,
+  RecordHereActivities,
   RecordIncidentArgs,
 } from '../../activities/contract';
 import { journalInsertPoint, reviewMarkdown } from '../../domain/render';
@@ -48,6 +49,13 @@ const recordLane = () =>
     scheduleToCloseTimeout: '10m',
     retry: { ...BACKOFF, maximumInterval: '1m' },
   });
+// Revision 5: the same write where the incident's workflow task runs, when the loop has nothing else to do.
+// That task is not completed while it is pending, so it is short and tried once: the lane takes a write
+// that fails here.
+const here = proxyLocalActivities<RecordHereActivities>({
+  startToCloseTimeout: '2s',
+  retry: { maximumAttempts: 1 },
+});
 // Tickets and the status page: bounded like pages.
 const adapters = pager;
 // Local reads and writes: bounded too, so a broken disk or config is recorded instead of wedging the run.
@@ -158,6 +166,8 @@ const responseTimes = (state: IncidentState) => ({
 });
 
 export const recordIncident = (write: RecordIncidentArgs) => recordLane().recordIncident(write);
+
+export const recordIncidentHere = (write: RecordIncidentArgs) => here.recordIncidentHere(write);
 
 /** Revision 4: the review, built by the store's holder from every entry stored. */
 export const writeStoredReview = (state: IncidentState) =>

@@ -159,6 +159,7 @@ export async function runEffect(state: IncidentState, effect: Effect, hooks: She
       return close(state, effect.task, hooks);
     case 'slack':
     case 'store':
+    case 'store-here':
     case 'complete':
     case 'continue-as-new':
     case 'wait':

@@ -127,6 +127,11 @@ export interface StoreLane {
   lost: number;
   /** The last write failed; said once in the timeline until one succeeds. */
   failing: boolean;
+  /**
+   * Revision 5: until when (epoch ms) writes go by the lane instead of where the loop runs, because a write
+   * there failed (a worker that holds no store, or a store that did not answer in time).
+   */
+  hereOffUntil?: number;
 }
 
 /** How the timeline of an incident closed inside a maintenance window begins its 'resolved' entry (the report counts these). */

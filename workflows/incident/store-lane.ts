@@ -38,17 +38,47 @@ export function storeUnwritten(state: IncidentState): boolean {
   return !!lane && (lane.busy || lane.queue.length > 0 || lane.pages.length > 0);
 }
 
-/** When the lane's next write is due (at once: 0), or null while it is busy or has nothing to write. */
-export function storeDueAt(state: IncidentState): number | null {
+/**
+ * Revision 5: where the worker running the incident holds the store, the loop makes the write itself, as a
+ * local activity, once it has nothing else to do. It then costs a marker in a workflow task the incident has
+ * anyway, where a write by the lane costs an activity's dispatch and a workflow task for its answer
+ * (docs/benchmarks.md). Only then, because a workflow task with a local activity pending is not completed
+ * until it ends: a page issued beside it would wait for the store. A write that fails there (a worker that
+ * holds no store, a store slower than the local activity's timeout) goes by the lane, and so do the
+ * incident's writes for this long after it.
+ */
+export const STORE_HERE_OFF_MS = 10 * 60_000;
+
+/** Revision 5, and no write failed where the loop runs lately. */
+export function writesHere(state: IncidentState, now: number): boolean {
   const lane = state.storeLane;
-  if (!lane || lane.busy || !storeUnwritten(state)) return null;
+  return !!lane && revisionAtLeast(state, 5) && (lane.hereOffUntil ?? 0) <= now;
+}
+
+/** Revision 5: a write is owed, and the loop may make it where it runs (when it has nothing else to do). */
+export function storeHereDue(state: IncidentState, now: number): boolean {
+  return writesHere(state, now) && !state.storeLane!.busy && storeUnwritten(state);
+}
+
+/** Revision 5: a write failed where the loop runs; the lane takes it, and the next ones for a while. */
+export function storeHereFailed(state: IncidentState, now: number): void {
+  state.storeLane!.hereOffUntil = now + STORE_HERE_OFF_MS;
+}
+
+/**
+ * When the lane's next write is due (at once: 0), or null while it is busy, has nothing to write, or
+ * (revision 5) the loop writes where it runs.
+ */
+export function storeDueAt(state: IncidentState, now: number): number | null {
+  const lane = state.storeLane;
+  if (!lane || lane.busy || !storeUnwritten(state) || writesHere(state, now)) return null;
   if (state.closing || lane.queue.length >= STORE_BATCH || !lane.queue.length) return 0;
   return Date.parse(lane.queue[0].at) + STORE_DELAY_MS;
 }
 
 /** The lane is free and a write is due. */
 export function storeDue(state: IncidentState, now: number): boolean {
-  const at = storeDueAt(state);
+  const at = storeDueAt(state, now);
   return at !== null && at <= now;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Revision 4: the store lane's calls, and what their answers change (`store-lane.ts`). Like the rest of the
+ * Revision 4 (and 5): the store lane's calls, and what their answers change (`store-lane.ts`). Like the rest of the
  * loop's effects, a failure is recorded, never thrown: a store that does not answer costs the record, not
  * the incident.
  */
@@ -7,7 +7,7 @@ import type { RecordIncidentArgs } from '../../activities/contract';
 import * as effects from './effects';
 import { describeError } from './effects';
 import { record, type IncidentState } from './state';
-import { storeWriteFailed, storeWritten } from './store-lane';
+import { storeHereFailed, storeWriteFailed, storeWritten } from './store-lane';
 
 const quietly = { announce: false } as const;
 
@@ -45,4 +45,16 @@ export async function writeStore(state: IncidentState, write: RecordIncidentArgs
     const why = storeWriteFailed(state, write);
     if (why) record(state, Date.now(), 'error', `${why}: ${describeError(err)}`, quietly);
   }
+}
+
+/**
+ * Revision 5: one write where the loop runs, awaited (it is short, and the loop had nothing else to do).
+ * False when the worker holds no store or the write failed there: the caller hands it to the lane, which
+ * retries it. Nothing is recorded: a worker without the store (`npm start`) is no fault.
+ */
+export async function wroteHere(state: IncidentState, write: RecordIncidentArgs): Promise<boolean> {
+  const written = await effects.recordIncidentHere(write).catch(() => null);
+  if (written) storeWritten(state);
+  else storeHereFailed(state, Date.now());
+  return !!written;
 }

@@ -30,7 +30,7 @@ import { decide } from './decide';
 import { Alarm } from './alarm';
 import { runEffect, sendSlack } from './run-effect';
 import { takeStoreWrite } from './store-lane';
-import { writeStore } from './store-writes';
+import { writeStore, wroteHere } from './store-writes';
 import { hasPatch, PAGES_FIRST } from './patches';
 import { nextSlackItem } from './lifecycle';
 import { requestCancel, revisionAtLeast } from './transitions';
@@ -207,8 +207,10 @@ async function loop(
       state.slackBusy = true;
       // Not awaited: the loop goes on paging while Slack retries; the lane wakes it when done.
       void sendSlack(state, item).finally(() => void ((state.slackBusy = false), wake.poke()));
-    } else if (effect.kind === 'store') {
+    } else if (effect.kind === 'store' || effect.kind === 'store-here') {
       const write = takeStoreWrite(state);
+      // Revision 5: written where the loop runs, or else by the lane, as on revision 4.
+      if (effect.kind === 'store-here' && (await wroteHere(state, write))) continue;
       const lane = state.storeLane!;
       lane.busy = true;
       // Not awaited either: a slow store delays the record, never a page.

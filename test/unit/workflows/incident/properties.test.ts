@@ -28,7 +28,7 @@ interface Setup {
   severity: 'P1' | 'P2' | 'P3';
   rules: Record<'P1' | 'P2' | 'P3', RunbooksConfig['severityPolicy']['P1']>;
   /** The engine revision (absent: the default). */
-  revision?: 3 | 4;
+  revision?: 3 | 4 | 5;
 }
 
 const duration = fc.oneof(
@@ -49,7 +49,7 @@ const setup: fc.Arbitrary<Setup> = fc.record({
   afterLadder: fc.constantFrom('repeat-last' as const, 'stop' as const),
   severity: fc.constantFrom('P1' as const, 'P2' as const, 'P3' as const),
   rules: fc.record({ P1: rule, P2: rule, P3: rule }),
-  revision: fc.constantFrom(3 as const, 4 as const),
+  revision: fc.constantFrom(3 as const, 4 as const, 5 as const),
 });
 
 /** Anything a caller could send: JSON of any shape, and keys chosen to hurt (`__proto__`, `toString`). */

@@ -1,4 +1,7 @@
-/** Revision 4's store lane, pure: what it queues, how it numbers, what a write carries and a failure costs. */
+/**
+ * Revision 4's store lane, pure: what it queues, how it numbers, what a write carries and a failure costs;
+ * and revision 5's writes where the loop runs: only when nothing else is due, the lane after a failure.
+ */
 import { toIncidentPolicy } from '../../../../activities/policy';
 import { numberedEntries } from '../../../../domain/timeline';
 import { decide } from '../../../../workflows/incident/decide';
@@ -7,6 +10,8 @@ import { initialState, MAX_STORE_QUEUE, record, toView } from '../../../../workf
 import {
   STORE_BATCH,
   STORE_DELAY_MS,
+  STORE_HERE_OFF_MS,
+  storeHereFailed,
   storeWriteFailed,
   storeWritten,
   takeStoreWrite,
@@ -121,4 +126,61 @@ test('the loop hands the lane one write at a time, and the review waits for the 
   expect(decide(state, T0, RUN).kind).toBe('wait');
   state.storeLane!.busy = false;
   expect(decide(state, T0, RUN)).toEqual({ kind: 'closing', task: 'review' });
+});
+
+describe('revision 5: the loop writes where it runs, when it has nothing else to do', () => {
+  const acknowledged = () => {
+    const state = opened(5);
+    state.status = 'acknowledged';
+    state.nextStatusUpdateAt = null;
+    return state;
+  };
+
+  test('a write owed goes at once, with no timer, and only after every other effect', () => {
+    const state = acknowledged();
+    expect(decide(state, T0, RUN)).toEqual({ kind: 'store-here' });
+    // A page due comes first: the local activity is never issued in a step that pages.
+    state.status = 'triggered';
+    state.nextEscalationAt = T0;
+    expect(decide(state, T0, RUN).kind).toBe('page');
+    state.status = 'acknowledged';
+    state.nextEscalationAt = null;
+    // Slack's lane is started first too; then the write.
+    state.slackQueue.push({ kind: 'thread', text: 'x' });
+    expect(decide(state, T0, RUN)).toEqual({ kind: 'slack' });
+    state.slackBusy = true;
+    expect(decide(state, T0, RUN)).toEqual({ kind: 'store-here' });
+    takeStoreWrite(state);
+    storeWritten(state);
+    // Nothing owed: the loop waits, and for no store deadline.
+    expect(decide(state, T0, RUN)).toEqual({ kind: 'wait', until: null });
+  });
+
+  test('after a failure there, writes go by the lane (batched as on revision 4) for a while, then here again', () => {
+    const state = acknowledged();
+    takeStoreWrite(state);
+    storeHereFailed(state, T0);
+    state.storeLane!.busy = true; // the failed write, handed to the lane
+    expect(decide(state, T0, RUN)).toEqual({ kind: 'wait', until: null });
+    state.storeLane!.busy = false;
+    storeWritten(state);
+    record(state, T0 + 1000, 'note', 'later', { announce: false });
+    expect(decide(state, T0 + 1000, RUN)).toEqual({ kind: 'wait', until: T0 + 1000 + STORE_DELAY_MS });
+    expect(decide(state, T0 + 1000 + STORE_DELAY_MS, RUN)).toEqual({ kind: 'store' });
+    expect(decide(state, T0 + STORE_HERE_OFF_MS, RUN)).toEqual({ kind: 'store-here' });
+  });
+
+  test('the review waits for the write, and revision 4 never writes here', () => {
+    const state = opened(5);
+    state.status = 'resolved';
+    state.closing = ['review'];
+    expect(decide(state, T0, RUN)).toEqual({ kind: 'store-here' });
+    takeStoreWrite(state);
+    storeWritten(state);
+    expect(decide(state, T0, RUN)).toEqual({ kind: 'closing', task: 'review' });
+    const four = opened(4);
+    four.status = 'resolved';
+    four.closing = ['review'];
+    expect(decide(four, T0, RUN)).toEqual({ kind: 'store' });
+  });
 });

@@ -228,18 +228,25 @@ export interface RecordWritten {
   pagesWritten: number;
 }
 
+export interface StoredReview {
+  path: string;
+  entries: number;
+  /** Entries neither the store nor the workflow had (lost in a store outage). */
+  missing: number;
+}
+
 export interface RecordActivities {
   recordIncident(args: RecordIncidentArgs): Promise<RecordWritten>;
-  /** `missing`: entries neither the store nor the workflow had (lost in a store outage). */
-  writeStoredReview(args: StoredReviewArgs): Promise<{ path: string; entries: number; missing: number }>;
+  writeStoredReview(args: StoredReviewArgs): Promise<StoredReview>;
 }
 
 /**
- * Revision 5: the same write, as a local activity of the worker running the incident's workflow task; null
- * at once from a worker that holds no store (the lane then takes it).
+ * Revision 5: the same write and review, as local activities of the worker running the incident's workflow
+ * task; null at once from a worker that holds no store (the lane then takes them).
  */
 export interface RecordHereActivities {
   recordIncidentHere(args: RecordIncidentArgs): Promise<RecordWritten | null>;
+  writeStoredReviewHere(args: StoredReviewArgs): Promise<StoredReview | null>;
 }
 
 export interface IncidentActivities {

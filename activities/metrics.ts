@@ -1,8 +1,8 @@
 /**
  * The worker's Prometheus metrics: how fast people respond (MTTA / MTTR as histograms by service and
- * severity), observed once per closed incident when its review is written.
+ * severity), observed once per closed incident when its review is written; and every page attempt's result.
  */
-import { Histogram, Registry } from 'prom-client';
+import { Counter, Histogram, Registry } from 'prom-client';
 
 export const workerMetrics = new Registry();
 
@@ -36,3 +36,14 @@ export function observeResponseTimes(r: {
   if (r.ackSeconds !== null) timeToAck.observe(labels, r.ackSeconds);
   if (r.resolveSeconds !== null) timeToResolve.observe(labels, r.resolveSeconds);
 }
+
+/**
+ * Pages by result, per contact and attempt: delivered, logged (no routing key, outside production),
+ * unreachable (no routing key, in production), rejected (PagerDuty refused the event), error (retried).
+ */
+export const pageAttempts = new Counter({
+  name: 'durable_runbooks_page_attempts_total',
+  help: 'Page attempts to one contact, by channel and result (delivered, logged, unreachable, rejected, error)',
+  labelNames: ['channel', 'result'],
+  registers: [workerMetrics],
+});

@@ -7,6 +7,8 @@ import { ownValue } from '../domain/policy';
 import { failureForStatus } from './retry';
 import { readSecret, type Env } from './secrets';
 import { plainText } from '../domain/text';
+import { pageAttempts } from './metrics';
+import { productionMode, whyUnpageable } from './reachability';
 
 const PD_SEVERITY = { P1: 'critical', P2: 'error', P3: 'warning' } as const;
 
@@ -25,6 +27,11 @@ type PagerDutyEvent =
     }
   | { event_action: 'acknowledge' | 'resolve'; dedup_key: string };
 
+/** A page (a trigger, to one contact) by its result; acknowledgements and resolutions are not pages. */
+function countPage(event: PagerDutyEvent, result: string): void {
+  if (event.event_action === 'trigger') pageAttempts.inc({ channel: 'pagerduty', result });
+}
+
 /** PagerDuty Events API v2: one routing key per contact (from the environment), one dedup key per page. */
 export function createPagingActivities(config: RunbooksConfig, env: Env, journal: Journal) {
   async function send(incidentId: string, contactId: string, event: PagerDutyEvent): Promise<DeliveryResult> {
@@ -32,6 +39,12 @@ export function createPagingActivities(config: RunbooksConfig, env: Env, journal
     const routingKey = readSecret(env, contact?.pagerdutyRoutingKeyEnv);
     const who = contact?.name ?? contactId;
     if (!routingKey) {
+      // In production a page nobody receives is not delivered: the ladder goes on and metrics count it.
+      if (productionMode(env)) {
+        countPage(event, 'unreachable');
+        return { delivered: false, detail: `not paged: ${whyUnpageable(config, env, contactId)}` };
+      }
+      countPage(event, 'logged');
       await journal.write({
         kind: `pagerduty.${event.event_action}`,
         incidentId,
@@ -49,11 +62,15 @@ export function createPagingActivities(config: RunbooksConfig, env: Env, journal
         { timeout: 10_000, validateStatus: () => true, signal: activityAbortSignal() },
       );
     } catch (err) {
+      countPage(event, 'error');
       // Never rethrow the axios error: its config holds the routing key.
       throw failureForStatus(`PagerDuty (${(err as { code?: string }).code ?? 'network error'})`, 503);
     }
-    if (response.status === 202 || response.status === 200)
+    if (response.status === 202 || response.status === 200) {
+      countPage(event, 'delivered');
       return { delivered: true, detail: `${who}: PagerDuty accepted` };
+    }
+    countPage(event, response.status === 400 ? 'rejected' : 'error');
     if (response.status === 400) {
       const errors = (response.data as { errors?: unknown })?.errors;
       // A malformed event will never succeed: record it and let the incident carry on.

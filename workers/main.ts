@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { NativeConnection } from '@temporalio/worker';
 import { workerMetrics } from '../activities/metrics';
+import { productionMode, unpageableLevels, unpageableOnCall } from '../activities/reachability';
 import { loadConfig } from '../config';
 import { temporalTarget } from '../config/temporal-client';
 import { recordTaskQueue } from '../domain/task-queues';
@@ -12,10 +13,18 @@ import { createIncidentWorker, ensureWatchdog, quietRuntime, TASK_QUEUE } from '
 /**
  * Stand-alone worker: `npm run worker` (Temporal from the SDK's environment configuration: TEMPORAL_ADDRESS,
  * TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_* or a profile; RUNBOOKS_CONFIG; RUNBOOKS_DATA_DIR; WORKER_METRICS_PORT
- * serves its Prometheus metrics, /healthz and /readyz on 127.0.0.1, or WORKER_METRICS_HOST).
+ * serves its Prometheus metrics, /healthz and /readyz on 127.0.0.1, or WORKER_METRICS_HOST). With
+ * NODE_ENV=production it refuses to start while a ladder level has nobody a page can reach
+ * (`activities/reachability.ts`).
  */
 async function main() {
   const config = loadConfig();
+  // In production a page to someone without a routing key reaches nobody: no ladder level may be all such.
+  const unpageable = productionMode(process.env) ? unpageableLevels(config, process.env) : [];
+  if (unpageable.length)
+    throw new Error(
+      `NODE_ENV=production: refusing to start with a level nobody can be paged on (set the routing keys, or leave production mode to have such pages logged):\n  ${unpageable.join('\n  ')}`,
+    );
   quietRuntime();
   const temporal = temporalTarget();
   const connection = await NativeConnection.connect(temporal.connection);
@@ -61,7 +70,13 @@ async function main() {
           if (req.url === '/healthz') return void res.writeHead(200).end('ok');
           if (req.url === '/readyz') {
             const state = worker.getState();
-            return void res.writeHead(state === 'RUNNING' ? 200 : 503).end(state.toLowerCase());
+            if (state !== 'RUNNING') return void res.writeHead(503).end(state.toLowerCase());
+            // Not ready while a schedule has the pager with someone a page cannot reach.
+            const unreachable = productionMode(process.env)
+              ? unpageableOnCall(config, process.env, Date.now())
+              : [];
+            if (unreachable.length) return void res.writeHead(503).end(unreachable.join('\n'));
+            return void res.writeHead(200).end('running');
           }
           if (req.url !== '/metrics') return void res.writeHead(404).end();
           void workerMetrics

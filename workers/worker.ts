@@ -171,7 +171,7 @@ export async function createIncidentWorker(opts: IncidentWorkerOptions): Promise
   const workflows = await Worker.create({
     ...common,
     // Revision 5 writes the store as a local activity of the worker running the incident (when it holds one).
-    activities: { ...activities, ...createRecordHereActivities(opts.store) },
+    activities: { ...activities, ...createRecordHereActivities(opts.store, opts.baseDir ?? REPO_ROOT) },
     taskQueue,
     workflowBundle,
     ...opts.overrides,

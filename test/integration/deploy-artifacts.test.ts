@@ -199,9 +199,23 @@ describeWith(['temporal'], 'deploy/Dockerfile as a script', () => {
       children.push(child);
       return child;
     };
-    // The image's command: the worker, which loads the workflows bundled at build time.
+    // The image's command: the worker. It runs in production (the image's NODE_ENV), so with the shipped
+    // configuration and no routing keys it refuses to start: nobody could be paged.
+    expect(env.NODE_ENV).toBe('production');
+    const keyless = run(cmd, {});
+    let refusal = '';
+    keyless.stderr?.on('data', (d) => (refusal += d));
+    expect(await new Promise((r) => keyless.once('close', r))).toBe(1);
+    expect(refusal).toContain('escalation.ladder[0] ("primary on-call"): nobody on it can be paged');
+    // With the keys, it loads the workflows bundled at build time.
+    const keys = Object.fromEntries(
+      ['PRIMARY', 'SECONDARY', 'TECH_LEAD', 'MANAGER', 'SECURITY'].map((k) => [
+        `PD_ROUTING_KEY_${k}`,
+        `R0IMAGE${k}`,
+      ]),
+    );
     const started = Date.now();
-    const log = await waitForLine(run(cmd, {}), /workflows: .*\n/, 120_000);
+    const log = await waitForLine(run(cmd, keys), /workflows: .*\n/, 120_000);
     expect(log).toMatch(/worker polling task queue image-\S+ on 127\.0\.0\.1:\d+/);
     expect(log).toContain(
       `workflows: the bundle built with this release (${path.join(workdir, 'dist', 'workflow-bundle.js')})`,

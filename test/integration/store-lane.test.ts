@@ -99,6 +99,12 @@ describeWith(['temporal', 'postgres'], 'the system of record on two workers', ()
       // there: a write cut by the kill, or one slower than its 2 s).
       if (revision === 4) expect(writes).toEqual({ scheduled: expect.any(Number), local: 0 });
       else expect(writes.local).toBeGreaterThan(Math.max(NOTES / 2, 4 * byLane));
+      // The review: by the lane on revision 4, where the workflow task ran on revision 5.
+      const reviews = [
+        activityCounts(runs.flat(), 'writeStoredReview'),
+        activityCounts(runs.flat(), 'writeStoredReviewHere'),
+      ];
+      expect(reviews.map((r) => r.scheduled + r.local)).toEqual(revision === 4 ? [1, 0] : [0, 1]);
 
       // The whole timeline, numbered without a gap, every note in it.
       const timeline = await numberedTimeline(db, outcome.incidentId);

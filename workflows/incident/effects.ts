@@ -49,11 +49,15 @@ const recordLane = () =>
     scheduleToCloseTimeout: '10m',
     retry: { ...BACKOFF, maximumInterval: '1m' },
   });
-// Revision 5: the same write where the incident's workflow task runs, when the loop has nothing else to do.
-// That task is not completed while it is pending, so it is short and tried once: the lane takes a write
-// that fails here.
+// Revision 5: the same write where the incident's workflow task runs, when the loop has nothing else to do,
+// and the review. That task is not completed while one is pending, so they are short and tried once: the
+// lane takes what fails here.
 const here = proxyLocalActivities<RecordHereActivities>({
   startToCloseTimeout: '2s',
+  retry: { maximumAttempts: 1 },
+});
+const reviewHere = proxyLocalActivities<RecordHereActivities>({
+  startToCloseTimeout: '5s',
   retry: { maximumAttempts: 1 },
 });
 // Tickets and the status page: bounded like pages.
@@ -169,13 +173,19 @@ export const recordIncident = (write: RecordIncidentArgs) => recordLane().record
 
 export const recordIncidentHere = (write: RecordIncidentArgs) => here.recordIncidentHere(write);
 
+const storedReviewArgs = (state: IncidentState) => ({
+  view: toView(state),
+  directory: state.policy!.reviewDirectory,
+  responseTimes: responseTimes(state),
+});
+
 /** Revision 4: the review, built by the store's holder from every entry stored. */
 export const writeStoredReview = (state: IncidentState) =>
-  recordLane().writeStoredReview({
-    view: toView(state),
-    directory: state.policy!.reviewDirectory,
-    responseTimes: responseTimes(state),
-  });
+  recordLane().writeStoredReview(storedReviewArgs(state));
+
+/** Revision 5: the same, where the workflow task runs; null from a worker that holds no store. */
+export const writeStoredReviewHere = (state: IncidentState) =>
+  reviewHere.writeStoredReviewHere(storedReviewArgs(state));
 
 /** Writes the post-incident review (and its response times; the journal spliced in where it was kept). */
 export function writeReview(state: IncidentState) {

@@ -7,14 +7,28 @@ import type { RecordIncidentArgs } from '../../activities/contract';
 import * as effects from './effects';
 import { describeError } from './effects';
 import { record, type IncidentState } from './state';
-import { storeHereFailed, storeWriteFailed, storeWritten } from './store-lane';
+import { storeHereFailed, storeWriteFailed, storeWritten, writesHere } from './store-lane';
 
 const quietly = { announce: false } as const;
 
-/** Revision 4: the review from the store; null when it cannot be (the workflow's own timeline writes it). */
+/**
+ * Revision 5: the review where the workflow task runs, when this worker holds the store (it then costs no
+ * dispatch and no workflow task of its own); null when it cannot be made there.
+ */
+async function storedReviewHere(state: IncidentState) {
+  if (!writesHere(state, Date.now())) return null;
+  const review = await effects.writeStoredReviewHere(state).catch(() => null);
+  if (!review) storeHereFailed(state, Date.now());
+  return review;
+}
+
+/**
+ * Revision 4: the review from the store (revision 5: made where the workflow task runs, else by the lane);
+ * null when it cannot be (the workflow's own timeline writes it).
+ */
 export async function storedReview(state: IncidentState) {
   try {
-    const review = await effects.writeStoredReview(state);
+    const review = (await storedReviewHere(state)) ?? (await effects.writeStoredReview(state));
     if (review.missing)
       record(
         state,

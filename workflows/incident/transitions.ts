@@ -282,6 +282,6 @@ export function pageSent(state: IncidentState, page: PageRecord, result: Deliver
     state,
     now,
     'page',
-    `paged ${page.levelName} (${page.contacts.join(', ')}): ${page.reason} — ${result.detail}`,
+    `${result.delivered ? 'paged' : 'page NOT delivered to'} ${page.levelName} (${page.contacts.join(', ')}): ${page.reason} — ${result.detail}`,
   );
 }

@@ -265,7 +265,7 @@ describe('a page and its answer', () => {
     pageSent(state, page!, { delivered: false, detail: 'PagerDuty 500' }, T0);
     expect(page!.delivered).toBe(false);
     expect(state.timeline.at(-1)?.message).toBe(
-      'paged primary on-call (Alice): first rung; on call: Alice — PagerDuty 500',
+      'page NOT delivered to primary on-call (Alice): first rung; on call: Alice — PagerDuty 500',
     );
     expect(addPage(state, target as never, { level: 1, channel: 'page', reason: 'r' }, T0)?.dedupKey).toBe(
       'incident-1/page-2',

@@ -1,0 +1,73 @@
+/** Who a page can reach: the production checks of the ladder (start-up) and of who is on call now (/readyz). */
+import {
+  productionMode,
+  unpageableLevels,
+  unpageableOnCall,
+  whyUnpageable,
+} from '../../../activities/reachability';
+import { testConfig } from '../../../scripts/testbed/config';
+
+const ALL_KEYS = {
+  PD_ROUTING_KEY_PRIMARY: 'k1',
+  PD_ROUTING_KEY_SECONDARY: 'k2',
+  PD_ROUTING_KEY_TECH_LEAD: 'k3',
+  PD_ROUTING_KEY_MANAGER: 'k4',
+  PD_ROUTING_KEY_SECURITY: 'k5',
+};
+// Monday 2026-12-07 10:00 in Berlin: the shipped schedule's business-hours layer (tech lead) is on call.
+const MONDAY_10 = Date.parse('2026-12-07T09:00:00Z');
+// Sunday 2026-12-06 10:00 in Berlin: the weekly layer is.
+const SUNDAY_10 = Date.parse('2026-12-06T09:00:00Z');
+
+test('production mode is NODE_ENV=production, nothing else', () => {
+  expect(productionMode({ NODE_ENV: 'production' })).toBe(true);
+  expect(productionMode({ NODE_ENV: ' production ' })).toBe(true);
+  for (const value of [undefined, '', 'development', 'Production', 'test'])
+    expect(productionMode({ NODE_ENV: value })).toBe(false);
+});
+
+test('a contact is pageable with its routing key set, and the reason names what is missing', () => {
+  const config = testConfig();
+  expect(whyUnpageable(config, ALL_KEYS, 'primary-oncall')).toBeNull();
+  expect(whyUnpageable(config, { ...ALL_KEYS, PD_ROUTING_KEY_PRIMARY: '  ' }, 'primary-oncall')).toBe(
+    'Primary on-call (primary-oncall): PD_ROUTING_KEY_PRIMARY is not set',
+  );
+  const keyless = testConfig();
+  delete keyless.contacts['tech-lead'].pagerdutyRoutingKeyEnv;
+  expect(whyUnpageable(keyless, ALL_KEYS, 'tech-lead')).toBe(
+    'Tech lead (tech-lead): no pagerdutyRoutingKeyEnv',
+  );
+  expect(whyUnpageable(config, ALL_KEYS, 'constructor')).toBe('constructor: not a contact');
+});
+
+test('every level with someone pageable passes; a level with nobody is named with each reason', () => {
+  const config = testConfig();
+  expect(unpageableLevels(config, ALL_KEYS)).toEqual([]);
+  const { PD_ROUTING_KEY_SECONDARY: _s, PD_ROUTING_KEY_SECURITY: _x, ...some } = ALL_KEYS;
+  expect(unpageableLevels(config, some)).toEqual([
+    'escalation.ladder[1] ("secondary on-call"): nobody on it can be paged: Secondary on-call (secondary-oncall): PD_ROUTING_KEY_SECONDARY is not set',
+    'escalation.securityContacts ("security team"): nobody on it can be paged: Security team (security-team): PD_ROUTING_KEY_SECURITY is not set',
+  ]);
+  // Nothing set at all (the shipped example as it comes): every level.
+  expect(unpageableLevels(config, {})).toHaveLength(6);
+});
+
+test('a schedule level passes when anyone in its rotations can be paged, and fails now when its on-call cannot', () => {
+  const config = testConfig({
+    escalation: { ladder: [{ name: 'primary', contacts: [], schedule: 'primary' }] },
+  });
+  const { PD_ROUTING_KEY_TECH_LEAD: _t, ...noTechLead } = ALL_KEYS;
+  // Someone in the rotations can be paged: start-up passes.
+  expect(unpageableLevels(config, noTechLead)).toEqual([]);
+  // On a Monday morning the tech lead holds the pager and cannot be paged: not ready, naming them.
+  expect(unpageableOnCall(config, noTechLead, MONDAY_10)).toEqual([
+    'escalation.ladder[0] ("primary"): on call now by schedule primary: Tech lead (tech-lead): PD_ROUTING_KEY_TECH_LEAD is not set',
+  ]);
+  expect(unpageableOnCall(config, noTechLead, SUNDAY_10)).toEqual([]);
+  expect(unpageableOnCall(config, ALL_KEYS, MONDAY_10)).toEqual([]);
+  // Nobody in it can be paged: refused at start-up, each person named once.
+  const [problem] = unpageableLevels(config, { PD_ROUTING_KEY_MANAGER: 'k' });
+  expect(problem).toMatch(/^escalation\.ladder\[0\] \("primary"\): nobody on it can be paged: /);
+  for (const id of ['primary-oncall', 'secondary-oncall', 'tech-lead'])
+    expect(problem.split(`(${id})`)).toHaveLength(2);
+});

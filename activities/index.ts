@@ -16,7 +16,7 @@ import { Journal } from './journal';
 import { maintenanceWindow, onCallOverrides } from './oncall';
 import { createPagingActivities } from './paging';
 import { toIncidentPolicy } from './policy';
-import { observeResponseTimes } from './metrics';
+import { labelServices, observeResponseTimes } from './metrics';
 import { appendTimeline, writeReview } from './review';
 import type { Env } from './secrets';
 import { createSlackActivities } from './slack';
@@ -43,6 +43,7 @@ export function createIncidentActivities({
   log,
   docker,
 }: ActivityDeps): IncidentActivities & RunbookActivities & WatchdogActivities {
+  labelServices(Object.keys(config.services));
   const journal = new Journal(path.resolve(baseDir, config.journal.file), log);
   const slack = createSlackActivities(config, env, journal);
   const paging = createPagingActivities(config, env, journal);

@@ -25,7 +25,14 @@ import type { IncidentInput, Severity } from '../domain/types';
 
 const stuckGauge = new Gauge({
   name: 'durable_runbooks_stuck_incidents',
-  help: 'Incidents whose workflow tasks keep failing, found by the last watchdog scan',
+  help: 'Incidents whose workflow tasks keep failing, found by the last watchdog scan this worker ran',
+  registers: [workerMetrics],
+});
+// The scan runs on whichever worker takes its activity: a worker's count is current only while its scan is
+// recent, which the rules check (deploy/prometheus), or a count left by an old scan would alert for ever.
+const scannedGauge = new Gauge({
+  name: 'durable_runbooks_watchdog_scan_timestamp_seconds',
+  help: "When this worker last ran the watchdog's scan (Unix seconds)",
   registers: [workerMetrics],
 });
 
@@ -139,6 +146,7 @@ export function createWatchdogActivities(
           found.push({ kind: 'stuck', workflowId: wf.workflowId, runId: wf.runId, attempt });
       }
       stuckGauge.set(found.length);
+      scannedGauge.set(Date.now() / 1000);
       const ended = `${open} AND ExecutionStatus = 'Terminated' AND CloseTime >= '${args.terminatedSince}'`;
       for await (const wf of client.workflow.list({ query: ended })) {
         const last = wf.searchAttributes?.IncidentStatus?.[0];

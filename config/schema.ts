@@ -30,6 +30,9 @@ const severityRule = z.strictObject({
 const SLACK_ID = '[UW][A-Z0-9]{2,20}';
 const PAGERDUTY_ID = 'P[A-Z0-9]{2,20}';
 export const SLACK_MEMBER_ID = new RegExp(`^${SLACK_ID}$`);
+/** A Slack workspace (`T…`) or app (`A…`) id. */
+const slackId = (letter: 'T' | 'A', kind: string) =>
+  z.string().regex(new RegExp(`^${letter}[A-Z0-9]{2,20}$`), `expected a Slack ${kind} id (${letter}…)`);
 
 const contact = z.strictObject({
   name: z.string().min(1),
@@ -199,6 +202,9 @@ export const configSchema = z
         channel: z.string().min(1).default('#incidents'),
         tokenEnv: envName.default('SLACK_BOT_TOKEN'),
         signingSecretEnv: envName.default('SLACK_SIGNING_SECRET'),
+        /** Requests of another workspace or app (one signing secret serves all of an app's) get 403. */
+        teamId: slackId('T', 'team').nullable().default(null),
+        appId: slackId('A', 'app').nullable().default(null),
         /** Override of Slack's Web API base URL (tests point it at a local server). */
         apiUrl: z.url().optional(),
         /**

@@ -7,7 +7,7 @@ import { knownScenarios, type RunbooksConfig } from '../config';
 import { createHash } from 'node:crypto';
 import { SCENARIO_NAME, SEVERITIES, type IncidentInput, type SourceAlert } from '../domain/types';
 import { ownValue, parseSeverity } from '../domain/policy';
-import { routeFromLabels, severityOf } from './routing';
+import { capLabels, routeFromLabels, severityOf } from './routing';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 const labelMap = z.record(z.string().max(200), z.string().max(2000));
@@ -141,7 +141,7 @@ export function fromGeneric(body: unknown, config: RunbooksConfig): IntakeAction
     fingerprint: dedupKey,
     status: a.status,
     summary: a.summary,
-    labels: a.labels ?? {},
+    labels: capLabels(a.labels ?? {}, config),
     source: 'generic',
     severity: route.severity,
     ...(a.url ? { url: a.url } : {}),
@@ -188,7 +188,7 @@ function fromGroup(
     fingerprint: a.fingerprint ?? labelFingerprint(a.labels),
     status: a.status,
     summary: summaryOf(a),
-    labels: a.labels,
+    labels: capLabels(a.labels, config),
     source,
     // Each alert's own severity: a critical one in a group that opened at info raises the incident.
     severity: severityOf({ ...commonLabels, ...a.labels }, route.service, config),

@@ -5,8 +5,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Env } from '../activities/secrets';
 import type { RunbooksConfig } from '../config';
 import { AlertDispatcher } from './alert-dispatcher';
-import { TemporalUnavailable, tokenCheck } from './http';
+import { invalidArgument, TemporalRefused, TemporalUnavailable, tokenCheck } from './http';
 import { createIntakeMetrics, type IntakeMetrics } from './metrics';
+import { TASK_QUEUE } from '../config/task-queue';
 
 export interface IntakeOptions {
   client: Client;
@@ -30,7 +31,10 @@ export interface IntakeContext {
   taskQueue?: string;
   timeoutMs: number;
   now: () => number;
-  /** A Temporal call within the deadline; any failure but not-found is `TemporalUnavailable`. */
+  /**
+   * A Temporal call within the deadline; any failure but not-found is `TemporalUnavailable`, or
+   * `TemporalRefused` when Temporal refused it for good.
+   */
   withTemporal: <T>(fn: () => Promise<T>) => Promise<T>;
   /** The `onRequest` hook of routes behind the bearer token. */
   requireToken: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
@@ -39,8 +43,9 @@ export interface IntakeContext {
 
 export function intakeContext(opts: IntakeOptions): IntakeContext {
   const { client, config } = opts;
-  const metrics = opts.metrics ?? createIntakeMetrics();
   const timeoutMs = opts.temporalTimeoutMs ?? 5000;
+  const metrics =
+    opts.metrics ?? createIntakeMetrics({ client, taskQueue: opts.taskQueue ?? TASK_QUEUE, timeoutMs });
   const now = opts.now ?? Date.now;
   const withTemporal = async <T>(fn: () => Promise<T>): Promise<T> => {
     const end = metrics.latency.startTimer();
@@ -48,6 +53,7 @@ export function intakeContext(opts: IntakeOptions): IntakeContext {
       return await client.connection.withDeadline(Date.now() + timeoutMs, fn);
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw err;
+      if (invalidArgument(err)) throw new TemporalRefused((err as Error).message, { cause: err });
       throw new TemporalUnavailable((err as Error).message, { cause: err });
     } finally {
       end();

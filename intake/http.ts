@@ -22,6 +22,19 @@ export const RETRY_AFTER_S = 10;
 export class TemporalUnavailable extends Error {}
 /** Temporal is reachable but the incident's workflow did not answer in time (a stuck workflow task). */
 export class IncidentDidNotAnswer extends Error {}
+/**
+ * Temporal refused the request for good (gRPC INVALID_ARGUMENT: a payload over the server's blob limit, say):
+ * the sender must hear 4xx, or it retries for ever.
+ */
+export class TemporalRefused extends Error {}
+/** gRPC INVALID_ARGUMENT, on the error or the cause the client wrapped it in. */
+export const invalidArgument = (err: unknown): boolean => {
+  for (let e = err as { code?: number; cause?: unknown } | undefined, depth = 0; e && depth < 4; depth++) {
+    if (e.code === 3) return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+};
 /** gRPC UNAVAILABLE: the server itself could not be reached (anything else came from a reachable server). */
 export const unreachable = (err: unknown) => (err as { code?: number } | undefined)?.code === 14;
 

@@ -89,3 +89,25 @@ export function routeFromLabels(
     (ownValue(labels, 'security') === 'true' || ownValue(labels, 'category') === 'security');
   return { ...chosen, scenario, severity, security };
 }
+
+/** Labels one alert keeps at most, in the incident's state (an alert with thousands would bloat every task). */
+export const MAX_LABELS = 64;
+/** The label that says how many of an alert's labels were dropped. */
+export const LABELS_DROPPED = 'durable_runbooks_labels_dropped';
+
+/**
+ * An alert's labels within `MAX_LABELS`: the ones routing reads first (they chose its service, scenario and
+ * severity), then the others by name, and how many were dropped as a label of its own. Trimmed, not
+ * refused: a real sender's alert is never turned away.
+ */
+export function capLabels(labels: Record<string, string>, config: Pick<RunbooksConfig, 'routing'>) {
+  const keys = Object.keys(labels);
+  if (keys.length <= MAX_LABELS) return labels;
+  const routing = new Set([...config.routing.serviceLabels, 'alertname', 'severity', 'security', 'category']);
+  const ordered = [...keys.filter((k) => routing.has(k)), ...keys.filter((k) => !routing.has(k)).sort()];
+  const kept = ordered.slice(0, MAX_LABELS - 1);
+  return {
+    ...Object.fromEntries(kept.map((k) => [k, labels[k]])),
+    [LABELS_DROPPED]: String(keys.length - kept.length),
+  };
+}

@@ -65,6 +65,10 @@ export async function buildIntakeServer(opts: IntakeOptions): Promise<FastifyIns
     return reply.code(500).send({ error: 'internal error' });
   });
   app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: 'not found' }));
+  // Every answer, by the route's pattern (never the raw URL: a bounded label) and status code.
+  app.addHook('onResponse', async (req, reply) => {
+    ctx.metrics.responses.inc({ route: req.routeOptions.url ?? 'unmatched', code: String(reply.statusCode) });
+  });
 
   // Load shedding: past the event-loop delay, answer 503 at once instead of queueing everyone behind the flood.
   await app.register(underPressure, {

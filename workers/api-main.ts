@@ -8,6 +8,7 @@
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
+import { labelServices } from '../activities/metrics';
 import { loadConfig } from '../config';
 import { PACKAGE_ROOT } from '../config/package-root';
 import { clientConnectionOptions, temporalTarget } from '../config/temporal-client';
@@ -81,6 +82,8 @@ async function main() {
   quietRuntime();
   const dataDir = process.env.RUNBOOKS_DATA_DIR || path.join(PACKAGE_ROOT, '.data');
   const config = loadConfig();
+  // The embedded store's reviews are written here: their response times count under configured services.
+  labelServices(Object.keys(config.services));
   const db = await openStore(storeLocation(process.env, dataDir));
   const temporal = temporalTarget();
   // Lazy: the API serves the store while Temporal is away; a command then answers 503.

@@ -7,6 +7,7 @@ import { temporalTarget } from '../config/temporal-client';
 import { recordTaskQueue } from '../domain/task-queues';
 import { openStore, storeLocation } from '../store';
 import { registerSearchAttributes } from './search-attributes';
+import { freePort } from './free-port';
 import { Client } from '@temporalio/client';
 import { createIncidentWorker, ensureWatchdog, quietRuntime, TASK_QUEUE } from './worker';
 
@@ -25,7 +26,10 @@ async function main() {
     throw new Error(
       `NODE_ENV=production: refusing to start with a level nobody can be paged on (set the routing keys, or leave production mode to have such pages logged):\n  ${unpageable.join('\n  ')}`,
     );
-  quietRuntime();
+  const metricsPort = process.env.WORKER_METRICS_PORT;
+  // The SDK's metrics on a loopback port of their own, passed on by this worker's /metrics.
+  const coreMetrics = metricsPort ? `127.0.0.1:${await freePort()}` : undefined;
+  quietRuntime(undefined, coreMetrics);
   const temporal = temporalTarget();
   const connection = await NativeConnection.connect(temporal.connection);
   // Idempotent; where it is refused (Temporal Cloud), the attributes are registered in Cloud's UI or tcld.
@@ -63,7 +67,6 @@ async function main() {
   );
   // MTTA / MTTR histograms for Prometheus, when asked for (the intake serves them under `npm start`), and
   // liveness / readiness for an orchestrator: ready while polling, not once a shutdown has begun.
-  const metricsPort = process.env.WORKER_METRICS_PORT;
   const metricsServer = metricsPort
     ? http
         .createServer((req, res) => {
@@ -79,9 +82,9 @@ async function main() {
             return void res.writeHead(200).end('running');
           }
           if (req.url !== '/metrics') return void res.writeHead(404).end();
-          void workerMetrics
-            .metrics()
-            .then((body) => res.writeHead(200, { 'content-type': workerMetrics.contentType }).end(body));
+          void Promise.all([workerMetrics.metrics(), coreMetricsText(coreMetrics)]).then(([ours, core]) =>
+            res.writeHead(200, { 'content-type': workerMetrics.contentType }).end(`${ours}\n${core}`),
+          );
         })
         .listen(Number(metricsPort), process.env.WORKER_METRICS_HOST ?? '127.0.0.1')
     : undefined;
@@ -89,6 +92,17 @@ async function main() {
   metricsServer?.close();
   await store?.close();
   await connection.close();
+}
+
+/** The SDK's metrics as Core serves them; a line saying why when it does not answer. */
+async function coreMetricsText(address: string | undefined): Promise<string> {
+  if (!address) return '';
+  try {
+    const res = await fetch(`http://${address}/metrics`, { signal: AbortSignal.timeout(2000) });
+    return await res.text();
+  } catch (err) {
+    return `# the SDK's metrics did not answer: ${(err as Error).message}\n`;
+  }
 }
 
 main().catch((err) => {

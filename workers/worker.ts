@@ -53,12 +53,24 @@ let runtimeInstalled = false;
 /**
  * Keeps the SDK's own logs to warnings: at info it prints webpack's module list and every worker state
  * change, which buries the addresses and the curl a new user needs. LOG_LEVEL=INFO brings them back.
+ * With `coreMetrics` (host:port) the SDK's Core serves its metrics there (schedule-to-start latency, task
+ * failures, sticky cache, slots) under our prefix, in seconds; the worker's `/metrics` passes them on.
  */
-export function quietRuntime(level = process.env.LOG_LEVEL ?? 'WARN'): void {
+export function quietRuntime(level = process.env.LOG_LEVEL ?? 'WARN', coreMetrics?: string): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {
-    Runtime.install({ logger: new WorkerLogger(level.toUpperCase() as 'WARN') });
+    Runtime.install({
+      logger: new WorkerLogger(level.toUpperCase() as 'WARN'),
+      ...(coreMetrics && {
+        telemetryOptions: {
+          metrics: {
+            metricPrefix: 'durable_runbooks_',
+            prometheus: { bindAddress: coreMetrics, useSecondsForDurations: true, countersTotalSuffix: true },
+          },
+        },
+      }),
+    });
   } catch {
     /* already installed in this process */
   }

@@ -3,7 +3,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { RunbooksConfig } from '../../config';
 import { AlertRejected, fromAlertmanager, fromGeneric, fromGrafana, type IntakeAction } from '../alerts';
 import type { IntakeContext } from '../context';
-import { TemporalUnavailable, unavailable } from '../http';
+import { TemporalRefused, TemporalUnavailable, unavailable } from '../http';
 
 type Source = 'generic' | 'alertmanager' | 'grafana';
 
@@ -31,6 +31,13 @@ export const alertRoutes =
           count(outcome);
           return reply.code(202).send(answer);
         } catch (err) {
+          if (err instanceof TemporalRefused) {
+            count('refused');
+            return reply.code(400).send({
+              error: `Temporal refused this alert for good (retrying cannot help): ${err.message}`,
+              field: 'body',
+            });
+          }
           if (!(err instanceof TemporalUnavailable)) throw err;
           count('unavailable');
           return unavailable(reply);

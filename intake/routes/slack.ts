@@ -22,6 +22,22 @@ import { declareIncident, parseDeclare } from '../open-incident';
 import { sendResponderCommand } from '../responder-command';
 import { slackClickToSignal, verifySlackSignature } from '../responders';
 
+/**
+ * A signed request from a workspace or app other than the configured ones (`slack.teamId`, `slack.appId`),
+ * as the field that says so and why; null when it is ours (or nothing is configured).
+ */
+function foreignSender(
+  slack: IntakeContext['config']['slack'],
+  teamId: unknown,
+  appId: unknown,
+): { field: string; error: string } | null {
+  if (slack.teamId !== null && teamId !== slack.teamId)
+    return { field: 'team_id', error: 'team_id: not the configured Slack workspace (slack.teamId)' };
+  if (slack.appId !== null && appId !== slack.appId)
+    return { field: 'api_app_id', error: 'api_app_id: not the configured Slack app (slack.appId)' };
+  return null;
+}
+
 export const slackRoutes =
   (ctx: IntakeContext): FastifyPluginAsync =>
   async (scope) => {
@@ -43,6 +59,8 @@ export const slackRoutes =
     // `/incident declare <service> <P1|P2|P3> <summary>`: a person opens an incident without an alert.
     scope.post('/slack/commands', { preHandler: requireVerifiedBody }, async (req, reply) => {
       const form = (req.body ?? {}) as Record<string, unknown>;
+      const foreign = foreignSender(config.slack, form.team_id, form.api_app_id);
+      if (foreign) return reply.code(403).send(foreign);
       const ephemeral = (text: string) =>
         reply.code(200).send({ response_type: 'ephemeral', text: slackText(text) });
       const userId = typeof form.user_id === 'string' ? form.user_id : '';
@@ -84,6 +102,9 @@ export const slackRoutes =
         // "payload: invalid JSON", or the prototype-key refusal: parseJson names the field.
         return reply.code(400).send({ error: (err as Error).message, field: 'payload' });
       }
+      const sender = payload as { team?: { id?: unknown }; api_app_id?: unknown } | null;
+      const foreign = foreignSender(config.slack, sender?.team?.id, sender?.api_app_id);
+      if (foreign) return reply.code(403).send({ ...foreign, field: `payload.${foreign.field}` });
       const s = slackClickToSignal(payload);
       if (typeof s === 'string') return reply.code(400).send({ error: s, field: 'payload' });
       let outcome: CommandOutcome;

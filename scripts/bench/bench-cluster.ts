@@ -190,8 +190,13 @@ async function wholeLife(target: Target, perSecond: number, seconds: number) {
       const outcome = await sendCommand(target.client.workflow.getHandle(ids[i]), name, args);
       if (!outcome.accepted) throw new Error(`${name} of ${ids[i]} refused: ${outcome.reason}`);
     });
-  await pool(ids.length, 50, async (i) => void (await target.client.workflow.getHandle(ids[i]).result()));
+  const closedAt = new Map<string, number>();
+  await pool(ids.length, 50, async (i) => {
+    await target.client.workflow.getHandle(ids[i]).result();
+    closedAt.set(ids[i], Date.now());
+  });
   const cpu = cpuSince(target.groups(), cpuBefore);
+  if (process.env.BENCH_TRACE) await traceLast(target.client, closedAt);
   const total = Object.values(cpu).reduce((sum, s) => sum + s, 0);
   return {
     incidents: ids.length,
@@ -199,6 +204,42 @@ async function wholeLife(target: Target, perSecond: number, seconds: number) {
     cpuSeconds: cpu,
     cpuMsPerIncident: Math.round((total / ids.length) * 1000),
   };
+}
+
+/**
+ * BENCH_TRACE=1, after the measurement: how the lives' store writes went (where the workflow task ran, or by
+ * the lane) and what their workflow tasks and Slack posts were, then the last incident to close, its
+ * history's last events with their times (where it waited).
+ */
+async function traceLast(client: Client, closedAt: Map<string, number>) {
+  const counts: Record<string, number> = {};
+  await pool(closedAt.size, 20, async (i) => {
+    const id = [...closedAt.keys()][i];
+    for (const e of (await client.workflow.getHandle(id).fetchHistory()).events ?? []) {
+      const marker = e.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data;
+      const name =
+        e.activityTaskScheduledEventAttributes?.activityType?.name ??
+        (marker ? `local ${JSON.parse(Buffer.from(marker).toString()).activity_type}` : null) ??
+        (e.workflowTaskCompletedEventAttributes ? 'workflow tasks' : null);
+      if (name) counts[name] = (counts[name] ?? 0) + 1;
+    }
+  });
+  console.log(
+    `[trace] per incident: ${Object.entries(counts)
+      .map(([k, n]) => `${k} ${(n / closedAt.size).toFixed(2)}`)
+      .join(', ')}`,
+  );
+  const [last] = [...closedAt].sort((a, b) => b[1] - a[1]);
+  const events = (await client.workflow.getHandle(last[0]).fetchHistory()).events ?? [];
+  const ms = (e: (typeof events)[number]) =>
+    Number(e.eventTime?.seconds ?? 0) * 1000 + Math.round((e.eventTime?.nanos ?? 0) / 1e6);
+  const end = ms(events.at(-1)!);
+  for (const e of events.slice(-40)) {
+    const name =
+      e.activityTaskScheduledEventAttributes?.activityType?.name ??
+      (e.markerRecordedEventAttributes ? 'marker' : '');
+    console.log(`[trace] ${last[0]} ${ms(e) - end} ms event ${e.eventType} ${name}`);
+  }
 }
 
 /** The floor at `perSecond` (see the header): start → the activity's start, p50/p99, and CPU by process. */

@@ -85,6 +85,7 @@ const COLLECTIONS = new Map<string, string>([
   ['PodDisruptionBudget', 'poddisruptionbudgets'],
   ['Role', 'roles'],
   ['RoleBinding', 'rolebindings'],
+  ['NetworkPolicy', 'networkpolicies'],
 ]);
 
 export interface KubeObject {

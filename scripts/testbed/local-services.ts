@@ -1,4 +1,5 @@
 /** Starts the real servers the project needs (Temporal dev server, dockerd, PostgreSQL) as child processes. */
+import { freePort } from '../../workers/free-port';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import {
   chmodSync,
@@ -11,7 +12,6 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { ConnectionOptions } from '@temporalio/client';
@@ -32,16 +32,7 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 function groupAlive(pgid: number): boolean {
   try {
@@ -142,7 +133,13 @@ export interface TemporalDevServer extends RunningService {
 /** The official CLI's dev server with its Web UI, persisting to SQLite in `stateDir`. */
 export async function startTemporalDevServer(
   stateDir: string,
-  opts: { port?: number; uiPort?: number; headless?: boolean } = {},
+  opts: {
+    port?: number;
+    uiPort?: number;
+    headless?: boolean;
+    /** Dynamic configuration values (e.g. `limit.blobSize.error`), as the CLI's --dynamic-config-value. */
+    dynamicConfig?: Record<string, number | string | boolean>;
+  } = {},
 ): Promise<TemporalDevServer> {
   const cli = findTemporalCli();
   if (!cli)
@@ -167,6 +164,8 @@ export async function startTemporalDevServer(
   args.push(...(opts.headless ? ['--headless'] : ['--ui-port', String(uiPort), '--ui-ip', '127.0.0.1']));
   for (const name of ['IncidentSeverity', 'IncidentService', 'IncidentScenario', 'IncidentStatus'])
     args.push('--search-attribute', `${name}=Keyword`);
+  for (const [key, value] of Object.entries(opts.dynamicConfig ?? {}))
+    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   const logFile = path.join(stateDir, 'temporal.log');
   const child = spawnLogged(cli, args, logFile);
   const address = `127.0.0.1:${port}`;

@@ -5,9 +5,10 @@
  * middle of an undo, the Deployment's environment values kept out of every activity's answer (history), and
  * the shipped manifests accepted by the API server and rolled out.
  */
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
@@ -39,6 +40,21 @@ import { tempDir, uniqueTaskQueue } from '../../scripts/testbed/temporal';
 import { spawnWorkerProcess } from '../support/worker-process';
 
 const text = (v: IncidentStatusView) => v.timeline.map((e) => `${e.type}: ${e.message}`).join('\n');
+
+/** The parts of a Deployment's pod template these tests read. */
+interface PodTemplated {
+  spec: {
+    template: {
+      spec: {
+        containers: Array<{
+          env: Array<{ name: string; valueFrom?: { secretKeyRef?: unknown } }>;
+          envFrom?: unknown[];
+          readinessProbe?: { exec: { command: string[] } };
+        }>;
+      };
+    };
+  };
+}
 
 describeWith(['temporal', 'kubernetes'], 'runbooks on Kubernetes', () => {
   let plane: ControlPlane;
@@ -366,8 +382,27 @@ describeWith(['temporal', 'kubernetes'], 'runbooks on Kubernetes', () => {
         parseAllDocuments(readFileSync(path.join(dir, f), 'utf8')).map((d) => d.toJS() as KubeObject),
       );
     expect(objects.map((o) => o.kind)).toEqual(
-      expect.arrayContaining(['Namespace', 'Deployment', 'Service', 'PodDisruptionBudget', 'ServiceAccount']),
+      expect.arrayContaining([
+        'Namespace',
+        'Deployment',
+        'Service',
+        'PodDisruptionBudget',
+        'ServiceAccount',
+        'NetworkPolicy',
+      ]),
     );
+    // The intake holds only the secrets it uses: no envFrom of the whole Secret.
+    const intake = objects.find(
+      (o) => o.metadata.name === 'durable-runbooks-intake' && o.kind === 'Deployment',
+    )!;
+    const container = (intake as unknown as PodTemplated).spec.template.spec.containers[0];
+    expect(container.envFrom).toBeUndefined();
+    expect(
+      container.env
+        .filter((e) => e.valueFrom?.secretKeyRef)
+        .map((e) => e.name)
+        .sort(),
+    ).toEqual(['INTAKE_TOKEN', 'PAGERDUTY_WEBHOOK_SECRET', 'SLACK_SIGNING_SECRET']);
     // What docs/deploy.md has the operator create by hand: the RBAC's target namespace, the config, the secret.
     await ensureObject(plane.api, '/api/v1/namespaces', {
       apiVersion: 'v1',
@@ -422,6 +457,67 @@ describeWith(['temporal', 'kubernetes'], 'runbooks on Kubernetes', () => {
     for (const d of deployments) {
       const rolled = await waitForRollout(plane.api, ns.metadata.name, d.metadata.name);
       expect(rolled.status?.availableReplicas).toBe(2);
+    }
+
+    // RBAC, as the API server decides it: the worker reads the namespace's Deployments and changes only
+    // the one the configuration names; the intake may do nothing.
+    const may = async (account: string, verb: string, name?: string) =>
+      (
+        await plane.api.ok<{ status: { allowed: boolean } }>(
+          'POST',
+          '/apis/authorization.k8s.io/v1/subjectaccessreviews',
+          {
+            apiVersion: 'authorization.k8s.io/v1',
+            kind: 'SubjectAccessReview',
+            spec: {
+              user: `system:serviceaccount:${ns.metadata.name}:${account}`,
+              groups: ['system:serviceaccounts', `system:serviceaccounts:${ns.metadata.name}`],
+              resourceAttributes: {
+                namespace: 'insights',
+                verb,
+                group: 'apps',
+                resource: 'deployments',
+                name,
+              },
+            },
+          },
+        )
+      ).status.allowed;
+    expect(await may('durable-runbooks-worker', 'list')).toBe(true);
+    expect(await may('durable-runbooks-worker', 'update', 'insights-app')).toBe(true);
+    expect(await may('durable-runbooks-worker', 'update', 'someone-elses-app')).toBe(false);
+    expect(await may('durable-runbooks-worker', 'delete', 'insights-app')).toBe(false);
+    expect(await may('durable-runbooks-intake', 'get', 'insights-app')).toBe(false);
+  });
+
+  test("the intake's readiness probe fails without a token, even where its port answers", async () => {
+    const intake = parseAllDocuments(
+      readFileSync(path.join(REPO_ROOT, 'deploy', 'kubernetes', 'intake.yaml'), 'utf8'),
+    )[0].toJS() as PodTemplated;
+    const [node, flag, script] = intake.spec.template.spec.containers[0].readinessProbe!.exec.command;
+    expect([node, flag]).toEqual(['node', '-e']);
+    // Something answers 200 on the probe's port (when it is free here): a token-less pod is still not ready.
+    const answering = http.createServer((_req, res) => void res.writeHead(200).end('{}'));
+    const listening = await new Promise<boolean>((resolve) => {
+      answering.once('error', () => resolve(false));
+      answering.listen(8088, '127.0.0.1', () => resolve(true));
+    });
+    // Not spawnSync: this process must stay free to answer the probe's request.
+    const probe = (env: Record<string, string>) =>
+      new Promise<number | null>((resolve) =>
+        spawn(process.execPath, ['-e', script], { env: { PATH: process.env.PATH ?? '', ...env } }).on(
+          'close',
+          resolve,
+        ),
+      );
+    try {
+      expect(await probe({})).toBe(1);
+      expect(await probe({ INTAKE_TOKEN: '   ' })).toBe(1);
+      if (listening) expect(await probe({ INTAKE_TOKEN: 'kubernetes-test-token-0123456789abcdef' })).toBe(0);
+      else
+        console.log('[kubernetes] 127.0.0.1:8088 is taken here: the probe was checked without a token only');
+    } finally {
+      answering.close();
     }
   });
 });

@@ -132,6 +132,9 @@ export function decide(state: IncidentState, now: number, run: RunFacts): Effect
   // Revision 4 builds the review from the store: every entry before it goes there first.
   const reviewWaits = state.closing?.[0] === 'review' && storeUnwritten(state);
   if (reviewWaits && storeDue(state, now)) return { kind: 'store' };
+  // Revision 5: written here at once, so that the close goes on in one step, as on revision 3 (and its Slack
+  // messages leave in one post, not two). Nothing is paged while an incident closes.
+  if (reviewWaits && storeHereDue(state, now)) return { kind: 'store-here' };
   if (state.closing?.length && !reviewWaits) return { kind: 'closing', task: state.closing[0] };
   const why = continueAsNewReason(state, run);
   if (why && !state.closing && carriesOver(state)) return { kind: 'continue-as-new', why };

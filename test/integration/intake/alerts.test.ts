@@ -252,13 +252,13 @@ describeWith(['temporal'], 'alert routes on the dev server: senders, bad input, 
     const upper = { headers: { authorization: `Bearer ${TOKEN.toUpperCase()}` }, validateStatus: () => true };
     expect((await axios.get(`${t.intake.url}/readyz`, upper)).status).toBe(401);
     const metrics = (await axios.get(`${t.intake.url}/metrics`, auth)).data as string;
-    expect(metrics).toMatch(/runbooks_intake_posts_total\{source="generic",outcome="rejected"\} \d+/);
+    expect(metrics).toMatch(/durable_runbooks_intake_posts_total\{source="generic",outcome="rejected"\} \d+/);
     // The 50 parallel posts: 49 deduplicated by Temporal or absorbed by the resend filter, then 100 absorbed.
     const count = (outcome: string) =>
       Number(
-        new RegExp(`runbooks_intake_posts_total\\{source="generic",outcome="${outcome}"\\} (\\d+)`).exec(
-          metrics,
-        )?.[1] ?? 0,
+        new RegExp(
+          `durable_runbooks_intake_posts_total\\{source="generic",outcome="${outcome}"\\} (\\d+)`,
+        ).exec(metrics)?.[1] ?? 0,
       );
     expect(count('resend_absorbed')).toBeGreaterThanOrEqual(100);
     expect(count('deduplicated') + count('resend_absorbed')).toBeGreaterThanOrEqual(149);

@@ -147,3 +147,48 @@ describeWith(['temporal'], 'Slack routes on the dev server: buttons and declare'
     await handle.terminate();
   });
 });
+
+describeWith(['temporal'], 'Slack routes with the workspace and app configured', () => {
+  const config = withoutIntakeLimits(testConfig({ slack: { teamId: 'T0OURS', appId: 'A0OURS' } }));
+  const t = webhookIntake(config);
+
+  test('a signed command or click from another workspace or app is refused (403) naming the field; ours is taken', async () => {
+    const form = (team: string, app: string) =>
+      new URLSearchParams({
+        command: '/incident',
+        text: 'help',
+        user_id: 'U0SECONDARY',
+        team_id: team,
+        api_app_id: app,
+      }).toString();
+    const command = (body: string) => t.intake.post('/slack/commands', body, slackSigned(body));
+    const otherTeam = await command(form('T0THEIRS', 'A0OURS'));
+    expect([otherTeam.status, otherTeam.data]).toEqual([
+      403,
+      { field: 'team_id', error: 'team_id: not the configured Slack workspace (slack.teamId)' },
+    ]);
+    const otherApp = await command(form('T0OURS', 'A0THEIRS'));
+    expect([otherApp.status, otherApp.data.field]).toEqual([403, 'api_app_id']);
+    const ours = await command(form('T0OURS', 'A0OURS'));
+    expect([ours.status, ours.data.response_type]).toEqual([200, 'ephemeral']);
+
+    const click = (team: string) => {
+      const payload = JSON.stringify({
+        type: 'block_actions',
+        team: { id: team },
+        api_app_id: 'A0OURS',
+        user: { id: 'U0PRIMARY' },
+        actions: [
+          { action_id: 'incident_acknowledge', value: encodeButtonValue({ workflowId: 'incident-none' }) },
+        ],
+      });
+      const body = `payload=${encodeURIComponent(payload)}`;
+      return t.intake.post('/slack/interactions', body, slackSigned(body));
+    };
+    const foreign = await click('T0THEIRS');
+    expect([foreign.status, foreign.data.field]).toEqual([403, 'payload.team_id']);
+    // Ours reaches the incident (none by that id here: closed, as the click is told).
+    const own = await click('T0OURS');
+    expect([own.status, own.data.text]).toEqual([200, 'That incident is already closed.']);
+  });
+});

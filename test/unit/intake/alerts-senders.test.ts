@@ -7,6 +7,7 @@ import amOld from '../../fixtures/senders/alertmanager-0.18-host-only.json';
 import grafanaDocumented from '../../fixtures/senders/grafana-documented-example.json';
 import grafanaTest from '../../fixtures/senders/grafana-test-notification.json';
 import { fromAlertmanager, fromGrafana, labelFingerprint } from '../../../intake/alerts';
+import { LABELS_DROPPED, MAX_LABELS } from '../../../intake/routing';
 import { testConfig } from '../../../scripts/testbed/config';
 
 const config = testConfig();
@@ -62,4 +63,29 @@ test('a resolved-only post is recognised as one (the intake answers 202 and open
   body.status = 'resolved';
   for (const a of body.alerts) a.status = 'resolved';
   expect(fromAlertmanager(body, config).resolveOnly).toBe(true);
+});
+
+test('hundreds of labels are trimmed, not refused: routing labels first, the rest by name, the drop counted', () => {
+  const body = structuredClone(amOld);
+  const many: Record<string, string> = {};
+  for (let i = 0; i < 300; i++) many[`k${String(i).padStart(3, '0')}`] = `v${i}`;
+  // The routing labels come last in the body: they must survive the cut anyway.
+  (body.alerts[0] as { labels: Record<string, string> }).labels = {
+    ...many,
+    alertname: 'DiskPressure',
+    severity: 'critical',
+    service: 'checkout',
+  };
+  const { input } = fromAlertmanager(body, config);
+  expect(input).toMatchObject({ service: 'checkout', severity: 'P1' });
+  const labels = input.alerts![0].labels;
+  expect(Object.keys(labels)).toHaveLength(MAX_LABELS);
+  expect(labels).toMatchObject({ alertname: 'DiskPressure', severity: 'critical', service: 'checkout' });
+  expect(labels.k000).toBe('v0');
+  expect(labels.k299).toBeUndefined();
+  expect(labels[LABELS_DROPPED]).toBe(String(303 - (MAX_LABELS - 1)));
+  // The fingerprint is the sender's, computed from every label when it sent none.
+  expect(input.alerts![0].fingerprint).toBe(labelFingerprint(body.alerts[0].labels));
+  // A few labels stay as they are.
+  expect(fromAlertmanager(amOld, config).input.alerts![0].labels).toEqual(amOld.alerts[0].labels);
 });

@@ -170,10 +170,11 @@ describe('revision 5: the loop writes where it runs, when it has nothing else to
     expect(decide(state, T0 + STORE_HERE_OFF_MS, RUN)).toEqual({ kind: 'store-here' });
   });
 
-  test('the review waits for the write, and revision 4 never writes here', () => {
+  test('the review waits for the write, made before Slack posts (one post at the close); revision 4 never writes here', () => {
     const state = opened(5);
     state.status = 'resolved';
     state.closing = ['review'];
+    state.slackQueue.push({ kind: 'thread', text: 'resolve requested' });
     expect(decide(state, T0, RUN)).toEqual({ kind: 'store-here' });
     takeStoreWrite(state);
     storeWritten(state);

@@ -117,6 +117,14 @@ export interface IntakeAction {
   test?: string;
 }
 
+/**
+ * Keys of the other routes' incidents (`alertmanager:<groupKey>`, `grafana:<groupKey>`, `declared:…`). A
+ * generic post naming one would fold into, or open first, another sender's incident, fixing its service
+ * and severity (a P3 squatting the key of a coming P1): such a key is taken as the generic route's own.
+ * Other keys stay as they are, so the incidents of senders that name their own keep their ids.
+ */
+const OTHER_SENDERS_KEYS = /^(alertmanager|grafana|declared):/;
+
 export function fromGeneric(body: unknown, config: RunbooksConfig): IntakeAction {
   const a = parseOrReject(genericAlertSchema, body);
   if (a.scenario !== undefined && !knownScenarios(config).includes(a.scenario))
@@ -136,7 +144,12 @@ export function fromGeneric(body: unknown, config: RunbooksConfig): IntakeAction
       'severity',
       `expected P1, P2, P3 or one of ${Object.keys(config.routing.severityByLabel).join(', ')}`,
     );
-  const dedupKey = a.dedupKey ?? `generic:${a.service}:${route.scenario}`;
+  const dedupKey =
+    a.dedupKey === undefined
+      ? `generic:${a.service}:${route.scenario}`
+      : OTHER_SENDERS_KEYS.test(a.dedupKey)
+        ? `generic:${a.dedupKey}`
+        : a.dedupKey;
   const alert: SourceAlert = {
     fingerprint: dedupKey,
     status: a.status,

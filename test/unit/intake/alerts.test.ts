@@ -80,6 +80,20 @@ test('generic alerts: defaults, explicit severity and security', () => {
   });
 });
 
+test("a generic key cannot be another sender's: it is namespaced, and keys of its own stay as they were", () => {
+  const generic = (dedupKey: string) =>
+    fromGeneric({ service: 'checkout', summary: 'low', severity: 'P3', dedupKey }, config).input.dedupKey;
+  const amKey = `alertmanager:${alertmanagerExample.groupKey}`;
+  expect(fromAlertmanager(alertmanagerExample, config).input.dedupKey).toBe(amKey);
+  expect(generic(amKey)).toBe(`generic:${amKey}`);
+  expect(incidentWorkflowId(generic(amKey))).not.toBe(incidentWorkflowId(amKey));
+  expect(generic('grafana:{}/{}:{}')).toBe('generic:grafana:{}/{}:{}');
+  expect(generic('declared:checkout:1')).toBe('generic:declared:checkout:1');
+  // A sender's own keys, and the generic route's, are unchanged (their open incidents keep their ids).
+  expect(generic('payments-db-latency')).toBe('payments-db-latency');
+  expect(generic('generic:checkout:health')).toBe('generic:checkout:health');
+});
+
 test.each([
   [{ summary: 'x' }, 'service'],
   [{ service: 'a b', summary: 'x' }, 'service'],

@@ -24,9 +24,10 @@ export class TemporalUnavailable extends Error {}
 export class IncidentDidNotAnswer extends Error {}
 /**
  * Temporal refused the request for good (gRPC INVALID_ARGUMENT: a payload over the server's blob limit, say):
- * the sender must hear 4xx, or it retries for ever.
+ * an alert's sender must hear 4xx, or it retries for ever. Routes that do not tell it apart answer it as
+ * they answer `TemporalUnavailable`, as before it existed.
  */
-export class TemporalRefused extends Error {}
+export class TemporalRefused extends TemporalUnavailable {}
 /** gRPC INVALID_ARGUMENT, on the error or the cause the client wrapped it in. */
 export const invalidArgument = (err: unknown): boolean => {
   for (let e = err as { code?: number; cause?: unknown } | undefined, depth = 0; e && depth < 4; depth++) {

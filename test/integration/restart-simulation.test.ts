@@ -193,6 +193,10 @@ describeWith(
         deploy: r.chance(0.5),
         release: (r.chance(0.4) && rollbacks ? PREVIOUS : CURRENT) as Release,
       }));
+      // At least one rollback whatever the seed: six changes at 40 % each miss it one run in 21 (seed
+      // 1206858238 did, and the run proved nothing about the previous release). Other seeds are unchanged.
+      if (rollbacks && !changes.some((c) => c.release === PREVIOUS))
+        changes[r.int(REPLACEMENTS)].release = PREVIOUS;
       let current = await startSet(CURRENT);
 
       const started = Date.now();

@@ -44,9 +44,13 @@ function levels(config: RunbooksConfig): Level[] {
   ];
 }
 
+function scheduleOf(config: RunbooksConfig, level: Level) {
+  return level.schedule === undefined ? undefined : ownValue(config.schedules, level.schedule);
+}
+
 /** Everyone a level may page: its contacts, and every participant of its schedule (overrides aside). */
 function peopleOf(config: RunbooksConfig, level: Level): string[] {
-  const schedule = level.schedule === undefined ? undefined : ownValue(config.schedules, level.schedule);
+  const schedule = scheduleOf(config, level);
   const rotating = schedule?.layers.flatMap((layer) => layer.participants) ?? [];
   return [...new Set([...level.contacts, ...rotating])];
 }
@@ -70,7 +74,7 @@ export function unpageableLevels(config: RunbooksConfig, env: Env): string[] {
 export function unpageableOnCall(config: RunbooksConfig, env: Env, now: number): string[] {
   const problems: string[] = [];
   for (const level of levels(config)) {
-    const schedule = level.schedule === undefined ? undefined : ownValue(config.schedules, level.schedule);
+    const schedule = scheduleOf(config, level);
     const onCall = schedule && onCallAt({ name: level.schedule!, ...schedule }, now);
     const why = onCall ? whyUnpageable(config, env, onCall.contactId) : null;
     if (why)

@@ -16,9 +16,11 @@
  * rates, and a burst of 0 skips the burst. BENCH_REVISIONS=3,4,3,4 runs everything once per engine revision
  * listed, in that order (alternate them: the machine drifts). BENCH_LIFE=1 adds, at the same rates, incidents'
  * whole lives: opened and paged, acknowledged, resolved and closed with their reviews, each step at the rate,
- * and the CPU from the first post until every run has completed, per incident. BENCH_FLOOR=1 adds, at the
- * same rates, the floor: the least a Temporal application does per alert (`bench-floor-workflow.ts`: started with a signal, one activity, then
- * open), run by a worker in this process, which is what the server and its database cost before our logic.
+ * and the CPU from the first post until every run has completed, per incident; BENCH_TRACE=1 then prints
+ * what the lives' histories hold and where the last one waited. BENCH_FLOOR=1 adds, at the same rates, the
+ * floor: the least a Temporal application does per alert (`bench-floor-workflow.ts`: started with a signal,
+ * one activity, then open), run by a worker in this process, which is what the server and its database cost
+ * before our logic.
  */
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -28,6 +30,7 @@ import { sendCommand } from '../../intake/commands';
 import type { CommandName } from '../../workflows/incident/commands';
 import { atSteadyRate, deliver, percentile, pool, rssMiB, sleep } from './bench-support';
 import { clusterSupervisor, scratchClusterSettings, startCluster, startReplicas } from '../ops/cluster';
+import { localActivityType, protoMs } from '../testbed/history';
 import { killGroup, startTemporalDevServer } from '../testbed/local-services';
 import { REPO_ROOT, registerSearchAttributes } from '../ops/temporal-server';
 import { cpuSeconds, cpuSince, FirstPages } from './cluster-measures';
@@ -212,33 +215,31 @@ async function wholeLife(target: Target, perSecond: number, seconds: number) {
  * history's last events with their times (where it waited).
  */
 async function traceLast(client: Client, closedAt: Map<string, number>) {
+  const ids = [...closedAt.keys()];
   const counts: Record<string, number> = {};
-  await pool(closedAt.size, 20, async (i) => {
-    const id = [...closedAt.keys()][i];
-    for (const e of (await client.workflow.getHandle(id).fetchHistory()).events ?? []) {
-      const marker = e.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data;
+  await pool(ids.length, 20, async (i) => {
+    for (const e of (await client.workflow.getHandle(ids[i]).fetchHistory()).events ?? []) {
+      const local = localActivityType(e);
       const name =
         e.activityTaskScheduledEventAttributes?.activityType?.name ??
-        (marker ? `local ${JSON.parse(Buffer.from(marker).toString()).activity_type}` : null) ??
+        (local ? `local ${local}` : null) ??
         (e.workflowTaskCompletedEventAttributes ? 'workflow tasks' : null);
       if (name) counts[name] = (counts[name] ?? 0) + 1;
     }
   });
   console.log(
     `[trace] per incident: ${Object.entries(counts)
-      .map(([k, n]) => `${k} ${(n / closedAt.size).toFixed(2)}`)
+      .map(([k, n]) => `${k} ${(n / ids.length).toFixed(2)}`)
       .join(', ')}`,
   );
   const [last] = [...closedAt].sort((a, b) => b[1] - a[1]);
   const events = (await client.workflow.getHandle(last[0]).fetchHistory()).events ?? [];
-  const ms = (e: (typeof events)[number]) =>
-    Number(e.eventTime?.seconds ?? 0) * 1000 + Math.round((e.eventTime?.nanos ?? 0) / 1e6);
-  const end = ms(events.at(-1)!);
+  const end = protoMs(events.at(-1)!.eventTime);
   for (const e of events.slice(-40)) {
     const name =
       e.activityTaskScheduledEventAttributes?.activityType?.name ??
       (e.markerRecordedEventAttributes ? 'marker' : '');
-    console.log(`[trace] ${last[0]} ${ms(e) - end} ms event ${e.eventType} ${name}`);
+    console.log(`[trace] ${last[0]} ${protoMs(e.eventTime) - end} ms event ${e.eventType} ${name}`);
   }
 }
 

@@ -9,9 +9,10 @@
  * Settings (environment): CLUSTER_DIR (state, default .data/cluster), TEMPORAL_PG_URL (an existing
  * PostgreSQL instead of a local one; its user must be able to create databases), WORKERS, INTAKE_REPLICAS,
  * CLUSTER_TEMPORAL_PORT, CLUSTER_UI_PORT, INTAKE_PORT, API_PORT, CLUSTER_HISTORY_SHARDS (fixed when the
- * databases are created; default 8), INTAKE_TOKEN (passed to the intakes), CLUSTER_FRESH=1 (empty databases), DATABASE_URL
- * (the store elsewhere; by default it is the database `durable_runbooks` on the cluster's PostgreSQL, migrated
- * at start and handed to every worker, intake and the API as their DATABASE_URL).
+ * databases are created; default 8), INTAKE_TOKEN (passed to the intakes), CLUSTER_FRESH=1 (empty
+ * databases), DATABASE_URL (the store elsewhere; by default it is the database `durable_runbooks` on the
+ * cluster's PostgreSQL, migrated at start and handed to every worker, intake and the API as their
+ * DATABASE_URL).
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

@@ -90,6 +90,16 @@ export function openTimerDeadlines(events: readonly HistoryEvent[]): number[] {
     .map((e) => protoMs(e.eventTime) + protoMs(e.timerStartedEventAttributes!.startToFireTimeout));
 }
 
+/** The activity type a local activity's marker records (SDK Core's `core_local_activity`), or null. */
+export function localActivityType(e: HistoryEvent): string | null {
+  const marker = e.markerRecordedEventAttributes;
+  const data =
+    marker?.markerName === 'core_local_activity' ? marker.details?.data?.payloads?.[0]?.data : null;
+  return data
+    ? (JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type: string }).activity_type
+    : null;
+}
+
 /** The scheduling events of the activity named `name`, in order. */
 export function scheduledEvents(events: readonly HistoryEvent[], name: string): HistoryEvent[] {
   return events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === name);

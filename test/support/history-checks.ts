@@ -1,6 +1,7 @@
 /** What a simulation reads from the histories it recorded. */
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { localActivityType } from '../../scripts/testbed/history';
 
 export type HistoryEvents = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>;
 
@@ -70,10 +71,7 @@ export function activityCounts(events: HistoryEvents, type: string): { scheduled
   let local = 0;
   for (const e of events) {
     if (e.activityTaskScheduledEventAttributes?.activityType?.name === type) scheduled += 1;
-    const marker = e.markerRecordedEventAttributes;
-    const data =
-      marker?.markerName === 'core_local_activity' ? marker.details?.data?.payloads?.[0]?.data : null;
-    if (data && JSON.parse(Buffer.from(data).toString('utf8')).activity_type === type) local += 1;
+    if (localActivityType(e) === type) local += 1;
   }
   return { scheduled, local };
 }

@@ -1,7 +1,7 @@
 /**
- * Revision 4 (and 5): the store lane's calls, and what their answers change (`store-lane.ts`). Like the rest of the
- * loop's effects, a failure is recorded, never thrown: a store that does not answer costs the record, not
- * the incident.
+ * Revisions 4 and 5: the store's calls, by the lane or where the workflow task runs, and what their answers
+ * change (`store-lane.ts`). Like the rest of the loop's effects, a failure is recorded, never thrown: a
+ * store that does not answer costs the record, not the incident.
  */
 import type { RecordIncidentArgs } from '../../activities/contract';
 import * as effects from './effects';

@@ -73,7 +73,7 @@ async function writeStoredReview(
       `${cut}- _${missing} entries were never stored (the store did not answer)_\n`,
     );
   }
-  const written = await writeReview(baseDir, { incidentId: view.incidentId, directory, markdown });
+  // The store first: it is the record, and a review directory that cannot be written must not cost it.
   await saveReview(db, {
     incidentId: view.incidentId,
     markdown,
@@ -84,6 +84,7 @@ async function writeStoredReview(
     prevention: null,
     writtenAt: new Date().toISOString(),
   });
+  const written = await writeReview(baseDir, { incidentId: view.incidentId, directory, markdown });
   observeResponseTimes(responseTimes);
   return { path: written.path, entries: timeline.length, missing };
 }

@@ -57,26 +57,49 @@ const EXIT_BY_STATUS: Record<number, number> = {
 };
 
 /** POSTs to the API as the token's person; answers the exit code, having said what happened. */
-export async function postAsPerson(
+export function postAsPerson(
   target: ApiTarget,
   path: string,
   body: Record<string, string>,
   timeoutMs: number,
   err: (s: string) => void,
 ): Promise<{ code: number; answer?: Record<string, string> }> {
+  return callAsPerson(target, path, body, timeoutMs, err);
+}
+
+/** GETs from the API as the token's person; answers the exit code, having said what went wrong. */
+export function getAsPerson<T>(
+  target: ApiTarget,
+  path: string,
+  timeoutMs: number,
+  err: (s: string) => void,
+): Promise<{ code: number; answer?: T }> {
+  return callAsPerson(target, path, undefined, timeoutMs, err);
+}
+
+async function callAsPerson<T>(
+  target: ApiTarget,
+  path: string,
+  body: Record<string, string> | undefined,
+  timeoutMs: number,
+  err: (s: string) => void,
+): Promise<{ code: number; answer?: T }> {
   let res: Response;
   try {
     res = await fetch(`${target.url}/api/v1${path}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${target.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
+      method: body ? 'POST' : 'GET',
+      headers: {
+        authorization: `Bearer ${target.token}`,
+        ...(body && { 'content-type': 'application/json' }),
+      },
+      ...(body && { body: JSON.stringify(body) }),
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (e) {
     err(`the API at ${target.url} could not be reached: ${(e as Error).message}`);
     return { code: EXIT.unreachable };
   }
-  const answer = (await res.json().catch(() => ({}))) as Record<string, string>;
+  const answer = (await res.json().catch(() => ({}))) as T & { error?: string };
   if (res.ok) return { code: EXIT.ok, answer };
   err(`the API answered ${res.status}: ${answer.error ?? res.statusText}`);
   return { code: EXIT_BY_STATUS[res.status] ?? EXIT.unreachable };

@@ -10,7 +10,7 @@ import { temporalTarget } from '../config/temporal-client';
 import { sendCommand } from '../intake/commands';
 import { workflowIdOfIncident } from '../intake/incident-id';
 import { apiCommand, apiTarget, postAsPerson, type ApiTarget } from './api-client';
-import { storeReport } from './store-report';
+import { apiReport, localApiReport, storeReport } from './store-report';
 import { declareIncident, parseDeclare, TASK_QUEUE } from '../intake/open-incident';
 import { incidentReport, reportTables } from './incident-report';
 import { incidentViewsSince, sinceFlag, unreadableNotice } from './incident-views';
@@ -51,8 +51,8 @@ const COMMANDS = [
   ['reject <id> <step> [reason…] [--by name]', 'reject a proposed runbook step'],
   ['declare <service> <P1|P2|P3> <summary…> [--by name]', 'open an incident without an alert'],
   [
-    'report [--since 30d] [--store] [--json]',
-    'per service and severity: incidents, MTTA, MTTR; pages per person (--store: from the system of record, any period it holds)',
+    'report [--since 30d] [--store|--temporal] [--json]',
+    'per service and severity: incidents, MTTA, MTTR, from the system of record for any period it holds (through DURABLE_RUNBOOKS_API, DATABASE_URL, --store, or the API `npm start` runs on API_PORT); --temporal, or none of them: from Temporal, with pages per person',
   ],
 ] as const;
 
@@ -73,6 +73,7 @@ const FLAGS = {
   severity: { type: 'string' },
   status: { type: 'string' },
   store: { type: 'boolean' },
+  temporal: { type: 'boolean' },
 } as const;
 
 /** What an incident says, as a terminal shows it: no escape sequence from an alert reaches the terminal. */
@@ -119,15 +120,36 @@ function commandOf(command: string, by: string, rest: string[]): [CommandName, R
   }
 }
 
-/** `report [--since 30d]`: every incident started since then (open or closed), summarised. */
+/**
+ * `report [--since 30d]`: every incident started since then (open or closed), summarised. From the system
+ * of record wherever this CLI can reach it (the API, a PostgreSQL), which keeps incidents for as long as
+ * its retention says; else from Temporal's visibility, which keeps closed runs only for the namespace's
+ * retention (7 days on the cluster), and says so.
+ */
 async function report(args: Parsed, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const from = sinceFlag(args);
+  const json = args.values.json === true;
   if (args.positionals.length > 1) throw new UsageError('report takes no arguments');
-  if (args.values.store === true) return storeReport(from, args.values.json === true, out, err);
+  if (args.values.store && args.values.temporal) throw new UsageError('--store or --temporal, not both');
+  const api = apiTarget(process.env);
+  if (typeof api === 'string') throw new UsageError(api);
+  let whyNot: string | null = null;
+  if (!args.values.temporal) {
+    if (args.values.store) return storeReport(from, json, out, err);
+    if (api) return apiReport(api, from, json, answerTimeoutMs(), out, err);
+    if (process.env.DATABASE_URL?.trim()) return storeReport(from, json, out, err);
+    whyNot = await localApiReport(process.env, from, json, out);
+    if (whyNot === null) return EXIT.ok;
+  }
   return withTemporalClient(err, async (client, connection) => {
     const listed = await incidentViewsSince(client, connection, from);
     const notice = unreadableNotice(listed);
     if (notice) err(notice);
+    if (whyNot)
+      err(
+        `${whyNot}: from Temporal's visibility, which forgets closed incidents after the namespace's retention; ` +
+          'the system of record keeps them: run `npm start` (its API), set DURABLE_RUNBOOKS_API (and a token) or DATABASE_URL, or use --store',
+      );
     const { views } = listed;
     const summary = incidentReport(views);
     if (args.values.json) {

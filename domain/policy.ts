@@ -78,7 +78,7 @@ export interface IncidentPolicy {
 }
 
 /** The engine revision new runs take unless the configuration names another (see `IncidentPolicy.revision`). */
-export const ENGINE_REVISION = 3;
+export const ENGINE_REVISION = 5;
 /**
  * The newest revision this code runs. 3: the loop does not act on a command until every handler has finished,
  * so an Update's answer is recorded before what the incident does about it (docs/containment.md); known since
@@ -86,7 +86,8 @@ export const ENGINE_REVISION = 3;
  * the system of record in a lane of its own, and its review is built from there (docs/store.md); known since
  * the release after 3004553. 5: as 4, but where the worker running the incident holds the store, the loop
  * writes it as a local activity when it has nothing else to do (the lane when that fails): known since the
- * release after 1cbc73d, and the default, once its CPU is within budget, one release later.
+ * release after 1cbc73d (3df64e9), the default since the release after that, its CPU within budget
+ * (docs/benchmarks.md). Revision 4 stays known, for runs that took it and configurations that name it.
  */
 export const LATEST_ENGINE_REVISION = 5;
 

@@ -2,8 +2,8 @@
  * `durable-runbooks api` / `npm run api`: the process that holds the store (`DATABASE_URL`, else the embedded
  * PGlite under RUNBOOKS_DATA_DIR, default `.data`, which one process at a time may open). It serves the API
  * over it, sends people's commands to the incidents, and polls the incidents' system-of-record lane (engine
- * revision 4), so that with the embedded store the incidents are recorded where the API reads. Temporal
- * unreachable, it serves the store and keeps trying.
+ * revisions 4 and 5; on 5, the writes of workers without the store), so that with the embedded store the
+ * incidents are recorded where the API reads. Temporal unreachable, it serves the store and keeps trying.
  */
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';

@@ -1,5 +1,5 @@
 /**
- * The poller of the incidents' system-of-record lane (engine revision 4): only the store's activities, on
+ * The poller of the incidents' system-of-record lane (engine revisions 4 and 5): only the store's activities, on
  * `<task queue>-record`. It runs where the store is held: beside every worker when the store is a PostgreSQL
  * (`DATABASE_URL`), in the API's process when it is the embedded PGlite (one process may open it).
  */
@@ -16,6 +16,8 @@ export interface RecordWorkerOptions {
   baseDir: string;
   namespace?: string;
   taskQueue?: string;
+  /** As the incident worker beside it was given (two pollers of one queue in one process need two). */
+  buildId?: string;
 }
 
 export function createRecordWorker(opts: RecordWorkerOptions): Promise<Worker> {
@@ -25,5 +27,18 @@ export function createRecordWorker(opts: RecordWorkerOptions): Promise<Worker> {
     taskQueue: recordTaskQueue(opts.taskQueue ?? TASK_QUEUE),
     activities: createRecordActivities(opts.db, opts.baseDir),
     shutdownGraceTime: '10s',
+    ...deploymentVersion(opts.buildId),
   });
+}
+
+/** A worker's build id (unversioned: it only names the worker), or nothing. */
+export function deploymentVersion(buildId: string | undefined) {
+  return buildId
+    ? {
+        workerDeploymentOptions: {
+          version: { deploymentName: 'durable-runbooks', buildId },
+          useWorkerVersioning: false as const,
+        },
+      }
+    : {};
 }

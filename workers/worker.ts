@@ -17,7 +17,7 @@ import { PACKAGE_ROOT, RUNS_COMPILED } from '../config/package-root';
 import { TASK_QUEUE } from '../config/task-queue';
 import { chatTaskQueue, runbookTaskQueue } from '../domain/task-queues';
 import type { SqlClient } from '../store';
-import { createRecordWorker } from './record-worker';
+import { createRecordWorker, deploymentVersion } from './record-worker';
 import { incidentWatchdogWorkflow, WATCHDOG_WORKFLOW_ID } from '../workflows/watchdog';
 import type { Client } from '@temporalio/client';
 
@@ -173,12 +173,7 @@ export async function createIncidentWorker(opts: IncidentWorkerOptions): Promise
     namespace: opts.namespace ?? 'default',
     shutdownGraceTime,
     activities,
-    ...(opts.buildId && {
-      workerDeploymentOptions: {
-        version: { deploymentName: 'durable-runbooks', buildId: opts.buildId },
-        useWorkerVersioning: false as const,
-      },
-    }),
+    ...deploymentVersion(opts.buildId),
   };
   const workflows = await Worker.create({
     ...common,
@@ -207,6 +202,7 @@ export async function createIncidentWorker(opts: IncidentWorkerOptions): Promise
       taskQueue,
       db: opts.store,
       baseDir: opts.baseDir ?? REPO_ROOT,
+      buildId: opts.buildId,
     }));
   return new IncidentWorker(workflows, chat, runbooks, workflowsFrom, record || undefined);
 }

@@ -8,8 +8,7 @@ import { packageVersion } from '../../config/package-root';
 import { tokensIssued } from '../../store';
 import { isLoopbackHost } from '../http';
 import { buildApiServer, type ApiOptions } from './server';
-
-export const DEFAULT_API_PORT = 8089;
+import { DEFAULT_API_PORT } from '../../config/api-address';
 
 export async function startApi(opts: Omit<ApiOptions, 'version'>, env: NodeJS.ProcessEnv = process.env) {
   let host = env.API_HOST?.trim() || '127.0.0.1';

@@ -17,7 +17,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../../config';
-import { DEFAULT_API_PORT } from '../../intake/api/main';
+import { DEFAULT_API_PORT } from '../../config/api-address';
 import { openStore } from '../../store';
 import {
   intakeProxyConfig,

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { loadConfig } from '../../config';
 import { clientConnectionOptions, temporalTarget } from '../../config/temporal-client';
-import { DEFAULT_API_PORT } from '../../intake/api/main';
+import { DEFAULT_API_PORT } from '../../config/api-address';
 import { DEFAULT_INTAKE_PORT } from '../../intake/main';
 import { TASK_QUEUE } from '../../workers/worker';
 import { httpOk, loggedLine } from './cluster-setup';

@@ -34,6 +34,7 @@ import {
 } from './kubernetes-demo';
 import { ensureTemporal, startDockerd, type RunningService } from './local-services';
 import { registerSearchAttributes } from '../ops/temporal-server';
+import { openStore, storeLocation, type SqlClient } from '../../store';
 
 const SCENARIOS: Record<string, { scenario: Scenario; alertname: string; summary: string }> = {
   'wont-start': {
@@ -244,11 +245,13 @@ async function main() {
       .terminate('the drill deployed a new workload')
       .catch(() => undefined);
     const native = await NativeConnection.connect({ ...temporal.connection, address });
+    const store = await drillStore();
     const worker = await createIncidentWorker({
       connection: native,
       config,
       taskQueue: TASK_QUEUE,
       env: { ...process.env, ...workerEnv },
+      store,
     });
     const running = worker.run();
     const intake = await buildIntakeServer({ client, config, taskQueue: TASK_QUEUE });
@@ -308,8 +311,26 @@ async function main() {
     await running;
     await native.close();
     await admin.close();
+    await store?.close();
   } finally {
     await cleanup();
+  }
+}
+
+/**
+ * The incident records itself where the worker runs it: in `DATABASE_URL`, or the embedded store when no
+ * `npm start` holds it. When one does, its API process records the drill's incident (it polls the lane).
+ */
+async function drillStore(): Promise<SqlClient | undefined> {
+  try {
+    return await openStore(
+      storeLocation(process.env, process.env.RUNBOOKS_DATA_DIR || path.join(REPO_ROOT, '.data')),
+    );
+  } catch (err) {
+    console.log(
+      `[drill] not holding the store (${err instanceof Error ? err.message : err}); its holder records the incident`,
+    );
+    return undefined;
   }
 }
 

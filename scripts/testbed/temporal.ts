@@ -7,6 +7,7 @@ import type { ConnectionOptions } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { NativeConnection, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { RunbooksConfig } from '../../config';
+import type { SqlClient } from '../../store';
 import {
   bundleWorkflows,
   createIncidentWorker,
@@ -76,8 +77,11 @@ export async function createTestWorker(opts: {
   taskQueue: string;
   baseDir: string;
   env?: Record<string, string | undefined>;
+  /** The store, when the worker holds one (it then records its incidents where they run, and polls the lane). */
+  store?: SqlClient;
 }): Promise<IncidentWorker> {
   return createIncidentWorker({
+    store: opts.store,
     connection: opts.connection,
     namespace: opts.namespace,
     config: opts.config,

@@ -8,7 +8,15 @@ import http from 'node:http';
 import path from 'node:path';
 import { networkInterfaces } from 'node:os';
 import type { FastifyInstance } from 'fastify';
-import { appendTimeline, openStore, recordPages, upsertIncident, type SqlClient } from '../../store';
+import {
+  appendTimeline,
+  createToken,
+  openStore,
+  recordPages,
+  revokeToken,
+  upsertIncident,
+  type SqlClient,
+} from '../../store';
 import type { IncidentRecord } from '../../store';
 import type { PageRecord, TimelineEntry } from '../../domain/types';
 import { testConfig } from '../../scripts/testbed/config';
@@ -244,6 +252,35 @@ describeWith(['postgres'], 'the API over the store (/api/v1)', () => {
       DATABASE_URL: databaseUrl,
     });
     expect(text.stdout).toMatch(/ledger\s+P2\s+1\s+1\s+1\s+1:30\s+1:00:00/);
+
+    // Without --store: through the API that DURABLE_RUNBOOKS_API names (as the token's person), else from
+    // DATABASE_URL; the same rows either way. Only with neither does it read Temporal, and say so.
+    const json = (run: { stdout: string }) =>
+      (JSON.parse(run.stdout) as { responseTimes: unknown[] }).responseTimes;
+    const issued = await createToken(db, 'primary-oncall', 'report test');
+    try {
+      const viaApi = await runCli(['incident', 'report', '--since', '90d', '--json'], {
+        DURABLE_RUNBOOKS_API: base,
+        DURABLE_RUNBOOKS_TOKEN: issued.token,
+        DATABASE_URL: '',
+      });
+      expect([viaApi.code, viaApi.stderr]).toEqual([0, '']);
+      expect(json(viaApi)).toEqual(rows);
+      const refused = await runCli(['incident', 'report', '--since', '90d'], {
+        DURABLE_RUNBOOKS_API: base,
+        DURABLE_RUNBOOKS_TOKEN: 'drb_not-a-token',
+      });
+      expect([refused.code, refused.stderr]).toEqual([
+        1,
+        expect.stringMatching(/401: .*not a live API token/),
+      ]);
+    } finally {
+      await revokeToken(db, issued.id);
+    }
+    const viaUrl = await runCli(['incident', 'report', '--since', '90d', '--json'], {
+      DATABASE_URL: databaseUrl,
+    });
+    expect(json(viaUrl)).toEqual(rows);
   });
 
   test('`durable-runbooks api` serves it on loopback whatever API_HOST asks, until stopped', async () => {

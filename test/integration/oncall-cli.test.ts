@@ -54,6 +54,8 @@ describeWith(['temporal'], 'durable-runbooks oncall and maintenance (CLI) agains
           TEMPORAL_TASK_QUEUE: dev.taskQueue,
           RUNBOOKS_CONFIG: configFile,
           RUNBOOKS_USER: 'oncall-user',
+          // No `npm start` API here, whatever runs on this machine's 8089: `incident report` reads Temporal.
+          API_PORT: '1',
         },
       });
       let stdout = '';
@@ -257,11 +259,17 @@ describeWith(['temporal'], 'durable-runbooks oncall and maintenance (CLI) agains
     const mtta = formatElapsed(Date.parse(view.acknowledgedAt!) - Date.parse(view.createdAt));
     const mttr = formatElapsed(Date.parse(view.resolvedAt!) - Date.parse(view.createdAt));
 
-    const report = await cli(['report', '--since', '1h'], 'incident');
+    const report = await cli(['report', '--since', '1h', '--temporal'], 'incident');
     expect([report.code, report.stderr]).toEqual([0, '']);
     const row = report.stdout.split('\n').find((l) => l.startsWith(service));
     expect(row?.split(/\s+/)).toEqual([service, 'P1', '2', '1', '1', '0', mtta, mttr]);
     expect(report.stdout).toMatch(/PERSON\s+PAGES/);
+    // With no API or PostgreSQL named, the same report, saying that Temporal forgets closed incidents.
+    const unnamed = await cli(['report', '--since', '1h'], 'incident');
+    expect(unnamed.stdout.split('\n').find((l) => l.startsWith(service))).toBe(row);
+    expect(unnamed.stderr).toMatch(
+      /^no API answers at http:\/\/127\.0\.0\.1:1: from Temporal's visibility, which forgets closed incidents.*DURABLE_RUNBOOKS_API.*DATABASE_URL/,
+    );
     expect((await cli(['report', '--since', 'forever'], 'incident')).code).toBe(2);
 
     // The worker observed the closed incident's response times (it runs in this process here). The service

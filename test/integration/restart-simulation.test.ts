@@ -25,6 +25,8 @@ import { COMMANDS, statusQuery } from '../../domain/messages';
 import { ENGINE_REVISION } from '../../domain/policy';
 import type { IncidentStatusView } from '../../domain/types';
 import { createIncidentWorker, type IncidentWorker } from '../../workers/worker';
+import type { SqlClient } from '../../store';
+import { freshStore } from '../support/fresh-postgres';
 import { EventType } from '../../scripts/testbed/history';
 import { describeWith, serviceValue } from '../../scripts/testbed/services';
 import {
@@ -121,7 +123,7 @@ interface WorkerSet {
 }
 
 describeWith(
-  ['temporal'],
+  ['temporal', 'postgres'],
   'restart simulation: the real workflow while workers are deployed and restarted',
   () => {
     let connection: Connection;
@@ -132,6 +134,9 @@ describeWith(
     const baseDir = tempDir();
     let generation = 0;
     const live: WorkerSet[] = [];
+    // Every worker holds the store, as the cluster's do (its PostgreSQL): incidents record themselves where
+    // their workflow tasks run, and a worker's death leaves no write behind.
+    let store: SqlClient;
 
     async function startSet(release: Release): Promise<WorkerSet> {
       generation += 1;
@@ -148,6 +153,7 @@ describeWith(
             // A build id per worker: two workers of the same code in one process cannot share one.
             buildId: `${release}-${generation}`,
             overrides: { identity: `restart-sim-${release}-${generation}` },
+            store,
           });
           const running = worker.run();
           running.catch((err: Error) =>
@@ -172,11 +178,13 @@ describeWith(
       connection = await Connection.connect({ address: serviceValue('temporal') });
       native = await NativeConnection.connect({ address: serviceValue('temporal') });
       client = new Client({ connection });
+      store = await freshStore('restart_sim');
     });
     afterAll(async () => {
       for (const set of [...live]) await stopSet(set);
       await native?.close();
       await connection?.close();
+      await store?.close();
     });
 
     async function simulate(updates: boolean, revision?: number) {

@@ -1,8 +1,8 @@
 /**
  * `npm start` contains a worker's death: the worker and the intake are separate supervised processes, so
  * with the worker killed the intake still answers 202, and the restarted worker pages the alert it took. Its
- * third process holds the embedded store: the incident (engine revision 4) is recorded there, and the API
- * serves it.
+ * third process holds the embedded store: the incident (the default engine revision, 5) is recorded there,
+ * and the API serves it. The worker holds no store, so its writes go by the lane the API's process polls.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -15,6 +15,7 @@ import { writeTestConfig } from '../../scripts/testbed/config';
 import { eventually } from '../../scripts/testbed/eventually';
 import { describeWith, serviceValue } from '../../scripts/testbed/services';
 import { tempDir, uniqueTaskQueue } from '../../scripts/testbed/temporal';
+import { runCli } from '../support/cli-process';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -44,7 +45,7 @@ describeWith(['temporal'], 'npm start: the intake outlives its worker', () => {
         WORKER_METRICS_PORT: String(metricsPort),
         API_PORT: String(apiPort),
         RUNBOOKS_DATA_DIR: dir,
-        RUNBOOKS_CONFIG: writeTestConfig(dir, { engine: { revision: 4 } }),
+        RUNBOOKS_CONFIG: writeTestConfig(dir),
         INTAKE_TOKEN: '',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -88,6 +89,17 @@ describeWith(['temporal'], 'npm start: the intake outlives its worker', () => {
       return body as unknown as { summary: string };
     }, 60_000);
     expect(record.summary).toBe(alert.summary);
+    // `incident report`, with nothing set, reads the store through this machine's API.
+    const report = await runCli(['incident', 'report', '--since', '1h', '--json'], {
+      API_PORT: String(apiPort),
+      DATABASE_URL: '',
+      TEMPORAL_ADDRESS: serviceValue('temporal'),
+    });
+    expect([report.code, report.stderr]).toEqual([0, '']);
+    expect(JSON.parse(report.stdout)).toMatchObject({
+      store: `through the API at http://127.0.0.1:${apiPort}`,
+      responseTimes: [expect.objectContaining({ service: 'checkout', severity: 'P1', incidents: 1 })],
+    });
     await handle.terminate('test finished');
   }, 300_000);
 });

@@ -4,7 +4,9 @@ import type { IncidentWorker } from '../../workers/worker';
 import type { RunbooksConfig } from '../../config';
 import type { IncidentInput } from '../../domain/types';
 import { incidentWorkflow } from '../../workflows/incident';
-import { serviceValue } from '../../scripts/testbed/services';
+import { missingReason, serviceValue } from '../../scripts/testbed/services';
+import type { SqlClient } from '../../store';
+import { freshStore } from './fresh-postgres';
 import { createTestWorker, quietRuntime, tempDir, uniqueTaskQueue } from '../../scripts/testbed/temporal';
 
 export interface DevWorker {
@@ -17,10 +19,16 @@ export interface DevWorker {
   close(): Promise<void>;
 }
 
-/** A worker on the real dev server with its own task queue, plus a client. */
+/**
+ * A worker on the real dev server with its own task queue, plus a client. It holds a store of its own (a
+ * fresh database on the test PostgreSQL), as every shipped topology's workers or API do: incidents record
+ * themselves there (engine revision 5). `store: false`, or no test PostgreSQL, runs it without one: its
+ * incidents' writes then wait on a lane nobody polls, and each review waits a minute for it.
+ */
 export async function startDevWorker(
   config: RunbooksConfig,
   env: Record<string, string | undefined> = {},
+  opts: { store?: boolean } = {},
 ): Promise<DevWorker> {
   quietRuntime();
   const address = serviceValue('temporal');
@@ -29,10 +37,12 @@ export async function startDevWorker(
   const nativeConnection = await NativeConnection.connect({ address });
   const taskQueue = uniqueTaskQueue('dev');
   const baseDir = tempDir();
+  const store: SqlClient | undefined =
+    opts.store !== false && !missingReason('postgres') ? await freshStore('dev') : undefined;
   let worker: IncidentWorker | undefined;
   let running: Promise<void> | undefined;
   const start = async () => {
-    worker = await createTestWorker({ connection: nativeConnection, config, taskQueue, baseDir, env });
+    worker = await createTestWorker({ connection: nativeConnection, config, taskQueue, baseDir, env, store });
     running = worker.run();
   };
   const stop = async () => {
@@ -51,6 +61,7 @@ export async function startDevWorker(
       await stop();
       await nativeConnection.close();
       await connection.close();
+      await store?.close();
     },
   };
 }

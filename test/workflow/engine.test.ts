@@ -13,6 +13,8 @@ import { testConfig } from '../../scripts/testbed/config';
 import { FakeSlack } from '../support/fake-saas';
 import { waitUntilIdle } from '../../scripts/testbed/history';
 import { describeWith } from '../../scripts/testbed/services';
+import type { SqlClient } from '../../store';
+import { freshStore } from '../support/fresh-postgres';
 import {
   createTestWorker,
   createTimeSkippingEnv,
@@ -22,9 +24,10 @@ import {
 
 const SLACK_TOKEN = 'xoxb-engine-test-token';
 
-describeWith(['testServer'], 'incident engine on workflow time (time-skipping server)', () => {
+describeWith(['testServer', 'postgres'], 'incident engine on workflow time (time-skipping server)', () => {
   let env: TestWorkflowEnvironment;
   let worker: IncidentWorker | undefined;
+  let store: SqlClient;
   let running: Promise<void> | undefined;
   const slack = new FakeSlack(SLACK_TOKEN);
   const taskQueue = uniqueTaskQueue('engine');
@@ -43,6 +46,7 @@ describeWith(['testServer'], 'incident engine on workflow time (time-skipping se
       taskQueue,
       baseDir,
       env: { SLACK_BOT_TOKEN: SLACK_TOKEN },
+      store,
     });
     running = worker.run();
   };
@@ -56,6 +60,7 @@ describeWith(['testServer'], 'incident engine on workflow time (time-skipping se
     await slack.start();
     config.slack.apiUrl = slack.apiUrl;
     env = await createTimeSkippingEnv();
+    store = await freshStore('engine');
     await startWorker();
   });
   afterEach(async () => {
@@ -69,6 +74,7 @@ describeWith(['testServer'], 'incident engine on workflow time (time-skipping se
   afterAll(async () => {
     await stopWorker();
     await env?.teardown();
+    await store?.close();
     await slack.stop();
   });
 

@@ -23,6 +23,8 @@ import { testConfig } from '../../scripts/testbed/config';
 import { eventually } from '../../scripts/testbed/eventually';
 import { waitUntilIdle } from '../../scripts/testbed/history';
 import { describeWith } from '../../scripts/testbed/services';
+import { reviewOf, type SqlClient } from '../../store';
+import { freshStore } from '../support/fresh-postgres';
 import {
   createTestWorker,
   createTimeSkippingEnv,
@@ -30,9 +32,10 @@ import {
   uniqueTaskQueue,
 } from '../../scripts/testbed/temporal';
 
-describeWith(['testServer'], 'incident lifecycle on workflow time (time-skipping server)', () => {
+describeWith(['testServer', 'postgres'], 'incident lifecycle on workflow time (time-skipping server)', () => {
   let env: TestWorkflowEnvironment;
   let worker: IncidentWorker;
+  let store: SqlClient;
   let running: Promise<void>;
   let baseDir: string;
   let config: RunbooksConfig;
@@ -61,7 +64,8 @@ describeWith(['testServer'], 'incident lifecycle on workflow time (time-skipping
       docker: { socketPath: path.join(baseDir, 'no-docker.sock') },
       resolution: { stabilityWatch: '30m', checkEvery: '5m', settleAfterMitigation: '30s' },
     });
-    worker = await createTestWorker({ connection: env.nativeConnection, config, taskQueue, baseDir });
+    store = await freshStore('escalation');
+    worker = await createTestWorker({ connection: env.nativeConnection, config, taskQueue, baseDir, store });
     running = worker.run();
   });
 
@@ -79,6 +83,7 @@ describeWith(['testServer'], 'incident lifecycle on workflow time (time-skipping
     worker?.shutdown();
     await running;
     await env?.teardown();
+    await store?.close();
     healthServer?.close();
   });
 
@@ -282,9 +287,12 @@ describeWith(['testServer'], 'incident lifecycle on workflow time (time-skipping
       expect(view.status).toBe('resolved');
       expect(view.reviewPath).toBeNull();
       const errors = view.timeline.filter((e) => e.type === 'error').map((e) => e.message);
+      // Its file, from the store and then from the workflow's own timeline; the store still holds it.
       expect(errors).toEqual([
+        expect.stringMatching(/^the review from the system of record could not be written: .*ENOTDIR/),
         expect.stringMatching(/^post-incident review could not be written: .*ENOTDIR/),
       ]);
+      expect((await reviewOf(store, view.incidentId))?.resolution).toBe('fixed by hand');
       expect((await handle.describe()).status.name).toBe('COMPLETED');
       // Nothing holds the group: its next alert opens a new incident instead of being swallowed.
       const next = await env.client.workflow.signalWithStart(incidentWorkflow, {

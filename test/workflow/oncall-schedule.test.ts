@@ -18,6 +18,8 @@ import { formatElapsed } from '../../domain/policy';
 import { testConfig } from '../../scripts/testbed/config';
 import { eventually } from '../../scripts/testbed/eventually';
 import { describeWith } from '../../scripts/testbed/services';
+import type { SqlClient } from '../../store';
+import { freshStore } from '../support/fresh-postgres';
 import {
   createTestWorker,
   createTimeSkippingEnv,
@@ -42,12 +44,13 @@ function wallTime(ms: number, timeZone: string): string {
 }
 
 describeWith(
-  ['testServer'],
+  ['testServer', 'postgres'],
   'on-call schedules and maintenance on workflow time (time-skipping server)',
   () => {
     let env: TestWorkflowEnvironment;
     let worker: IncidentWorker;
     let running: Promise<void>;
+    let store: SqlClient;
     const taskQueue = uniqueTaskQueue('oncall');
     // The server's clock starts at the real time: the handoff is 5 minutes (and the seconds to the next
     // minute) from now, and the rotation began an hour before it.
@@ -71,11 +74,13 @@ describeWith(
         },
         escalation: { ladder: [{ name: 'on call', schedule: 'primary' }], repeat: 2 },
       });
+      store = await freshStore('oncall');
       worker = await createTestWorker({
         connection: env.nativeConnection,
         config,
         taskQueue,
         baseDir: tempDir(),
+        store,
       });
       running = worker.run();
     });
@@ -84,6 +89,7 @@ describeWith(
       worker?.shutdown();
       await running;
       await env?.teardown();
+      await store?.close();
     });
 
     test('opened before the handoff: the outgoing person at 0:00, the incoming one at the 15:00 re-page', async () => {

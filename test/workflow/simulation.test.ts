@@ -37,6 +37,8 @@ import { incidentWorkflow } from '../../workflows/incident';
 import { COMMANDS, statusQuery } from '../../domain/messages';
 import type { IncidentStatusView } from '../../domain/types';
 import { createIncidentWorker, type IncidentWorker } from '../../workers/worker';
+import type { SqlClient } from '../../store';
+import { freshStore } from '../support/fresh-postgres';
 import { describeWith } from '../../scripts/testbed/services';
 import { seededRandom, seedFrom, type SeededRandom } from '../support/seeded-random';
 import { cadenceMismatches, expectedPages, pageMismatches, type OracleConfig } from '../support/sim-oracle';
@@ -141,13 +143,19 @@ function scenario(r: SeededRandom, id: string): Scenario {
   return { id, variant: r.int(VARIANTS.length), severity, loose, steps };
 }
 
-describeWith(['testServer'], 'simulation: the real workflow under random schedules', () => {
+describeWith(['testServer', 'postgres'], 'simulation: the real workflow under random schedules', () => {
   let env: TestWorkflowEnvironment;
   const queues = VARIANTS.map(() => uniqueTaskQueue('sim'));
   /** Per configuration: the current code's worker, then the previous release's. */
   const workers: Array<Array<{ worker: IncidentWorker; running: Promise<void> }>> = VARIANTS.map(() => []);
   const previous = previousReleaseBundle();
   const baseDir = tempDir();
+  // A store, as every shipped topology has one: incidents (engine revision 5, the default) record themselves
+  // there. The current code's workers hold it, write where their workflow tasks run and poll the lane; the
+  // previous release's hold none (one process cannot poll a queue twice), so their tasks write by the lane,
+  // as `npm start`'s worker does. With no store at all, writes would wait on a lane nobody polls, and a
+  // batch would end with that work in flight.
+  let store: SqlClient;
 
   async function startWorker(v: number, release: Release) {
     const worker = await createIncidentWorker({
@@ -160,6 +168,7 @@ describeWith(['testServer'], 'simulation: the real workflow under random schedul
       workflowBundle: release === CURRENT ? await workflowBundle() : { code: previous.code },
       buildId: release === CURRENT ? 'current' : `release-${previous.commit}`,
       overrides: { identity: IDENTITY[release] },
+      store: release === CURRENT ? store : undefined,
     });
     const running = worker.run();
     running.catch((err: Error) => process.stderr.write(`worker ${v}/${release} failed: ${err.message}\n`));
@@ -167,6 +176,7 @@ describeWith(['testServer'], 'simulation: the real workflow under random schedul
   }
   beforeAll(async () => {
     env = await createTimeSkippingEnv();
+    store = await freshStore('sim');
     for (let v = 0; v < VARIANTS.length; v++)
       for (const release of [CURRENT, PREVIOUS]) await startWorker(v, release);
   });
@@ -198,6 +208,7 @@ describeWith(['testServer'], 'simulation: the real workflow under random schedul
     for (const w of all) w.worker.shutdown();
     await Promise.all(all.map((w) => w.running));
     await env?.teardown();
+    await store?.close();
   });
 
   test(

@@ -43,7 +43,7 @@ export async function storedReview(state: IncidentState) {
       state,
       Date.now(),
       'error',
-      `the review could not be built from the system of record: ${describeError(err)}`,
+      `the review from the system of record could not be written: ${describeError(err)}`,
       quietly,
     );
     return null;

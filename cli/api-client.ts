@@ -84,23 +84,42 @@ async function callAsPerson<T>(
   timeoutMs: number,
   err: (s: string) => void,
 ): Promise<{ code: number; answer?: T }> {
-  let res: Response;
-  try {
-    res = await fetch(`${target.url}/api/v1${path}`, {
-      method: body ? 'POST' : 'GET',
-      headers: {
-        authorization: `Bearer ${target.token}`,
-        ...(body && { 'content-type': 'application/json' }),
-      },
-      ...(body && { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-  } catch (e) {
-    err(`the API at ${target.url} could not be reached: ${(e as Error).message}`);
+  const res = await requestApi<T>(target.url, path, { token: target.token, body, timeoutMs });
+  if ('unreachable' in res) {
+    err(`the API at ${target.url} could not be reached: ${res.unreachable}`);
     return { code: EXIT.unreachable };
   }
-  const answer = (await res.json().catch(() => ({}))) as T & { error?: string };
-  if (res.ok) return { code: EXIT.ok, answer };
-  err(`the API answered ${res.status}: ${answer.error ?? res.statusText}`);
+  if (res.ok) return { code: EXIT.ok, answer: res.answer };
+  err(`the API answered ${res.status}: ${res.answer.error ?? res.statusText}`);
   return { code: EXIT_BY_STATUS[res.status] ?? EXIT.unreachable };
+}
+
+/**
+ * One request to the API at `url` (as the token's person when there is one; a POST when there is a body):
+ * its status and JSON answer (`{}` when it is not JSON), or why no answer came.
+ */
+export async function requestApi<T>(
+  url: string,
+  path: string,
+  opts: { token?: string; body?: Record<string, string>; timeoutMs: number },
+): Promise<
+  | { ok: boolean; status: number; statusText: string; answer: T & { error?: string } }
+  | { unreachable: string }
+> {
+  let res: Response;
+  try {
+    res = await fetch(`${url}/api/v1${path}`, {
+      method: opts.body ? 'POST' : 'GET',
+      headers: {
+        ...(opts.token && { authorization: `Bearer ${opts.token}` }),
+        ...(opts.body && { 'content-type': 'application/json' }),
+      },
+      ...(opts.body && { body: JSON.stringify(opts.body) }),
+      signal: AbortSignal.timeout(opts.timeoutMs),
+    });
+  } catch (e) {
+    return { unreachable: (e as Error).message };
+  }
+  const answer = (await res.json().catch(() => ({}))) as T & { error?: string };
+  return { ok: res.ok, status: res.status, statusText: res.statusText, answer };
 }

@@ -1,7 +1,7 @@
 import { formatElapsed } from '../domain/policy';
 import { responseTimes, type ResponseTimes } from '../store';
 import { localApiUrl } from '../config/api-address';
-import { getAsPerson, type ApiTarget } from './api-client';
+import { getAsPerson, requestApi, type ApiTarget } from './api-client';
 import { EXIT } from './exit-codes';
 import { openCliStore } from './store';
 import { jsonText, table } from './support';
@@ -37,7 +37,7 @@ export async function apiReport(
 ) {
   const { code, answer } = await getAsPerson<{ rows: ResponseTimes[] }>(
     api,
-    `/reports/response-times?since=${encodeURIComponent(from)}`,
+    responseTimesPath(from),
     timeoutMs,
     err,
   );
@@ -57,19 +57,14 @@ export async function localApiReport(
   out: (s: string) => void,
 ): Promise<string | null> {
   const url = localApiUrl(env);
-  let res: Response;
-  try {
-    res = await fetch(`${url}/api/v1/reports/response-times?since=${encodeURIComponent(from)}`, {
-      signal: AbortSignal.timeout(3000),
-    });
-  } catch {
-    return `no API answers at ${url}`;
-  }
-  const body = (await res.json().catch(() => null)) as { rows?: ResponseTimes[] } | null;
-  if (!res.ok || !Array.isArray(body?.rows)) return `the API at ${url} answered ${res.status}`;
-  printResponseTimes(from, `through the API at ${url}`, body.rows, json, out);
+  const res = await requestApi<{ rows: ResponseTimes[] }>(url, responseTimesPath(from), { timeoutMs: 3000 });
+  if ('unreachable' in res) return `no API answers at ${url}`;
+  if (!res.ok || !Array.isArray(res.answer.rows)) return `the API at ${url} answered ${res.status}`;
+  printResponseTimes(from, `through the API at ${url}`, res.answer.rows, json, out);
   return null;
 }
+
+const responseTimesPath = (from: string) => `/reports/response-times?since=${encodeURIComponent(from)}`;
 
 function printResponseTimes(
   from: string,

@@ -22,13 +22,12 @@ export interface DevWorker {
 /**
  * A worker on the real dev server with its own task queue, plus a client. It holds a store of its own (a
  * fresh database on the test PostgreSQL), as every shipped topology's workers or API do: incidents record
- * themselves there (engine revision 5). `store: false`, or no test PostgreSQL, runs it without one: its
- * incidents' writes then wait on a lane nobody polls, and each review waits a minute for it.
+ * themselves there (engine revision 5). Without a test PostgreSQL it runs without one: its incidents'
+ * writes then wait on a lane nobody polls, and each review waits a minute for it.
  */
 export async function startDevWorker(
   config: RunbooksConfig,
   env: Record<string, string | undefined> = {},
-  opts: { store?: boolean } = {},
 ): Promise<DevWorker> {
   quietRuntime();
   const address = serviceValue('temporal');
@@ -37,8 +36,7 @@ export async function startDevWorker(
   const nativeConnection = await NativeConnection.connect({ address });
   const taskQueue = uniqueTaskQueue('dev');
   const baseDir = tempDir();
-  const store: SqlClient | undefined =
-    opts.store !== false && !missingReason('postgres') ? await freshStore('dev') : undefined;
+  const store: SqlClient | undefined = missingReason('postgres') ? undefined : await freshStore('dev');
   let worker: IncidentWorker | undefined;
   let running: Promise<void> | undefined;
   const start = async () => {

@@ -36,6 +36,12 @@ export default tseslint.config(
     languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
   },
   {
+    // The product's processes log through pino (config/logger.ts): JSON lines with the incident's ids and a
+    // level, which console.* has not. The command line (cli/) and scripts print to people, and keep it.
+    files: ['{domain,config,store,activities,workflows,intake,workers}/**/*.ts'],
+    rules: { 'no-console': 'error' },
+  },
+  {
     // Workflow code runs in Temporal's deterministic sandbox: no I/O modules, no wall clock helpers.
     files: ['workflows/**/*.ts', 'domain/**/*.ts'],
     rules: {

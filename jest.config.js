@@ -1,5 +1,9 @@
 /** Three projects: pure unit tests, workflow tests on the time-skipping server, integration tests on real servers. */
-const common = { testEnvironment: 'node', transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] } };
+const common = {
+  testEnvironment: 'node',
+  setupFiles: ['<rootDir>/test/support/quiet-logs.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
+};
 module.exports = {
   testTimeout: 180000,
   globalSetup: '<rootDir>/test/support/global-setup.ts',

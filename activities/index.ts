@@ -31,7 +31,6 @@ export interface ActivityDeps {
   /** Relative paths in config (journal, review directory) resolve against this. */
   baseDir: string;
   env?: Env;
-  log?: (line: string) => void;
   /** Docker Engine client; by default the socket in DOCKER_SOCKET or config.docker.socketPath. */
   docker?: Docker;
 }
@@ -40,11 +39,10 @@ export function createIncidentActivities({
   config,
   baseDir,
   env = process.env,
-  log,
   docker,
 }: ActivityDeps): IncidentActivities & RunbookActivities & WatchdogActivities {
   labelServices(Object.keys(config.services));
-  const journal = new Journal(path.resolve(baseDir, config.journal.file), log);
+  const journal = new Journal(path.resolve(baseDir, config.journal.file));
   const slack = createSlackActivities(config, env, journal);
   const paging = createPagingActivities(config, env, journal);
   // Everything that touches Docker, PostgreSQL or a health URL acts only on what the configuration names.
@@ -130,5 +128,5 @@ export function createIncidentActivities({
     appendTimeline: (args) => appendTimeline(baseDir, args),
   };
   // The watchdog reaches people the way incidents do.
-  return { ...activities, ...createWatchdogActivities(config, activities, log) };
+  return { ...activities, ...createWatchdogActivities(config, activities) };
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
+import { activityLogger } from './log';
 
 export interface JournalEntry {
   kind: string;
@@ -25,10 +26,7 @@ function currentActivity(): { execution: string; attempt: number } | undefined {
  * the worker log and appended as one JSON line to the journal file.
  */
 export class Journal {
-  constructor(
-    readonly file: string,
-    private readonly log: (line: string) => void = (line) => console.log(line),
-  ) {}
+  constructor(readonly file: string) {}
 
   /**
    * Appends `entry`, once per activity execution: a worker killed after the write but before it reported the
@@ -41,14 +39,18 @@ export class Journal {
       ? `${activity.execution}#${createHash('sha256').update(JSON.stringify(entry)).digest('base64url').slice(0, 16)}`
       : undefined;
     if (once && activity!.attempt > 1 && (await this.has(once))) {
-      this.log(`[notify] ${entry.kind} ${entry.incidentId}: already written by an earlier attempt`);
+      activityLogger(entry.incidentId).info(
+        { kind: entry.kind },
+        'notification already written by an earlier attempt',
+      );
       return;
     }
     const line = JSON.stringify({ at: new Date().toISOString(), ...entry, ...(once ? { once } : {}) });
     await mkdir(path.dirname(this.file), { recursive: true });
     await appendFile(this.file, line + '\n', 'utf8');
-    this.log(
-      `[notify] ${entry.kind} ${entry.incidentId}: ${String(entry.text ?? entry.summary ?? '').split('\n')[0]}`,
+    activityLogger(entry.incidentId).info(
+      { kind: entry.kind, journal: this.file },
+      `notified (journal): ${String(entry.text ?? entry.summary ?? '').split('\n')[0]}`,
     );
   }
 

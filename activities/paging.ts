@@ -7,6 +7,7 @@ import { ownValue } from '../domain/policy';
 import { failureForStatus } from './retry';
 import { readSecret, type Env } from './secrets';
 import { plainText } from '../domain/text';
+import { activityLogger } from './log';
 import { pageAttempts } from './metrics';
 import { productionMode, whyUnpageable } from './reachability';
 
@@ -113,7 +114,23 @@ export function createPagingActivities(config: RunbooksConfig, env: Env, journal
             : {}),
         }),
       );
-    return { delivered: results.every((r) => r.delivered), detail: results.map((r) => r.detail).join('; ') };
+    const paged = {
+      delivered: results.every((r) => r.delivered),
+      detail: results.map((r) => r.detail).join('; '),
+    };
+    // The line that answers "why was nobody paged?": who, on which level, and what each delivery said.
+    activityLogger(args.incidentId)[paged.delivered ? 'info' : 'warn'](
+      {
+        service: args.service,
+        severity: args.severity,
+        escalationLevel: args.levelName, // not `level`: that is the line's own
+        contacts: args.contactIds,
+        delivered: paged.delivered,
+        detail: paged.detail,
+      },
+      paged.delivered ? 'paged' : 'page not delivered',
+    );
+    return paged;
   }
 
   async function sendPagingUpdate(args: PagingUpdateArgs): Promise<DeliveryResult> {

@@ -17,6 +17,7 @@ import type {
   StuckRun,
   WatchdogActivities,
 } from './contract';
+import { activityLogger } from './log';
 import { workerMetrics } from './metrics';
 import { onCallOverrides } from './oncall';
 import { toIncidentPolicy } from './policy';
@@ -67,7 +68,6 @@ function whyOf(run: StuckRun, events: HistoryEvent[]): string {
 export function createWatchdogActivities(
   config: RunbooksConfig,
   notify: Pick<IncidentActivities, 'pageContacts' | 'postThreadMessage'>,
-  log: (line: string) => void = (line) => console.error(line),
 ): WatchdogActivities {
   async function history(workflowId: string, runId: string): Promise<HistoryEvent[]> {
     const { client, info } = Context.current();
@@ -171,7 +171,11 @@ export function createWatchdogActivities(
         item.kind === 'stuck'
           ? `incident ${item.incidentId} is stuck${again} (${item.why}): it pages nobody now. Page by hand, see ${link}`
           : `incident ${item.incidentId} was ${item.why}: it pages nobody now. Page by hand if it is not over, see ${link}`;
-      log(`[watchdog] ${what}`);
+      const log = activityLogger(item.incidentId).child({
+        stuckWorkflowId: item.workflowId,
+        stuckRunId: item.runId,
+      });
+      log.error({ kind: item.kind }, what);
       const first = toIncidentPolicy(config, item.service).ladder[0];
       const overrides = first?.schedule
         ? await onCallOverrides({ schedule: first.schedule.name }).catch(() => [])
@@ -198,7 +202,7 @@ export function createWatchdogActivities(
             thread: item.thread,
             text: `:rotating_light: ${what}`,
           })
-          .catch((err: Error) => log(`[watchdog] thread of ${item.incidentId} not told: ${err.message}`));
+          .catch((err: Error) => log.warn(`the incident's thread was not told: ${err.message}`));
       return page;
     },
   };

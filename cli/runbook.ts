@@ -205,7 +205,7 @@ export async function rehearse(
   config: RunbooksConfig,
   testServer: string,
 ): Promise<RehearsalResult> {
-  quietRuntime('ERROR');
+  quietRuntime('error');
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: testServer } },
   });

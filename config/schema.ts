@@ -264,6 +264,8 @@ export const configSchema = z
             // 100/s: far above what one Alertmanager sends in a storm (it groups alerts), so only a
             // misbehaving source meets it. Shorter windows smooth bursts (see docs/alert-sources.md).
             max: z.number().int().min(1).max(1_000_000).default(100),
+            // Requests without the token (when one is set): a smaller bucket, not the senders' own.
+            unauthenticatedMax: z.number().int().min(1).max(1_000_000).default(10),
             window: duration.default(1000 as never),
           })
           .prefault({}),

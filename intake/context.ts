@@ -4,6 +4,7 @@ import { WorkflowNotFoundError } from '@temporalio/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Env } from '../activities/secrets';
 import type { RunbooksConfig } from '../config';
+import type { Logger } from '../config/logger';
 import { AlertDispatcher } from './alert-dispatcher';
 import { invalidArgument, TemporalRefused, TemporalUnavailable, tokenCheck } from './http';
 import { createIntakeMetrics, type IntakeMetrics } from './metrics';
@@ -18,7 +19,8 @@ export interface IntakeOptions {
   taskQueue?: string;
   temporalTimeoutMs?: number;
   metrics?: IntakeMetrics;
-  log?: boolean;
+  /** Where the intake logs what it did with each post (`config/logger.ts`); nothing when unset. */
+  logger?: Logger;
   /** The resend window's clock; a benchmark replays a week of resends through it in minutes. */
   now?: () => number;
 }

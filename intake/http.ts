@@ -5,9 +5,16 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import secureJson from 'secure-json-parse';
 import { readSecret, type Env } from '../activities/secrets';
+import type { Logger } from '../config/logger';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -41,6 +48,35 @@ export const unreachable = (err: unknown) => (err as { code?: number } | undefin
 
 export const httpError = (statusCode: number, message: string) =>
   Object.assign(new Error(message), { statusCode });
+
+/**
+ * Fastify's options for a process logger: without one, no logging (tests); with one, no line per request
+ * (every health probe and scrape), only what `logAnswers` and the routes say.
+ */
+export function fastifyLogging(logger: Logger | undefined) {
+  return logger
+    ? {
+        loggerInstance: logger as FastifyBaseLogger,
+        logController: new LogController({ disableRequestLogging: true }),
+      }
+    : { logger: false };
+}
+
+/**
+ * Logs every refusal and error the server answers (4xx at warn, 5xx at error), by route pattern and source
+ * address: a sender whose alerts were refused is found in the log, not only in its own. Successes are logged
+ * by the routes that have something to say about them.
+ */
+export function logAnswers(app: FastifyInstance): void {
+  app.addHook('onResponse', async (req, reply) => {
+    const code = reply.statusCode;
+    if (code < 400 || code === 429) return; // a flood's refusals are counted (metrics), not each logged
+    req.log[code >= 500 ? 'error' : 'warn'](
+      { route: req.routeOptions.url ?? 'unmatched', method: req.method, code, from: req.ip },
+      `answered ${code}`,
+    );
+  });
+}
 
 export const unavailable = (reply: FastifyReply) =>
   reply
@@ -85,6 +121,21 @@ function sameToken(expected: string, header: string | undefined): boolean {
   const b = createHash('sha256').update(given).digest();
   return timingSafeEqual(a, b) && given.length > 0;
 }
+
+/**
+ * The rate-limit bucket of a request, by address. With a token configured, a request carrying it counts in
+ * its address's `token:` bucket and one without it in the smaller `anonymous:` one: behind an ingress, where
+ * every source shares one address, a flood without the token cannot starve Alertmanager. Slack's and
+ * PagerDuty's requests, whose signatures are checked only once the body is read, have buckets of their own.
+ */
+export const rateBucket =
+  (token: string | undefined) =>
+  (req: FastifyRequest): string => {
+    const signed = /^\/(slack|pagerduty)\//.exec(req.url)?.[1];
+    if (signed) return `${signed}:${req.ip}`;
+    if (!token) return `address:${req.ip}`;
+    return `${sameToken(token, req.headers.authorization) ? 'token' : 'anonymous'}:${req.ip}`;
+  };
 
 /** The `onRequest` hook of the alert, readiness and metrics routes: the bearer token, or loopback only. */
 export const tokenCheck = (token: string | undefined) => async (req: FastifyRequest, reply: FastifyReply) => {

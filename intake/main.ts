@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config';
+import { nameProcessLog, processLogger, startupLogger } from '../config/logger';
 import { clientConnectionOptions, temporalTarget, type TemporalTarget } from '../config/temporal-client';
 import { buildIntakeServer, isLoopbackHost } from './server';
 
@@ -30,14 +31,14 @@ export async function startIntake(opts: {
   const token = opts.token?.trim() || undefined;
   let host = opts.host ?? '127.0.0.1';
   if (!token && !isLoopbackHost(host)) {
-    console.warn(
-      `[intake] INTAKE_TOKEN is not set: binding to 127.0.0.1 instead of ${host} (set a token to accept remote alerts)`,
+    processLogger().warn(
+      `INTAKE_TOKEN is not set: binding to 127.0.0.1 instead of ${host} (set a token to accept remote alerts)`,
     );
     host = '127.0.0.1';
   } else if (!token) {
-    console.log('[intake] INTAKE_TOKEN is not set: accepting alerts from loopback only');
+    startupLogger().info('INTAKE_TOKEN is not set: accepting alerts from loopback only');
   }
-  const app = await buildIntakeServer({ client, config, token });
+  const app = await buildIntakeServer({ client, config, token, logger: processLogger() });
   await app.listen({ host, port: opts.port ?? DEFAULT_INTAKE_PORT });
   return {
     url: `http://${host}:${opts.port ?? DEFAULT_INTAKE_PORT}`,
@@ -92,6 +93,7 @@ export function intakeTokenFromEnv(raw: string | undefined): string | undefined 
 }
 
 if (require.main === module) {
+  const log = nameProcessLog('intake');
   Promise.resolve()
     .then(() =>
       startIntake({
@@ -103,13 +105,13 @@ if (require.main === module) {
       }),
     )
     .then((intake) => {
-      console.log(`[intake] listening on ${intake.url}`);
+      startupLogger(log).info(`listening on ${intake.url}`);
       // A replica being replaced answers what it has accepted before it exits; the proxy sends the rest on.
       for (const signal of ['SIGTERM', 'SIGINT'] as const)
         process.once(signal, () => void intake.close().finally(() => process.exit(0)));
     })
     .catch((err) => {
-      console.error(`[intake] ${err instanceof Error ? err.message : err}`);
+      log.fatal(err instanceof Error ? err.message : String(err));
       process.exit(1);
     });
 }

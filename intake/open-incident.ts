@@ -42,16 +42,23 @@ export async function openOrSignalIncident(
   return { workflowId, runId: response.runId ?? '', deduplicated: response.started === false };
 }
 
-/** A person opens an incident without an alert (CLI `declare`, Slack `/incident declare`): a fresh one each time. */
+/**
+ * A person opens an incident without an alert (CLI `declare`, Slack `/incident declare`): a fresh one each
+ * time, except for the same request again (`requestId`).
+ */
 export async function declareIncident(
   client: Client,
   args: { service: string; severity: Severity; summary: string; by: string },
-  opts: { taskQueue?: string } = {},
+  /**
+   * `requestId`: names the request, so that the same request again (a replayed signed Slack command, on any
+   * intake replica) folds into the incident it declared instead of declaring another.
+   */
+  opts: { taskQueue?: string; requestId?: string } = {},
 ): Promise<OpenedIncident> {
   return openOrSignalIncident(
     client,
     {
-      dedupKey: `declared:${args.service}:${randomUUID()}`,
+      dedupKey: `declared:${args.service}:${opts.requestId ?? randomUUID()}`,
       service: args.service,
       scenario: 'health',
       severity: args.severity,

@@ -79,9 +79,13 @@ export function verifyPagerDutySignature(
 }
 
 /** incident.acknowledged / incident.resolved for one of our dedup keys → the matching signal. */
+/** How far ahead of this clock a PagerDuty event's `occurred_at` may be: clocks differ, not by more. */
+export const PAGERDUTY_CLOCK_SKEW_MS = 60_000;
+
 /**
  * Why a PagerDuty v3 event must not be applied: older than `maxAgeMs` by its `occurred_at` (its signature
- * has no timestamp), or without the id and time that make replays detectable. Null when it may be.
+ * has no timestamp), dated in the future (which would outlive the window of ids remembered against replays),
+ * or without the id and time that make replays detectable. Null when it may be.
  */
 export function pagerDutyEventAge(body: unknown, now: number, maxAgeMs: number): string | null {
   const event = (body as { event?: { id?: unknown; occurred_at?: unknown } } | null)?.event;
@@ -90,6 +94,8 @@ export function pagerDutyEventAge(body: unknown, now: number, maxAgeMs: number):
   if (Number.isNaN(at)) return 'event.occurred_at: missing or not a time';
   if (now - at > maxAgeMs)
     return `event.occurred_at: ${event.occurred_at} is older than ${maxAgeMs / 1000} s (stale or replayed)`;
+  if (at - now > PAGERDUTY_CLOCK_SKEW_MS)
+    return `event.occurred_at: ${event.occurred_at} is in the future (more than ${PAGERDUTY_CLOCK_SKEW_MS / 1000} s ahead)`;
   return null;
 }
 

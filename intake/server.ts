@@ -8,7 +8,16 @@ import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { intakeContext, type IntakeOptions } from './context';
-import { httpError, isLoopbackHost, MAX_BODY_BYTES, parseJson, RETRY_AFTER_S } from './http';
+import {
+  httpError,
+  isLoopbackHost,
+  fastifyLogging,
+  logAnswers,
+  MAX_BODY_BYTES,
+  parseJson,
+  rateBucket,
+  RETRY_AFTER_S,
+} from './http';
 import { alertRoutes } from './routes/alerts';
 import { healthRoutes } from './routes/health';
 import { pagerDutyRoutes } from './routes/pagerduty';
@@ -20,7 +29,8 @@ export async function buildIntakeServer(opts: IntakeOptions): Promise<FastifyIns
   const ctx = intakeContext(opts);
   const limits = opts.config.intake;
   const app = Fastify({
-    logger: opts.log ? { level: 'info' } : false,
+    // Each post's fate is logged by its route, refusals and errors below: not every health probe and scrape.
+    ...fastifyLogging(opts.logger),
     bodyLimit: MAX_BODY_BYTES,
     // The source address is the connection's unless a configured proxy forwarded it.
     trustProxy: limits.trustedProxies.length ? limits.trustedProxies : false,
@@ -50,7 +60,7 @@ export async function buildIntakeServer(opts: IntakeOptions): Promise<FastifyIns
       }
     },
   );
-  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     const status = err.statusCode ?? 500;
     if (status === 413) return reply.code(413).send({ error: `body: larger than ${MAX_BODY_BYTES} bytes` });
     if (status === 415) return reply.code(415).send({ error: 'content-type: expected application/json' });
@@ -61,10 +71,11 @@ export async function buildIntakeServer(opts: IntakeOptions): Promise<FastifyIns
         .header('retry-after', String(RETRY_AFTER_S))
         .send({ error: err.message, retryAfterSeconds: RETRY_AFTER_S });
     if (status >= 400 && status < 500) return reply.code(status).send({ error: err.message });
-    app.log.error({ code: err.code }, 'intake error');
+    req.log.error({ err, code: err.code }, 'intake error');
     return reply.code(500).send({ error: 'internal error' });
   });
   app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: 'not found' }));
+  logAnswers(app);
   // Every answer, by the route's pattern (never the raw URL: a bounded label) and status code.
   app.addHook('onResponse', async (req, reply) => {
     ctx.metrics.responses.inc({ route: req.routeOptions.url ?? 'unmatched', code: String(reply.statusCode) });
@@ -85,19 +96,25 @@ export async function buildIntakeServer(opts: IntakeOptions): Promise<FastifyIns
       }
     },
   });
-  // Per source address; checked before the token and before the body is read, so a flood costs little.
+  // Per source address and bucket (`rateBucket`), before the body is read, so a flood costs little; one
+  // without the token has a smaller bucket than the senders with it. An app-level hook, so that it runs
+  // before each route's own `onRequest` (the token check): refusals count too, and guessing the token is
+  // limited like anything else.
+  const anonymous = (key: string) => key.startsWith('anonymous:');
+  const bucketOf = rateBucket(opts.token?.trim() || undefined);
   await app.register(rateLimit, {
-    global: true,
-    hook: 'onRequest',
-    max: limits.rateLimit.max,
+    global: false,
+    keyGenerator: bucketOf,
+    max: (_req, key) => (anonymous(key) ? limits.rateLimit.unauthenticatedMax : limits.rateLimit.max),
     timeWindow: limits.rateLimit.window,
     allowList: (req) => req.url === '/healthz',
-    errorResponseBuilder: (_req, context) =>
+    errorResponseBuilder: (req, context) =>
       httpError(
         429,
-        `rate limit: more than ${context.max} requests in ${limits.rateLimit.window / 1000} s from this address; retry after ${Math.ceil(context.ttl / 1000)} s`,
+        `rate limit: more than ${context.max} requests in ${limits.rateLimit.window / 1000} s from this address${anonymous(bucketOf(req)) ? ' without the intake token' : ''}; retry after ${Math.ceil(context.ttl / 1000)} s`,
       ),
   });
+  app.addHook('onRequest', app.rateLimit());
 
   await app.register(alertRoutes(ctx));
   await app.register(healthRoutes(ctx));

@@ -10,6 +10,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { labelServices } from '../activities/metrics';
 import { loadConfig } from '../config';
+import { nameProcessLog, startupLogger } from '../config/logger';
 import { PACKAGE_ROOT } from '../config/package-root';
 import { clientConnectionOptions, temporalTarget } from '../config/temporal-client';
 import { recordTaskQueue } from '../domain/task-queues';
@@ -18,6 +19,7 @@ import { openStore, purgeClosedBefore, storeLocation, type SqlClient } from '../
 import { createRecordWorker } from './record-worker';
 import { quietRuntime, TASK_QUEUE } from './worker';
 
+const log = nameProcessLog('api');
 const RETRY_MS = 10_000;
 /**
  * A command the incident has not answered by then is a 504: its workflow may be stuck. Longer than a worker's
@@ -39,14 +41,14 @@ function startRecording(db: SqlClient, baseDir: string): { stop(): Promise<void>
       try {
         const connection = await NativeConnection.connect(temporal.connection);
         worker = await createRecordWorker({ connection, db, baseDir, namespace: temporal.namespace });
-        console.log(
-          `[api] recording incidents from ${recordTaskQueue(TASK_QUEUE)} on ${temporal.description}`,
+        startupLogger(log).info(
+          `recording incidents from ${recordTaskQueue(TASK_QUEUE)} on ${temporal.description}`,
         );
         said = false;
         if (!stopped) await worker.run();
         await connection.close();
       } catch (err) {
-        if (!said) console.warn(`[api] not recording incidents yet (${(err as Error).message}): retrying`);
+        if (!said) log.warn(`not recording incidents yet (${(err as Error).message}): retrying`);
         said = true;
         await new Promise<void>((r) => {
           const timer = setTimeout(r, RETRY_MS);
@@ -71,9 +73,9 @@ function startRetention(db: SqlClient, retainFor: number | null): NodeJS.Timeout
   const purge = () =>
     purgeClosedBefore(db, new Date(Date.now() - retainFor).toISOString())
       .then(
-        (n) => n && console.log(`[api] retention: ${n} closed incidents older than the retention removed`),
+        (n) => n && log.info({ removed: n }, 'retention: closed incidents older than the retention removed'),
       )
-      .catch((err: Error) => console.warn(`[api] retention: ${err.message}`));
+      .catch((err: Error) => log.warn(`retention: ${err.message}`));
   void purge();
   return setInterval(purge, 3_600_000).unref();
 }
@@ -92,9 +94,10 @@ async function main() {
   const api = await startApi({
     db,
     config,
+    logger: log,
     temporal: { client, timeoutMs: COMMAND_TIMEOUT_MS, taskQueue: TASK_QUEUE },
   });
-  console.log(`[api] serving ${api.url}/api/v1 (OpenAPI: ${api.url}/api/v1/openapi.json)`);
+  startupLogger(log).info(`serving ${api.url}/api/v1 (OpenAPI: ${api.url}/api/v1/openapi.json)`);
   const recording = startRecording(db, process.env.RUNBOOKS_DATA_DIR || PACKAGE_ROOT);
   const retention = startRetention(db, config.store.retainFor);
   const stop = async () => {
@@ -110,6 +113,6 @@ async function main() {
 }
 
 main().catch((err: Error) => {
-  console.error(`[api] ${err.message}`);
+  log.fatal(err.message);
   process.exit(1);
 });

@@ -3,6 +3,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { workerMetrics } from '../activities/metrics';
 import { productionMode, unpageableLevels, unpageableOnCall } from '../activities/reachability';
 import { loadConfig } from '../config';
+import { nameProcessLog, startupLogger } from '../config/logger';
 import { temporalTarget } from '../config/temporal-client';
 import { recordTaskQueue } from '../domain/task-queues';
 import { openStore, storeLocation } from '../store';
@@ -18,6 +19,8 @@ import { createIncidentWorker, ensureWatchdog, quietRuntime, TASK_QUEUE } from '
  * NODE_ENV=production it refuses to start while a ladder level has nobody a page can reach
  * (`activities/reachability.ts`).
  */
+const log = nameProcessLog('worker');
+
 async function main() {
   const config = loadConfig();
   // In production a page to someone without a routing key reaches nobody: no ladder level may be all such.
@@ -34,7 +37,7 @@ async function main() {
   const connection = await NativeConnection.connect(temporal.connection);
   // Idempotent; where it is refused (Temporal Cloud), the attributes are registered in Cloud's UI or tcld.
   await registerSearchAttributes(connection, temporal.namespace).catch((err: Error) =>
-    console.warn(
+    log.warn(
       `search attributes not registered (${err.message}): register IncidentSeverity, IncidentService, IncidentScenario and IncidentStatus (Keyword) by hand`,
     ),
   );
@@ -51,17 +54,18 @@ async function main() {
     baseDir: process.env.RUNBOOKS_DATA_DIR || undefined,
     store,
   });
-  console.log(`worker polling task queue ${TASK_QUEUE} on ${temporal.description}`);
-  console.log(
+  const startup = startupLogger(log);
+  startup.info(`worker polling task queue ${TASK_QUEUE} on ${temporal.description}`);
+  startup.info(
     store
       ? `recording incidents in the store at DATABASE_URL (${recordTaskQueue(TASK_QUEUE)})`
       : 'the embedded store is recorded by the API process (durable-runbooks api; npm start runs it)',
   );
-  console.log(`workflows: ${worker.workflowsFrom}`);
+  startup.info(`workflows: ${worker.workflowsFrom}`);
   // The pager's own pager: incidents stuck or terminated while open are paged about (see workflows/watchdog).
   await ensureWatchdog(new Client({ connection, namespace: temporal.namespace }), config).catch(
     (err: Error) =>
-      console.warn(
+      log.warn(
         `stuck-incident watchdog not started (${err.message}): incidents that stop paging go unreported`,
       ),
   );
@@ -106,6 +110,6 @@ async function coreMetricsText(address: string | undefined): Promise<string> {
 }
 
 main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
+  log.fatal(err instanceof Error ? err.message : String(err));
   process.exit(1);
 });

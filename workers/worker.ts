@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import {
   bundleWorkflowCode,
-  DefaultLogger,
+  makeTelemetryFilterString,
   NativeConnection,
   Runtime,
   Worker,
@@ -13,6 +13,7 @@ import { createIncidentActivities } from '../activities';
 import { createRecordHereActivities } from '../activities/record';
 import type { Env } from '../activities/secrets';
 import type { RunbooksConfig } from '../config';
+import { logLevel, processLogger, SdkLogBridge } from '../config/logger';
 import { PACKAGE_ROOT, RUNS_COMPILED } from '../config/package-root';
 import { TASK_QUEUE } from '../config/task-queue';
 import { chatTaskQueue, runbookTaskQueue } from '../domain/task-queues';
@@ -28,12 +29,9 @@ export const WORKFLOWS_PATH = path.resolve(__dirname, '..', 'workflows');
 /** The workflows bundled at build time (`npm run build`, the image): loaded instead of bundling at start. */
 export const PREBUILT_BUNDLE = path.join(PACKAGE_ROOT, 'dist', 'workflow-bundle.js');
 
-/** The SDK's logger, without the warning the Slack lane's activity-only worker gets on every start. */
-class WorkerLogger extends DefaultLogger {
-  log(...[level, message, meta]: Parameters<DefaultLogger['log']>): void {
-    if (message.startsWith('No workflows registered')) return;
-    super.log(level, message, meta);
-  }
+/** The SDK's logs on the process's, without the warning the Slack lane's activity-only worker gets each start. */
+function sdkLogger(level = logLevel(process.env.LOG_LEVEL, 'warn')): SdkLogBridge {
+  return new SdkLogBridge(processLogger(), level, ['No workflows registered']);
 }
 
 /**
@@ -46,30 +44,38 @@ export function prebuiltBundle(): { codePath: string } | undefined {
 
 /** The workflows as one bundle, the way every worker loads them (a release's tree may be given instead). */
 export function bundleWorkflows(workflowsPath = WORKFLOWS_PATH): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath, logger: new WorkerLogger('WARN') });
+  return bundleWorkflowCode({ workflowsPath, logger: sdkLogger('warn') });
 }
 
 let runtimeInstalled = false;
 /**
- * Keeps the SDK's own logs to warnings: at info it prints webpack's module list and every worker state
- * change, which buries the addresses and the curl a new user needs. LOG_LEVEL=INFO brings them back.
+ * The SDK logs onto the process's logger (`config/logger.ts`), its own messages at warnings: at info it prints
+ * webpack's module list and every worker state change, which buries the lines a new user needs. LOG_LEVEL=info
+ * brings them back; workflow and activity code log at the process's level.
  * With `coreMetrics` (host:port) the SDK's Core serves its metrics there (schedule-to-start latency, task
  * failures, sticky cache, slots) under our prefix, in seconds; the worker's `/metrics` passes them on.
  */
-export function quietRuntime(level = process.env.LOG_LEVEL ?? 'WARN', coreMetrics?: string): void {
+export function quietRuntime(level = logLevel(process.env.LOG_LEVEL, 'warn'), coreMetrics?: string): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {
     Runtime.install({
-      logger: new WorkerLogger(level.toUpperCase() as 'WARN'),
-      ...(coreMetrics && {
-        telemetryOptions: {
+      logger: sdkLogger(level),
+      telemetryOptions: {
+        // Core's own lines (Rust) onto the same logger, not its coloured text on stderr.
+        logging: {
+          forward: {},
+          filter: makeTelemetryFilterString({
+            core: level === 'fatal' ? 'ERROR' : (level.toUpperCase() as 'WARN'),
+          }),
+        },
+        ...(coreMetrics && {
           metrics: {
             metricPrefix: 'durable_runbooks_',
             prometheus: { bindAddress: coreMetrics, useSecondsForDurations: true, countersTotalSuffix: true },
           },
-        },
-      }),
+        }),
+      },
     });
   } catch {
     /* already installed in this process */
@@ -83,7 +89,6 @@ export interface IncidentWorkerOptions {
   taskQueue?: string;
   baseDir?: string;
   env?: Env;
-  log?: (line: string) => void;
   docker?: import('dockerode');
   /** Pre-built bundle (tests share one); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
@@ -155,7 +160,6 @@ export async function createIncidentWorker(opts: IncidentWorkerOptions): Promise
     config: opts.config,
     baseDir: opts.baseDir ?? REPO_ROOT,
     env: opts.env,
-    log: opts.log,
   });
   // On SIGTERM, running activities get this long to finish (a page in flight is sent, not dropped and
   // resent by the next worker); after it they are cancelled and Temporal retries them elsewhere.

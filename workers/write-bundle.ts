@@ -4,7 +4,10 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { nameProcessLog } from '../config/logger';
 import { bundleWorkflows, PREBUILT_BUNDLE, WORKFLOWS_PATH } from './worker';
+
+const log = nameProcessLog('build');
 
 async function main() {
   const started = Date.now();
@@ -12,10 +15,10 @@ async function main() {
   mkdirSync(path.dirname(PREBUILT_BUNDLE), { recursive: true });
   writeFileSync(PREBUILT_BUNDLE, code);
   const took = ((Date.now() - started) / 1000).toFixed(1);
-  console.log(`bundled ${WORKFLOWS_PATH} into ${PREBUILT_BUNDLE} (${code.length} bytes, ${took} s)`);
+  log.info(`bundled ${WORKFLOWS_PATH} into ${PREBUILT_BUNDLE} (${code.length} bytes, ${took} s)`);
 }
 
 main().catch((err: Error) => {
-  console.error(err.stack ?? err.message);
+  log.fatal(err.stack ?? err.message);
   process.exit(1);
 });

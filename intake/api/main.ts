@@ -4,6 +4,7 @@
  * so. The process that runs it (`durable-runbooks api`, `npm run api`) is `workers/api-main.ts`: it also
  * records the incidents into the store.
  */
+import { processLogger } from '../../config/logger';
 import { packageVersion } from '../../config/package-root';
 import { tokensIssued } from '../../store';
 import { isLoopbackHost } from '../http';
@@ -14,7 +15,7 @@ export async function startApi(opts: Omit<ApiOptions, 'version'>, env: NodeJS.Pr
   let host = env.API_HOST?.trim() || '127.0.0.1';
   const people = opts.config.api.trustedProxies.length > 0 || (await tokensIssued(opts.db));
   if (!isLoopbackHost(host) && !people) {
-    console.warn(`[api] nobody has an API token yet: binding to 127.0.0.1 instead of ${host}`);
+    processLogger().warn(`nobody has an API token yet: binding to 127.0.0.1 instead of ${host}`);
     host = '127.0.0.1';
   }
   const port = Number(env.API_PORT || DEFAULT_API_PORT);

@@ -9,7 +9,9 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { RunbooksConfig } from '../../config';
+import type { Logger } from '../../config/logger';
 import type { SqlClient } from '../../store';
+import { fastifyLogging, logAnswers } from '../http';
 import { authenticate } from './auth';
 import { actionItemRoutes } from './routes/action-items';
 import { commandRoutes, type TemporalAccess } from './routes/commands';
@@ -26,7 +28,8 @@ export interface ApiOptions {
   version: string;
   /** Without it the API reads the store and refuses commands (503). */
   temporal?: TemporalAccess;
-  log?: boolean;
+  /** Where the API logs refusals and errors (`config/logger.ts`); nothing when unset. */
+  logger?: Logger;
 }
 
 /** The first schema error as `<field>: <what is wrong>`. */
@@ -51,7 +54,8 @@ declare module 'fastify' {
 }
 
 export async function buildApiServer(opts: ApiOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: opts.log ? { level: 'info' } : false });
+  const app = Fastify(fastifyLogging(opts.logger));
+  logAnswers(app);
   app.decorate('apiRoutes', [] as string[]);
   app.addHook('onRoute', (route) => {
     const hidden = (route.schema as { hide?: boolean } | undefined)?.hide;

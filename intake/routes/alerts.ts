@@ -7,6 +7,30 @@ import { TemporalRefused, TemporalUnavailable, unavailable } from '../http';
 
 type Source = 'generic' | 'alertmanager' | 'grafana';
 
+/**
+ * The log line of an accepted post: where it went and how it was routed. The incident id is known when this
+ * post started the incident; otherwise its workflow id is what the incident id starts with.
+ */
+function dispatchedFields(
+  source: Source,
+  { input }: IntakeAction,
+  outcome: string,
+  incident?: { workflowId: string; runId: string | null },
+) {
+  return {
+    source,
+    outcome,
+    ...(incident && { workflowId: incident.workflowId, runId: incident.runId ?? undefined }),
+    ...(outcome === 'started' &&
+      incident?.runId && { incidentId: `${incident.workflowId}-${incident.runId.slice(0, 8)}` }),
+    service: input.service,
+    severity: input.severity,
+    scenario: input.scenario,
+    alerts: input.alerts?.length ?? 0,
+    ...(input.routedBy && { routedBy: input.routedBy }),
+  };
+}
+
 export const alertRoutes =
   (ctx: IntakeContext): FastifyPluginAsync =>
   async (app) => {
@@ -20,6 +44,7 @@ export const alertRoutes =
         } catch (err) {
           if (!(err instanceof AlertRejected)) throw err;
           count('rejected');
+          req.log.warn({ source, field: err.field }, `alert refused: ${err.message}`);
           return reply.code(400).send({ error: err.message, field: err.field });
         }
         if (action.test) {
@@ -29,10 +54,15 @@ export const alertRoutes =
         try {
           const { outcome, ...answer } = await ctx.alerts.dispatch(action);
           count(outcome);
+          req.log.info(dispatchedFields(source, action, outcome, answer.incidents[0]), `alert ${outcome}`);
           return reply.code(202).send(answer);
         } catch (err) {
           if (err instanceof TemporalRefused) {
             count('refused');
+            req.log.warn(
+              { source, service: action.input.service },
+              `alert refused by Temporal: ${err.message}`,
+            );
             return reply.code(400).send({
               error: `Temporal refused this alert for good (retrying cannot help): ${err.message}`,
               field: 'body',
@@ -40,6 +70,8 @@ export const alertRoutes =
           }
           if (!(err instanceof TemporalUnavailable)) throw err;
           count('unavailable');
+          // The sender retries on 503 (Alertmanager, Grafana): the alert is not lost, but it is late.
+          req.log.error({ source, service: action.input.service }, `Temporal did not answer: ${err.message}`);
           return unavailable(reply);
         }
       };

@@ -3,6 +3,7 @@
  * Form bodies only here: anywhere else a web page could post a form cross-site (no CORS preflight for
  * forms) to a token-less intake on the responder's laptop.
  */
+import { createHash } from 'node:crypto';
 import { parse as parseQueryString } from 'node:querystring';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
@@ -16,11 +17,12 @@ import {
   IncidentDidNotAnswer,
   parseJson,
   requireVerifiedBody,
+  SeenOnce,
   unavailable,
 } from '../http';
 import { declareIncident, parseDeclare } from '../open-incident';
 import { sendResponderCommand } from '../responder-command';
-import { slackClickToSignal, verifySlackSignature } from '../responders';
+import { SLACK_SIGNATURE_WINDOW_S, slackClickToSignal, verifySlackSignature } from '../responders';
 
 /**
  * A signed request from a workspace or app other than the configured ones (`slack.teamId`, `slack.appId`),
@@ -55,9 +57,18 @@ export const slackRoutes =
         ),
     };
     acceptSignedBodies(scope, 'application/x-www-form-urlencoded', signing, (raw) => parseQueryString(raw));
+    // A signed request may be sent again as long as its timestamp is within 5 minutes either way: each one
+    // handled is remembered for those 10 minutes, and its replay answered without acting again. Memory is
+    // per replica; a declaration is also named by its signature, so on another replica it folds into the
+    // incident it declared (Temporal's workflow id is what every replica shares).
+    const handled = new SeenOnce(2 * SLACK_SIGNATURE_WINDOW_S * 1000);
+    const signatureOf = (req: FastifyRequest) => String(req.headers['x-slack-signature']);
+    const alreadyHandled = (req: FastifyRequest) => handled.has(signatureOf(req), ctx.now());
+    const replayAnswer = { response_type: 'ephemeral', text: 'This request was already handled.' };
 
     // `/incident declare <service> <P1|P2|P3> <summary>`: a person opens an incident without an alert.
     scope.post('/slack/commands', { preHandler: requireVerifiedBody }, async (req, reply) => {
+      if (alreadyHandled(req)) return reply.code(200).send(replayAnswer);
       const form = (req.body ?? {}) as Record<string, unknown>;
       const foreign = foreignSender(config.slack, form.team_id, form.api_app_id);
       if (foreign) return reply.code(403).send(foreign);
@@ -76,9 +87,16 @@ export const slackRoutes =
       const access = mayAct(config, who, 'declare', { service: declared.service });
       if (!access.allowed) return ephemeral(`Not done: ${access.reason}.`);
       try {
+        const requestId = createHash('sha256').update(signatureOf(req)).digest('hex').slice(0, 32);
         const opened = await ctx.withTemporal(() =>
-          declareIncident(ctx.client, { ...declared, by: access.by }, { taskQueue: ctx.taskQueue }),
+          declareIncident(
+            ctx.client,
+            { ...declared, by: access.by },
+            { taskQueue: ctx.taskQueue, requestId },
+          ),
         );
+        handled.add(signatureOf(req), ctx.now());
+        if (opened.deduplicated) return reply.code(200).send(replayAnswer);
         ctx.metrics.responderActions.inc({ channel: 'slack', signal: 'declare' });
         return reply.code(200).send({
           response_type: 'in_channel',
@@ -92,6 +110,7 @@ export const slackRoutes =
     });
 
     scope.post('/slack/interactions', { preHandler: requireVerifiedBody }, async (req, reply) => {
+      if (alreadyHandled(req)) return reply.code(200).send(replayAnswer);
       let payload: unknown;
       try {
         payload = parseJson(
@@ -121,6 +140,7 @@ export const slackRoutes =
             .send({ response_type: 'ephemeral', text: slackText(`Not done: ${err.message}.`) });
         return unavailable(reply);
       }
+      handled.add(signatureOf(req), ctx.now());
       return reply.code(200).send({
         response_type: 'ephemeral',
         text: slackText(

@@ -45,6 +45,10 @@ export function testConfig(patch: Patch = {}): RunbooksConfig {
 export function withoutIntakeLimits(config: RunbooksConfig): RunbooksConfig {
   return {
     ...config,
-    intake: { ...config.intake, rateLimit: { max: 1_000_000, window: 1000 }, maxEventLoopDelay: 60_000 },
+    intake: {
+      ...config.intake,
+      rateLimit: { max: 1_000_000, unauthenticatedMax: 1_000_000, window: 1000 },
+      maxEventLoopDelay: 60_000,
+    },
   };
 }

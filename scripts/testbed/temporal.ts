@@ -88,7 +88,6 @@ export async function createTestWorker(opts: {
     taskQueue: opts.taskQueue,
     baseDir: opts.baseDir,
     env: opts.env ?? {},
-    log: () => undefined,
     workflowBundle: await workflowBundle(),
   });
 }

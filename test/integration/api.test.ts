@@ -26,6 +26,7 @@ import { freshPostgres } from '../support/fresh-postgres';
 import { eventually } from '../../scripts/testbed/eventually';
 import { freePort } from '../../scripts/testbed/local-services';
 import { runCli } from '../support/cli-process';
+import { jsonLines } from '../support/files';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -293,7 +294,13 @@ describeWith(['postgres'], 'the API over the store (/api/v1)', () => {
     child.stderr.on('data', (d) => (output += d));
     try {
       await eventually(
-        async () => expect(output).toContain(`[api] serving http://127.0.0.1:${port}/api/v1`),
+        async () =>
+          expect(jsonLines(output, false)).toContainEqual(
+            expect.objectContaining({
+              name: 'api',
+              msg: expect.stringContaining(`serving http://127.0.0.1:${port}/api/v1`),
+            }),
+          ),
         30_000,
       );
       expect(output).toContain('binding to 127.0.0.1 instead of 0.0.0.0');

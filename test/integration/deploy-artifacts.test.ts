@@ -14,7 +14,7 @@ import { freePort } from '../../scripts/testbed/local-services';
 import { eventually } from '../../scripts/testbed/eventually';
 import { describeWith, serviceValue } from '../../scripts/testbed/services';
 import { tempDir, uniqueTaskQueue } from '../../scripts/testbed/temporal';
-import { filesUnder } from '../support/files';
+import { fatalOf, filesUnder } from '../support/files';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const DEPLOY = path.join(ROOT, 'deploy');
@@ -204,9 +204,10 @@ describeWith(['temporal'], 'deploy/Dockerfile as a script', () => {
     expect(env.NODE_ENV).toBe('production');
     const keyless = run(cmd, {});
     let refusal = '';
+    keyless.stdout?.on('data', (d) => (refusal += d));
     keyless.stderr?.on('data', (d) => (refusal += d));
     expect(await new Promise((r) => keyless.once('close', r))).toBe(1);
-    expect(refusal).toContain('escalation.ladder[0] ("primary on-call"): nobody on it can be paged');
+    expect(fatalOf(refusal)).toContain('escalation.ladder[0] ("primary on-call"): nobody on it can be paged');
     // With the keys, it loads the workflows bundled at build time.
     const keys = Object.fromEntries(
       ['PRIMARY', 'SECONDARY', 'TECH_LEAD', 'MANAGER', 'SECURITY'].map((k) => [
@@ -236,10 +237,11 @@ describeWith(['temporal'], 'deploy/Dockerfile as a script', () => {
       INTAKE_TOKEN: 'change-me-to-a-long-random-token',
     });
     let said = '';
+    placeholder.stdout?.on('data', (d) => (said += d));
     placeholder.stderr?.on('data', (d) => (said += d));
     // 'close', not 'exit': the streams are read to their end, so the message is all there.
     expect(await new Promise((r) => placeholder.once('close', r))).toBe(1);
-    expect(said).toContain('INTAKE_TOKEN is the placeholder from the example file');
+    expect(fatalOf(said)).toContain('INTAKE_TOKEN is the placeholder from the example file');
     run(intakeCommand, {
       INTAKE_HOST: '0.0.0.0',
       INTAKE_PORT: String(port),

@@ -317,7 +317,7 @@ describeWith(
 
     test('a page retried after its worker died between writing the journal and reporting completion is written once', async () => {
       const file = path.join(dev.baseDir, `retried-${Date.now()}.jsonl`);
-      const paging = createPagingActivities(testConfig(), {}, new Journal(file, () => undefined));
+      const paging = createPagingActivities(testConfig(), {}, new Journal(file));
       const args = {
         incidentId: 'incident-retry-1',
         workflowId: 'incident-retry',

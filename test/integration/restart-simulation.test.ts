@@ -148,7 +148,6 @@ describeWith(
             taskQueue: mode.queues[i],
             baseDir,
             env: {},
-            log: () => undefined,
             workflowBundle: release === CURRENT ? await workflowBundle() : { code: previous.code },
             // A build id per worker: two workers of the same code in one process cannot share one.
             buildId: `${release}-${generation}`,

@@ -16,6 +16,7 @@ import { eventually } from '../../scripts/testbed/eventually';
 import { describeWith, serviceValue } from '../../scripts/testbed/services';
 import { tempDir, uniqueTaskQueue } from '../../scripts/testbed/temporal';
 import { runCli } from '../support/cli-process';
+import { jsonLines } from '../support/files';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -47,6 +48,7 @@ describeWith(['temporal'], 'npm start: the intake outlives its worker', () => {
         RUNBOOKS_DATA_DIR: dir,
         RUNBOOKS_CONFIG: writeTestConfig(dir),
         INTAKE_TOKEN: '',
+        LOG_LEVEL: 'info',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -89,6 +91,32 @@ describeWith(['temporal'], 'npm start: the intake outlives its worker', () => {
       return body as unknown as { summary: string };
     }, 60_000);
     expect(record.summary).toBe(alert.summary);
+    // Its processes log JSON lines: the intake says where the post went, the restarted worker whom it paged,
+    // both with the incident's ids.
+    const intakeLog = jsonLines(path.join(dir, 'logs', 'intake.log'));
+    expect(intakeLog).toContainEqual(
+      expect.objectContaining({
+        name: 'intake',
+        level: 'info',
+        msg: 'alert started',
+        source: 'generic',
+        incidentId,
+        workflowId: handle.workflowId,
+        service: 'checkout',
+        severity: 'P1',
+      }),
+    );
+    expect(jsonLines(path.join(dir, 'logs', 'worker.log'))).toContainEqual(
+      expect.objectContaining({
+        name: 'worker',
+        msg: 'paged',
+        incidentId,
+        workflowId: handle.workflowId,
+        runId: expect.any(String),
+        activity: 'pageContacts',
+        level: 'info',
+      }),
+    );
     // `incident report`, with nothing set, reads the store through this machine's API.
     const report = await runCli(['incident', 'report', '--since', '1h', '--json'], {
       API_PORT: String(apiPort),

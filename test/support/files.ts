@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 /** Every file under `dir` but node_modules, relative to it: what an image or a package would hold. */
@@ -10,4 +10,20 @@ export function filesUnder(dir: string, rel = ''): string[] {
         ? filesUnder(dir, path.join(rel, e.name))
         : [path.join(rel, e.name)],
   );
+}
+
+/** A process's log (`config/logger.ts`) as the objects of its JSON lines; a line that starts as one must be one. */
+export function jsonLines(textOrFile: string, isFile = true): Record<string, unknown>[] {
+  return (isFile ? readFileSync(textOrFile, 'utf8') : textOrFile)
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** What a process said as it stopped at start-up: the messages of its log's fatal lines. */
+export function fatalOf(output: string): string {
+  return jsonLines(output, false)
+    .filter((line) => line.level === 'fatal')
+    .map((line) => String(line.msg))
+    .join('\n');
 }

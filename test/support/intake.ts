@@ -3,6 +3,7 @@ import axios, { type AxiosResponse } from 'axios';
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import type { RunbooksConfig } from '../../config';
+import { createLogger } from '../../config/logger';
 import { createIntakeMetrics, type IntakeMetrics } from '../../intake/metrics';
 import { buildIntakeServer } from '../../intake/server';
 
@@ -10,6 +11,8 @@ export interface RunningIntake {
   url: string;
   app: FastifyInstance;
   metrics: IntakeMetrics;
+  /** What it logged, at info and up, as the objects of its JSON lines. */
+  logged: Record<string, unknown>[];
   post(path: string, body: unknown, headers?: Record<string, string>): Promise<AxiosResponse>;
   close(): Promise<void>;
 }
@@ -23,7 +26,19 @@ export async function startIntake(opts: {
   env?: Record<string, string | undefined>;
 }): Promise<RunningIntake> {
   const metrics = createIntakeMetrics();
-  const app = await buildIntakeServer({ ...opts, metrics, env: opts.env ?? {}, temporalTimeoutMs: 3000 });
+  const logged: Record<string, unknown>[] = [];
+  const logger = createLogger({
+    name: 'intake',
+    env: { LOG_LEVEL: 'info', LOG_FORMAT: 'json' },
+    destination: { write: (chunk: string) => void logged.push(JSON.parse(chunk) as Record<string, unknown>) },
+  });
+  const app = await buildIntakeServer({
+    ...opts,
+    metrics,
+    logger,
+    env: opts.env ?? {},
+    temporalTimeoutMs: 3000,
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   const auth: Record<string, string> = opts.token ? { authorization: `Bearer ${opts.token}` } : {};
@@ -31,6 +46,7 @@ export async function startIntake(opts: {
     url,
     app,
     metrics,
+    logged,
     post: (path, body, headers = {}) =>
       axios.post(`${url}${path}`, body, {
         validateStatus: () => true,

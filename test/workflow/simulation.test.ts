@@ -164,7 +164,6 @@ describeWith(['testServer', 'postgres'], 'simulation: the real workflow under ra
       taskQueue: queues[v],
       baseDir,
       env: {},
-      log: () => undefined,
       workflowBundle: release === CURRENT ? await workflowBundle() : { code: previous.code },
       buildId: release === CURRENT ? 'current' : `release-${previous.commit}`,
       overrides: { identity: IDENTITY[release] },

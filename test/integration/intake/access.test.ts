@@ -1,4 +1,7 @@
-/** The intake without a token (only this machine, only JSON) and while Temporal is down (503, then served). */
+/**
+ * The intake without a token (only this machine, only JSON), its rate buckets with one, and while Temporal is
+ * down (503, then served).
+ */
 import path from 'node:path';
 import axios from 'axios';
 import { Client, Connection } from '@temporalio/client';
@@ -9,8 +12,8 @@ import { eventually } from '../../../scripts/testbed/eventually';
 import { startDevWorker, type DevWorker } from '../../support/dev-server';
 import { startIntake, type RunningIntake } from '../../support/intake';
 import { unique } from '../../support/webhooks';
-import { describeWith } from '../../../scripts/testbed/services';
-import { tempDir } from '../../../scripts/testbed/temporal';
+import { describeWith, serviceValue } from '../../../scripts/testbed/services';
+import { tempDir, uniqueTaskQueue } from '../../../scripts/testbed/temporal';
 
 describeWith(['temporal'], 'a token-less intake on a laptop: only this machine, only JSON', () => {
   let dev: DevWorker;
@@ -53,6 +56,47 @@ describeWith(['temporal'], 'a token-less intake on a laptop: only this machine, 
       const res = await intake.post('/alerts', alert(), { host });
       expect([host, res.status]).toEqual([host, 202]);
       await dev.client.workflow.getHandle(res.data.incidents[0].workflowId).terminate();
+    }
+  });
+});
+
+describeWith(['temporal'], 'rate buckets behind one address (an ingress)', () => {
+  test('a flood without the token fills its own smaller bucket; the senders with the token are still served', async () => {
+    const connection = await Connection.connect({ address: serviceValue('temporal') });
+    const client = new Client({ connection });
+    const token = 'rate-bucket-test-token-0123456789abcdef';
+    const config = testConfig({ intake: { rateLimit: { max: 8, unauthenticatedMax: 3, window: '60s' } } });
+    // Nobody polls this queue: accepted alerts start incidents that wait.
+    const intake = await startIntake({ client, config, taskQueue: uniqueTaskQueue('buckets'), token });
+    const alert = () => ({
+      service: 'checkout',
+      summary: 'bucket',
+      severity: 'P3',
+      dedupKey: `rb-${unique()}`,
+    });
+    try {
+      // Everyone comes from 127.0.0.1, as from an ingress: 3 posts without the token, then 429s for them.
+      const flood = await Promise.all(
+        Array.from({ length: 20 }, () => intake.post('/alerts', alert(), { authorization: '' })),
+      );
+      expect(flood.filter((r) => r.status === 401)).toHaveLength(3);
+      const limited = flood.filter((r) => r.status === 429);
+      expect(limited).toHaveLength(17);
+      expect(limited[0].data.error).toMatch(
+        /^rate limit: more than 3 requests in 60 s from this address without the intake token; retry after \d+ s$/,
+      );
+      // The token's bucket is untouched: 8 posts accepted, the 9th limited (its bucket, not the flood's).
+      const senders = [];
+      for (let i = 0; i < 9; i++) senders.push(await intake.post('/alerts', alert())); // with the token
+      expect(senders.map((r) => r.status)).toEqual([202, 202, 202, 202, 202, 202, 202, 202, 429]);
+      expect(senders[8].data.error).toMatch(
+        /^rate limit: more than 8 requests in 60 s from this address; retry/,
+      );
+      for (const r of senders.slice(0, 8))
+        await client.workflow.getHandle(r.data.incidents[0].workflowId).terminate();
+    } finally {
+      await intake.close();
+      await connection.close();
     }
   });
 });

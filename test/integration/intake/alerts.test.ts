@@ -215,6 +215,36 @@ describeWith(['temporal'], 'alert routes on the dev server: senders, bad input, 
     },
   );
 
+  test('the intake logs where each post went, and each refusal with its field, route and source', async () => {
+    const body = { service: 'checkout', summary: 'logged', severity: 'P2', dedupKey: `log-${unique()}` };
+    const res = await t.intake.post('/alerts', body);
+    expect(res.status).toBe(202);
+    const { workflowId, runId } = res.data.incidents[0] as { workflowId: string; runId: string };
+    expect((await t.intake.post('/alerts/grafana', { alerts: 'none' })).status).toBe(400);
+    expect((await t.intake.post('/alerts', body, { authorization: 'Bearer wrong' })).status).toBe(401);
+    expect(t.intake.logged).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          level: 'info',
+          msg: 'alert started',
+          source: 'generic',
+          incidentId: `${workflowId}-${runId.slice(0, 8)}`,
+          workflowId,
+          runId,
+          service: 'checkout',
+          severity: 'P2',
+          reqId: expect.anything(),
+        }),
+        expect.objectContaining({ level: 'warn', source: 'grafana', field: 'status' }),
+        expect.objectContaining({ level: 'warn', route: '/alerts/grafana', code: 400, from: '127.0.0.1' }),
+        expect.objectContaining({ level: 'warn', route: '/alerts', code: 401, msg: 'answered 401' }),
+      ]),
+    );
+    // The token is never in a line.
+    expect(JSON.stringify(t.intake.logged)).not.toContain(TOKEN);
+    await t.dev.client.workflow.getHandle(workflowId).terminate();
+  });
+
   test('a wrong or missing bearer token gets 401 and starts nothing', async () => {
     const body = { service: 'x', summary: 'y', dedupKey: `auth-${unique()}` };
     expect((await t.intake.post('/alerts', body, { authorization: 'Bearer wrong' })).status).toBe(401);

@@ -69,6 +69,15 @@ describeWith(['temporal'], 'PagerDuty webhooks on the dev server', () => {
     const stale = await t.intake.post('/pagerduty/webhooks', old, { 'x-pagerduty-signature': sign(old) });
     expect(stale.status).toBe(202);
     expect(stale.data.refused).toMatch(/^event\.occurred_at: .* is older than 600 s \(stale or replayed\)$/);
+    // Dated in the future, it would outlive the window of ids remembered against replays: refused too.
+    const ahead = old
+      .replace(/"id":"E0-/, '"id":"E9-')
+      .replace(/"occurred_at":"[^"]+"/, `"occurred_at":"${new Date(Date.now() + 3600_000).toISOString()}"`);
+    const future = await t.intake.post('/pagerduty/webhooks', ahead, {
+      'x-pagerduty-signature': sign(ahead),
+    });
+    expect(future.status).toBe(202);
+    expect(future.data.refused).toMatch(/^event\.occurred_at: .* is in the future \(more than 60 s ahead\)$/);
     expect((await handle.query(statusQuery)).status).toBe('acknowledged');
     // A PagerDuty user who is no contact: refused, and the incident is unchanged.
     const outsider = JSON.stringify({

@@ -2,7 +2,8 @@
 import { encodeButtonValue } from '../../../activities/slack-buttons';
 import { statusQuery } from '../../../domain/messages';
 import { testConfig, withoutIntakeLimits } from '../../../scripts/testbed/config';
-import { slackSigned, unique, webhookIntake } from '../../support/webhooks';
+import { startIntake } from '../../support/intake';
+import { SLACK_SECRET, slackSigned, unique, webhookIntake } from '../../support/webhooks';
 import { describeWith } from '../../../scripts/testbed/services';
 
 describeWith(['temporal'], 'Slack routes on the dev server: buttons and declare', () => {
@@ -112,7 +113,9 @@ describeWith(['temporal'], 'Slack routes on the dev server: buttons and declare'
     const form = (text: string, userId = 'U0SECONDARY') =>
       new URLSearchParams({ command: '/incident', text, user_id: userId, user_name: 'sam' }).toString();
     const post = (body: string) => t.intake.post('/slack/commands', body, slackSigned(body));
-    const ok = await post(form('declare checkout P2 checkout is slow for EU customers'));
+    const declaring = form('declare checkout P2 checkout is slow for EU customers');
+    const signed = slackSigned(declaring);
+    const ok = await t.intake.post('/slack/commands', declaring, signed);
     expect(ok.status).toBe(200);
     expect(ok.data.response_type).toBe('in_channel');
     const workflowId = /declared (incident-[0-9a-f]{20}): P2 checkout/.exec(ok.data.text)?.[1];
@@ -124,6 +127,29 @@ describeWith(['temporal'], 'Slack routes on the dev server: buttons and declare'
       actor: 'Secondary on-call (slack:U0SECONDARY)',
       message: 'incident declared: checkout is slow for EU customers (P2, checkout, health)',
     });
+    // The same signed request again (a replay within Slack's 5 minutes) declares nothing more: this replica
+    // remembers it, and another replica finds the incident it declared by the request's signature.
+    const replayed = await t.intake.post('/slack/commands', declaring, signed);
+    expect(replayed.data).toEqual({ response_type: 'ephemeral', text: 'This request was already handled.' });
+    const replica = await startIntake({
+      client: t.dev.client,
+      config,
+      taskQueue: t.dev.taskQueue,
+      env: { SLACK_SIGNING_SECRET: SLACK_SECRET },
+    });
+    try {
+      const elsewhere = await replica.post('/slack/commands', declaring, signed);
+      expect(elsewhere.data).toEqual({
+        response_type: 'ephemeral',
+        text: 'This request was already handled.',
+      });
+    } finally {
+      await replica.close();
+    }
+    // Still the one run it declared, open, with one declaration on its timeline.
+    const after = await handle.query(statusQuery);
+    expect(after.incidentId).toBe(view.incidentId);
+    expect(after.timeline.filter((e) => e.type === 'opened')).toHaveLength(1);
     const stranger = await post(form('declare checkout P1 x', 'U0STRANGER'));
     expect(stranger.data.text).toMatch(/^Not done: slack:U0STRANGER \(sam\) is not a configured contact/);
     for (const [text, reply] of [

@@ -44,6 +44,8 @@ export function createLogger({ name, env = process.env, destination }: LoggerOpt
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: SECRET_KEYS.flatMap((k) => [k, `*.${k}`]), censor: '[redacted]' },
       formatters: { level: (label) => ({ level: label }) },
+      // The SDK passes errors as `error`; ours pass `err`: both with their message and stack, not `{}`.
+      serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err },
     },
     format === 'pretty' ? prettyStream(out) : out,
   );

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config';
 import { nameProcessLog, processLogger, startupLogger } from '../config/logger';
+import { startTracing } from '../config/tracing';
 import { clientConnectionOptions, temporalTarget, type TemporalTarget } from '../config/temporal-client';
 import { buildIntakeServer, isLoopbackHost } from './server';
 
@@ -94,6 +95,7 @@ export function intakeTokenFromEnv(raw: string | undefined): string | undefined 
 
 if (require.main === module) {
   const log = nameProcessLog('intake');
+  const tracing = startTracing('intake');
   Promise.resolve()
     .then(() =>
       startIntake({
@@ -108,7 +110,14 @@ if (require.main === module) {
       startupLogger(log).info(`listening on ${intake.url}`);
       // A replica being replaced answers what it has accepted before it exits; the proxy sends the rest on.
       for (const signal of ['SIGTERM', 'SIGINT'] as const)
-        process.once(signal, () => void intake.close().finally(() => process.exit(0)));
+        process.once(
+          signal,
+          () =>
+            void intake
+              .close()
+              .then(() => tracing?.shutdown())
+              .finally(() => process.exit(0)),
+        );
     })
     .catch((err) => {
       log.fatal(err instanceof Error ? err.message : String(err));

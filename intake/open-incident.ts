@@ -6,7 +6,14 @@ import type { IncidentInput, Severity } from '../domain/types';
 import { parseSeverity } from '../domain/policy';
 import { genericAlertSchema, serviceName } from './alerts';
 import { incidentWorkflowId } from './incident-id';
+import { SpanKind } from '@opentelemetry/api';
+import {
+  RUN_ID_ATTR_KEY,
+  TRACE_HEADER,
+  WORKFLOW_ID_ATTR_KEY,
+} from '@temporalio/interceptors-opentelemetry/lib/instrumentation';
 import { TASK_QUEUE } from '../config/task-queue';
+import { inSpan, traceCarrier } from '../config/tracing';
 
 export { TASK_QUEUE };
 
@@ -28,18 +35,31 @@ export async function openOrSignalIncident(
   const workflowId = incidentWorkflowId(input.dedupKey);
   const signal: AlertArgs = { alerts: input.alerts ?? [] };
   const { alerts: _carried, ...startInput } = input;
-  const response = await client.workflowService.signalWithStartWorkflowExecution({
-    namespace: opts.namespace ?? client.options.namespace,
-    workflowId,
-    workflowType: { name: 'incidentWorkflow' },
-    taskQueue: { name: opts.taskQueue ?? TASK_QUEUE },
-    input: { payloads: [defaultPayloadConverter.toPayload(startInput)] },
-    signalName: 'alert',
-    signalInput: { payloads: [defaultPayloadConverter.toPayload(signal)] },
-    identity: 'durable-runbooks-intake',
-    requestId: randomUUID(),
-  });
-  return { workflowId, runId: response.runId ?? '', deduplicated: response.started === false };
+  return inSpan(
+    'SignalWithStartWorkflow:incidentWorkflow',
+    SpanKind.CLIENT,
+    { [WORKFLOW_ID_ATTR_KEY]: workflowId },
+    async (span) => {
+      // The trace goes on in the workflow: its context in the header where Temporal's interceptors read it.
+      const carrier = traceCarrier();
+      const response = await client.workflowService.signalWithStartWorkflowExecution({
+        namespace: opts.namespace ?? client.options.namespace,
+        workflowId,
+        workflowType: { name: 'incidentWorkflow' },
+        taskQueue: { name: opts.taskQueue ?? TASK_QUEUE },
+        input: { payloads: [defaultPayloadConverter.toPayload(startInput)] },
+        signalName: 'alert',
+        signalInput: { payloads: [defaultPayloadConverter.toPayload(signal)] },
+        identity: 'durable-runbooks-intake',
+        requestId: randomUUID(),
+        ...(Object.keys(carrier).length && {
+          header: { fields: { [TRACE_HEADER]: defaultPayloadConverter.toPayload(carrier) } },
+        }),
+      });
+      span.setAttribute(RUN_ID_ATTR_KEY, response.runId ?? '');
+      return { workflowId, runId: response.runId ?? '', deduplicated: response.started === false };
+    },
+  );
 }
 
 /**

@@ -4,6 +4,7 @@ import { workerMetrics } from '../activities/metrics';
 import { productionMode, unpageableLevels, unpageableOnCall } from '../activities/reachability';
 import { loadConfig } from '../config';
 import { nameProcessLog, startupLogger } from '../config/logger';
+import { startTracing } from '../config/tracing';
 import { temporalTarget } from '../config/temporal-client';
 import { recordTaskQueue } from '../domain/task-queues';
 import { openStore, storeLocation } from '../store';
@@ -93,6 +94,7 @@ async function main() {
         .listen(Number(metricsPort), process.env.WORKER_METRICS_HOST ?? '127.0.0.1')
     : undefined;
   await worker.run();
+  await startTracing('worker')?.shutdown(); // what is batched is sent before the process ends
   metricsServer?.close();
   await store?.close();
   await connection.close();

@@ -19,6 +19,8 @@ import { TASK_QUEUE } from '../config/task-queue';
 import { chatTaskQueue, runbookTaskQueue } from '../domain/task-queues';
 import type { SqlClient } from '../store';
 import { createRecordWorker, deploymentVersion } from './record-worker';
+import { tracingWorkerOptions, workflowInterceptorModules } from './tracing';
+import { startTracing } from '../config/tracing';
 import { incidentWatchdogWorkflow, WATCHDOG_WORKFLOW_ID } from '../workflows/watchdog';
 import type { Client } from '@temporalio/client';
 
@@ -44,7 +46,11 @@ export function prebuiltBundle(): { codePath: string } | undefined {
 
 /** The workflows as one bundle, the way every worker loads them (a release's tree may be given instead). */
 export function bundleWorkflows(workflowsPath = WORKFLOWS_PATH): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath, logger: sdkLogger('warn') });
+  return bundleWorkflowCode({
+    workflowsPath,
+    workflowInterceptorModules: workflowInterceptorModules(workflowsPath),
+    logger: sdkLogger('warn'),
+  });
 }
 
 let runtimeInstalled = false;
@@ -178,6 +184,7 @@ export async function createIncidentWorker(opts: IncidentWorkerOptions): Promise
     shutdownGraceTime,
     activities,
     ...deploymentVersion(opts.buildId),
+    ...tracingWorkerOptions(startTracing('worker')),
   };
   const workflows = await Worker.create({
     ...common,

@@ -3,6 +3,8 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { RunbooksConfig } from '../../config';
 import { AlertRejected, fromAlertmanager, fromGeneric, fromGrafana, type IntakeAction } from '../alerts';
 import type { IntakeContext } from '../context';
+import { SpanKind } from '@opentelemetry/api';
+import { inSpan } from '../../config/tracing';
 import { TemporalRefused, TemporalUnavailable, unavailable } from '../http';
 
 type Source = 'generic' | 'alertmanager' | 'grafana';
@@ -52,9 +54,26 @@ export const alertRoutes =
           return reply.code(202).send({ incidents: [], test: true, note: action.test });
         }
         try {
-          const { outcome, ...answer } = await ctx.alerts.dispatch(action);
+          // The trace of this alert starts here (when traces are on): the signal-with-start is its child.
+          const { outcome, traceId, ...answer } = await inSpan(
+            `POST ${req.routeOptions.url}`,
+            SpanKind.SERVER,
+            { 'alert.source': source, 'alert.service': action.input.service },
+            async (span) => {
+              const dispatched = await ctx.alerts.dispatch(action);
+              span.setAttribute('alert.outcome', dispatched.outcome);
+              const { traceId, traceFlags } = span.spanContext();
+              return { ...dispatched, traceId: traceFlags ? traceId : undefined };
+            },
+          );
           count(outcome);
-          req.log.info(dispatchedFields(source, action, outcome, answer.incidents[0]), `alert ${outcome}`);
+          req.log.info(
+            {
+              ...dispatchedFields(source, action, outcome, answer.incidents[0]),
+              ...(traceId && { traceId }),
+            },
+            `alert ${outcome}`,
+          );
           return reply.code(202).send(answer);
         } catch (err) {
           if (err instanceof TemporalRefused) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Obtains everything the tests and `npm start` need, caching it under .tools/.
-# Idempotent: every step checks before it acts. Usage: provision.sh [cli|test-server|cluster|kubernetes|all]
+# Idempotent: every step checks before it acts. Usage: provision.sh [cli|test-server|cluster|kubernetes|otelcol|all]
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 TOOLS="$ROOT/.tools"
@@ -200,17 +200,51 @@ provision_kubernetes() {
   say "Kubernetes control plane built in $((SECONDS - started)) s"
 }
 
+# The OpenTelemetry Collector, for the test that sends an alert's trace through a real one. `go install` does
+# not build it (its core distribution is not a package of the module `go install` finds, and Jaeger's
+# `cmd/jaeger` has replace directives): the collector's own builder (ocb) generates a distribution with the
+# OTLP receiver and the OTLP/HTTP exporter, and compiles it.
+OTELCOL_VERSION="v0.165.0"
+provision_otelcol() {
+  local stamp="$TOOLS/otelcol.version" want="otelcol $OTELCOL_VERSION otlpreceiver otlphttpexporter"
+  if [ -x "$BIN/otelcol" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then return 0; fi
+  command -v go >/dev/null 2>&1 || { say "Go is needed to build the OpenTelemetry Collector for the tests"; exit 1; }
+  say "building the OpenTelemetry Collector $OTELCOL_VERSION with its builder (first time only, about 2 minutes on 2 cores)..."
+  local started=$SECONDS scratch="$TOOLS/otelcol-build"
+  rm -rf "$scratch" && mkdir -p "$scratch/bin"
+  cat >"$scratch/manifest.yaml" <<MANIFEST
+dist:
+  name: otelcol
+  output_path: $scratch/dist
+receivers:
+  - gomod: go.opentelemetry.io/collector/receiver/otlpreceiver $OTELCOL_VERSION
+exporters:
+  - gomod: go.opentelemetry.io/collector/exporter/otlphttpexporter $OTELCOL_VERSION
+MANIFEST
+  if ! with_heartbeat "building the OpenTelemetry Collector" bash -o pipefail -c \
+    "GOBIN='$scratch/bin' go install 'go.opentelemetry.io/collector/cmd/builder@$OTELCOL_VERSION' 2>&1 | sed 's/^/[provision] go: /' >&2 && cd '$scratch' && CGO_ENABLED=0 '$scratch/bin/builder' --config '$scratch/manifest.yaml' --ldflags '-s -w' 2>&1 | sed 's/^/[provision] ocb: /' >&2"; then
+    say "building the OpenTelemetry Collector $OTELCOL_VERSION failed"
+    exit 1
+  fi
+  mv "$scratch/dist/otelcol" "$BIN/otelcol"
+  rm -rf "$scratch"
+  echo "$want" >"$stamp"
+  say "OpenTelemetry Collector built in $((SECONDS - started)) s"
+}
+
 case "$what" in
   cli) step "Temporal CLI" provision_cli ;;
   test-server) step "time-skipping test server" provision_test_server ;;
   cluster) step "Temporal cluster binaries" provision_cluster ;;
   kubernetes) step "Kubernetes control plane" provision_kubernetes ;;
+  otelcol) step "OpenTelemetry Collector" provision_otelcol ;;
   all)
     step "Debian packages" provision_debian_packages
     step "Temporal CLI" provision_cli
     step "time-skipping test server" provision_test_server
     step "Temporal cluster binaries" provision_cluster
     step "Kubernetes control plane" provision_kubernetes
+    step "OpenTelemetry Collector" provision_otelcol
     ;;
-  *) say "usage: provision.sh [cli|test-server|cluster|kubernetes|all]"; exit 2 ;;
+  *) say "usage: provision.sh [cli|test-server|cluster|kubernetes|otelcol|all]"; exit 2 ;;
 esac

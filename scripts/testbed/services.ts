@@ -13,7 +13,8 @@ export type ServiceName =
   | 'haproxy'
   | 'compose'
   | 'cluster'
-  | 'kubernetes';
+  | 'kubernetes'
+  | 'otelcol';
 
 const ENV: Record<ServiceName, string> = {
   temporal: 'RUNBOOKS_TEST_TEMPORAL_ADDRESS',
@@ -27,6 +28,7 @@ const ENV: Record<ServiceName, string> = {
   compose: 'RUNBOOKS_TEST_COMPOSE',
   cluster: 'RUNBOOKS_TEST_CLUSTER',
   kubernetes: 'RUNBOOKS_TEST_KUBERNETES',
+  otelcol: 'RUNBOOKS_TEST_OTELCOL',
 };
 
 export function serviceValue(name: ServiceName): string {

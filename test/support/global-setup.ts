@@ -48,6 +48,9 @@ export default async function globalSetup(): Promise<void> {
   else missing('cluster', 'scripts/ops/provision.sh cluster builds the Temporal server and UI server');
   if (controlPlaneBuilt(TOOLS_BIN)) process.env.RUNBOOKS_TEST_KUBERNETES = TOOLS_BIN;
   else missing('kubernetes', 'scripts/ops/provision.sh kubernetes builds the Kubernetes control plane');
+  if (existsSync(path.join(TOOLS_BIN, 'otelcol')))
+    process.env.RUNBOOKS_TEST_OTELCOL = path.join(TOOLS_BIN, 'otelcol');
+  else missing('otelcol', 'scripts/ops/provision.sh otelcol builds the OpenTelemetry Collector');
 
   const started = Date.now();
   const [temporal, docker, postgres] = await Promise.allSettled([

@@ -4,11 +4,11 @@
  * batched (OTEL_BSP_* tunes the batches), named OTEL_SERVICE_NAME or `durable-runbooks-<process>`.
  *
  * One alert is one trace: the intake's span for the post, its signal-with-start (whose header carries the
- * trace context, as Temporal's client interceptor would write it), the incident's workflow, the activity
- * scheduled from it and the activity's run (Temporal's OpenTelemetry interceptors, `workers/worker.ts`).
- * Off, the API's calls are no-ops and nothing is sent.
+ * trace context, as Temporal's client interceptor would write it), the incident's first workflow task
+ * (`workflows/tracing.ts`) and the activities it schedules (`workers/tracing.ts`). Off, the OpenTelemetry
+ * API's calls are no-ops and nothing is sent.
  */
-import { context, propagation, trace, type Span, type SpanKind, type Tracer } from '@opentelemetry/api';
+import { context, propagation, trace, type Span, type SpanKind } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -17,7 +17,6 @@ import {
   BasicTracerProvider,
   BatchSpanProcessor,
   type ReadableSpan,
-  type SpanExporter,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 
@@ -64,11 +63,6 @@ export const DROP_SPANS: SpanProcessor = {
   forceFlush: async () => undefined,
   shutdown: async () => undefined,
 };
-export type { SpanExporter };
-
-export function tracer(): Tracer {
-  return trace.getTracer('durable-runbooks');
-}
 
 /** Runs `fn` in a new span (a child of the active one), ending it with `fn`'s outcome. */
 export async function inSpan<T>(
@@ -77,7 +71,7 @@ export async function inSpan<T>(
   attributes: Record<string, string | number | boolean>,
   fn: (span: Span) => Promise<T>,
 ): Promise<T> {
-  return tracer().startActiveSpan(name, { kind, attributes }, async (span) => {
+  return trace.getTracer('durable-runbooks').startActiveSpan(name, { kind, attributes }, async (span) => {
     try {
       return await fn(span);
     } catch (err) {

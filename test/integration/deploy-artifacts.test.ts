@@ -45,6 +45,8 @@ describeWith(['compose'], 'deploy/docker-compose.yml', () => {
       'intake',
       'postgresql',
       'temporal',
+      'temporal-namespace',
+      'temporal-schema',
       'temporal-ui',
       'worker',
     ]);
@@ -61,7 +63,7 @@ describeWith(['compose'], 'deploy/docker-compose.yml', () => {
       expect(raw.services[name].env_file).toEqual(['secrets.env']);
       expect(services[name].environment?.INTAKE_TOKEN).toBe('change-me-to-a-long-random-token');
     }
-    for (const name of ['postgresql', 'temporal', 'temporal-ui'])
+    for (const name of ['postgresql', 'temporal', 'temporal-schema', 'temporal-namespace', 'temporal-ui'])
       expect(services[name].environment?.INTAKE_TOKEN).toBeUndefined();
     // Only the intake and the UI are published, on loopback.
     const published = Object.entries(services)

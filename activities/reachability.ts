@@ -6,7 +6,7 @@
  * someone who cannot be.
  */
 import type { RunbooksConfig } from '../config';
-import { onCallAt } from '../domain/oncall';
+import { onCallAt, type Override } from '../domain/oncall';
 import { ownValue } from '../domain/policy';
 import { readSecret, type Env } from './secrets';
 
@@ -66,16 +66,27 @@ export function unpageableLevels(config: RunbooksConfig, env: Env): string[] {
   return problems;
 }
 
+/** The schedules the levels page, whose overrides `unpageableOnCall` needs. */
+export function ladderSchedules(config: RunbooksConfig): string[] {
+  return [...new Set(levels(config).flatMap((l) => (l.schedule === undefined ? [] : [l.schedule])))];
+}
+
 /**
- * Schedule levels whose on-call at `now` (by rotation; overrides live in Temporal and are read at each page)
- * cannot be paged. A level pages its schedule's on-call alone while someone is on call (its fixed contacts
- * only when nobody is), so such a page would reach nobody.
+ * Schedule levels whose on-call at `now` cannot be paged, by rotation and by `overrides` (per schedule, as
+ * Temporal holds them: the caller reads them, `activities/oncall.ts`). A level pages its schedule's on-call
+ * alone while someone is on call (its fixed contacts only when nobody is), so such a page would reach nobody.
  */
-export function unpageableOnCall(config: RunbooksConfig, env: Env, now: number): string[] {
+export function unpageableOnCall(
+  config: RunbooksConfig,
+  env: Env,
+  now: number,
+  overrides: Readonly<Record<string, readonly Override[]>> = {},
+): string[] {
   const problems: string[] = [];
   for (const level of levels(config)) {
     const schedule = scheduleOf(config, level);
-    const onCall = schedule && onCallAt({ name: level.schedule!, ...schedule }, now);
+    const onCall =
+      schedule && onCallAt({ name: level.schedule!, ...schedule }, now, ownValue(overrides, level.schedule!));
     const why = onCall ? whyUnpageable(config, env, onCall.contactId) : null;
     if (why)
       problems.push(`${level.path} ("${level.name}"): on call now by schedule ${level.schedule}: ${why}`);

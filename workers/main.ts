@@ -1,8 +1,15 @@
 import http from 'node:http';
 import { NativeConnection } from '@temporalio/worker';
 import { workerMetrics } from '../activities/metrics';
-import { productionMode, unpageableLevels, unpageableOnCall } from '../activities/reachability';
-import { loadConfig } from '../config';
+import { readOverrides } from '../activities/oncall';
+import {
+  ladderSchedules,
+  productionMode,
+  unpageableLevels,
+  unpageableOnCall,
+} from '../activities/reachability';
+import { loadConfig, type RunbooksConfig } from '../config';
+import type { StoredOverride } from '../domain/oncall';
 import { nameProcessLog, startupLogger } from '../config/logger';
 import { startTracing } from '../config/tracing';
 import { temporalTarget } from '../config/temporal-client';
@@ -63,12 +70,12 @@ async function main() {
       : 'the embedded store is recorded by the API process (durable-runbooks api; npm start runs it)',
   );
   startup.info(`workflows: ${worker.workflowsFrom}`);
+  const client = new Client({ connection, namespace: temporal.namespace });
   // The pager's own pager: incidents stuck or terminated while open are paged about (see workflows/watchdog).
-  await ensureWatchdog(new Client({ connection, namespace: temporal.namespace }), config).catch(
-    (err: Error) =>
-      log.warn(
-        `stuck-incident watchdog not started (${err.message}): incidents that stop paging go unreported`,
-      ),
+  await ensureWatchdog(client, config).catch((err: Error) =>
+    log.warn(
+      `stuck-incident watchdog not started (${err.message}): incidents that stop paging go unreported`,
+    ),
   );
   // MTTA / MTTR histograms for Prometheus, when asked for (the intake serves them under `npm start`), and
   // liveness / readiness for an orchestrator: ready while polling, not once a shutdown has begun.
@@ -79,12 +86,13 @@ async function main() {
           if (req.url === '/readyz') {
             const state = worker.getState();
             if (state !== 'RUNNING') return void res.writeHead(503).end(state.toLowerCase());
-            // Not ready while a schedule has the pager with someone a page cannot reach.
-            const unreachable = productionMode(process.env)
-              ? unpageableOnCall(config, process.env, Date.now())
-              : [];
-            if (unreachable.length) return void res.writeHead(503).end(unreachable.join('\n'));
-            return void res.writeHead(200).end('running');
+            if (!productionMode(process.env)) return void res.writeHead(200).end('running');
+            // Not ready while a schedule has the pager with someone a page cannot reach, overrides included.
+            return void unreachableOnCall(client, config).then((unreachable) =>
+              unreachable.length
+                ? res.writeHead(503).end(unreachable.join('\n'))
+                : res.writeHead(200).end('running'),
+            );
           }
           if (req.url !== '/metrics') return void res.writeHead(404).end();
           void Promise.all([workerMetrics.metrics(), coreMetricsText(coreMetrics)]).then(([ours, core]) =>
@@ -98,6 +106,21 @@ async function main() {
   metricsServer?.close();
   await store?.close();
   await connection.close();
+}
+
+/**
+ * The schedule levels whose on-call now cannot be paged, with the overrides Temporal holds (read within 2 s;
+ * unread, they count as none and the line says so).
+ */
+async function unreachableOnCall(client: Client, config: RunbooksConfig): Promise<string[]> {
+  const overrides: Record<string, StoredOverride[]> = {};
+  const unread: string[] = [];
+  for (const schedule of ladderSchedules(config))
+    overrides[schedule] = await client
+      .withDeadline(Date.now() + 2000, () => readOverrides(client, schedule))
+      .catch((err: Error) => (unread.push(`overrides of ${schedule} not read (${err.message})`), []));
+  const unreachable = unpageableOnCall(config, process.env, Date.now(), overrides);
+  return unreachable.length ? [...unreachable, ...unread] : [];
 }
 
 /** The SDK's metrics as Core serves them; a line saying why when it does not answer. */

@@ -8,7 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { statusQuery } from '../../domain/messages';
+import { onCallOverridesWorkflowId, statusQuery } from '../../domain/messages';
 import { killGroup, freePort } from '../../scripts/testbed/local-services';
 import { writeTestConfig } from '../../scripts/testbed/config';
 import { eventually } from '../../scripts/testbed/eventually';
@@ -16,6 +16,7 @@ import { describeWith, serviceValue } from '../../scripts/testbed/services';
 import { tempDir, uniqueTaskQueue } from '../../scripts/testbed/temporal';
 import { startTestIncident } from '../support/dev-server';
 import { FakePagerDuty } from '../support/fake-saas';
+import { runCli } from '../support/cli-process';
 import { fatalOf } from '../support/files';
 import { spawnWorkerProcess } from '../support/worker-process';
 
@@ -79,6 +80,7 @@ describeWith(['temporal'], 'pages nobody receives, in production', () => {
     const dir = tempDir('production-paging-');
     const taskQueue = uniqueTaskQueue('production-paging');
     const metricsPort = await freePort();
+    let configFile = '';
     const child = spawnWorkerProcess(
       taskQueue,
       {
@@ -86,7 +88,7 @@ describeWith(['temporal'], 'pages nobody receives, in production', () => {
         RUNBOOKS_DATA_DIR: dir,
         WORKER_METRICS_PORT: String(metricsPort),
         ...KEYS,
-        RUNBOOKS_CONFIG: writeTestConfig(dir, {
+        RUNBOOKS_CONFIG: (configFile = writeTestConfig(dir, {
           pagerduty: { eventsUrl: pd.eventsUrl },
           // The tech lead holds a rota of their own, all day: a level others can be paged on, whose
           // on-call cannot be.
@@ -109,7 +111,7 @@ describeWith(['temporal'], 'pages nobody receives, in production', () => {
               { name: 'tech lead rota', contacts: ['secondary-oncall'], schedule: 'tech-lead-rota' },
             ],
           },
-        }),
+        })),
       },
       path.join(dir, 'worker.log'),
     );
@@ -157,5 +159,33 @@ describeWith(['temporal'], 'pages nobody receives, in production', () => {
     );
     expect(metrics).toContain('durable_runbooks_page_attempts_total{channel="pagerduty",result="logged"} 0');
     await handle.terminate('test over');
+
+    // An override hands the rota to the secondary, who can be paged: ready again (overrides count).
+    const overrides = client.workflow.getHandle(onCallOverridesWorkflowId('tech-lead-rota'));
+    await overrides.terminate('an earlier test run').catch(() => undefined);
+    const now = Date.now();
+    const added = await runCli(
+      [
+        'oncall',
+        'override',
+        'tech-lead-rota',
+        'secondary-oncall',
+        '--from',
+        new Date(now - 60_000).toISOString(),
+        '--to',
+        new Date(now + 3_600_000).toISOString(),
+      ],
+      {
+        RUNBOOKS_CONFIG: configFile,
+        TEMPORAL_ADDRESS: serviceValue('temporal'),
+        TEMPORAL_TASK_QUEUE: taskQueue,
+      },
+    );
+    expect([added.code, added.stderr]).toEqual([0, '']);
+    await eventually(async () => {
+      const r = await fetch(`${base}/readyz`);
+      expect([r.status, await r.text()]).toEqual([200, 'running']);
+    }, 30_000);
+    await overrides.terminate('test over');
   }, 120_000);
 });

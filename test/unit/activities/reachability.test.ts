@@ -3,6 +3,7 @@ import {
   productionMode,
   unpageableLevels,
   unpageableOnCall,
+  ladderSchedules,
   whyUnpageable,
 } from '../../../activities/reachability';
 import { testConfig } from '../../../scripts/testbed/config';
@@ -65,6 +66,18 @@ test('a schedule level passes when anyone in its rotations can be paged, and fai
   ]);
   expect(unpageableOnCall(config, noTechLead, SUNDAY_10)).toEqual([]);
   expect(unpageableOnCall(config, ALL_KEYS, MONDAY_10)).toEqual([]);
+  // Overrides count as a page would count them: one that hands Monday to the primary makes it pageable,
+  // one that hands Sunday to the tech lead does not.
+  const hour = 3_600_000;
+  const primaryOnMonday = { contactId: 'primary-oncall', from: MONDAY_10 - hour, to: MONDAY_10 + hour };
+  expect(unpageableOnCall(config, noTechLead, MONDAY_10, { primary: [primaryOnMonday] })).toEqual([]);
+  const techLeadOnSunday = { contactId: 'tech-lead', from: SUNDAY_10 - hour, to: SUNDAY_10 + hour };
+  expect(unpageableOnCall(config, noTechLead, SUNDAY_10, { primary: [techLeadOnSunday] })).toEqual([
+    'escalation.ladder[0] ("primary"): on call now by schedule primary: Tech lead (tech-lead): PD_ROUTING_KEY_TECH_LEAD is not set',
+  ]);
+  // Another schedule's overrides, or one already over, change nothing.
+  expect(unpageableOnCall(config, noTechLead, MONDAY_10, { other: [primaryOnMonday] })).toHaveLength(1);
+  expect(ladderSchedules(config)).toEqual(['primary']);
   // Nobody in it can be paged: refused at start-up, each person named once.
   const [problem] = unpageableLevels(config, { PD_ROUTING_KEY_MANAGER: 'k' });
   expect(problem).toMatch(/^escalation\.ladder\[0\] \("primary"\): nobody on it can be paged: /);

@@ -75,12 +75,15 @@ describeWith(['temporal'], 'a Slack channel per incident (Slack contract server)
     expect(channel.name).toMatch(/^inc-[0-9a-f]{8}-check-out$/);
     // Everyone paged so far: the primary on-call (and management, which a P1 notifies).
     await eventually(async () => expect([...channel.members].sort()).toEqual(['U0MANAGER', 'U0PRIMARY']));
-    // The announcement is in the incident's channel; the shared channel gets a pointer to it.
-    const posts = slack.messages();
-    expect(posts.some((m) => m.channel === id && String(m.text).includes(':rotating_light:'))).toBe(true);
-    expect(posts.some((m) => m.channel === '#incidents' && String(m.text).endsWith(`— in <#${id}>`))).toBe(
-      true,
-    );
+    // The announcement is in the incident's channel; the shared channel gets a pointer to it. (Waited for:
+    // the invitations can come first, and on a slow machine a fresh-clone run saw them before the post.)
+    await eventually(async () => {
+      const posts = slack.messages();
+      expect(posts.some((m) => m.channel === id && String(m.text).includes(':rotating_light:'))).toBe(true);
+      expect(posts.some((m) => m.channel === '#incidents' && String(m.text).endsWith(`— in <#${id}>`))).toBe(
+        true,
+      );
+    });
 
     await handle.executeUpdate(escalateUpdate, { args: [{ by: 'amy', reason: 'need more hands' }] });
     await eventually(async () =>

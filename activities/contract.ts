@@ -281,6 +281,8 @@ export interface ApprovalRequestArgs {
   thread: SlackThreadRef | null;
   step: string;
   text: string;
+  /** Which proposal of the step the buttons answer (when it was proposed): a re-proposal's are new ones. */
+  proposal?: string;
 }
 
 /** Activities of the runbook child workflows: Docker Engine, PostgreSQL, HTTP health. */

@@ -15,6 +15,8 @@ export interface SlackButtonValue {
   /** The incident the message is about: a click on an older incident's button is refused, not applied. */
   incidentId?: string;
   step?: string;
+  /** The proposal an Approve/Reject answers: one made before the step was proposed again is refused. */
+  proposal?: string;
 }
 
 export function encodeButtonValue(value: SlackButtonValue): string {
@@ -28,10 +30,12 @@ export function decodeButtonValue(text: unknown): SlackButtonValue | undefined {
     if (typeof parsed.workflowId !== 'string' || !/^[\w.-]{1,200}$/.test(parsed.workflowId)) return undefined;
     if (parsed.step !== undefined && typeof parsed.step !== 'string') return undefined;
     if (parsed.incidentId !== undefined && typeof parsed.incidentId !== 'string') return undefined;
+    if (parsed.proposal !== undefined && typeof parsed.proposal !== 'string') return undefined;
     return {
       workflowId: parsed.workflowId,
       ...(parsed.incidentId ? { incidentId: parsed.incidentId.slice(0, 200) } : {}),
       ...(parsed.step ? { step: parsed.step } : {}),
+      ...(parsed.proposal ? { proposal: parsed.proposal.slice(0, 40) } : {}),
     };
   } catch {
     return undefined;
@@ -60,8 +64,13 @@ export function incidentButtons(workflowId: string, incidentId: string): SlackBu
   ];
 }
 
-export function approvalButtons(workflowId: string, incidentId: string, step: string): SlackButton[] {
-  const value = encodeButtonValue({ workflowId, incidentId, step });
+export function approvalButtons(
+  workflowId: string,
+  incidentId: string,
+  step: string,
+  proposal?: string,
+): SlackButton[] {
+  const value = encodeButtonValue({ workflowId, incidentId, step, ...(proposal ? { proposal } : {}) });
   return [
     {
       type: 'button',

@@ -236,7 +236,7 @@ export function createSlackActivities(config: RunbooksConfig, env: Env, journal:
         {
           type: 'actions',
           block_id: `approval_${args.step}`,
-          elements: approvalButtons(args.workflowId, args.incidentId, args.step),
+          elements: approvalButtons(args.workflowId, args.incidentId, args.step, args.proposal),
         },
       ],
     );

@@ -8,6 +8,7 @@ import type { Logger } from '../config/logger';
 import { AlertDispatcher } from './alert-dispatcher';
 import { invalidArgument, TemporalRefused, TemporalUnavailable, tokenCheck } from './http';
 import { createIntakeMetrics, type IntakeMetrics } from './metrics';
+import { localRequestMemory, type RequestMemory } from './request-memory';
 import { TASK_QUEUE } from '../config/task-queue';
 
 export interface IntakeOptions {
@@ -23,6 +24,8 @@ export interface IntakeOptions {
   logger?: Logger;
   /** The resend window's clock; a benchmark replays a week of resends through it in minutes. */
   now?: () => number;
+  /** Signed requests already handled: this replica's own memory unless the replicas share a store. */
+  requests?: RequestMemory;
 }
 
 export interface IntakeContext {
@@ -41,6 +44,7 @@ export interface IntakeContext {
   /** The `onRequest` hook of routes behind the bearer token. */
   requireToken: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
   alerts: AlertDispatcher;
+  requests: RequestMemory;
 }
 
 export function intakeContext(opts: IntakeOptions): IntakeContext {
@@ -71,6 +75,7 @@ export function intakeContext(opts: IntakeOptions): IntakeContext {
     now,
     withTemporal,
     requireToken: tokenCheck(opts.token),
+    requests: opts.requests ?? localRequestMemory(now),
     alerts: new AlertDispatcher({
       client,
       withTemporal,

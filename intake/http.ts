@@ -205,22 +205,3 @@ export function acceptSignedBodies(
 export const requireVerifiedBody = async (req: FastifyRequest, reply: FastifyReply) => {
   if (req.rawBody === undefined) return reply.code(401).send({ error: 'missing signed body' });
 };
-
-/** Ids seen within a window (then forgotten: older events are refused as stale anyway). Bounded. */
-export class SeenOnce {
-  private readonly seen = new Map<string, number>();
-  constructor(
-    private readonly windowMs: number,
-    private readonly max = 100_000,
-  ) {}
-  has(id: string, now: number): boolean {
-    for (const [key, at] of this.seen) {
-      if (now - at <= this.windowMs && this.seen.size < this.max) break;
-      this.seen.delete(key); // oldest first: the Map keeps insertion order
-    }
-    return this.seen.has(id);
-  }
-  add(id: string, now: number): void {
-    this.seen.set(id, now);
-  }
-}

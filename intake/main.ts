@@ -4,6 +4,8 @@ import { loadConfig } from '../config';
 import { nameProcessLog, processLogger, startupLogger } from '../config/logger';
 import { startTracing } from '../config/tracing';
 import { clientConnectionOptions, temporalTarget, type TemporalTarget } from '../config/temporal-client';
+import { openStore } from '../store';
+import { localRequestMemory, sharedRequestMemory, type RequestMemory } from './request-memory';
 import { buildIntakeServer, isLoopbackHost } from './server';
 
 export const DEFAULT_INTAKE_PORT = 8088;
@@ -16,6 +18,8 @@ export async function startIntake(opts: {
   token?: string;
   /** Proxies in front of this replica (added to the config's `intake.trustedProxies`). */
   trustedProxies?: string[];
+  /** The store's PostgreSQL (DATABASE_URL), shared by the replicas: where they remember signed requests. */
+  databaseUrl?: string;
 }) {
   const loaded = loadConfig();
   const config = opts.trustedProxies?.length
@@ -39,7 +43,13 @@ export async function startIntake(opts: {
   } else if (!token) {
     startupLogger().info('INTAKE_TOKEN is not set: accepting alerts from loopback only');
   }
-  const app = await buildIntakeServer({ client, config, token, logger: processLogger() });
+  const app = await buildIntakeServer({
+    client,
+    config,
+    token,
+    logger: processLogger(),
+    requests: requestMemory(opts.databaseUrl),
+  });
   await app.listen({ host, port: opts.port ?? DEFAULT_INTAKE_PORT });
   return {
     url: `http://${host}:${opts.port ?? DEFAULT_INTAKE_PORT}`,
@@ -48,6 +58,19 @@ export async function startIntake(opts: {
       await connection.close();
     },
   };
+}
+
+/**
+ * Where this replica remembers the signed requests it handled: in the store when DATABASE_URL names one
+ * (opened at the first Slack or PagerDuty request, so the intake starts and takes alerts without it),
+ * else in itself (`npm start` runs one intake; the embedded store is the API's alone).
+ */
+function requestMemory(databaseUrl: string | undefined): RequestMemory {
+  const now = Date.now;
+  const url = databaseUrl?.trim();
+  if (!url) return localRequestMemory(now);
+  startupLogger().info('signed Slack and PagerDuty requests are remembered in the store (DATABASE_URL)');
+  return sharedRequestMemory(() => openStore({ databaseUrl: url }), { now, logger: processLogger() });
 }
 
 /** INTAKE_TRUSTED_PROXIES: comma-separated addresses or CIDR ranges (`npm run cluster` sets 127.0.0.1). */
@@ -104,6 +127,7 @@ if (require.main === module) {
         port: process.env.INTAKE_PORT ? Number(process.env.INTAKE_PORT) : undefined,
         token: intakeTokenFromEnv(process.env.INTAKE_TOKEN),
         trustedProxies: trustedProxiesFromEnv(process.env.INTAKE_TRUSTED_PROXIES),
+        databaseUrl: process.env.DATABASE_URL,
       }),
     )
     .then((intake) => {

@@ -34,8 +34,11 @@ export interface ResponderSignal {
   signal: 'acknowledge' | 'resolve' | 'approve' | 'reject';
   /** Who sent it, as the channel identifies them; `args.by` is filled once access is decided. */
   who: ResponderIdentity;
-  /** `incident`: the incident the button or page was about; the workflow refuses it for another one. */
-  args: { step?: string; summary?: string; incident?: string };
+  /**
+   * `incident`: the incident the button or page was about; the workflow refuses it for another one.
+   * `proposal`: the approval request an Approve/Reject button answers; refused once the step is proposed anew.
+   */
+  args: { step?: string; summary?: string; incident?: string; proposal?: string };
 }
 
 /** A block_actions payload → the signal it asks for, attributed to the Slack user. */
@@ -51,6 +54,9 @@ export function slackClickToSignal(payload: unknown): ResponderSignal | string {
   if (!signal) return `unknown action ${JSON.stringify(action?.action_id ?? null)}`;
   const value = decodeButtonValue(action.value);
   if (!value) return 'button value does not name an incident';
+  // Without its incident a button would act on whichever run of its alert group is open now.
+  if (!value.incidentId)
+    return "button value does not name its incident (a message from an older release): use the incident's newest message, or the CLI";
   // The member id decides who it is; the name is only shown.
   const userId = p.user?.id;
   if (typeof userId !== 'string' || !SLACK_MEMBER_ID.test(userId)) return 'user.id: not a Slack member id';
@@ -62,7 +68,8 @@ export function slackClickToSignal(payload: unknown): ResponderSignal | string {
     who: { channel: 'slack', userId, ...(typeof name === 'string' ? { name } : {}) },
     args: {
       ...(value.step ? { step: value.step } : {}),
-      ...(value.incidentId ? { incident: value.incidentId } : {}),
+      incident: value.incidentId,
+      ...(value.proposal ? { proposal: value.proposal } : {}),
     },
   };
 }
@@ -114,9 +121,13 @@ export function pagerDutyEventToSignal(body: unknown): ResponderSignal | string 
     type === 'incident.acknowledged' ? 'acknowledge' : type === 'incident.resolved' ? 'resolve' : undefined;
   if (!signal) return `ignored event type ${JSON.stringify(type ?? null)}`;
   const key = event?.data?.incident_key ?? '';
-  // Our dedup keys: the incident id, optionally with a run suffix, then the page's own `/page-N`.
-  const match = /^((incident-[0-9a-f]{20})(?:-[0-9a-f]{8})?)(?:\/page-\d{1,6})?$/.exec(key);
-  if (!match) return 'not one of our incidents (incident_key is not a Durable Runbooks id)';
+  // Our dedup keys: the incident id (the workflow id and its first run's), then the page's own `/page-N`.
+  // A key without the run would act on whichever run of the alert group is open now: refused.
+  const match = /^((incident-[0-9a-f]{20})-[0-9a-f]{8})(?:\/page-\d{1,6})?$/.exec(key);
+  if (!match)
+    return /^incident-[0-9a-f]{20}(?:\/page-\d{1,6})?$/.test(key)
+      ? "incident_key does not name the incident's run (a page from an older release): acknowledge it in Slack or the CLI"
+      : 'not one of our incidents (incident_key is not a Durable Runbooks id)';
   const agent = event?.agent;
   return {
     workflowId: match[2],
@@ -128,8 +139,8 @@ export function pagerDutyEventToSignal(body: unknown): ResponderSignal | string 
     },
     args: {
       ...(signal === 'resolve' ? { summary: 'resolved in PagerDuty' } : {}),
-      // A key with a run suffix names the incident: an event about a closed one is refused.
-      ...(match[1] !== match[2] ? { incident: match[1] } : {}),
+      // The key names the incident: an event about a closed one is refused.
+      incident: match[1],
     },
   };
 }

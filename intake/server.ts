@@ -74,6 +74,7 @@ export async function buildIntakeServer(opts: IntakeOptions): Promise<FastifyIns
     req.log.error({ err, code: err.code }, 'intake error');
     return reply.code(500).send({ error: 'internal error' });
   });
+  app.addHook('onClose', () => ctx.requests.close());
   app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: 'not found' }));
   logAnswers(app);
   // Every answer, by the route's pattern (never the raw URL: a bounded label) and status code.

@@ -68,3 +68,4 @@ export {
   type ActionItemStatus,
 } from './action-items';
 export { purgeClosedBefore } from './retention';
+export { claimRequest, purgeExpiredClaims, releaseRequest } from './request-claims';

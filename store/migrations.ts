@@ -109,4 +109,16 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: '0003_request_claims',
+    sql: `
+      -- Signed requests already handled (Slack signatures, PagerDuty event ids), kept for the window in
+      -- which their sender's signature is still valid: every intake replica refuses a replay.
+      CREATE TABLE request_claims (
+        key text PRIMARY KEY,
+        expires_at timestamptz NOT NULL
+      );
+      CREATE INDEX request_claims_expiry ON request_claims (expires_at);
+    `,
+  },
 ];

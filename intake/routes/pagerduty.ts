@@ -1,4 +1,5 @@
 /** `POST /pagerduty/webhooks`: PagerDuty's v3 webhooks (acknowledge, resolve, escalate), signed, applied once. */
+import { createHash } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { CommandOutcome } from '../commands';
@@ -9,17 +10,24 @@ import {
   parseJson,
   requireVerifiedBody,
   RETRY_AFTER_S,
-  SeenOnce,
   unavailable,
 } from '../http';
 import { sendResponderCommand } from '../responder-command';
-import { pagerDutyEventAge, pagerDutyEventToSignal, verifyPagerDutySignature } from '../responders';
+import {
+  PAGERDUTY_CLOCK_SKEW_MS,
+  pagerDutyEventAge,
+  pagerDutyEventToSignal,
+  verifyPagerDutySignature,
+} from '../responders';
 
 export const pagerDutyRoutes =
   (ctx: IntakeContext): FastifyPluginAsync =>
   async (scope) => {
     const { config, now } = ctx;
-    const applied = new SeenOnce(config.pagerduty.webhookMaxAge);
+    // An event is applied once: the first delivery claims its id (in the store, when the replicas share one)
+    // for as long as it is not stale, and gives the claim back when it could not be applied, so that
+    // PagerDuty's retry is.
+    const windowMs = config.pagerduty.webhookMaxAge + PAGERDUTY_CLOCK_SKEW_MS;
     const signing = {
       feature: 'PagerDuty webhooks',
       env: ctx.env,
@@ -34,7 +42,8 @@ export const pagerDutyRoutes =
       // 2xx: PagerDuty retries anything else, and a retry of a stale event stays stale.
       if (stale) return reply.code(202).send({ refused: stale });
       const eventId = (req.body as { event: { id: string } }).event.id;
-      if (applied.has(eventId, now()))
+      const claim = `pagerduty:${createHash('sha256').update(eventId).digest('hex')}`;
+      if (!(await ctx.requests.claim(claim, windowMs)))
         return reply.code(202).send({ ignored: `event ${eventId.slice(0, 80)} was already applied` });
       const s = pagerDutyEventToSignal(req.body);
       if (typeof s === 'string') return reply.code(202).send({ ignored: s });
@@ -44,6 +53,7 @@ export const pagerDutyRoutes =
       } catch (err) {
         if (err instanceof WorkflowNotFoundError)
           return reply.code(202).send({ ignored: 'incident already closed' });
+        await ctx.requests.release(claim);
         // 503: PagerDuty retries, and the incident may answer by then; the body says why.
         if (err instanceof IncidentDidNotAnswer)
           return reply
@@ -52,8 +62,6 @@ export const pagerDutyRoutes =
             .send({ error: err.message, workflowId: s.workflowId });
         return unavailable(reply);
       }
-      // Applied (or refused): a replay of the same request changes nothing more.
-      applied.add(eventId, now());
       // PagerDuty retries anything but 2xx; a refusal is an answer, not a failure.
       return reply
         .code(202)

@@ -17,7 +17,6 @@ import {
   IncidentDidNotAnswer,
   parseJson,
   requireVerifiedBody,
-  SeenOnce,
   unavailable,
 } from '../http';
 import { declareIncident, parseDeclare } from '../open-incident';
@@ -57,18 +56,18 @@ export const slackRoutes =
         ),
     };
     acceptSignedBodies(scope, 'application/x-www-form-urlencoded', signing, (raw) => parseQueryString(raw));
-    // A signed request may be sent again as long as its timestamp is within 5 minutes either way: each one
-    // handled is remembered for those 10 minutes, and its replay answered without acting again. Memory is
-    // per replica; a declaration is also named by its signature, so on another replica it folds into the
-    // incident it declared (Temporal's workflow id is what every replica shares).
-    const handled = new SeenOnce(2 * SLACK_SIGNATURE_WINDOW_S * 1000);
+    // A signed request may be sent again as long as its timestamp is within 5 minutes either way: the first
+    // to arrive claims its signature for those 10 minutes (in the store, when the replicas share one), and a
+    // replay is answered without acting again. A request that could not be handled gives its claim back.
+    const windowMs = 2 * SLACK_SIGNATURE_WINDOW_S * 1000;
     const signatureOf = (req: FastifyRequest) => String(req.headers['x-slack-signature']);
-    const alreadyHandled = (req: FastifyRequest) => handled.has(signatureOf(req), ctx.now());
+    const firstTime = (req: FastifyRequest) => ctx.requests.claim(`slack:${signatureOf(req)}`, windowMs);
+    const giveBack = (req: FastifyRequest) => ctx.requests.release(`slack:${signatureOf(req)}`);
     const replayAnswer = { response_type: 'ephemeral', text: 'This request was already handled.' };
 
     // `/incident declare <service> <P1|P2|P3> <summary>`: a person opens an incident without an alert.
     scope.post('/slack/commands', { preHandler: requireVerifiedBody }, async (req, reply) => {
-      if (alreadyHandled(req)) return reply.code(200).send(replayAnswer);
+      if (!(await firstTime(req))) return reply.code(200).send(replayAnswer);
       const form = (req.body ?? {}) as Record<string, unknown>;
       const foreign = foreignSender(config.slack, form.team_id, form.api_app_id);
       if (foreign) return reply.code(403).send(foreign);
@@ -95,7 +94,6 @@ export const slackRoutes =
             { taskQueue: ctx.taskQueue, requestId },
           ),
         );
-        handled.add(signatureOf(req), ctx.now());
         if (opened.deduplicated) return reply.code(200).send(replayAnswer);
         ctx.metrics.responderActions.inc({ channel: 'slack', signal: 'declare' });
         return reply.code(200).send({
@@ -105,12 +103,13 @@ export const slackRoutes =
           ),
         });
       } catch {
+        await giveBack(req);
         return unavailable(reply);
       }
     });
 
     scope.post('/slack/interactions', { preHandler: requireVerifiedBody }, async (req, reply) => {
-      if (alreadyHandled(req)) return reply.code(200).send(replayAnswer);
+      if (!(await firstTime(req))) return reply.code(200).send(replayAnswer);
       let payload: unknown;
       try {
         payload = parseJson(
@@ -138,9 +137,9 @@ export const slackRoutes =
           return reply
             .code(200)
             .send({ response_type: 'ephemeral', text: slackText(`Not done: ${err.message}.`) });
+        await giveBack(req);
         return unavailable(reply);
       }
-      handled.add(signatureOf(req), ctx.now());
       return reply.code(200).send({
         response_type: 'ephemeral',
         text: slackText(

@@ -72,11 +72,12 @@ describeWith(['compose'], 'deploy/docker-compose.yml', () => {
     expect(published.sort()).toEqual(['api', 'intake', 'temporal-ui']);
     expect(JSON.stringify(services.intake.ports)).toMatch(/127\.0\.0\.1/);
     expect(JSON.stringify(services.api.ports)).toMatch(/127\.0\.0\.1.*8089/);
-    // One store for every worker and the API: the database the PostgreSQL service creates on first start.
+    // One store for every worker, intake and the API: the database the PostgreSQL service creates on first start.
     const storeUrl = new URL(services.worker.environment!.DATABASE_URL);
     expect([storeUrl.host, storeUrl.pathname]).toEqual(['postgresql:5432', '/durable_runbooks']);
     expect(services.api.environment?.DATABASE_URL).toBe(services.worker.environment!.DATABASE_URL);
-    expect(services.intake.environment?.DATABASE_URL).toBeUndefined();
+    // The intakes share it too: a Slack or PagerDuty request replayed to another replica acts once.
+    expect(services.intake.environment?.DATABASE_URL).toBe(services.worker.environment!.DATABASE_URL);
     const mounts = (services.postgresql.volumes ?? []).map((v) =>
       typeof v === 'string' ? { source: v.split(':')[0], target: v.split(':')[1] } : v,
     );

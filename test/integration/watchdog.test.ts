@@ -138,7 +138,10 @@ describeWith(['temporal'], 'the stuck-incident watchdog', () => {
         actions: [
           {
             action_id: 'incident_acknowledge',
-            value: encodeButtonValue({ workflowId: poisoned.workflowId }),
+            value: encodeButtonValue({
+              workflowId: poisoned.workflowId,
+              incidentId: `${poisoned.workflowId}-00000000`,
+            }),
           },
         ],
       });

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { RunbooksConfig } from '../../config';
 import { createLogger } from '../../config/logger';
 import { createIntakeMetrics, type IntakeMetrics } from '../../intake/metrics';
+import type { RequestMemory } from '../../intake/request-memory';
 import { buildIntakeServer } from '../../intake/server';
 
 export interface RunningIntake {
@@ -24,6 +25,8 @@ export async function startIntake(opts: {
   taskQueue: string;
   token?: string;
   env?: Record<string, string | undefined>;
+  /** Where it remembers the signed requests it handled (its own memory when unset). */
+  requests?: RequestMemory;
 }): Promise<RunningIntake> {
   const metrics = createIntakeMetrics();
   const logged: Record<string, unknown>[] = [];

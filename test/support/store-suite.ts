@@ -9,16 +9,19 @@ import {
   appendTimeline,
   auditOf,
   BadCursor,
+  claimRequest,
   createToken,
   incidentDetail,
   listIncidents,
   listTokens,
   openStore,
   purgeClosedBefore,
+  purgeExpiredClaims,
   recordAudit,
   recordIncidentView,
   recordPages,
   responseTimes,
+  releaseRequest,
   reviewOf,
   revokeToken,
   saveReview,
@@ -90,6 +93,7 @@ export const STORE_CHECKS: StoreCheck[] = [
           'audit',
           'incidents',
           'notifications',
+          'request_claims',
           'reviews',
           'schema_migrations',
           'timeline_events',
@@ -109,11 +113,36 @@ export const STORE_CHECKS: StoreCheck[] = [
     },
   },
   {
-    name: 'a store at the previous version (0001) is upgraded by the newest migration alone',
+    name: 'a store at the previous version (0002) is upgraded by the newest migration alone',
     async run(db) {
-      await db.exec("DROP TABLE api_tokens; DELETE FROM schema_migrations WHERE id = '0002_api_tokens'");
-      assert.deepEqual(await migrate(db), ['0002_api_tokens']);
+      await db.exec(
+        "DROP TABLE request_claims; DELETE FROM schema_migrations WHERE id = '0003_request_claims'",
+      );
+      assert.deepEqual(await migrate(db), ['0003_request_claims']);
       assert.deepEqual(await migrate(db), []);
+    },
+  },
+  {
+    name: 'request claims: the first claim wins, a replay loses until the window ends or the claim is given back',
+    async run(db, location) {
+      const key = `slack:v0=${db.engine}-claim`;
+      const at = (s: number) => new Date(T0 + s * 1000);
+      assert.equal(await claimRequest(db, key, 600_000, at(0)), true);
+      assert.equal(await claimRequest(db, key, 600_000, at(599)), false);
+      assert.equal(await claimRequest(db, key, 600_000, at(600)), true); // expired: claimed anew
+      await releaseRequest(db, key);
+      assert.equal(await claimRequest(db, key, 600_000, at(601)), true);
+      // Two replicas claiming at once (two connections): exactly one handles the request.
+      if (db.engine === 'postgres') {
+        const replicas = [await openStore(location), await openStore(location)];
+        const raced = await Promise.all(replicas.map((r) => claimRequest(r, `${key}-raced`, 600_000, at(0))));
+        assert.deepEqual(raced.sort(), [false, true]);
+        await Promise.all(replicas.map((r) => r.close()));
+      }
+      assert.equal(await purgeExpiredClaims(db, at(1200)), db.engine === 'postgres' ? 1 : 0);
+      assert.equal(await purgeExpiredClaims(db, at(1202)), 1);
+      assert.equal(await claimRequest(db, key, 600_000, at(1203)), true);
+      await releaseRequest(db, key);
     },
   },
   {

@@ -31,15 +31,17 @@ export function onRunbookReport(state: IncidentState, raw: unknown): boolean {
     if (r.phase === 'begin' && state.status === 'acknowledged') state.status = 'mitigating';
     if (r.phase === 'end' && state.status === 'mitigating') state.status = 'acknowledged';
   } else if (r.kind === 'proposal' && r.step) {
+    const requestedAt = new Date(now).toISOString();
     state.pendingApprovals = [
       ...state.pendingApprovals.filter((p) => p.step !== r.step),
-      { step: r.step, proposal: r.message, requestedAt: new Date(now).toISOString() },
+      { step: r.step, proposal: r.message, requestedAt },
     ];
     record(state, now, 'approval', `approval needed for "${r.step}": ${r.message}`, { announce: false });
     state.slackQueue.push({
       kind: 'approval',
       step: r.step,
       text: approvalRequestText(state, r.step, r.message),
+      proposal: requestedAt,
     });
   } else if (r.kind === 'decision') {
     state.pendingApprovals = state.pendingApprovals.filter((p) => p.step !== r.step);

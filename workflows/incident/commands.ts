@@ -87,6 +87,19 @@ export function refusal(state: IncidentState, name: CommandName, args: CommandAr
   }
 }
 
+/**
+ * Why an Approve/Reject from a button is refused although its step is waiting: the button answered an
+ * earlier proposal of the step, which has been proposed again since (new evidence, a rerun). Asked by the
+ * Update's validator only: a validator's refusal leaves nothing in the history, so the runs recorded before
+ * it, and the previous release polling beside it, replay the same. A Signal (no answer to give) skips it.
+ */
+export function staleProposal(state: IncidentState, name: CommandName, args: CommandArgs): string | null {
+  if ((name !== 'approve' && name !== 'reject') || args?.proposal === undefined) return null;
+  const pending = state.pendingApprovals.find((p) => p.step === args?.step);
+  if (!pending || pending.requestedAt === args.proposal) return null;
+  return `that button answered an earlier request for "${String(args.step).slice(0, 80)}" (${String(args.proposal).slice(0, 40)}); it was proposed again at ${pending.requestedAt}: answer the newest request`;
+}
+
 /** Carries out a command that `refusal` allowed; answers what was done, for the caller. */
 export function apply(state: IncidentState, name: CommandName, args: CommandArgs, now: number): string {
   const by = actorOf(args);

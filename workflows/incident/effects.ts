@@ -231,7 +231,13 @@ export function slackCall(state: IncidentState, item: SlackItem) {
         .then(() => ({ kind: 'posted' as const }));
     case 'approval':
       return chat
-        .requestApproval({ ...ids, thread: state.thread, step: item.step, text: item.text })
+        .requestApproval({
+          ...ids,
+          thread: state.thread,
+          step: item.step,
+          text: item.text,
+          ...(item.proposal ? { proposal: item.proposal } : {}),
+        })
         .then(() => ({ kind: 'posted' as const }));
     case 'notice':
       return chat

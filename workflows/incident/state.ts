@@ -29,7 +29,8 @@ export type SlackItem =
   | { kind: 'announce'; text: string }
   | { kind: 'thread'; text: string }
   | { kind: 'notice'; pageSeq: number; levelName: string; contactIds: string[]; reason: string }
-  | { kind: 'approval'; step: string; text: string };
+  /** `proposal`: when the step was proposed, which its buttons carry (absent in states of older runs). */
+  | { kind: 'approval'; step: string; text: string; proposal?: string };
 
 export interface IncidentState {
   version: 2;

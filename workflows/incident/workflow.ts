@@ -25,7 +25,15 @@ import { normalizeIncidentInput } from '../../domain/policy';
 import type { IncidentInput, IncidentStatus } from '../../domain/types';
 import { ingestAlerts } from './alerts';
 import { onRunbookReport, shellHooks } from './children';
-import { COMMAND_NAMES, actorOf, apply, recordIgnored, refusal, type CommandArgs } from './commands';
+import {
+  COMMAND_NAMES,
+  actorOf,
+  apply,
+  recordIgnored,
+  refusal,
+  staleProposal,
+  type CommandArgs,
+} from './commands';
 import { decide } from './decide';
 import { Alarm } from './alarm';
 import { runEffect, sendSlack } from './run-effect';
@@ -96,7 +104,7 @@ export async function runIncident(raw: IncidentInput): Promise<IncidentOutcome> 
     };
     const description = SIGNAL_DESCRIPTIONS[name];
     const validator = (args: CommandArgs) => {
-      const why = refusal(state, name, args);
+      const why = refusal(state, name, args) ?? staleProposal(state, name, args);
       if (why) throw new Error(why);
     };
     setHandler(

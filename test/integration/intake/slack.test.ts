@@ -20,12 +20,22 @@ describeWith(['temporal'], 'Slack routes on the dev server: buttons and declare'
       dedupKey: `slack-${unique()}`,
     });
     const workflowId = opened.data.incidents[0].workflowId;
-    const payload = JSON.stringify({
-      type: 'block_actions',
-      user: { id: 'U0PRIMARY', username: 'carol' },
-      actions: [{ action_id: 'incident_acknowledge', value: encodeButtonValue({ workflowId }) }],
-    });
-    const body = `payload=${encodeURIComponent(payload)}`;
+    const handle = t.dev.client.workflow.getHandle(workflowId);
+    const view = await handle.query(statusQuery);
+    const click = (action: string, value: Parameters<typeof encodeButtonValue>[0], user = 'U0PRIMARY') =>
+      `payload=${encodeURIComponent(
+        JSON.stringify({
+          type: 'block_actions',
+          user: { id: user, username: 'carol' },
+          actions: [{ action_id: action, value: encodeButtonValue(value) }],
+        }),
+      )}`;
+    // A button must name its incident: one without (older messages) would act on whichever run is open.
+    const unbound = click('incident_acknowledge', { workflowId });
+    const refusedUnbound = await t.intake.post('/slack/interactions', unbound, slackSigned(unbound));
+    expect(refusedUnbound.status).toBe(400);
+    expect(refusedUnbound.data.error).toMatch(/^button value does not name its incident/);
+    const body = click('incident_acknowledge', { workflowId, incidentId: view.incidentId });
     const bad = await t.intake.post('/slack/interactions', body, {
       ...slackSigned(body),
       'x-slack-signature': 'v0=deadbeef',
@@ -44,10 +54,8 @@ describeWith(['temporal'], 'Slack routes on the dev server: buttons and declare'
       slackSigned(body),
     );
     expect(tampered.status).toBe(401);
-    const handle = t.dev.client.workflow.getHandle(workflowId);
     expect((await handle.query(statusQuery)).status).toBe('triggered');
     // A button from an earlier incident of the same alert group is refused with the reason.
-    const view = await handle.query(statusQuery);
     const oldPayload = JSON.stringify({
       type: 'block_actions',
       user: { id: 'U0PRIMARY', username: 'carol' },
@@ -81,7 +89,7 @@ describeWith(['temporal'], 'Slack routes on the dev server: buttons and declare'
       actions: [
         {
           action_id: 'incident_approve',
-          value: encodeButtonValue({ workflowId, step: 'raise-pool-size' }),
+          value: encodeButtonValue({ workflowId, incidentId: view.incidentId, step: 'raise-pool-size' }),
         },
       ],
     });
@@ -205,7 +213,10 @@ describeWith(['temporal'], 'Slack routes with the workspace and app configured',
         api_app_id: 'A0OURS',
         user: { id: 'U0PRIMARY' },
         actions: [
-          { action_id: 'incident_acknowledge', value: encodeButtonValue({ workflowId: 'incident-none' }) },
+          {
+            action_id: 'incident_acknowledge',
+            value: encodeButtonValue({ workflowId: 'incident-none', incidentId: 'incident-none-0' }),
+          },
         ],
       });
       const body = `payload=${encodeURIComponent(payload)}`;

@@ -1,7 +1,8 @@
 /** The incident engine's pure parts: ladder timing, the priority of effects, commands, alert folding. */
 import { toIncidentPolicy } from '../../../../activities/policy';
 import { ingestAlerts } from '../../../../workflows/incident/alerts';
-import { apply, refusal } from '../../../../workflows/incident/commands';
+import { apply, refusal, staleProposal } from '../../../../workflows/incident/commands';
+import { onRunbookReport } from '../../../../workflows/incident/children';
 import { decide } from '../../../../workflows/incident/decide';
 import { dueRung, statusUpdateAfter } from '../../../../workflows/incident/ladder';
 import { initialState, record, type IncidentState } from '../../../../workflows/incident/state';
@@ -235,6 +236,40 @@ describe('commands: refused with the reason the person sees', () => {
     const state = opened();
     apply(state, 'acknowledge', { by: 'alice' }, T0);
     expect(refusal(state, name, args)).toBe(why);
+  });
+
+  test('an Approve button answers its own proposal: once the step is proposed again, the old one is refused', () => {
+    const state = opened();
+    const propose = (at: number, message: string) => {
+      jest.setSystemTime(at);
+      onRunbookReport(state, { kind: 'proposal', step: 'rollback', message });
+    };
+    jest.useFakeTimers();
+    try {
+      propose(T0 + MIN, 'roll back to v1');
+      const first = state.pendingApprovals[0].requestedAt;
+      // The Slack message's buttons carry the proposal they answer.
+      expect(state.slackQueue.at(-1)).toMatchObject({ kind: 'approval', step: 'rollback', proposal: first });
+      expect(staleProposal(state, 'approve', { by: 'bob', step: 'rollback', proposal: first })).toBeNull();
+      propose(T0 + 5 * MIN, 'roll back to v0 (v1 is broken too)');
+      const second = state.pendingApprovals[0].requestedAt;
+      expect(state.pendingApprovals).toHaveLength(1);
+      expect(second).not.toBe(first);
+      expect(staleProposal(state, 'approve', { by: 'bob', step: 'rollback', proposal: first })).toBe(
+        `that button answered an earlier request for "rollback" (${first}); it was proposed again at ${second}: answer the newest request`,
+      );
+      expect(staleProposal(state, 'reject', { by: 'bob', step: 'rollback', proposal: 'forged' })).toMatch(
+        /^that button answered an earlier request/,
+      );
+      expect(staleProposal(state, 'approve', { by: 'bob', step: 'rollback', proposal: second })).toBeNull();
+      // The CLI, the API and the console name the step only: they answer what is pending now.
+      expect(staleProposal(state, 'approve', { by: 'bob', step: 'rollback' })).toBeNull();
+      expect(staleProposal(state, 'acknowledge', { by: 'bob', proposal: first })).toBeNull();
+      // The Signal (which cannot refuse) keeps its old rule: the history of a run replays the same.
+      expect(refusal(state, 'approve', { by: 'bob', step: 'rollback', proposal: first })).toBeNull();
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   test('after the close, only an escalation is taken (it reopens)', () => {

@@ -4,7 +4,7 @@ import { loadConfig } from '../config';
 import { nameProcessLog, processLogger, startupLogger } from '../config/logger';
 import { startTracing } from '../config/tracing';
 import { clientConnectionOptions, temporalTarget, type TemporalTarget } from '../config/temporal-client';
-import { openStore } from '../store';
+import { connectStore } from '../store';
 import { localRequestMemory, sharedRequestMemory, type RequestMemory } from './request-memory';
 import { buildIntakeServer, isLoopbackHost } from './server';
 
@@ -18,7 +18,7 @@ export async function startIntake(opts: {
   token?: string;
   /** Proxies in front of this replica (added to the config's `intake.trustedProxies`). */
   trustedProxies?: string[];
-  /** The store's PostgreSQL (DATABASE_URL), shared by the replicas: where they remember signed requests. */
+  /** The store's PostgreSQL, shared by the replicas: where they remember the signed requests they handled. */
   databaseUrl?: string;
 }) {
   const loaded = loadConfig();
@@ -61,16 +61,17 @@ export async function startIntake(opts: {
 }
 
 /**
- * Where this replica remembers the signed requests it handled: in the store when DATABASE_URL names one
- * (opened at the first Slack or PagerDuty request, so the intake starts and takes alerts without it),
+ * Where this replica remembers the signed requests it handled: in the store when INTAKE_DATABASE_URL (a
+ * role that may use `request_claims` only) or DATABASE_URL names one, connected at the first Slack or
+ * PagerDuty request and never migrated by the intake (so it starts and takes alerts without the store);
  * else in itself (`npm start` runs one intake; the embedded store is the API's alone).
  */
 function requestMemory(databaseUrl: string | undefined): RequestMemory {
   const now = Date.now;
   const url = databaseUrl?.trim();
   if (!url) return localRequestMemory(now);
-  startupLogger().info('signed Slack and PagerDuty requests are remembered in the store (DATABASE_URL)');
-  return sharedRequestMemory(() => openStore({ databaseUrl: url }), { now, logger: processLogger() });
+  startupLogger().info('signed Slack and PagerDuty requests are remembered in the store');
+  return sharedRequestMemory(() => connectStore({ databaseUrl: url }), { now, logger: processLogger() });
 }
 
 /** INTAKE_TRUSTED_PROXIES: comma-separated addresses or CIDR ranges (`npm run cluster` sets 127.0.0.1). */
@@ -127,7 +128,7 @@ if (require.main === module) {
         port: process.env.INTAKE_PORT ? Number(process.env.INTAKE_PORT) : undefined,
         token: intakeTokenFromEnv(process.env.INTAKE_TOKEN),
         trustedProxies: trustedProxiesFromEnv(process.env.INTAKE_TRUSTED_PROXIES),
-        databaseUrl: process.env.DATABASE_URL,
+        databaseUrl: process.env.INTAKE_DATABASE_URL || process.env.DATABASE_URL,
       }),
     )
     .then((intake) => {

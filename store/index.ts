@@ -38,6 +38,14 @@ export function storeLocation(env: NodeJS.ProcessEnv, dataDir: string): StoreLoc
   return url ? { databaseUrl: url } : { dataDir: path.join(dataDir, 'store') };
 }
 
+/**
+ * The store as it is, not migrated: for a process that only uses a table the worker and the API migrate
+ * (the intake's request claims), with a database role that may do no more (docs/deploy.md).
+ */
+export function connectStore(where: StoreLocation): Promise<SqlClient> {
+  return openSqlClient(where);
+}
+
 export async function openStore(where: StoreLocation): Promise<SqlClient> {
   const db = await openSqlClient(where);
   try {

@@ -6,6 +6,7 @@ import type { IntakeContext } from '../context';
 import { SpanKind } from '@opentelemetry/api';
 import { inSpan } from '../../config/tracing';
 import { TemporalRefused, TemporalUnavailable, unavailable } from '../http';
+import { incidentIdOf } from '../../domain/incident-id';
 
 type Source = 'generic' | 'alertmanager' | 'grafana';
 
@@ -24,7 +25,7 @@ function dispatchedFields(
     outcome,
     ...(incident && { workflowId: incident.workflowId, runId: incident.runId ?? undefined }),
     ...(outcome === 'started' &&
-      incident?.runId && { incidentId: `${incident.workflowId}-${incident.runId.slice(0, 8)}` }),
+      incident?.runId && { incidentId: incidentIdOf(incident.workflowId, incident.runId) }),
     service: input.service,
     severity: input.severity,
     scenario: input.scenario,

@@ -37,6 +37,7 @@ import { Worker } from '@temporalio/worker';
 import { readRunbookDefinition } from '../../config/runbook-definitions';
 import { runbookRehearsalWorkflow } from '../../workflows/runbook/rehearsal';
 import { fixtureActivities, readFixture, rehearsalInput } from '../../cli/runbook';
+import { incidentIdOf } from '../../domain/incident-id';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const OUT = path.resolve(ROOT, 'test', 'histories');
@@ -290,7 +291,7 @@ async function main() {
           writeFileSync(path.join(OUT, `${INCIDENT_SET}-${name}-last-run.json`), historyToJSON(lastHistory));
           console.log(`recorded ${INCIDENT_SET}-${name}-last-run: ${lastHistory.events?.length} events`);
         }
-        const incidentId = `${handle.workflowId}-${handle.firstExecutionRunId.slice(0, 8)}`;
+        const incidentId = incidentIdOf(handle.workflowId, handle.firstExecutionRunId);
         for (const [file, idOf] of Object.entries(children)) {
           const child = env.client.workflow.getHandle(idOf(incidentId));
           const childHistory = await child.fetchHistory();

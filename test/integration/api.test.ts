@@ -295,7 +295,7 @@ describeWith(['postgres'], 'the API over the store (/api/v1)', () => {
     try {
       await eventually(
         async () =>
-          expect(jsonLines(output, false)).toContainEqual(
+          expect(jsonLines(output)).toContainEqual(
             expect.objectContaining({
               name: 'api',
               msg: expect.stringContaining(`serving http://127.0.0.1:${port}/api/v1`),

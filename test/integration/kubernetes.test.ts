@@ -402,7 +402,7 @@ describeWith(['temporal', 'kubernetes'], 'runbooks on Kubernetes', () => {
         .filter((e) => e.valueFrom?.secretKeyRef)
         .map((e) => e.name)
         .sort(),
-    ).toEqual(['DATABASE_URL', 'INTAKE_TOKEN', 'PAGERDUTY_WEBHOOK_SECRET', 'SLACK_SIGNING_SECRET']);
+    ).toEqual(['INTAKE_DATABASE_URL', 'INTAKE_TOKEN', 'PAGERDUTY_WEBHOOK_SECRET', 'SLACK_SIGNING_SECRET']);
     // What docs/deploy.md has the operator create by hand: the RBAC's target namespace, the config, the secret.
     await ensureObject(plane.api, '/api/v1/namespaces', {
       apiVersion: 'v1',

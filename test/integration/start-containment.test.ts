@@ -16,7 +16,7 @@ import { eventually } from '../../scripts/testbed/eventually';
 import { describeWith, serviceValue } from '../../scripts/testbed/services';
 import { tempDir, uniqueTaskQueue } from '../../scripts/testbed/temporal';
 import { runCli } from '../support/cli-process';
-import { jsonLines } from '../support/files';
+import { jsonLinesIn } from '../support/files';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -93,7 +93,7 @@ describeWith(['temporal'], 'npm start: the intake outlives its worker', () => {
     expect(record.summary).toBe(alert.summary);
     // Its processes log JSON lines: the intake says where the post went, the restarted worker whom it paged,
     // both with the incident's ids.
-    const intakeLog = jsonLines(path.join(dir, 'logs', 'intake.log'));
+    const intakeLog = jsonLinesIn(path.join(dir, 'logs', 'intake.log'));
     expect(intakeLog).toContainEqual(
       expect.objectContaining({
         name: 'intake',
@@ -106,7 +106,7 @@ describeWith(['temporal'], 'npm start: the intake outlives its worker', () => {
         severity: 'P1',
       }),
     );
-    expect(jsonLines(path.join(dir, 'logs', 'worker.log'))).toContainEqual(
+    expect(jsonLinesIn(path.join(dir, 'logs', 'worker.log'))).toContainEqual(
       expect.objectContaining({
         name: 'worker',
         msg: 'paged',

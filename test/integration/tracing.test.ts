@@ -17,7 +17,7 @@ import { writeTestConfig } from '../../scripts/testbed/config';
 import { eventually } from '../../scripts/testbed/eventually';
 import { describeWith, serviceValue } from '../../scripts/testbed/services';
 import { tempDir, uniqueTaskQueue, workflowBundle } from '../../scripts/testbed/temporal';
-import { jsonLines } from '../support/files';
+import { jsonLinesIn } from '../support/files';
 import { spawnWorkerProcess } from '../support/worker-process';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -185,10 +185,10 @@ describeWith(['temporal', 'otelcol'], 'traces: an alert from its post to its pag
     });
     expect(receiver.contentTypes.every((t) => t.startsWith('application/json'))).toBe(true);
     // The intake's log line for the post names the trace, and so does the worker's line for the page.
-    expect(jsonLines(path.join(dir, 'worker.log'))).toContainEqual(
+    expect(jsonLinesIn(path.join(dir, 'worker.log'))).toContainEqual(
       expect.objectContaining({ msg: 'paged', activity: 'pageContacts', traceId: chain.post.traceId }),
     );
-    expect(jsonLines(intakeLog)).toContainEqual(
+    expect(jsonLinesIn(intakeLog)).toContainEqual(
       expect.objectContaining({ msg: 'alert started', workflowId, traceId: chain.post.traceId }),
     );
     // The traced run replays: its span is made again from the same header, with the same ids, and no command

@@ -13,16 +13,21 @@ export function filesUnder(dir: string, rel = ''): string[] {
 }
 
 /** A process's log (`config/logger.ts`) as the objects of its JSON lines; a line that starts as one must be one. */
-export function jsonLines(textOrFile: string, isFile = true): Record<string, unknown>[] {
-  return (isFile ? readFileSync(textOrFile, 'utf8') : textOrFile)
+export function jsonLines(output: string): Record<string, unknown>[] {
+  return output
     .split('\n')
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
+/** A log file's JSON lines (`jsonLines`). */
+export function jsonLinesIn(file: string): Record<string, unknown>[] {
+  return jsonLines(readFileSync(file, 'utf8'));
+}
+
 /** What a process said as it stopped at start-up: the messages of its log's fatal lines. */
 export function fatalOf(output: string): string {
-  return jsonLines(output, false)
+  return jsonLines(output)
     .filter((line) => line.level === 'fatal')
     .map((line) => String(line.msg))
     .join('\n');

@@ -23,6 +23,7 @@ import {
 } from '../../domain/messages';
 import { normalizeIncidentInput } from '../../domain/policy';
 import type { IncidentInput, IncidentStatus } from '../../domain/types';
+import { incidentIdOf } from '../../domain/incident-id';
 import { ingestAlerts } from './alerts';
 import { onRunbookReport, shellHooks } from './children';
 import {
@@ -63,7 +64,7 @@ export async function runIncident(raw: IncidentInput): Promise<IncidentOutcome> 
     carried ??
     initialState(
       fields,
-      { incidentId: `${info.workflowId}-${info.runId.slice(0, 8)}`, workflowId: info.workflowId },
+      { incidentId: incidentIdOf(info.workflowId, info.runId), workflowId: info.workflowId },
       Date.now(),
     );
   if (!carried) {

@@ -2,13 +2,15 @@
  * Two intake replicas on one store: a signed Slack click or PagerDuty event replayed to the other replica
  * acts once (finding 6 of #28). Without the store's memory the second replica would send the click again
  * and answer "Not done: already acknowledged"; with it, it answers "already handled" without asking the
- * incident. Also: an Approve button answers its own proposal, never a newer one of the same step.
+ * incident. The replicas connect as docs/deploy.md has the operator set up: a role that may use
+ * `request_claims` and nothing else, on a store the API migrated. Also: an Approve button answers its own
+ * proposal, never a newer one of the same step.
  */
 import { createHmac } from 'node:crypto';
 import { approvalButtons, encodeButtonValue } from '../../../activities/slack-buttons';
 import { runbookReportSignal, statusQuery } from '../../../domain/messages';
 import { sharedRequestMemory } from '../../../intake/request-memory';
-import { openStore, type StoreLocation } from '../../../store';
+import { connectStore, openStore, type StoreLocation } from '../../../store';
 import { testConfig, withoutIntakeLimits } from '../../../scripts/testbed/config';
 import { describeWith } from '../../../scripts/testbed/services';
 import { startDevWorker, type DevWorker } from '../../support/dev-server';
@@ -17,6 +19,14 @@ import { startIntake, type RunningIntake } from '../../support/intake';
 import { PD_SECRET, SLACK_SECRET, slackSigned, TOKEN, unique } from '../../support/webhooks';
 import { eventually } from '../../../scripts/testbed/eventually';
 import { createLogger } from '../../../config/logger';
+
+/** The store's URL as the intakes' role. */
+function intakeUrl(admin: StoreLocation, role: string): StoreLocation {
+  const url = new URL((admin as { databaseUrl: string }).databaseUrl);
+  url.username = role;
+  url.password = 'intake-pw';
+  return { databaseUrl: url.toString() };
+}
 
 describeWith(['temporal', 'postgres'], 'intake replicas sharing a store', () => {
   const config = withoutIntakeLimits(testConfig({ services: { checkout: { approvers: ['tech-lead'] } } }));
@@ -32,11 +42,25 @@ describeWith(['temporal', 'postgres'], 'intake replicas sharing a store', () => 
       taskQueue: dev.taskQueue,
       token: TOKEN,
       env,
-      requests: sharedRequestMemory(() => openStore(where), { now: Date.now }),
+      requests: sharedRequestMemory(() => connectStore(where), { now: Date.now }),
     });
   beforeAll(async () => {
     dev = await startDevWorker(config);
-    location = await freshPostgres('replicas');
+    const admin = await freshPostgres('replicas');
+    // Migrated by the store's holder; the intakes' role gets the one table (docs/deploy.md).
+    const db = await openStore(admin);
+    const role = `intake_${Date.now()}_${Math.random().toString(16).slice(2, 8)}`;
+    try {
+      await db.exec(
+        `CREATE ROLE ${role} LOGIN PASSWORD 'intake-pw'; GRANT SELECT, INSERT, UPDATE, DELETE ON request_claims TO ${role}`,
+      );
+      const denied = await connectStore(intakeUrl(admin, role));
+      await expect(denied.query('SELECT count(*) FROM incidents')).rejects.toThrow(/permission denied/);
+      await denied.close();
+    } finally {
+      await db.close();
+    }
+    location = intakeUrl(admin, role);
     [a, b] = [await replica(location), await replica(location)];
   });
   afterAll(async () => {
@@ -147,10 +171,13 @@ describeWith(['temporal', 'postgres'], 'intake replicas sharing a store', () => 
       taskQueue: dev.taskQueue,
       token: TOKEN,
       env,
-      requests: sharedRequestMemory(() => openStore({ databaseUrl: 'postgres://nobody@127.0.0.1:1/none' }), {
-        now: Date.now,
-        logger,
-      }),
+      requests: sharedRequestMemory(
+        () => connectStore({ databaseUrl: 'postgres://nobody@127.0.0.1:1/none' }),
+        {
+          now: Date.now,
+          logger,
+        },
+      ),
     });
     try {
       const { handle, view } = await open('store down');

@@ -1,0 +1,8 @@
+/**
+ * An incident's id: its workflow id (one per alert group) and the first 8 hex digits of the run that opened
+ * it, kept across continue-as-new. A later incident of the same alert group is a new run, so a new id:
+ * buttons, PagerDuty keys and the store name the incident, not the group.
+ */
+export function incidentIdOf(workflowId: string, openingRunId: string): string {
+  return `${workflowId}-${openingRunId.slice(0, 8)}`;
+}

@@ -111,19 +111,26 @@ describeWith(['temporal', 'postgres'], 'intake replicas sharing a store', () => 
         id: `E-${unique()}`,
         event_type: 'incident.acknowledged',
         occurred_at: new Date().toISOString(),
-        agent: { id: 'PAGENT', summary: 'Alice' },
+        agent: { id: 'P0PRIMARY', summary: 'Dana' },
         data: { incident_key: `${view.incidentId}/page-1` },
       },
     });
     const signature = `v1=${createHmac('sha256', PD_SECRET).update(event).digest('hex')}`;
     const headers = { 'x-pagerduty-signature': signature };
     const applied = await a.post('/pagerduty/webhooks', event, headers);
-    expect(applied.data).toMatchObject({ signalled: 'acknowledge', workflowId: view.workflowId });
+    expect(applied.data).toMatchObject({
+      signalled: 'acknowledge',
+      workflowId: view.workflowId,
+      result: 'acknowledged by Primary on-call (pagerduty:P0PRIMARY)',
+    });
     const again = await b.post('/pagerduty/webhooks', event, headers);
     expect([again.status, again.data.ignored]).toEqual([
       202,
       expect.stringMatching(/^event E-.* was already applied$/),
     ]);
+    expect((await handle.query(statusQuery)).timeline.filter((e) => e.type === 'acknowledged')).toHaveLength(
+      1,
+    );
     await handle.terminate();
   });
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { duration, envName } from './zod-types';
 import { runbookDefinitionSchema } from './runbook-definitions';
 import { schedule } from './schedule-schema';
+import { publicStatusSchema } from './public-status-schema';
 import { ENGINE_REVISION, LATEST_ENGINE_REVISION } from '../domain/policy';
 import { CONFIGURABLE_STATE_BYTES, SOURCE_ALERT_BYTES, TIMELINE_ENTRY_BYTES } from '../domain/state-limits';
 
@@ -337,11 +338,9 @@ export const configSchema = z
      * (a contact id) or `X-Forwarded-Email` (a contact's email), as Grafana's auth proxy does.
      */
     api: z.strictObject({ trustedProxies: z.array(z.union([z.ipv4(), z.ipv6()])).default([]) }).prefault({}),
-    /**
-     * The system of record. `retainFor`: how long a closed incident (resolved or cancelled) is kept after its
-     * last change, with its timeline, notifications, review, action items and audit; null keeps it forever.
-     */
+    /** The system of record. `retainFor`: how long a closed incident is kept, all its records with it; null: ever. */
     store: z.strictObject({ retainFor: duration.nullable().default(null) }).prefault({}),
+    publicStatus: publicStatusSchema,
     /** On-call schedules by name, for ladder levels that page whoever is on call. */
     schedules: z.record(z.string(), schedule).default({}),
     /** The Prometheus server that runbook definitions' `prometheus` probes ask (HTTP API). */

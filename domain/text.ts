@@ -41,6 +41,20 @@ export function slackText(value: unknown, max = 2000): string {
   return plainText(value, max).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+/**
+ * For HTML text and attribute values, and XML (the status page and its Atom feed): the five characters that
+ * could end a text or an attribute escaped, so nothing from it becomes a tag, an attribute or an entity.
+ */
+export function markupText(value: unknown, max = 2000): string {
+  return plainText(value, max)
+    .replace(/[\ufffe\uffff]/g, '') // not characters XML may hold
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+}
+
 /** CommonMark punctuation that can open or close a construct mid-line (emphasis, links, code, HTML, tables). */
 const MARKDOWN_SPECIALS = /[\\`*_[\]<>|#~!&$]/g;
 

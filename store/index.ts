@@ -77,3 +77,11 @@ export {
 } from './action-items';
 export { purgeClosedBefore } from './retention';
 export { claimRequest, purgeExpiredClaims, releaseRequest } from './request-claims';
+export {
+  openIncidentsOf,
+  publishStatusUpdate,
+  serviceOverrides,
+  setServiceOverride,
+  statusUpdatesSince,
+  type ServiceOverride,
+} from './status-page';

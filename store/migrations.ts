@@ -121,4 +121,34 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX request_claims_expiry ON request_claims (expires_at);
     `,
   },
+  {
+    id: '0004_status_page',
+    sql: `
+      -- What customers read on the status page: updates written by responders (never alert text), and a
+      -- responder's word on a service's state where the open incidents do not tell it.
+      CREATE TABLE status_updates (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        incident_id text NOT NULL,
+        service text NOT NULL,
+        title text NOT NULL,
+        status text NOT NULL CHECK (status IN ('investigating', 'identified', 'monitoring', 'resolved')),
+        message text NOT NULL,
+        impact text,
+        eta text,
+        next_update_at timestamptz,
+        author text NOT NULL,
+        published_at timestamptz NOT NULL,
+        request_key text UNIQUE
+      );
+      CREATE INDEX status_updates_by_time ON status_updates (published_at DESC, id DESC);
+      CREATE INDEX status_updates_by_incident ON status_updates (incident_id, published_at);
+      CREATE TABLE service_status_overrides (
+        service text PRIMARY KEY,
+        health text NOT NULL CHECK (health IN ('operational', 'degraded', 'major_outage')),
+        reason text,
+        set_by text NOT NULL,
+        set_at timestamptz NOT NULL
+      );
+    `,
+  },
 ];

@@ -14,7 +14,7 @@ import { nameProcessLog, startupLogger } from '../config/logger';
 import { PACKAGE_ROOT } from '../config/package-root';
 import { clientConnectionOptions, temporalTarget } from '../config/temporal-client';
 import { recordTaskQueue } from '../domain/task-queues';
-import { startApi } from '../intake/api/main';
+import { startApi, startStatusPage } from '../intake/api/main';
 import { openStore, purgeClosedBefore, storeLocation, type SqlClient } from '../store';
 import { createRecordWorker } from './record-worker';
 import { quietRuntime, TASK_QUEUE } from './worker';
@@ -98,11 +98,14 @@ async function main() {
     temporal: { client, timeoutMs: COMMAND_TIMEOUT_MS, taskQueue: TASK_QUEUE },
   });
   startupLogger(log).info(`serving ${api.url}/api/v1 (OpenAPI: ${api.url}/api/v1/openapi.json)`);
+  const statusPage = await startStatusPage({ db, config, logger: log });
+  startupLogger(log).info(`status page: ${statusPage?.url ?? api.url}/status`);
   const recording = startRecording(db, process.env.RUNBOOKS_DATA_DIR || PACKAGE_ROOT);
   const retention = startRetention(db, config.store.retainFor);
   const stop = async () => {
     clearInterval(retention);
     await api.close();
+    await statusPage?.close();
     await recording.stop();
     await connection.close();
     await db.close();

@@ -8,6 +8,9 @@ import { processLogger } from '../../config/logger';
 import { packageVersion } from '../../config/package-root';
 import { tokensIssued } from '../../store';
 import { isLoopbackHost } from '../http';
+import Fastify from 'fastify';
+import { fastifyLogging, logAnswers } from '../http';
+import { statusPageRoutes } from '../status/routes';
 import { buildApiServer, type ApiOptions } from './server';
 import { DEFAULT_API_PORT } from '../../config/api-address';
 
@@ -24,4 +27,24 @@ export async function startApi(opts: Omit<ApiOptions, 'version'>, env: NodeJS.Pr
   const app = await buildApiServer({ ...opts, version: packageVersion() });
   const address = await app.listen({ host, port });
   return { url: address, close: () => app.close() };
+}
+
+/**
+ * The status page on a listener of its own (STATUS_HOST:STATUS_PORT, host 127.0.0.1 unless set), so that
+ * only it faces customers: nothing else answers there. Null when STATUS_PORT is unset.
+ */
+export async function startStatusPage(
+  opts: Pick<ApiOptions, 'db' | 'config' | 'logger' | 'statusCacheMs'>,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ url: string; close: () => Promise<void> } | null> {
+  if (!env.STATUS_PORT?.trim()) return null;
+  const port = Number(env.STATUS_PORT);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`STATUS_PORT must be a port number, not ${JSON.stringify(env.STATUS_PORT)}`);
+  const app = Fastify(fastifyLogging(opts.logger));
+  logAnswers(app);
+  await app.register(statusPageRoutes(opts.db, opts.config, opts.statusCacheMs));
+  app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: 'not found' }));
+  const url = await app.listen({ host: env.STATUS_HOST?.trim() || '127.0.0.1', port });
+  return { url, close: () => app.close() };
 }

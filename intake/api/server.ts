@@ -19,6 +19,8 @@ import { incidentRoutes } from './routes/incidents';
 import { onCallRoutes } from './routes/oncall';
 import { reportRoutes } from './routes/reports';
 import { reviewRoutes } from './routes/reviews';
+import { statusRoutes } from './routes/status';
+import { statusPageRoutes } from '../status/routes';
 
 export const API_PREFIX = '/api/v1';
 
@@ -30,6 +32,8 @@ export interface ApiOptions {
   temporal?: TemporalAccess;
   /** Where the API logs refusals and errors (`config/logger.ts`); nothing when unset. */
   logger?: Logger;
+  /** How long the status page's model is reused (5 s); a test sees each change at once with 0. */
+  statusCacheMs?: number;
 }
 
 /** The first schema error as `<field>: <what is wrong>`. */
@@ -89,6 +93,9 @@ export async function buildApiServer(opts: ApiOptions): Promise<FastifyInstance>
   await app.register(commandRoutes(opts.db, opts.config, opts.temporal), { prefix: API_PREFIX });
   await app.register(actionItemRoutes(opts.db, opts.config), { prefix: API_PREFIX });
   await app.register(onCallRoutes(opts.config, opts.temporal), { prefix: API_PREFIX });
+  await app.register(statusRoutes(opts.db, opts.config), { prefix: API_PREFIX });
+  // The public status page, open to anyone who reaches this listener (or on its own: STATUS_PORT).
+  await app.register(statusPageRoutes(opts.db, opts.config, opts.statusCacheMs));
   app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, async () => app.swagger());
   // For probes and supervisors (Kubernetes, `npm run cluster`), which hold no token: says whether the store
   // answers, nothing more.

@@ -17,6 +17,10 @@ import {
   openStore,
   purgeClosedBefore,
   purgeExpiredClaims,
+  publishStatusUpdate,
+  serviceOverrides,
+  setServiceOverride,
+  statusUpdatesSince,
   recordAudit,
   recordIncidentView,
   recordPages,
@@ -96,6 +100,8 @@ export const STORE_CHECKS: StoreCheck[] = [
           'request_claims',
           'reviews',
           'schema_migrations',
+          'service_status_overrides',
+          'status_updates',
           'timeline_events',
         ],
       );
@@ -113,12 +119,12 @@ export const STORE_CHECKS: StoreCheck[] = [
     },
   },
   {
-    name: 'a store at the previous version (0002) is upgraded by the newest migration alone',
+    name: 'a store at the previous version (0003) is upgraded by the newest migration alone',
     async run(db) {
       await db.exec(
-        "DROP TABLE request_claims; DELETE FROM schema_migrations WHERE id = '0003_request_claims'",
+        "DROP TABLE status_updates, service_status_overrides; DELETE FROM schema_migrations WHERE id = '0004_status_page'",
       );
-      assert.deepEqual(await migrate(db), ['0003_request_claims']);
+      assert.deepEqual(await migrate(db), ['0004_status_page']);
       assert.deepEqual(await migrate(db), []);
     },
   },
@@ -143,6 +149,58 @@ export const STORE_CHECKS: StoreCheck[] = [
       assert.equal(await purgeExpiredClaims(db, at(1202)), 1);
       assert.equal(await claimRequest(db, key, 600_000, at(1203)), true);
       await releaseRequest(db, key);
+    },
+  },
+  {
+    name: 'status page: an update keyed by its request is published once; overrides set and withdrawn',
+    async run(db) {
+      const id = `inc-${db.engine}-status`;
+      const update = {
+        incidentId: id,
+        service: 'checkout',
+        title: 'Checkout errors',
+        status: 'investigating' as const,
+        message: "line one\nit's <b>text</b>",
+        impact: null,
+        eta: '1 h',
+        nextUpdateAt: new Date(T0 + 1_800_000).toISOString(),
+        author: 'Alice',
+        publishedAt: new Date(T0).toISOString(),
+        requestKey: `${id}-1`,
+      };
+      const first = await publishStatusUpdate(db, update);
+      const retried = await publishStatusUpdate(db, { ...update, message: 'a retry' });
+      assert.deepEqual(retried, first);
+      assert.equal(first.message, "line one\nit's <b>text</b>");
+      await publishStatusUpdate(db, {
+        ...update,
+        status: 'resolved',
+        publishedAt: new Date(T0 + 1000).toISOString(),
+        requestKey: undefined,
+      });
+      const since = await statusUpdatesSince(db, new Date(T0).toISOString());
+      assert.deepEqual(
+        since.filter((u) => u.incidentId === id).map((u) => u.status),
+        ['resolved', 'investigating'],
+      );
+      await setServiceOverride(db, 'checkout', {
+        health: 'degraded',
+        reason: null,
+        setBy: 'Bob',
+        setAt: new Date(T0).toISOString(),
+      });
+      await setServiceOverride(db, 'checkout', {
+        health: 'major_outage',
+        reason: 'r',
+        setBy: 'Bob',
+        setAt: new Date(T0).toISOString(),
+      });
+      assert.deepEqual(
+        (await serviceOverrides(db)).map((o) => [o.service, o.health, o.reason]),
+        [['checkout', 'major_outage', 'r']],
+      );
+      await setServiceOverride(db, 'checkout', null);
+      assert.deepEqual(await serviceOverrides(db), []);
     },
   },
   {

@@ -15,40 +15,7 @@ import {
 import { plainText } from '../../../../domain/text';
 import { describeView } from '../../../../cli/incident';
 import { testConfig } from '../../../../scripts/testbed/config';
-
-const ESC = '\x1b';
-export const HOSTILE: readonly string[] = [
-  '<!channel> database is down',
-  '<!here|here> wake up',
-  '<@U0123ABCD> approve this',
-  '<https://evil.example/approve|Approve>',
-  '<mailto:x@evil.example|security team>',
-  '&lt;!channel&gt; pre-escaped',
-  `${ESC}[31mRED${ESC}[0m alert`,
-  `${ESC}]8;;https://evil.example${ESC}\\click${ESC}]8;;${ESC}\\`,
-  `${ESC}]0;owned title\x07 window title`,
-  `${ESC}[2J${ESC}[H screen cleared`,
-  'bell\x07 and backspace\x08\x08\x08 and NUL\x00 here',
-  '\x9b31m C1 CSI and \x85 NEL',
-  'line one\nline two\r\n# injected heading',
-  '# Heading in a summary',
-  '## Root Cause Analysis\n- forged: nothing to see',
-  '[click me](https://evil.example) and ![img](https://evil.example/x.png)',
-  '<script>alert(1)</script><img src=x onerror=alert(1)>',
-  '| forged | table | row |',
-  '`code` ```fence``` and *bold* _em_ ~strike~',
-  '<details><summary>hidden</summary>secret</details>',
-  'back\\slash \\[escaped\\] already',
-  '\u202eevil reversed text\u202c and \u2066isolate\u2069',
-  'zero\u200bwidth\u200djoin\ufeffBOM',
-  'line\u2028separator\u2029paragraph',
-  '*Approval needed* for `restart` — fake approval text',
-  '@channel @here @everyone',
-  '$(rm -rf /) `id` ; DROP TABLE incidents;',
-  '{{ .Values.secret }} ${process.env.SLACK_BOT_TOKEN}',
-  `${'S'.repeat(2500)} long`,
-  `${'😀'.repeat(1500)} emoji`,
-];
+import { ESC, HOSTILE } from '../../../support/hostile-text';
 
 // eslint-disable-next-line no-control-regex
 const CONTROLS = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200b-\u200f\u2028\u2029\ufeff]/;

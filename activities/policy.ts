@@ -52,6 +52,7 @@ export function toIncidentPolicy(config: RunbooksConfig, service: string, scenar
     reviewReminderAfterMs: config.review.reminderAfter,
     ticketsEnabled: config.tickets !== null,
     statusPageEnabled: config.statusPage !== null,
+    statusFirstMessage: config.publicStatus.firstMessage,
     ...(scenario === undefined
       ? {}
       : {

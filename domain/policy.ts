@@ -67,6 +67,8 @@ export interface IncidentPolicy {
    */
   knownScenario?: boolean;
   statusPageEnabled: boolean;
+  /** `publicStatus.firstMessage` (absent in older policies: the default). */
+  statusFirstMessage?: string;
   /** Present when the service has a container the runbooks can operate on. */
   runbook: {
     dryRun: boolean;

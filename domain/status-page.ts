@@ -12,6 +12,31 @@ export const STATUS_UPDATE_STATUSES: readonly StatusUpdateStatus[] = [
   'resolved',
 ];
 
+/** What a status page says before a responder writes (`publicStatus.firstMessage`; `{service}` is replaced). */
+export const DEFAULT_FIRST_MESSAGE =
+  'We are investigating an issue affecting {service}. Next update within 30 minutes.';
+
+/**
+ * The automatic messages of a customer-facing incident (the first, a return, the fix, the resolve): the
+ * service's configured name and the phase, never the alert's words (only a responder publishes those).
+ */
+export function automaticStatusMessage(
+  phase: 'investigating' | 'returned' | 'monitoring' | 'resolved',
+  service: string,
+  firstMessage: string = DEFAULT_FIRST_MESSAGE,
+): string {
+  switch (phase) {
+    case 'investigating':
+      return firstMessage.split('{service}').join(service);
+    case 'returned':
+      return `The issue affecting ${service} has returned. We are investigating.`;
+    case 'monitoring':
+      return `A fix has been applied to ${service} and we are monitoring the results.`;
+    case 'resolved':
+      return `The issue affecting ${service} has been resolved.`;
+  }
+}
+
 /** The seed's "next update in 30 minutes". */
 export const DEFAULT_NEXT_UPDATE_MINUTES = 30;
 /** How far back the page and its feeds show past incidents. */
@@ -36,6 +61,8 @@ export interface StatusUpdate {
   nextUpdateAt: string | null;
   author: string;
   publishedAt: string;
+  /** The configured first message of an incident nobody has written about yet (not stored). */
+  automatic?: true;
 }
 
 interface OpenIncident {
@@ -94,6 +121,34 @@ export interface PublicIncident {
   status: StatusUpdateStatus;
   /** Newest first. */
   updates: StatusUpdate[];
+}
+
+/**
+ * For each open incident that changes its service's state and that no responder has written about yet: the
+ * configured first message, as of the incident's start, so customers see that it is known.
+ */
+export function firstMessages(
+  open: (OpenIncident & { createdAt: string })[],
+  updates: StatusUpdate[],
+  firstMessage?: string,
+): StatusUpdate[] {
+  const written = new Set(updates.map((u) => u.incidentId));
+  return open
+    .filter((i) => healthOfIncident(i) !== 'operational' && !written.has(i.id))
+    .map((i) => ({
+      id: 0,
+      incidentId: i.id,
+      service: i.service,
+      title: `${i.service}: service disruption`,
+      status: 'investigating',
+      message: automaticStatusMessage('investigating', i.service, firstMessage),
+      impact: null,
+      eta: null,
+      nextUpdateAt: null,
+      author: 'automatic',
+      publishedAt: i.createdAt,
+      automatic: true,
+    }));
 }
 
 /** Updates grouped by incident, the incident with the newest update first; its title and status are its newest. */

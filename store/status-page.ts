@@ -39,11 +39,14 @@ function updateOf(r: UpdateRow): StatusUpdate {
   };
 }
 
-/** Publishes an update; a retried request (same key) publishes it once and answers the first. */
+/**
+ * Publishes an update; a retried request (same key) publishes it once and answers the first, with
+ * `first: false` (so that nothing is sent on again).
+ */
 export async function publishStatusUpdate(
   db: Queryable,
   u: Omit<StatusUpdate, 'id'> & { requestKey?: string },
-): Promise<StatusUpdate> {
+): Promise<{ update: StatusUpdate; first: boolean }> {
   const { rows } = await db.query<UpdateRow>(
     `INSERT INTO status_updates (incident_id, service, title, status, message, impact, eta, next_update_at,
        author, published_at, request_key)
@@ -63,11 +66,11 @@ export async function publishStatusUpdate(
       u.requestKey ?? null,
     ],
   );
-  if (rows.length) return updateOf(rows[0]);
-  const first = await db.query<UpdateRow>(`SELECT ${COLUMNS} FROM status_updates WHERE request_key = $1`, [
+  if (rows.length) return { update: updateOf(rows[0]), first: true };
+  const earlier = await db.query<UpdateRow>(`SELECT ${COLUMNS} FROM status_updates WHERE request_key = $1`, [
     u.requestKey,
   ]);
-  return updateOf(first.rows[0]);
+  return { update: updateOf(earlier.rows[0]), first: false };
 }
 
 /** Updates published since `since`, newest first, at most `limit`. */

@@ -69,8 +69,9 @@ function updateHtml(u: StatusUpdate): string {
   }</div>`;
 }
 
-function incidentHtml(i: PublicIncident): string {
-  return `<article aria-labelledby="incident-${i.updates[0].id}"><h3 id="incident-${i.updates[0].id}">${markupText(i.title, 200)}</h3><p class="meta">${markupText(i.service)} · ${STATUS_LABELS[i.status]}</p>${i.updates.map(updateHtml).join('')}</article>`;
+function incidentHtml(i: PublicIncident, n: number, list: string): string {
+  const id = `${list}-${n + 1}`;
+  return `<article aria-labelledby="${id}"><h3 id="${id}">${markupText(i.title, 200)}</h3><p class="meta">${markupText(i.service)} · ${STATUS_LABELS[i.status]}</p>${i.updates.map(updateHtml).join('')}</article>`;
 }
 
 export function statusPageHtml(m: StatusPageModel): string {
@@ -90,9 +91,9 @@ export function statusPageHtml(m: StatusPageModel): string {
 <h2>Services</h2>
 <ul class="services">${services || '<li>No customer-facing service is configured.</li>'}</ul>
 <h2>Current incidents</h2>
-${m.active.map(incidentHtml).join('') || '<p>No incident is under way.</p>'}
+${m.active.map((i, n) => incidentHtml(i, n, 'current')).join('') || '<p>No incident is under way.</p>'}
 <h2>Past incidents (90 days)</h2>
-${m.past.map(incidentHtml).join('') || '<p>No incident in the last 90 days.</p>'}
+${m.past.map((i, n) => incidentHtml(i, n, 'past')).join('') || '<p>No incident in the last 90 days.</p>'}
 <p class="meta">Updated ${when(m.generatedAt)} · <a href="/status/feed.atom">Atom feed</a> · <a href="/status.json">JSON</a></p>
 </main></body></html>
 `;
@@ -115,7 +116,7 @@ export function statusFeedAtom(m: StatusPageModel): string {
         .map((p) => markupText(p, 4000))
         .join('\n');
       return `  <entry>
-    <id>urn:durable-runbooks:status-update:${u.id}</id>
+    <id>${u.automatic ? `urn:durable-runbooks:incident:${markupText(u.incidentId)}:opened` : `urn:durable-runbooks:status-update:${u.id}`}</id>
     <title>${STATUS_LABELS[u.status]}: ${markupText(u.title, 200)}</title>
     <updated>${u.publishedAt}</updated>
     <link rel="alternate" href="/status"/>

@@ -6,6 +6,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { RunbooksConfig } from '../../config';
 import {
+  firstMessages,
   overallHealth,
   publicIncidents,
   serviceStates,
@@ -41,7 +42,10 @@ export async function statusPageModel(
     statusUpdatesSince(db, since),
   ]);
   const shown = updates.filter((u) => services.includes(u.service));
-  const incidents = publicIncidents(shown);
+  const incidents = publicIncidents([
+    ...shown,
+    ...firstMessages(open, shown, config.publicStatus.firstMessage),
+  ]);
   const states = serviceStates(
     services,
     open,

@@ -127,7 +127,13 @@ describeWith(
       });
       const posted = statusPage.requests.find((r) => r.body.incidentId === view.incidentId);
       expect(posted?.headers.authorization).toBe(`Bearer ${SECRETS.STATUSPAGE_TOKEN}`);
-      expect(posted?.body).toMatchObject({ state: 'investigating', service: 'storefront' });
+      // Neutral words (publicStatus.firstMessage): the alert's summary is for responders, not customers.
+      expect(posted?.body).toMatchObject({
+        state: 'investigating',
+        service: 'storefront',
+        message: 'We are investigating an issue affecting storefront. Next update within 30 minutes.',
+      });
+      expect(JSON.stringify(posted?.body)).not.toContain(view.summary);
 
       await handle.signal(acknowledgeSignal, { by: 'alice' });
       await eventually(() =>

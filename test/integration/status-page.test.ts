@@ -19,22 +19,28 @@ import { testConfig } from '../../scripts/testbed/config';
 import { describeWith, serviceValue } from '../../scripts/testbed/services';
 import { freshPostgres } from '../support/fresh-postgres';
 import { HOSTILE } from '../support/hostile-text';
+import { FakeJsonSink } from '../support/fake-saas';
+import type { RunbooksConfig } from '../../config';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-sync'];
 const SCRIPT = HOSTILE.find((t) => t.startsWith('<script>'))!;
 
 describeWith(['postgres', 'chromium'], 'the status page, in Chromium', () => {
-  const config = testConfig({
-    publicStatus: { title: 'Example status' },
-    services: { checkout: { customerFacing: true }, internal: {} },
-  });
+  const external = new FakeJsonSink();
+  let config: RunbooksConfig;
   let db: SqlClient;
   let api: FastifyInstance;
   let apiUrl: string;
   let status: { url: string; close: () => Promise<void> };
   let browser: Browser;
   beforeAll(async () => {
+    await external.start();
+    config = testConfig({
+      publicStatus: { title: 'Example status', firstMessage: 'Some customers may see errors on {service}.' },
+      services: { checkout: { customerFacing: true }, internal: {} },
+      statusPage: { url: `${external.url}/api/incidents` },
+    });
     db = await openStore(await freshPostgres('status'));
     api = await buildApiServer({ db, config, version: 'test', statusCacheMs: 0 });
     await api.listen({ host: '127.0.0.1', port: 0 });
@@ -47,6 +53,7 @@ describeWith(['postgres', 'chromium'], 'the status page, in Chromium', () => {
     await status?.close();
     await api?.close();
     await db?.close();
+    await external.stop();
   });
 
   const incident = (id: string, service: string, patch: Partial<IncidentRecord> = {}): IncidentRecord => ({
@@ -86,7 +93,20 @@ describeWith(['postgres', 'chromium'], 'the status page, in Chromium', () => {
     ]);
     await upsertIncident(db, incident('status-1', 'checkout'));
     await upsertIncident(db, incident('status-2', 'internal'));
-    expect((await json()).overall).toBe('major_outage');
+    const opened = await json();
+    expect(opened.overall).toBe('major_outage');
+    // Before anyone writes, customers see the configured first message, never the alert's text.
+    expect(opened.active).toEqual([
+      {
+        incidentId: 'status-1',
+        service: 'checkout',
+        title: 'checkout: service disruption',
+        status: 'investigating',
+        updates: [
+          expect.objectContaining({ message: 'Some customers may see errors on checkout.', automatic: true }),
+        ],
+      },
+    ]);
 
     // Only responders write; only customer-facing incidents; unknown ones are 404.
     expect(
@@ -110,6 +130,17 @@ describeWith(['postgres', 'chromium'], 'the status page, in Chromium', () => {
       30 * 60_000,
     );
     expect(published.data.author).toBe('api (this machine)');
+    // Sent on to the external status page: the responder's words, not the alert's.
+    expect(published.data.externalStatusPage).toBe('status page #1 accepted (201)');
+    expect(external.requests.map((r) => r.body)).toEqual([
+      expect.objectContaining({
+        incidentId: 'status-1',
+        state: 'investigating',
+        title: 'Checkout errors',
+        impact: 'Users may fail to pay.',
+      }),
+    ]);
+    expect(JSON.stringify(external.requests)).not.toMatch(/ALERT TEXT|this machine/);
 
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     const dialogs: string[] = [];

@@ -170,8 +170,9 @@ export const STORE_CHECKS: StoreCheck[] = [
       };
       const first = await publishStatusUpdate(db, update);
       const retried = await publishStatusUpdate(db, { ...update, message: 'a retry' });
-      assert.deepEqual(retried, first);
-      assert.equal(first.message, "line one\nit's <b>text</b>");
+      assert.deepEqual([first.first, retried.first], [true, false]);
+      assert.deepEqual(retried.update, first.update);
+      assert.equal(first.update.message, "line one\nit's <b>text</b>");
       await publishStatusUpdate(db, {
         ...update,
         status: 'resolved',

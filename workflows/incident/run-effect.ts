@@ -36,6 +36,7 @@ import {
 } from './patches';
 import { record, type ClosingTask, type IncidentState, type SlackItem } from './state';
 import { storedReview } from './store-writes';
+import { automaticStatusMessage } from '../../domain/status-page';
 import {
   addPage,
   advanceLadder,
@@ -210,6 +211,10 @@ async function pageStep(state: IncidentState, step: number, reason: string | nul
   noteLadderEnd(state, Date.now());
 }
 
+/** An external status page hears the phase in neutral words: the alert's text is for responders only. */
+const automaticMessage = (state: IncidentState, phase: Parameters<typeof automaticStatusMessage>[0]) =>
+  automaticStatusMessage(phase, state.input.service, state.policy?.statusFirstMessage);
+
 async function statusPage(
   state: IncidentState,
   phase: 'investigating' | 'monitoring' | 'resolved',
@@ -293,9 +298,14 @@ async function open(state: IncidentState, task: IncidentState['opening'][number]
       return record(state, now, 'ticket', `ticket for the next business day: ${result.detail}`);
     }
     case 'status-page':
-      return state.timeline.some((e) => e.type === 'reopened')
-        ? statusPage(state, 'investigating', `The issue has returned: ${state.input.summary}`)
-        : statusPage(state, 'investigating', `We are investigating: ${state.input.summary}`);
+      return statusPage(
+        state,
+        'investigating',
+        automaticMessage(
+          state,
+          state.timeline.some((e) => e.type === 'reopened') ? 'returned' : 'investigating',
+        ),
+      );
     case 'management':
       return sendPage(state, -2, 'slack', `${state.input.severity} incident: management notified`);
     case 'runbook':
@@ -307,11 +317,7 @@ async function verifyResolve(state: IncidentState, now: number) {
   if (!beginMonitoring(state, now)) return;
   const health = await effects.checkHealth(state);
   if (!healthVerified(state, health, Date.now())) return;
-  await statusPage(
-    state,
-    'monitoring',
-    `A fix has been applied and we are monitoring: ${state.input.summary}`,
-  );
+  await statusPage(state, 'monitoring', automaticMessage(state, 'monitoring'));
 }
 
 async function stopRunbook(state: IncidentState, hooks: ShellHooks) {
@@ -330,7 +336,7 @@ async function close(state: IncidentState, task: ClosingTask, hooks: ShellHooks)
     case 'pagerduty-resolve':
       return updatePagedAlerts(state, 'resolve');
     case 'status-page':
-      return statusPage(state, 'resolved', `This incident has been resolved: ${state.input.summary}`);
+      return statusPage(state, 'resolved', automaticMessage(state, 'resolved'));
     case 'review':
       try {
         const review = (state.storeLane && (await storedReview(state))) || (await effects.writeReview(state));

@@ -11,8 +11,11 @@ import {
   SERVICE_HEALTHS,
   STATUS_UPDATE_STATUSES,
   type ServiceHealth,
+  type StatusUpdate,
   type StatusUpdateStatus,
 } from '../../../domain/status-page';
+import { postToAdapter } from '../../../activities/http-adapter';
+import type { Env } from '../../../activities/secrets';
 import { publishStatusUpdate, recordAudit, setServiceOverride, type SqlClient } from '../../../store';
 import { callerName } from '../auth';
 import { errorBody, nullableText, nullableTime } from './schemas';
@@ -31,6 +34,8 @@ const update = {
     nextUpdateAt: nullableTime,
     author: { type: 'string' },
     publishedAt: { type: 'string', format: 'date-time' },
+    /** What the external status page (`statusPage`) answered; null when none is configured. */
+    externalStatusPage: nullableText,
   },
 } as const;
 
@@ -43,7 +48,22 @@ interface UpdateBody {
   nextUpdateInMinutes?: number;
 }
 
-export function statusRoutes(db: SqlClient, config: RunbooksConfig): FastifyPluginAsync {
+export function statusRoutes(
+  db: SqlClient,
+  config: RunbooksConfig,
+  env: Env = process.env,
+): FastifyPluginAsync {
+  /** The update, to an external status page when one is configured (`statusPage`): what it answered. */
+  const sendOn = async (u: StatusUpdate): Promise<string | null> => {
+    if (!config.statusPage) return null;
+    const { author: _author, id: _id, ...fields } = u;
+    try {
+      return (await postToAdapter('status page', config.statusPage, { ...fields, state: u.status }, env))
+        .detail;
+    } catch (err) {
+      return `not delivered: ${(err as Error).message}`;
+    }
+  };
   const notCustomerFacing = (service: string) =>
     Object.hasOwn(config.services, service) && config.services[service].customerFacing
       ? null
@@ -94,7 +114,7 @@ export function statusRoutes(db: SqlClient, config: RunbooksConfig): FastifyPlug
         const body = req.body;
         const minutes = body.nextUpdateInMinutes ?? DEFAULT_NEXT_UPDATE_MINUTES;
         const key = req.headers['idempotency-key'];
-        const published = await publishStatusUpdate(db, {
+        const { update: published, first } = await publishStatusUpdate(db, {
           incidentId: req.params.id,
           service,
           // Never the alert's summary: the responder's title, else the last one, else the service's name.
@@ -108,14 +128,16 @@ export function statusRoutes(db: SqlClient, config: RunbooksConfig): FastifyPlug
           publishedAt: new Date(now).toISOString(),
           ...(typeof key === 'string' && key ? { requestKey: `status-update:${key.slice(0, 200)}` } : {}),
         });
+        if (!first) return reply.code(201).send({ ...published, externalStatusPage: null });
+        const externalStatusPage = await sendOn(published);
         await recordAudit(db, {
           actor: published.author,
           surface: 'api',
           action: 'status update',
           incidentId: published.incidentId,
-          answer: `status page: ${published.status} (${published.title})`,
+          answer: `status page: ${published.status} (${published.title})${externalStatusPage ? `; external: ${externalStatusPage}` : ''}`,
         });
-        return reply.code(201).send(published);
+        return reply.code(201).send({ ...published, externalStatusPage });
       },
     );
 

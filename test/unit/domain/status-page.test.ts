@@ -1,5 +1,7 @@
 /** The status page's model: each service's state from its open incidents or a responder, updates by incident. */
 import {
+  automaticStatusMessage,
+  firstMessages,
   overallHealth,
   publicIncidents,
   serviceStates,
@@ -84,5 +86,44 @@ test('updates are grouped by incident, newest incident and newest update first; 
   expect(grouped.map((i) => [i.incidentId, i.status, i.title, i.updates.map((x) => x.id)])).toEqual([
     ['a', 'monitoring', 'Checkout errors: payment provider', [4, 3, 1]],
     ['b', 'investigating', 'Slow search', [2]],
+  ]);
+});
+
+test('an open incident nobody wrote about shows the first message; a P3, a suppressed or a written one does not', () => {
+  const open = [
+    { ...incident('checkout', 'P1'), createdAt: '2026-12-06T10:00:00.000Z' },
+    { ...incident('search', 'P3'), createdAt: '2026-12-06T10:00:00.000Z' },
+    { ...incident('login', 'P2', 'suppressed'), createdAt: '2026-12-06T10:00:00.000Z' },
+    { ...incident('billing', 'P2'), createdAt: '2026-12-06T10:05:00.000Z' },
+  ];
+  const written = [{ incidentId: 'billing-P2' } as StatusUpdate];
+  expect(firstMessages(open, written, 'Errors on {service}; {service} team on it.')).toEqual([
+    {
+      id: 0,
+      incidentId: 'checkout-P1',
+      service: 'checkout',
+      title: 'checkout: service disruption',
+      status: 'investigating',
+      message: 'Errors on checkout; checkout team on it.',
+      impact: null,
+      eta: null,
+      nextUpdateAt: null,
+      author: 'automatic',
+      publishedAt: '2026-12-06T10:00:00.000Z',
+      automatic: true,
+    },
+  ]);
+});
+
+test("the automatic messages name the service and the phase, nothing of the alert's", () => {
+  expect(
+    ['investigating', 'returned', 'monitoring', 'resolved'].map((p) =>
+      automaticStatusMessage(p as never, 'checkout'),
+    ),
+  ).toEqual([
+    'We are investigating an issue affecting checkout. Next update within 30 minutes.',
+    'The issue affecting checkout has returned. We are investigating.',
+    'A fix has been applied to checkout and we are monitoring the results.',
+    'The issue affecting checkout has been resolved.',
   ]);
 });

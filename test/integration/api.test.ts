@@ -205,6 +205,7 @@ describeWith(['postgres'], 'the API over the store (/api/v1)', () => {
     const served = app.apiRoutes.map((r) => r.replace(/:(\w+)/g, '{$1}')).sort();
     expect(documented).toEqual(served);
     expect(served).toEqual([
+      'DELETE /api/v1/status/services/{service}',
       'GET /api/v1/action-items',
       'GET /api/v1/incidents',
       'GET /api/v1/incidents/{id}',
@@ -214,7 +215,9 @@ describeWith(['postgres'], 'the API over the store (/api/v1)', () => {
       'PATCH /api/v1/action-items/{id}',
       'POST /api/v1/action-items',
       'POST /api/v1/incidents',
+      'POST /api/v1/incidents/{id}/status-updates',
       'POST /api/v1/incidents/{id}/{action}',
+      'PUT /api/v1/status/services/{service}',
     ]);
   });
 

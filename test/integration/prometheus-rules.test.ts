@@ -135,15 +135,21 @@ describeWith(['temporal', 'prometheus'], "the product's alerting rules and dashb
         const { alerts } = await api<{ alerts: PromAlert[] }>('alerts');
         const pages = alerts.find((a) => a.labels.alertname === 'DurableRunbooksPagesFailing');
         expect(pages?.state).toBe('firing');
-        return { pages: pages!, all: alerts.map((a) => `${a.labels.alertname} ${a.state}`) };
+        return {
+          pages: pages!,
+          all: alerts.map((a) => `${a.labels.alertname} ${a.state}`),
+          firing: alerts.filter((a) => a.state === 'firing').map((a) => a.labels.alertname),
+        };
       },
       90_000,
       1000,
     );
     console.log(`prometheus rules: alerts ${JSON.stringify(firing.all)}`);
     expect(firing.pages.labels).toMatchObject({ result: 'unreachable', severity: 'critical' });
-    // Nothing else fires: a worker polls, the fleet is readable, the intake answered no 5xx.
-    expect(firing.all).toEqual(['DurableRunbooksPagesFailing firing']);
+    // Nothing else fires: a worker polls, the fleet is readable, the intake answered no 5xx. (A rule may be
+    // pending for an evaluation: on a loaded machine the first scrape of the fleet can come before the
+    // worker's first poll reached Temporal; "for" is there so that such a moment pages nobody.)
+    expect(firing.firing).toEqual(['DurableRunbooksPagesFailing']);
 
     // The fleet as the intake sees it, and the SDK's metrics from the worker, under one prefix.
     await eventually(async () => {

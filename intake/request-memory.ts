@@ -1,8 +1,8 @@
 /**
  * Which signed requests (Slack signatures, PagerDuty event ids) were already handled, so a replay within the
  * sender's window acts once. Alone, an intake remembers them itself; beside other replicas on one store
- * (`DATABASE_URL`), the store's `request_claims` is what they all see, so a replay sent to another replica
- * is refused too.
+ * (`INTAKE_DATABASE_URL` or `DATABASE_URL`), the store's `request_claims` is what they all see, so a replay
+ * sent to another replica is refused too.
  */
 import type { Logger } from '../config/logger';
 import { claimRequest, purgeExpiredClaims, releaseRequest, type SqlClient } from '../store';

@@ -61,13 +61,18 @@ export async function statusPageModel(
   };
 }
 
-/** For JSON readers: what the page shows, without who wrote each update (a person of the team). */
+/** For JSON readers: what the page shows, without who wrote an update or set a state (a person of the team). */
 function publicJson(m: StatusPageModel) {
   const incident = (i: PublicIncident) => ({
     ...i,
     updates: i.updates.map(({ author: _author, ...u }) => u),
   });
-  return { ...m, active: m.active.map(incident), past: m.past.map(incident) };
+  return {
+    ...m,
+    services: m.services.map(({ overriddenBy: _by, ...s }) => s),
+    active: m.active.map(incident),
+    past: m.past.map(incident),
+  };
 }
 
 export function statusPageRoutes(

@@ -82,6 +82,7 @@ export {
   publishStatusUpdate,
   serviceOverrides,
   setServiceOverride,
+  statusContextOf,
   statusUpdatesSince,
   type ServiceOverride,
 } from './status-page';

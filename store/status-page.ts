@@ -143,3 +143,17 @@ export async function openIncidentsOf(
   );
   return rows.map((r) => ({ ...r, createdAt: iso(r.created_at) }));
 }
+
+/** The service of a stored incident, and the title of its newest status update; null when not stored. */
+export async function statusContextOf(
+  db: Queryable,
+  incidentId: string,
+): Promise<{ service: string; lastTitle: string | null } | null> {
+  const { rows } = await db.query<{ service: string; title: string | null }>(
+    `SELECT i.service, (SELECT u.title FROM status_updates u WHERE u.incident_id = i.id
+       ORDER BY u.published_at DESC, u.id DESC LIMIT 1) AS title
+     FROM incidents i WHERE i.id = $1`,
+    [incidentId],
+  );
+  return rows.length ? { service: rows[0].service, lastTitle: rows[0].title } : null;
+}

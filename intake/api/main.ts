@@ -7,12 +7,19 @@
 import { processLogger } from '../../config/logger';
 import { packageVersion } from '../../config/package-root';
 import { tokensIssued } from '../../store';
-import { isLoopbackHost } from '../http';
 import Fastify from 'fastify';
-import { fastifyLogging, logAnswers } from '../http';
+import { fastifyLogging, isLoopbackHost, logAnswers } from '../http';
 import { statusPageRoutes } from '../status/routes';
 import { buildApiServer, type ApiOptions } from './server';
 import { DEFAULT_API_PORT } from '../../config/api-address';
+
+/** The port a variable names (`fallback` when unset); anything but a port stops the start, naming it. */
+function portFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const port = Number(env[name] || fallback);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`${name} must be a port number, not ${JSON.stringify(env[name])}`);
+  return port;
+}
 
 export async function startApi(opts: Omit<ApiOptions, 'version'>, env: NodeJS.ProcessEnv = process.env) {
   let host = env.API_HOST?.trim() || '127.0.0.1';
@@ -21,9 +28,7 @@ export async function startApi(opts: Omit<ApiOptions, 'version'>, env: NodeJS.Pr
     processLogger().warn(`nobody has an API token yet: binding to 127.0.0.1 instead of ${host}`);
     host = '127.0.0.1';
   }
-  const port = Number(env.API_PORT || DEFAULT_API_PORT);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new Error(`API_PORT must be a port number, not ${JSON.stringify(env.API_PORT)}`);
+  const port = portFromEnv(env, 'API_PORT', DEFAULT_API_PORT);
   const app = await buildApiServer({ ...opts, version: packageVersion() });
   const address = await app.listen({ host, port });
   return { url: address, close: () => app.close() };
@@ -38,9 +43,7 @@ export async function startStatusPage(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ url: string; close: () => Promise<void> } | null> {
   if (!env.STATUS_PORT?.trim()) return null;
-  const port = Number(env.STATUS_PORT);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new Error(`STATUS_PORT must be a port number, not ${JSON.stringify(env.STATUS_PORT)}`);
+  const port = portFromEnv(env, 'STATUS_PORT', 0);
   const app = Fastify(fastifyLogging(opts.logger));
   logAnswers(app);
   await app.register(statusPageRoutes(opts.db, opts.config, opts.statusCacheMs));

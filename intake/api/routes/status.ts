@@ -16,7 +16,13 @@ import {
 } from '../../../domain/status-page';
 import { postToAdapter } from '../../../activities/http-adapter';
 import type { Env } from '../../../activities/secrets';
-import { publishStatusUpdate, recordAudit, setServiceOverride, type SqlClient } from '../../../store';
+import {
+  publishStatusUpdate,
+  recordAudit,
+  setServiceOverride,
+  statusContextOf,
+  type SqlClient,
+} from '../../../store';
 import { callerName } from '../auth';
 import { errorBody, nullableText, nullableTime } from './schemas';
 
@@ -96,20 +102,14 @@ export function statusRoutes(
         },
       },
       async (req, reply) => {
-        const { rows } = await db.query<{ service: string }>('SELECT service FROM incidents WHERE id = $1', [
-          req.params.id,
-        ]);
-        if (!rows.length)
+        const stored = await statusContextOf(db, req.params.id);
+        if (!stored)
           return reply
             .code(404)
             .send({ error: `id: no incident ${JSON.stringify(req.params.id)} in the store` });
-        const { service } = rows[0];
+        const { service, lastTitle } = stored;
         const refused = notCustomerFacing(service);
         if (refused) return reply.code(422).send({ error: `id: ${refused}` });
-        const previous = await db.query<{ title: string }>(
-          'SELECT title FROM status_updates WHERE incident_id = $1 ORDER BY published_at DESC, id DESC LIMIT 1',
-          [req.params.id],
-        );
         const now = Date.now();
         const body = req.body;
         const minutes = body.nextUpdateInMinutes ?? DEFAULT_NEXT_UPDATE_MINUTES;
@@ -118,7 +118,7 @@ export function statusRoutes(
           incidentId: req.params.id,
           service,
           // Never the alert's summary: the responder's title, else the last one, else the service's name.
-          title: body.title ?? previous.rows[0]?.title ?? `${service}: service disruption`,
+          title: body.title ?? lastTitle ?? `${service}: service disruption`,
           status: body.status,
           message: body.message,
           impact: body.impact ?? null,

@@ -97,6 +97,13 @@ const OPS: Record<string, OpsCommand> = {
     flags: { approve: { type: 'boolean' }, kubernetes: { type: 'boolean' } },
     check: (p) => (p.length === 1 ? null : 'drill needs one scenario'),
   },
+  'pin-images': {
+    about: "pin the deploy examples' images by digest, read from the registry your nodes pull through",
+    usage: 'pin-images --registry <url> [--check] [file…]',
+    script: 'scripts/ops/pin-images.ts',
+    flags: { registry: { type: 'string' }, check: { type: 'boolean' } },
+    check: () => null,
+  },
 };
 
 export const USAGE = [

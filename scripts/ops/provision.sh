@@ -65,6 +65,7 @@ provision_debian_packages() {
   command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
   command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
   [ -x /usr/bin/chromium ] || missing+=(chromium)
+  command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
     say "missing: ${missing[*]} (install them with your package manager; the suites that need them will skip)"

@@ -14,7 +14,8 @@ export type ServiceName =
   | 'compose'
   | 'cluster'
   | 'kubernetes'
-  | 'otelcol';
+  | 'otelcol'
+  | 'registry';
 
 const ENV: Record<ServiceName, string> = {
   temporal: 'RUNBOOKS_TEST_TEMPORAL_ADDRESS',
@@ -29,6 +30,7 @@ const ENV: Record<ServiceName, string> = {
   cluster: 'RUNBOOKS_TEST_CLUSTER',
   kubernetes: 'RUNBOOKS_TEST_KUBERNETES',
   otelcol: 'RUNBOOKS_TEST_OTELCOL',
+  registry: 'RUNBOOKS_TEST_REGISTRY',
 };
 
 export function serviceValue(name: ServiceName): string {

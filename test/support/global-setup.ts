@@ -42,6 +42,8 @@ export default async function globalSetup(): Promise<void> {
   else missing('haproxy', 'apt-get install haproxy');
   if (has('docker-compose')) process.env.RUNBOOKS_TEST_COMPOSE = 'docker-compose';
   else missing('compose', 'apt-get install docker-compose');
+  if (has('docker-registry')) process.env.RUNBOOKS_TEST_REGISTRY = 'docker-registry';
+  else missing('registry', 'apt-get install docker-registry');
   const clusterBinaries = ['temporal-server', 'temporal-sql-tool', 'temporal-ui-server'];
   if (clusterBinaries.every((b) => existsSync(path.join(TOOLS_BIN, b))))
     process.env.RUNBOOKS_TEST_CLUSTER = TOOLS_BIN;

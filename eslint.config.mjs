@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -30,6 +31,11 @@ export default tseslint.config(
       globals: { require: 'readonly', process: 'readonly', console: 'readonly', __dirname: 'readonly' },
     },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    // The console's script runs in browsers, as a classic script (served from console/, no build step).
+    files: ['console/*.js'],
+    languageOptions: { sourceType: 'script', globals: globals.browser },
   },
   {
     files: ['jest.config.js', '.dependency-cruiser.cjs'],

@@ -3,9 +3,11 @@
  * client in activities, with the CLI's in `npm run oncall`.
  */
 import { Context } from '@temporalio/activity';
-import type { Client } from '@temporalio/client';
+import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import {
+  addOverrideUpdate,
+  removeOverrideUpdate,
   maintenanceQuery,
   maintenanceWorkflowId,
   onCallOverridesWorkflowId,
@@ -30,6 +32,39 @@ export function readOverrides(client: Client, schedule: string): Promise<StoredO
     () => client.workflow.getHandle(onCallOverridesWorkflowId(schedule)).query(overridesQuery),
     [],
   );
+}
+
+/**
+ * Adds an override to the schedule's workflow, starting it if nobody ever set one (the CLI and the API). Its
+ * validator refuses an overlap or a window in the past: a WorkflowUpdateFailedError that says why.
+ */
+export function addOverride(
+  client: Client,
+  taskQueue: string,
+  schedule: string,
+  args: { contactId: string; from: number; to: number; by: string; reason?: string },
+): Promise<StoredOverride> {
+  return client.workflow.executeUpdateWithStart(addOverrideUpdate, {
+    args: [args],
+    startWorkflowOperation: new WithStartWorkflowOperation('onCallOverridesWorkflow', {
+      workflowId: onCallOverridesWorkflowId(schedule),
+      taskQueue,
+      args: [{ schedule }],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    }),
+  });
+}
+
+/** Removes the override `id`; answers those left. */
+export function removeOverride(
+  client: Client,
+  schedule: string,
+  id: string,
+  by: string,
+): Promise<StoredOverride[]> {
+  return client.workflow.getHandle(onCallOverridesWorkflowId(schedule)).executeUpdate(removeOverrideUpdate, {
+    args: [{ id, by }],
+  });
 }
 
 export function onCallOverrides(args: { schedule: string }): Promise<StoredOverride[]> {

@@ -5,14 +5,12 @@
  * Exit codes: `cli/exit-codes.ts`.
  */
 import os from 'node:os';
-import { Connection, WithStartWorkflowOperation } from '@temporalio/client';
+import { Connection } from '@temporalio/client';
 import { loadConfig, type RunbooksConfig } from '../config';
 import { parseDuration } from '../config/duration';
 import { TASK_QUEUE } from '../intake/open-incident';
-import { addOverrideUpdate, onCallOverridesWorkflowId, removeOverrideUpdate } from '../domain/messages';
 import { onCallAt, shiftsAhead, zonedInstant, type OnCallSchedule } from '../domain/oncall';
-import { readOverrides } from '../activities/oncall';
-import type { onCallOverridesWorkflow } from '../workflows/oncall/overrides';
+import { addOverride, readOverrides, removeOverride } from '../activities/oncall';
 import { ownValue } from '../domain/policy';
 import { terminalText } from '../domain/text';
 import { clientOf, connectOrSay, jsonText, refusedOrThrow, table } from './support';
@@ -207,7 +205,6 @@ export async function runOnCallCli(
       out(rows.length > 1 ? table(rows, 100) : `no overrides on ${schedule.name}`);
       return EXIT.ok;
     }
-    const workflowId = onCallOverridesWorkflowId(schedule.name);
     try {
       if (command === 'override') {
         const [contactId] = rest;
@@ -217,25 +214,12 @@ export async function runOnCallCli(
           throw new UsageError(
             `no contact ${JSON.stringify(contactId)} (known: ${Object.keys(config.contacts).join(', ')})`,
           );
-        const added = await client.workflow.executeUpdateWithStart(addOverrideUpdate, {
-          args: [
-            {
-              contactId,
-              from: parseTime(fromText, schedule.timeZone, now),
-              to: parseTime(toText, schedule.timeZone, now),
-              by,
-              ...(reason ? { reason } : {}),
-            },
-          ],
-          startWorkflowOperation: new WithStartWorkflowOperation<typeof onCallOverridesWorkflow>(
-            'onCallOverridesWorkflow',
-            {
-              workflowId,
-              taskQueue: TASK_QUEUE,
-              args: [{ schedule: schedule.name }],
-              workflowIdConflictPolicy: 'USE_EXISTING',
-            },
-          ),
+        const added = await addOverride(client, TASK_QUEUE, schedule.name, {
+          contactId,
+          from: parseTime(fromText, schedule.timeZone, now),
+          to: parseTime(toText, schedule.timeZone, now),
+          by,
+          ...(reason ? { reason } : {}),
         });
         out(
           terminalText(
@@ -246,7 +230,7 @@ export async function runOnCallCli(
       }
       const [id] = rest;
       if (!id) throw new UsageError('remove needs <schedule> <id>');
-      await client.workflow.getHandle(workflowId).executeUpdate(removeOverrideUpdate, { args: [{ id, by }] });
+      await removeOverride(client, schedule.name, id, by);
       out(`override ${terminalText(id, 40)} removed from ${schedule.name}`);
       return EXIT.ok;
     } catch (e) {

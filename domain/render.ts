@@ -162,3 +162,53 @@ export function reviewMarkdown(view: IncidentStatusView): string {
     '',
   ].join('\n');
 }
+
+/** What a person filled in after the incident: the root-cause answers and the tracked follow-up actions. */
+export interface ReviewEdits {
+  whatHappened: string | null;
+  why: string | null;
+  detection: string | null;
+  resolution: string | null;
+  prevention: string | null;
+  actionItems: Array<{
+    title: string;
+    owner: string | null;
+    dueDate: string | null;
+    status: string;
+    link: string | null;
+  }>;
+}
+
+/**
+ * The review to hand round: the document written at close, its Root Cause Analysis and Follow-up Actions
+ * templates replaced by what people filled in (every text escaped, as in the rest of the document).
+ */
+export function filledReview(markdown: string, edits: ReviewEdits): string {
+  const cut = markdown.indexOf('\n## Root Cause Analysis');
+  const head = (cut >= 0 ? markdown.slice(0, cut) : markdown).trimEnd();
+  const answer = (v: string | null) => (v?.trim() ? markdownText(v, 4000) : '_not answered yet_');
+  const cell = (v: string | null) => (v?.trim() ? markdownText(v, 500) : ' ');
+  return [
+    head,
+    '',
+    '## Root Cause Analysis',
+    '',
+    `- **What happened?** ${answer(edits.whatHappened)}`,
+    `- **Why did it happen?** ${answer(edits.why)}`,
+    `- **How did we detect it?** ${answer(edits.detection)}`,
+    `- **How did we resolve it?** ${answer(edits.resolution)}`,
+    `- **What can we do to prevent it?** ${answer(edits.prevention)}`,
+    '',
+    '## Follow-up Actions',
+    '',
+    '| Action | Owner | Due | Status | Tracking |',
+    '| --- | --- | --- | --- | --- |',
+    ...(edits.actionItems.length
+      ? edits.actionItems.map(
+          (i) =>
+            `| ${cell(i.title)} | ${cell(i.owner)} | ${cell(i.dueDate)} | ${cell(i.status)} | ${cell(i.link)} |`,
+        )
+      : ['| none yet | | | | |']),
+    '',
+  ].join('\n');
+}

@@ -35,8 +35,19 @@ export interface SourceAlert {
   endsAt?: string;
   source: 'alertmanager' | 'grafana' | 'generic';
   url?: string;
+  /** Where a responder looks next, as the sender gave them (http(s) only; absent from older intakes). */
+  links?: AlertLinks;
   /** The severity the intake classified this alert as (absent from older intakes): a higher one raises the incident. */
   severity?: Severity;
+}
+
+export interface AlertLinks {
+  /** The rule or query that fired (Alertmanager's and Grafana's `generatorURL`). */
+  source?: string;
+  dashboard?: string;
+  panel?: string;
+  /** A new silence for this alert's labels (Grafana's `silenceURL`, or built on Alertmanager's `externalURL`). */
+  silence?: string;
 }
 
 export interface IncidentInput {

@@ -5,7 +5,13 @@
 import { z } from 'zod';
 import { knownScenarios, type RunbooksConfig } from '../config';
 import { createHash } from 'node:crypto';
-import { SCENARIO_NAME, SEVERITIES, type IncidentInput, type SourceAlert } from '../domain/types';
+import {
+  SCENARIO_NAME,
+  SEVERITIES,
+  type AlertLinks,
+  type IncidentInput,
+  type SourceAlert,
+} from '../domain/types';
 import { ownValue, parseSeverity } from '../domain/policy';
 import { capLabels, routeFromLabels, severityOf } from './routing';
 
@@ -186,13 +192,49 @@ function isGrafanaTest(alerts: AmAlert[]): boolean {
   );
 }
 
+type GroupAlert = AmAlert & { dashboardURL?: string; panelURL?: string; silenceURL?: string };
+
+/** A link a sender gave, kept only if it is an http(s) URL of sane length: never a script or data URL. */
+function webLink(value: string | undefined): string | undefined {
+  if (!value || value.length > 2000) return undefined;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The alert's links; Alertmanager's silence link opens its "new silence" form with the alert's labels. */
+function linksOf(a: GroupAlert, externalURL: string | undefined): AlertLinks | undefined {
+  const base = webLink(externalURL);
+  const matchers = Object.entries(a.labels)
+    .map(([k, v]) => `${k}="${v.replace(/["\\]/g, '\\$&')}"`)
+    .join(', ');
+  const links: AlertLinks = {
+    source: webLink(a.generatorURL),
+    dashboard: webLink(a.dashboardURL),
+    panel: webLink(a.panelURL),
+    silence:
+      webLink(a.silenceURL) ??
+      (base
+        ? webLink(`${base.replace(/\/$/, '')}/#/silences/new?filter=${encodeURIComponent(`{${matchers}}`)}`)
+        : undefined),
+  };
+  const present = Object.entries(links).filter(([, v]) => v !== undefined);
+  return present.length ? (Object.fromEntries(present) as AlertLinks) : undefined;
+}
+
+const withLinks = (links: AlertLinks | undefined) => (links ? { links } : {});
+
 function fromGroup(
   source: 'alertmanager' | 'grafana',
   groupKey: string,
   commonLabels: Record<string, string>,
-  alerts: (AmAlert & { dashboardURL?: string; generatorURL?: string })[],
+  alerts: GroupAlert[],
   config: RunbooksConfig,
   title?: string,
+  externalURL?: string,
 ): IntakeAction {
   const firing = alerts.filter((a) => a.status === 'firing');
   const lead = firing[0] ?? alerts[0];
@@ -208,6 +250,7 @@ function fromGroup(
     ...(a.startsAt ? { startsAt: a.startsAt } : {}),
     ...(a.endsAt ? { endsAt: a.endsAt } : {}),
     ...((a.dashboardURL ?? a.generatorURL) ? { url: a.dashboardURL ?? a.generatorURL } : {}),
+    ...withLinks(linksOf(a, externalURL)),
   }));
   // The group opens at its most severe firing alert, not its first.
   const counted = normalized.filter((a) => a.status === 'firing');
@@ -234,7 +277,7 @@ function fromGroup(
 
 export function fromAlertmanager(body: unknown, config: RunbooksConfig): IntakeAction {
   const p = parseOrReject(alertmanagerSchema, body);
-  return fromGroup('alertmanager', p.groupKey, p.commonLabels, p.alerts, config);
+  return fromGroup('alertmanager', p.groupKey, p.commonLabels, p.alerts, config, undefined, p.externalURL);
 }
 
 export function fromGrafana(body: unknown, config: RunbooksConfig): IntakeAction {

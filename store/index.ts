@@ -21,6 +21,7 @@ export {
   BadCursor,
   incidentDetail,
   listIncidents,
+  recordChangeMark,
   responseTimes,
   type IncidentDetail,
   type IncidentFilter,
@@ -29,7 +30,14 @@ export {
   type ResponseTimes,
   storedWorkflowId,
 } from './queries';
-export { reviewOf, saveReview, type ReviewRecord } from './reviews';
+export {
+  editReview,
+  REVIEW_FIELDS,
+  reviewOf,
+  saveReview,
+  type ReviewFields,
+  type ReviewRecord,
+} from './reviews';
 export type { Queryable, SqlClient, StoreLocation } from './sql-client';
 
 /** Where the store is: `DATABASE_URL` when set, else the embedded PGlite in `<dataDir>/store`. */
@@ -76,6 +84,7 @@ export {
   type ActionItemStatus,
 } from './action-items';
 export { purgeClosedBefore } from './retention';
+export { onCallLoad, weeklyResponseTimes, type OnCallLoad, type WeeklyResponseTimes } from './reports';
 export { claimRequest, purgeExpiredClaims, releaseRequest } from './request-claims';
 export {
   openIncidentsOf,

@@ -151,4 +151,9 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    // A person's root-cause answers (the console, the API) outlive the review's rewrite at a later close.
+    id: '0005_review_edits',
+    sql: `ALTER TABLE reviews ADD COLUMN edited_at timestamptz;`,
+  },
 ];

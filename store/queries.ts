@@ -24,6 +24,10 @@ export interface IncidentListRow {
   status: string;
   summary: string;
   createdAt: string;
+  acknowledgedAt: string | null;
+  acknowledgedBy: string | null;
+  /** Everyone a page went to, in the order first paged. */
+  paged: string[];
 }
 
 export class BadCursor extends Error {}
@@ -69,8 +73,15 @@ export async function listIncidents(
     status: string;
     summary: string;
     created_at: Date;
+    acknowledged_at: Date | null;
+    acknowledged_by: string | null;
+    paged: string[] | null;
   }>(
-    `SELECT id, service, severity, status, summary, created_at FROM incidents
+    `SELECT id, service, severity, status, summary, created_at, acknowledged_at, acknowledged_by,
+       (SELECT array_agg(contact ORDER BY first_at) FROM (
+          SELECT c AS contact, min(n.at) AS first_at FROM notifications n, unnest(n.contacts) c
+          WHERE n.incident_id = incidents.id AND n.channel = 'page' GROUP BY c) p) AS paged
+     FROM incidents
      ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
      ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
     params,
@@ -82,6 +93,9 @@ export async function listIncidents(
     status: r.status,
     summary: r.summary,
     createdAt: new Date(r.created_at).toISOString(),
+    acknowledgedAt: r.acknowledged_at ? new Date(r.acknowledged_at).toISOString() : null,
+    acknowledgedBy: r.acknowledged_by,
+    paged: r.paged ?? [],
   }));
   const last = page.at(-1);
   return {
@@ -218,4 +232,17 @@ export async function incidentDetail(db: Queryable, id: string): Promise<Inciden
       detail: n.detail,
     })),
   };
+}
+
+/**
+ * A value that changes whenever the record does (an incident opened or changed, a timeline entry, a
+ * notification, a public update), for the console's live view to poll cheaply and tell its browsers.
+ */
+export async function recordChangeMark(db: Queryable): Promise<string> {
+  const { rows } = await db.query<{ mark: string }>(
+    `SELECT concat_ws(':', (SELECT count(*) FROM incidents), (SELECT max(updated_at) FROM incidents),
+       (SELECT count(*) FROM timeline_events), (SELECT count(*) FROM notifications),
+       (SELECT count(*) FROM status_updates)) AS mark`,
+  );
+  return rows[0].mark;
 }

@@ -21,6 +21,10 @@ import { reportRoutes } from './routes/reports';
 import { reviewRoutes } from './routes/reviews';
 import { statusRoutes } from './routes/status';
 import { statusPageRoutes } from '../status/routes';
+import { consoleRoutes } from '../console/routes';
+import { calendarRoutes } from './routes/calendar';
+import { eventRoutes } from './routes/events';
+import { liveRoutes } from './routes/live';
 
 export const API_PREFIX = '/api/v1';
 
@@ -89,11 +93,16 @@ export async function buildApiServer(opts: ApiOptions): Promise<FastifyInstance>
   });
   await app.register(incidentRoutes(opts.db), { prefix: API_PREFIX });
   await app.register(reportRoutes(opts.db), { prefix: API_PREFIX });
-  await app.register(reviewRoutes(opts.db), { prefix: API_PREFIX });
+  await app.register(reviewRoutes(opts.db, opts.config), { prefix: API_PREFIX });
   await app.register(commandRoutes(opts.db, opts.config, opts.temporal), { prefix: API_PREFIX });
   await app.register(actionItemRoutes(opts.db, opts.config), { prefix: API_PREFIX });
   await app.register(onCallRoutes(opts.config, opts.temporal), { prefix: API_PREFIX });
   await app.register(statusRoutes(opts.db, opts.config), { prefix: API_PREFIX });
+  await app.register(calendarRoutes(opts.db, opts.config, opts.temporal), { prefix: API_PREFIX });
+  await app.register(liveRoutes(opts.db, opts.config, opts.temporal), { prefix: API_PREFIX });
+  await app.register(eventRoutes(opts.db), { prefix: API_PREFIX });
+  // The responders' console (`/`, `/incidents/…`, `/login`): pages over this API, for people.
+  await app.register(consoleRoutes(opts.db, opts.config));
   // The public status page, open to anyone who reaches this listener (or on its own: STATUS_PORT).
   await app.register(statusPageRoutes(opts.db, opts.config, opts.statusCacheMs));
   app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, async () => app.swagger());

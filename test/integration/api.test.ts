@@ -205,18 +205,28 @@ describeWith(['postgres'], 'the API over the store (/api/v1)', () => {
     const served = app.apiRoutes.map((r) => r.replace(/:(\w+)/g, '{$1}')).sort();
     expect(documented).toEqual(served);
     expect(served).toEqual([
+      'DELETE /api/v1/oncall/{schedule}/overrides/{id}',
       'DELETE /api/v1/status/services/{service}',
       'GET /api/v1/action-items',
+      'GET /api/v1/events',
       'GET /api/v1/incidents',
       'GET /api/v1/incidents/{id}',
+      'GET /api/v1/incidents/{id}/live',
+      'GET /api/v1/oncall',
       'GET /api/v1/oncall/{schedule}',
+      'GET /api/v1/oncall/{schedule}/calendar',
+      'GET /api/v1/reports/on-call-load',
       'GET /api/v1/reports/response-times',
+      'GET /api/v1/reports/weekly',
       'GET /api/v1/reviews/{incident}',
+      'GET /api/v1/reviews/{incident}/markdown',
       'PATCH /api/v1/action-items/{id}',
+      'PATCH /api/v1/reviews/{incident}',
       'POST /api/v1/action-items',
       'POST /api/v1/incidents',
       'POST /api/v1/incidents/{id}/status-updates',
       'POST /api/v1/incidents/{id}/{action}',
+      'POST /api/v1/oncall/{schedule}/overrides',
       'PUT /api/v1/status/services/{service}',
     ]);
   });

@@ -27,6 +27,8 @@ test('npm pack makes a package of compiled code whose command answers from it', 
       'dist/workflow-bundle.js',
       'config/durable-runbooks.json',
       'runbooks/health.yaml',
+      'console/console.js',
+      'console/console.css',
       'LICENSE',
     ]),
   );

@@ -13,6 +13,8 @@ export interface DevWorker {
   client: Client;
   taskQueue: string;
   baseDir: string;
+  /** The store its incidents are recorded in (none without the test PostgreSQL). */
+  store: SqlClient | undefined;
   /** Stops polling (as if the worker process died) and starts again. */
   stop(): Promise<void>;
   start(): Promise<void>;
@@ -53,6 +55,7 @@ export async function startDevWorker(
     client,
     taskQueue,
     baseDir,
+    store,
     start,
     stop,
     async close() {

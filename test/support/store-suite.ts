@@ -29,6 +29,7 @@ import {
   reviewOf,
   revokeToken,
   saveReview,
+  editReview,
   timelineOf,
   tokenContact,
   tokensIssued,
@@ -244,6 +245,13 @@ export const STORE_CHECKS: StoreCheck[] = [
       await saveReview(db, review('late retry of the first', T0 + 500));
       assert.equal((await reviewOf(db, id))?.markdown, 'second');
       assert.equal(await reviewOf(db, `${id}-none`), null);
+      // A person's answers: only the fields named change, and a rewrite at a later close keeps them.
+      const edited = await editReview(db, id, { why: 'a bad deploy', prevention: null });
+      assert.deepEqual([edited?.why, edited?.detection, edited?.prevention], ['a bad deploy', 'alert', null]);
+      assert.equal(await editReview(db, `${id}-none`, { why: 'x' }), null);
+      await saveReview(db, review('after a reopen', T0 + 2000));
+      const rewritten = await reviewOf(db, id);
+      assert.deepEqual([rewritten?.markdown, rewritten?.why], ['after a reopen', 'a bad deploy']);
       const entry = {
         actor: 'Alice (api:alice)',
         surface: 'api' as const,

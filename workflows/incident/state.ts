@@ -7,6 +7,7 @@ import { slackText } from '../../domain/text';
 import { parseSeverity, type IncidentPolicy } from '../../domain/policy';
 import type { RunbookOutcome } from '../../domain/runbook';
 import type {
+  AlertLinks,
   IncidentInput,
   IncidentStatus,
   IncidentStatusView,
@@ -309,8 +310,26 @@ export function trimAlert(alert: SourceAlert): SourceAlert {
     ...optional('startsAt', 40),
     ...optional('endsAt', 40),
     ...(severity ? { severity } : {}),
+    ...trimLinks(alert.links),
   };
 }
+
+/**
+ * The alert's links (absent from older intakes): http(s) only, each cut to a length a URL needs. Kept in the
+ * state for the console; activity inputs and the view carry them, so a replay of older runs is unchanged.
+ */
+function trimLinks(links: unknown): { links?: AlertLinks } {
+  if (!links || typeof links !== 'object') return {};
+  const kept = Object.entries(links as Record<string, unknown>).filter(
+    ([k, v]) =>
+      LINK_KINDS.includes(k as (typeof LINK_KINDS)[number]) &&
+      typeof v === 'string' &&
+      v.length <= 1000 &&
+      /^https?:\/\//i.test(v),
+  );
+  return kept.length ? { links: Object.fromEntries(kept) as AlertLinks } : {};
+}
+const LINK_KINDS = ['source', 'dashboard', 'panel', 'silence'] as const;
 
 /** A label value as text: strings as they are, numbers and booleans written out, anything else empty. */
 function scalarText(value: unknown): string {

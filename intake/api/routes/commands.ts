@@ -43,7 +43,7 @@ const answer = {
 } as const;
 
 /** Temporal's failures as the caller should read them: not found, unreachable, or an incident not answering. */
-function temporalFailure(reply: FastifyReply, err: unknown, what: string, link: string) {
+export function temporalFailure(reply: FastifyReply, err: unknown, what: string, link: string) {
   if (err instanceof WorkflowNotFoundError) return reply.code(404).send({ error: `id: no incident ${what}` });
   if (unreachable(err) || unreachable((err as { cause?: unknown }).cause))
     return reply.code(503).send({ error: 'Temporal cannot be reached: try again' });
@@ -85,6 +85,11 @@ export function commandRoutes(
               text: { type: 'string', minLength: 1, maxLength: 4000 },
               severity: { type: 'string', enum: [...SEVERITIES] },
               step: { type: 'string', maxLength: 100 },
+              proposal: {
+                type: 'string',
+                maxLength: 40,
+                description: 'approve/reject: when the step was proposed (pendingApprovals[].requestedAt)',
+              },
             },
           },
           response: {

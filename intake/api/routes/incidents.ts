@@ -24,6 +24,16 @@ const incidentSummary = {
   },
 } as const;
 
+const incidentListRow = {
+  type: 'object',
+  properties: {
+    ...incidentSummary.properties,
+    acknowledgedAt: nullableTime,
+    acknowledgedBy: nullableText,
+    paged: { type: 'array', items: { type: 'string' }, description: 'everyone paged, first paged first' },
+  },
+} as const;
+
 const incidentRecord = {
   type: 'object',
   properties: {
@@ -90,7 +100,7 @@ export const incidentRoutes =
           response: {
             200: {
               type: 'object',
-              properties: { incidents: { type: 'array', items: incidentSummary }, nextCursor: nullableText },
+              properties: { incidents: { type: 'array', items: incidentListRow }, nextCursor: nullableText },
             },
             422: errorBody,
           },

@@ -89,3 +89,48 @@ test('hundreds of labels are trimmed, not refused: routing labels first, the res
   // A few labels stay as they are.
   expect(fromAlertmanager(amOld, config).input.alerts![0].labels).toEqual(amOld.alerts[0].labels);
 });
+
+test("each alert keeps its sender's links: Grafana's dashboard, panel and silence; Alertmanager's silence form for its labels", () => {
+  const grafana = fromGrafana(grafanaDocumented, config).input.alerts![0];
+  expect(grafana.links).toEqual({
+    source: expect.stringMatching(/^https?:\/\//),
+    silence: expect.stringMatching(/^https?:\/\/.*silence/),
+    ...(grafanaDocumented.alerts[0].dashboardURL
+      ? { dashboard: grafanaDocumented.alerts[0].dashboardURL }
+      : {}),
+    ...(grafanaDocumented.alerts[0].panelURL ? { panel: grafanaDocumented.alerts[0].panelURL } : {}),
+  });
+  const am = fromAlertmanager(
+    {
+      ...amOld,
+      externalURL: 'http://alertmanager.example:9093/',
+      alerts: [{ ...amOld.alerts[0], labels: { alertname: 'Disk "full"', host: 'db-1' } }],
+    },
+    config,
+  ).input.alerts![0];
+  expect(am.links?.silence).toBe(
+    `http://alertmanager.example:9093/#/silences/new?filter=${encodeURIComponent('{alertname="Disk \\"full\\"", host="db-1"}')}`,
+  );
+});
+
+test('a link that is not http(s) is dropped, never made a link: javascript:, data:, relative', () => {
+  const hostile = (url: string) =>
+    fromGrafana(
+      {
+        ...grafanaDocumented,
+        alerts: [
+          {
+            ...grafanaDocumented.alerts[0],
+            generatorURL: url,
+            dashboardURL: url,
+            panelURL: url,
+            silenceURL: url,
+          },
+        ],
+      },
+      config,
+    ).input.alerts![0].links;
+  expect(hostile('javascript:alert(1)')).toBeUndefined();
+  expect(hostile('data:text/html,<script>alert(1)</script>')).toBeUndefined();
+  expect(hostile('/relative/path')).toBeUndefined();
+});

@@ -315,6 +315,25 @@ describe('alerts: resends change nothing and wake nothing', () => {
     expect(state.pendingResolve).toEqual({ by: 'alerts', summary: 'every source alert resolved' });
   });
 
+  test("an alert's links are kept when they are http(s) and of a URL's length; anything else is dropped", () => {
+    const state = opened();
+    const long = `https://x.example/${'a'.repeat(1000)}`;
+    const links = {
+      source: 'http://prometheus.example/graph',
+      silence: 'https://am.example/#/silences/new',
+      dashboard: 'javascript:alert(1)',
+      panel: long,
+      extra: 'https://not-a-kind.example',
+    };
+    ingestAlerts(state, [{ ...alert('linked'), links } as SourceAlert], T0);
+    expect(state.alerts.at(-1)!.links).toEqual({
+      source: 'http://prometheus.example/graph',
+      silence: 'https://am.example/#/silences/new',
+    });
+    ingestAlerts(state, [{ ...alert('unlinked'), links: 'nonsense' } as unknown as SourceAlert], T0);
+    expect(state.alerts.at(-1)).not.toHaveProperty('links');
+  });
+
   test('state stays bounded: 2,000 distinct alerts keep 200 details and every fingerprint (2,000 at most)', () => {
     const state = opened();
     record(state, T0, 'opened', 'incident opened', { announce: false });

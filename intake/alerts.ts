@@ -196,7 +196,7 @@ type GroupAlert = AmAlert & { dashboardURL?: string; panelURL?: string; silenceU
 
 /** A link a sender gave, kept only if it is an http(s) URL of sane length: never a script or data URL. */
 function webLink(value: string | undefined): string | undefined {
-  if (!value || value.length > 2000) return undefined;
+  if (!value || value.length > 1000) return undefined;
   try {
     const url = new URL(value);
     return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : undefined;

@@ -315,8 +315,9 @@ export function trimAlert(alert: SourceAlert): SourceAlert {
 }
 
 /**
- * The alert's links (absent from older intakes): http(s) only, each cut to a length a URL needs. Kept in the
- * state for the console; activity inputs and the view carry them, so a replay of older runs is unchanged.
+ * The alert's links (absent from older intakes): http(s) only, 1,000 characters at most (longer ones go).
+ * Kept in the state for the console (the state bound sheds alert details first when it must); commands do
+ * not depend on them, so older runs replay unchanged.
  */
 function trimLinks(links: unknown): { links?: AlertLinks } {
   if (!links || typeof links !== 'object') return {};

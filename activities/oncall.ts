@@ -7,7 +7,9 @@ import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import {
   addOverrideUpdate,
+  endMaintenanceUpdate,
   removeOverrideUpdate,
+  startMaintenanceUpdate,
   maintenanceQuery,
   maintenanceWorkflowId,
   onCallOverridesWorkflowId,
@@ -65,6 +67,58 @@ export function removeOverride(
   return client.workflow.getHandle(onCallOverridesWorkflowId(schedule)).executeUpdate(removeOverrideUpdate, {
     args: [{ id, by }],
   });
+}
+
+/** Opens a maintenance window on the service until `to`, starting its workflow if need be (CLI and API). */
+export function startMaintenance(
+  client: Client,
+  taskQueue: string,
+  service: string,
+  args: { to: number; by: string; reason?: string },
+): Promise<MaintenanceWindow> {
+  return client.workflow.executeUpdateWithStart(startMaintenanceUpdate, {
+    args: [args],
+    startWorkflowOperation: new WithStartWorkflowOperation('maintenanceWorkflow', {
+      workflowId: maintenanceWorkflowId(service),
+      taskQueue,
+      args: [{ service }],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    }),
+  });
+}
+
+/** Ends the service's window under way (WorkflowNotFoundError when it never had one). */
+export function endMaintenance(client: Client, service: string, by: string): Promise<MaintenanceWindow[]> {
+  return client.workflow
+    .getHandle(maintenanceWorkflowId(service))
+    .executeUpdate(endMaintenanceUpdate, { args: [{ by }] });
+}
+
+/**
+ * Every service's windows that have not ended, from the visibility list and each workflow's query (each
+ * within `queryMs`); the services whose workflow did not answer (no worker polling) are named apart.
+ */
+export async function listMaintenance(
+  client: Client,
+  taskQueue: string,
+  queryMs: number,
+): Promise<{ windows: Array<MaintenanceWindow & { service: string }>; unreadable: string[] }> {
+  const windows: Array<MaintenanceWindow & { service: string }> = [];
+  const unreadable: string[] = [];
+  for await (const wf of client.workflow.list({
+    query: `WorkflowType = 'maintenanceWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${taskQueue.replace(/'/g, '')}'`,
+  })) {
+    const service = wf.workflowId.replace(/^maintenance-/, '');
+    try {
+      const held = await client.connection.withDeadline(Date.now() + queryMs, () =>
+        client.workflow.getHandle(wf.workflowId).query(maintenanceQuery),
+      );
+      windows.push(...held.map((w) => ({ ...w, service })));
+    } catch {
+      unreadable.push(service);
+    }
+  }
+  return { windows, unreadable };
 }
 
 export function onCallOverrides(args: { schedule: string }): Promise<StoredOverride[]> {

@@ -4,15 +4,9 @@
  * windows (`maintenanceWorkflow`). Exit codes: `cli/exit-codes.ts`.
  */
 import os from 'node:os';
-import { Client, WithStartWorkflowOperation } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { parseDuration } from '../config/duration';
-import {
-  endMaintenanceUpdate,
-  maintenanceQuery,
-  maintenanceWorkflowId,
-  startMaintenanceUpdate,
-} from '../domain/messages';
-import type { maintenanceWorkflow } from '../workflows/oncall/maintenance';
+import { endMaintenance, listMaintenance, startMaintenance } from '../activities/oncall';
 import { TASK_QUEUE } from '../intake/open-incident';
 import { terminalText } from '../domain/text';
 import { flag, helpFor, parse, usageOf, UsageError, type Parsed } from './args';
@@ -77,29 +71,19 @@ export async function maintenance(
   out: (s: string) => void,
   err: (s: string) => void,
 ): Promise<number> {
-  const workflowId = maintenanceWorkflowId(service);
   try {
     if (opts.end) {
-      await client.workflow
-        .getHandle(workflowId)
-        .executeUpdate(endMaintenanceUpdate, { args: [{ by: opts.by }] });
+      await endMaintenance(client, service, opts.by);
       out(`maintenance of ${terminalText(service, 200)} ended`);
       return EXIT.ok;
     }
     const ms = parseDuration(opts.forText ?? '');
     if (ms === undefined)
       throw new UsageError(`--for: a duration like 2h or 30m, got ${JSON.stringify(opts.forText)}`);
-    const window = await client.workflow.executeUpdateWithStart(startMaintenanceUpdate, {
-      args: [{ to: opts.now + ms, by: opts.by, ...(opts.reason ? { reason: opts.reason } : {}) }],
-      startWorkflowOperation: new WithStartWorkflowOperation<typeof maintenanceWorkflow>(
-        'maintenanceWorkflow',
-        {
-          workflowId,
-          taskQueue: TASK_QUEUE,
-          args: [{ service }],
-          workflowIdConflictPolicy: 'USE_EXISTING',
-        },
-      ),
+    const window = await startMaintenance(client, TASK_QUEUE, service, {
+      to: opts.now + ms,
+      by: opts.by,
+      ...(opts.reason ? { reason: opts.reason } : {}),
     });
     out(
       terminalText(
@@ -114,33 +98,18 @@ export async function maintenance(
 
 /** Every service's windows that have not ended, from the visibility list and each workflow's query. */
 async function list(json: boolean, out: (s: string) => void, err: (s: string) => void): Promise<number> {
-  return withTemporalClient(err, async (client, connection) => {
-    const windows = [];
-    const unreadable: string[] = [];
-    for await (const wf of client.workflow.list({
-      query: `WorkflowType = 'maintenanceWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${TASK_QUEUE}'`,
-    })) {
-      const service = wf.workflowId.replace(/^maintenance-/, '');
-      let held;
-      try {
-        // A worker on the task queue answers the query; without one it cannot.
-        held = await connection.withDeadline(Date.now() + 5_000, () =>
-          client.workflow.getHandle(wf.workflowId).query(maintenanceQuery),
-        );
-      } catch {
-        unreadable.push(service);
-        continue;
-      }
-      for (const w of held)
-        windows.push({
-          service,
-          id: w.id,
-          from: new Date(w.from).toISOString(),
-          to: new Date(w.to).toISOString(),
-          by: w.by,
-          reason: w.reason ?? null,
-        });
-    }
+  return withTemporalClient(err, async (client) => {
+    // A worker on the task queue answers each workflow's query; without one it cannot.
+    const listed = await listMaintenance(client, TASK_QUEUE, 5_000);
+    const unreadable = listed.unreadable;
+    const windows = listed.windows.map((w) => ({
+      service: w.service,
+      id: w.id,
+      from: new Date(w.from).toISOString(),
+      to: new Date(w.to).toISOString(),
+      by: w.by,
+      reason: w.reason ?? null,
+    }));
     if (unreadable.length)
       err(
         `${unreadable.length} could not be read (is a worker running?): ${unreadable.slice(0, 5).join(', ')}`,

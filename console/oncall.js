@@ -158,6 +158,7 @@
   }
 
   async function onCallPage() {
+    maintenanceForm();
     const { status, data } = await api('GET', '/oncall');
     const root = $('#schedules');
     if (status !== 200) {
@@ -168,7 +169,73 @@
       root.replaceChildren(el('p', 'No schedules are configured (schedules in the configuration).'));
     const sections = await Promise.all(data.schedules.map((s) => scheduleSection(s, data.contacts)));
     root.replaceChildren(...sections.map((s) => s.section));
-    live(() => sections.forEach((s) => s.load()));
+    live(() => {
+      sections.forEach((s) => s.load());
+      loadWindows();
+    });
+  }
+
+  async function loadWindows() {
+    const { status, data } = await api('GET', '/maintenance');
+    const list = $('#windows');
+    if (status !== 200) {
+      list.replaceChildren(el('li', `Not readable now: ${data.error || `HTTP ${status}`}`));
+      return;
+    }
+    $('#services').replaceChildren(
+      ...data.services.map((name) => {
+        const option = el('option');
+        option.value = name;
+        return option;
+      }),
+    );
+    list.replaceChildren(
+      ...(data.windows.length ? [] : [el('li', 'None under way or planned.')]),
+      ...(data.unreadable.length
+        ? [el('li', `Not readable (is a worker running?): ${data.unreadable.join(', ')}`)]
+        : []),
+      ...data.windows.map((w) => {
+        const li = el(
+          'li',
+          `${w.service}: ${new Date(w.from).toLocaleString()} – ${new Date(w.to).toLocaleString()} (by ${w.by}${w.reason ? `: ${w.reason}` : ''}) `,
+        );
+        if (Date.parse(w.from) <= Date.now()) {
+          const end = el('button', `End maintenance of ${w.service}`);
+          end.type = 'button';
+          end.addEventListener('click', async () => {
+            const r = await api('DELETE', `/maintenance/${encodeURIComponent(w.service)}`);
+            if (r.status === 200)
+              answerIn('#window-answer', `Maintenance of ${w.service} ended.`, 'accepted');
+            else answerIn('#window-answer', `Not ended: ${r.data.error || `HTTP ${r.status}`}`, 'refused');
+            loadWindows();
+          });
+          li.append(end);
+        }
+        return li;
+      }),
+    );
+  }
+
+  function maintenanceForm() {
+    const form = $('#new-window');
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const f = fieldsOf(form);
+      const r = await api('POST', `/maintenance/${encodeURIComponent(f.service)}`, {
+        minutes: Number(f.minutes),
+        ...(f.reason ? { reason: f.reason } : {}),
+      });
+      if (r.status === 201)
+        answerIn(
+          '#window-answer',
+          `Maintenance of ${r.data.service} until ${new Date(r.data.to).toLocaleString()}.`,
+          'accepted',
+        );
+      else answerIn('#window-answer', `Not started: ${r.data.error || `HTTP ${r.status}`}`, 'refused');
+      loadWindows();
+      // The list comes from Temporal's visibility, which may take a moment to show a new workflow.
+      setTimeout(loadWindows, 1500);
+    });
   }
 
   pages.oncall = onCallPage;

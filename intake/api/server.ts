@@ -25,6 +25,7 @@ import { consoleRoutes } from '../console/routes';
 import { calendarRoutes } from './routes/calendar';
 import { eventRoutes } from './routes/events';
 import { liveRoutes } from './routes/live';
+import { maintenanceRoutes } from './routes/maintenance';
 
 export const API_PREFIX = '/api/v1';
 
@@ -99,6 +100,7 @@ export async function buildApiServer(opts: ApiOptions): Promise<FastifyInstance>
   await app.register(onCallRoutes(opts.config, opts.temporal), { prefix: API_PREFIX });
   await app.register(statusRoutes(opts.db, opts.config), { prefix: API_PREFIX });
   await app.register(calendarRoutes(opts.db, opts.config, opts.temporal), { prefix: API_PREFIX });
+  await app.register(maintenanceRoutes(opts.db, opts.config, opts.temporal), { prefix: API_PREFIX });
   await app.register(liveRoutes(opts.db, opts.config, opts.temporal), { prefix: API_PREFIX });
   await app.register(eventRoutes(opts.db), { prefix: API_PREFIX });
   // The responders' console (`/`, `/incidents/…`, `/login`): pages over this API, for people.

@@ -178,7 +178,19 @@ export function onCallPage(viewer: Viewer): string {
     viewer,
     `<h1>On-call</h1>
 <p id="live" class="live" aria-live="polite">connecting…</p>
-<div id="schedules"><p>Reading the schedules…</p></div>`,
+<div id="schedules"><p>Reading the schedules…</p></div>
+<section aria-labelledby="maint-h"><h2 id="maint-h">Maintenance windows</h2>
+<p>During planned work a service's alerts open suppressed incidents that page nobody.</p>
+<ul id="windows"><li>Reading…</li></ul>
+<form id="new-window" class="actions" aria-label="Start a maintenance window">
+  <label>Service <input name="service" list="services" size="16" required autocomplete="off"></label>
+  <datalist id="services"></datalist>
+  <label>For (minutes) <input name="minutes" type="number" min="1" max="10080" value="60" required></label>
+  <label>Reason <input name="reason" size="24" maxlength="500"></label>
+  <button type="submit">Start maintenance</button>
+</form>
+<p id="window-answer" role="status" aria-live="polite"></p>
+</section>`,
     { page: 'oncall' },
     ['oncall.js'],
   );

@@ -205,6 +205,7 @@ describeWith(['postgres'], 'the API over the store (/api/v1)', () => {
     const served = app.apiRoutes.map((r) => r.replace(/:(\w+)/g, '{$1}')).sort();
     expect(documented).toEqual(served);
     expect(served).toEqual([
+      'DELETE /api/v1/maintenance/{service}',
       'DELETE /api/v1/oncall/{schedule}/overrides/{id}',
       'DELETE /api/v1/status/services/{service}',
       'GET /api/v1/action-items',
@@ -212,6 +213,7 @@ describeWith(['postgres'], 'the API over the store (/api/v1)', () => {
       'GET /api/v1/incidents',
       'GET /api/v1/incidents/{id}',
       'GET /api/v1/incidents/{id}/live',
+      'GET /api/v1/maintenance',
       'GET /api/v1/oncall',
       'GET /api/v1/oncall/{schedule}',
       'GET /api/v1/oncall/{schedule}/calendar',
@@ -226,6 +228,7 @@ describeWith(['postgres'], 'the API over the store (/api/v1)', () => {
       'POST /api/v1/incidents',
       'POST /api/v1/incidents/{id}/status-updates',
       'POST /api/v1/incidents/{id}/{action}',
+      'POST /api/v1/maintenance/{service}',
       'POST /api/v1/oncall/{schedule}/overrides',
       'PUT /api/v1/status/services/{service}',
     ]);

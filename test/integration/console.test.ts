@@ -493,6 +493,23 @@ describeWith(['temporal', 'postgres', 'chromium'], 'the console, in Chromium', (
       'Override removed.',
     );
     expect(await who()).not.toContain('override');
+
+    // Maintenance: started from the page, listed, ended.
+    const service = `maint-${Date.now().toString(36)}`;
+    await page.fill('#new-window input[name=service]', service);
+    await page.fill('#new-window input[name=minutes]', '30');
+    await page.fill('#new-window input[name=reason]', 'database upgrade');
+    await page.click('#new-window button[type=submit]');
+    await expect(page.locator('#window-answer.accepted').textContent({ timeout: 10_000 })).resolves.toMatch(
+      new RegExp(`^Maintenance of ${service} until `),
+    );
+    const end = page.locator('#windows button', { hasText: `End maintenance of ${service}` });
+    await end.waitFor({ timeout: 10_000 });
+    await expect(page.locator('#windows li', { hasText: service }).textContent()).resolves.toContain(
+      'database upgrade',
+    );
+    await end.click();
+    await page.locator('#window-answer.accepted', { hasText: `Maintenance of ${service} ended.` }).waitFor();
     await ctx.close();
   }, 90_000);
 

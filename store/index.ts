@@ -87,11 +87,15 @@ export { purgeClosedBefore } from './retention';
 export { onCallLoad, weeklyResponseTimes, type OnCallLoad, type WeeklyResponseTimes } from './reports';
 export { claimRequest, purgeExpiredClaims, releaseRequest } from './request-claims';
 export {
+  claimReminder,
+  dueStatusReminders,
   openIncidentsOf,
   publishStatusUpdate,
+  releaseReminder,
   serviceOverrides,
   setServiceOverride,
   statusContextOf,
   statusUpdatesSince,
+  type DueReminder,
   type ServiceOverride,
 } from './status-page';

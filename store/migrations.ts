@@ -152,8 +152,12 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    // A person's root-cause answers (the console, the API) outlive the review's rewrite at a later close.
-    id: '0005_review_edits',
-    sql: `ALTER TABLE reviews ADD COLUMN edited_at timestamptz;`,
+    // A person's root-cause answers (the console, the API) outlive the review's rewrite at a later close;
+    // a public update whose next one is overdue is reminded once.
+    id: '0005_console',
+    sql: `
+      ALTER TABLE reviews ADD COLUMN edited_at timestamptz;
+      ALTER TABLE status_updates ADD COLUMN reminded_at timestamptz;
+    `,
   },
 ];

@@ -157,3 +157,63 @@ export async function statusContextOf(
   );
   return rows.length ? { service: rows[0].service, lastTitle: rows[0].title } : null;
 }
+
+/** An incident whose newest public update promised another by now, and nobody has published it. */
+export interface DueReminder {
+  updateId: number;
+  incidentId: string;
+  workflowId: string;
+  service: string;
+  status: string;
+  nextUpdateAt: string;
+  publishedAt: string;
+  /** Who acknowledged the incident (its commander until roles exist), as the record names them. */
+  acknowledgedBy: string | null;
+}
+
+/** Open incidents whose newest update's next one is due at `now` and was not reminded yet. */
+export async function dueStatusReminders(db: Queryable, now: string, limit = 100): Promise<DueReminder[]> {
+  const { rows } = await db.query<{
+    id: number;
+    incident_id: string;
+    workflow_id: string;
+    service: string;
+    status: string;
+    next_update_at: Date;
+    published_at: Date;
+    acknowledged_by: string | null;
+  }>(
+    `SELECT n.id, n.incident_id, i.workflow_id, n.service, n.status, n.next_update_at, n.published_at, i.acknowledged_by
+     FROM (SELECT DISTINCT ON (incident_id) * FROM status_updates
+           ORDER BY incident_id, published_at DESC, id DESC) n
+     JOIN incidents i ON i.id = n.incident_id
+     WHERE n.status <> 'resolved' AND n.reminded_at IS NULL AND n.next_update_at <= $1
+       AND i.status NOT IN ('resolved', 'cancelled')
+     ORDER BY n.next_update_at LIMIT $2`,
+    [now, limit],
+  );
+  return rows.map((r) => ({
+    updateId: Number(r.id),
+    incidentId: r.incident_id,
+    workflowId: r.workflow_id,
+    service: r.service,
+    status: r.status,
+    nextUpdateAt: new Date(r.next_update_at).toISOString(),
+    publishedAt: new Date(r.published_at).toISOString(),
+    acknowledgedBy: r.acknowledged_by,
+  }));
+}
+
+/** Takes the reminder of that update for this process: false when another one took it first. */
+export async function claimReminder(db: Queryable, updateId: number): Promise<boolean> {
+  const { rows } = await db.query(
+    'UPDATE status_updates SET reminded_at = now() WHERE id = $1 AND reminded_at IS NULL RETURNING id',
+    [updateId],
+  );
+  return rows.length === 1;
+}
+
+/** Gives a reminder back (it could not be delivered): the next sweep tries again. */
+export async function releaseReminder(db: Queryable, updateId: number): Promise<void> {
+  await db.query('UPDATE status_updates SET reminded_at = NULL WHERE id = $1', [updateId]);
+}

@@ -14,6 +14,7 @@ import { nameProcessLog, startupLogger } from '../config/logger';
 import { PACKAGE_ROOT } from '../config/package-root';
 import { clientConnectionOptions, temporalTarget } from '../config/temporal-client';
 import { recordTaskQueue } from '../domain/task-queues';
+import { startStatusReminders } from '../intake/api/status-reminders';
 import { startApi, startStatusPage } from '../intake/api/main';
 import { openStore, purgeClosedBefore, storeLocation, type SqlClient } from '../store';
 import { createRecordWorker } from './record-worker';
@@ -102,8 +103,14 @@ async function main() {
   startupLogger(log).info(`status page: ${statusPage?.url ?? api.url}/status`);
   const recording = startRecording(db, process.env.RUNBOOKS_DATA_DIR || PACKAGE_ROOT);
   const retention = startRetention(db, config.store.retainFor);
+  const stopReminders = startStatusReminders({
+    db,
+    logger: log,
+    temporal: { client, timeoutMs: COMMAND_TIMEOUT_MS, taskQueue: TASK_QUEUE },
+  });
   const stop = async () => {
     clearInterval(retention);
+    stopReminders();
     await api.close();
     await statusPage?.close();
     await recording.stop();

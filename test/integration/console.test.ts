@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { buildApiServer } from '../../intake/api/server';
+import { REMINDER_BY, remindDue } from '../../intake/api/status-reminders';
 import { runbookReportSignal } from '../../domain/messages';
 import { appendTimeline, createToken, recordPages, upsertIncident, type SqlClient } from '../../store';
 import { parseConfig } from '../../config';
@@ -21,6 +22,7 @@ import { describeWith, serviceValue } from '../../scripts/testbed/services';
 import { startDevWorker, type DevWorker } from '../support/dev-server';
 import { HOSTILE } from '../support/hostile-text';
 import { startIntake, type RunningIntake } from '../support/intake';
+import { eventually } from '../../scripts/testbed/eventually';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-sync'];
@@ -578,5 +580,57 @@ describeWith(['temporal', 'postgres', 'chromium'], 'the console, in Chromium', (
     expect(load).toContainEqual([person, '2', '1', '50%']);
     await shot(view, 'console-reports.png');
     await view.close();
+  }, 60_000);
+
+  test('a public update whose next one is overdue gets the commander a note, once, in its timeline (the Slack thread follows it)', async () => {
+    const summary = `console reminder ${Date.now()}`;
+    await intake.post(
+      '/alerts',
+      { service: 'checkout', severity: 'P2', summary, dedupKey: `console-reminder-${Date.now()}` },
+      { authorization: `Bearer ${INTAKE_TOKEN}` },
+    );
+    const id = await eventually(async () => {
+      const list = await apiCall('GET', '/incidents?service=checkout&limit=50');
+      const found = (list.body.incidents as Array<{ id: string; summary: string }>).find(
+        (i) => i.summary === summary,
+      );
+      expect(found).toBeDefined();
+      return found!.id;
+    });
+    expect((await apiCall('POST', `/incidents/${id}/acknowledge`, {})).status).toBe(200);
+    const published = await apiCall('POST', `/incidents/${id}/status-updates`, {
+      status: 'investigating',
+      message: 'We are looking into failed payments.',
+      nextUpdateInMinutes: 10,
+    });
+    expect(published.status).toBe(201);
+    const temporal = { client: dev.client, timeoutMs: 10_000, taskQueue: dev.taskQueue };
+    // Not due yet; then due (as the sweep sees it 11 minutes on); then already reminded.
+    expect(await remindDue({ db, temporal })).toBe(0);
+    const later = Date.now() + 11 * 60_000;
+    expect(await remindDue({ db, temporal }, later)).toBe(1);
+    expect(await remindDue({ db, temporal }, later)).toBe(0);
+    const note = await eventually(async () => {
+      const record = await apiCall('GET', `/incidents/${id}`);
+      const found = (record.body.timeline as Array<{ type: string; message: string; actor: string }>).find(
+        (e) => e.actor === REMINDER_BY,
+      );
+      expect(found).toBeDefined();
+      return found!;
+    });
+    expect(note.type).toBe('note');
+    expect(note.message).toMatch(
+      /^Status page: the next public update for customers was due at .* Primary on-call \(api:primary-oncall\): publish one/,
+    );
+    // A new update answers the reminder: nothing is due until its own next time.
+    expect(
+      (
+        await apiCall('POST', `/incidents/${id}/status-updates`, {
+          status: 'identified',
+          message: 'Found it.',
+        })
+      ).status,
+    ).toBe(201);
+    expect(await remindDue({ db, temporal }, later)).toBe(0);
   }, 60_000);
 });

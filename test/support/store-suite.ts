@@ -34,6 +34,9 @@ import {
   tokenContact,
   tokensIssued,
   upsertIncident,
+  claimReminder,
+  dueStatusReminders,
+  releaseReminder,
   type SqlClient,
 } from '../../store';
 import { migrate } from '../../store/migrate';
@@ -120,12 +123,12 @@ export const STORE_CHECKS: StoreCheck[] = [
     },
   },
   {
-    name: 'a store at the previous version (0003) is upgraded by the newest migration alone',
+    name: 'a store at the previous version (0004) is upgraded by the newest migration alone',
     async run(db) {
       await db.exec(
-        "DROP TABLE status_updates, service_status_overrides; DELETE FROM schema_migrations WHERE id = '0004_status_page'",
+        "ALTER TABLE reviews DROP COLUMN edited_at; ALTER TABLE status_updates DROP COLUMN reminded_at; DELETE FROM schema_migrations WHERE id = '0005_console'",
       );
-      assert.deepEqual(await migrate(db), ['0004_status_page']);
+      assert.deepEqual(await migrate(db), ['0005_console']);
       assert.deepEqual(await migrate(db), []);
     },
   },
@@ -203,6 +206,31 @@ export const STORE_CHECKS: StoreCheck[] = [
       );
       await setServiceOverride(db, 'checkout', null);
       assert.deepEqual(await serviceOverrides(db), []);
+
+      // Reminders: an open incident whose newest update's next one is due, once; given back, due again.
+      const open = `${id}-open`;
+      await upsertIncident(db, { ...incident(open, 'acknowledged', T0), service: 'checkout' });
+      await publishStatusUpdate(db, { ...update, incidentId: open, requestKey: `${open}-1` });
+      const due = (at: number) =>
+        dueStatusReminders(db, new Date(at).toISOString()).then((r) =>
+          r.filter((d) => d.incidentId === open),
+        );
+      assert.deepEqual(await due(T0 + 1_799_999), []);
+      const [reminder] = await due(T0 + 1_800_000);
+      assert.equal(reminder.workflowId, `wf-${open}`);
+      assert.deepEqual(
+        [await claimReminder(db, reminder.updateId), await claimReminder(db, reminder.updateId)],
+        [true, false],
+      );
+      assert.deepEqual(await due(T0 + 1_800_000), []);
+      await releaseReminder(db, reminder.updateId);
+      assert.equal((await due(T0 + 1_800_000)).length, 1);
+      // An open incident whose newest update says "resolved" (the first one above) promises no next one.
+      await upsertIncident(db, incident(id, 'acknowledged', T0));
+      assert.deepEqual(
+        (await dueStatusReminders(db, new Date(T0 + 9e9).toISOString())).filter((d) => d.incidentId === id),
+        [],
+      );
     },
   },
   {

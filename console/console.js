@@ -71,7 +71,7 @@
     let pending;
     const run = () => {
       clearTimeout(pending);
-      pending = setTimeout(refresh, 150);
+      pending = setTimeout(refresh, 300);
     };
     refresh();
     const status = $('#live');

@@ -4,6 +4,7 @@
  */
 import type { TimelineEntry } from '../domain/types';
 import { timelineOf, type IncidentRecord } from './record';
+import { RESPONSE_AGGREGATES, responseFields, type AggregateRow } from './reports';
 import type { Queryable } from './sql-client';
 
 export interface IncidentFilter {
@@ -117,32 +118,13 @@ export interface ResponseTimes {
 
 /** MTTA and MTTR per service and severity, of the incidents created since `since`. */
 export async function responseTimes(db: Queryable, since: string): Promise<ResponseTimes[]> {
-  const { rows } = await db.query<{
-    service: string;
-    severity: string;
-    incidents: number;
-    acknowledged: number;
-    resolved: number;
-    mtta: number | null;
-    mttr: number | null;
-  }>(
-    `SELECT service, severity, count(*)::integer AS incidents,
-       count(acknowledged_at)::integer AS acknowledged, count(resolved_at)::integer AS resolved,
-       avg(extract(epoch FROM acknowledged_at - created_at))::float8 AS mtta,
-       avg(extract(epoch FROM resolved_at - created_at))::float8 AS mttr
+  const { rows } = await db.query<AggregateRow & { service: string; severity: string }>(
+    `SELECT service, severity, ${RESPONSE_AGGREGATES}
      FROM incidents WHERE created_at >= $1
      GROUP BY service, severity ORDER BY service, severity`,
     [since],
   );
-  return rows.map((r) => ({
-    service: r.service,
-    severity: r.severity,
-    incidents: r.incidents,
-    acknowledged: r.acknowledged,
-    resolved: r.resolved,
-    mttaSeconds: r.mtta === null ? null : Math.round(r.mtta * 10) / 10,
-    mttrSeconds: r.mttr === null ? null : Math.round(r.mttr * 10) / 10,
-  }));
+  return rows.map((r) => ({ service: r.service, severity: r.severity, ...responseFields(r) }));
 }
 
 export interface NotificationRow {

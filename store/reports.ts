@@ -22,7 +22,30 @@ export interface OnCallLoad {
   outOfHours: number;
 }
 
+/** How many incidents, acknowledged and resolved, and their mean seconds to each: SQL over a group. */
+export const RESPONSE_AGGREGATES = `count(*)::integer AS incidents,
+  count(acknowledged_at)::integer AS acknowledged, count(resolved_at)::integer AS resolved,
+  avg(extract(epoch FROM acknowledged_at - created_at))::float8 AS mtta,
+  avg(extract(epoch FROM resolved_at - created_at))::float8 AS mttr`;
+
+export interface AggregateRow {
+  incidents: number;
+  acknowledged: number;
+  resolved: number;
+  mtta: number | null;
+  mttr: number | null;
+}
+
 const rounded = (v: number | null) => (v === null ? null : Math.round(v * 10) / 10);
+
+/** An aggregate row as the API gives it: seconds to a tenth. */
+export const responseFields = (r: AggregateRow) => ({
+  incidents: r.incidents,
+  acknowledged: r.acknowledged,
+  resolved: r.resolved,
+  mttaSeconds: rounded(r.mtta),
+  mttrSeconds: rounded(r.mttr),
+});
 
 export async function weeklyResponseTimes(
   db: Queryable,
@@ -39,30 +62,12 @@ export async function weeklyResponseTimes(
       params.push(value);
       where.push(`${column} = $${params.length}`);
     }
-  const { rows } = await db.query<{
-    week: string;
-    incidents: number;
-    acknowledged: number;
-    resolved: number;
-    mtta: number | null;
-    mttr: number | null;
-  }>(
-    `SELECT to_char(date_trunc('week', created_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD') AS week,
-       count(*)::integer AS incidents, count(acknowledged_at)::integer AS acknowledged,
-       count(resolved_at)::integer AS resolved,
-       avg(extract(epoch FROM acknowledged_at - created_at))::float8 AS mtta,
-       avg(extract(epoch FROM resolved_at - created_at))::float8 AS mttr
+  const { rows } = await db.query<AggregateRow & { week: string }>(
+    `SELECT to_char(date_trunc('week', created_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD') AS week, ${RESPONSE_AGGREGATES}
      FROM incidents WHERE ${where.join(' AND ')} GROUP BY 1 ORDER BY 1`,
     params,
   );
-  return rows.map((r) => ({
-    week: r.week,
-    incidents: r.incidents,
-    acknowledged: r.acknowledged,
-    resolved: r.resolved,
-    mttaSeconds: rounded(r.mtta),
-    mttrSeconds: rounded(r.mttr),
-  }));
+  return rows.map((r) => ({ week: r.week, ...responseFields(r) }));
 }
 
 /** Pages per person since then; `timeZone` (IANA) decides what "out of hours" is. */

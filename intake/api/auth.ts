@@ -1,9 +1,10 @@
 /**
  * Who is calling the API. Once a person has a token (`durable-runbooks token create`) or a trusted proxy is
  * configured (`api.trustedProxies`), every caller must be a person: a live token (`Authorization: Bearer`,
- * or the console's session cookie, which holds one: `session.ts`), or a request from a trusted proxy naming a configured contact (`X-Forwarded-User`: its id,
- * `X-Forwarded-Email`: its email). Before that, the API answers this machine only, as the intake does
- * without its token: anyone there could reach Temporal anyway.
+ * or the console's session cookie, which holds one: `session.ts`), or a request from a trusted proxy naming
+ * a configured contact (`X-Forwarded-User`: its id, `X-Forwarded-Email`: its email). Before that, the API
+ * answers this machine only, as the intake does without its token: anyone there could reach Temporal anyway.
+ * Every change from a browser must carry its CSRF token (`session.ts`).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RunbooksConfig } from '../../config';
@@ -36,7 +37,7 @@ function proxiedContact(config: RunbooksConfig, req: FastifyRequest): string | u
   return Object.entries(config.contacts).find(([, c]) => c.email?.toLowerCase() === email)?.[0];
 }
 
-/** The `onRequest` hook: decides `req.caller`, or answers 401/403 (a console page sends the browser to log in). */
+/** The `onRequest` hook: decides `req.caller`, or answers 401/403 (a console page sends a browser to log in). */
 export function authenticate(db: Queryable, config: RunbooksConfig) {
   const proxies = new Set(config.api.trustedProxies);
   return async (req: FastifyRequest, reply: FastifyReply) => {

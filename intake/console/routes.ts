@@ -11,7 +11,7 @@ import type { RunbooksConfig } from '../../config';
 import { PACKAGE_ROOT } from '../../config/package-root';
 import { ownValue } from '../../domain/policy';
 import { tokenContact, type SqlClient } from '../../store';
-import { csrfMatches, csrfToken, endSession, startSession } from '../api/session';
+import { csrfMatches, csrfRefusal, csrfToken, endSession, startSession } from '../api/session';
 import {
   CONSOLE_CSP,
   incidentListPage,
@@ -110,8 +110,11 @@ export const consoleRoutes =
       startSession(req, reply, token);
       return reply.redirect(next, 303);
     });
-    // A change like any other: the session cookie and the CSRF header (`console.js` sends both).
-    app.post('/logout', { schema: hidden }, async (req, reply) => {
+    // Open to any browser, so a session whose token was revoked can still be ended; the CSRF header keeps
+    // other sites from logging a person out.
+    app.post('/logout', { schema: hidden, config: { public: true } }, async (req, reply) => {
+      const refused = csrfRefusal(req, 'cookie');
+      if (refused) return reply.code(403).send({ error: refused });
       endSession(req, reply);
       return { message: 'logged out' };
     });

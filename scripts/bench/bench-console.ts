@@ -4,15 +4,12 @@
  * page recorded, so each row's "paged" is read too. Prints the median of 5 loads of `/`: from navigation to
  * the first page of rows on screen, and the API's `GET /incidents` under it.
  */
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { loadConfig } from '../../config';
 import { buildApiServer } from '../../intake/api/server';
 import { openStore, type SqlClient } from '../../store';
 import type { StoreLocation } from '../../store/sql-client';
-import { startPostgres } from '../testbed/local-services';
+import { onBothEngines } from './store-engines';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -74,19 +71,7 @@ async function measure(engine: string, where: StoreLocation, count: number) {
 
 async function main() {
   const count = Number(process.argv[2] ?? 10_000);
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-console-'));
-  chmodSync(dir, 0o755); // PostgreSQL runs as its own user, which must enter it
-  try {
-    const pg = await startPostgres(path.join(dir, 'postgres'));
-    try {
-      await measure('PostgreSQL', { databaseUrl: pg.url }, count);
-    } finally {
-      await pg.stop();
-    }
-    await measure('PGlite', { dataDir: path.join(dir, 'pglite') }, count);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  await onBothEngines('bench-console', (engine, where) => measure(engine, where, count));
 }
 
 main().catch((err: Error) => {

@@ -5,14 +5,11 @@
  * then the same through the API (`GET /api/v1/incidents` and `/reports/response-times` over HTTP, on
  * loopback, as a client sees them).
  */
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { loadConfig } from '../../config';
 import { buildApiServer } from '../../intake/api/server';
 import { listIncidents, openStore, responseTimes, type SqlClient } from '../../store';
 import type { StoreLocation } from '../../store/sql-client';
-import { startPostgres } from '../testbed/local-services';
+import { onBothEngines } from './store-engines';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -86,23 +83,7 @@ async function measure(engine: string, where: StoreLocation, count: number) {
 
 async function main() {
   const count = Number(process.argv[2] ?? 100_000);
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-store-'));
-  chmodSync(dir, 0o755); // PostgreSQL runs as its own user, which must enter it
-  try {
-    if (process.env.DATABASE_URL)
-      await measure('PostgreSQL (DATABASE_URL)', { databaseUrl: process.env.DATABASE_URL }, count);
-    else {
-      const pg = await startPostgres(path.join(dir, 'postgres'));
-      try {
-        await measure('PostgreSQL', { databaseUrl: pg.url }, count);
-      } finally {
-        await pg.stop();
-      }
-    }
-    await measure('PGlite', { dataDir: path.join(dir, 'pglite') }, count);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  await onBothEngines('bench-store', (engine, where) => measure(engine, where, count));
 }
 
 main().catch((err: Error) => {

@@ -96,6 +96,7 @@ async function main() {
       `  Temporal gRPC : ${temporal.description}`,
       `  Temporal UI   : ${uiUrl}/namespaces/${namespace}/workflows`,
       `  Alert intake  : ${url} (task queue ${TASK_QUEUE})`,
+      `  Console       : http://127.0.0.1:${apiPort}/ (incidents live, on-call, reports)`,
       `  API           : http://127.0.0.1:${apiPort}/api/v1 (the incidents' record)`,
       `  Logs          : ${path.relative(process.cwd(), logDir) || '.'}/worker.log, intake.log, api.log`,
       `  Metrics       : ${url}/metrics (intake), http://127.0.0.1:${process.env.WORKER_METRICS_PORT ?? 9464}/metrics (worker)`,

@@ -116,6 +116,12 @@ describeWith(['temporal', 'postgres', 'chromium'], 'the console, in Chromium', (
     // The page's script cannot read it.
     expect(await page.evaluate('document.cookie')).not.toContain('dr_session');
     await expect(page.locator('.who').textContent()).resolves.toBe('Primary on-call');
+    // Log out: the session cookie goes, and the console asks for a login again.
+    await page.click('#logout');
+    await page.waitForURL(`${base}/login`);
+    expect((await context.cookies()).find((c) => c.name === 'dr_session')).toBeUndefined();
+    await page.goto(`${base}/`);
+    expect(new URL(page.url()).pathname).toBe('/login');
     await context.close();
   }, 60_000);
 
@@ -216,7 +222,7 @@ describeWith(['temporal', 'postgres', 'chromium'], 'the console, in Chromium', (
     await page.close();
   }, 30_000);
 
-  test('hostile text from alerts and people renders as text in the list and the incident page', async () => {
+  test('hostile text from alerts and people renders as text in the list, the incident page and the reports; keyboard reachable', async () => {
     const now = Date.now();
     // PostgreSQL text holds no NUL; the intake's plainText drops it before anything is recorded.
     const texts = HOSTILE.map((h) => h.replace(/\0/g, ''));
@@ -278,7 +284,43 @@ describeWith(['temporal', 'postgres', 'chromium'], 'the console, in Chromium', (
     const messages = await page.$$eval('#timeline .message', (els) => els.map((e) => e.textContent));
     expect(messages).toEqual(texts);
     expect(await made('main')).toBe(0);
+    // The keyboard reaches everything: the first Tab is the skip link, and Acknowledge is a few Tabs on.
+    await page.keyboard.press('Tab');
+    await expect(page.evaluate('document.activeElement.textContent')).resolves.toBe('Skip to content');
+    let reached = false;
+    for (let i = 0; i < 15 && !reached; i++) {
+      await page.keyboard.press('Tab');
+      reached = (await page.evaluate('document.activeElement.dataset.action')) === 'acknowledge';
+    }
+    expect(reached).toBe(true);
+
+    // The reports name people as the pages did: hostile names stay text there too.
+    await recordPages(
+      db,
+      first,
+      texts.slice(0, 10).map((name, seq) => ({
+        at: new Date(now).toISOString(),
+        level: 0,
+        levelName: 'on call',
+        contactIds: [`c-${seq}`],
+        contacts: [name],
+        channel: 'page' as const,
+        reason: 'hostile',
+        delivered: true,
+        seq,
+      })),
+    );
+    await page.goto(`${base}/reports?service=hostile`);
+    await page.waitForFunction(`document.querySelectorAll('#load tbody tr').length >= 10`);
+    const people = (await cellsOf(page, '#load')).map((row) => row[0]);
+    for (const name of texts.slice(0, 10)) expect(people).toContain(name);
+    expect(await made('main')).toBe(0);
     expect(dialogs).toEqual([]);
+    await page.goto(`${base}/incidents/${first}`);
+    await page
+      .locator('#timeline li')
+      .nth(texts.length - 1)
+      .waitFor();
     // Readable at a phone's width too: nothing overflows the screen sideways.
     await page.setViewportSize({ width: 390, height: 844 });
     expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);

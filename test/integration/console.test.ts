@@ -675,4 +675,22 @@ describeWith(['temporal', 'postgres', 'chromium'], 'the console, in Chromium', (
     ).toBe(201);
     expect(await remindDue({ db, temporal }, later)).toBe(0);
   }, 60_000);
+
+  test('the API stops with browsers still listening: their event streams end, close() does not wait for them', async () => {
+    const other = await buildApiServer({ db, config, version: 'test' });
+    const url = await other.listen({ host: '127.0.0.1', port: 0 });
+    const stream = await fetch(`${url}/api/v1/events`, { headers: { authorization: `Bearer ${token}` } });
+    expect([stream.status, stream.headers.get('content-type')]).toEqual([
+      200,
+      'text/event-stream; charset=utf-8',
+    ]);
+    const reader = stream.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe('retry: 2000\n\n');
+    const closed = other.close().then(() => 'closed');
+    await expect(
+      Promise.race([closed, new Promise((r) => setTimeout(() => r('still waiting after 5 s'), 5000))]),
+    ).resolves.toBe('closed');
+    // The stream ended (the browser's EventSource then reconnects to whichever API answers).
+    expect((await reader.read()).done).toBe(true);
+  }, 20_000);
 });

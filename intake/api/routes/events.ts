@@ -37,7 +37,8 @@ export const eventRoutes =
     };
     const keepalive = setInterval(() => send(': keepalive\n\n'), KEEPALIVE_MS);
     keepalive.unref();
-    app.addHook('onClose', async () => {
+    // Before the server stops accepting: an open stream would otherwise keep close() waiting for ever.
+    app.addHook('preClose', async () => {
       clearInterval(keepalive);
       clearInterval(timer);
       for (const res of listeners) res.end();

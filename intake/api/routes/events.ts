@@ -19,6 +19,7 @@ export const eventRoutes =
     let timer: NodeJS.Timeout | undefined;
     let mark: string | undefined;
     let polling = false;
+    let closing = false;
     const send = (line: string) => {
       for (const res of listeners) res.write(line);
     };
@@ -39,8 +40,10 @@ export const eventRoutes =
     keepalive.unref();
     // Before the server stops accepting: an open stream would otherwise keep close() waiting for ever.
     app.addHook('preClose', async () => {
+      closing = true;
       clearInterval(keepalive);
       clearInterval(timer);
+      timer = undefined;
       for (const res of listeners) res.end();
       listeners.clear();
     });
@@ -65,11 +68,15 @@ export const eventRoutes =
         });
         // Reconnect after 2 s if the stream drops (a restart of this listener, a proxy's timeout).
         res.write('retry: 2000\n\n');
+        if (closing) return void res.end();
         listeners.add(res);
         if (!timer) {
+          // Set before the first read answers, so a close meanwhile clears it; unref'd, so it never holds
+          // the process open.
           mark = undefined;
-          await poll();
           timer = setInterval(() => void poll(), pollMs);
+          timer.unref();
+          void poll();
         }
         req.raw.on('close', () => {
           listeners.delete(res);

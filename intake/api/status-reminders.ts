@@ -14,7 +14,7 @@ import {
   type SqlClient,
 } from '../../store';
 import { sendCommand } from '../commands';
-import type { TemporalAccess } from './routes/commands';
+import { withinDeadline, type TemporalAccess } from './routes/commands';
 
 const SWEEP_MS = 60_000;
 export const REMINDER_BY = 'status page reminder';
@@ -41,14 +41,12 @@ export async function remindDue(deps: ReminderDeps, now = Date.now()): Promise<n
     if (!(await claimReminder(deps.db, due.updateId))) continue;
     try {
       const handle = deps.temporal.client.workflow.getHandle(due.workflowId);
-      const outcome = await deps.temporal.client.connection.withDeadline(
-        Date.now() + deps.temporal.timeoutMs,
-        () =>
-          sendCommand(handle, 'addNote', {
-            text: reminderText(due),
-            by: REMINDER_BY,
-            incident: due.incidentId,
-          }),
+      const outcome = await withinDeadline(deps.temporal, () =>
+        sendCommand(handle, 'addNote', {
+          text: reminderText(due),
+          by: REMINDER_BY,
+          incident: due.incidentId,
+        }),
       );
       // A refusal (the incident closed meanwhile) stays claimed: there is nobody left to remind.
       if (outcome.accepted) sent += 1;

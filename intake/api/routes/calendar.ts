@@ -4,17 +4,15 @@
  * removed (`POST`, `DELETE /oncall/{schedule}/overrides…`) through the schedule's workflow, as the CLI does.
  * The workflow's validator refuses an overlap or a past window: a 409 with its reason. Changes are audited.
  */
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { addOverride, readOverrides, removeOverride } from '../../../activities/oncall';
 import type { RunbooksConfig } from '../../../config';
 import { shiftsAhead, type StoredOverride } from '../../../domain/oncall';
 import { ownValue } from '../../../domain/policy';
 import { recordAudit, type SqlClient } from '../../../store';
-import { unreachable } from '../../http';
 import { TASK_QUEUE } from '../../open-incident';
 import { callerName } from '../auth';
-import type { TemporalAccess } from './commands';
+import { withinDeadline, workflowUpdateFailure, type TemporalAccess } from './commands';
 import { errorBody } from './schemas';
 
 const scheduleParam = { schedule: { type: 'string', minLength: 1, maxLength: 100 } } as const;
@@ -46,16 +44,9 @@ export function calendarRoutes(
     by: o.by,
     reason: o.reason ?? null,
   });
-  const withDeadline = <T>(fn: () => Promise<T>) =>
-    temporal!.client.connection.withDeadline(Date.now() + temporal!.timeoutMs, fn);
-  const failure = (reply: FastifyReply, err: unknown) => {
-    if (err instanceof WorkflowUpdateFailedError)
-      return reply.code(409).send({ error: err.cause?.message ?? err.message });
-    if (err instanceof WorkflowNotFoundError) return reply.code(404).send({ error: 'id: no such override' });
-    if (unreachable(err) || unreachable((err as { cause?: unknown }).cause))
-      return reply.code(503).send({ error: 'Temporal cannot be reached: try again' });
-    throw err;
-  };
+  const withDeadline = <T>(fn: () => Promise<T>) => withinDeadline(temporal!, fn);
+  const failure = (reply: FastifyReply, err: unknown) =>
+    workflowUpdateFailure(reply, err, { code: 404, error: 'id: no such override' });
 
   return async (app) => {
     const scheduleOf = (name: string, reply: FastifyReply) => {

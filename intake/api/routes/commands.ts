@@ -4,7 +4,7 @@
  * or proxy), never a field; the responder and approver rules of `intake/access.ts` apply; every answer is
  * audited. An incident that does not answer within the deadline gets a 504 that says it may be stuck.
  */
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { workflowUiLink, type RunbooksConfig } from '../../../config';
 import { statusQuery } from '../../../domain/messages';
@@ -52,6 +52,29 @@ export function temporalFailure(reply: FastifyReply, err: unknown, what: string,
   });
 }
 
+/** Runs a call to Temporal under the API's command deadline. */
+export function withinDeadline<T>(temporal: TemporalAccess, fn: () => Promise<T>): Promise<T> {
+  return temporal.client.connection.withDeadline(Date.now() + temporal.timeoutMs, fn);
+}
+
+/**
+ * A refused Update of a helper workflow (overrides, maintenance) as the caller should read it: the
+ * validator's reason (409), the workflow not there (`notFound`), Temporal unreachable (503); anything else
+ * is thrown.
+ */
+export function workflowUpdateFailure(
+  reply: FastifyReply,
+  err: unknown,
+  notFound: { code: 404 | 409; error: string },
+) {
+  if (err instanceof WorkflowUpdateFailedError)
+    return reply.code(409).send({ error: err.cause?.message ?? err.message });
+  if (err instanceof WorkflowNotFoundError) return reply.code(notFound.code).send({ error: notFound.error });
+  if (unreachable(err) || unreachable((err as { cause?: unknown }).cause))
+    return reply.code(503).send({ error: 'Temporal cannot be reached: try again' });
+  throw err;
+}
+
 export function commandRoutes(
   db: SqlClient,
   config: RunbooksConfig,
@@ -59,8 +82,7 @@ export function commandRoutes(
 ): FastifyPluginAsync {
   const audit = (caller: ApiCaller, action: string, incidentId: string | null, answer: string) =>
     recordAudit(db, { actor: callerName(config, caller), surface: 'api', action, incidentId, answer });
-  const deadline = <T>(fn: () => Promise<T>) =>
-    temporal!.client.connection.withDeadline(Date.now() + temporal!.timeoutMs, fn);
+  const deadline = <T>(fn: () => Promise<T>) => withinDeadline(temporal!, fn);
 
   return async (app) => {
     app.post<{ Params: { id: string; action: Action }; Body: Record<string, string | undefined> }>(

@@ -8,7 +8,7 @@ import { workflowUiLink, type RunbooksConfig } from '../../../config';
 import { statusQuery } from '../../../domain/messages';
 import { storedWorkflowId, type SqlClient } from '../../../store';
 import { workflowIdOfIncident } from '../../incident-id';
-import { temporalFailure, type TemporalAccess } from './commands';
+import { temporalFailure, withinDeadline, type TemporalAccess } from './commands';
 import { errorBody } from './schemas';
 
 export const liveRoutes =
@@ -32,7 +32,7 @@ export const liveRoutes =
         const workflowId = (await storedWorkflowId(db, req.params.id)) ?? workflowIdOfIncident(req.params.id);
         const link = workflowUiLink(config, temporal.client.options.namespace, workflowId);
         try {
-          const view = await temporal.client.connection.withDeadline(Date.now() + temporal.timeoutMs, () =>
+          const view = await withinDeadline(temporal, () =>
             temporal.client.workflow.getHandle(workflowId).query(statusQuery),
           );
           return {

@@ -4,16 +4,14 @@
  * for a while), `DELETE /maintenance/{service}` (end the one under way). The workflow's validator refuses
  * what cannot be (a 409 with its reason); changes are audited.
  */
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { endMaintenance, listMaintenance, startMaintenance } from '../../../activities/oncall';
 import type { RunbooksConfig } from '../../../config';
 import type { MaintenanceWindow } from '../../../domain/messages';
 import { recordAudit, type SqlClient } from '../../../store';
-import { unreachable } from '../../http';
 import { TASK_QUEUE } from '../../open-incident';
 import { callerName } from '../auth';
-import type { TemporalAccess } from './commands';
+import { withinDeadline, workflowUpdateFailure, type TemporalAccess } from './commands';
 import { errorBody } from './schemas';
 
 const serviceParam = {
@@ -38,20 +36,12 @@ export function maintenanceRoutes(
   config: RunbooksConfig,
   temporal: TemporalAccess | undefined,
 ): FastifyPluginAsync {
-  const failure = (reply: FastifyReply, err: unknown, service: string) => {
-    if (err instanceof WorkflowUpdateFailedError)
-      return reply.code(409).send({ error: err.cause?.message ?? err.message });
-    if (err instanceof WorkflowNotFoundError)
-      return reply.code(409).send({ error: `no maintenance under way for ${service}` });
-    if (unreachable(err) || unreachable((err as { cause?: unknown }).cause))
-      return reply.code(503).send({ error: 'Temporal cannot be reached: try again' });
-    throw err;
-  };
+  const failure = (reply: FastifyReply, err: unknown, service: string) =>
+    workflowUpdateFailure(reply, err, { code: 409, error: `no maintenance under way for ${service}` });
   const audit = (by: string, action: string, answer: string) =>
     recordAudit(db, { actor: by, surface: 'api', action, incidentId: null, answer });
   return async (app) => {
-    const deadline = <T>(fn: () => Promise<T>) =>
-      temporal!.client.connection.withDeadline(Date.now() + temporal!.timeoutMs, fn);
+    const deadline = <T>(fn: () => Promise<T>) => withinDeadline(temporal!, fn);
 
     app.get(
       '/maintenance',

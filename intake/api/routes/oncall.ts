@@ -4,7 +4,7 @@ import { readOverrides } from '../../../activities/oncall';
 import type { RunbooksConfig } from '../../../config';
 import { ownValue } from '../../../domain/policy';
 import { shiftsAhead, type OnCall } from '../../../domain/oncall';
-import type { TemporalAccess } from './commands';
+import { withinDeadline, type TemporalAccess } from './commands';
 import { errorBody } from './schemas';
 
 const shift = {
@@ -52,7 +52,7 @@ export function onCallRoutes(
         if (!temporal) return reply.code(503).send({ error: 'this API is not connected to Temporal' });
         let overrides;
         try {
-          overrides = await temporal.client.connection.withDeadline(Date.now() + temporal.timeoutMs, () =>
+          overrides = await withinDeadline(temporal, () =>
             readOverrides(temporal.client, req.params.schedule),
           );
         } catch (err) {

@@ -25,6 +25,14 @@ function knownZone(zone: string): boolean {
 }
 
 const seconds = { type: 'number', nullable: true } as const;
+/** The fields of `responseFields` (store/reports.ts), in every report that counts response times. */
+const responseFieldsSchema = {
+  incidents: { type: 'integer' },
+  acknowledged: { type: 'integer' },
+  resolved: { type: 'integer' },
+  mttaSeconds: seconds,
+  mttrSeconds: seconds,
+} as const;
 
 export const reportRoutes =
   (db: SqlClient): FastifyPluginAsync =>
@@ -57,11 +65,7 @@ export const reportRoutes =
                     properties: {
                       service: { type: 'string' },
                       severity: { type: 'string' },
-                      incidents: { type: 'integer' },
-                      acknowledged: { type: 'integer' },
-                      resolved: { type: 'integer' },
-                      mttaSeconds: seconds,
-                      mttrSeconds: seconds,
+                      ...responseFieldsSchema,
                     },
                   },
                 },
@@ -101,11 +105,7 @@ export const reportRoutes =
                     type: 'object',
                     properties: {
                       week: { type: 'string', format: 'date' },
-                      incidents: { type: 'integer' },
-                      acknowledged: { type: 'integer' },
-                      resolved: { type: 'integer' },
-                      mttaSeconds: seconds,
-                      mttrSeconds: seconds,
+                      ...responseFieldsSchema,
                     },
                   },
                 },

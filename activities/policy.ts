@@ -1,7 +1,8 @@
 import { knownScenarios, type RunbooksConfig, type ServiceConfig } from '../config';
 import type { RunbookSettings, RunbookTarget } from '../domain/runbook';
 import type { RunbookDefinition } from '../domain/runbook-definition';
-import { ownValue, type IncidentPolicy, type LadderLevel } from '../domain/policy';
+import { ownValue, type IncidentPolicy, type LadderLevel, type PolicyLadder } from '../domain/policy';
+import { policyOf, type ResolvedLadder } from '../config/escalation';
 
 const DEFAULT_ACK_TIMEOUT_MS = { P1: 1_800_000, P2: 7_200_000, P3: null } as const;
 
@@ -10,15 +11,25 @@ export function toIncidentPolicy(config: RunbooksConfig, service: string, scenar
   const nameOf = (id: string) => ownValue(config.contacts, id)?.name ?? id;
   // Every contact by name, for levels with a schedule: an override may hand the pager to anyone.
   const people = Object.entries(config.contacts).map(([id, c]) => ({ id, name: c.name }));
-  const level = (name: string, ids: string[], scheduleName?: string): LadderLevel => {
-    const schedule = scheduleName === undefined ? undefined : ownValue(config.schedules, scheduleName);
-    return {
-      name,
-      contactIds: ids,
-      contactNames: ids.map(nameOf),
-      ...(schedule ? { schedule: { name: scheduleName!, ...schedule, people } } : {}),
-    };
+  const scheduleOf = (name: string) => {
+    const schedule = ownValue(config.schedules, name);
+    return schedule ? [{ name, ...schedule, people }] : [];
   };
+  const level = (name: string, ids: string[], scheduleName?: string): LadderLevel => {
+    const [schedule] = scheduleName === undefined ? [] : scheduleOf(scheduleName);
+    return { name, contactIds: ids, contactNames: ids.map(nameOf), ...(schedule ? { schedule } : {}) };
+  };
+  const ladder = (l: ResolvedLadder): PolicyLadder => ({
+    ladder: l.rules.map((r) => ({
+      ...level(r.name, r.contacts, r.schedule),
+      ...(r.schedules ? { schedules: r.schedules.flatMap(scheduleOf) } : {}),
+      ...(r.delayMs === undefined ? {} : { delayMs: r.delayMs }),
+    })),
+    repeat: l.repeat,
+    afterLadder: l.afterLadder,
+  });
+  const escalation = policyOf(config, service);
+  const bySeverity = Object.entries(escalation.severity).map(([s, l]) => [s, ladder(l!)] as const);
   const svc = ownValue(config.services, service);
   const rule = (s: 'P1' | 'P2' | 'P3') => {
     const r = config.severityPolicy[s];
@@ -33,9 +44,10 @@ export function toIncidentPolicy(config: RunbooksConfig, service: string, scenar
   };
   return {
     severity: { P1: rule('P1'), P2: rule('P2'), P3: rule('P3') },
-    ladder: config.escalation.ladder.map((l) => level(l.name, l.contacts, l.schedule)),
-    repeat: config.escalation.repeat,
-    afterLadder: config.escalation.afterLadder,
+    ...ladder(escalation),
+    escalationPolicy: escalation.name,
+    ...(escalation.team === undefined ? {} : { team: escalation.team }),
+    ...(bySeverity.length ? { bySeverity: Object.fromEntries(bySeverity) } : {}),
     revision: config.engine.revision,
     security: level('security team', config.escalation.securityContacts),
     management: level('management', config.escalation.managementContacts),

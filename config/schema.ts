@@ -3,6 +3,8 @@ import { duration, envName } from './zod-types';
 import { runbookDefinitionSchema } from './runbook-definitions';
 import { schedule } from './schedule-schema';
 import { publicStatusSchema } from './public-status-schema';
+import { checkEscalation, escalationPolicySchema, escalationSchema, teamSchema } from './escalation-schema';
+import { checkPolicyRevision } from './escalation';
 import { ENGINE_REVISION, LATEST_ENGINE_REVISION } from '../domain/policy';
 import { CONFIGURABLE_STATE_BYTES, SOURCE_ALERT_BYTES, TIMELINE_ENTRY_BYTES } from '../domain/state-limits';
 
@@ -97,6 +99,10 @@ const service = z.strictObject({
   approvers: z.array(z.string()).min(1).optional(),
   /** Contact ids who may acknowledge or resolve this service's incidents from Slack or PagerDuty. */
   responders: z.array(z.string()).min(1).optional(),
+  /** The team that owns the service: its escalation policy pages, and the console filters by it. */
+  team: z.string().min(1).optional(),
+  /** The escalation policy its incidents follow (wins over the team's; default: the top-level ladder). */
+  escalationPolicy: z.string().min(1).optional(),
 });
 
 /** Who may act from Slack and PagerDuty; the CLI and the Temporal UI are open to whoever can reach Temporal. */
@@ -137,31 +143,14 @@ const runbooks = z.strictObject({
   directory: z.string().min(1).default('runbooks'),
 });
 
-/** A ladder level pages a schedule's on-call (resolved at each page), fixed contacts, or the schedule with them as fallback. */
-const ladderLevel = z
-  .strictObject({
-    name: z.string().min(1),
-    contacts: z.array(z.string()).default([]),
-    schedule: z.string().optional(),
-  })
-  .refine((l) => l.contacts.length > 0 || l.schedule !== undefined, 'expected "contacts" or "schedule"');
-
 export const configSchema = z
   .strictObject({
     severityPolicy: z.strictObject({ P1: severityRule, P2: severityRule, P3: severityRule }),
     contacts: z.record(z.string(), contact),
-    escalation: z.strictObject({
-      ladder: z.array(ladderLevel).min(1),
-      /** How many more times the whole ladder is walked once exhausted. */
-      repeat: z.number().int().min(0).max(10).default(0),
-      /**
-       * Once the ladder (and its repeats) is walked and nobody acknowledged: `repeat-last` pages the last
-       * level again every respondWithin until someone does; `stop` pages nobody more and says so.
-       */
-      afterLadder: z.enum(['repeat-last', 'stop']).default('repeat-last'),
-      securityContacts: z.array(z.string()).default([]),
-      managementContacts: z.array(z.string()).default([]),
-    }),
+    escalation: escalationSchema,
+    /** Escalation policies by name, for teams and services (`default` is `escalation`'s ladder). */
+    escalationPolicies: z.record(z.string(), escalationPolicySchema).default({}),
+    teams: z.record(z.string(), teamSchema).default({}),
     /**
      * The engine revision new incidents take (a run keeps its own for life). A revision is understood by the
      * release that introduces it and the default only one release later, so that old and new workers can poll
@@ -393,6 +382,14 @@ export const configSchema = z
       checkContacts(svc.approvers, ['services', name, 'approvers']);
       checkContacts(svc.responders, ['services', name, 'responders']);
     }
+    let found = 0;
+    const issue = (path: (string | number)[], message: string) => {
+      found++;
+      ctx.addIssue({ code: 'custom', path, message });
+    };
+    checkEscalation(cfg, issue);
+    // Resolving a policy follows its team targets: only once they are known and free of cycles.
+    if (!found) checkPolicyRevision(cfg, issue);
   });
 
 export type RunbooksConfig = z.output<typeof configSchema>;

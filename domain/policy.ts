@@ -26,11 +26,17 @@ export interface LadderLevel {
    * names every contact, as an override may hand the pager to anyone.
    */
   schedule?: OnCallSchedule & { people: { id: string; name: string }[] };
+  /**
+   * Revision 6 (a policy rule's targets): whoever is on call in each of these is paged, and every contact
+   * beside them (not as a fallback).
+   */
+  schedules?: (OnCallSchedule & { name: string; people: { id: string; name: string }[] })[];
+  /** Revision 6: how long after this level's page, unacknowledged, the next is due (absent: respondWithin). */
+  delayMs?: number;
 }
 
-/** What the workflow needs of the configuration, resolved for one service (no secrets). */
-export interface IncidentPolicy {
-  severity: Record<Severity, SeverityRule>;
+/** A walk of levels: the configuration's ladder, or a policy's (per severity, revision 6). */
+export interface PolicyLadder {
   ladder: LadderLevel[];
   repeat: number;
   /**
@@ -38,12 +44,22 @@ export interface IncidentPolicy {
    * stop and say so. Absent in policies of runs recorded before it existed: they stopped.
    */
   afterLadder?: 'repeat-last' | 'stop';
+}
+
+/** What the workflow needs of the configuration, resolved for one service (no secrets). */
+export interface IncidentPolicy extends PolicyLadder {
+  severity: Record<Severity, SeverityRule>;
   /**
    * The engine rules the run was opened under (absent: 1). Revision 2: the ladder's end is stated, alerts
    * raise the severity, a raise brings its opening duties, a failed Slack notice falls back to a page.
    * Carried in the policy, which history records, so a replay takes the rules its run took.
    */
   revision?: number;
+  /** The escalation policy the ladder came from, and the service's team (absent in older policies). */
+  escalationPolicy?: string;
+  team?: string;
+  /** Revision 6: the policy's other ladders for incidents of a severity, followed as the severity changes. */
+  bySeverity?: Partial<Record<Severity, PolicyLadder>>;
   security: LadderLevel;
   management: LadderLevel;
   service: { customerFacing: boolean; healthUrls: string[]; dryRun: boolean };
@@ -90,8 +106,11 @@ export const ENGINE_REVISION = 5;
  * writes it as a local activity when it has nothing else to do (the lane when that fails): known since the
  * release after 1cbc73d (3df64e9), the default since the release after that, its CPU within budget
  * (docs/benchmarks.md). Revision 4 stays known, for runs that took it and configurations that name it.
+ * 6: as 5, and escalation policies are paged as written: a level's own delay, levels that page several
+ * schedules with contacts beside them, ladders per severity (docs/escalation.md); known since the release
+ * after 17b57c4.
  */
-export const LATEST_ENGINE_REVISION = 5;
+export const LATEST_ENGINE_REVISION = 6;
 
 /**
  * A record's own value for a key that came from outside (a label, a header, a signal). Plain indexing
@@ -324,4 +343,36 @@ export function levelAt(
     contactNames: [name],
     onCall: `on call in schedule ${level.schedule.name} (${who.layer})`,
   };
+}
+
+/** The schedules whose overrides a page of `level` needs. */
+export function levelSchedules(level: LadderLevel): string[] {
+  return level.schedules ? level.schedules.map((s) => s.name) : level.schedule ? [level.schedule.name] : [];
+}
+
+/**
+ * The people a level pages at `now`, for any level: a revision-6 level pages its contacts and the on-call of
+ * each of its schedules (a schedule with nobody on call is named, and the others still paged).
+ */
+export function levelReachedAt(
+  level: LadderLevel,
+  now: number,
+  overridesOf: (schedule: string) => readonly Override[],
+): LadderLevel & { onCall?: string } {
+  if (!level.schedules) return levelAt(level, now, level.schedule ? overridesOf(level.schedule.name) : []);
+  const ids = [...level.contactIds];
+  const names = [...level.contactNames];
+  const said: string[] = [];
+  for (const schedule of level.schedules) {
+    const who = onCallAt(schedule, now, overridesOf(schedule.name));
+    if (!who) {
+      said.push(`nobody on call in schedule ${schedule.name}`);
+      continue;
+    }
+    said.push(`on call in schedule ${schedule.name} (${who.layer})`);
+    if (ids.includes(who.contactId)) continue;
+    ids.push(who.contactId);
+    names.push(schedule.people.find((p) => p.id === who.contactId)?.name ?? who.contactId);
+  }
+  return { ...level, contactIds: ids, contactNames: names, onCall: said.join('; ') };
 }

@@ -5,7 +5,7 @@
  */
 import { formatElapsed, parseSeverity } from '../../domain/policy';
 import type { Severity } from '../../domain/types';
-import { ackExpiry, ladderPosition, policyLevel } from './ladder';
+import { ackExpiry, activeLadder, ladderPosition, policyLevel } from './ladder';
 import { record, type IncidentState } from './state';
 import { changeSeverity, revisionAtLeast } from './transitions';
 
@@ -14,10 +14,10 @@ function escalationAnswer(state: IncidentState): string {
   const policy = state.policy;
   if (!policy || !revisionAtLeast(state, 2)) return 'escalation requested: paging the next level';
   if (state.status === 'resolved') return 'escalation requested: the incident reopens and pages from the top';
-  const at = ladderPosition(policy, state.ladderStep);
+  const at = ladderPosition(activeLadder(state)!, state.ladderStep);
   if (!at)
     return `escalation requested: nobody is left on the ladder to page (${state.ladderStep} pages sent, escalation.afterLadder is stop); it is recorded in the timeline`;
-  return `escalation requested: paging ${policyLevel(policy, at.level).name}${at.beyond ? ' again (the last level)' : ''}`;
+  return `escalation requested: paging ${policyLevel(state, at.level).name}${at.beyond ? ' again (the last level)' : ''}`;
 }
 
 export type CommandName =

@@ -4,7 +4,7 @@
  * violation names the rule it breaks.
  */
 import type { Effect } from './decide';
-import { severityRule } from './ladder';
+import { activeLadder, severityRule } from './ladder';
 import type { IncidentState } from './state';
 import { STATE_BYTE_BOUND, stateBytes } from './state-bound';
 import { storeUnwritten } from './store-lane';
@@ -23,7 +23,7 @@ export function invariantViolations(state: IncidentState, effect: Effect, now: n
     const future = state.nextEscalationAt !== null && state.nextEscalationAt > now;
     if (!future && revisionAtLeast(state, 2) && !state.ladderExhausted)
       broken.push('triggered with no rung due and no stated end of the ladder');
-    if (!future && severityRule(state)?.escalate && state.policy.afterLadder === 'repeat-last')
+    if (!future && severityRule(state)?.escalate && activeLadder(state)?.afterLadder === 'repeat-last')
       broken.push('escalation.afterLadder is repeat-last, yet no rung is due');
   }
   // Revision 4: every entry is numbered once, and the review and the end wait for the store.

@@ -7,7 +7,8 @@ import {
   escalationReason,
   escalationStep,
   formatElapsed,
-  type IncidentPolicy,
+  type LadderLevel,
+  type PolicyLadder,
   type SeverityRule,
 } from '../../domain/policy';
 import type { IncidentState } from './state';
@@ -30,12 +31,23 @@ export interface DueRung {
 /** How many missed rungs a page's reason names; the rest are counted. */
 const MAX_MISSED_NAMED = 20;
 
+/** Revision 6 runs a policy's per-severity ladders and per-level delays. */
+const POLICY_REVISION = 6;
+
+/** The ladder the incident walks now: on revision 6, the policy's ladder for its current severity. */
+export function activeLadder(state: Pick<IncidentState, 'policy' | 'input'>): PolicyLadder | undefined {
+  const policy = state.policy;
+  if (!policy) return undefined;
+  if ((policy.revision ?? 1) < POLICY_REVISION) return policy;
+  return policy.bySeverity?.[state.input.severity] ?? policy;
+}
+
 /**
  * Where the `step`-th page (0-based) of the ladder goes, or null when nobody is left to page. Once the
  * ladder and its repeats are walked, `afterLadder: repeat-last` pages the last level again at every step.
  */
 export function ladderPosition(
-  policy: IncidentPolicy,
+  policy: PolicyLadder,
   step: number,
 ): { level: number; round: number; beyond: boolean } | null {
   const at = escalationStep(policy.ladder.length, policy.repeat, step);
@@ -45,45 +57,86 @@ export function ladderPosition(
 }
 
 /** The last step the ladder has (Infinity when the last level repeats for ever). */
-function lastStep(policy: IncidentPolicy): number {
+function lastStep(policy: PolicyLadder): number {
   return policy.afterLadder === 'repeat-last' ? Infinity : policy.ladder.length * (policy.repeat + 1) - 1;
+}
+
+/** How long after the page of `step` the next is due: the level's delay (revision 6), else respondWithin. */
+function waitAfter(state: IncidentState, ladder: PolicyLadder, step: number, rule: SeverityRule): number {
+  if ((state.policy?.revision ?? 1) < POLICY_REVISION) return rule.respondWithinMs;
+  const at = ladderPosition(ladder, step);
+  return (at && ladder.ladder[at.level].delayMs) ?? rule.respondWithinMs;
+}
+
+/**
+ * The step due at `now` from `first` (due at `firstDue`) and when it fell due: every wait passed moves one
+ * step on, up to `last`. Arithmetic where the waits are equal (always, before revision 6; past the walked
+ * ladder, where the last level repeats): a month of downtime on a 1 s rung is one division.
+ */
+function stepDueAt(
+  state: IncidentState,
+  ladder: PolicyLadder,
+  rule: SeverityRule,
+  first: number,
+  firstDue: number,
+  now: number,
+): { step: number; dueAt: number; dueOf: (s: number) => number } {
+  const steady = (s: number) =>
+    (state.policy?.revision ?? 1) < POLICY_REVISION || s >= ladder.ladder.length * (ladder.repeat + 1) - 1;
+  const last = Math.max(first, lastStep(ladder));
+  const dues = [firstDue];
+  let step = first;
+  let due = firstDue;
+  while (step < last) {
+    const wait = waitAfter(state, ladder, step, rule);
+    if (wait <= 0 || due + wait > now) break;
+    if (steady(step)) {
+      const n = Math.min(Math.floor((now - due) / wait), last - step);
+      const from = { step, due };
+      return {
+        step: step + n,
+        dueAt: due + n * wait,
+        dueOf: (s) => (s <= from.step ? dues[s - first] : from.due + (s - from.step) * wait),
+      };
+    }
+    step++;
+    due += wait;
+    dues.push(due);
+  }
+  return { step, dueAt: due, dueOf: (s) => dues[s - first] };
 }
 
 /**
  * The rung to page now, if one is due. When several fell due while nobody could page (worker down), they
- * collapse into the one due last, and the reason names the ones missed. Arithmetic, not a walk: a month
- * of downtime on a 1 s rung is one division.
+ * collapse into the one due last, and the reason names the ones missed.
  */
 export function dueRung(state: IncidentState, now: number): DueRung | null {
   const rule = severityRule(state);
-  const policy = state.policy;
-  if (!rule || !policy || state.status !== 'triggered' || state.nextEscalationAt === null) return null;
+  const ladder = activeLadder(state);
+  if (!rule || !ladder || state.status !== 'triggered' || state.nextEscalationAt === null) return null;
   if (now < state.nextEscalationAt) return null;
   const first = state.ladderStep;
-  if (!ladderPosition(policy, first)) return null;
-  // Later rungs are due every respondWithin after the first, and only when the severity escalates.
-  const behind =
-    rule.escalate && rule.respondWithinMs > 0
-      ? Math.floor((now - state.nextEscalationAt) / rule.respondWithinMs)
-      : 0;
-  const step = Math.min(first + behind, Math.max(first, lastStep(policy)));
+  if (!ladderPosition(ladder, first)) return null;
+  // Later rungs are due a wait after each other, and only when the severity escalates.
+  const { step, dueAt, dueOf } = rule.escalate
+    ? stepDueAt(state, ladder, rule, first, state.nextEscalationAt, now)
+    : { step: first, dueAt: state.nextEscalationAt, dueOf: () => state.nextEscalationAt! };
   const missed: string[] = [];
   for (let s = first; s < step && missed.length < MAX_MISSED_NAMED; s++) {
-    const skipped = ladderPosition(policy, s)!;
-    const due = state.nextEscalationAt + (s - first) * rule.respondWithinMs;
-    missed.push(`${policy.ladder[skipped.level].name} (due ${formatElapsed(due - state.createdAt)})`);
+    const skipped = ladderPosition(ladder, s)!;
+    missed.push(`${ladder.ladder[skipped.level].name} (due ${formatElapsed(dueOf(s) - state.createdAt)})`);
   }
   if (step - first > missed.length) missed.push(`${step - first - missed.length} more`);
-  const dueAt = state.nextEscalationAt + (step - first) * rule.respondWithinMs;
-  const at = ladderPosition(policy, step)!;
-  const level = policy.ladder[at.level];
+  const at = ladderPosition(ladder, step)!;
+  const level = ladder.ladder[at.level];
   const channel = step === 0 && rule.notify === 'slack' ? 'slack' : 'page';
+  const waited = step === 0 ? rule.respondWithinMs : waitAfter(state, ladder, step - 1, rule);
   let reason =
     step === 0 && rule.notify === 'ticket'
       ? `not acknowledged within the ${state.input.severity} response time of ${formatElapsed(rule.respondWithinMs)}: paging ${level.name}`
       : at.beyond
-        ? `no acknowledgement within ${formatElapsed(rule.respondWithinMs)} after the whole ladder: paging ${level.name} again (escalation.afterLadder: repeat-last)`
-        : escalationReason(step, level.name, rule.respondWithinMs, at.round);
+        ? `no acknowledgement within ${formatElapsed(waited)} after the whole ladder: paging ${level.name} again (escalation.afterLadder: repeat-last)`
+        : escalationReason(step, level.name, waited, at.round);
   if (missed.length) reason += `; missed while no worker could page: ${missed.join(', ')}`;
   return { step, level: at.level, round: at.round, channel, reason, dueAt };
 }
@@ -94,8 +147,9 @@ export function dueRung(state: IncidentState, now: number): DueRung | null {
  */
 export function rungAfter(state: IncidentState, pagedStep: number, from: number): number | null {
   const rule = severityRule(state);
-  if (!rule?.escalate || state.status !== 'triggered' || !state.policy) return null;
-  return ladderPosition(state.policy, pagedStep + 1) ? from + rule.respondWithinMs : null;
+  const ladder = activeLadder(state);
+  if (!rule?.escalate || state.status !== 'triggered' || !ladder) return null;
+  return ladderPosition(ladder, pagedStep + 1) ? from + waitAfter(state, ladder, pagedStep, rule) : null;
 }
 
 /**
@@ -152,6 +206,11 @@ export function statusUpdateAfter(state: IncidentState, dueAt: number, now: numb
   return dueAt + Math.max(1, periods) * every;
 }
 
-export function policyLevel(policy: IncidentPolicy, level: number) {
-  return level === -1 ? policy.security : level === -2 ? policy.management : policy.ladder[level];
+/** A paged level: security -1, management -2, else the active ladder's (its last, if a severity change shortened it). */
+export function policyLevel(state: Pick<IncidentState, 'policy' | 'input'>, level: number): LadderLevel {
+  const policy = state.policy!;
+  if (level === -1) return policy.security;
+  if (level === -2) return policy.management;
+  const { ladder } = activeLadder(state)!;
+  return ladder[Math.min(level, ladder.length - 1)];
 }

@@ -5,7 +5,13 @@
  */
 import type { DeliveryResult } from '../../activities/contract';
 import type { MaintenanceWindow } from '../../domain/messages';
-import { formatElapsed, levelAt, pagedAlerts, type LadderLevel } from '../../domain/policy';
+import {
+  formatElapsed,
+  levelReachedAt,
+  levelSchedules,
+  pagedAlerts,
+  type LadderLevel,
+} from '../../domain/policy';
 import type { StoredOverride } from '../../domain/oncall';
 import type { Effect } from './decide';
 import * as effects from './effects';
@@ -168,15 +174,21 @@ export async function runEffect(state: IncidentState, effect: Effect, hooks: She
   }
 }
 
-/** The overrides of the level's schedule (none for fixed levels); unreadable ones are recorded, not fatal. */
-async function overridesFor(state: IncidentState, level: LadderLevel): Promise<StoredOverride[]> {
-  if (!level.schedule) return [];
-  const name = level.schedule.name;
-  return effects.scheduleOverrides(name).catch((err) => {
-    const why = `overrides of schedule ${name} unreadable (${describeError(err)}): paging by its rotations`;
-    record(state, Date.now(), 'error', why, quietly);
-    return [];
-  });
+/** The overrides of the level's schedules (none for fixed levels); unreadable ones are recorded, not fatal. */
+async function overridesFor(
+  state: IncidentState,
+  level: LadderLevel,
+): Promise<Map<string, StoredOverride[]>> {
+  const found = new Map<string, StoredOverride[]>();
+  for (const name of levelSchedules(level)) {
+    const overrides = await effects.scheduleOverrides(name).catch((err) => {
+      const why = `overrides of schedule ${name} unreadable (${describeError(err)}): paging by its rotations`;
+      record(state, Date.now(), 'error', why, quietly);
+      return [];
+    });
+    found.set(name, overrides);
+  }
+  return found;
 }
 
 /** Pages one level (ladder, security -1 or management -2) with a PagerDuty key of its own. */
@@ -188,8 +200,9 @@ async function sendPage(
   round?: number,
 ): Promise<void> {
   // A schedule's person is whoever is on call now, at this page: a handoff mid-incident pages the new one.
-  const configured = policyLevel(state.policy!, level);
-  const target = levelAt(configured, Date.now(), await overridesFor(state, configured));
+  const configured = policyLevel(state, level);
+  const overrides = await overridesFor(state, configured);
+  const target = levelReachedAt(configured, Date.now(), (name) => overrides.get(name) ?? []);
   const page = addPage(state, target, { level, channel, reason, round }, Date.now());
   if (!page) return;
   const result = await deliver(state, `paging ${target.name}`, () => effects.pageContacts(state, page));

@@ -13,6 +13,7 @@ import {
   ackExpiry,
   acknowledgerLevel,
   firstRungDue,
+  activeLadder,
   ladderPosition,
   retimeAfterSeverityChange,
   rungAfter,
@@ -153,7 +154,7 @@ export function advanceLadder(
   dueAt: number,
   now: number,
 ): { level: number; round: number; channel: 'page' | 'slack' } | null {
-  const at = ladderPosition(state.policy!, step);
+  const at = ladderPosition(activeLadder(state)!, step);
   if (!at) {
     record(
       state,

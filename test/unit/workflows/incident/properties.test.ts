@@ -28,7 +28,16 @@ interface Setup {
   severity: 'P1' | 'P2' | 'P3';
   rules: Record<'P1' | 'P2' | 'P3', RunbooksConfig['severityPolicy']['P1']>;
   /** The engine revision (absent: the default). */
-  revision?: 3 | 4 | 5;
+  revision?: 3 | 4 | 5 | 6;
+  /** Revision 6: the ladder is an escalation policy's, with a delay per level (absent: respondWithin)… */
+  delays?: (number | undefined)[];
+  /** …and maybe a ladder of its own for one severity. */
+  severityLadder?: {
+    severity: 'P1' | 'P2' | 'P3';
+    ladder: number;
+    repeat: number;
+    afterLadder: 'repeat-last' | 'stop';
+  };
 }
 
 const duration = fc.oneof(
@@ -49,7 +58,17 @@ const setup: fc.Arbitrary<Setup> = fc.record({
   afterLadder: fc.constantFrom('repeat-last' as const, 'stop' as const),
   severity: fc.constantFrom('P1' as const, 'P2' as const, 'P3' as const),
   rules: fc.record({ P1: rule, P2: rule, P3: rule }),
-  revision: fc.constantFrom(3 as const, 4 as const, 5 as const),
+  revision: fc.constantFrom(3 as const, 4 as const, 5 as const, 6 as const),
+  delays: fc.array(fc.option(duration, { nil: undefined }), { minLength: 6, maxLength: 6 }),
+  severityLadder: fc.option(
+    fc.record({
+      severity: fc.constantFrom('P1' as const, 'P2' as const, 'P3' as const),
+      ladder: fc.integer({ min: 1, max: 4 }),
+      repeat: fc.integer({ min: 0, max: 2 }),
+      afterLadder: fc.constantFrom('repeat-last' as const, 'stop' as const),
+    }),
+    { nil: undefined },
+  ),
 });
 
 /** Anything a caller could send: JSON of any shape, and keys chosen to hurt (`__proto__`, `toString`). */
@@ -150,6 +169,26 @@ function configFor(s: Setup): RunbooksConfig {
   };
   config.severityPolicy = s.rules;
   if (s.revision) config.engine = { revision: s.revision };
+  if (s.revision === 6) {
+    const contacts = Object.keys(config.contacts);
+    const rules = (n: number) =>
+      Array.from({ length: n }, (_, i) => ({
+        targets: [{ contact: contacts[i % contacts.length] }],
+        ...(s.delays?.[i] === undefined ? {} : { delay: s.delays[i] }),
+      }));
+    const bySeverity = s.severityLadder;
+    config.escalationPolicies = {
+      p: {
+        rules: rules(s.ladder),
+        repeat: s.repeat,
+        afterLadder: s.afterLadder,
+        severity: bySeverity
+          ? { [bySeverity.severity]: { ...bySeverity, rules: rules(bySeverity.ladder) } }
+          : {},
+      },
+    };
+    config.services = { checkout: { escalationPolicy: 'p' } as RunbooksConfig['services'][string] };
+  }
   return config;
 }
 

@@ -9,6 +9,7 @@ import type { RunbooksConfig } from '../config';
 import { onCallAt, type Override } from '../domain/oncall';
 import { ownValue } from '../domain/policy';
 import { readSecret, type Env } from './secrets';
+import { everyLadder } from '../config/escalation';
 
 export function productionMode(env: Env): boolean {
   return env.NODE_ENV?.trim() === 'production';
@@ -28,13 +29,19 @@ interface Level {
   path: string;
   name: string;
   contacts: string[];
+  /** The contacts are this schedule's fallback. */
   schedule?: string;
+  /** The on-call of each is paged with every contact (an escalation policy's rule). */
+  schedules?: string[];
 }
 
+/** Every level of every escalation policy (the top-level ladder among them), and the security and management levels. */
 function levels(config: RunbooksConfig): Level[] {
-  const { ladder, securityContacts, managementContacts } = config.escalation;
+  const { securityContacts, managementContacts } = config.escalation;
   return [
-    ...ladder.map((l, i) => ({ path: `escalation.ladder[${i}]`, ...l })),
+    ...everyLadder(config).flatMap(({ path, ladder }) =>
+      ladder.rules.map((r, i) => ({ path: `${path}[${i}]`, ...r })),
+    ),
     ...(securityContacts.length
       ? [{ path: 'escalation.securityContacts', name: 'security team', contacts: securityContacts }]
       : []),
@@ -44,14 +51,15 @@ function levels(config: RunbooksConfig): Level[] {
   ];
 }
 
-function scheduleOf(config: RunbooksConfig, level: Level) {
-  return level.schedule === undefined ? undefined : ownValue(config.schedules, level.schedule);
+function schedulesOf(level: Level): string[] {
+  return level.schedules ?? (level.schedule === undefined ? [] : [level.schedule]);
 }
 
 /** Everyone a level may page: its contacts, and every participant of its schedule (overrides aside). */
 function peopleOf(config: RunbooksConfig, level: Level): string[] {
-  const schedule = scheduleOf(config, level);
-  const rotating = schedule?.layers.flatMap((layer) => layer.participants) ?? [];
+  const rotating = schedulesOf(level).flatMap(
+    (name) => ownValue(config.schedules, name)?.layers.flatMap((layer) => layer.participants) ?? [],
+  );
   return [...new Set([...level.contacts, ...rotating])];
 }
 
@@ -68,7 +76,7 @@ export function unpageableLevels(config: RunbooksConfig, env: Env): string[] {
 
 /** The schedules the levels page, whose overrides `unpageableOnCall` needs. */
 export function ladderSchedules(config: RunbooksConfig): string[] {
-  return [...new Set(levels(config).flatMap((l) => (l.schedule === undefined ? [] : [l.schedule])))];
+  return [...new Set(levels(config).flatMap(schedulesOf))];
 }
 
 /**
@@ -83,10 +91,20 @@ export function unpageableOnCall(
   overrides: Readonly<Record<string, readonly Override[]>> = {},
 ): string[] {
   const problems: string[] = [];
+  const onCallNow = (name: string) => {
+    const schedule = ownValue(config.schedules, name);
+    return schedule && onCallAt({ name, ...schedule }, now, ownValue(overrides, name));
+  };
   for (const level of levels(config)) {
-    const schedule = scheduleOf(config, level);
-    const onCall =
-      schedule && onCallAt({ name: level.schedule!, ...schedule }, now, ownValue(overrides, level.schedule!));
+    if (level.schedules) {
+      // A policy's rule pages its contacts and each on-call: a page reaches nobody only if none can be paged.
+      const paged = [...level.contacts, ...level.schedules.flatMap((n) => onCallNow(n)?.contactId ?? [])];
+      const why = paged.map((id) => whyUnpageable(config, env, id));
+      if (why.length && why.every((w) => w !== null))
+        problems.push(`${level.path} ("${level.name}"): nobody it pages now can be paged: ${why.join('; ')}`);
+      continue;
+    }
+    const onCall = level.schedule === undefined ? undefined : onCallNow(level.schedule);
     const why = onCall ? whyUnpageable(config, env, onCall.contactId) : null;
     if (why)
       problems.push(`${level.path} ("${level.name}"): on call now by schedule ${level.schedule}: ${why}`);

@@ -21,7 +21,8 @@ import { activityLogger } from './log';
 import { workerMetrics } from './metrics';
 import { onCallOverrides } from './oncall';
 import { toIncidentPolicy } from './policy';
-import { levelAt } from '../domain/policy';
+import { levelReachedAt, levelSchedules } from '../domain/policy';
+import type { Override } from '../domain/oncall';
 import type { IncidentInput, Severity } from '../domain/types';
 
 const stuckGauge = new Gauge({
@@ -177,10 +178,10 @@ export function createWatchdogActivities(
       });
       log.error({ kind: item.kind }, what);
       const first = toIncidentPolicy(config, item.service).ladder[0];
-      const overrides = first?.schedule
-        ? await onCallOverrides({ schedule: first.schedule.name }).catch(() => [])
-        : [];
-      const onCall = first ? levelAt(first, Date.now(), overrides).contactIds : [];
+      const overrides = new Map<string, Override[]>();
+      for (const schedule of first ? levelSchedules(first) : [])
+        overrides.set(schedule, await onCallOverrides({ schedule }).catch(() => []));
+      const onCall = first ? levelReachedAt(first, Date.now(), (s) => overrides.get(s) ?? []).contactIds : [];
       const contactIds = [...new Set([...onCall, ...item.lastPagedContactIds])];
       const page = await notify.pageContacts({
         incidentId: item.incidentId,

@@ -107,12 +107,12 @@
   function listPage() {
     const form = $('#filters');
     const params = new URLSearchParams(location.search);
-    for (const name of ['status', 'severity', 'service'])
+    for (const name of ['status', 'severity', 'service', 'team'])
       if (params.get(name)) form.elements[name].value = params.get(name);
     let cursor = null;
     const query = () => {
       const q = new URLSearchParams();
-      for (const name of ['status', 'severity', 'service']) {
+      for (const name of ['status', 'severity', 'service', 'team']) {
         const v = form.elements[name].value.trim();
         if (v) q.set(name, v);
       }
@@ -129,7 +129,12 @@
     const row = (i) => {
       const tr = el('tr');
       tr.className = `sev-${i.severity} st-${i.status}${i.severity === 'P1' && i.status === 'triggered' ? ' alarm' : ''}`;
-      tr.append(el('td', i.severity, 'sev'), el('td', i.status), el('td', i.service));
+      tr.append(
+        el('td', i.severity, 'sev'),
+        el('td', i.status),
+        el('td', i.service),
+        el('td', i.team || '—'),
+      );
       const cell = el('td');
       const a = el('a', i.summary || i.id);
       a.href = `/incidents/${encodeURIComponent(i.id)}`;

@@ -139,6 +139,8 @@ export interface IncidentRecord {
   resolvedBy: string | null;
   /** When these fields were true: an older write arriving late never overwrites a newer one. */
   updatedAt: string;
+  /** The team whose escalation policy the incident follows (absent from older workers: kept as it was). */
+  team?: string | null;
 }
 
 export interface IncidentStatusView {
@@ -157,6 +159,8 @@ export interface IncidentStatusView {
   resolvedAt: string | null;
   resolvedBy: string | null;
   resolutionSummary: string | null;
+  /** The team whose escalation policy it follows (absent in old runs' views). */
+  team?: string | null;
   escalationLevel: number;
   ladderRound: number;
   paged: PageRecord[];

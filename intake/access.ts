@@ -5,6 +5,7 @@
 import type { RunbooksConfig } from '../config';
 import { ownValue } from '../domain/policy';
 import { plainText } from '../domain/text';
+import { policyOf } from '../config/escalation';
 
 /**
  * A person as the channel identifies them: Slack's user id, PagerDuty's user id (the webhook's agent), or for
@@ -37,20 +38,22 @@ function attribution(config: RunbooksConfig, who: ResponderIdentity, contactId: 
 
 /**
  * The contact ids that may approve or reject `step` on `service`: the step's list, the service's, the default
- * (everyone the escalation ladder pages, fixed or by schedule).
+ * (everyone the service's escalation policy pages, fixed or by schedule, at any severity).
  */
 export function approversFor(config: RunbooksConfig, service: string, step: string): string[] {
+  const policy = policyOf(config, service);
+  const rules = [policy, ...Object.values(policy.severity)].flatMap((ladder) => ladder!.rules);
   return (
     ownValue(config.access.stepApprovers, step) ??
     ownValue(config.services, service)?.approvers ??
     config.access.approvers ?? [
       ...new Set(
-        config.escalation.ladder.flatMap((level) => [
-          ...level.contacts,
-          // A level that pages a schedule: everyone who takes its turns.
-          ...(level.schedule === undefined
-            ? []
-            : (ownValue(config.schedules, level.schedule)?.layers.flatMap((l) => l.participants) ?? [])),
+        rules.flatMap((rule) => [
+          ...rule.contacts,
+          // A rule that pages a schedule: everyone who takes its turns.
+          ...[...(rule.schedules ?? []), ...(rule.schedule === undefined ? [] : [rule.schedule])].flatMap(
+            (name) => ownValue(config.schedules, name)?.layers.flatMap((l) => l.participants) ?? [],
+          ),
         ]),
       ),
     ]

@@ -160,4 +160,12 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE status_updates ADD COLUMN reminded_at timestamptz;
     `,
   },
+  {
+    // The team that owned the incident's service when it opened (its escalation policy's): the list filters by it.
+    id: '0006_teams',
+    sql: `
+      ALTER TABLE incidents ADD COLUMN team text;
+      CREATE INDEX incidents_by_team ON incidents (team, created_at DESC);
+    `,
+  },
 ];

@@ -11,6 +11,7 @@ export interface IncidentFilter {
   status?: string;
   service?: string;
   severity?: string;
+  team?: string;
   /** Created at or after (ISO time). */
   since?: string;
   limit: number;
@@ -21,6 +22,7 @@ export interface IncidentFilter {
 export interface IncidentListRow {
   id: string;
   service: string;
+  team: string | null;
   severity: string;
   status: string;
   summary: string;
@@ -60,6 +62,7 @@ export async function listIncidents(
   if (f.status) add('status = ?', f.status);
   if (f.service) add('service = ?', f.service);
   if (f.severity) add('severity = ?', f.severity);
+  if (f.team) add('team = ?', f.team);
   if (f.since) add('created_at >= ?', f.since);
   if (f.cursor) {
     const [createdAt, id] = decodeCursor(f.cursor);
@@ -70,6 +73,7 @@ export async function listIncidents(
   const { rows } = await db.query<{
     id: string;
     service: string;
+    team: string | null;
     severity: string;
     status: string;
     summary: string;
@@ -78,7 +82,7 @@ export async function listIncidents(
     acknowledged_by: string | null;
     paged: string[] | null;
   }>(
-    `SELECT id, service, severity, status, summary, created_at, acknowledged_at, acknowledged_by,
+    `SELECT id, service, team, severity, status, summary, created_at, acknowledged_at, acknowledged_by,
        (SELECT array_agg(contact ORDER BY first_at) FROM (
           SELECT c AS contact, min(n.at) AS first_at FROM notifications n, unnest(n.contacts) c
           WHERE n.incident_id = incidents.id AND n.channel = 'page' GROUP BY c) p) AS paged
@@ -90,6 +94,7 @@ export async function listIncidents(
   const page = rows.slice(0, f.limit).map((r) => ({
     id: r.id,
     service: r.service,
+    team: r.team,
     severity: r.severity,
     status: r.status,
     summary: r.summary,
@@ -162,6 +167,7 @@ export async function incidentDetail(db: Queryable, id: string): Promise<Inciden
     id: string;
     workflow_id: string;
     service: string;
+    team: string | null;
     severity: string;
     scenario: string;
     summary: string;
@@ -192,6 +198,7 @@ export async function incidentDetail(db: Queryable, id: string): Promise<Inciden
     id: r.id,
     workflowId: r.workflow_id,
     service: r.service,
+    team: r.team,
     severity: r.severity,
     scenario: r.scenario,
     summary: r.summary,

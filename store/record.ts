@@ -11,9 +11,9 @@ export type { IncidentRecord };
 export async function upsertIncident(db: Queryable, i: IncidentRecord): Promise<void> {
   await db.query(
     `INSERT INTO incidents (id, workflow_id, service, severity, scenario, summary, status, created_at,
-       acknowledged_at, acknowledged_by, resolved_at, resolved_by, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-     ON CONFLICT (id) DO UPDATE SET
+       acknowledged_at, acknowledged_by, resolved_at, resolved_by, updated_at, team)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+     ON CONFLICT (id) DO UPDATE SET team = COALESCE(EXCLUDED.team, incidents.team),
        severity = EXCLUDED.severity, summary = EXCLUDED.summary, status = EXCLUDED.status,
        acknowledged_at = EXCLUDED.acknowledged_at, acknowledged_by = EXCLUDED.acknowledged_by,
        resolved_at = EXCLUDED.resolved_at, resolved_by = EXCLUDED.resolved_by, updated_at = EXCLUDED.updated_at
@@ -32,6 +32,7 @@ export async function upsertIncident(db: Queryable, i: IncidentRecord): Promise<
       i.resolvedAt,
       i.resolvedBy,
       i.updatedAt,
+      i.team ?? null,
     ],
   );
 }
@@ -171,6 +172,7 @@ export async function recordIncidentView(db: Queryable, view: IncidentStatusView
     resolvedAt: view.resolvedAt,
     resolvedBy: view.resolvedBy,
     updatedAt: last && last > view.createdAt ? last : view.createdAt,
+    team: view.team ?? null,
   });
   return {
     created: existed.rows.length === 0,

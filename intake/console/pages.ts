@@ -80,7 +80,11 @@ ${problem ? `<p class="refused" role="alert">${markupText(problem, 300)}</p>` : 
   );
 }
 
-export function incidentListPage(viewer: Viewer): string {
+/** `teams`: the configured teams, id and display name, for the team filter. */
+export function incidentListPage(viewer: Viewer, teams: { id: string; name: string }[] = []): string {
+  const teamOptions = teams
+    .map((t) => `<option value="${markupText(t.id, 200)}">${markupText(t.name, 200)}</option>`)
+    .join('');
   return layout(
     'Incidents',
     viewer,
@@ -90,10 +94,11 @@ export function incidentListPage(viewer: Viewer): string {
   <label>Status <select name="status"><option value="">any</option><option>triggered</option><option>acknowledged</option><option>resolved</option><option>cancelled</option></select></label>
   <label>Severity <select name="severity"><option value="">any</option><option>P1</option><option>P2</option><option>P3</option></select></label>
   <label>Service <input name="service" size="14" autocomplete="off"></label>
+  <label>Team <select name="team"><option value="">any</option>${teamOptions}</select></label>
 </form>
 <p id="live" class="live" aria-live="polite">connecting…</p>
 <div class="table-wrap"><table id="incidents">
-  <thead><tr><th scope="col">Severity</th><th scope="col">Status</th><th scope="col">Service</th><th scope="col">Summary</th><th scope="col">Age</th><th scope="col">Paged</th><th scope="col">Acknowledged</th></tr></thead>
+  <thead><tr><th scope="col">Severity</th><th scope="col">Status</th><th scope="col">Service</th><th scope="col">Team</th><th scope="col">Summary</th><th scope="col">Age</th><th scope="col">Paged</th><th scope="col">Acknowledged</th></tr></thead>
   <tbody></tbody>
 </table></div>
 <p><button type="button" id="more" hidden>More</button></p>`,

@@ -79,7 +79,13 @@ export const consoleRoutes =
     });
 
     app.get('/', { schema: hidden, config: { page: true } }, async (req, reply) =>
-      html(reply, incidentListPage(viewer(req, reply))),
+      html(
+        reply,
+        incidentListPage(
+          viewer(req, reply),
+          Object.entries(config.teams).map(([id, t]) => ({ id, name: t.name ?? id })),
+        ),
+      ),
     );
     app.get('/incidents/:id', { schema: hidden, config: { page: true } }, async (req, reply) =>
       html(reply, incidentPage(viewer(req, reply), (req.params as { id: string }).id.slice(0, 300))),

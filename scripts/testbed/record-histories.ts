@@ -24,6 +24,7 @@ import {
   resolveSignal,
   reviewScheduledSignal,
   setSeveritySignal,
+  setSeverityUpdate,
 } from '../../domain/messages';
 import { historyEvents, waitUntilIdle } from './history';
 import type { IncidentInput } from '../../domain/types';
@@ -48,7 +49,8 @@ const OUT = path.resolve(ROOT, 'test', 'histories');
  * it); v3 `pages-first` (paced Slack lane, one timer per deadline). Scenarios named `r4-…` run on engine
  * revision 4 (the store lane), on a worker that holds a store of its own (PGlite in a temporary directory);
  * `r5-…` on revision 5 (the store written where the workflow task runs) on such a worker, and `r5n-…` on
- * revision 5 on a worker that holds none (every write falls back to the lane, polled beside it).
+ * revision 5 on a worker that holds none (every write falls back to the lane, polled beside it); `r6-…` on
+ * revision 6 with a team's escalation policy (delays, a level of a schedule and a contact, a P1 ladder).
  */
 const INCIDENT_SET = 'v6';
 
@@ -109,6 +111,35 @@ async function main() {
     db: store,
     baseDir,
     taskQueue: `${taskQueue}-r5n`,
+  });
+  const withPolicy6 = await createIncidentWorker({
+    connection: env.nativeConnection,
+    config: testConfig({
+      engine: { revision: 6 },
+      escalationPolicies: {
+        app: {
+          rules: [
+            { targets: [{ schedule: 'primary' }], delay: '5m' },
+            { targets: [{ contact: 'tech-lead' }, { schedule: 'primary' }], delay: '10m' },
+          ],
+          severity: {
+            P1: {
+              rules: [
+                { targets: [{ contact: 'devops-manager' }], delay: '3m' },
+                { targets: [{ contact: 'tech-lead' }] },
+              ],
+            },
+          },
+        },
+      },
+      teams: { app: { members: ['tech-lead'], escalationPolicy: 'app' } },
+      services: { checkout: { team: 'app' } },
+    }),
+    taskQueue: `${taskQueue}-r6`,
+    baseDir,
+    store,
+    buildId: 'revision-6',
+    workflowBundle: await workflowBundle(),
   });
   /** Child workflows to record after a scenario: file name → workflow id from the incident's id. */
   const children: Record<string, (incidentId: string) => string> = {};
@@ -220,9 +251,18 @@ async function main() {
     'r5-p1-acknowledged-notes-resolved': notesResolved,
     'r5-p2-continue-as-new': alertsContinueAsNew,
     'r5n-p1-acknowledged-notes-resolved': notesResolved,
+    // Revision 6: a team's policy walked at its delays, raised to P1 (its own ladder), acknowledged, resolved.
+    'r6-p2-team-policy-raise-resolved': async (h) => {
+      await env.sleep('6m');
+      await h.executeUpdate(setSeverityUpdate, { args: [{ by: 'bob', severity: 'P1' }] });
+      await env.sleep('20m');
+      await h.executeUpdate(acknowledgeUpdate, { args: [{ by: 'alice' }] });
+      await h.signal(resolveSignal, { by: 'alice', summary: 'fixed' });
+      await env.sleep('1m');
+    },
   };
   mkdirSync(OUT, { recursive: true });
-  const running = [revision4, withStore5, storeless5, lane5];
+  const running = [revision4, withStore5, storeless5, lane5, withPolicy6];
   const runAll = running.reduce<(f: () => Promise<void>) => Promise<void>>(
     (outer, w) => (f) => outer(() => w.runUntil(f)),
     (f) => f(),

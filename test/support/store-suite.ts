@@ -123,12 +123,12 @@ export const STORE_CHECKS: StoreCheck[] = [
     },
   },
   {
-    name: 'a store at the previous version (0004) is upgraded by the newest migration alone',
+    name: 'a store at the previous version (0005) is upgraded by the newest migration alone',
     async run(db) {
       await db.exec(
-        "ALTER TABLE reviews DROP COLUMN edited_at; ALTER TABLE status_updates DROP COLUMN reminded_at; DELETE FROM schema_migrations WHERE id = '0005_console'",
+        "DROP INDEX incidents_by_team; ALTER TABLE incidents DROP COLUMN team; DELETE FROM schema_migrations WHERE id = '0006_teams'",
       );
-      assert.deepEqual(await migrate(db), ['0005_console']);
+      assert.deepEqual(await migrate(db), ['0006_teams']);
       assert.deepEqual(await migrate(db), []);
     },
   },
@@ -380,6 +380,24 @@ export const STORE_CHECKS: StoreCheck[] = [
       assert.equal(stored, 5000);
       assert.deepEqual(await timelineOf(db, id), entries);
       log(`${db.engine}: 5,000 timeline entries in 10 batches in ${took} ms`);
+    },
+  },
+  {
+    name: "an incident's team is kept from its first write, and the list filters by it",
+    async run(db) {
+      const id = (x: string) => `team-${db.engine}-${x}`;
+      await upsertIncident(db, { ...incident(id('a'), 'triggered', T0), team: 'db' });
+      await upsertIncident(db, { ...incident(id('b'), 'triggered', T0), team: 'app' });
+      await upsertIncident(db, incident(id('c'), 'triggered', T0));
+      // A later write from a worker that does not know teams leaves the team as it was.
+      await upsertIncident(db, { ...incident(id('a'), 'resolved', T0 + 1000) });
+      const listed = await listIncidents(db, { team: 'db', limit: 50 });
+      assert.deepEqual(
+        listed.incidents.map((r) => [r.id, r.team, r.status]),
+        [[id('a'), 'db', 'resolved']],
+      );
+      assert.equal((await incidentDetail(db, id('b')))?.team, 'app');
+      assert.equal((await incidentDetail(db, id('c')))?.team, null);
     },
   },
   {

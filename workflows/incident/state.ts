@@ -370,6 +370,7 @@ export function toView(state: IncidentState): IncidentStatusView {
     resolvedAt: iso(state.resolvedAt),
     resolvedBy: state.resolvedBy,
     resolutionSummary: state.resolutionSummary,
+    team: state.policy?.team ?? null,
     escalationLevel: lastLadderPage?.level ?? -1,
     ladderRound: lastLadderPage?.round ?? 0,
     paged: state.paged,

@@ -97,6 +97,7 @@ export function incidentRecord(state: IncidentState): IncidentRecord {
     acknowledgedBy: state.acknowledgedBy,
     resolvedAt: iso(state.resolvedAt),
     resolvedBy: state.resolvedBy,
+    team: state.policy?.team ?? null,
     updatedAt: state.timeline.at(-1)?.at ?? iso(state.createdAt)!,
   };
 }

@@ -17,6 +17,10 @@ const incidentSummary = {
   properties: {
     id: { type: 'string' },
     service: { type: 'string' },
+    team: {
+      ...nullableText,
+      description: 'the team whose escalation policy it follows (services.<name>.team)',
+    },
     severity: { type: 'string' },
     status: { type: 'string' },
     summary: { type: 'string' },
@@ -84,13 +88,15 @@ export const incidentRoutes =
       {
         schema: {
           summary: 'Incidents, newest first',
-          description: 'Filtered by status, service, severity and age; `nextCursor` fetches the next page.',
+          description:
+            'Filtered by status, service, team, severity and age; `nextCursor` fetches the next page.',
           querystring: {
             type: 'object',
             additionalProperties: false,
             properties: {
               status: { type: 'string', enum: INCIDENT_STATUSES },
               service: { type: 'string', minLength: 1, maxLength: 200 },
+              team: { type: 'string', minLength: 1, maxLength: 200 },
               severity: { type: 'string', enum: SEVERITIES },
               since: { type: 'string', description: 'a duration back from now (30d, 12h) or an ISO time' },
               limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },

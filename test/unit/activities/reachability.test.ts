@@ -7,6 +7,7 @@ import {
   whyUnpageable,
 } from '../../../activities/reachability';
 import { testConfig } from '../../../scripts/testbed/config';
+import { THREE_TEAMS } from '../../support/team-config';
 
 const ALL_KEYS = {
   PD_ROUTING_KEY_PRIMARY: 'k1',
@@ -83,4 +84,33 @@ test('a schedule level passes when anyone in its rotations can be paged, and fai
   expect(problem).toMatch(/^escalation\.ladder\[0\] \("primary"\): nobody on it can be paged: /);
   for (const id of ['primary-oncall', 'secondary-oncall', 'tech-lead'])
     expect(problem.split(`(${id})`)).toHaveLength(2);
+});
+
+test('every escalation policy is checked, each level named by its path; a rule fails now only if nobody it pages can be', () => {
+  const config = testConfig({
+    ...THREE_TEAMS,
+    contacts: {
+      'app-lead': { name: 'App lead', pagerdutyRoutingKeyEnv: 'PD_APP_LEAD' },
+      'db-oncall': { name: 'DB on-call', pagerdutyRoutingKeyEnv: 'PD_DB' },
+      'db-lead': { name: 'DB lead', pagerdutyRoutingKeyEnv: 'PD_DB_LEAD' },
+      'sec-lead': { name: 'Security lead' },
+    },
+  });
+  const keys = { ...ALL_KEYS, PD_APP_LEAD: 'a', PD_DB: 'd', PD_DB_LEAD: 'l' };
+  expect(unpageableLevels(config, keys)).toEqual([
+    'escalationPolicies.app-policy.severity.P1.rules[1] ("team security"): nobody on it can be paged: Security lead (sec-lead): no pagerdutyRoutingKeyEnv',
+    'escalationPolicies.security-policy.rules[0] ("Security lead"): nobody on it can be paged: Security lead (sec-lead): no pagerdutyRoutingKeyEnv',
+  ]);
+  expect(ladderSchedules(config)).toEqual(['app', 'db']);
+  // The DB on-call cannot be paged: the DB policy's first rule reaches nobody, but the app policy's rule that
+  // pages the DB team beside the app lead still reaches someone.
+  const { PD_DB: _d, ...noDb } = keys;
+  expect(unpageableOnCall(config, noDb, MONDAY_10)).toEqual([
+    'escalationPolicies.db-policy.rules[0] ("schedule db"): on call now by schedule db: DB on-call (db-oncall): PD_DB is not set',
+  ]);
+  const { PD_APP_LEAD: _a, ...neither } = noDb;
+  expect(unpageableOnCall(config, neither, MONDAY_10)).toEqual([
+    'escalationPolicies.app-policy.rules[1] ("app lead and the DB team"): nobody it pages now can be paged: App lead (app-lead): PD_APP_LEAD is not set; DB on-call (db-oncall): PD_DB is not set',
+    'escalationPolicies.db-policy.rules[0] ("schedule db"): on call now by schedule db: DB on-call (db-oncall): PD_DB is not set',
+  ]);
 });

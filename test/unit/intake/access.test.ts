@@ -1,6 +1,7 @@
 /** Who may act from Slack and PagerDuty: approvers by step, service and default; responders; attribution. */
 import { parseConfig } from '../../../config';
 import { approversFor, mayAct } from '../../../intake/access';
+import { THREE_TEAMS } from '../../support/team-config';
 import { rawTestConfig, testConfig } from '../../../scripts/testbed/config';
 
 const primary = { channel: 'slack', userId: 'U0PRIMARY', name: 'carol' } as const;
@@ -31,6 +32,18 @@ describe('approvers', () => {
       'secondary-oncall',
       'tech-lead',
     ]);
+  });
+
+  test("a team's service: everyone its policy pages, at any severity, team targets included", () => {
+    const teams = testConfig(THREE_TEAMS);
+    expect(approversFor(teams, 'checkout', 'restart-container')).toEqual([
+      'primary-oncall',
+      'app-lead',
+      'db-oncall',
+      'tech-lead',
+      'sec-lead',
+    ]);
+    expect(approversFor(teams, 'orders-db', 'restart-container')).toEqual(['db-oncall', 'db-lead']);
   });
 
   test('outside strings as step or service names fall through to the default', () => {

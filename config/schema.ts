@@ -3,6 +3,8 @@ import { duration, envName } from './zod-types';
 import { runbookDefinitionSchema } from './runbook-definitions';
 import { schedule } from './schedule-schema';
 import { publicStatusSchema } from './public-status-schema';
+import { access, PAGERDUTY_ID, SLACK_MEMBER_ID } from './access-schema';
+import { heartbeatsSchema } from './heartbeat-schema';
 import { checkEscalation, escalationPolicySchema, escalationSchema, teamSchema } from './escalation-schema';
 import { checkPolicyRevision } from './escalation';
 import { ENGINE_REVISION, LATEST_ENGINE_REVISION } from '../domain/policy';
@@ -29,10 +31,6 @@ const severityRule = z.strictObject({
   ackTimeout: duration.nullable().optional(),
 });
 
-/** Slack member ids (U…, W…) and PagerDuty user ids (P…): how a click or webhook names the person. */
-const SLACK_ID = '[UW][A-Z0-9]{2,20}';
-const PAGERDUTY_ID = 'P[A-Z0-9]{2,20}';
-export const SLACK_MEMBER_ID = new RegExp(`^${SLACK_ID}$`);
 /** A Slack workspace (`T…`) or app (`A…`) id. */
 const slackId = (letter: 'T' | 'A', kind: string) =>
   z.string().regex(new RegExp(`^${letter}[A-Z0-9]{2,20}$`), `expected a Slack ${kind} id (${letter}…)`);
@@ -105,27 +103,6 @@ const service = z.strictObject({
   escalationPolicy: z.string().min(1).optional(),
 });
 
-/** Who may act from Slack and PagerDuty; the CLI and the Temporal UI are open to whoever can reach Temporal. */
-const access = z.strictObject({
-  /** Contact ids who may approve or reject a runbook step. Absent: every contact on the escalation ladder. */
-  approvers: z.array(z.string()).min(1).optional(),
-  /** Per step name (e.g. "restart-container"): wins over the service's and the default approvers. */
-  stepApprovers: z.record(z.string(), z.array(z.string()).min(1)).default({}),
-  /** Who may acknowledge and resolve: configured contacts only (by their Slack / PagerDuty user id), or anyone. */
-  responders: z.enum(['contacts', 'anyone']).default('contacts'),
-  /** More people who may acknowledge and resolve, as "slack:U…" or "pagerduty:P…". */
-  allow: z
-    .array(
-      z
-        .string()
-        .regex(
-          new RegExp(`^(slack:${SLACK_ID}|pagerduty:${PAGERDUTY_ID})$`),
-          'expected "slack:U…" or "pagerduty:P…"',
-        ),
-    )
-    .default([]),
-});
-
 const runbooks = z.strictObject({
   /** Global dry-run: diagnose and propose, never change anything. */
   dryRun: z.boolean().default(false),
@@ -178,6 +155,8 @@ export const configSchema = z
           .string()
           .regex(/^[A-Za-z0-9][\w.:/-]{0,199}$/, 'letters, digits and . _ : / - only')
           .default('unrouted'),
+        /** Always-firing alerts that are a sender's heartbeat (the kube-prometheus `Watchdog`): beats, never incidents. */
+        heartbeatAlertnames: z.array(z.string().min(1)).default(['Watchdog']),
       })
       .default({
         scenarioByAlertname: {},
@@ -185,8 +164,10 @@ export const configSchema = z
         defaultSeverity: 'P2',
         serviceLabels: [...DEFAULT_SERVICE_LABELS],
         defaultService: 'unrouted',
+        heartbeatAlertnames: ['Watchdog'],
       }),
     services: z.record(z.string(), service).default({}),
+    heartbeats: heartbeatsSchema,
     slack: z
       .strictObject({
         channel: z.string().min(1).default('#incidents'),
@@ -391,6 +372,8 @@ export const configSchema = z
     // Resolving a policy follows its team targets: only once they are known and free of cycles.
     if (!found) checkPolicyRevision(cfg, issue);
   });
+
+export { SLACK_MEMBER_ID };
 
 export type RunbooksConfig = z.output<typeof configSchema>;
 export type ServiceConfig = RunbooksConfig['services'][string];

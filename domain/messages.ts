@@ -168,3 +168,24 @@ export const MAINTENANCE_DESCRIPTIONS = {
   endMaintenance: 'End the current window now. Input: {"by": "alice"}',
   maintenance: 'The current and future maintenance windows of this service.',
 } as const;
+
+/** A heartbeat's settings, as the configuration says (`heartbeats.<name>`); every beat carries the current ones. */
+export interface HeartbeatSettings {
+  name: string;
+  intervalMs: number;
+  graceMs: number;
+  service: string;
+  severity: 'P1' | 'P2' | 'P3';
+}
+/** A beat: the sender was heard from (`at`: when the intake heard it). */
+export const heartbeatSignal = defineSignal<[HeartbeatSettings & { at: number }]>('beat');
+export interface HeartbeatView {
+  name: string;
+  lastBeatAt: string | null;
+  /** When a beat is missed if none comes. */
+  dueBy: string;
+  /** The incident a missed beat opened, while it is not resolved by a beat. */
+  incidentWorkflowId: string | null;
+}
+export const heartbeatQuery = defineQuery<HeartbeatView>('heartbeat');
+export const heartbeatWorkflowId = (name: string) => `heartbeat-${name}`;

@@ -6,6 +6,7 @@ import type { Env } from '../activities/secrets';
 import type { RunbooksConfig } from '../config';
 import type { Logger } from '../config/logger';
 import { AlertDispatcher } from './alert-dispatcher';
+import { HeartbeatBeats } from './heartbeats';
 import { invalidArgument, TemporalRefused, TemporalUnavailable, tokenCheck } from './http';
 import { createIntakeMetrics, type IntakeMetrics } from './metrics';
 import { localRequestMemory, type RequestMemory } from './request-memory';
@@ -44,6 +45,7 @@ export interface IntakeContext {
   /** The `onRequest` hook of routes behind the bearer token. */
   requireToken: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
   alerts: AlertDispatcher;
+  heartbeats: HeartbeatBeats;
   requests: RequestMemory;
 }
 
@@ -83,5 +85,6 @@ export function intakeContext(opts: IntakeOptions): IntakeContext {
       taskQueue: opts.taskQueue,
       now,
     }),
+    heartbeats: new HeartbeatBeats({ client, config, withTemporal, taskQueue: opts.taskQueue, now }),
   };
 }

@@ -19,6 +19,7 @@ import {
   RETRY_AFTER_S,
 } from './http';
 import { alertRoutes } from './routes/alerts';
+import { heartbeatRoutes } from './routes/heartbeats';
 import { healthRoutes } from './routes/health';
 import { pagerDutyRoutes } from './routes/pagerduty';
 import { slackRoutes } from './routes/slack';
@@ -118,6 +119,7 @@ export async function buildIntakeServer(opts: IntakeOptions): Promise<FastifyIns
   app.addHook('onRequest', app.rateLimit());
 
   await app.register(alertRoutes(ctx));
+  await app.register(heartbeatRoutes(ctx));
   await app.register(healthRoutes(ctx));
   await app.register(slackRoutes(ctx));
   await app.register(pagerDutyRoutes(ctx));

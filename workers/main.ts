@@ -18,7 +18,7 @@ import { openStore, storeLocation } from '../store';
 import { registerSearchAttributes } from './search-attributes';
 import { freePort } from './free-port';
 import { Client } from '@temporalio/client';
-import { createIncidentWorker, ensureWatchdog, quietRuntime, TASK_QUEUE } from './worker';
+import { createIncidentWorker, ensureHeartbeats, ensureWatchdog, quietRuntime, TASK_QUEUE } from './worker';
 
 /**
  * Stand-alone worker: `npm run worker` (Temporal from the SDK's environment configuration: TEMPORAL_ADDRESS,
@@ -76,6 +76,10 @@ async function main() {
     log.warn(
       `stuck-incident watchdog not started (${err.message}): incidents that stop paging go unreported`,
     ),
+  );
+  // A heartbeat never heard from since start-up alarms too: each configured one runs from now.
+  await ensureHeartbeats(client, config).catch((err: Error) =>
+    log.warn(`heartbeats not started (${err.message}): each starts at its first beat`),
   );
   // MTTA / MTTR histograms for Prometheus, when asked for (the intake serves them under `npm start`), and
   // liveness / readiness for an orchestrator: ready while polling, not once a shutdown has begun.

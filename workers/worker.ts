@@ -23,6 +23,8 @@ import { tracingWorkerOptions, workflowInterceptorModules } from './tracing';
 import { startTracing } from '../config/tracing';
 import { incidentWatchdogWorkflow, WATCHDOG_WORKFLOW_ID } from '../workflows/watchdog';
 import type { Client } from '@temporalio/client';
+import { heartbeatWorkflow } from '../workflows/heartbeat/heartbeat';
+import { heartbeatWorkflowId } from '../domain/messages';
 
 export { TASK_QUEUE };
 export const REPO_ROOT = PACKAGE_ROOT;
@@ -241,4 +243,33 @@ export async function ensureWatchdog(
     workflowIdConflictPolicy: 'USE_EXISTING',
   });
   return workflowId;
+}
+
+/**
+ * Starts every configured heartbeat's workflow unless it runs already, so that a heartbeat never heard from
+ * since start-up alarms too. A running one keeps its state; each beat brings it the current settings.
+ */
+export async function ensureHeartbeats(
+  client: Client,
+  config: RunbooksConfig,
+  taskQueue = TASK_QUEUE,
+): Promise<string[]> {
+  const started: string[] = [];
+  for (const [name, h] of Object.entries(config.heartbeats)) {
+    const settings = {
+      name,
+      intervalMs: h.interval,
+      graceMs: h.grace,
+      service: h.service,
+      severity: h.severity,
+    };
+    await client.workflow.start(heartbeatWorkflow, {
+      workflowId: heartbeatWorkflowId(name),
+      taskQueue,
+      args: [{ settings }],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+    started.push(name);
+  }
+  return started;
 }

@@ -7,3 +7,4 @@ export { runbookInterpreterWorkflow } from './runbook/interpreter';
 export { restartLedgerWorkflow } from './ledger/restart-ledger';
 export { runbookRehearsalWorkflow } from './runbook/rehearsal';
 export { incidentWatchdogWorkflow } from './watchdog';
+export { heartbeatWorkflow } from './heartbeat/heartbeat';

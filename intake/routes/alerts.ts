@@ -7,6 +7,7 @@ import { SpanKind } from '@opentelemetry/api';
 import { inSpan } from '../../config/tracing';
 import { TemporalRefused, TemporalUnavailable, unavailable } from '../http';
 import { incidentIdOf } from '../../domain/incident-id';
+import { splitHeartbeats } from '../heartbeats';
 
 type Source = 'generic' | 'alertmanager' | 'grafana';
 
@@ -55,6 +56,17 @@ export const alertRoutes =
           return reply.code(202).send({ incidents: [], test: true, note: action.test });
         }
         try {
+          const { beats, unmatched, rest } = splitHeartbeats(ctx.config, action);
+          for (const name of beats) count(await ctx.heartbeats.beat(name));
+          if (unmatched.length)
+            req.log.warn({ source, alertnames: unmatched }, 'heartbeat alert for no configured heartbeat');
+          if (!rest) {
+            const note = unmatched.length
+              ? `${unmatched.join(', ')}: a heartbeat alert (routing.heartbeatAlertnames) that no heartbeat is configured for (heartbeats.<name>); it opens no incident`
+              : undefined;
+            return reply.code(202).send({ incidents: [], heartbeats: beats, ...(note && { note }) });
+          }
+          action = rest;
           // The trace of this alert starts here (when traces are on): the signal-with-start is its child.
           const { outcome, traceId, ...answer } = await inSpan(
             `POST ${req.routeOptions.url}`,

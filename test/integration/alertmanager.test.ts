@@ -5,7 +5,7 @@ import axios from 'axios';
 import { incidentWorkflowId } from '../../intake/incident-id';
 import { freePort, killGroup } from '../../scripts/testbed/local-services';
 import { portOpen } from '../../scripts/ops/temporal-server';
-import { statusQuery } from '../../domain/messages';
+import { heartbeatQuery, heartbeatWorkflowId, statusQuery } from '../../domain/messages';
 import { testConfig } from '../../scripts/testbed/config';
 import { startDevWorker, type DevWorker } from '../support/dev-server';
 import { eventually } from '../../scripts/testbed/eventually';
@@ -14,6 +14,9 @@ import { describeWith, serviceValue } from '../../scripts/testbed/services';
 import { tempDir } from '../../scripts/testbed/temporal';
 
 const TOKEN = 'alertmanager-bearer-token-42';
+// A heartbeat of this run's own (the dev server outlives a run): the kube-prometheus Watchdog of a namespace.
+const WATCHED = `monitoring-${Date.now().toString(36)}`;
+const HEARTBEAT = `alertmanager-${Date.now().toString(36)}`;
 
 /** Posts alerts to Alertmanager's v2 API, as Prometheus would. */
 async function fireAt(alertmanager: string, labels: Record<string, string>, summary: string, endsAt?: Date) {
@@ -33,7 +36,9 @@ describeWith(['temporal', 'alertmanager'], 'a real Prometheus Alertmanager deliv
   let amUrl: string;
 
   beforeAll(async () => {
-    const config = testConfig();
+    const config = testConfig({
+      heartbeats: { [HEARTBEAT]: { interval: '6s', grace: '2s', service: WATCHED, severity: 'P2' } },
+    });
     dev = await startDevWorker(config);
     intake = await startIntake({ client: dev.client, config, taskQueue: dev.taskQueue, token: TOKEN });
     const dir = tempDir('alertmanager-');
@@ -48,6 +53,11 @@ describeWith(['temporal', 'alertmanager'], 'a real Prometheus Alertmanager deliv
         '  group_wait: 1s',
         '  group_interval: 1s',
         '  repeat_interval: 1h',
+        '  routes:',
+        // The Watchdog is resent often: each resend is a beat.
+        '    - matchers: [\'alertname="Watchdog"\']',
+        '      receiver: durable-runbooks',
+        '      repeat_interval: 2s',
         'receivers:',
         '  - name: durable-runbooks',
         '    webhook_configs:',
@@ -124,4 +134,62 @@ describeWith(['temporal', 'alertmanager'], 'a real Prometheus Alertmanager deliv
       expect(['monitoring', 'resolved']).toContain((await handle.query(statusQuery)).status),
     );
   });
+
+  test('the Watchdog beats a heartbeat; missed, it opens an incident for its service, and its return resolves it', async () => {
+    const watchdog = { alertname: 'Watchdog', severity: 'none', namespace: WATCHED };
+    await fireAt(amUrl, watchdog, 'An alert that should always be firing', new Date(Date.now() + 5000));
+    const heartbeat = dev.client.workflow.getHandle(heartbeatWorkflowId(HEARTBEAT));
+    const beating = await eventually(
+      async () => {
+        const v = await heartbeat.query(heartbeatQuery);
+        expect(v.lastBeatAt).not.toBeNull();
+        return v;
+      },
+      30_000,
+      250,
+    );
+    expect(beating.incidentWorkflowId).toBeNull();
+    // Alertmanager stops sending it once it ends: interval + grace later, the heartbeat is missed.
+    const incident = dev.client.workflow.getHandle(`incident-heartbeat-${HEARTBEAT}`);
+    const opened = await eventually(
+      async () => {
+        const v = await incident.query(statusQuery);
+        expect(v.alerts[0]?.status).toBe('firing');
+        return v;
+      },
+      40_000,
+      500,
+    );
+    expect(opened).toMatchObject({ service: WATCHED, severity: 'P2', status: 'triggered' });
+    expect(opened.summary).toMatch(new RegExp(`^no heartbeat from ${HEARTBEAT} since `));
+    // The Watchdog never opened an incident of its own: the service's only incident is the heartbeat's.
+    const ids = await eventually(
+      async () => {
+        const found: string[] = [];
+        for await (const w of dev.client.workflow.list({ query: `IncidentService = '${WATCHED}'` }))
+          found.push(w.workflowId);
+        expect(found).toContain(incident.workflowId);
+        return found;
+      },
+      20_000,
+      500,
+    );
+    expect(ids).toEqual([incident.workflowId]);
+    // It fires again: the next beat resolves the incident's alert.
+    await fireAt(amUrl, watchdog, 'An alert that should always be firing', new Date(Date.now() + 60_000));
+    const after = await eventually(
+      async () => {
+        const v = await incident.query(statusQuery);
+        expect(v.alerts[0].status).toBe('resolved');
+        return v;
+      },
+      30_000,
+      250,
+    );
+    expect(after.timeline.map((e) => e.message).join('\n')).toContain('every source alert resolved');
+    await eventually(async () =>
+      expect((await heartbeat.query(heartbeatQuery)).incidentWorkflowId).toBeNull(),
+    );
+    await heartbeat.terminate('test finished');
+  }, 90_000);
 });

@@ -1,0 +1,136 @@
+/**
+ * Heartbeats on the time-skipping server: never heard from, a heartbeat opens an incident for its service
+ * after interval + grace; the next beat resolves that incident's alert; beats on time open nothing; and a
+ * long life of beats continues as new with its state.
+ */
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { IncidentWorker } from '../../workers/worker';
+import { heartbeatWorkflow } from '../../workflows/heartbeat/heartbeat';
+import {
+  heartbeatQuery,
+  heartbeatSignal,
+  heartbeatWorkflowId,
+  statusQuery,
+  type HeartbeatSettings,
+} from '../../domain/messages';
+import { testConfig } from '../../scripts/testbed/config';
+import { eventually } from '../../scripts/testbed/eventually';
+import { describeWith } from '../../scripts/testbed/services';
+import type { SqlClient } from '../../store';
+import { freshStore } from '../support/fresh-postgres';
+import {
+  createTestWorker,
+  createTimeSkippingEnv,
+  tempDir,
+  uniqueTaskQueue,
+} from '../../scripts/testbed/temporal';
+
+describeWith(['testServer', 'postgres'], 'heartbeats on workflow time (time-skipping server)', () => {
+  let env: TestWorkflowEnvironment;
+  let worker: IncidentWorker;
+  let running: Promise<void>;
+  let store: SqlClient;
+  const taskQueue = uniqueTaskQueue('heartbeat');
+  const settings = (name: string): HeartbeatSettings => ({
+    name,
+    intervalMs: 5 * 60_000,
+    graceMs: 60_000,
+    service: 'checkout',
+    severity: 'P2',
+  });
+  const start = (name: string) =>
+    env.client.workflow.start(heartbeatWorkflow, {
+      taskQueue,
+      workflowId: `${heartbeatWorkflowId(name)}-${Date.now()}`,
+      args: [{ settings: settings(name) }],
+    });
+
+  beforeAll(async () => {
+    env = await createTimeSkippingEnv();
+    store = await freshStore('heartbeat');
+    worker = await createTestWorker({
+      connection: env.nativeConnection,
+      config: testConfig(),
+      taskQueue,
+      baseDir: tempDir(),
+      store,
+    });
+    running = worker.run();
+  });
+  afterAll(async () => {
+    worker?.shutdown();
+    await running;
+    await env?.teardown();
+    await store?.close();
+  });
+
+  test('never heard from: an incident after interval + grace; the next beat resolves its alert', async () => {
+    const name = `hb-silent-${Date.now()}`;
+    const heartbeat = await start(name);
+    const startedAt = await env.currentTimeMs();
+    await env.sleep('5m');
+    expect((await heartbeat.query(heartbeatQuery)).incidentWorkflowId).toBeNull();
+    await env.sleep('90s');
+    const { incidentWorkflowId } = await heartbeat.query(heartbeatQuery);
+    expect(incidentWorkflowId).toBe(`incident-heartbeat-${name}`);
+    const incident = env.client.workflow.getHandle(incidentWorkflowId!);
+    const opened = await eventually(async () => {
+      const v = await incident.query(statusQuery);
+      expect(v.paged.length).toBeGreaterThan(0);
+      return v;
+    });
+    expect(opened).toMatchObject({ service: 'checkout', severity: 'P2', status: 'triggered' });
+    const since = /^no heartbeat from (\S+) since (\S+)$/.exec(opened.summary);
+    expect(since?.[1]).toBe(name);
+    expect(Math.abs(Date.parse(since![2]) - startedAt)).toBeLessThan(1000);
+    expect(Date.parse(opened.createdAt) - startedAt).toBeGreaterThanOrEqual(6 * 60_000);
+    expect(opened.alerts).toEqual([
+      expect.objectContaining({ status: 'firing', labels: { heartbeat: name, service: 'checkout' } }),
+    ]);
+
+    await heartbeat.signal(heartbeatSignal, { ...settings(name), at: Date.now() });
+    const after = await eventually(async () => {
+      const v = await incident.query(statusQuery);
+      expect(v.alerts[0].status).toBe('resolved');
+      return v;
+    });
+    expect(after.timeline.map((e) => e.message).join('\n')).toContain('every source alert resolved');
+    expect((await heartbeat.query(heartbeatQuery)).incidentWorkflowId).toBeNull();
+    await heartbeat.terminate('test finished');
+    await incident.terminate('test finished').catch(() => undefined);
+  });
+
+  test('beats on time open nothing; the timer counts from the last beat', async () => {
+    const name = `hb-steady-${Date.now()}`;
+    const heartbeat = await start(name);
+    for (let i = 0; i < 6; i++) {
+      await env.sleep('4m');
+      await heartbeat.signal(heartbeatSignal, { ...settings(name), at: Date.now() });
+    }
+    await env.sleep('5m');
+    const view = await heartbeat.query(heartbeatQuery);
+    expect(view.incidentWorkflowId).toBeNull();
+    expect(Date.parse(view.dueBy) - Date.parse(view.lastBeatAt!)).toBe(6 * 60_000);
+    await env.sleep('2m');
+    expect((await heartbeat.query(heartbeatQuery)).incidentWorkflowId).toBe(`incident-heartbeat-${name}`);
+    await heartbeat.terminate('test finished');
+    await env.client.workflow.getHandle(`incident-heartbeat-${name}`).terminate('test finished');
+  });
+
+  test('a long life of beats continues as new, keeping the last beat', async () => {
+    const name = `hb-long-${Date.now()}`;
+    const heartbeat = await start(name);
+    for (let i = 0; i < 510; i++)
+      await heartbeat.signal(heartbeatSignal, { ...settings(name), at: Date.now() });
+    const described = await eventually(async () => {
+      const d = await env.client.workflow.getHandle(heartbeat.workflowId).describe();
+      expect(d.runId).not.toBe(heartbeat.firstExecutionRunId);
+      return d;
+    });
+    expect(described.historyLength).toBeLessThan(200);
+    const view = await env.client.workflow.getHandle(heartbeat.workflowId).query(heartbeatQuery);
+    expect(view.lastBeatAt).not.toBeNull();
+    expect(view.incidentWorkflowId).toBeNull();
+    await env.client.workflow.getHandle(heartbeat.workflowId).terminate('test finished');
+  }, 120_000);
+});

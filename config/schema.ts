@@ -157,6 +157,8 @@ export const configSchema = z
           .default('unrouted'),
         /** Always-firing alerts that are a sender's heartbeat (the kube-prometheus `Watchdog`): beats, never incidents. */
         heartbeatAlertnames: z.array(z.string().min(1)).default(['Watchdog']),
+        /** An alert whose `category` label is one of these is P1 and reaches the security team (the seed's examples). */
+        securityCategories: z.array(z.string().min(1)).default(['security', 'data-loss']),
       })
       .default({
         scenarioByAlertname: {},
@@ -165,6 +167,7 @@ export const configSchema = z
         serviceLabels: [...DEFAULT_SERVICE_LABELS],
         defaultService: 'unrouted',
         heartbeatAlertnames: ['Watchdog'],
+        securityCategories: ['security', 'data-loss'],
       }),
     services: z.record(z.string(), service).default({}),
     heartbeats: heartbeatsSchema,

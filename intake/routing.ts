@@ -72,7 +72,8 @@ type RoutingConfig = Pick<RunbooksConfig, 'routing' | 'services' | 'runbookDefin
 
 /**
  * Routing from labels, by config: service from `service` else `job`, scenario by `alertname` (the
- * config's routing, then the runbook definitions'), severity by `severity`.
+ * config's routing, then the runbook definitions'), severity by `severity`; a `category` in
+ * `routing.securityCategories` makes it P1 and a security incident.
  */
 export function routeFromLabels(
   labels: Record<string, string>,
@@ -83,10 +84,11 @@ export function routeFromLabels(
   const chosen = explicit.service !== undefined ? { service: explicit.service } : serviceOf(labels, routing);
   const service = chosen.service;
   const scenario = explicit.scenario ?? scenarioOf(ownValue(labels, 'alertname'), config) ?? 'health';
-  const severity = severityOf(labels, service, config, explicit.severity);
-  const security =
-    explicit.security ??
-    (ownValue(labels, 'security') === 'true' || ownValue(labels, 'category') === 'security');
+  // A security breach or data loss is P1 and the security team's, whatever else the alert says (the seed).
+  const category = ownValue(labels, 'category');
+  const critical = category !== undefined && routing.securityCategories.includes(category);
+  const severity = critical ? 'P1' : severityOf(labels, service, config, explicit.severity);
+  const security = explicit.security ?? (ownValue(labels, 'security') === 'true' || critical);
   return { ...chosen, scenario, severity, security };
 }
 

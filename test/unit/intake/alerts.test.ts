@@ -110,3 +110,24 @@ test('incident ids are stable and short', () => {
   expect(incidentWorkflowId('demo-1')).toMatch(/^incident-[0-9a-f]{20}$/);
   expect(incidentWorkflowId('demo-2')).not.toBe(incidentWorkflowId('demo-1'));
 });
+
+test('a security breach or data loss (category label) is P1 and the security team’s, as the seed says; configurable', () => {
+  const body = (category: string) => ({
+    ...clone(alertmanagerExample),
+    commonLabels: { alertname: 'X', service: 'checkout', severity: 'warning', category },
+    alerts: [
+      {
+        ...clone(alertmanagerExample).alerts[0],
+        labels: { alertname: 'X', service: 'checkout', severity: 'warning', category },
+      },
+    ],
+  });
+  for (const category of ['security', 'data-loss'])
+    expect(fromAlertmanager(body(category), config).input).toMatchObject({ severity: 'P1', security: true });
+  expect(fromAlertmanager(body('capacity'), config).input).toMatchObject({ severity: 'P2', security: false });
+  const narrower = testConfig({ routing: { securityCategories: ['security'] } });
+  expect(fromAlertmanager(body('data-loss'), narrower).input).toMatchObject({
+    severity: 'P2',
+    security: false,
+  });
+});

@@ -103,6 +103,8 @@ export interface SlackThreadRef {
   ts: string;
   /** The incident's own channel (`slack.channelPerIncident`): people are invited to it; archived on close. */
   own?: boolean;
+  /** The announcement's link (`chat.getPermalink`), for the console; absent when Slack did not give one. */
+  permalink?: string;
 }
 
 export interface AnnounceIncidentArgs {

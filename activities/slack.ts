@@ -175,10 +175,17 @@ export function createSlackActivities(config: RunbooksConfig, env: Env, journal:
       }),
     );
     const posted = result as WebAPICallResult & { channel?: string; ts?: string };
+    const channel = String(posted.channel ?? own ?? config.slack.channel);
+    // Best effort: the link is for people; the announcement is what matters.
+    const link = (await call(t, (c) => c.chat.getPermalink({ channel, message_ts: String(posted.ts) })).catch(
+      () => null,
+    )) as (WebAPICallResult & { permalink?: string }) | null;
+    const permalink = /^https?:\/\//.test(link?.permalink ?? '') ? link!.permalink : undefined;
     return {
-      channel: String(posted.channel ?? own ?? config.slack.channel),
+      channel,
       ts: String(posted.ts),
       ...(own ? { own: true } : {}),
+      ...(permalink ? { permalink } : {}),
     };
   }
 

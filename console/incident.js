@@ -89,8 +89,15 @@
         return;
       }
       const v = now.data;
-      links.replaceChildren(el('li'));
-      links.firstChild.append(safeLink(v.temporalUi, 'Temporal UI: its workflow and history'));
+      const linkItem = (url, text) => {
+        const li = el('li');
+        li.append(safeLink(url, text));
+        return li;
+      };
+      links.replaceChildren(
+        linkItem(v.temporalUi, 'Temporal UI: its workflow and history'),
+        ...(v.slackThread ? [linkItem(v.slackThread, 'Slack: the incident’s thread')] : []),
+      );
       approvals.replaceChildren(
         ...(v.pendingApprovals.length ? [] : [el('li', 'None pending.')]),
         ...v.pendingApprovals.map((p) => {

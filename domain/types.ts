@@ -161,6 +161,8 @@ export interface IncidentStatusView {
   resolutionSummary: string | null;
   /** The team whose escalation policy it follows (absent in old runs' views). */
   team?: string | null;
+  /** The Slack announcement's link, when Slack gave one (absent in old runs' views). */
+  slackThread?: string | null;
   escalationLevel: number;
   ladderRound: number;
   paged: PageRecord[];

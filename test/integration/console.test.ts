@@ -21,12 +21,14 @@ import { runCli } from '../support/cli-process';
 import { describeWith, serviceValue } from '../../scripts/testbed/services';
 import { startDevWorker, type DevWorker } from '../support/dev-server';
 import { HOSTILE } from '../support/hostile-text';
+import { FakeSlack } from '../support/fake-saas';
 import { startIntake, type RunningIntake } from '../support/intake';
 import { eventually } from '../../scripts/testbed/eventually';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-sync'];
 const INTAKE_TOKEN = 'console-test-intake-token-0123456789';
+const SLACK_TOKEN = 'xoxb-console-test-0000';
 // A schedule of its own, in a zone other than the viewer's, so a rerun on the same dev server has no overrides.
 const ROTA = `console-rota-${Date.now().toString(36)}`;
 const raw = rawTestConfig({
@@ -67,9 +69,16 @@ describeWith(['temporal', 'postgres', 'chromium'], 'the console, in Chromium', (
   let context: BrowserContext;
   let token: string;
   let leadToken: string;
+  const slack = new FakeSlack(SLACK_TOKEN);
 
   beforeAll(async () => {
-    dev = await startDevWorker(config);
+    // The worker posts to a Slack contract server: the incident page links to the announcement it gives.
+    await slack.start();
+    const withSlack = parseConfig(
+      { ...(raw as object), slack: { ...(raw as { slack: object }).slack, apiUrl: slack.apiUrl } },
+      'console test config',
+    );
+    dev = await startDevWorker(withSlack, { SLACK_BOT_TOKEN: SLACK_TOKEN });
     db = dev.store!;
     intake = await startIntake({ client: dev.client, config, taskQueue: dev.taskQueue, token: INTAKE_TOKEN });
     api = await buildApiServer({
@@ -89,6 +98,7 @@ describeWith(['temporal', 'postgres', 'chromium'], 'the console, in Chromium', (
     await api?.close();
     await intake?.close();
     await dev?.close();
+    await slack.stop();
   });
 
   const apiCall = async (method: string, p: string, body?: unknown) => {
@@ -206,6 +216,12 @@ describeWith(['temporal', 'postgres', 'chromium'], 'the console, in Chromium', (
     await link.click();
     await page.locator('#header dd', { hasText: 'triggered' }).waitFor();
     await page.locator('#alerts li', { hasText: summary }).first().waitFor();
+    // Links to where else the incident lives: its workflow, and its Slack announcement (chat.getPermalink).
+    const slackLink = page.locator('#links a', { hasText: 'Slack' });
+    await slackLink.waitFor({ timeout: 15_000 });
+    expect(await slackLink.getAttribute('href')).toMatch(
+      new RegExp(`^${slack.url}/archives/C0INCIDENTS/p\\d+$`),
+    );
     await page.click('button[data-action=acknowledge]');
     await expect(page.locator('#answer.accepted').textContent({ timeout: 10_000 })).resolves.toMatch(
       /acknowledged/i,

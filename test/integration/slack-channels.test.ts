@@ -85,6 +85,17 @@ describeWith(['temporal'], 'a Slack channel per incident (Slack contract server)
       );
     });
 
+    // The announcement's link, from chat.getPermalink, is in the status (the console links to it).
+    const announcement = slack
+      .messages()
+      .find((m) => m.channel === id && String(m.text).includes(':rotating_light:'));
+    expect(announcement).toBeDefined();
+    await eventually(async () =>
+      expect((await handle.query(statusQuery)).slackThread).toMatch(
+        new RegExp(`^${slack.url}/archives/${id}/p1700000000\\d{6}$`),
+      ),
+    );
+
     await handle.executeUpdate(escalateUpdate, { args: [{ by: 'amy', reason: 'need more hands' }] });
     await eventually(async () =>
       expect([...channel.members].sort()).toEqual(['U0MANAGER', 'U0PRIMARY', 'U0SECONDARY']),

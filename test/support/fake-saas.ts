@@ -86,7 +86,8 @@ abstract class FakeServer {
 }
 
 /**
- * Slack Web API: `POST /api/chat.postMessage` (`{ok, channel, ts}`) and `conversations.create | invite | archive`,
+ * Slack Web API: `POST /api/chat.postMessage` (`{ok, channel, ts}`), `chat.getPermalink` (`{ok, channel,
+ * permalink}`) and `conversations.create | invite | archive`,
  * bearer token, form or JSON body, `{ok: false, error}` as Slack answers refusals (missing_scope, name_taken, …).
  */
 export class FakeSlack extends FakeServer {
@@ -108,6 +109,14 @@ export class FakeSlack extends FakeServer {
     if (headers.authorization !== `Bearer ${this.token}`) return [200, { ok: false, error: 'invalid_auth' }];
     const method = path.replace(/^\/api\//, '');
     if (method.startsWith('conversations.')) return this.conversations(method, body);
+    if (method === 'chat.getPermalink') {
+      if (!body.channel || !body.message_ts) return [200, { ok: false, error: 'invalid_arguments' }];
+      const p = `p${String(body.message_ts).replace('.', '')}`;
+      return [
+        200,
+        { ok: true, channel: body.channel, permalink: `${this.url}/archives/${String(body.channel)}/${p}` },
+      ];
+    }
     if (method !== 'chat.postMessage') return [200, { ok: false, error: 'unknown_method' }];
     if (!body.channel) return [200, { ok: false, error: 'channel_not_found' }];
     if (!body.text && !body.blocks) return [200, { ok: false, error: 'no_text' }];

@@ -371,6 +371,7 @@ export function toView(state: IncidentState): IncidentStatusView {
     resolvedBy: state.resolvedBy,
     resolutionSummary: state.resolutionSummary,
     team: state.policy?.team ?? null,
+    slackThread: state.thread?.permalink ?? null,
     escalationLevel: lastLadderPage?.level ?? -1,
     ladderRound: lastLadderPage?.round ?? 0,
     paged: state.paged,

@@ -1,7 +1,7 @@
 /**
  * `GET /incidents/{id}/live`: what the incident's workflow holds now and the record does not: its source
  * alerts (labels, links), who was paged at which level, the next escalation, the runbook's pending approvals,
- * and where to find it in the Temporal UI. Read with the status query, under the command deadline.
+ * and where to find it in the Temporal UI and in Slack. Read with the status query, under the command deadline.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { workflowUiLink, type RunbooksConfig } from '../../../config';
@@ -46,6 +46,7 @@ export const liveRoutes =
             paged: view.paged,
             alerts: view.alerts,
             pendingApprovals: view.pendingApprovals,
+            slackThread: view.slackThread ?? null,
           };
         } catch (err) {
           return temporalFailure(reply, err, JSON.stringify(req.params.id), link);

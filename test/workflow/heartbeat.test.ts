@@ -3,8 +3,6 @@
  * after interval + grace; the next beat resolves that incident's alert; beats on time open nothing; and a
  * long life of beats continues as new with its state.
  */
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { IncidentWorker } from '../../workers/worker';
 import { heartbeatWorkflow } from '../../workflows/heartbeat/heartbeat';
 import {
   heartbeatQuery,
@@ -16,21 +14,10 @@ import {
 import { testConfig } from '../../scripts/testbed/config';
 import { eventually } from '../../scripts/testbed/eventually';
 import { describeWith } from '../../scripts/testbed/services';
-import type { SqlClient } from '../../store';
-import { freshStore } from '../support/fresh-postgres';
-import {
-  createTestWorker,
-  createTimeSkippingEnv,
-  tempDir,
-  uniqueTaskQueue,
-} from '../../scripts/testbed/temporal';
+import { useTimeSkippingWorker } from '../support/time-skipping-worker';
 
 describeWith(['testServer', 'postgres'], 'heartbeats on workflow time (time-skipping server)', () => {
-  let env: TestWorkflowEnvironment;
-  let worker: IncidentWorker;
-  let running: Promise<void>;
-  let store: SqlClient;
-  const taskQueue = uniqueTaskQueue('heartbeat');
+  const ts = useTimeSkippingWorker('heartbeat', () => testConfig());
   const settings = (name: string): HeartbeatSettings => ({
     name,
     intervalMs: 5 * 60_000,
@@ -39,41 +26,22 @@ describeWith(['testServer', 'postgres'], 'heartbeats on workflow time (time-skip
     severity: 'P2',
   });
   const start = (name: string) =>
-    env.client.workflow.start(heartbeatWorkflow, {
-      taskQueue,
+    ts.env.client.workflow.start(heartbeatWorkflow, {
+      taskQueue: ts.taskQueue,
       workflowId: `${heartbeatWorkflowId(name)}-${Date.now()}`,
       args: [{ settings: settings(name) }],
     });
 
-  beforeAll(async () => {
-    env = await createTimeSkippingEnv();
-    store = await freshStore('heartbeat');
-    worker = await createTestWorker({
-      connection: env.nativeConnection,
-      config: testConfig(),
-      taskQueue,
-      baseDir: tempDir(),
-      store,
-    });
-    running = worker.run();
-  });
-  afterAll(async () => {
-    worker?.shutdown();
-    await running;
-    await env?.teardown();
-    await store?.close();
-  });
-
   test('never heard from: an incident after interval + grace; the next beat resolves its alert', async () => {
     const name = `hb-silent-${Date.now()}`;
     const heartbeat = await start(name);
-    const startedAt = await env.currentTimeMs();
-    await env.sleep('5m');
+    const startedAt = await ts.env.currentTimeMs();
+    await ts.env.sleep('5m');
     expect((await heartbeat.query(heartbeatQuery)).incidentWorkflowId).toBeNull();
-    await env.sleep('90s');
+    await ts.env.sleep('90s');
     const { incidentWorkflowId } = await heartbeat.query(heartbeatQuery);
     expect(incidentWorkflowId).toBe(`incident-heartbeat-${name}`);
-    const incident = env.client.workflow.getHandle(incidentWorkflowId!);
+    const incident = ts.env.client.workflow.getHandle(incidentWorkflowId!);
     const opened = await eventually(async () => {
       const v = await incident.query(statusQuery);
       expect(v.paged.length).toBeGreaterThan(0);
@@ -104,17 +72,17 @@ describeWith(['testServer', 'postgres'], 'heartbeats on workflow time (time-skip
     const name = `hb-steady-${Date.now()}`;
     const heartbeat = await start(name);
     for (let i = 0; i < 6; i++) {
-      await env.sleep('4m');
+      await ts.env.sleep('4m');
       await heartbeat.signal(heartbeatSignal, { ...settings(name), at: Date.now() });
     }
-    await env.sleep('5m');
+    await ts.env.sleep('5m');
     const view = await heartbeat.query(heartbeatQuery);
     expect(view.incidentWorkflowId).toBeNull();
     expect(Date.parse(view.dueBy) - Date.parse(view.lastBeatAt!)).toBe(6 * 60_000);
-    await env.sleep('2m');
+    await ts.env.sleep('2m');
     expect((await heartbeat.query(heartbeatQuery)).incidentWorkflowId).toBe(`incident-heartbeat-${name}`);
     await heartbeat.terminate('test finished');
-    await env.client.workflow.getHandle(`incident-heartbeat-${name}`).terminate('test finished');
+    await ts.env.client.workflow.getHandle(`incident-heartbeat-${name}`).terminate('test finished');
   });
 
   test('a long life of beats continues as new, keeping the last beat', async () => {
@@ -123,14 +91,14 @@ describeWith(['testServer', 'postgres'], 'heartbeats on workflow time (time-skip
     for (let i = 0; i < 510; i++)
       await heartbeat.signal(heartbeatSignal, { ...settings(name), at: Date.now() });
     const described = await eventually(async () => {
-      const d = await env.client.workflow.getHandle(heartbeat.workflowId).describe();
+      const d = await ts.env.client.workflow.getHandle(heartbeat.workflowId).describe();
       expect(d.runId).not.toBe(heartbeat.firstExecutionRunId);
       return d;
     });
     expect(described.historyLength).toBeLessThan(200);
-    const view = await env.client.workflow.getHandle(heartbeat.workflowId).query(heartbeatQuery);
+    const view = await ts.env.client.workflow.getHandle(heartbeat.workflowId).query(heartbeatQuery);
     expect(view.lastBeatAt).not.toBeNull();
     expect(view.incidentWorkflowId).toBeNull();
-    await env.client.workflow.getHandle(heartbeat.workflowId).terminate('test finished');
+    await ts.env.client.workflow.getHandle(heartbeat.workflowId).terminate('test finished');
   }, 120_000);
 });

@@ -3,9 +3,7 @@
  * incident pages its team's people at its policy's delays, a team target pages that team's first responders,
  * a severity change moves to that severity's ladder, and a service of no team keeps the top-level ladder.
  */
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowHandle } from '@temporalio/client';
-import type { IncidentWorker } from '../../workers/worker';
 import { incidentWorkflow } from '../../workflows/incident';
 import { setSeverityUpdate, statusQuery } from '../../domain/messages';
 import { formatElapsed } from '../../domain/policy';
@@ -13,55 +11,24 @@ import type { Severity } from '../../domain/types';
 import { testConfig } from '../../scripts/testbed/config';
 import { eventually } from '../../scripts/testbed/eventually';
 import { describeWith } from '../../scripts/testbed/services';
-import {
-  createTestWorker,
-  createTimeSkippingEnv,
-  tempDir,
-  uniqueTaskQueue,
-} from '../../scripts/testbed/temporal';
+import { useTimeSkippingWorker } from '../support/time-skipping-worker';
 import { THREE_TEAMS } from '../support/team-config';
-import { freshStore } from '../support/fresh-postgres';
-import type { SqlClient } from '../../store';
 
 describeWith(
   ['testServer', 'postgres'],
   'teams and escalation policies on workflow time (time-skipping server)',
   () => {
-    let env: TestWorkflowEnvironment;
-    let worker: IncidentWorker;
-    let running: Promise<void>;
-    let store: SqlClient;
-    const taskQueue = uniqueTaskQueue('teams');
-
-    beforeAll(async () => {
-      env = await createTimeSkippingEnv();
-      // Every severity pages from its first step, so that the pages are the whole story.
-      const config = testConfig({
+    // Every severity pages from its first step, so that the pages are the whole story.
+    const ts = useTimeSkippingWorker('teams', () =>
+      testConfig({
         ...THREE_TEAMS,
         severityPolicy: { P2: { notify: 'page' }, P3: { notify: 'page', escalate: true } },
-      });
-      // The store's lane is polled only where a worker holds the store: without it, time would stand still.
-      store = await freshStore('teams');
-      worker = await createTestWorker({
-        connection: env.nativeConnection,
-        config,
-        taskQueue,
-        baseDir: tempDir(),
-        store,
-      });
-      running = worker.run();
-    });
-
-    afterAll(async () => {
-      worker?.shutdown();
-      await running;
-      await env?.teardown();
-      await store?.close();
-    });
+      }),
+    );
 
     const open = (service: string, severity: Severity) =>
-      env.client.workflow.start(incidentWorkflow, {
-        taskQueue,
+      ts.env.client.workflow.start(incidentWorkflow, {
+        taskQueue: ts.taskQueue,
         workflowId: `teams-${service}-${severity}-${Date.now()}`,
         args: [
           { dedupKey: service, service, scenario: 'health', severity, summary: 'down', security: false },
@@ -86,14 +53,14 @@ describeWith(
 
     test('the app team: its schedule, then its lead with the DB team after 5 minutes, then the tech lead after 10', async () => {
       const handle = await open('checkout', 'P2');
-      await env.sleep('16m');
+      await ts.env.sleep('16m');
       expect(await pages(handle, 3)).toEqual([
         '0:00 schedule app: Primary on-call',
         '5:00 app lead and the DB team: App lead, DB on-call',
         '15:00 Tech lead: Tech lead',
       ]);
       // afterLadder: stop — said once, and nobody more is paged.
-      await env.sleep('2h');
+      await ts.env.sleep('2h');
       const view = await handle.query(statusQuery);
       expect(view.paged.filter((p) => p.level >= 0)).toHaveLength(3);
       expect(view.ladderExhausted).toMatch(/ladder exhausted/);
@@ -102,7 +69,7 @@ describeWith(
 
     test('a P1 of the app team follows its P1 ladder, and the security team repeats at the P1 response time', async () => {
       const handle = await open('checkout', 'P1');
-      await env.sleep('18m');
+      await ts.env.sleep('18m');
       expect(await pages(handle, 3)).toEqual([
         '0:00 schedule app + App lead: App lead, Primary on-call',
         '2:00 team security: Security lead',
@@ -113,9 +80,9 @@ describeWith(
 
     test('raised to P1 after the first page: the P1 ladder goes on from its second rung, 2 minutes later', async () => {
       const handle = await open('checkout', 'P2');
-      await env.sleep('1m');
+      await ts.env.sleep('1m');
       await handle.executeUpdate(setSeverityUpdate, { args: [{ by: 'amy', severity: 'P1' }] });
-      await env.sleep('3m');
+      await ts.env.sleep('3m');
       const [first, second] = await pages(handle, 2);
       expect(first).toBe('0:00 schedule app: Primary on-call');
       expect(second).toMatch(/^3:0\d team security: Security lead$/);
@@ -126,7 +93,7 @@ describeWith(
       const db = await open('orders-db', 'P2');
       const security = await open('auth', 'P3');
       const other = await open('billing', 'P2');
-      await env.sleep('61m');
+      await ts.env.sleep('61m');
       expect(await pages(db, 2)).toEqual(['0:00 schedule db: DB on-call', '1:00:00 DB lead: DB lead']);
       expect(await pages(security, 1)).toEqual(['0:00 Security lead: Security lead']);
       expect(await pages(other, 2)).toEqual([

@@ -23,7 +23,7 @@ export function apiTarget(env: NodeJS.ProcessEnv): ApiTarget | null | string {
 }
 
 /** The CLI's words → the API's action and body. */
-export function apiCommand(command: string, rest: string[]): [string, Record<string, string>] {
+export function apiCommand(command: string, rest: string[]): [string, Record<string, string | number>] {
   const words = rest.join(' ');
   switch (command) {
     case 'ack':
@@ -41,6 +41,8 @@ export function apiCommand(command: string, rest: string[]): [string, Record<str
         'reject',
         { step: rest[0] ?? '', ...(rest.length > 1 ? { reason: rest.slice(1).join(' ') } : {}) },
       ];
+    case 'snooze':
+      return ['snooze', { minutes: Number(rest[0]) }];
     default:
       return ['note', { text: words }];
   }
@@ -60,7 +62,7 @@ const EXIT_BY_STATUS: Record<number, number> = {
 export function postAsPerson(
   target: ApiTarget,
   path: string,
-  body: Record<string, string>,
+  body: Record<string, string | number>,
   timeoutMs: number,
   err: (s: string) => void,
 ): Promise<{ code: number; answer?: Record<string, string> }> {
@@ -80,7 +82,7 @@ export function getAsPerson<T>(
 async function callAsPerson<T>(
   target: ApiTarget,
   path: string,
-  body: Record<string, string> | undefined,
+  body: Record<string, string | number> | undefined,
   timeoutMs: number,
   err: (s: string) => void,
 ): Promise<{ code: number; answer?: T }> {
@@ -101,7 +103,7 @@ async function callAsPerson<T>(
 export async function requestApi<T>(
   url: string,
   path: string,
-  opts: { token?: string; body?: Record<string, string>; timeoutMs: number },
+  opts: { token?: string; body?: Record<string, string | number>; timeoutMs: number },
 ): Promise<
   | { ok: boolean; status: number; statusText: string; answer: T & { error?: string } }
   | { unreachable: string }

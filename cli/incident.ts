@@ -49,6 +49,10 @@ const COMMANDS = [
   ['severity <id> <P1|P2|P3> [--by name]', 'change the severity'],
   ['approve <id> <step> [--by name]', 'approve a proposed runbook step'],
   ['reject <id> <step> [reason…] [--by name]', 'reject a proposed runbook step'],
+  [
+    'snooze <id> <minutes> [--by name]',
+    'acknowledged: alert the acknowledger again after that long (revision 6)',
+  ],
   ['declare <service> <P1|P2|P3> <summary…> [--by name]', 'open an incident without an alert'],
   [
     'report [--since 30d] [--store|--temporal] [--json]',
@@ -115,6 +119,8 @@ function commandOf(command: string, by: string, rest: string[]): [CommandName, R
         'reject',
         { by, step: rest[0], ...(rest.length > 1 ? { reason: rest.slice(1).join(' ') } : {}) },
       ];
+    case 'snooze':
+      return ['snooze', { by, minutes: Number(rest[0]) }];
     default:
       return ['addNote', { by, text: words }];
   }
@@ -233,8 +239,8 @@ async function list(client: Client, query: string, json: boolean, out: (s: strin
   return EXIT.ok;
 }
 
-const NEEDS_ID = ['show', 'ack', 'resolve', 'note', 'escalate', 'severity', 'approve', 'reject'];
-const NEEDS_MORE = ['note', 'severity', 'approve', 'reject'];
+const NEEDS_ID = ['show', 'ack', 'resolve', 'note', 'escalate', 'severity', 'approve', 'reject', 'snooze'];
+const NEEDS_MORE = ['note', 'severity', 'approve', 'reject', 'snooze'];
 
 export async function runCli(
   argv: string[],
@@ -270,7 +276,7 @@ async function run(argv: string[], out: (s: string) => void, err: (s: string) =>
   if (NEEDS_ID.includes(command) && !id) throw new UsageError(`${command} needs an incident id`);
   if (NEEDS_MORE.includes(command) && !rest.join(' ').trim())
     throw new UsageError(
-      `${command} needs ${command === 'note' ? 'the text' : command === 'severity' ? 'P1, P2 or P3' : 'the step'}`,
+      `${command} needs ${command === 'note' ? 'the text' : command === 'severity' ? 'P1, P2 or P3' : command === 'snooze' ? 'the minutes' : 'the step'}`,
     );
   const api = apiTarget(process.env);
   if (typeof api === 'string') throw new UsageError(api);

@@ -35,6 +35,10 @@ export interface RejectArgs extends ActorArgs {
   reason?: string;
 }
 export type ReviewScheduledArgs = ActorArgs & { when?: string };
+/** Engine revision 6: an acknowledged incident alerts its acknowledger again after this many minutes. */
+export interface SnoozeArgs extends ActorArgs {
+  minutes: number;
+}
 export interface AlertArgs {
   alerts: SourceAlert[];
 }
@@ -46,6 +50,7 @@ export const addNoteSignal = defineSignal<[AddNoteArgs]>('addNote');
 export const setSeveritySignal = defineSignal<[SetSeverityArgs]>('setSeverity');
 export const approveSignal = defineSignal<[ApproveArgs]>('approve');
 export const rejectSignal = defineSignal<[RejectArgs]>('reject');
+export const snoozeSignal = defineSignal<[SnoozeArgs]>('snooze');
 export const reviewScheduledSignal = defineSignal<[ReviewScheduledArgs]>('reviewScheduled');
 export const alertSignal = defineSignal<[AlertArgs]>('alert');
 
@@ -61,6 +66,7 @@ export const addNoteUpdate = defineUpdate<CommandResult, [AddNoteArgs]>('addNote
 export const setSeverityUpdate = defineUpdate<CommandResult, [SetSeverityArgs]>('setSeverity');
 export const approveUpdate = defineUpdate<CommandResult, [ApproveArgs]>('approve');
 export const rejectUpdate = defineUpdate<CommandResult, [RejectArgs]>('reject');
+export const snoozeUpdate = defineUpdate<CommandResult, [SnoozeArgs]>('snooze');
 
 /** Each command as a pair: the Update that can refuse, and the Signal for the UI. */
 export const COMMANDS = {
@@ -71,6 +77,7 @@ export const COMMANDS = {
   setSeverity: { update: setSeverityUpdate, signal: setSeveritySignal },
   approve: { update: approveUpdate, signal: approveSignal },
   reject: { update: rejectUpdate, signal: rejectSignal },
+  snooze: { update: snoozeUpdate, signal: snoozeSignal },
 } as const;
 
 /** What a runbook child tells its incident: findings, actions, proposals, decisions, escalations. */
@@ -103,6 +110,8 @@ export const SIGNAL_DESCRIPTIONS = {
     'Change severity (P1, P2, P3); restarts the response clock. Input: {"by": "alice", "severity": "P1"}',
   approve: 'Approve a proposed runbook step. Input: {"by": "alice", "step": "<step id from status>"}',
   reject: 'Reject a proposed runbook step. Input: {"by": "alice", "step": "<step id>", "reason": "..."}',
+  snooze:
+    'Acknowledged: alert the acknowledger again after this many minutes unless resolved (engine revision 6). Input: {"by": "alice", "minutes": 60}',
   reviewScheduled:
     'The post-incident review is scheduled: no reminder. Input: {"by": "alice", "when": "..."}',
   alert: 'Source alerts from the intake (new, repeated or resolved). Input: {"alerts": [...]}',

@@ -70,7 +70,16 @@ const names = (config: RunbooksConfig, ids: string[]) =>
 export function mayAct(
   config: RunbooksConfig,
   who: ResponderIdentity,
-  command: 'acknowledge' | 'resolve' | 'approve' | 'reject' | 'declare' | 'escalate' | 'note' | 'severity',
+  command:
+    | 'acknowledge'
+    | 'resolve'
+    | 'approve'
+    | 'reject'
+    | 'declare'
+    | 'escalate'
+    | 'note'
+    | 'severity'
+    | 'snooze',
   target: { service: string; step?: string },
 ): AccessDecision {
   const contactId = contactOf(config, who);

@@ -95,6 +95,16 @@ describeWith(['temporal', 'postgres'], 'people acting through the API', () => {
       body: { error: /^text/ },
     });
     expect((await call('POST', `/incidents/${id}/severity`, { severity: 'P0' })).status).toBe(422);
+    // Snooze: minutes are required and bounded; this incident runs engine revision 5, which has no snooze.
+    expect(await call('POST', `/incidents/${id}/snooze`, {})).toMatchObject({
+      status: 422,
+      body: { error: /^minutes/ },
+    });
+    expect((await call('POST', `/incidents/${id}/snooze`, { minutes: 2000 })).status).toBe(422);
+    expect(await call('POST', `/incidents/${id}/snooze`, { minutes: 30 })).toMatchObject({
+      status: 409,
+      body: { error: 'snooze needs engine revision 6; this incident runs revision 5' },
+    });
     expect((await call('POST', `/incidents/${id}/shout`, {})).body.error).toMatch(/^action/);
     // The person is the caller, never a field: a `by` is dropped.
     expect((await call('POST', `/incidents/${id}/note`, { text: 'signed', by: 'mallory' })).status).toBe(200);

@@ -98,6 +98,11 @@ describeWith(['temporal'], 'durable-runbooks incident (CLI) against the dev serv
     expect(noStep.code).toBe(1); // a usage docs/responders.md documents: refused for its reason, not a usage error
     expect(noStep.stderr).toContain('no step "rollback-image" is waiting for approval');
     expect((await cli(['severity', handle.workflowId, 'P9'])).stderr).toContain('unknown severity "P9"');
+    // Snooze is engine revision 6's; this incident runs 5, and says so.
+    const snooze = await cli(['snooze', handle.workflowId, '30']);
+    expect(snooze.code).toBe(1);
+    expect(snooze.stderr).toContain('snooze needs engine revision 6; this incident runs revision 5');
+    expect((await cli(['snooze', handle.workflowId])).code).toBe(2);
     const shown = await cli(['show', handle.workflowId]);
     expect(shown.code).toBe(0);
     expect(shown.stdout).toContain('ACKNOWLEDGED');

@@ -8,7 +8,13 @@ import { toIncidentPolicy } from '../../activities/policy';
 import type { RunbooksConfig } from '../../config';
 import { ingestAlerts } from '../../workflows/incident/alerts';
 import { onRunbookReport } from '../../workflows/incident/children';
-import { apply, recordIgnored, refusal, type CommandName } from '../../workflows/incident/commands';
+import {
+  apply,
+  commandTaken,
+  recordIgnored,
+  refusal,
+  type CommandName,
+} from '../../workflows/incident/commands';
 import { decide, type Effect } from '../../workflows/incident/decide';
 import { invariantViolations } from '../../workflows/incident/invariants';
 import {
@@ -70,6 +76,8 @@ export function deliver(state: IncidentState, message: ModelMessage, now: number
     case 'command': {
       const args = message.args as Parameters<typeof refusal>[2];
       const why = refusal(state, message.name, args);
+      // A command the run does not take (snooze below revision 6): its Signal changes nothing at all.
+      if (!commandTaken(state, message.name)) return why;
       if (why && !message.update) recordIgnored(state, message.name, args, why, now);
       if (!why) apply(state, message.name, args, now);
       return why;

@@ -5,7 +5,7 @@
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import { incidentWorkflow } from '../../workflows/incident';
-import { setSeverityUpdate, statusQuery } from '../../domain/messages';
+import { acknowledgeUpdate, setSeverityUpdate, snoozeUpdate, statusQuery } from '../../domain/messages';
 import { formatElapsed } from '../../domain/policy';
 import type { Severity } from '../../domain/types';
 import { testConfig } from '../../scripts/testbed/config';
@@ -86,6 +86,28 @@ describeWith(
       const [first, second] = await pages(handle, 2);
       expect(first).toBe('0:00 schedule app: Primary on-call');
       expect(second).toMatch(/^3:0\d team security: Security lead$/);
+      await handle.terminate('test finished');
+    });
+
+    test('snoozed after the acknowledgement: the acknowledger is alerted again when the snooze ends, not before', async () => {
+      const handle = await open('checkout', 'P2');
+      await ts.env.sleep('1m');
+      await handle.executeUpdate(acknowledgeUpdate, { args: [{ by: 'amy' }] });
+      const answer = await handle.executeUpdate(snoozeUpdate, { args: [{ by: 'amy', minutes: 30 }] });
+      expect(answer.message).toMatch(/^snoozed until /);
+      await ts.env.sleep('29m');
+      let view = await handle.query(statusQuery);
+      expect([view.status, view.paged.filter((p) => p.level >= 0).length]).toEqual(['acknowledged', 1]);
+      await ts.env.sleep('2m');
+      expect(await pages(handle, 2)).toEqual([
+        '0:00 schedule app: Primary on-call',
+        '31:00 schedule app: Primary on-call',
+      ]);
+      view = await handle.query(statusQuery);
+      expect(view.status).toBe('triggered');
+      expect(view.timeline.map((e) => e.message).join('\n')).toMatch(
+        /snoozed for 30:00: amy is alerted again at /,
+      );
       await handle.terminate('test finished');
     });
 

@@ -21,7 +21,7 @@ function escalationAnswer(state: IncidentState): string {
 }
 
 export type CommandName =
-  'acknowledge' | 'resolve' | 'escalate' | 'addNote' | 'setSeverity' | 'approve' | 'reject';
+  'acknowledge' | 'resolve' | 'escalate' | 'addNote' | 'setSeverity' | 'approve' | 'reject' | 'snooze';
 export const COMMAND_NAMES: readonly CommandName[] = [
   'acknowledge',
   'resolve',
@@ -30,7 +30,25 @@ export const COMMAND_NAMES: readonly CommandName[] = [
   'setSeverity',
   'approve',
   'reject',
+  'snooze',
 ];
+
+/** The longest snooze: a day. */
+export const MAX_SNOOZE_MINUTES = 1440;
+
+/**
+ * Whether a run takes the command at all. `snooze` is revision 6's: below it, its Signal changes nothing and
+ * records nothing (the release before it has no handler, and a replay there must see the same), and its
+ * Update is refused by the validator, which leaves no trace in the history either.
+ */
+export function commandTaken(state: IncidentState, name: CommandName): boolean {
+  return name !== 'snooze' || revisionAtLeast(state, 6);
+}
+
+function snoozeMinutes(args: CommandArgs): number | null {
+  const m = args?.minutes;
+  return typeof m === 'number' && Number.isInteger(m) && m >= 1 && m <= MAX_SNOOZE_MINUTES ? m : null;
+}
 
 /** A command's arguments as received: anything, from anyone who can reach Temporal. */
 export type CommandArgs = Record<string, unknown> | null | undefined;
@@ -84,6 +102,14 @@ export function refusal(state: IncidentState, name: CommandName, args: CommandAr
         return `no step ${JSON.stringify(step ?? null)?.slice(0, 80)} is waiting for approval`;
       return null;
     }
+    case 'snooze':
+      if (!commandTaken(state, name))
+        return `snooze needs engine revision 6; this incident runs revision ${state.policy?.revision ?? 1}`;
+      if (snoozeMinutes(args) === null) return `minutes: a whole number from 1 to ${MAX_SNOOZE_MINUTES}`;
+      if (closing) return 'incident is already resolved';
+      return state.status === 'acknowledged' || state.status === 'mitigating'
+        ? null
+        : 'only an acknowledged incident can be snoozed';
   }
 }
 
@@ -144,6 +170,22 @@ export function apply(state: IncidentState, name: CommandName, args: CommandArgs
       const reason = text(args, 'reason', 1000);
       state.approvalForwards.push({ kind: name, by, step, ...(reason ? { reason } : {}) });
       return `${name === 'approve' ? 'approval' : 'rejection'} of "${step}" passed to the runbook`;
+    }
+    case 'snooze': {
+      // The acknowledgement's timeout, for this incident: when it passes unresolved, the acknowledger's
+      // level is paged again and the ladder goes on (as an ack timeout does).
+      const minutes = snoozeMinutes(args)!;
+      state.ackExpiresAt = now + minutes * 60_000;
+      const until = new Date(state.ackExpiresAt).toISOString();
+      const who = state.acknowledgedBy ?? 'the acknowledger';
+      record(
+        state,
+        now,
+        'note',
+        `snoozed for ${formatElapsed(minutes * 60_000)}: ${who} is alerted again at ${until} unless it is resolved`,
+        { actor: by },
+      );
+      return `snoozed until ${until}`;
     }
   }
 }

@@ -29,6 +29,7 @@ import { onRunbookReport, shellHooks } from './children';
 import {
   COMMAND_NAMES,
   actorOf,
+  commandTaken,
   apply,
   recordIgnored,
   refusal,
@@ -120,6 +121,7 @@ export async function runIncident(raw: IncidentInput): Promise<IncidentOutcome> 
     setHandler(
       signal,
       total(name, (args: CommandArgs) => {
+        if (!commandTaken(state, name)) return;
         const why = refusal(state, name, args);
         if (why) recordIgnored(state, name, args, why, Date.now());
         else apply(state, name, args, Date.now());

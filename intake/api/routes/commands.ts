@@ -34,6 +34,7 @@ const ACTIONS = {
   severity: 'setSeverity',
   approve: 'approve',
   reject: 'reject',
+  snooze: 'snooze',
 } as const;
 type Action = keyof typeof ACTIONS;
 
@@ -85,7 +86,7 @@ export function commandRoutes(
   const deadline = <T>(fn: () => Promise<T>) => withinDeadline(temporal!, fn);
 
   return async (app) => {
-    app.post<{ Params: { id: string; action: Action }; Body: Record<string, string | undefined> }>(
+    app.post<{ Params: { id: string; action: Action }; Body: Record<string, string | number | undefined> }>(
       '/incidents/:id/:action',
       {
         schema: {
@@ -107,6 +108,7 @@ export function commandRoutes(
               text: { type: 'string', minLength: 1, maxLength: 4000 },
               severity: { type: 'string', enum: [...SEVERITIES] },
               step: { type: 'string', maxLength: 100 },
+              minutes: { type: 'integer', minimum: 1, maximum: 1440, description: 'snooze: for how long' },
               proposal: {
                 type: 'string',
                 maxLength: 40,
@@ -135,6 +137,8 @@ export function commandRoutes(
           return reply.code(422).send({ error: 'severity: required (P1, P2 or P3)' });
         if ((action === 'approve' || action === 'reject') && !body.step)
           return reply.code(422).send({ error: `step: required to ${action}` });
+        if (action === 'snooze' && body.minutes === undefined)
+          return reply.code(422).send({ error: 'minutes: required to snooze (1 to 1440)' });
         // The store knows the incident by its id. One it does not hold (engine revision 3 records no incident
         // rows) is named by its incident id, which holds its workflow id, or by the workflow id itself.
         const workflowId = (await storedWorkflowId(db, id)) ?? workflowIdOfIncident(id);
@@ -148,7 +152,7 @@ export function commandRoutes(
           if (caller.contactId !== null) {
             const access = mayAct(config, { channel: 'api', userId: caller.contactId }, action, {
               service: view.service,
-              step: body.step,
+              step: typeof body.step === 'string' ? body.step : undefined,
             });
             if (!access.allowed) {
               await audit(caller, action, view.incidentId, `refused: ${access.reason}`);

@@ -1,6 +1,13 @@
 /** Revision 6: a policy's ladder walked as written — each level's delay, severity ladders, several schedules. */
 import { toIncidentPolicy } from '../../../../activities/policy';
-import { activeLadder, dueRung, policyLevel, rungAfter } from '../../../../workflows/incident/ladder';
+import {
+  ackExpired,
+  activeLadder,
+  dueRung,
+  policyLevel,
+  rungAfter,
+} from '../../../../workflows/incident/ladder';
+import { apply, commandTaken, refusal } from '../../../../workflows/incident/commands';
 import { changeSeverity } from '../../../../workflows/incident/transitions';
 import { initialState, type IncidentState } from '../../../../workflows/incident/state';
 import { levelReachedAt } from '../../../../domain/policy';
@@ -88,4 +95,41 @@ test('a level with several schedules pages each on-call and its contacts, naming
     () => [],
   );
   expect([nobody.contactNames, nobody.onCall]).toEqual([['App lead'], 'nobody on call in schedule app']);
+});
+
+describe('snooze (revision 6): the acknowledgement times out when the person says', () => {
+  const acknowledged = (revision: number) => {
+    const state = opened('P2', revision);
+    apply(state, 'acknowledge', { by: 'amy' }, T0 + MIN);
+    return state;
+  };
+
+  test('acknowledged: the ack expires after the minutes given, and the timeline says when and whom', () => {
+    const state = acknowledged(6);
+    expect(refusal(state, 'snooze', { by: 'amy', minutes: 45 })).toBeNull();
+    expect(apply(state, 'snooze', { by: 'amy', minutes: 45 }, T0 + 2 * MIN)).toBe(
+      `snoozed until ${new Date(T0 + 47 * MIN).toISOString()}`,
+    );
+    expect(state.ackExpiresAt).toBe(T0 + 47 * MIN);
+    expect(state.timeline.at(-1)?.message).toBe(
+      `snoozed for 45:00: amy is alerted again at ${new Date(T0 + 47 * MIN).toISOString()} unless it is resolved`,
+    );
+    expect(ackExpired(state, T0 + 47 * MIN)).toBe(true);
+  });
+
+  test('refused: not acknowledged, bad minutes, or a run below revision 6 (whose Signal is not taken at all)', () => {
+    expect(refusal(opened('P2'), 'snooze', { by: 'amy', minutes: 5 })).toBe(
+      'only an acknowledged incident can be snoozed',
+    );
+    for (const minutes of [0, 1441, 2.5, '60', null])
+      expect(refusal(acknowledged(6), 'snooze', { by: 'amy', minutes })).toBe(
+        'minutes: a whole number from 1 to 1440',
+      );
+    const old = acknowledged(5);
+    expect(refusal(old, 'snooze', { by: 'amy', minutes: 5 })).toBe(
+      'snooze needs engine revision 6; this incident runs revision 5',
+    );
+    expect(commandTaken(old, 'snooze')).toBe(false);
+    expect(commandTaken(old, 'acknowledge')).toBe(true);
+  });
 });

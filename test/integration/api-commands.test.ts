@@ -137,6 +137,7 @@ describeWith(['temporal', 'postgres'], 'people acting through the API', () => {
       ['acknowledge', expect.any(String)],
       ['acknowledge', 'refused'],
       ['note', 'note added'],
+      ['snooze', 'refused'],
       ['note', 'note added'],
       ['note', 'note added'],
       ['resolve', expect.any(String)],

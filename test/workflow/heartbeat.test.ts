@@ -32,6 +32,40 @@ describeWith(['testServer', 'postgres'], 'heartbeats on workflow time (time-skip
       args: [{ settings: settings(name) }],
     });
 
+  test('beats on time open nothing; the timer counts from the last beat', async () => {
+    const name = `hb-steady-${Date.now()}`;
+    const heartbeat = await start(name);
+    for (let i = 0; i < 6; i++) {
+      await ts.env.sleep('4m');
+      await heartbeat.signal(heartbeatSignal, { ...settings(name), at: Date.now() });
+    }
+    await ts.env.sleep('5m');
+    const view = await heartbeat.query(heartbeatQuery);
+    expect(view.incidentWorkflowId).toBeNull();
+    // Missed only interval + grace after the last beat (the first test sees what a miss opens).
+    expect(Date.parse(view.dueBy) - Date.parse(view.lastBeatAt!)).toBe(6 * 60_000);
+    await heartbeat.terminate('test finished');
+  });
+
+  test('a long life of beats continues as new, keeping the last beat', async () => {
+    const name = `hb-long-${Date.now()}`;
+    const heartbeat = await start(name);
+    for (let i = 0; i < 510; i++)
+      await heartbeat.signal(heartbeatSignal, { ...settings(name), at: Date.now() });
+    const described = await eventually(async () => {
+      const d = await ts.env.client.workflow.getHandle(heartbeat.workflowId).describe();
+      expect(d.runId).not.toBe(heartbeat.firstExecutionRunId);
+      return d;
+    });
+    expect(described.historyLength).toBeLessThan(200);
+    const view = await ts.env.client.workflow.getHandle(heartbeat.workflowId).query(heartbeatQuery);
+    expect(view.lastBeatAt).not.toBeNull();
+    expect(view.incidentWorkflowId).toBeNull();
+    await ts.env.client.workflow.getHandle(heartbeat.workflowId).terminate('test finished');
+  }, 120_000);
+
+  // Last: the incident it opens closes and leaves its review reminder running (a child of a child, abandoned),
+  // after which the Java test server no longer skips time for the tests that follow.
   test('never heard from: an incident after interval + grace; the next beat resolves its alert', async () => {
     const name = `hb-silent-${Date.now()}`;
     const heartbeat = await start(name);
@@ -67,38 +101,4 @@ describeWith(['testServer', 'postgres'], 'heartbeats on workflow time (time-skip
     await heartbeat.terminate('test finished');
     await incident.terminate('test finished').catch(() => undefined);
   });
-
-  test('beats on time open nothing; the timer counts from the last beat', async () => {
-    const name = `hb-steady-${Date.now()}`;
-    const heartbeat = await start(name);
-    for (let i = 0; i < 6; i++) {
-      await ts.env.sleep('4m');
-      await heartbeat.signal(heartbeatSignal, { ...settings(name), at: Date.now() });
-    }
-    await ts.env.sleep('5m');
-    const view = await heartbeat.query(heartbeatQuery);
-    expect(view.incidentWorkflowId).toBeNull();
-    expect(Date.parse(view.dueBy) - Date.parse(view.lastBeatAt!)).toBe(6 * 60_000);
-    await ts.env.sleep('2m');
-    expect((await heartbeat.query(heartbeatQuery)).incidentWorkflowId).toBe(`incident-heartbeat-${name}`);
-    await heartbeat.terminate('test finished');
-    await ts.env.client.workflow.getHandle(`incident-heartbeat-${name}`).terminate('test finished');
-  });
-
-  test('a long life of beats continues as new, keeping the last beat', async () => {
-    const name = `hb-long-${Date.now()}`;
-    const heartbeat = await start(name);
-    for (let i = 0; i < 510; i++)
-      await heartbeat.signal(heartbeatSignal, { ...settings(name), at: Date.now() });
-    const described = await eventually(async () => {
-      const d = await ts.env.client.workflow.getHandle(heartbeat.workflowId).describe();
-      expect(d.runId).not.toBe(heartbeat.firstExecutionRunId);
-      return d;
-    });
-    expect(described.historyLength).toBeLessThan(200);
-    const view = await ts.env.client.workflow.getHandle(heartbeat.workflowId).query(heartbeatQuery);
-    expect(view.lastBeatAt).not.toBeNull();
-    expect(view.incidentWorkflowId).toBeNull();
-    await ts.env.client.workflow.getHandle(heartbeat.workflowId).terminate('test finished');
-  }, 120_000);
 });

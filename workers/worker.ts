@@ -25,6 +25,7 @@ import { incidentWatchdogWorkflow, WATCHDOG_WORKFLOW_ID } from '../workflows/wat
 import type { Client } from '@temporalio/client';
 import { heartbeatWorkflow } from '../workflows/heartbeat/heartbeat';
 import { heartbeatWorkflowId } from '../domain/messages';
+import { heartbeatSettings } from '../intake/heartbeats';
 
 export { TASK_QUEUE };
 export const REPO_ROOT = PACKAGE_ROOT;
@@ -255,14 +256,9 @@ export async function ensureHeartbeats(
   taskQueue = TASK_QUEUE,
 ): Promise<string[]> {
   const started: string[] = [];
-  for (const [name, h] of Object.entries(config.heartbeats)) {
-    const settings = {
-      name,
-      intervalMs: h.interval,
-      graceMs: h.grace,
-      service: h.service,
-      severity: h.severity,
-    };
+  for (const name of Object.keys(config.heartbeats)) {
+    // The same settings each beat from the intake carries.
+    const settings = heartbeatSettings(config, name)!;
     await client.workflow.start(heartbeatWorkflow, {
       workflowId: heartbeatWorkflowId(name),
       taskQueue,

@@ -96,7 +96,7 @@ export interface IncidentPolicy extends PolicyLadder {
 }
 
 /** The engine revision new runs take unless the configuration names another (see `IncidentPolicy.revision`). */
-export const ENGINE_REVISION = 5;
+export const ENGINE_REVISION = 6;
 /**
  * The newest revision this code runs. 3: the loop does not act on a command until every handler has finished,
  * so an Update's answer is recorded before what the incident does about it (docs/containment.md); known since
@@ -107,8 +107,8 @@ export const ENGINE_REVISION = 5;
  * release after 1cbc73d (3df64e9), the default since the release after that, its CPU within budget
  * (docs/benchmarks.md). Revision 4 stays known, for runs that took it and configurations that name it.
  * 6: as 5, and escalation policies are paged as written: a level's own delay, levels that page several
- * schedules with contacts beside them, ladders per severity (docs/escalation.md); known since the release
- * after 17b57c4.
+ * schedules with contacts beside them, ladders per severity (docs/escalation.md), and snooze; known since the
+ * release after 17b57c4 (d1b3904), the default since the release after that.
  */
 export const LATEST_ENGINE_REVISION = 6;
 

@@ -3,10 +3,12 @@
  * (one module per external system) are wired in `activities/index.ts`.
  */
 import type { IncidentPolicy } from '../domain/policy';
+import type { ResponderPlan } from '../domain/responders';
 import type {
   IncidentRecord,
   IncidentStatusView,
   PageRecord,
+  ResponderTarget,
   Severity,
   TimelineEntry,
 } from '../domain/types';
@@ -254,6 +256,11 @@ export interface RecordHereActivities {
 export interface IncidentActivities {
   /** `scenario` (absent from older workflow code) brings the scenario's runbook definition along. */
   loadIncidentPolicy(args: { service: string; scenario?: string }): Promise<IncidentPolicy>;
+  /** Revision 7: a responder's target as the configuration has it, for an incident of `severity`. */
+  loadResponderPlan(args: {
+    target: ResponderTarget;
+    severity: Severity;
+  }): Promise<ResponderPlan | { refused: string }>;
   announceIncident(args: AnnounceIncidentArgs): Promise<SlackThreadRef | null>;
   /** Archives the incident's own channel at close (best effort: the answer says what happened). */
   archiveIncidentChannel(args: { incidentId: string; channel: string }): Promise<DeliveryResult>;

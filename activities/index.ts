@@ -15,7 +15,7 @@ import { postToAdapter } from './http-adapter';
 import { Journal } from './journal';
 import { maintenanceWindow, onCallOverrides } from './oncall';
 import { createPagingActivities } from './paging';
-import { toIncidentPolicy } from './policy';
+import { toIncidentPolicy, toResponderPlan } from './policy';
 import { labelServices, observeResponseTimes } from './metrics';
 import { appendTimeline, writeReview } from './review';
 import type { Env } from './secrets';
@@ -106,6 +106,9 @@ export function createIncidentActivities({
     requestApproval: slack.requestApproval,
     async loadIncidentPolicy({ service, scenario }) {
       return toIncidentPolicy(config, service, scenario);
+    },
+    async loadResponderPlan({ target, severity }) {
+      return toResponderPlan(config, target, severity);
     },
     announceIncident: slack.announceIncident,
     postThreadMessage: slack.postThreadMessage,

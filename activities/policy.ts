@@ -2,12 +2,20 @@ import { knownScenarios, type RunbooksConfig, type ServiceConfig } from '../conf
 import type { RunbookSettings, RunbookTarget } from '../domain/runbook';
 import type { RunbookDefinition } from '../domain/runbook-definition';
 import { ownValue, type IncidentPolicy, type LadderLevel, type PolicyLadder } from '../domain/policy';
-import { policyOf, type ResolvedLadder } from '../config/escalation';
+import {
+  policyOf,
+  resolvePolicy,
+  rulePeople,
+  type ResolvedLadder,
+  type ResolvedRule,
+} from '../config/escalation';
+import type { ResponderPlan } from '../domain/responders';
+import type { ResponderTarget, Severity } from '../domain/types';
 
 const DEFAULT_ACK_TIMEOUT_MS = { P1: 1_800_000, P2: 7_200_000, P3: null } as const;
 
-/** The workflow's view of the configuration for one service: timings, ladder, names; never a secret. */
-export function toIncidentPolicy(config: RunbooksConfig, service: string, scenario?: string): IncidentPolicy {
+/** Ladders and levels as the workflow pages them, built from this configuration's contacts and schedules. */
+function ladderBuilder(config: RunbooksConfig) {
   const nameOf = (id: string) => ownValue(config.contacts, id)?.name ?? id;
   // Every contact by name, for levels with a schedule: an override may hand the pager to anyone.
   const people = Object.entries(config.contacts).map(([id, c]) => ({ id, name: c.name }));
@@ -28,6 +36,12 @@ export function toIncidentPolicy(config: RunbooksConfig, service: string, scenar
     repeat: l.repeat,
     afterLadder: l.afterLadder,
   });
+  return { level, ladder, nameOf };
+}
+
+/** The workflow's view of the configuration for one service: timings, ladder, names; never a secret. */
+export function toIncidentPolicy(config: RunbooksConfig, service: string, scenario?: string): IncidentPolicy {
+  const { level, ladder } = ladderBuilder(config);
   const escalation = policyOf(config, service);
   const bySeverity = Object.entries(escalation.severity).map(([s, l]) => [s, ladder(l!)] as const);
   const svc = ownValue(config.services, service);
@@ -80,6 +94,54 @@ export function toIncidentPolicy(config: RunbooksConfig, service: string, scenar
           }
         : null,
   };
+}
+
+/** A person or a schedule added as a responder is paged up to this many times, as one level. */
+const RESPONDER_PAGES = 3;
+
+/**
+ * Revision 7: what an added responder is, for an incident of `severity`: a team walks its policy (that
+ * severity's ladder where it has one) and is answered for by its members and everyone the policy pages; a
+ * person or a schedule is one level, paged up to three times.
+ */
+export function toResponderPlan(
+  config: RunbooksConfig,
+  target: ResponderTarget,
+  severity: Severity,
+): ResponderPlan | { refused: string } {
+  const { ladder, nameOf } = ladderBuilder(config);
+  const person = (id: string) => ({ id, name: nameOf(id) });
+  const single = (label: string, rule: ResolvedRule): ResponderPlan => ({
+    label,
+    ladder: ladder({ rules: [rule], repeat: RESPONDER_PAGES - 1, afterLadder: 'stop' }),
+    people: rulePeople(config, [rule]).map(person),
+  });
+  switch (target.kind) {
+    case 'team': {
+      const team = ownValue(config.teams, target.name);
+      const policy = team && resolvePolicy(config, team.escalationPolicy);
+      if (!team || !policy) return { refused: `no team "${target.name}" is configured (teams)` };
+      const walk = policy.severity[severity] ?? policy;
+      const people = [...team.members, ...rulePeople(config, walk.rules)];
+      return {
+        label: `team ${team.name ?? target.name}`,
+        ladder: ladder(walk),
+        people: [...new Set(people)].map(person),
+      };
+    }
+    case 'person':
+      if (!ownValue(config.contacts, target.name))
+        return { refused: `no contact "${target.name}" is configured (contacts)` };
+      return single(nameOf(target.name), { name: nameOf(target.name), contacts: [target.name] });
+    case 'schedule':
+      if (!ownValue(config.schedules, target.name))
+        return { refused: `no schedule "${target.name}" is configured (schedules)` };
+      return single(`schedule ${target.name}`, {
+        name: `schedule ${target.name}`,
+        contacts: [],
+        schedule: target.name,
+      });
+  }
 }
 
 /**

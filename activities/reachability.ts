@@ -9,7 +9,7 @@ import type { RunbooksConfig } from '../config';
 import { onCallAt, type Override } from '../domain/oncall';
 import { ownValue } from '../domain/policy';
 import { readSecret, type Env } from './secrets';
-import { everyLadder } from '../config/escalation';
+import { everyLadder, rulePeople, ruleSchedules } from '../config/escalation';
 
 export function productionMode(env: Env): boolean {
   return env.NODE_ENV?.trim() === 'production';
@@ -51,17 +51,8 @@ function levels(config: RunbooksConfig): Level[] {
   ];
 }
 
-function schedulesOf(level: Level): string[] {
-  return level.schedules ?? (level.schedule === undefined ? [] : [level.schedule]);
-}
-
 /** Everyone a level may page: its contacts, and every participant of its schedule (overrides aside). */
-function peopleOf(config: RunbooksConfig, level: Level): string[] {
-  const rotating = schedulesOf(level).flatMap(
-    (name) => ownValue(config.schedules, name)?.layers.flatMap((layer) => layer.participants) ?? [],
-  );
-  return [...new Set([...level.contacts, ...rotating])];
-}
+const peopleOf = (config: RunbooksConfig, level: Level) => rulePeople(config, [level]);
 
 /** The levels nobody on can be paged, each with its path and every person's reason. */
 export function unpageableLevels(config: RunbooksConfig, env: Env): string[] {
@@ -76,7 +67,7 @@ export function unpageableLevels(config: RunbooksConfig, env: Env): string[] {
 
 /** The schedules the levels page, whose overrides `unpageableOnCall` needs. */
 export function ladderSchedules(config: RunbooksConfig): string[] {
-  return [...new Set(levels(config).flatMap(schedulesOf))];
+  return [...new Set(levels(config).flatMap(ruleSchedules))];
 }
 
 /**

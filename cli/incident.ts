@@ -14,12 +14,12 @@ import { apiReport, localApiReport, storeReport } from './store-report';
 import { declareIncident, parseDeclare, TASK_QUEUE } from '../intake/open-incident';
 import { incidentReport, reportTables } from './incident-report';
 import { incidentViewsSince, sinceFlag, unreadableNotice } from './incident-views';
-import type { CommandName } from '../workflows/incident/commands';
 import { statusQuery } from '../domain/messages';
 import { parseSeverity } from '../domain/policy';
 import { terminalText } from '../domain/text';
-import { INCIDENT_STATUSES, type IncidentStatusView } from '../domain/types';
+import { INCIDENT_STATUSES } from '../domain/types';
 import { clientOf, connectOrSay, jsonText, table, withTemporalClient } from './support';
+import { commandOf, describeView, responderFlags } from './incident-words';
 import { flag, helpFor, parse, usageOf, UsageError, type Parsed } from './args';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes';
 
@@ -53,6 +53,10 @@ const COMMANDS = [
     'snooze <id> <minutes> [--by name]',
     'acknowledged: alert the acknowledger again after that long (revision 6)',
   ],
+  [
+    'page <id> --team t | --person p | --schedule s [--by name]',
+    'add a responder: paged on its own policy until one of it acknowledges (revision 7)',
+  ],
   ['declare <service> <P1|P2|P3> <summary…> [--by name]', 'open an incident without an alert'],
   [
     'report [--since 30d] [--store|--temporal] [--json]',
@@ -78,53 +82,10 @@ const FLAGS = {
   status: { type: 'string' },
   store: { type: 'boolean' },
   temporal: { type: 'boolean' },
+  team: { type: 'string' },
+  person: { type: 'string' },
+  schedule: { type: 'string' },
 } as const;
-
-/** What an incident says, as a terminal shows it: no escape sequence from an alert reaches the terminal. */
-export function describeView(v: IncidentStatusView): string {
-  const t = terminalText;
-  const lines = [
-    `${t(v.incidentId, 100)}  [${t(v.severity, 10)}] ${t(v.service, 200)}  ${t(v.status).toUpperCase()}`,
-    `  summary:       ${t(v.summary)}`,
-    `  scenario:      ${t(v.scenario, 50)}`,
-    `  opened:        ${v.createdAt}`,
-    `  acknowledged:  ${v.acknowledgedAt ? `${v.acknowledgedAt} by ${t(v.acknowledgedBy, 200)}` : 'no'}`,
-    `  next escalation: ${v.nextEscalationAt ?? (v.ladderExhausted ? t(v.ladderExhausted) : '-')}`,
-    `  paged:         ${v.paged.map((p) => `${t(p.levelName, 100)} (${p.at.slice(11, 19)})`).join(', ') || 'nobody'}`,
-    '  timeline:',
-    ...v.timeline.map(
-      (e) =>
-        `    ${e.at.slice(11, 19)}  ${t(e.type, 20).padEnd(13)} ${t(e.message)}${e.actor ? ` (${t(e.actor, 200)})` : ''}`,
-    ),
-  ];
-  return lines.join('\n');
-}
-
-/** A CLI command and its words → the incident command and its arguments. */
-function commandOf(command: string, by: string, rest: string[]): [CommandName, Record<string, unknown>] {
-  const words = rest.join(' ');
-  switch (command) {
-    case 'ack':
-      return ['acknowledge', { by }];
-    case 'resolve':
-      return ['resolve', { by, ...(words ? { summary: words } : {}) }];
-    case 'escalate':
-      return ['escalate', { by, ...(words ? { reason: words } : {}) }];
-    case 'severity':
-      return ['setSeverity', { by, severity: rest[0] }];
-    case 'approve':
-      return ['approve', { by, step: rest[0] }];
-    case 'reject':
-      return [
-        'reject',
-        { by, step: rest[0], ...(rest.length > 1 ? { reason: rest.slice(1).join(' ') } : {}) },
-      ];
-    case 'snooze':
-      return ['snooze', { by, minutes: Number(rest[0]) }];
-    default:
-      return ['addNote', { by, text: words }];
-  }
-}
 
 /**
  * `report [--since 30d]`: every incident started since then (open or closed), summarised. From the system
@@ -239,7 +200,18 @@ async function list(client: Client, query: string, json: boolean, out: (s: strin
   return EXIT.ok;
 }
 
-const NEEDS_ID = ['show', 'ack', 'resolve', 'note', 'escalate', 'severity', 'approve', 'reject', 'snooze'];
+const NEEDS_ID = [
+  'show',
+  'ack',
+  'resolve',
+  'note',
+  'escalate',
+  'severity',
+  'approve',
+  'reject',
+  'snooze',
+  'page',
+];
 const NEEDS_MORE = ['note', 'severity', 'approve', 'reject', 'snooze'];
 
 export async function runCli(
@@ -278,6 +250,7 @@ async function run(argv: string[], out: (s: string) => void, err: (s: string) =>
     throw new UsageError(
       `${command} needs ${command === 'note' ? 'the text' : command === 'severity' ? 'P1, P2 or P3' : command === 'snooze' ? 'the minutes' : 'the step'}`,
     );
+  if (command === 'page') responderFlags(args);
   const api = apiTarget(process.env);
   if (typeof api === 'string') throw new UsageError(api);
   if (api && command !== 'list' && command !== 'show')
@@ -307,7 +280,7 @@ async function run(argv: string[], out: (s: string) => void, err: (s: string) =>
       err(`${id} is closed (${description.status.name.toLowerCase()}); nothing to do`);
       return EXIT.refused;
     }
-    const [name, payload] = commandOf(command, by, rest);
+    const [name, payload] = commandOf(command, by, rest, args);
     const outcome = await within(() => sendCommand(handle, name, payload));
     if (!outcome.accepted) {
       err(`${command} refused by ${handle.workflowId}: ${terminalText(outcome.reason)}`);
@@ -352,7 +325,7 @@ async function actThroughApi(
   err: (s: string) => void,
 ) {
   if (flag(args, 'by') !== undefined) err('--by is not used through the API: your token says who you are');
-  const [action, body] = apiCommand(command, rest);
+  const [action, body] = command === 'page' ? ['page', responderFlags(args)] : apiCommand(command, rest);
   const path = `/incidents/${encodeURIComponent(id)}/${action}`;
   const { code, answer } = await postAsPerson(api, path, body, answerTimeoutMs() + 5000, err);
   if (answer) out(terminalText(`${id}: ${answer.message}${answer.status ? ` (now ${answer.status})` : ''}`));

@@ -128,6 +128,24 @@ export function policyOf(cfg: Config, service: string): ResolvedPolicy {
   return team === undefined ? policy : { ...policy, team };
 }
 
+/** The schedules a rule pages. */
+export function ruleSchedules(rule: Pick<ResolvedRule, 'schedule' | 'schedules'>): string[] {
+  return rule.schedules ?? (rule.schedule === undefined ? [] : [rule.schedule]);
+}
+
+/**
+ * Everyone the rules may page: their contacts, and every participant of their schedules (overrides aside:
+ * they may hand the pager to anyone).
+ */
+export function rulePeople(
+  cfg: { schedules: Record<string, { layers: { participants: string[] }[] }> },
+  rules: readonly Pick<ResolvedRule, 'contacts' | 'schedule' | 'schedules'>[],
+): string[] {
+  const rotating = (name: string) =>
+    Object.hasOwn(cfg.schedules, name) ? cfg.schedules[name].layers.flatMap((l) => l.participants) : [];
+  return [...new Set(rules.flatMap((r) => [...r.contacts, ...ruleSchedules(r).flatMap(rotating)]))];
+}
+
 /** Every ladder of every policy, with the path it came from (for reachability and default approvers). */
 export function everyLadder(cfg: Config): { path: string; ladder: ResolvedLadder }[] {
   return [DEFAULT_POLICY, ...Object.keys(cfg.escalationPolicies)].flatMap((name) => {

@@ -30,6 +30,9 @@
         if (action === 'severity') return act('severity', { severity: $('#severity').value });
         if (action === 'note') return act('note', { text: $('#note').value });
         if (action === 'escalate') return act('escalate', {});
+        if (action === 'page')
+          return act('page', { [$('#responder-kind').value]: $('#responder-name').value });
+        if (action === 'snooze') return act('snooze', { minutes: Number($('#snooze').value) });
         return act('acknowledge', {});
       });
     }
@@ -94,6 +97,15 @@
         li.append(safeLink(url, text));
         return li;
       };
+      $('#responders').replaceChildren(
+        ...(v.responders.length ? [] : [el('li', 'None added.')]),
+        ...v.responders.map((r) => {
+          const state = r.answeredBy
+            ? `answered by ${r.answeredBy}`
+            : r.ended || (r.nextPageAt ? `paging; next page ${when(r.nextPageAt)}` : 'paging stopped');
+          return el('li', `${r.label} (asked by ${r.requestedBy}): ${r.pages} page(s), ${state}`);
+        }),
+      );
       links.replaceChildren(
         linkItem(v.temporalUi, 'Temporal UI: its workflow and history'),
         ...(v.slackThread ? [linkItem(v.slackThread, 'Slack: the incident’s thread')] : []),

@@ -39,6 +39,12 @@ export type ReviewScheduledArgs = ActorArgs & { when?: string };
 export interface SnoozeArgs extends ActorArgs {
   minutes: number;
 }
+/** Engine revision 7: page a responder (one of team, person, schedule: the configuration's id). */
+export interface PageArgs extends ActorArgs {
+  team?: string;
+  person?: string;
+  schedule?: string;
+}
 export interface AlertArgs {
   alerts: SourceAlert[];
 }
@@ -51,6 +57,7 @@ export const setSeveritySignal = defineSignal<[SetSeverityArgs]>('setSeverity');
 export const approveSignal = defineSignal<[ApproveArgs]>('approve');
 export const rejectSignal = defineSignal<[RejectArgs]>('reject');
 export const snoozeSignal = defineSignal<[SnoozeArgs]>('snooze');
+export const pageSignal = defineSignal<[PageArgs]>('page');
 export const reviewScheduledSignal = defineSignal<[ReviewScheduledArgs]>('reviewScheduled');
 export const alertSignal = defineSignal<[AlertArgs]>('alert');
 
@@ -67,6 +74,7 @@ export const setSeverityUpdate = defineUpdate<CommandResult, [SetSeverityArgs]>(
 export const approveUpdate = defineUpdate<CommandResult, [ApproveArgs]>('approve');
 export const rejectUpdate = defineUpdate<CommandResult, [RejectArgs]>('reject');
 export const snoozeUpdate = defineUpdate<CommandResult, [SnoozeArgs]>('snooze');
+export const pageUpdate = defineUpdate<CommandResult, [PageArgs]>('page');
 
 /** Each command as a pair: the Update that can refuse, and the Signal for the UI. */
 export const COMMANDS = {
@@ -78,6 +86,7 @@ export const COMMANDS = {
   approve: { update: approveUpdate, signal: approveSignal },
   reject: { update: rejectUpdate, signal: rejectSignal },
   snooze: { update: snoozeUpdate, signal: snoozeSignal },
+  page: { update: pageUpdate, signal: pageSignal },
 } as const;
 
 /** What a runbook child tells its incident: findings, actions, proposals, decisions, escalations. */
@@ -112,6 +121,7 @@ export const SIGNAL_DESCRIPTIONS = {
   reject: 'Reject a proposed runbook step. Input: {"by": "alice", "step": "<step id>", "reason": "..."}',
   snooze:
     'Acknowledged: alert the acknowledger again after this many minutes unless resolved (engine revision 6). Input: {"by": "alice", "minutes": 60}',
+  page: 'Add a responder: page a team, person or schedule on its own policy until someone from it acknowledges (engine revision 7). Input: {"by": "alice", "team": "db"}',
   reviewScheduled:
     'The post-incident review is scheduled: no reminder. Input: {"by": "alice", "when": "..."}',
   alert: 'Source alerts from the intake (new, repeated or resolved). Input: {"alerts": [...]}',

@@ -108,9 +108,11 @@ export const ENGINE_REVISION = 6;
  * (docs/benchmarks.md). Revision 4 stays known, for runs that took it and configurations that name it.
  * 6: as 5, and escalation policies are paged as written: a level's own delay, levels that page several
  * schedules with contacts beside them, ladders per severity (docs/escalation.md), and snooze; known since the
- * release after 17b57c4 (d1b3904), the default since the release after that.
+ * release after 17b57c4 (d1b3904), the default since the release after that. 7: as 6, and responders can be
+ * added (the `page` command): each paged on its own ladder beside the incident's until someone from it
+ * acknowledges (docs/escalation.md); known since the release after d1b3904.
  */
-export const LATEST_ENGINE_REVISION = 6;
+export const LATEST_ENGINE_REVISION = 7;
 
 /**
  * A record's own value for a key that came from outside (a label, a header, a signal). Plain indexing

@@ -176,6 +176,8 @@ export interface IncidentStatusView {
   timeline: TimelineEntry[];
   /** When an acknowledgement alerts again if the incident is not resolved by then. */
   ackExpiresAt?: string | null;
+  /** Responders added to the incident (revision 7; absent in older views). */
+  responders?: ResponderView[];
   /** Every fingerprint the incident knows, how many fire, and how many alerts' details were let go. */
   alertCounts?: { known: number; firing: number; detailsDropped: number };
   /** Older entries moved out of the state to the incident's journal (the review includes them). */
@@ -186,4 +188,26 @@ export interface IncidentStatusView {
   timelineTotal?: number;
   /** Continue-as-new count of the run answering. */
   run?: number;
+}
+
+/** Responders added to an incident (engine revision 7, `domain/responders.ts`). */
+export const RESPONDER_KINDS = ['team', 'person', 'schedule'] as const;
+export type ResponderKind = (typeof RESPONDER_KINDS)[number];
+
+export interface ResponderTarget {
+  kind: ResponderKind;
+  /** The configuration's id: a team, a contact, or a schedule. */
+  name: string;
+}
+
+/** What the status view shows of a request. */
+export interface ResponderView {
+  target: ResponderTarget;
+  label: string;
+  requestedBy: string;
+  requestedAt: string;
+  pages: number;
+  nextPageAt: string | null;
+  answeredBy: string | null;
+  ended: string | null;
 }

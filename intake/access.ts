@@ -5,7 +5,7 @@
 import type { RunbooksConfig } from '../config';
 import { ownValue } from '../domain/policy';
 import { plainText } from '../domain/text';
-import { policyOf } from '../config/escalation';
+import { policyOf, rulePeople } from '../config/escalation';
 
 /**
  * A person as the channel identifies them: Slack's user id, PagerDuty's user id (the webhook's agent), or for
@@ -46,17 +46,8 @@ export function approversFor(config: RunbooksConfig, service: string, step: stri
   return (
     ownValue(config.access.stepApprovers, step) ??
     ownValue(config.services, service)?.approvers ??
-    config.access.approvers ?? [
-      ...new Set(
-        rules.flatMap((rule) => [
-          ...rule.contacts,
-          // A rule that pages a schedule: everyone who takes its turns.
-          ...[...(rule.schedules ?? []), ...(rule.schedule === undefined ? [] : [rule.schedule])].flatMap(
-            (name) => ownValue(config.schedules, name)?.layers.flatMap((l) => l.participants) ?? [],
-          ),
-        ]),
-      ),
-    ]
+    config.access.approvers ??
+    rulePeople(config, rules)
   );
 }
 
@@ -79,7 +70,8 @@ export function mayAct(
     | 'escalate'
     | 'note'
     | 'severity'
-    | 'snooze',
+    | 'snooze'
+    | 'page',
   target: { service: string; step?: string },
 ): AccessDecision {
   const contactId = contactOf(config, who);

@@ -31,14 +31,23 @@ export function verifySlackSignature(
 
 export interface ResponderSignal {
   workflowId: string;
-  signal: 'acknowledge' | 'resolve' | 'approve' | 'reject';
+  signal: 'acknowledge' | 'resolve' | 'approve' | 'reject' | 'page';
   /** Who sent it, as the channel identifies them; `args.by` is filled once access is decided. */
   who: ResponderIdentity;
   /**
    * `incident`: the incident the button or page was about; the workflow refuses it for another one.
    * `proposal`: the approval request an Approve/Reject button answers; refused once the step is proposed anew.
    */
-  args: { step?: string; summary?: string; incident?: string; proposal?: string };
+  args: {
+    step?: string;
+    summary?: string;
+    incident?: string;
+    proposal?: string;
+    /** `page`'s target (revision 7). */
+    team?: string;
+    person?: string;
+    schedule?: string;
+  };
 }
 
 /** A block_actions payload → the signal it asks for, attributed to the Slack user. */

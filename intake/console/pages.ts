@@ -129,8 +129,16 @@ export function incidentPage(viewer: Viewer, id: string): string {
   <label>Note <textarea id="note" rows="2" cols="40"></textarea></label>
   <button type="button" data-action="note">Add note</button>
 </div>
+<div class="actions">
+  <label>Add a responder <select id="responder-kind"><option>team</option><option>person</option><option>schedule</option></select></label>
+  <label>Id <input id="responder-name" size="16" autocomplete="off" placeholder="db"></label>
+  <button type="button" data-action="page">Page responder</button>
+  <label>Snooze minutes <input id="snooze" type="number" min="1" max="1440" value="60"></label>
+  <button type="button" data-action="snooze">Snooze</button>
+</div>
 <p id="answer" role="status" aria-live="assertive"></p>
 </section>
+<section aria-labelledby="responders-h"><h2 id="responders-h">Added responders</h2><ul id="responders"></ul></section>
 <section aria-labelledby="approvals-h"><h2 id="approvals-h">Runbook approvals</h2><ul id="approvals"></ul></section>
 <section aria-labelledby="public-h"><h2 id="public-h">Status page update</h2>
 <p>What customers read on the status page (customer-facing services only). Never pasted alert text.</p>

@@ -1,12 +1,12 @@
 /**
- * `POST /slack/commands` (`/incident declare …`) and `/slack/interactions` (button clicks), signed by Slack.
+ * `POST /slack/commands` (`/incident declare …`, `/incident page <id> @team`) and `/slack/interactions` (button clicks), signed by Slack.
  * Form bodies only here: anywhere else a web page could post a form cross-site (no CORS preflight for
  * forms) to a token-less intake on the responder's laptop.
  */
 import { createHash } from 'node:crypto';
 import { parse as parseQueryString } from 'node:querystring';
 import { WorkflowNotFoundError } from '@temporalio/common';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { SLACK_MEMBER_ID } from '../../config/schema';
 import { slackText } from '../../domain/text';
 import { mayAct } from '../access';
@@ -21,7 +21,13 @@ import {
 } from '../http';
 import { declareIncident, parseDeclare } from '../open-incident';
 import { sendResponderCommand } from '../responder-command';
-import { SLACK_SIGNATURE_WINDOW_S, slackClickToSignal, verifySlackSignature } from '../responders';
+import {
+  SLACK_SIGNATURE_WINDOW_S,
+  slackClickToSignal,
+  verifySlackSignature,
+  type ResponderSignal,
+} from '../responders';
+import { parseSlackPage } from '../slack-page';
 
 /**
  * A signed request from a workspace or app other than the configured ones (`slack.teamId`, `slack.appId`),
@@ -76,13 +82,26 @@ export const slackRoutes =
       const userId = typeof form.user_id === 'string' ? form.user_id : '';
       if (!SLACK_MEMBER_ID.test(userId))
         return reply.code(400).send({ error: 'user_id: not a Slack member id', field: 'user_id' });
-      const declared = parseDeclare(typeof form.text === 'string' ? form.text : '');
-      if (typeof declared === 'string') return ephemeral(declared);
+      const text = typeof form.text === 'string' ? form.text : '';
       const who = {
         channel: 'slack' as const,
         userId,
         ...(typeof form.user_name === 'string' ? { name: form.user_name } : {}),
       };
+      // `/incident page <incident-id> @db` (revision 7): add a responder.
+      if (text.trim().split(/\s+/)[0] === 'page') {
+        const page = parseSlackPage(config, text);
+        if (typeof page === 'string') return ephemeral(page);
+        const { kind, name } = page.target;
+        return answerCommand(req, reply, {
+          workflowId: page.workflowId,
+          signal: 'page',
+          who,
+          args: { [kind]: name, ...(page.incident ? { incident: page.incident } : {}) },
+        });
+      }
+      const declared = parseDeclare(text);
+      if (typeof declared === 'string') return ephemeral(declared);
       const access = mayAct(config, who, 'declare', { service: declared.service });
       if (!access.allowed) return ephemeral(`Not done: ${access.reason}.`);
       try {
@@ -125,6 +144,11 @@ export const slackRoutes =
       if (foreign) return reply.code(403).send({ ...foreign, field: `payload.${foreign.field}` });
       const s = slackClickToSignal(payload);
       if (typeof s === 'string') return reply.code(400).send({ error: s, field: 'payload' });
+      return answerCommand(req, reply, s);
+    });
+
+    /** A responder's command from Slack, answered to the person only: done, refused and why, or not done. */
+    async function answerCommand(req: FastifyRequest, reply: FastifyReply, s: ResponderSignal) {
       let outcome: CommandOutcome;
       try {
         outcome = await sendResponderCommand(ctx, 'slack', s);
@@ -146,5 +170,5 @@ export const slackRoutes =
           outcome.accepted ? `${s.workflowId}: ${outcome.message}` : `Not done: ${outcome.reason}.`,
         ),
       });
-    });
+    }
   };

@@ -21,6 +21,8 @@ import {
   alertSignal,
   escalateSignal,
   escalateUpdate,
+  pageSignal,
+  pageUpdate,
   resolveSignal,
   reviewScheduledSignal,
   setSeveritySignal,
@@ -29,6 +31,7 @@ import {
 import { historyEvents, waitUntilIdle } from './history';
 import type { IncidentInput } from '../../domain/types';
 import { testConfig } from './config';
+import { POLICY_REVISION_6, RESPONDERS_REVISION_7 } from './record-configs';
 import { useProvisionedTestServer } from '../bench/bench-support';
 import { createTestWorker, createTimeSkippingEnv, tempDir, workflowBundle } from './temporal';
 import { createIncidentWorker } from '../../workers/worker';
@@ -50,7 +53,8 @@ const OUT = path.resolve(ROOT, 'test', 'histories');
  * revision 4 (the store lane), on a worker that holds a store of its own (PGlite in a temporary directory);
  * `r5-…` on revision 5 (the store written where the workflow task runs) on such a worker, and `r5n-…` on
  * revision 5 on a worker that holds none (every write falls back to the lane, polled beside it); `r6-…` on
- * revision 6 with a team's escalation policy (delays, a level of a schedule and a contact, a P1 ladder).
+ * revision 6 with a team's escalation policy (delays, a level of a schedule and a contact, a P1 ladder);
+ * `r7-…` on revision 7 with a team added as a responder (`record-configs.ts`).
  */
 const INCIDENT_SET = 'v6';
 
@@ -114,31 +118,20 @@ async function main() {
   });
   const withPolicy6 = await createIncidentWorker({
     connection: env.nativeConnection,
-    config: testConfig({
-      engine: { revision: 6 },
-      escalationPolicies: {
-        app: {
-          rules: [
-            { targets: [{ schedule: 'primary' }], delay: '5m' },
-            { targets: [{ contact: 'tech-lead' }, { schedule: 'primary' }], delay: '10m' },
-          ],
-          severity: {
-            P1: {
-              rules: [
-                { targets: [{ contact: 'devops-manager' }], delay: '3m' },
-                { targets: [{ contact: 'tech-lead' }] },
-              ],
-            },
-          },
-        },
-      },
-      teams: { app: { members: ['tech-lead'], escalationPolicy: 'app' } },
-      services: { checkout: { team: 'app' } },
-    }),
+    config: testConfig(POLICY_REVISION_6),
     taskQueue: `${taskQueue}-r6`,
     baseDir,
     store,
     buildId: 'revision-6',
+    workflowBundle: await workflowBundle(),
+  });
+  const withResponders7 = await createIncidentWorker({
+    connection: env.nativeConnection,
+    config: testConfig(RESPONDERS_REVISION_7),
+    taskQueue: `${taskQueue}-r7`,
+    baseDir,
+    store,
+    buildId: 'revision-7',
     workflowBundle: await workflowBundle(),
   });
   /** Child workflows to record after a scenario: file name → workflow id from the incident's id. */
@@ -260,9 +253,21 @@ async function main() {
       await h.signal(resolveSignal, { by: 'alice', summary: 'fixed' });
       await env.sleep('1m');
     },
+    // Revision 7: the DB team added as a responder, paged twice on its policy, one of it joins; resolved.
+    'r7-p2-responder-team-joined-resolved': async (h) => {
+      await env.sleep('1m');
+      await h.executeUpdate(acknowledgeUpdate, { args: [{ by: 'alice' }] });
+      await h.executeUpdate(pageUpdate, { args: [{ by: 'alice', team: 'db' }] });
+      await env.sleep('6m');
+      await h.signal(acknowledgeSignal, { by: 'Tech lead (slack:U0TECHLEAD)' });
+      await h.signal(pageSignal, { by: 'alice', person: 'nobody' });
+      await env.sleep('1m');
+      await h.signal(resolveSignal, { by: 'alice', summary: 'fixed' });
+      await env.sleep('1m');
+    },
   };
   mkdirSync(OUT, { recursive: true });
-  const running = [revision4, withStore5, storeless5, lane5, withPolicy6];
+  const running = [revision4, withStore5, storeless5, lane5, withPolicy6, withResponders7];
   const runAll = running.reduce<(f: () => Promise<void>) => Promise<void>>(
     (outer, w) => (f) => outer(() => w.runUntil(f)),
     (f) => f(),

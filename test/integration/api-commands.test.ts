@@ -95,15 +95,28 @@ describeWith(['temporal', 'postgres'], 'people acting through the API', () => {
       body: { error: /^text/ },
     });
     expect((await call('POST', `/incidents/${id}/severity`, { severity: 'P0' })).status).toBe(422);
-    // Snooze: minutes are required and bounded; this incident runs engine revision 5, which has no snooze.
+    // Snooze: minutes are required and bounded (engine revision 6, the default).
     expect(await call('POST', `/incidents/${id}/snooze`, {})).toMatchObject({
       status: 422,
       body: { error: /^minutes/ },
     });
     expect((await call('POST', `/incidents/${id}/snooze`, { minutes: 2000 })).status).toBe(422);
     expect(await call('POST', `/incidents/${id}/snooze`, { minutes: 30 })).toMatchObject({
+      status: 200,
+      body: { message: expect.stringMatching(/^snoozed until /), status: 'acknowledged' },
+    });
+    // Adding a responder: one configured target, named by its field; revision 7 runs it.
+    expect(await call('POST', `/incidents/${id}/page`, {})).toMatchObject({
+      status: 422,
+      body: { error: 'name one of "team", "person" or "schedule"' },
+    });
+    expect(await call('POST', `/incidents/${id}/page`, { person: 'nobody' })).toMatchObject({
+      status: 422,
+      body: { error: 'person: no person "nobody" is configured' },
+    });
+    expect(await call('POST', `/incidents/${id}/page`, { person: 'tech-lead' })).toMatchObject({
       status: 409,
-      body: { error: 'snooze needs engine revision 6; this incident runs revision 5' },
+      body: { error: 'adding a responder needs engine revision 7; this incident runs revision 6' },
     });
     expect((await call('POST', `/incidents/${id}/shout`, {})).body.error).toMatch(/^action/);
     // The person is the caller, never a field: a `by` is dropped.
@@ -137,7 +150,8 @@ describeWith(['temporal', 'postgres'], 'people acting through the API', () => {
       ['acknowledge', expect.any(String)],
       ['acknowledge', 'refused'],
       ['note', 'note added'],
-      ['snooze', 'refused'],
+      ['snooze', expect.stringMatching(/^snoozed until /)],
+      ['page', 'refused'],
       ['note', 'note added'],
       ['note', 'note added'],
       ['resolve', expect.any(String)],

@@ -98,11 +98,21 @@ describeWith(['temporal'], 'durable-runbooks incident (CLI) against the dev serv
     expect(noStep.code).toBe(1); // a usage docs/responders.md documents: refused for its reason, not a usage error
     expect(noStep.stderr).toContain('no step "rollback-image" is waiting for approval');
     expect((await cli(['severity', handle.workflowId, 'P9'])).stderr).toContain('unknown severity "P9"');
-    // Snooze is engine revision 6's; this incident runs 5, and says so.
+    // Snooze (engine revision 6, the default).
     const snooze = await cli(['snooze', handle.workflowId, '30']);
-    expect(snooze.code).toBe(1);
-    expect(snooze.stderr).toContain('snooze needs engine revision 6; this incident runs revision 5');
+    expect(snooze).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/snoozed until .* \(now acknowledged\)/),
+    });
     expect((await cli(['snooze', handle.workflowId])).code).toBe(2);
+    // Adding a responder: one of --team, --person, --schedule; revision 7 runs it, and this incident says so.
+    expect((await cli(['page', handle.workflowId])).code).toBe(2);
+    expect((await cli(['page', handle.workflowId, '--team', 'db', '--person', 'x'])).code).toBe(2);
+    const page = await cli(['page', handle.workflowId, '--person', 'tech-lead']);
+    expect(page.code).toBe(1);
+    expect(page.stderr).toContain(
+      'adding a responder needs engine revision 7; this incident runs revision 6',
+    );
     const shown = await cli(['show', handle.workflowId]);
     expect(shown.code).toBe(0);
     expect(shown.stdout).toContain('ACKNOWLEDGED');

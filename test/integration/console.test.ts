@@ -32,6 +32,8 @@ const SLACK_TOKEN = 'xoxb-console-test-0000';
 // A schedule of its own, in a zone other than the viewer's, so a rerun on the same dev server has no overrides.
 const ROTA = `console-rota-${Date.now().toString(36)}`;
 const raw = rawTestConfig({
+  // Revision 7: the incident page adds responders.
+  engine: { revision: 7 },
   services: { checkout: { approvers: ['tech-lead'], customerFacing: true, team: 'shop' } },
   teams: { shop: { name: 'Shop team', escalationPolicy: 'default' } },
   schedules: {
@@ -241,6 +243,24 @@ describeWith(['temporal', 'postgres', 'chromium'], 'the console, in Chromium', (
     expect(await updatesIn(String(record.body.workflowId), 'acknowledge')).toEqual([
       expect.stringContaining('"by":"Primary on-call (api:primary-oncall)"'),
     ]);
+
+    // Add a responder and snooze, by clicking: each answered on the page, the responder listed live.
+    await page.selectOption('#responder-kind', 'person');
+    await page.fill('#responder-name', 'tech-lead');
+    await page.click('button[data-action=page]');
+    await expect(page.locator('#answer.accepted').textContent({ timeout: 10_000 })).resolves.toBe(
+      'paging tech-lead until someone from it acknowledges',
+    );
+    await page
+      .locator('#responders li', {
+        hasText: 'Tech lead (asked by Primary on-call (api:primary-oncall)): 1 page(s)',
+      })
+      .waitFor({ timeout: 15_000 });
+    await page.fill('#snooze', '45');
+    await page.click('button[data-action=snooze]');
+    await expect(page.locator('#answer.accepted').textContent({ timeout: 10_000 })).resolves.toMatch(
+      /^snoozed until /,
+    );
     await shot(page, 'console-incident.png');
 
     // Resolved elsewhere (the API), then a click here: refused, with the reason on the page.

@@ -4,7 +4,8 @@
  * The state changes are the engine's own (decide, commands, alerts, ladder, transitions); only the
  * activity calls between them are replaced. Property tests and the simulation's oracle use it.
  */
-import { toIncidentPolicy } from '../../activities/policy';
+import { toIncidentPolicy, toResponderPlan } from '../../activities/policy';
+import { RESPONDER_LEVEL } from '../../domain/responders';
 import type { RunbooksConfig } from '../../config';
 import { ingestAlerts } from '../../workflows/incident/alerts';
 import { onRunbookReport } from '../../workflows/incident/children';
@@ -24,6 +25,7 @@ import {
   statusUpdateFrom,
 } from '../../workflows/incident/ladder';
 import { nextSlackItem } from '../../workflows/incident/lifecycle';
+import { responderPlanned, responderRanOut, takeResponderPage } from '../../workflows/incident/responders';
 import { openStoreLane, storeWritten, takeStoreWrite } from '../../workflows/incident/store-lane';
 import { initialState, stopClocks, type IncidentState } from '../../workflows/incident/state';
 import {
@@ -48,6 +50,9 @@ export interface ModelPage {
   reason: string;
 }
 
+/** The configuration each model incident was opened with: added responders are read from it. */
+const configs = new WeakMap<IncidentState, RunbooksConfig>();
+
 /** An incident opened at `t0` with the configuration's policy loaded, as the loop's first step leaves it. */
 export function openModel(config: RunbooksConfig, severity: Severity, t0: number): IncidentState {
   const state = initialState(
@@ -56,6 +61,7 @@ export function openModel(config: RunbooksConfig, severity: Severity, t0: number
     t0,
   );
   state.policy = toIncidentPolicy(config, 'checkout');
+  configs.set(state, config);
   openStoreLane(state);
   state.policy.service.healthUrls = [];
   state.policy.runbook = null;
@@ -157,6 +163,14 @@ function carryOut(state: IncidentState, effect: Effect, now: number, pages: Mode
     case 'ladder-end':
       state.nextEscalationAt = null;
       return noteLadderEnd(state, now);
+    case 'responder':
+      if (effect.action === 'plan') {
+        const { target } = state.responders![effect.index];
+        const plan = toResponderPlan(configs.get(state)!, target, state.input.severity);
+        return responderPlanned(state, effect.index, plan, now);
+      }
+      if (effect.action === 'end') return responderRanOut(state, effect.index, now);
+      return page(state, RESPONDER_LEVEL, takeResponderPage(state, effect.index, now).reason, now, pages);
     case 'cancel':
       return beginCancel(state, now);
     case 'reopen':

@@ -15,8 +15,8 @@ import {
   reviewScheduledSignal,
   setSeveritySignal,
   statusQuery,
-  snoozeSignal,
-  snoozeUpdate,
+  pageSignal,
+  pageUpdate,
 } from '../../domain/messages';
 import { formatElapsed } from '../../domain/policy';
 import type { IncidentInput, IncidentStatusView } from '../../domain/types';
@@ -137,21 +137,21 @@ describeWith(['testServer', 'postgres'], 'incident lifecycle on workflow time (t
     expect(since(view, view.nextEscalationAt as string)).toBe('1:00:00'); // ladder repeats once
   });
 
-  test('revision 5: a snooze is refused by its Update, and its Signal leaves no trace (the previous release has no handler)', async () => {
+  test('revision 6: adding a responder is refused by its Update, and its Signal leaves no trace (the previous release has no handler)', async () => {
     const handle = await open();
     await handle.signal(acknowledgeSignal, { by: 'alice' });
     await env.sleep('1m');
     await expect(
-      handle.executeUpdate(snoozeUpdate, { args: [{ by: 'alice', minutes: 5 }] }),
+      handle.executeUpdate(pageUpdate, { args: [{ by: 'alice', person: 'tech-lead' }] }),
     ).rejects.toMatchObject({
-      cause: { message: 'snooze needs engine revision 6; this incident runs revision 5' },
+      cause: { message: 'adding a responder needs engine revision 7; this incident runs revision 6' },
     });
     const before = await handle.query(statusQuery);
-    await handle.signal(snoozeSignal, { by: 'alice', minutes: 5 });
+    await handle.signal(pageSignal, { by: 'alice', person: 'tech-lead' });
     await env.sleep('1m');
     const after = await handle.query(statusQuery);
-    expect(after.timeline.filter((e) => /snooze/.test(e.message))).toEqual([]);
-    expect(after.ackExpiresAt).toBe(before.ackExpiresAt);
+    expect(after.timeline.length).toBe(before.timeline.length);
+    expect([after.paged.length, after.responders]).toEqual([before.paged.length, undefined]);
   });
 
   test('acknowledged at 10:00: no rung pages until the 30:00 ack timeout re-alerts, then the ladder goes on', async () => {

@@ -1,5 +1,6 @@
 /**
- * What people ask of an incident (acknowledge, resolve, escalate, note, severity, approve, reject): for
+ * What people ask of an incident (acknowledge, resolve, escalate, note, severity, approve, reject, snooze,
+ * page a responder): for
  * each, why it is refused in the current state (the Update validator's error, or the "ignored" line for a
  * Signal) and what it changes. Pure: the workflow passes `now`.
  */
@@ -7,6 +8,7 @@ import { formatElapsed, parseSeverity } from '../../domain/policy';
 import type { Severity } from '../../domain/types';
 import { ackExpiry, activeLadder, ladderPosition, policyLevel } from './ladder';
 import { record, type IncidentState } from './state';
+import { answerable, answerResponders, applyPage, pageRefusal, RESPONDER_REVISION } from './responders';
 import { changeSeverity, revisionAtLeast } from './transitions';
 
 /** What an escalation will really do, for its caller (revision 2; earlier runs answered the old words). */
@@ -21,7 +23,15 @@ function escalationAnswer(state: IncidentState): string {
 }
 
 export type CommandName =
-  'acknowledge' | 'resolve' | 'escalate' | 'addNote' | 'setSeverity' | 'approve' | 'reject' | 'snooze';
+  | 'acknowledge'
+  | 'resolve'
+  | 'escalate'
+  | 'addNote'
+  | 'setSeverity'
+  | 'approve'
+  | 'reject'
+  | 'snooze'
+  | 'page';
 export const COMMAND_NAMES: readonly CommandName[] = [
   'acknowledge',
   'resolve',
@@ -31,18 +41,20 @@ export const COMMAND_NAMES: readonly CommandName[] = [
   'approve',
   'reject',
   'snooze',
+  'page',
 ];
 
 /** The longest snooze: a day. */
 export const MAX_SNOOZE_MINUTES = 1440;
 
 /**
- * Whether a run takes the command at all. `snooze` is revision 6's: below it, its Signal changes nothing and
- * records nothing (the release before it has no handler, and a replay there must see the same), and its
- * Update is refused by the validator, which leaves no trace in the history either.
+ * Whether a run takes the command at all. `snooze` is revision 6's, `page` revision 7's: below it, its Signal
+ * changes nothing and records nothing (the release before it has no handler, and a replay there must see the
+ * same), and its Update is refused by the validator, which leaves no trace in the history either.
  */
 export function commandTaken(state: IncidentState, name: CommandName): boolean {
-  return name !== 'snooze' || revisionAtLeast(state, 6);
+  if (name === 'snooze') return revisionAtLeast(state, 6);
+  return name !== 'page' || revisionAtLeast(state, RESPONDER_REVISION);
 }
 
 function snoozeMinutes(args: CommandArgs): number | null {
@@ -77,8 +89,11 @@ export function refusal(state: IncidentState, name: CommandName, args: CommandAr
   switch (name) {
     case 'acknowledge':
       if (closing) return 'incident is already resolved';
+      // Revision 7: someone a responder request paged joins, although the incident is acknowledged.
       if (state.status === 'acknowledged' || state.status === 'mitigating')
-        return `incident is already acknowledged${state.acknowledgedBy ? ` by ${state.acknowledgedBy}` : ''}`;
+        return answerable(state, actorOf(args)).length
+          ? null
+          : `incident is already acknowledged${state.acknowledgedBy ? ` by ${state.acknowledgedBy}` : ''}`;
       if (state.status === 'monitoring') return 'incident is being monitored after resolve';
       return null;
     case 'resolve':
@@ -110,6 +125,8 @@ export function refusal(state: IncidentState, name: CommandName, args: CommandAr
       return state.status === 'acknowledged' || state.status === 'mitigating'
         ? null
         : 'only an acknowledged incident can be snoozed';
+    case 'page':
+      return pageRefusal(state, args);
   }
 }
 
@@ -131,6 +148,10 @@ export function apply(state: IncidentState, name: CommandName, args: CommandArgs
   const by = actorOf(args);
   switch (name) {
     case 'acknowledge':
+      if (state.status === 'acknowledged' || state.status === 'mitigating') {
+        answerResponders(state, by, now);
+        return `${by} joined as a responder`;
+      }
       state.status = 'acknowledged';
       state.acknowledgedAt = now;
       state.acknowledgedBy = by;
@@ -146,6 +167,7 @@ export function apply(state: IncidentState, name: CommandName, args: CommandArgs
           actor: by,
         },
       );
+      answerResponders(state, by, now);
       return `acknowledged by ${by}`;
     case 'resolve':
       state.pendingResolve = { by, summary: text(args, 'summary', 2000) ?? null };
@@ -187,6 +209,8 @@ export function apply(state: IncidentState, name: CommandName, args: CommandArgs
       );
       return `snoozed until ${until}`;
     }
+    case 'page':
+      return applyPage(state, by, args, now);
   }
 }
 

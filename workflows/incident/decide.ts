@@ -5,6 +5,7 @@
  */
 import { earliest } from '../../domain/policy';
 import { ackExpired, dueRung, type DueRung } from './ladder';
+import { responderDue, responderWakeAt } from './responders';
 import { storeDue, storeDueAt, storeHereDue, storeUnwritten } from './store-lane';
 import { revisionAtLeast } from './transitions';
 import { JOURNAL_BATCH, type ClosingTask, type IncidentState, type OpeningTask } from './state';
@@ -36,6 +37,7 @@ export type Effect =
   | { kind: 'raise-severity' }
   | { kind: 'page-owed' }
   | { kind: 'ladder-end' }
+  | { kind: 'responder'; index: number; action: 'plan' | 'page' | 'end' }
   | { kind: 'wait'; until: number | null };
 
 export interface RunFacts {
@@ -115,6 +117,9 @@ export function decide(state: IncidentState, now: number, run: RunFacts): Effect
   // A deadline that passed with no rung to page would be waited on for ever, in a spin: the ladder ended.
   if (state.status === 'triggered' && state.nextEscalationAt !== null && state.nextEscalationAt <= now)
     return { kind: 'ladder-end' };
+  // Revision 7: responders added to the incident, each on its own ladder beside the incident's.
+  const responder = responderDue(state, now);
+  if (responder) return { kind: 'responder', ...responder };
   if (state.opening[0] === 'security') return { kind: 'opening', task: 'security' };
   if (state.pendingPagerDutyAck) return { kind: 'pagerduty-ack' };
   if (state.approvalForwards.length) return { kind: 'forward-approval' };
@@ -152,6 +157,7 @@ export function decide(state: IncidentState, now: number, run: RunFacts): Effect
       state.nextStatusUpdateAt,
       state.status === 'monitoring' ? (state.watch?.nextCheckAt ?? null) : null,
       storeDueAt(state, now),
+      responderWakeAt(state),
     ),
   };
 }

@@ -14,9 +14,10 @@ import type {
 } from '../../activities/contract';
 import { journalInsertPoint, reviewMarkdown } from '../../domain/render';
 import { chatTaskQueue, recordTaskQueue } from '../../domain/task-queues';
-import type { PageRecord } from '../../domain/types';
+import type { PageRecord, ResponderTarget } from '../../domain/types';
 import { hasPatch, PAGES_FIRST, POLICY_LOCAL_ACTIVITY } from './patches';
-import { toView, type IncidentState, type SlackItem } from './state';
+import { type IncidentState, type SlackItem } from './state';
+import { toView } from './view';
 
 const BACKOFF = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' } as const;
 // A page is the product: retried for a while, then recorded as undelivered so the ladder goes on. Its
@@ -89,6 +90,10 @@ export function describeError(err: unknown): string {
 
 export const readPolicy = (service: string, scenario: string) =>
   (hasPatch(POLICY_LOCAL_ACTIVITY) ? lookup : local).loadIncidentPolicy({ service, scenario });
+
+/** Revision 7: a lookup in the worker's configuration, as the policy's is (a local activity). */
+export const responderPlan = (state: IncidentState, target: ResponderTarget) =>
+  lookup.loadResponderPlan({ target, severity: state.input.severity });
 
 export const scheduleOverrides = (schedule: string) => onCallLookup.onCallOverrides({ schedule });
 

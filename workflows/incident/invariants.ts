@@ -26,6 +26,11 @@ export function invariantViolations(state: IncidentState, effect: Effect, now: n
     if (!future && severityRule(state)?.escalate && activeLadder(state)?.afterLadder === 'repeat-last')
       broken.push('escalation.afterLadder is repeat-last, yet no rung is due');
   }
+  // Revision 7: an added responder is paged until answered, run out, or the incident stops paging.
+  if (effect.kind === 'wait' && ['triggered', 'acknowledged', 'mitigating'].includes(state.status))
+    for (const r of state.responders ?? [])
+      if (r.answeredBy === null && r.ended === null && !(r.plan && r.nextAt !== null && r.nextAt > now))
+        broken.push(`responder ${r.target.kind} ${r.target.name} waits with no page due`);
   // Revision 4: every entry is numbered once, and the review and the end wait for the store.
   const lane = state.storeLane;
   if (lane && !lane.busy && lane.next + lane.queue.length !== lane.total)

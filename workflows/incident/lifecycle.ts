@@ -14,11 +14,11 @@ import {
   queuePage,
   record,
   stopClocks,
-  toView,
   type IncidentState,
   type SlackItem,
 } from './state';
 import { openStoreLane } from './store-lane';
+import { toView } from './view';
 import { beginClose, revisionAtLeast } from './transitions';
 
 /** The health checks in one line for the timeline. */

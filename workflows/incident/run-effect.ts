@@ -3,16 +3,8 @@
  * make (`transitions.ts`, `lifecycle.ts`). Failures are recorded, never thrown: an unreachable pager or
  * Slack must not stop the ladder. Slack calls are started by the loop and never awaited (`sendSlack`).
  */
-import type { DeliveryResult } from '../../activities/contract';
 import type { MaintenanceWindow } from '../../domain/messages';
-import {
-  formatElapsed,
-  levelReachedAt,
-  levelSchedules,
-  pagedAlerts,
-  type LadderLevel,
-} from '../../domain/policy';
-import type { StoredOverride } from '../../domain/oncall';
+import { formatElapsed, pagedAlerts } from '../../domain/policy';
 import type { Effect } from './decide';
 import * as effects from './effects';
 import { describeError } from './effects';
@@ -40,17 +32,17 @@ import {
   RUNBOOK_FOLLOWS_SEVERITY,
   TIMELINE_JOURNAL,
 } from './patches';
+import { runResponder } from './run-responders';
+import { deliver, pageLevel, quietly } from './send-page';
 import { record, type ClosingTask, type IncidentState, type SlackItem } from './state';
 import { storedReview } from './store-writes';
 import { automaticStatusMessage } from '../../domain/status-page';
 import {
-  addPage,
   advanceLadder,
   beginCancel,
   beginClose,
   beginReAlert,
   noteLadderEnd,
-  pageSent,
   raiseFromAlert,
   reopen,
 } from './transitions';
@@ -64,22 +56,9 @@ export interface ShellHooks {
   startReviewReminder(): Promise<void>;
 }
 
-const quietly = { announce: false } as const;
-
 /** Records a failed call in the timeline (not announced) under `what`. */
 const failed = (state: IncidentState, what: string) => (err: unknown) =>
   record(state, Date.now(), 'error', `${what}: ${describeError(err)}`, quietly);
-
-/** A delivery whose failure is an answer, not an error: recorded, and the incident goes on. */
-async function deliver(state: IncidentState, what: string, send: () => Promise<DeliveryResult>) {
-  try {
-    return await send();
-  } catch (err) {
-    const detail = `${what} failed: ${describeError(err)}`;
-    record(state, Date.now(), 'error', detail, quietly);
-    return { delivered: false, detail } satisfies DeliveryResult;
-  }
-}
 
 export async function runEffect(state: IncidentState, effect: Effect, hooks: ShellHooks): Promise<void> {
   const now = Date.now();
@@ -107,6 +86,8 @@ export async function runEffect(state: IncidentState, effect: Effect, hooks: She
       const owed = state.pagesOwed!.shift()!;
       return sendPage(state, owed.level, 'page', owed.reason);
     }
+    case 'responder':
+      return runResponder(state, effect.index, effect.action, now);
     case 'ladder-end':
       state.nextEscalationAt = null;
       return noteLadderEnd(state, now);
@@ -174,39 +155,15 @@ export async function runEffect(state: IncidentState, effect: Effect, hooks: She
   }
 }
 
-/** The overrides of the level's schedules (none for fixed levels); unreadable ones are recorded, not fatal. */
-async function overridesFor(
-  state: IncidentState,
-  level: LadderLevel,
-): Promise<Map<string, StoredOverride[]>> {
-  const found = new Map<string, StoredOverride[]>();
-  for (const name of levelSchedules(level)) {
-    const overrides = await effects.scheduleOverrides(name).catch((err) => {
-      const why = `overrides of schedule ${name} unreadable (${describeError(err)}): paging by its rotations`;
-      record(state, Date.now(), 'error', why, quietly);
-      return [];
-    });
-    found.set(name, overrides);
-  }
-  return found;
-}
-
 /** Pages one level (ladder, security -1 or management -2) with a PagerDuty key of its own. */
-async function sendPage(
+function sendPage(
   state: IncidentState,
   level: number,
   channel: 'page' | 'slack',
   reason: string,
   round?: number,
 ): Promise<void> {
-  // A schedule's person is whoever is on call now, at this page: a handoff mid-incident pages the new one.
-  const configured = policyLevel(state, level);
-  const overrides = await overridesFor(state, configured);
-  const target = levelReachedAt(configured, Date.now(), (name) => overrides.get(name) ?? []);
-  const page = addPage(state, target, { level, channel, reason, round }, Date.now());
-  if (!page) return;
-  const result = await deliver(state, `paging ${target.name}`, () => effects.pageContacts(state, page));
-  pageSent(state, page, result, Date.now());
+  return pageLevel(state, policyLevel(state, level), { level, channel, reason, round });
 }
 
 /** Acknowledges or resolves every PagerDuty alert the incident's pages opened. */

@@ -29,6 +29,16 @@ export function stateBytes(state: IncidentState): number {
   return bytes;
 }
 
+/** An answered or ended responder request never pages again: its ladder can go (its label and people stay). */
+function dropEndedResponderLadder(state: IncidentState): boolean {
+  const done = state.responders?.find(
+    (r) => (r.answeredBy !== null || r.ended !== null) && r.plan && r.plan.ladder.ladder.length,
+  );
+  if (!done) return false;
+  done.plan!.ladder = { ...done.plan!.ladder, ladder: [] };
+  return true;
+}
+
 /**
  * Trims the state until it fits its bound: the least needed first (Slack lines not yet posted, details of
  * old alerts, old timeline entries, which the journal keeps when it can, old pages). Returns what went, for
@@ -57,6 +67,7 @@ export function fitState(state: IncidentState, bound = STATE_BYTE_BOUND): string
     ],
     ['known alert fingerprints', () => !!state.alertStatus.shift()],
     ['page records', () => state.paged.length > KEEP_PAGES && !!state.paged.shift()],
+    ['ladders of added responders no longer paged', () => dropEndedResponderLadder(state)],
   ];
   let bytes = stateBytes(state);
   for (const [what, shrink] of shrinkers) {

@@ -10,7 +10,6 @@ import type {
   AlertLinks,
   IncidentInput,
   IncidentStatus,
-  IncidentStatusView,
   PageRecord,
   PendingApproval,
   Severity,
@@ -112,6 +111,8 @@ export interface IncidentState {
   maintenanceCheckAt?: number | null;
   /** Revision 4: the system of record's lane. */
   storeLane?: StoreLane;
+  /** Revision 7: responders added to the incident, each paged on its own ladder (`responders.ts`). */
+  responders?: import('../../domain/responders').ResponderRequest[];
 }
 
 /** Revision 4: what the incident has not yet written to the system of record (`store-lane.ts`). */
@@ -355,45 +356,3 @@ export function boundAlerts(state: IncidentState): void {
 }
 
 export const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
-/** What the `status` query answers: the state in the shape the CLI, UI and tests read. */
-export function toView(state: IncidentState): IncidentStatusView {
-  const lastLadderPage = [...state.paged].reverse().find((p) => p.level >= 0);
-  return {
-    incidentId: state.incidentId,
-    workflowId: state.workflowId,
-    ...state.input,
-    status: state.status,
-    createdAt: new Date(state.createdAt).toISOString(),
-    acknowledgedAt: iso(state.acknowledgedAt),
-    acknowledgedBy: state.acknowledgedBy,
-    resolvedAt: iso(state.resolvedAt),
-    resolvedBy: state.resolvedBy,
-    resolutionSummary: state.resolutionSummary,
-    team: state.policy?.team ?? null,
-    slackThread: state.thread?.permalink ?? null,
-    escalationLevel: lastLadderPage?.level ?? -1,
-    ladderRound: lastLadderPage?.round ?? 0,
-    paged: state.paged,
-    nextEscalationAt: state.status === 'triggered' ? iso(state.nextEscalationAt) : null,
-    ladderExhausted:
-      state.status === 'triggered' && state.ladderExhausted
-        ? `ladder exhausted at ${iso(state.ladderExhausted.at)}: ${state.ladderExhausted.why}`
-        : null,
-    nextStatusUpdateAt: iso(state.nextStatusUpdateAt),
-    ackExpiresAt: iso(state.ackExpiresAt),
-    alerts: state.alerts,
-    alertCounts: {
-      known: state.alertStatus.length,
-      firing: state.alertStatus.filter(([, s]) => s === 'firing').length,
-      detailsDropped: state.alertsDropped,
-    },
-    pendingApprovals: state.pendingApprovals,
-    reviewPath: state.reviewPath,
-    timeline: state.timeline,
-    timelineJournaled: (state.journaled ?? 0) + (state.journalQueue?.length ?? 0),
-    timelineDropped: state.timelineDropped,
-    ...(state.storeLane ? { timelineTotal: state.storeLane.total } : {}),
-    run: state.run,
-  };
-}

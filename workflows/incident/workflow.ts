@@ -45,7 +45,8 @@ import { hasPatch, PAGES_FIRST } from './patches';
 import { nextSlackItem } from './lifecycle';
 import { requestCancel, revisionAtLeast } from './transitions';
 import { fitState } from './state-bound';
-import { carriedState, initialState, iso, record, toView, type IncidentState } from './state';
+import { carriedState, initialState, iso, record, type IncidentState } from './state';
+import { toView } from './view';
 import { syncVisibility } from './visibility';
 
 export interface IncidentOutcome {

@@ -8,6 +8,8 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { workflowUiLink, type RunbooksConfig } from '../../../config';
 import { statusQuery } from '../../../domain/messages';
+import { ownValue } from '../../../domain/policy';
+import { RESPONDER_KINDS, responderTargetOf } from '../../../domain/responders';
 import { SEVERITIES, type IncidentStatusView } from '../../../domain/types';
 import { recordAudit, storedWorkflowId, type SqlClient } from '../../../store';
 import { mayAct } from '../../access';
@@ -35,8 +37,28 @@ const ACTIONS = {
   approve: 'approve',
   reject: 'reject',
   snooze: 'snooze',
+  page: 'page',
 } as const;
 type Action = keyof typeof ACTIONS;
+
+/** `page`'s target: a team, a contact or a schedule of the configuration (the incident reads its policy). */
+const RESPONDER_FIELDS = Object.fromEntries(
+  RESPONDER_KINDS.map((k) => [k, { type: 'string', maxLength: 101, description: `page: the ${k} to add` }]),
+);
+
+/** Why the body names no configured target, naming the field; null when it names one. */
+function responderTargetRefusal(config: RunbooksConfig, body: Record<string, unknown>): string | null {
+  const target = responderTargetOf(body);
+  if (typeof target === 'string') return target;
+  const known: Record<string, unknown> = {
+    team: config.teams,
+    person: config.contacts,
+    schedule: config.schedules,
+  }[target.kind];
+  return ownValue(known, target.name)
+    ? null
+    : `${target.kind}: no ${target.kind} "${target.name}" is configured`;
+}
 
 const answer = {
   type: 'object',
@@ -109,6 +131,7 @@ export function commandRoutes(
               severity: { type: 'string', enum: [...SEVERITIES] },
               step: { type: 'string', maxLength: 100 },
               minutes: { type: 'integer', minimum: 1, maximum: 1440, description: 'snooze: for how long' },
+              ...RESPONDER_FIELDS,
               proposal: {
                 type: 'string',
                 maxLength: 40,
@@ -139,6 +162,8 @@ export function commandRoutes(
           return reply.code(422).send({ error: `step: required to ${action}` });
         if (action === 'snooze' && body.minutes === undefined)
           return reply.code(422).send({ error: 'minutes: required to snooze (1 to 1440)' });
+        const unknownTarget = action === 'page' ? responderTargetRefusal(config, body) : null;
+        if (unknownTarget) return reply.code(422).send({ error: unknownTarget });
         // The store knows the incident by its id. One it does not hold (engine revision 3 records no incident
         // rows) is named by its incident id, which holds its workflow id, or by the workflow id itself.
         const workflowId = (await storedWorkflowId(db, id)) ?? workflowIdOfIncident(id);

@@ -47,6 +47,8 @@ export const liveRoutes =
             alerts: view.alerts,
             pendingApprovals: view.pendingApprovals,
             slackThread: view.slackThread ?? null,
+            ackExpiresAt: view.ackExpiresAt ?? null,
+            responders: view.responders ?? [],
           };
         } catch (err) {
           return temporalFailure(reply, err, JSON.stringify(req.params.id), link);

@@ -3,7 +3,8 @@
  * shown (Slack, the review file, the CLI, the Temporal UI's details, search attributes), must stay inert.
  */
 import { toIncidentPolicy } from '../../../../activities/policy';
-import { initialState, record, toView, type IncidentState } from '../../../../workflows/incident/state';
+import { initialState, record, type IncidentState } from '../../../../workflows/incident/state';
+import { toView } from '../../../../workflows/incident/view';
 import { nextSlackItem } from '../../../../workflows/incident/lifecycle';
 import { detailsMarkdown, searchAttributes } from '../../../../workflows/incident/visibility';
 import {
@@ -13,7 +14,7 @@ import {
   statusUpdateMessage,
 } from '../../../../domain/render';
 import { plainText } from '../../../../domain/text';
-import { describeView } from '../../../../cli/incident';
+import { describeView } from '../../../../cli/incident-words';
 import { testConfig } from '../../../../scripts/testbed/config';
 import { ESC, HOSTILE } from '../../../support/hostile-text';
 

@@ -28,8 +28,8 @@ interface Setup {
   severity: 'P1' | 'P2' | 'P3';
   rules: Record<'P1' | 'P2' | 'P3', RunbooksConfig['severityPolicy']['P1']>;
   /** The engine revision (absent: the default). */
-  revision?: 3 | 4 | 5 | 6;
-  /** Revision 6: the ladder is an escalation policy's, with a delay per level (absent: respondWithin)… */
+  revision?: 3 | 4 | 5 | 6 | 7;
+  /** Revision 6 and later: the ladder is an escalation policy's, with a delay per level (absent: respondWithin)… */
   delays?: (number | undefined)[];
   /** …and maybe a ladder of its own for one severity. */
   severityLadder?: {
@@ -58,7 +58,7 @@ const setup: fc.Arbitrary<Setup> = fc.record({
   afterLadder: fc.constantFrom('repeat-last' as const, 'stop' as const),
   severity: fc.constantFrom('P1' as const, 'P2' as const, 'P3' as const),
   rules: fc.record({ P1: rule, P2: rule, P3: rule }),
-  revision: fc.constantFrom(3 as const, 4 as const, 5 as const, 6 as const),
+  revision: fc.constantFrom(3 as const, 4 as const, 5 as const, 6 as const, 7 as const),
   delays: fc.array(fc.option(duration, { nil: undefined }), { minLength: 6, maxLength: 6 }),
   severityLadder: fc.option(
     fc.record({
@@ -87,6 +87,9 @@ const hostile = fc.oneof(
       'incident',
       'alerts',
       'evidence',
+      'team',
+      'person',
+      'schedule',
     ),
     fc.anything(),
   ),
@@ -96,12 +99,16 @@ const commandArgs = fc.oneof(
   hostile,
   fc.record(
     {
-      by: fc.oneof(fc.constantFrom('alice', 'bob', ''), hostile),
+      by: fc.oneof(fc.constantFrom('alice', 'bob', '', 'tech-lead', 'Primary on-call (slack:U1)'), hostile),
       severity: fc.oneof(severityText, hostile),
       text: fc.oneof(fc.string(), hostile),
       reason: fc.string(),
       step: fc.oneof(fc.constantFrom('restart', 'rollback'), hostile),
       incident: fc.oneof(fc.constant('incident-1'), fc.string()),
+      // Revision 7's responders: configured targets, unknown ones, and two at once.
+      team: fc.oneof(fc.constantFrom('db', '@db', 'nope'), hostile),
+      person: fc.constantFrom('tech-lead', 'devops-manager', 'nobody'),
+      schedule: fc.constantFrom('primary', 'none'),
     },
     { requiredKeys: [] },
   ),
@@ -169,7 +176,7 @@ function configFor(s: Setup): RunbooksConfig {
   };
   config.severityPolicy = s.rules;
   if (s.revision) config.engine = { revision: s.revision };
-  if (s.revision === 6) {
+  if (s.revision !== undefined && s.revision >= 6) {
     const contacts = Object.keys(config.contacts);
     const rules = (n: number) =>
       Array.from({ length: n }, (_, i) => ({
@@ -188,6 +195,7 @@ function configFor(s: Setup): RunbooksConfig {
       },
     };
     config.services = { checkout: { escalationPolicy: 'p' } as RunbooksConfig['services'][string] };
+    config.teams = { db: { name: 'Database', members: ['tech-lead'], escalationPolicy: 'p' } };
   }
   return config;
 }

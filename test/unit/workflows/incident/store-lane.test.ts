@@ -6,7 +6,8 @@ import { toIncidentPolicy } from '../../../../activities/policy';
 import { numberedEntries } from '../../../../domain/timeline';
 import { decide } from '../../../../workflows/incident/decide';
 import { adoptPolicy } from '../../../../workflows/incident/lifecycle';
-import { initialState, MAX_STORE_QUEUE, record, toView } from '../../../../workflows/incident/state';
+import { initialState, MAX_STORE_QUEUE, record } from '../../../../workflows/incident/state';
+import { toView } from '../../../../workflows/incident/view';
 import {
   STORE_BATCH,
   STORE_DELAY_MS,

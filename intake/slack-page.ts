@@ -1,0 +1,49 @@
+/**
+ * Slack's `/incident page <incident-id> @db`: a responder added from Slack (engine revision 7). The target is
+ * `team:…`, `person:…` or `schedule:…`, a Slack mention of a configured contact (`<@U123|amy>`), or a bare
+ * name (`@db`) looked up as a team, then a contact, then a schedule.
+ */
+import type { RunbooksConfig } from '../config';
+import { ownValue } from '../domain/policy';
+import { RESPONDER_KINDS, responderTargetOf, type ResponderTarget } from '../domain/responders';
+import { workflowIdOfIncident } from './incident-id';
+
+export const PAGE_USAGE = 'usage: page <incident-id> <@team | @person | team:… | person:… | schedule:…>';
+
+function targetOf(config: RunbooksConfig, word: string): ResponderTarget | string {
+  const mention = /^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$/.exec(word);
+  if (mention) {
+    const id = Object.entries(config.contacts).find(([, c]) => c.slackUserId === mention[1])?.[0];
+    return id
+      ? { kind: 'person', name: id }
+      : `person: <@${mention[1]}> is no configured contact (slackUserId)`;
+  }
+  const [kind, name] = word.includes(':') ? word.split(':', 2) : [undefined, word.replace(/^@/, '')];
+  if (kind !== undefined) {
+    const target = responderTargetOf({ [kind]: name });
+    return typeof target === 'string' || !RESPONDER_KINDS.includes(kind as ResponderTarget['kind'])
+      ? `${PAGE_USAGE}`
+      : target;
+  }
+  if (ownValue(config.teams, name)) return { kind: 'team', name };
+  if (ownValue(config.contacts, name)) return { kind: 'person', name };
+  if (ownValue(config.schedules, name)) return { kind: 'schedule', name };
+  return `no team, contact or schedule is named ${JSON.stringify(name.slice(0, 100))}. ${PAGE_USAGE}`;
+}
+
+/** `page <incident-id> <target>` (either order) → the incident's workflow and the target, or why not. */
+export function parseSlackPage(
+  config: RunbooksConfig,
+  text: string,
+): { workflowId: string; incident?: string; target: ResponderTarget } | string {
+  const [verb, ...words] = text.trim().split(/\s+/);
+  if (verb !== 'page' || words.length < 1 || words.length > 2) return PAGE_USAGE;
+  const idAt = words.findIndex((w) => /^incident-[\w.:-]{1,300}$/.test(w));
+  if (idAt < 0) return `name the incident (its id starts with "incident-"). ${PAGE_USAGE}`;
+  if (words.length < 2) return `name whom to page. ${PAGE_USAGE}`;
+  const target = targetOf(config, words[1 - idAt]);
+  if (typeof target === 'string') return target;
+  const workflowId = workflowIdOfIncident(words[idAt]);
+  // An incident id names one run of its alert group: a later incident of the group refuses it.
+  return { workflowId, ...(workflowId === words[idAt] ? {} : { incident: words[idAt] }), target };
+}

@@ -1,0 +1,33 @@
+/** Slack's `/incident page <id> <target>`: every way to name a target, and every refusal. */
+import { parseSlackPage } from '../../../intake/slack-page';
+import { testConfig } from '../../../scripts/testbed/config';
+import { THREE_TEAMS } from '../../support/team-config';
+
+const config = testConfig(THREE_TEAMS);
+const ID = 'incident-0123456789abcdef0123';
+const RUN = `${ID}-89abcdef`;
+
+test.each([
+  [`page ${ID} @db`, { workflowId: ID, target: { kind: 'team', name: 'db' } }],
+  [`page db ${RUN}`, { workflowId: ID, incident: RUN, target: { kind: 'team', name: 'db' } }],
+  [`page ${ID} @db-lead`, { workflowId: ID, target: { kind: 'person', name: 'db-lead' } }],
+  [`page ${ID} primary`, { workflowId: ID, target: { kind: 'schedule', name: 'primary' } }],
+  [`page ${ID} team:app`, { workflowId: ID, target: { kind: 'team', name: 'app' } }],
+  [`page ${ID} schedule:db`, { workflowId: ID, target: { kind: 'schedule', name: 'db' } }],
+  [`page ${ID} <@U0TECHLEAD|lee>`, { workflowId: ID, target: { kind: 'person', name: 'tech-lead' } }],
+])('%s', (text, expected) => {
+  expect(parseSlackPage(config, text)).toEqual(expected);
+});
+
+test.each([
+  ['page', /^usage: page/],
+  ['page @db', /^name the incident/],
+  [`page ${ID}`, /^name whom to page/],
+  [`page ${ID} @db extra`, /^usage: page/],
+  [`page ${ID} @nobody`, /^no team, contact or schedule is named "nobody"/],
+  [`page ${ID} <@U0STRANGER>`, /^person: <@U0STRANGER> is no configured contact/],
+  [`page ${ID} role:db`, /^usage: page/],
+  [`page ${ID} team:a/b`, /^usage: page/],
+])('%s is refused', (text, why) => {
+  expect(parseSlackPage(config, text)).toMatch(why);
+});

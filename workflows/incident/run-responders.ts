@@ -1,0 +1,33 @@
+/**
+ * Carries out a responder request's effect (revision 7): reads its target from the configuration, pages its
+ * next level, or ends it when its last page went unanswered.
+ */
+import { RESPONDER_LEVEL } from '../../domain/responders';
+import * as effects from './effects';
+import { describeError } from './effects';
+import { responderPlanned, responderRanOut, takeResponderPage } from './responders';
+import { pageLevel } from './send-page';
+import type { IncidentState } from './state';
+
+export async function runResponder(
+  state: IncidentState,
+  index: number,
+  action: 'plan' | 'page' | 'end',
+  now: number,
+): Promise<void> {
+  switch (action) {
+    case 'plan': {
+      const { target } = state.responders![index];
+      const plan = await effects
+        .responderPlan(state, target)
+        .catch((err) => ({ refused: `the configuration could not be read (${describeError(err)})` }));
+      return responderPlanned(state, index, plan, Date.now());
+    }
+    case 'page': {
+      const { level, round, reason } = takeResponderPage(state, index, now);
+      return pageLevel(state, level, { level: RESPONDER_LEVEL, channel: 'page', reason, round });
+    }
+    case 'end':
+      return responderRanOut(state, index, now);
+  }
+}

@@ -48,6 +48,10 @@ export function commandOf(
   switch (command) {
     case 'page':
       return ['page', { by, ...responderFlags(args) }];
+    case 'role': {
+      const person = rest.slice(1).join(' ');
+      return ['setRole', { by, role: rest[0], person: person.toLowerCase() === 'me' ? by : person }];
+    }
     case 'ack':
       return ['acknowledge', { by }];
     case 'resolve':

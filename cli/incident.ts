@@ -57,6 +57,10 @@ const COMMANDS = [
     'page <id> --team t | --person p | --schedule s [--by name]',
     'add a responder: paged on its own policy until one of it acknowledges (revision 7)',
   ],
+  [
+    'role <id> <commander|communications|scribe> <person…|me> [--by name]',
+    'name who holds an incident role (revision 7)',
+  ],
   ['declare <service> <P1|P2|P3> <summary…> [--by name]', 'open an incident without an alert'],
   [
     'report [--since 30d] [--store|--temporal] [--json]',
@@ -211,8 +215,15 @@ const NEEDS_ID = [
   'reject',
   'snooze',
   'page',
+  'role',
 ];
-const NEEDS_MORE = ['note', 'severity', 'approve', 'reject', 'snooze'];
+const NEEDS_MORE = ['note', 'severity', 'approve', 'reject', 'snooze', 'role'];
+const MORE: Record<string, string> = {
+  note: 'the text',
+  severity: 'P1, P2 or P3',
+  snooze: 'the minutes',
+  role: 'the role and who takes it',
+};
 
 export async function runCli(
   argv: string[],
@@ -247,9 +258,8 @@ async function run(argv: string[], out: (s: string) => void, err: (s: string) =>
     throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   if (NEEDS_ID.includes(command) && !id) throw new UsageError(`${command} needs an incident id`);
   if (NEEDS_MORE.includes(command) && !rest.join(' ').trim())
-    throw new UsageError(
-      `${command} needs ${command === 'note' ? 'the text' : command === 'severity' ? 'P1, P2 or P3' : command === 'snooze' ? 'the minutes' : 'the step'}`,
-    );
+    throw new UsageError(`${command} needs ${MORE[command] ?? 'the step'}`);
+  if (command === 'role' && rest.length < 2) throw new UsageError(`role needs ${MORE.role}`);
   if (command === 'page') responderFlags(args);
   const api = apiTarget(process.env);
   if (typeof api === 'string') throw new UsageError(api);

@@ -33,6 +33,8 @@
         if (action === 'page')
           return act('page', { [$('#responder-kind').value]: $('#responder-name').value });
         if (action === 'snooze') return act('snooze', { minutes: Number($('#snooze').value) });
+        if (action === 'role')
+          return act('role', { role: $('#role').value, person: $('#role-person').value });
         return act('acknowledge', {});
       });
     }
@@ -60,7 +62,10 @@
           'Acknowledged',
           r.acknowledgedAt ? `${r.acknowledgedBy} at ${when(r.acknowledgedAt)}` : 'no',
         );
-        fact(dl, 'Commander', r.acknowledgedBy || 'nobody yet');
+        const roles = r.roles || {};
+        fact(dl, 'Commander', roles.commander || r.acknowledgedBy || 'nobody yet');
+        if (roles.communications) fact(dl, 'Communications', roles.communications);
+        if (roles.scribe) fact(dl, 'Scribe', roles.scribe);
         if (r.resolvedAt) fact(dl, 'Resolved', `${r.resolvedBy} at ${when(r.resolvedAt)}`);
         const tl = $('#timeline');
         tl.replaceChildren(

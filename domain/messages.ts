@@ -45,6 +45,11 @@ export interface PageArgs extends ActorArgs {
   person?: string;
   schedule?: string;
 }
+/** Engine revision 7: who takes an incident role. */
+export interface SetRoleArgs extends ActorArgs {
+  role: 'commander' | 'communications' | 'scribe';
+  person: string;
+}
 export interface AlertArgs {
   alerts: SourceAlert[];
 }
@@ -58,6 +63,7 @@ export const approveSignal = defineSignal<[ApproveArgs]>('approve');
 export const rejectSignal = defineSignal<[RejectArgs]>('reject');
 export const snoozeSignal = defineSignal<[SnoozeArgs]>('snooze');
 export const pageSignal = defineSignal<[PageArgs]>('page');
+export const setRoleSignal = defineSignal<[SetRoleArgs]>('setRole');
 export const reviewScheduledSignal = defineSignal<[ReviewScheduledArgs]>('reviewScheduled');
 export const alertSignal = defineSignal<[AlertArgs]>('alert');
 
@@ -75,6 +81,7 @@ export const approveUpdate = defineUpdate<CommandResult, [ApproveArgs]>('approve
 export const rejectUpdate = defineUpdate<CommandResult, [RejectArgs]>('reject');
 export const snoozeUpdate = defineUpdate<CommandResult, [SnoozeArgs]>('snooze');
 export const pageUpdate = defineUpdate<CommandResult, [PageArgs]>('page');
+export const setRoleUpdate = defineUpdate<CommandResult, [SetRoleArgs]>('setRole');
 
 /** Each command as a pair: the Update that can refuse, and the Signal for the UI. */
 export const COMMANDS = {
@@ -87,6 +94,7 @@ export const COMMANDS = {
   reject: { update: rejectUpdate, signal: rejectSignal },
   snooze: { update: snoozeUpdate, signal: snoozeSignal },
   page: { update: pageUpdate, signal: pageSignal },
+  setRole: { update: setRoleUpdate, signal: setRoleSignal },
 } as const;
 
 /** What a runbook child tells its incident: findings, actions, proposals, decisions, escalations. */
@@ -122,6 +130,8 @@ export const SIGNAL_DESCRIPTIONS = {
   snooze:
     'Acknowledged: alert the acknowledger again after this many minutes unless resolved (engine revision 6). Input: {"by": "alice", "minutes": 60}',
   page: 'Add a responder: page a team, person or schedule on its own policy until someone from it acknowledges (engine revision 7). Input: {"by": "alice", "team": "db"}',
+  setRole:
+    'Name who holds an incident role: commander, communications or scribe (engine revision 7). Input: {"by": "alice", "role": "commander", "person": "Amy"}',
   reviewScheduled:
     'The post-incident review is scheduled: no reminder. Input: {"by": "alice", "when": "..."}',
   alert: 'Source alerts from the intake (new, repeated or resolved). Input: {"alerts": [...]}',

@@ -115,6 +115,37 @@ export function journalInsertPoint(view: IncidentStatusView): string {
   return `## Incident Timeline\n\n${view.timeline[0] ? `${timelineLine(view.timeline[0], view.createdAt)}\n` : ''}`;
 }
 
+/** Actors that are the system itself, not people: they respond to nothing. */
+const SYSTEM_ACTORS = new Set(['alerts', 'Temporal', 'status page reminder', 'unknown']);
+
+/**
+ * Who held each role (revision 7; the acknowledger leads until a commander is named), who acted on the
+ * incident (everyone the timeline names), added responders and their answers, and who was paged.
+ */
+function peopleSection(view: IncidentStatusView): string[] {
+  const md = markdownText;
+  const roles = view.roles ?? {};
+  const acted = [
+    ...new Set(view.timeline.flatMap((e) => (e.actor && !SYSTEM_ACTORS.has(e.actor) ? [e.actor] : []))),
+  ];
+  const paged = [...new Set(view.paged.flatMap((p) => p.contacts))];
+  const list = (names: string[]) => (names.length ? names.map((n) => md(n, 200)).join(', ') : 'nobody');
+  return [
+    '## Responders and Roles',
+    '',
+    `- **Incident commander**: ${md(roles.commander ?? view.acknowledgedBy ?? 'nobody named', 200)}${roles.commander ? '' : view.acknowledgedBy ? ' (acknowledged)' : ''}`,
+    `- **Communications lead**: ${md(roles.communications ?? 'nobody named', 200)}`,
+    `- **Scribe**: ${md(roles.scribe ?? 'nobody named', 200)}`,
+    `- **Responded**: ${list(acted)}`,
+    ...(view.responders ?? []).map(
+      (r) =>
+        `- **Added responder ${md(r.label, 200)}** (asked by ${md(r.requestedBy, 200)}): ${r.answeredBy ? `answered by ${md(r.answeredBy, 200)}` : md(r.ended ?? 'not answered', 300)}`,
+    ),
+    `- **Paged**: ${list(paged)}`,
+    '',
+  ];
+}
+
 /** Post-incident review in the seed's format, from the timeline. */
 export function reviewMarkdown(view: IncidentStatusView): string {
   const created = Date.parse(view.createdAt);
@@ -138,6 +169,7 @@ export function reviewMarkdown(view: IncidentStatusView): string {
     `- **Resolution**: ${view.resolutionSummary ? md(view.resolutionSummary) : 'n/a'}`,
     `- **Pages sent**: ${view.paged.length}`,
     '',
+    ...peopleSection(view),
     '## Incident Timeline',
     '',
     ...view.timeline.map((e) => timelineLine(e, view.createdAt)),

@@ -141,6 +141,8 @@ export interface IncidentRecord {
   updatedAt: string;
   /** The team whose escalation policy the incident follows (absent from older workers: kept as it was). */
   team?: string | null;
+  /** Who holds the incident's roles (revision 7; absent from older workers: kept as it was). */
+  roles?: IncidentRoles | null;
 }
 
 export interface IncidentStatusView {
@@ -178,6 +180,8 @@ export interface IncidentStatusView {
   ackExpiresAt?: string | null;
   /** Responders added to the incident (revision 7; absent in older views). */
   responders?: ResponderView[];
+  /** Who holds the incident's roles (revision 7; absent in older views). */
+  roles?: IncidentRoles;
   /** Every fingerprint the incident knows, how many fire, and how many alerts' details were let go. */
   alertCounts?: { known: number; firing: number; detailsDropped: number };
   /** Older entries moved out of the state to the incident's journal (the review includes them). */
@@ -211,3 +215,9 @@ export interface ResponderView {
   answeredBy: string | null;
   ended: string | null;
 }
+
+/** Incident roles (engine revision 7): who leads, who talks to customers, who keeps the record. */
+export const INCIDENT_ROLES = ['commander', 'communications', 'scribe'] as const;
+export type IncidentRole = (typeof INCIDENT_ROLES)[number];
+/** Who holds each role, as the command named them (a contact's name, or how a channel names a person). */
+export type IncidentRoles = Partial<Record<IncidentRole, string>>;

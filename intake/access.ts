@@ -36,6 +36,11 @@ function attribution(config: RunbooksConfig, who: ResponderIdentity, contactId: 
   return who.name ? `${handle} (${plainText(who.name, 80)})` : handle;
 }
 
+/** How commands name the person: the configured contact's name with their channel id, else the channel's. */
+export function actorName(config: RunbooksConfig, who: ResponderIdentity): string {
+  return attribution(config, who, contactOf(config, who));
+}
+
 /**
  * The contact ids that may approve or reject `step` on `service`: the step's list, the service's, the default
  * (everyone the service's escalation policy pages, fixed or by schedule, at any severity).
@@ -71,7 +76,8 @@ export function mayAct(
     | 'note'
     | 'severity'
     | 'snooze'
-    | 'page',
+    | 'page'
+    | 'role',
   target: { service: string; step?: string },
 ): AccessDecision {
   const contactId = contactOf(config, who);

@@ -22,7 +22,8 @@ export async function sendResponderCommand(
   const handle = client.workflow.getHandle(s.workflowId);
   try {
     const { service } = await withTemporal(() => handle.query(statusQuery));
-    const access = mayAct(config, s.who, s.signal, { service, step: s.args.step });
+    const command = s.signal === 'setRole' ? 'role' : s.signal;
+    const access = mayAct(config, s.who, command, { service, step: s.args.step });
     if (!access.allowed) {
       metrics.responderActions.inc({ channel, signal: `${s.signal}_refused` });
       return { accepted: false, reason: access.reason };

@@ -31,7 +31,7 @@ export function verifySlackSignature(
 
 export interface ResponderSignal {
   workflowId: string;
-  signal: 'acknowledge' | 'resolve' | 'approve' | 'reject' | 'page';
+  signal: 'acknowledge' | 'resolve' | 'approve' | 'reject' | 'page' | 'setRole';
   /** Who sent it, as the channel identifies them; `args.by` is filled once access is decided. */
   who: ResponderIdentity;
   /**
@@ -43,7 +43,9 @@ export interface ResponderSignal {
     summary?: string;
     incident?: string;
     proposal?: string;
-    /** `page`'s target (revision 7). */
+    /** `setRole`'s role and person (revision 7). */
+    role?: string;
+    /** `page`'s target (revision 7); `person` is also `setRole`'s. */
     team?: string;
     person?: string;
     schedule?: string;

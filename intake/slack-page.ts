@@ -1,13 +1,16 @@
 /**
- * Slack's `/incident page <incident-id> @db`: a responder added from Slack (engine revision 7). The target is
- * `team:…`, `person:…` or `schedule:…`, a Slack mention of a configured contact (`<@U123|amy>`), or a bare
- * name (`@db`) looked up as a team, then a contact, then a schedule.
+ * Slack's `/incident page <incident-id> @db` and `/incident role <incident-id> commander @amy` (engine
+ * revision 7). A page's target is `team:…`, `person:…` or `schedule:…`, a Slack mention of a configured
+ * contact (`<@U123|amy>`), or a bare name (`@db`) looked up as a team, then a contact, then a schedule. A
+ * role's person is a mention, a contact id, `me`, or any name.
  */
 import type { RunbooksConfig } from '../config';
 import { ownValue } from '../domain/policy';
 import { RESPONDER_KINDS, responderTargetOf, type ResponderTarget } from '../domain/responders';
+import { INCIDENT_ROLES, type IncidentRole } from '../domain/types';
 import { workflowIdOfIncident } from './incident-id';
 
+export const ROLE_USAGE = `usage: role <incident-id> <${INCIDENT_ROLES.join('|')}> <@person | me | name…>`;
 export const PAGE_USAGE = 'usage: page <incident-id> <@team | @person | team:… | person:… | schedule:…>';
 
 function targetOf(config: RunbooksConfig, word: string): ResponderTarget | string {
@@ -38,12 +41,41 @@ export function parseSlackPage(
 ): { workflowId: string; incident?: string; target: ResponderTarget } | string {
   const [verb, ...words] = text.trim().split(/\s+/);
   if (verb !== 'page' || words.length < 1 || words.length > 2) return PAGE_USAGE;
-  const idAt = words.findIndex((w) => /^incident-[\w.:-]{1,300}$/.test(w));
+  const idAt = words.findIndex((w) => incidentOf(w) !== null);
   if (idAt < 0) return `name the incident (its id starts with "incident-"). ${PAGE_USAGE}`;
   if (words.length < 2) return `name whom to page. ${PAGE_USAGE}`;
   const target = targetOf(config, words[1 - idAt]);
   if (typeof target === 'string') return target;
-  const workflowId = workflowIdOfIncident(words[idAt]);
   // An incident id names one run of its alert group: a later incident of the group refuses it.
-  return { workflowId, ...(workflowId === words[idAt] ? {} : { incident: words[idAt] }), target };
+  return { ...incidentOf(words[idAt])!, target };
+}
+
+/** The incident's workflow of an `incident-…` word, and its incident id when it names one run. */
+function incidentOf(word: string | undefined): { workflowId: string; incident?: string } | null {
+  if (!word || !/^incident-[\w.:-]{1,300}$/.test(word)) return null;
+  const workflowId = workflowIdOfIncident(word);
+  return { workflowId, ...(workflowId === word ? {} : { incident: word }) };
+}
+
+/** `role <incident-id> <role> <person…>` → the incident, the role and its person (`me`: `caller`), or why not. */
+export function parseSlackRole(
+  config: RunbooksConfig,
+  text: string,
+  caller: string,
+): { workflowId: string; incident?: string; role: IncidentRole; person: string } | string {
+  const [verb, id, role, ...words] = text.trim().split(/\s+/);
+  if (verb !== 'role') return ROLE_USAGE;
+  const incident = incidentOf(id);
+  if (!incident) return `name the incident (its id starts with "incident-"). ${ROLE_USAGE}`;
+  const known = INCIDENT_ROLES.find((r) => r === role);
+  if (!known) return `role: one of ${INCIDENT_ROLES.join(', ')}. ${ROLE_USAGE}`;
+  const said = words.join(' ');
+  if (!said) return `name who takes the role. ${ROLE_USAGE}`;
+  const mention = /^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$/.exec(said);
+  const contact = mention
+    ? Object.values(config.contacts).find((c) => c.slackUserId === mention[1])
+    : ownValue(config.contacts, said.replace(/^@/, ''));
+  if (mention && !contact) return `person: <@${mention[1]}> is no configured contact (slackUserId)`;
+  const person = said.toLowerCase() === 'me' ? caller : (contact?.name ?? said.slice(0, 200));
+  return { ...incident, role: known, person };
 }

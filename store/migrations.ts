@@ -168,4 +168,9 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX incidents_by_team ON incidents (team, created_at DESC);
     `,
   },
+  {
+    // Who holds the incident's roles (commander, communications, scribe): the console and reminders read it.
+    id: '0007_roles',
+    sql: `ALTER TABLE incidents ADD COLUMN roles jsonb;`,
+  },
 ];

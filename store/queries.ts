@@ -2,7 +2,7 @@
  * Reading the record: incidents newest first with filters and a cursor (keyset pagination, so page 500 costs
  * what page 1 does), and response times (MTTA, MTTR) per service and severity over a period.
  */
-import type { TimelineEntry } from '../domain/types';
+import type { IncidentRoles, TimelineEntry } from '../domain/types';
 import { timelineOf, type IncidentRecord } from './record';
 import { RESPONSE_AGGREGATES, responseFields, type AggregateRow } from './reports';
 import type { Queryable } from './sql-client';
@@ -178,6 +178,7 @@ export async function incidentDetail(db: Queryable, id: string): Promise<Inciden
     resolved_at: Date | null;
     resolved_by: string | null;
     updated_at: Date;
+    roles: IncidentRoles | string | null;
   }>('SELECT * FROM incidents WHERE id = $1', [id]);
   const r = rows[0];
   if (!r) return null;
@@ -209,6 +210,7 @@ export async function incidentDetail(db: Queryable, id: string): Promise<Inciden
     resolvedAt: iso(r.resolved_at),
     resolvedBy: r.resolved_by,
     updatedAt: iso(r.updated_at)!,
+    roles: typeof r.roles === 'string' ? (JSON.parse(r.roles) as IncidentRoles) : r.roles,
     timeline: await timelineOf(db, id),
     notifications: sent.rows.map((n) => ({
       key: n.key,

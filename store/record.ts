@@ -11,9 +11,10 @@ export type { IncidentRecord };
 export async function upsertIncident(db: Queryable, i: IncidentRecord): Promise<void> {
   await db.query(
     `INSERT INTO incidents (id, workflow_id, service, severity, scenario, summary, status, created_at,
-       acknowledged_at, acknowledged_by, resolved_at, resolved_by, updated_at, team)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+       acknowledged_at, acknowledged_by, resolved_at, resolved_by, updated_at, team, roles)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
      ON CONFLICT (id) DO UPDATE SET team = COALESCE(EXCLUDED.team, incidents.team),
+       roles = COALESCE(EXCLUDED.roles, incidents.roles),
        severity = EXCLUDED.severity, summary = EXCLUDED.summary, status = EXCLUDED.status,
        acknowledged_at = EXCLUDED.acknowledged_at, acknowledged_by = EXCLUDED.acknowledged_by,
        resolved_at = EXCLUDED.resolved_at, resolved_by = EXCLUDED.resolved_by, updated_at = EXCLUDED.updated_at
@@ -33,6 +34,7 @@ export async function upsertIncident(db: Queryable, i: IncidentRecord): Promise<
       i.resolvedBy,
       i.updatedAt,
       i.team ?? null,
+      i.roles ? JSON.stringify(i.roles) : null,
     ],
   );
 }
@@ -173,6 +175,7 @@ export async function recordIncidentView(db: Queryable, view: IncidentStatusView
     resolvedBy: view.resolvedBy,
     updatedAt: last && last > view.createdAt ? last : view.createdAt,
     team: view.team ?? null,
+    roles: view.roles ?? null,
   });
   return {
     created: existed.rows.length === 0,

@@ -167,7 +167,7 @@ export interface DueReminder {
   status: string;
   nextUpdateAt: string;
   publishedAt: string;
-  /** Who acknowledged the incident (its commander until roles exist), as the record names them. */
+  /** The incident's commander (revision 7's role), else who acknowledged it, as the record names them. */
   acknowledgedBy: string | null;
 }
 
@@ -183,7 +183,8 @@ export async function dueStatusReminders(db: Queryable, now: string, limit = 100
     published_at: Date;
     acknowledged_by: string | null;
   }>(
-    `SELECT n.id, n.incident_id, i.workflow_id, n.service, n.status, n.next_update_at, n.published_at, i.acknowledged_by
+    `SELECT n.id, n.incident_id, i.workflow_id, n.service, n.status, n.next_update_at, n.published_at,
+       COALESCE(i.roles->>'commander', i.acknowledged_by) AS acknowledged_by
      FROM (SELECT DISTINCT ON (incident_id) * FROM status_updates
            ORDER BY incident_id, published_at DESC, id DESC) n
      JOIN incidents i ON i.id = n.incident_id

@@ -136,6 +136,11 @@ export function incidentPage(viewer: Viewer, id: string): string {
   <label>Snooze minutes <input id="snooze" type="number" min="1" max="1440" value="60"></label>
   <button type="button" data-action="snooze">Snooze</button>
 </div>
+<div class="actions">
+  <label>Role <select id="role"><option value="commander">commander</option><option value="communications">communications lead</option><option value="scribe">scribe</option></select></label>
+  <label>Person <input id="role-person" size="16" autocomplete="off" placeholder="contact id, name or me"></label>
+  <button type="button" data-action="role">Set role</button>
+</div>
 <p id="answer" role="status" aria-live="assertive"></p>
 </section>
 <section aria-labelledby="responders-h"><h2 id="responders-h">Added responders</h2><ul id="responders"></ul></section>

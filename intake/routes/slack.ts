@@ -1,5 +1,5 @@
 /**
- * `POST /slack/commands` (`/incident declare …`, `/incident page <id> @team`) and `/slack/interactions` (button clicks), signed by Slack.
+ * `POST /slack/commands` (`/incident declare …`, `page <id> @team`, `role <id> commander @amy`) and `/slack/interactions` (button clicks), signed by Slack.
  * Form bodies only here: anywhere else a web page could post a form cross-site (no CORS preflight for
  * forms) to a token-less intake on the responder's laptop.
  */
@@ -9,7 +9,7 @@ import { WorkflowNotFoundError } from '@temporalio/common';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { SLACK_MEMBER_ID } from '../../config/schema';
 import { slackText } from '../../domain/text';
-import { mayAct } from '../access';
+import { actorName, mayAct } from '../access';
 import type { CommandOutcome } from '../commands';
 import type { IntakeContext } from '../context';
 import {
@@ -27,7 +27,7 @@ import {
   verifySlackSignature,
   type ResponderSignal,
 } from '../responders';
-import { parseSlackPage } from '../slack-page';
+import { parseSlackPage, parseSlackRole } from '../slack-page';
 
 /**
  * A signed request from a workspace or app other than the configured ones (`slack.teamId`, `slack.appId`),
@@ -98,6 +98,21 @@ export const slackRoutes =
           signal: 'page',
           who,
           args: { [kind]: name, ...(page.incident ? { incident: page.incident } : {}) },
+        });
+      }
+      // `/incident role <incident-id> commander @amy` (revision 7): name who holds a role.
+      if (text.trim().split(/\s+/)[0] === 'role') {
+        const role = parseSlackRole(config, text, actorName(config, who));
+        if (typeof role === 'string') return ephemeral(role);
+        return answerCommand(req, reply, {
+          workflowId: role.workflowId,
+          signal: 'setRole',
+          who,
+          args: {
+            role: role.role,
+            person: role.person,
+            ...(role.incident ? { incident: role.incident } : {}),
+          },
         });
       }
       const declared = parseDeclare(text);

@@ -24,6 +24,8 @@ import {
   pageSignal,
   pageUpdate,
   resolveSignal,
+  setRoleSignal,
+  setRoleUpdate,
   reviewScheduledSignal,
   setSeveritySignal,
   setSeverityUpdate,
@@ -31,7 +33,7 @@ import {
 import { historyEvents, waitUntilIdle } from './history';
 import type { IncidentInput } from '../../domain/types';
 import { testConfig } from './config';
-import { POLICY_REVISION_6, RESPONDERS_REVISION_7 } from './record-configs';
+import { POLICY_REVISION_6 as R6, RESPONDERS_REVISION_7 as R7 } from './record-configs';
 import { useProvisionedTestServer } from '../bench/bench-support';
 import { createTestWorker, createTimeSkippingEnv, tempDir, workflowBundle } from './temporal';
 import { createIncidentWorker } from '../../workers/worker';
@@ -52,9 +54,8 @@ const OUT = path.resolve(ROOT, 'test', 'histories');
  * it); v3 `pages-first` (paced Slack lane, one timer per deadline). Scenarios named `r4-…` run on engine
  * revision 4 (the store lane), on a worker that holds a store of its own (PGlite in a temporary directory);
  * `r5-…` on revision 5 (the store written where the workflow task runs) on such a worker, and `r5n-…` on
- * revision 5 on a worker that holds none (every write falls back to the lane, polled beside it); `r6-…` on
- * revision 6 with a team's escalation policy (delays, a level of a schedule and a contact, a P1 ladder);
- * `r7-…` on revision 7 with a team added as a responder (`record-configs.ts`).
+ * revision 5 on a worker that holds none (every write falls back to the lane, polled beside it); `r6-…`, `r7-…`
+ * on revisions 6 and 7 with a team's escalation policy, roles and an added responder (`record-configs.ts`).
  */
 const INCIDENT_SET = 'v6';
 
@@ -116,24 +117,18 @@ async function main() {
     baseDir,
     taskQueue: `${taskQueue}-r5n`,
   });
-  const withPolicy6 = await createIncidentWorker({
-    connection: env.nativeConnection,
-    config: testConfig(POLICY_REVISION_6),
-    taskQueue: `${taskQueue}-r6`,
-    baseDir,
-    store,
-    buildId: 'revision-6',
-    workflowBundle: await workflowBundle(),
-  });
-  const withResponders7 = await createIncidentWorker({
-    connection: env.nativeConnection,
-    config: testConfig(RESPONDERS_REVISION_7),
-    taskQueue: `${taskQueue}-r7`,
-    baseDir,
-    store,
-    buildId: 'revision-7',
-    workflowBundle: await workflowBundle(),
-  });
+  // Revisions 6 and 7: a team's escalation policy; roles and an added responder.
+  const policyWorker = async (patch: typeof R6, n: number) =>
+    createIncidentWorker({
+      connection: env.nativeConnection,
+      config: testConfig(patch),
+      taskQueue: `${taskQueue}-r${n}`,
+      baseDir,
+      store,
+      buildId: `revision-${n}`,
+      workflowBundle: await workflowBundle(),
+    });
+  const [withPolicy6, withResponders7] = [await policyWorker(R6, 6), await policyWorker(R7, 7)];
   /** Child workflows to record after a scenario: file name → workflow id from the incident's id. */
   const children: Record<string, (incidentId: string) => string> = {};
   const input = (dedupKey: string, extra: Partial<IncidentInput> = {}): IncidentInput => ({
@@ -253,10 +248,12 @@ async function main() {
       await h.signal(resolveSignal, { by: 'alice', summary: 'fixed' });
       await env.sleep('1m');
     },
-    // Revision 7: the DB team added as a responder, paged twice on its policy, one of it joins; resolved.
+    // Revision 7: roles named, the DB team added as a responder, paged twice on its policy, one of it joins.
     'r7-p2-responder-team-joined-resolved': async (h) => {
       await env.sleep('1m');
       await h.executeUpdate(acknowledgeUpdate, { args: [{ by: 'alice' }] });
+      await h.executeUpdate(setRoleUpdate, { args: [{ by: 'alice', role: 'commander', person: 'Bob' }] });
+      await h.signal(setRoleSignal, { by: 'bob', role: 'scribe', person: 'Alice' });
       await h.executeUpdate(pageUpdate, { args: [{ by: 'alice', team: 'db' }] });
       await env.sleep('6m');
       await h.signal(acknowledgeSignal, { by: 'Tech lead (slack:U0TECHLEAD)' });

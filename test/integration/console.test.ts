@@ -261,6 +261,14 @@ describeWith(['temporal', 'postgres', 'chromium'], 'the console, in Chromium', (
     await expect(page.locator('#answer.accepted').textContent({ timeout: 10_000 })).resolves.toMatch(
       /^snoozed until /,
     );
+    // A role, named by clicking: the header shows it once the record has it.
+    await page.selectOption('#role', 'scribe');
+    await page.fill('#role-person', 'me');
+    await page.click('button[data-action=role]');
+    await expect(page.locator('#answer.accepted').textContent({ timeout: 10_000 })).resolves.toBe(
+      'Primary on-call (api:primary-oncall) is now the scribe',
+    );
+    await page.locator('#header dt', { hasText: 'Scribe' }).waitFor({ timeout: 15_000 });
     await shot(page, 'console-incident.png');
 
     // Resolved elsewhere (the API), then a click here: refused, with the reason on the page.

@@ -123,12 +123,12 @@ export const STORE_CHECKS: StoreCheck[] = [
     },
   },
   {
-    name: 'a store at the previous version (0005) is upgraded by the newest migration alone',
+    name: 'a store at the previous version (0006) is upgraded by the newest migration alone',
     async run(db) {
       await db.exec(
-        "DROP INDEX incidents_by_team; ALTER TABLE incidents DROP COLUMN team; DELETE FROM schema_migrations WHERE id = '0006_teams'",
+        "ALTER TABLE incidents DROP COLUMN roles; DELETE FROM schema_migrations WHERE id = '0007_roles'",
       );
-      assert.deepEqual(await migrate(db), ['0006_teams']);
+      assert.deepEqual(await migrate(db), ['0007_roles']);
       assert.deepEqual(await migrate(db), []);
     },
   },
@@ -225,6 +225,17 @@ export const STORE_CHECKS: StoreCheck[] = [
       assert.deepEqual(await due(T0 + 1_800_000), []);
       await releaseReminder(db, reminder.updateId);
       assert.equal((await due(T0 + 1_800_000)).length, 1);
+      // Once a commander is named (revision 7's roles), the reminder names them instead of the acknowledger.
+      await upsertIncident(db, {
+        ...incident(open, 'acknowledged', T0 + 1),
+        service: 'checkout',
+        roles: { commander: 'Amy Commander', scribe: 'Sam' },
+      });
+      assert.equal((await due(T0 + 1_800_000))[0].acknowledgedBy, 'Amy Commander');
+      assert.deepEqual((await incidentDetail(db, open))?.roles, {
+        commander: 'Amy Commander',
+        scribe: 'Sam',
+      });
       // An open incident whose newest update says "resolved" (the first one above) promises no next one.
       await upsertIncident(db, incident(id, 'acknowledged', T0));
       assert.deepEqual(
@@ -389,7 +400,7 @@ export const STORE_CHECKS: StoreCheck[] = [
       await upsertIncident(db, { ...incident(id('a'), 'triggered', T0), team: 'db' });
       await upsertIncident(db, { ...incident(id('b'), 'triggered', T0), team: 'app' });
       await upsertIncident(db, incident(id('c'), 'triggered', T0));
-      // A later write from a worker that does not know teams leaves the team as it was.
+      // A later write from a worker that does not know teams (or roles) leaves them as they were.
       await upsertIncident(db, { ...incident(id('a'), 'resolved', T0 + 1000) });
       const listed = await listIncidents(db, { team: 'db', limit: 50 });
       assert.deepEqual(

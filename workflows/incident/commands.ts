@@ -1,7 +1,6 @@
 /**
  * What people ask of an incident (acknowledge, resolve, escalate, note, severity, approve, reject, snooze,
- * page a responder): for
- * each, why it is refused in the current state (the Update validator's error, or the "ignored" line for a
+ * page a responder, set a role): for each, why it is refused in the current state (the Update validator's error, or the "ignored" line for a
  * Signal) and what it changes. Pure: the workflow passes `now`.
  */
 import { formatElapsed, parseSeverity } from '../../domain/policy';
@@ -9,6 +8,7 @@ import type { Severity } from '../../domain/types';
 import { ackExpiry, activeLadder, ladderPosition, policyLevel } from './ladder';
 import { record, type IncidentState } from './state';
 import { answerable, answerResponders, applyPage, pageRefusal, RESPONDER_REVISION } from './responders';
+import { applyRole, roleRefusal, ROLES_REVISION } from './roles';
 import { changeSeverity, revisionAtLeast } from './transitions';
 
 /** What an escalation will really do, for its caller (revision 2; earlier runs answered the old words). */
@@ -31,7 +31,8 @@ export type CommandName =
   | 'approve'
   | 'reject'
   | 'snooze'
-  | 'page';
+  | 'page'
+  | 'setRole';
 export const COMMAND_NAMES: readonly CommandName[] = [
   'acknowledge',
   'resolve',
@@ -42,18 +43,20 @@ export const COMMAND_NAMES: readonly CommandName[] = [
   'reject',
   'snooze',
   'page',
+  'setRole',
 ];
 
 /** The longest snooze: a day. */
 export const MAX_SNOOZE_MINUTES = 1440;
 
 /**
- * Whether a run takes the command at all. `snooze` is revision 6's, `page` revision 7's: below it, its Signal
+ * Whether a run takes the command at all. `snooze` is revision 6's, `page` and `setRole` revision 7's: below it, its Signal
  * changes nothing and records nothing (the release before it has no handler, and a replay there must see the
  * same), and its Update is refused by the validator, which leaves no trace in the history either.
  */
 export function commandTaken(state: IncidentState, name: CommandName): boolean {
   if (name === 'snooze') return revisionAtLeast(state, 6);
+  if (name === 'setRole') return revisionAtLeast(state, ROLES_REVISION);
   return name !== 'page' || revisionAtLeast(state, RESPONDER_REVISION);
 }
 
@@ -127,6 +130,8 @@ export function refusal(state: IncidentState, name: CommandName, args: CommandAr
         : 'only an acknowledged incident can be snoozed';
     case 'page':
       return pageRefusal(state, args);
+    case 'setRole':
+      return roleRefusal(state, args);
   }
 }
 
@@ -211,6 +216,8 @@ export function apply(state: IncidentState, name: CommandName, args: CommandArgs
     }
     case 'page':
       return applyPage(state, by, args, now);
+    case 'setRole':
+      return applyRole(state, by, args, now);
   }
 }
 

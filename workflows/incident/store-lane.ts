@@ -98,6 +98,7 @@ export function incidentRecord(state: IncidentState): IncidentRecord {
     resolvedAt: iso(state.resolvedAt),
     resolvedBy: state.resolvedBy,
     team: state.policy?.team ?? null,
+    ...(state.roles ? { roles: state.roles } : {}),
     updatedAt: state.timeline.at(-1)?.at ?? iso(state.createdAt)!,
   };
 }

@@ -44,6 +44,7 @@ export function toView(state: IncidentState): IncidentStatusView {
     timelineDropped: state.timelineDropped,
     ...(state.storeLane ? { timelineTotal: state.storeLane.total } : {}),
     ...(state.responders ? { responders: responderViews(state) } : {}),
+    ...(state.roles ? { roles: state.roles } : {}),
     run: state.run,
   };
 }

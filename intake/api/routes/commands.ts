@@ -9,8 +9,8 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { workflowUiLink, type RunbooksConfig } from '../../../config';
 import { statusQuery } from '../../../domain/messages';
 import { ownValue } from '../../../domain/policy';
-import { RESPONDER_KINDS, responderTargetOf } from '../../../domain/responders';
-import { SEVERITIES, type IncidentStatusView } from '../../../domain/types';
+import { responderTargetOf } from '../../../domain/responders';
+import { INCIDENT_ROLES, SEVERITIES, type IncidentStatusView } from '../../../domain/types';
 import { recordAudit, storedWorkflowId, type SqlClient } from '../../../store';
 import { mayAct } from '../../access';
 import { sendCommand } from '../../commands';
@@ -38,13 +38,27 @@ const ACTIONS = {
   reject: 'reject',
   snooze: 'snooze',
   page: 'page',
+  role: 'setRole',
 } as const;
 type Action = keyof typeof ACTIONS;
 
 /** `page`'s target: a team, a contact or a schedule of the configuration (the incident reads its policy). */
-const RESPONDER_FIELDS = Object.fromEntries(
-  RESPONDER_KINDS.map((k) => [k, { type: 'string', maxLength: 101, description: `page: the ${k} to add` }]),
-);
+const RESPONDER_FIELDS = {
+  team: { type: 'string', maxLength: 200, description: 'page: the team to add' },
+  person: {
+    type: 'string',
+    maxLength: 200,
+    description: 'page: the person (contact id) to add; role: who takes it (a contact id, a name, or "me")',
+  },
+  schedule: { type: 'string', maxLength: 200, description: 'page: the schedule to add' },
+  role: { type: 'string', enum: [...INCIDENT_ROLES], description: 'role: which one' },
+};
+
+/** `role`'s person as the incident names them: a contact by name, "me" as the caller. */
+function rolePerson(config: RunbooksConfig, person: string, by: string): string {
+  if (person.trim().toLowerCase() === 'me') return by;
+  return ownValue(config.contacts, person.trim())?.name ?? person;
+}
 
 /** Why the body names no configured target, naming the field; null when it names one. */
 function responderTargetRefusal(config: RunbooksConfig, body: Record<string, unknown>): string | null {
@@ -164,6 +178,10 @@ export function commandRoutes(
           return reply.code(422).send({ error: 'minutes: required to snooze (1 to 1440)' });
         const unknownTarget = action === 'page' ? responderTargetRefusal(config, body) : null;
         if (unknownTarget) return reply.code(422).send({ error: unknownTarget });
+        if (action === 'role' && (!body.role || !String(body.person ?? '').trim()))
+          return reply.code(422).send({
+            error: body.role ? 'person: who takes the role' : `role: one of ${INCIDENT_ROLES.join(', ')}`,
+          });
         // The store knows the incident by its id. One it does not hold (engine revision 3 records no incident
         // rows) is named by its incident id, which holds its workflow id, or by the workflow id itself.
         const workflowId = (await storedWorkflowId(db, id)) ?? workflowIdOfIncident(id);
@@ -185,9 +203,9 @@ export function commandRoutes(
             }
           }
           const incident = view.incidentId;
-          const outcome = await deadline(() =>
-            sendCommand(handle, ACTIONS[action], { ...body, by, incident }),
-          );
+          const args: Record<string, unknown> = { ...body, by, incident };
+          if (action === 'role') args.person = rolePerson(config, String(body.person), by);
+          const outcome = await deadline(() => sendCommand(handle, ACTIONS[action], args));
           await audit(
             caller,
             action,

@@ -7,7 +7,7 @@ import {
   type IncidentFilter,
   type SqlClient,
 } from '../../../store';
-import { INCIDENT_STATUSES, SEVERITIES } from '../../../domain/types';
+import { INCIDENT_ROLES, INCIDENT_STATUSES, SEVERITIES } from '../../../domain/types';
 import { httpError } from '../../http';
 import { sinceInstant } from './since';
 import { errorBody, nullableText, nullableTime } from './schemas';
@@ -49,6 +49,11 @@ const incidentRecord = {
     resolvedAt: nullableTime,
     resolvedBy: nullableText,
     updatedAt: { type: 'string', format: 'date-time' },
+    roles: {
+      type: ['object', 'null'],
+      description: 'who holds the incident roles (commander, communications, scribe), when named',
+      properties: Object.fromEntries(INCIDENT_ROLES.map((r) => [r, { type: 'string' }])),
+    },
     timeline: {
       type: 'array',
       items: {

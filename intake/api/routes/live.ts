@@ -49,6 +49,7 @@ export const liveRoutes =
             slackThread: view.slackThread ?? null,
             ackExpiresAt: view.ackExpiresAt ?? null,
             responders: view.responders ?? [],
+            roles: view.roles ?? {},
           };
         } catch (err) {
           return temporalFailure(reply, err, JSON.stringify(req.params.id), link);

@@ -1,5 +1,5 @@
 /** Slack's `/incident page <id> <target>`: every way to name a target, and every refusal. */
-import { parseSlackPage } from '../../../intake/slack-page';
+import { parseSlackPage, parseSlackRole } from '../../../intake/slack-page';
 import { testConfig } from '../../../scripts/testbed/config';
 import { THREE_TEAMS } from '../../support/team-config';
 
@@ -30,4 +30,27 @@ test.each([
   [`page ${ID} team:a/b`, /^usage: page/],
 ])('%s is refused', (text, why) => {
   expect(parseSlackPage(config, text)).toMatch(why);
+});
+
+describe('/incident role <id> <role> <person>', () => {
+  const caller = 'Primary on-call (slack:U0PRIMARY)';
+  test.each([
+    [`role ${ID} commander me`, { workflowId: ID, role: 'commander', person: caller }],
+    [
+      `role ${RUN} scribe <@U0TECHLEAD|lee>`,
+      { workflowId: ID, incident: RUN, role: 'scribe', person: 'Tech lead' },
+    ],
+    [`role ${ID} communications db-lead`, { workflowId: ID, role: 'communications', person: 'DB lead' }],
+    [`role ${ID} scribe Dana from support`, { workflowId: ID, role: 'scribe', person: 'Dana from support' }],
+  ])('%s', (text, expected) => {
+    expect(parseSlackRole(config, text, caller)).toEqual(expected);
+  });
+  test.each([
+    ['role', /^name the incident/],
+    [`role ${ID} captain amy`, /^role: one of commander, communications, scribe/],
+    [`role ${ID} scribe`, /^name who takes the role/],
+    [`role ${ID} scribe <@U0STRANGER>`, /^person: <@U0STRANGER> is no configured contact/],
+  ])('%s is refused', (text, why) => {
+    expect(parseSlackRole(config, text, caller)).toMatch(why);
+  });
 });

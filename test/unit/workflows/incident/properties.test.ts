@@ -109,6 +109,7 @@ const commandArgs = fc.oneof(
       team: fc.oneof(fc.constantFrom('db', '@db', 'nope'), hostile),
       person: fc.constantFrom('tech-lead', 'devops-manager', 'nobody'),
       schedule: fc.constantFrom('primary', 'none'),
+      role: fc.oneof(fc.constantFrom('commander', 'scribe', 'captain'), hostile),
     },
     { requiredKeys: [] },
   ),

@@ -3,7 +3,7 @@
  * (one module per external system) are wired in `activities/index.ts`.
  */
 import type { IncidentPolicy } from '../domain/policy';
-import type { ResponderPlan } from '../domain/responders';
+import type { ResponderPlan, TeamPolicy } from '../domain/responders';
 import type {
   IncidentRecord,
   IncidentStatusView,
@@ -261,6 +261,8 @@ export interface IncidentActivities {
     target: ResponderTarget;
     severity: Severity;
   }): Promise<ResponderPlan | { refused: string }>;
+  /** Revision 7: a team's escalation policy, to reassign an incident to. */
+  loadTeamPolicy(args: { team: string }): Promise<TeamPolicy | { refused: string }>;
   announceIncident(args: AnnounceIncidentArgs): Promise<SlackThreadRef | null>;
   /** Archives the incident's own channel at close (best effort: the answer says what happened). */
   archiveIncidentChannel(args: { incidentId: string; channel: string }): Promise<DeliveryResult>;

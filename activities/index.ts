@@ -15,7 +15,7 @@ import { postToAdapter } from './http-adapter';
 import { Journal } from './journal';
 import { maintenanceWindow, onCallOverrides } from './oncall';
 import { createPagingActivities } from './paging';
-import { toIncidentPolicy, toResponderPlan } from './policy';
+import { toIncidentPolicy, toResponderPlan, toTeamPolicy } from './policy';
 import { labelServices, observeResponseTimes } from './metrics';
 import { appendTimeline, writeReview } from './review';
 import type { Env } from './secrets';
@@ -109,6 +109,9 @@ export function createIncidentActivities({
     },
     async loadResponderPlan({ target, severity }) {
       return toResponderPlan(config, target, severity);
+    },
+    async loadTeamPolicy({ team }) {
+      return toTeamPolicy(config, team);
     },
     announceIncident: slack.announceIncident,
     postThreadMessage: slack.postThreadMessage,

@@ -9,7 +9,7 @@ import {
   type ResolvedLadder,
   type ResolvedRule,
 } from '../config/escalation';
-import type { ResponderPlan } from '../domain/responders';
+import type { ResponderPlan, TeamPolicy } from '../domain/responders';
 import type { ResponderTarget, Severity } from '../domain/types';
 
 const DEFAULT_ACK_TIMEOUT_MS = { P1: 1_800_000, P2: 7_200_000, P3: null } as const;
@@ -142,6 +142,21 @@ export function toResponderPlan(
         schedule: target.name,
       });
   }
+}
+
+/** Revision 7: a team's escalation policy, all its ladders, to reassign an incident to. */
+export function toTeamPolicy(config: RunbooksConfig, name: string): TeamPolicy | { refused: string } {
+  const team = ownValue(config.teams, name);
+  const policy = team && resolvePolicy(config, team.escalationPolicy);
+  if (!team || !policy) return { refused: `no team "${name}" is configured (teams)` };
+  const { ladder } = ladderBuilder(config);
+  const bySeverity = Object.entries(policy.severity).map(([s, l]) => [s, ladder(l!)] as const);
+  return {
+    ...ladder(policy),
+    escalationPolicy: policy.name,
+    team: name,
+    ...(bySeverity.length ? { bySeverity: Object.fromEntries(bySeverity) } : {}),
+  };
 }
 
 /**

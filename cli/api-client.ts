@@ -43,6 +43,8 @@ export function apiCommand(command: string, rest: string[]): [string, Record<str
       ];
     case 'snooze':
       return ['snooze', { minutes: Number(rest[0]) }];
+    case 'reassign':
+      return ['reassign', { team: rest[0] ?? '' }];
     case 'role':
       return ['role', { role: rest[0] ?? '', person: rest.slice(1).join(' ') }];
     default:

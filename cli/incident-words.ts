@@ -48,6 +48,8 @@ export function commandOf(
   switch (command) {
     case 'page':
       return ['page', { by, ...responderFlags(args) }];
+    case 'reassign':
+      return ['reassign', { by, team: rest[0] }];
     case 'role': {
       const person = rest.slice(1).join(' ');
       return ['setRole', { by, role: rest[0], person: person.toLowerCase() === 'me' ? by : person }];

@@ -61,6 +61,10 @@ const COMMANDS = [
     'role <id> <commander|communications|scribe> <person…|me> [--by name]',
     'name who holds an incident role (revision 7)',
   ],
+  [
+    'reassign <id> <team> [--by name]',
+    "move the incident to another team's policy: it pages from its first rule (revision 7)",
+  ],
   ['declare <service> <P1|P2|P3> <summary…> [--by name]', 'open an incident without an alert'],
   [
     'report [--since 30d] [--store|--temporal] [--json]',
@@ -216,13 +220,15 @@ const NEEDS_ID = [
   'snooze',
   'page',
   'role',
+  'reassign',
 ];
-const NEEDS_MORE = ['note', 'severity', 'approve', 'reject', 'snooze', 'role'];
+const NEEDS_MORE = ['note', 'severity', 'approve', 'reject', 'snooze', 'role', 'reassign'];
 const MORE: Record<string, string> = {
   note: 'the text',
   severity: 'P1, P2 or P3',
   snooze: 'the minutes',
   role: 'the role and who takes it',
+  reassign: 'the team',
 };
 
 export async function runCli(

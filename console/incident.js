@@ -33,6 +33,7 @@
         if (action === 'page')
           return act('page', { [$('#responder-kind').value]: $('#responder-name').value });
         if (action === 'snooze') return act('snooze', { minutes: Number($('#snooze').value) });
+        if (action === 'reassign') return act('reassign', { team: $('#responder-name').value });
         if (action === 'role')
           return act('role', { role: $('#role').value, person: $('#role-person').value });
         return act('acknowledge', {});

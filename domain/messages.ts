@@ -50,6 +50,10 @@ export interface SetRoleArgs extends ActorArgs {
   role: 'commander' | 'communications' | 'scribe';
   person: string;
 }
+/** Engine revision 7: move the incident to another team's escalation policy. */
+export interface ReassignArgs extends ActorArgs {
+  team: string;
+}
 export interface AlertArgs {
   alerts: SourceAlert[];
 }
@@ -64,6 +68,7 @@ export const rejectSignal = defineSignal<[RejectArgs]>('reject');
 export const snoozeSignal = defineSignal<[SnoozeArgs]>('snooze');
 export const pageSignal = defineSignal<[PageArgs]>('page');
 export const setRoleSignal = defineSignal<[SetRoleArgs]>('setRole');
+export const reassignSignal = defineSignal<[ReassignArgs]>('reassign');
 export const reviewScheduledSignal = defineSignal<[ReviewScheduledArgs]>('reviewScheduled');
 export const alertSignal = defineSignal<[AlertArgs]>('alert');
 
@@ -82,6 +87,7 @@ export const rejectUpdate = defineUpdate<CommandResult, [RejectArgs]>('reject');
 export const snoozeUpdate = defineUpdate<CommandResult, [SnoozeArgs]>('snooze');
 export const pageUpdate = defineUpdate<CommandResult, [PageArgs]>('page');
 export const setRoleUpdate = defineUpdate<CommandResult, [SetRoleArgs]>('setRole');
+export const reassignUpdate = defineUpdate<CommandResult, [ReassignArgs]>('reassign');
 
 /** Each command as a pair: the Update that can refuse, and the Signal for the UI. */
 export const COMMANDS = {
@@ -95,6 +101,7 @@ export const COMMANDS = {
   snooze: { update: snoozeUpdate, signal: snoozeSignal },
   page: { update: pageUpdate, signal: pageSignal },
   setRole: { update: setRoleUpdate, signal: setRoleSignal },
+  reassign: { update: reassignUpdate, signal: reassignSignal },
 } as const;
 
 /** What a runbook child tells its incident: findings, actions, proposals, decisions, escalations. */
@@ -132,6 +139,8 @@ export const SIGNAL_DESCRIPTIONS = {
   page: 'Add a responder: page a team, person or schedule on its own policy until someone from it acknowledges (engine revision 7). Input: {"by": "alice", "team": "db"}',
   setRole:
     'Name who holds an incident role: commander, communications or scribe (engine revision 7). Input: {"by": "alice", "role": "commander", "person": "Amy"}',
+  reassign:
+    'Move the incident to another team\'s escalation policy: it pages from its first rule, the acknowledgement cleared (engine revision 7). Input: {"by": "alice", "team": "db"}',
   reviewScheduled:
     'The post-incident review is scheduled: no reminder. Input: {"by": "alice", "when": "..."}',
   alert: 'Source alerts from the intake (new, repeated or resolved). Input: {"alerts": [...]}',

@@ -4,7 +4,7 @@
  * The shapes every surface shares (the command's arguments, the plan read from the configuration).
  */
 import type { PolicyLadder } from './policy';
-import { RESPONDER_KINDS, type ResponderTarget } from './types';
+import { RESPONDER_KINDS, type ResponderTarget, type Severity } from './types';
 
 export { RESPONDER_KINDS, type ResponderTarget, type ResponderView } from './types';
 
@@ -14,6 +14,13 @@ export interface ResponderPlan {
   ladder: PolicyLadder;
   /** Everyone whose acknowledgement answers the request (ids and names, as commands name people). */
   people: { id: string; name: string }[];
+}
+
+/** A team's escalation policy as an incident walks it (revision 7's reassignment): it replaces the incident's. */
+export interface TeamPolicy extends PolicyLadder {
+  escalationPolicy: string;
+  team: string;
+  bySeverity?: Partial<Record<Severity, PolicyLadder>>;
 }
 
 /** One request, as the incident keeps it. */

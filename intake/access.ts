@@ -77,7 +77,8 @@ export function mayAct(
     | 'severity'
     | 'snooze'
     | 'page'
-    | 'role',
+    | 'role'
+    | 'reassign',
   target: { service: string; step?: string },
 ): AccessDecision {
   const contactId = contactOf(config, who);

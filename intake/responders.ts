@@ -31,7 +31,7 @@ export function verifySlackSignature(
 
 export interface ResponderSignal {
   workflowId: string;
-  signal: 'acknowledge' | 'resolve' | 'approve' | 'reject' | 'page' | 'setRole';
+  signal: 'acknowledge' | 'resolve' | 'approve' | 'reject' | 'page' | 'setRole' | 'reassign';
   /** Who sent it, as the channel identifies them; `args.by` is filled once access is decided. */
   who: ResponderIdentity;
   /**

@@ -10,6 +10,7 @@ import { RESPONDER_KINDS, responderTargetOf, type ResponderTarget } from '../dom
 import { INCIDENT_ROLES, type IncidentRole } from '../domain/types';
 import { workflowIdOfIncident } from './incident-id';
 
+export const REASSIGN_USAGE = 'usage: reassign <incident-id> <@team>';
 export const ROLE_USAGE = `usage: role <incident-id> <${INCIDENT_ROLES.join('|')}> <@person | me | name…>`;
 export const PAGE_USAGE = 'usage: page <incident-id> <@team | @person | team:… | person:… | schedule:…>';
 
@@ -78,4 +79,19 @@ export function parseSlackRole(
   if (mention && !contact) return `person: <@${mention[1]}> is no configured contact (slackUserId)`;
   const person = said.toLowerCase() === 'me' ? caller : (contact?.name ?? said.slice(0, 200));
   return { ...incident, role: known, person };
+}
+
+/** `reassign <incident-id> <@team>` → the incident and the team, or why not. */
+export function parseSlackReassign(
+  config: RunbooksConfig,
+  text: string,
+): { workflowId: string; incident?: string; team: string } | string {
+  const [verb, id, team, ...extra] = text.trim().split(/\s+/);
+  if (verb !== 'reassign' || extra.length) return REASSIGN_USAGE;
+  const incident = incidentOf(id);
+  if (!incident) return `name the incident (its id starts with "incident-"). ${REASSIGN_USAGE}`;
+  const name = (team ?? '').replace(/^@/, '').replace(/^team:/, '');
+  if (!ownValue(config.teams, name))
+    return `team: no team is named ${JSON.stringify(name.slice(0, 100))}. ${REASSIGN_USAGE}`;
+  return { ...incident, team: name };
 }

@@ -133,6 +133,7 @@ export function incidentPage(viewer: Viewer, id: string): string {
   <label>Add a responder <select id="responder-kind"><option>team</option><option>person</option><option>schedule</option></select></label>
   <label>Id <input id="responder-name" size="16" autocomplete="off" placeholder="db"></label>
   <button type="button" data-action="page">Page responder</button>
+  <button type="button" data-action="reassign">Reassign to team</button>
   <label>Snooze minutes <input id="snooze" type="number" min="1" max="1440" value="60"></label>
   <button type="button" data-action="snooze">Snooze</button>
 </div>

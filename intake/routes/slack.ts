@@ -27,7 +27,7 @@ import {
   verifySlackSignature,
   type ResponderSignal,
 } from '../responders';
-import { parseSlackPage, parseSlackRole } from '../slack-page';
+import { parseSlackPage, parseSlackReassign, parseSlackRole } from '../slack-page';
 
 /**
  * A signed request from a workspace or app other than the configured ones (`slack.teamId`, `slack.appId`),
@@ -113,6 +113,17 @@ export const slackRoutes =
             person: role.person,
             ...(role.incident ? { incident: role.incident } : {}),
           },
+        });
+      }
+      // `/incident reassign <incident-id> @db` (revision 7): another team's policy takes the incident.
+      if (text.trim().split(/\s+/)[0] === 'reassign') {
+        const moved = parseSlackReassign(config, text);
+        if (typeof moved === 'string') return ephemeral(moved);
+        return answerCommand(req, reply, {
+          workflowId: moved.workflowId,
+          signal: 'reassign',
+          who,
+          args: { team: moved.team, ...(moved.incident ? { incident: moved.incident } : {}) },
         });
       }
       const declared = parseDeclare(text);

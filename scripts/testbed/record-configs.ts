@@ -1,4 +1,20 @@
-/** Configuration patches of the recorded histories' lanes (`record-histories.ts`) for revisions 6 and 7. */
+/**
+ * The recorded histories' lanes for revisions 6 and 7 (`record-histories.ts`): their configuration patches and
+ * the scenarios that drive them.
+ */
+import type { WorkflowHandle } from '@temporalio/client';
+import {
+  acknowledgeSignal,
+  acknowledgeUpdate,
+  pageSignal,
+  pageUpdate,
+  reassignUpdate,
+  resolveSignal,
+  setRoleSignal,
+  setRoleUpdate,
+  setSeverityUpdate,
+} from '../../domain/messages';
+import type { incidentWorkflow } from '../../workflows/incident';
 
 /** Revision 6: a team's escalation policy, with delays, a level of a schedule and a contact, a P1 ladder. */
 export const POLICY_REVISION_6 = {
@@ -38,3 +54,44 @@ export const RESPONDERS_REVISION_7 = {
   },
   teams: { ...POLICY_REVISION_6.teams, db: { members: ['tech-lead'], escalationPolicy: 'db' } },
 };
+
+/** The scenarios of the `r6-` and `r7-` lanes, on the time-skipping server's clock (`sleep`). */
+export function policyScenarios(
+  sleep: (duration: string) => Promise<void>,
+): Record<string, (h: WorkflowHandle<typeof incidentWorkflow>) => Promise<void>> {
+  return {
+    // Revision 6: a team's policy walked at its delays, raised to P1 (its own ladder), acknowledged, resolved.
+    'r6-p2-team-policy-raise-resolved': async (h) => {
+      await sleep('6m');
+      await h.executeUpdate(setSeverityUpdate, { args: [{ by: 'bob', severity: 'P1' }] });
+      await sleep('20m');
+      await h.executeUpdate(acknowledgeUpdate, { args: [{ by: 'alice' }] });
+      await h.signal(resolveSignal, { by: 'alice', summary: 'fixed' });
+      await sleep('1m');
+    },
+    // Revision 7: roles named, the DB team added as a responder, paged twice on its policy, one of it joins.
+    'r7-p2-responder-team-joined-resolved': async (h) => {
+      await sleep('1m');
+      await h.executeUpdate(acknowledgeUpdate, { args: [{ by: 'alice' }] });
+      await h.executeUpdate(setRoleUpdate, { args: [{ by: 'alice', role: 'commander', person: 'Bob' }] });
+      await h.signal(setRoleSignal, { by: 'bob', role: 'scribe', person: 'Alice' });
+      await h.executeUpdate(pageUpdate, { args: [{ by: 'alice', team: 'db' }] });
+      await sleep('6m');
+      await h.signal(acknowledgeSignal, { by: 'Tech lead (slack:U0TECHLEAD)' });
+      await h.signal(pageSignal, { by: 'alice', person: 'nobody' });
+      await sleep('1m');
+      await h.signal(resolveSignal, { by: 'alice', summary: 'fixed' });
+      await sleep('1m');
+    },
+    // Revision 7: acknowledged, then reassigned to the DB team, whose policy pages anew until it acknowledges.
+    'r7-p1-reassigned-acknowledged-resolved': async (h) => {
+      await sleep('2m');
+      await h.signal(acknowledgeSignal, { by: 'alice' });
+      await h.executeUpdate(reassignUpdate, { args: [{ by: 'alice', team: 'db' }] });
+      await sleep('6m');
+      await h.signal(acknowledgeSignal, { by: 'tech-lead' });
+      await h.signal(resolveSignal, { by: 'tech-lead', summary: 'fixed' });
+      await sleep('1m');
+    },
+  };
+}

@@ -21,19 +21,14 @@ import {
   alertSignal,
   escalateSignal,
   escalateUpdate,
-  pageSignal,
-  pageUpdate,
   resolveSignal,
-  setRoleSignal,
-  setRoleUpdate,
   reviewScheduledSignal,
   setSeveritySignal,
-  setSeverityUpdate,
 } from '../../domain/messages';
 import { historyEvents, waitUntilIdle } from './history';
 import type { IncidentInput } from '../../domain/types';
 import { testConfig } from './config';
-import { POLICY_REVISION_6 as R6, RESPONDERS_REVISION_7 as R7 } from './record-configs';
+import { POLICY_REVISION_6 as R6, policyScenarios, RESPONDERS_REVISION_7 as R7 } from './record-configs';
 import { useProvisionedTestServer } from '../bench/bench-support';
 import { createTestWorker, createTimeSkippingEnv, tempDir, workflowBundle } from './temporal';
 import { createIncidentWorker } from '../../workers/worker';
@@ -239,29 +234,7 @@ async function main() {
     'r5-p1-acknowledged-notes-resolved': notesResolved,
     'r5-p2-continue-as-new': alertsContinueAsNew,
     'r5n-p1-acknowledged-notes-resolved': notesResolved,
-    // Revision 6: a team's policy walked at its delays, raised to P1 (its own ladder), acknowledged, resolved.
-    'r6-p2-team-policy-raise-resolved': async (h) => {
-      await env.sleep('6m');
-      await h.executeUpdate(setSeverityUpdate, { args: [{ by: 'bob', severity: 'P1' }] });
-      await env.sleep('20m');
-      await h.executeUpdate(acknowledgeUpdate, { args: [{ by: 'alice' }] });
-      await h.signal(resolveSignal, { by: 'alice', summary: 'fixed' });
-      await env.sleep('1m');
-    },
-    // Revision 7: roles named, the DB team added as a responder, paged twice on its policy, one of it joins.
-    'r7-p2-responder-team-joined-resolved': async (h) => {
-      await env.sleep('1m');
-      await h.executeUpdate(acknowledgeUpdate, { args: [{ by: 'alice' }] });
-      await h.executeUpdate(setRoleUpdate, { args: [{ by: 'alice', role: 'commander', person: 'Bob' }] });
-      await h.signal(setRoleSignal, { by: 'bob', role: 'scribe', person: 'Alice' });
-      await h.executeUpdate(pageUpdate, { args: [{ by: 'alice', team: 'db' }] });
-      await env.sleep('6m');
-      await h.signal(acknowledgeSignal, { by: 'Tech lead (slack:U0TECHLEAD)' });
-      await h.signal(pageSignal, { by: 'alice', person: 'nobody' });
-      await env.sleep('1m');
-      await h.signal(resolveSignal, { by: 'alice', summary: 'fixed' });
-      await env.sleep('1m');
-    },
+    ...policyScenarios((d) => env.sleep(d as Parameters<typeof env.sleep>[0])),
   };
   mkdirSync(OUT, { recursive: true });
   const running = [revision4, withStore5, storeless5, lane5, withPolicy6, withResponders7];

@@ -57,6 +57,17 @@ describeWith(
         ],
       });
 
+    /** POSTs to the API as this machine: the status and the answer. */
+    const apiPost = async (path: string, body: object) => {
+      const { port } = api.server.address() as { port: number };
+      const res = await fetch(`http://127.0.0.1:${port}/api/v1${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, string> };
+    };
+
     /** The added responders' pages, once there are `count`: "levelName: people". */
     const responderPages = (workflowId: string, count: number) =>
       eventually(async () => {
@@ -106,13 +117,7 @@ describeWith(
 
     test('the API and the CLI: a schedule and a person, answered; an unknown one named by its field', async () => {
       const handle = await open();
-      const base = `http://127.0.0.1:${(api.server.address() as { port: number }).port}/api/v1`;
-      const post = (body: object) =>
-        fetch(`${base}/incidents/${handle.workflowId}/page`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-        }).then(async (res) => ({ status: res.status, body: (await res.json()) as Record<string, string> }));
+      const post = (body: object) => apiPost(`/incidents/${handle.workflowId}/page`, body);
       expect(await post({ schedule: 'db' })).toEqual({
         status: 200,
         body: {
@@ -154,13 +159,7 @@ describeWith(
         response_type: 'ephemeral',
         text: `${handle.workflowId}: Secondary on-call is now the incident commander`,
       });
-      const base = `http://127.0.0.1:${(api.server.address() as { port: number }).port}/api/v1`;
-      const role = (body: object) =>
-        fetch(`${base}/incidents/${handle.workflowId}/role`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-        }).then(async (res) => ({ status: res.status, body: (await res.json()) as Record<string, string> }));
+      const role = (body: object) => apiPost(`/incidents/${handle.workflowId}/role`, body);
       expect(await role({ role: 'scribe', person: 'me' })).toEqual({
         status: 200,
         body: { message: 'api (this machine) is now the scribe', status: 'triggered' },
@@ -193,6 +192,49 @@ describeWith(
         ['scribe: api (this machine)', 'api (this machine)'],
         ['communications lead: Dana Lee', 'cli-user'],
       ]);
+      await handle.terminate();
+    });
+
+    test("reassign: the API moves it to the DB team, Slack to security, the CLI is told it is security's already", async () => {
+      const handle = await open();
+      const reassign = (body: object) => apiPost(`/incidents/${handle.workflowId}/reassign`, body);
+      expect(await reassign({ team: 'payments' })).toEqual({
+        status: 422,
+        body: { error: 'team: no team "payments" is configured' },
+      });
+      expect(await reassign({ team: 'db' })).toEqual({
+        status: 200,
+        body: {
+          message: 'reassigning to team db: its policy pages from its first rule',
+          status: 'triggered',
+        },
+      });
+      const moved = await eventually(async () => {
+        const v = await handle.query(statusQuery);
+        expect(v.paged.filter((p) => p.level === 0).map((p) => p.levelName)).toEqual([
+          'schedule app',
+          'schedule db',
+        ]);
+        return v;
+      });
+      expect(moved.team).toBe('db');
+      const { incidentId } = moved;
+      const text = `reassign ${incidentId} @security`;
+      const body = new URLSearchParams({ command: '/incident', text, user_id: 'U0PRIMARY' }).toString();
+      const slack = await t.intake.post('/slack/commands', body, slackSigned(body));
+      expect(slack.data.text).toBe(
+        `${handle.workflowId}: reassigning to team security: its policy pages from its first rule`,
+      );
+      await eventually(async () => expect((await handle.query(statusQuery)).team).toBe('security'));
+      const cli = await runCli(['incident', 'reassign', handle.workflowId, 'security'], {
+        TEMPORAL_ADDRESS: serviceValue('temporal'),
+        RUNBOOKS_USER: 'cli-user',
+        INCIDENT_TIMEOUT_SECONDS: '5',
+      });
+      expect(cli).toMatchObject({
+        code: 1,
+        stderr: expect.stringContaining("incident is already team security's"),
+      });
       await handle.terminate();
     });
   },

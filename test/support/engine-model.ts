@@ -4,7 +4,8 @@
  * The state changes are the engine's own (decide, commands, alerts, ladder, transitions); only the
  * activity calls between them are replaced. Property tests and the simulation's oracle use it.
  */
-import { toIncidentPolicy, toResponderPlan } from '../../activities/policy';
+import { toIncidentPolicy, toResponderPlan, toTeamPolicy } from '../../activities/policy';
+import { reassigned } from '../../workflows/incident/reassign';
 import { RESPONDER_LEVEL } from '../../domain/responders';
 import type { RunbooksConfig } from '../../config';
 import { ingestAlerts } from '../../workflows/incident/alerts';
@@ -171,6 +172,8 @@ function carryOut(state: IncidentState, effect: Effect, now: number, pages: Mode
       }
       if (effect.action === 'end') return responderRanOut(state, effect.index, now);
       return page(state, RESPONDER_LEVEL, takeResponderPage(state, effect.index, now).reason, now, pages);
+    case 'reassign':
+      return reassigned(state, toTeamPolicy(configs.get(state)!, state.pendingReassign!.team), now);
     case 'cancel':
       return beginCancel(state, now);
     case 'reopen':

@@ -1,6 +1,6 @@
 /**
  * What people ask of an incident (acknowledge, resolve, escalate, note, severity, approve, reject, snooze,
- * page a responder, set a role): for each, why it is refused in the current state (the Update validator's error, or the "ignored" line for a
+ * page a responder, set a role, reassign): for each, why it is refused in the current state (the Update validator's error, or the "ignored" line for a
  * Signal) and what it changes. Pure: the workflow passes `now`.
  */
 import { formatElapsed, parseSeverity } from '../../domain/policy';
@@ -8,6 +8,7 @@ import type { Severity } from '../../domain/types';
 import { ackExpiry, activeLadder, ladderPosition, policyLevel } from './ladder';
 import { record, type IncidentState } from './state';
 import { answerable, answerResponders, applyPage, pageRefusal, RESPONDER_REVISION } from './responders';
+import { applyReassign, reassignRefusal } from './reassign';
 import { applyRole, roleRefusal, ROLES_REVISION } from './roles';
 import { changeSeverity, revisionAtLeast } from './transitions';
 
@@ -32,7 +33,8 @@ export type CommandName =
   | 'reject'
   | 'snooze'
   | 'page'
-  | 'setRole';
+  | 'setRole'
+  | 'reassign';
 export const COMMAND_NAMES: readonly CommandName[] = [
   'acknowledge',
   'resolve',
@@ -44,19 +46,20 @@ export const COMMAND_NAMES: readonly CommandName[] = [
   'snooze',
   'page',
   'setRole',
+  'reassign',
 ];
 
 /** The longest snooze: a day. */
 export const MAX_SNOOZE_MINUTES = 1440;
 
 /**
- * Whether a run takes the command at all. `snooze` is revision 6's, `page` and `setRole` revision 7's: below it, its Signal
+ * Whether a run takes the command at all. `snooze` is revision 6's, `page`, `setRole` and `reassign` revision 7's: below it, its Signal
  * changes nothing and records nothing (the release before it has no handler, and a replay there must see the
  * same), and its Update is refused by the validator, which leaves no trace in the history either.
  */
 export function commandTaken(state: IncidentState, name: CommandName): boolean {
   if (name === 'snooze') return revisionAtLeast(state, 6);
-  if (name === 'setRole') return revisionAtLeast(state, ROLES_REVISION);
+  if (name === 'setRole' || name === 'reassign') return revisionAtLeast(state, ROLES_REVISION);
   return name !== 'page' || revisionAtLeast(state, RESPONDER_REVISION);
 }
 
@@ -132,6 +135,8 @@ export function refusal(state: IncidentState, name: CommandName, args: CommandAr
       return pageRefusal(state, args);
     case 'setRole':
       return roleRefusal(state, args);
+    case 'reassign':
+      return reassignRefusal(state, args);
   }
 }
 
@@ -218,6 +223,8 @@ export function apply(state: IncidentState, name: CommandName, args: CommandArgs
       return applyPage(state, by, args, now);
     case 'setRole':
       return applyRole(state, by, args, now);
+    case 'reassign':
+      return applyReassign(state, by, args, now);
   }
 }
 

@@ -38,6 +38,7 @@ export type Effect =
   | { kind: 'page-owed' }
   | { kind: 'ladder-end' }
   | { kind: 'responder'; index: number; action: 'plan' | 'page' | 'end' }
+  | { kind: 'reassign' }
   | { kind: 'wait'; until: number | null };
 
 export interface RunFacts {
@@ -109,6 +110,10 @@ export function decide(state: IncidentState, now: number, run: RunFacts): Effect
   if (state.status === 'suppressed') return whileSuppressed(state, now, run);
   if (state.pendingRelapse !== null) return { kind: 'reopen', reason: state.pendingRelapse };
   if (ackExpired(state, now)) return { kind: 're-alert' };
+  // Revision 7: another team's policy takes over before anything more is paged by the old one.
+  const open =
+    state.status === 'triggered' || state.status === 'acknowledged' || state.status === 'mitigating';
+  if (state.pendingReassign && open) return { kind: 'reassign' };
   if (state.pendingEscalations.length && state.status !== 'monitoring')
     return { kind: 'escalate-now', reason: state.pendingEscalations[0] };
   if (state.pagesOwed?.length && state.status === 'triggered') return { kind: 'page-owed' };

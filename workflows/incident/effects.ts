@@ -95,6 +95,9 @@ export const readPolicy = (service: string, scenario: string) =>
 export const responderPlan = (state: IncidentState, target: ResponderTarget) =>
   lookup.loadResponderPlan({ target, severity: state.input.severity });
 
+/** Revision 7: a team's escalation policy, to reassign an incident to (a lookup, as the policy's is). */
+export const teamPolicy = (team: string) => lookup.loadTeamPolicy({ team });
+
 export const scheduleOverrides = (schedule: string) => onCallLookup.onCallOverrides({ schedule });
 
 export const maintenanceWindow = (service: string, at: number) =>

@@ -32,7 +32,7 @@ import {
   RUNBOOK_FOLLOWS_SEVERITY,
   TIMELINE_JOURNAL,
 } from './patches';
-import { runResponder } from './run-responders';
+import { runReassign, runResponder } from './run-responders';
 import { deliver, pageLevel, quietly } from './send-page';
 import { record, type ClosingTask, type IncidentState, type SlackItem } from './state';
 import { storedReview } from './store-writes';
@@ -88,6 +88,8 @@ export async function runEffect(state: IncidentState, effect: Effect, hooks: She
     }
     case 'responder':
       return runResponder(state, effect.index, effect.action, now);
+    case 'reassign':
+      return runReassign(state);
     case 'ladder-end':
       state.nextEscalationAt = null;
       return noteLadderEnd(state, now);

@@ -1,10 +1,11 @@
 /**
- * Carries out a responder request's effect (revision 7): reads its target from the configuration, pages its
- * next level, or ends it when its last page went unanswered.
+ * Carries out revision 7's people effects: a responder request's (reads its target from the configuration,
+ * pages its next level, or ends it when its last page went unanswered) and a reassignment's.
  */
 import { RESPONDER_LEVEL } from '../../domain/responders';
 import * as effects from './effects';
 import { describeError } from './effects';
+import { reassigned } from './reassign';
 import { responderPlanned, responderRanOut, takeResponderPage } from './responders';
 import { pageLevel } from './send-page';
 import type { IncidentState } from './state';
@@ -30,4 +31,13 @@ export async function runResponder(
     case 'end':
       return responderRanOut(state, index, now);
   }
+}
+
+/** Reads the team a reassignment names from the configuration; its policy takes over the incident. */
+export async function runReassign(state: IncidentState): Promise<void> {
+  const { team } = state.pendingReassign!;
+  const policy = await effects
+    .teamPolicy(team)
+    .catch((err) => ({ refused: `the configuration could not be read (${describeError(err)})` }));
+  return reassigned(state, policy, Date.now());
 }

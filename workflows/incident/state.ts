@@ -113,6 +113,8 @@ export interface IncidentState {
   storeLane?: StoreLane;
   /** Revision 7: responders added to the incident, each paged on its own ladder (`responders.ts`). */
   responders?: import('../../domain/responders').ResponderRequest[];
+  /** Revision 7: a reassignment to another team's policy waits for the configuration's answer (`reassign.ts`). */
+  pendingReassign?: { team: string; by: string } | null;
   /** Revision 7: who holds the incident's roles (`roles.ts`). */
   roles?: import('../../domain/types').IncidentRoles;
 }

@@ -39,12 +39,17 @@ const ACTIONS = {
   snooze: 'snooze',
   page: 'page',
   role: 'setRole',
+  reassign: 'reassign',
 } as const;
 type Action = keyof typeof ACTIONS;
 
 /** `page`'s target: a team, a contact or a schedule of the configuration (the incident reads its policy). */
 const RESPONDER_FIELDS = {
-  team: { type: 'string', maxLength: 200, description: 'page: the team to add' },
+  team: {
+    type: 'string',
+    maxLength: 200,
+    description: 'page: the team to add; reassign: the team to move to',
+  },
   person: {
     type: 'string',
     maxLength: 200,
@@ -176,7 +181,12 @@ export function commandRoutes(
           return reply.code(422).send({ error: `step: required to ${action}` });
         if (action === 'snooze' && body.minutes === undefined)
           return reply.code(422).send({ error: 'minutes: required to snooze (1 to 1440)' });
-        const unknownTarget = action === 'page' ? responderTargetRefusal(config, body) : null;
+        const unknownTarget =
+          action === 'page'
+            ? responderTargetRefusal(config, body)
+            : action === 'reassign'
+              ? responderTargetRefusal(config, { team: body.team ?? '' })
+              : null;
         if (unknownTarget) return reply.code(422).send({ error: unknownTarget });
         if (action === 'role' && (!body.role || !String(body.person ?? '').trim()))
           return reply.code(422).send({

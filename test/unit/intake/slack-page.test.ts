@@ -1,5 +1,5 @@
 /** Slack's `/incident page <id> <target>`: every way to name a target, and every refusal. */
-import { parseSlackPage, parseSlackRole } from '../../../intake/slack-page';
+import { parseSlackPage, parseSlackReassign, parseSlackRole } from '../../../intake/slack-page';
 import { testConfig } from '../../../scripts/testbed/config';
 import { THREE_TEAMS } from '../../support/team-config';
 
@@ -52,5 +52,27 @@ describe('/incident role <id> <role> <person>', () => {
     [`role ${ID} scribe <@U0STRANGER>`, /^person: <@U0STRANGER> is no configured contact/],
   ])('%s is refused', (text, why) => {
     expect(parseSlackRole(config, text, caller)).toMatch(why);
+  });
+});
+
+describe('/incident reassign <id> <@team>', () => {
+  test('a team by @name or team:name', () => {
+    expect(parseSlackReassign(config, `reassign ${RUN} @db`)).toEqual({
+      workflowId: ID,
+      incident: RUN,
+      team: 'db',
+    });
+    expect(parseSlackReassign(config, `reassign ${ID} team:security`)).toEqual({
+      workflowId: ID,
+      team: 'security',
+    });
+  });
+  test.each([
+    ['reassign', /^name the incident/],
+    [`reassign ${ID}`, /^team: no team is named ""/],
+    [`reassign ${ID} @payments`, /^team: no team is named "payments"/],
+    [`reassign ${ID} @db now`, /^usage: reassign/],
+  ])('%s is refused', (text, why) => {
+    expect(parseSlackReassign(config, text)).toMatch(why);
   });
 });

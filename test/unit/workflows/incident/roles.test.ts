@@ -82,3 +82,55 @@ test('revision 6 takes no role: its Update is refused and its Signal changes not
   drain(state, T0 + 2 * MIN, pages);
   expect(reviewMarkdown(toView(state))).toContain('- **Incident commander**: amy (acknowledged)');
 });
+
+describe('reassign (revision 7): another team takes the incident', () => {
+  test("the DB team's policy pages from its first rule now; the acknowledgement is cleared", () => {
+    const state = opened();
+    const pages: ModelPage[] = [];
+    deliver(state, { kind: 'command', name: 'acknowledge', args: { by: 'amy' }, update: true }, T0 + MIN);
+    drain(state, T0 + MIN, pages);
+    expect(refusal(state, 'reassign', { by: 'amy', team: 'app' })).toBe("incident is already team app's");
+    expect(refusal(state, 'reassign', { by: 'amy' })).toBe('team: the team to reassign to');
+    expect(
+      deliver(
+        state,
+        { kind: 'command', name: 'reassign', args: { by: 'amy', team: 'db' }, update: true },
+        T0 + 2 * MIN,
+      ),
+    ).toBeNull();
+    expect(refusal(state, 'reassign', { by: 'amy', team: 'security' })).toBe(
+      'a reassignment to team db is under way',
+    );
+    drain(state, T0 + 2 * MIN, pages);
+    expect(state.policy).toMatchObject({ team: 'db', escalationPolicy: 'db-policy' });
+    expect(state.policy!.bySeverity).toBeUndefined(); // the app team's P1 ladder went with it
+    expect(toView(state)).toMatchObject({ status: 'triggered', acknowledgedBy: null, team: 'db' });
+    expect(state.timeline.at(-1)?.message).toBe(
+      "reassigned to team db (policy db-policy): its ladder pages from its first rule; amy's acknowledgement cleared",
+    );
+    // db-policy: its schedule at once, its lead after P2's response time.
+    const respondWithin = state.policy!.severity.P2.respondWithinMs;
+    drain(state, T0 + 2 * MIN + respondWithin, pages);
+    expect(pages.slice(-2).map((p) => [(p.at - T0) / MIN, p.level])).toEqual([
+      [2, 0],
+      [2 + respondWithin / MIN, 1],
+    ]);
+  });
+
+  test('an unknown team is said in the timeline; revision 6 takes no reassignment', () => {
+    const state = opened();
+    deliver(
+      state,
+      { kind: 'command', name: 'reassign', args: { by: 'amy', team: 'payments' }, update: true },
+      T0 + MIN,
+    );
+    drain(state, T0 + MIN, []);
+    expect(state.policy!.team).toBe('app');
+    expect(state.timeline.at(-1)?.message).toBe(
+      'cannot reassign to team payments: no team "payments" is configured (teams)',
+    );
+    expect(refusal(opened(6), 'reassign', { by: 'amy', team: 'db' })).toBe(
+      'reassigning needs engine revision 7; this incident runs revision 6',
+    );
+  });
+});

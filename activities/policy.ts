@@ -54,6 +54,7 @@ export function toIncidentPolicy(config: RunbooksConfig, service: string, scenar
       notifyManagement: r.notifyManagement,
       statusUpdateEveryMs: r.statusUpdateEvery,
       ackTimeoutMs: r.ackTimeout === undefined ? DEFAULT_ACK_TIMEOUT_MS[s] : r.ackTimeout,
+      ...((r.businessHours ?? s === 'P3') ? { businessHoursOnly: true } : {}),
     };
   };
   return {

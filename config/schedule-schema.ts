@@ -37,9 +37,19 @@ const rotationLayer = z.strictObject({
     .default([]),
 });
 
+/** Working hours in the schedule's zone: a severity with `businessHours` pages only inside them (the seed's P3). */
+const businessHours = z
+  .strictObject({
+    days: z.array(z.enum(WEEKDAYS)).min(1).default(['mon', 'tue', 'wed', 'thu', 'fri']),
+    from: clockTime.default('09:00'),
+    to: clockTime.default('17:00'),
+  })
+  .refine((h) => h.from < h.to, { message: '"to" must be after "from" (business hours within one day)' });
+
 /** An on-call schedule: layers of rotations in one time zone. */
 export const schedule = z.strictObject({
   timeZone: z.string().refine(isTimeZone, 'expected an IANA time zone such as "Europe/Berlin"'),
   /** Lowest first: a later layer wins wherever it has someone. */
   layers: z.array(rotationLayer).min(1),
+  businessHours: businessHours.optional(),
 });

@@ -29,6 +29,12 @@ const severityRule = z.strictObject({
    * 30m, P2 2h, P3 never.
    */
   ackTimeout: duration.nullable().optional(),
+  /**
+   * Page only inside the paged schedule's `businessHours` (engine revision 7); outside them the page waits
+   * for the next business day's start. Absent: P3 yes (the seed: "schedule for next business day"), P1 and
+   * P2 no. A schedule without business hours pages at any hour.
+   */
+  businessHours: z.boolean().optional(),
 });
 
 /** A Slack workspace (`T…`) or app (`A…`) id. */

@@ -35,6 +35,8 @@ export interface OnCallSchedule {
   timeZone: string;
   /** Lowest first: a higher layer wins wherever it has someone. */
   layers: RotationLayer[];
+  /** The team's working hours (`to` after `from`): a severity that pages in business hours only waits for them. */
+  businessHours?: Restriction;
 }
 
 /** Someone taking the pager from `from` until `to` (epoch ms): wins over every layer. */
@@ -164,6 +166,28 @@ export function onCallAt(
     if (contactId) return { contactId, layer: schedule.layers[i].name };
   }
   return null;
+}
+
+/**
+ * The first instant at or after `at` inside the schedule's business hours: `at` itself when it is inside them
+ * or the schedule has none, else the start of the next business day's hours (daylight saving included).
+ */
+export function nextBusinessInstant(
+  schedule: Pick<OnCallSchedule, 'timeZone' | 'businessHours'>,
+  at: number,
+): number {
+  const hours = schedule.businessHours;
+  if (!hours || !hours.days.length) return at;
+  const today = localTime(at, schedule.timeZone).day;
+  for (let day = today; day <= today + 7; day++) {
+    if (!hours.days.includes(WEEKDAYS[(day + 4) % 7])) continue;
+    const date = new Date(day * 86_400_000).toISOString().slice(0, 10);
+    const start = zonedInstant(`${date}T${hours.from}`, schedule.timeZone);
+    const end = zonedInstant(`${date}T${hours.to}`, schedule.timeZone);
+    if (at < start) return start;
+    if (at < end) return at;
+  }
+  return at;
 }
 
 /** An override as the schedule's workflow keeps it: who asked, and an id to remove it by. */

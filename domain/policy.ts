@@ -14,6 +14,8 @@ export interface SeverityRule {
   statusUpdateEveryMs: number | null;
   /** Acknowledged but unresolved this long: alert again. Null: never. (Absent in older policies.) */
   ackTimeoutMs?: number | null;
+  /** Revision 7: pages wait for the paged schedule's business hours (absent in older policies: never). */
+  businessHoursOnly?: boolean;
 }
 
 export interface LadderLevel {

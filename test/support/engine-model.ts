@@ -34,6 +34,7 @@ import {
   beginCancel,
   beginClose,
   beginReAlert,
+  deferToBusinessHours,
   noteLadderEnd,
   raiseFromAlert,
   reopen,
@@ -172,6 +173,8 @@ function carryOut(state: IncidentState, effect: Effect, now: number, pages: Mode
       }
       if (effect.action === 'end') return responderRanOut(state, effect.index, now);
       return page(state, RESPONDER_LEVEL, takeResponderPage(state, effect.index, now).reason, now, pages);
+    case 'after-hours':
+      return deferToBusinessHours(state, effect.until, effect.why, now);
     case 'reassign':
       return reassigned(state, toTeamPolicy(configs.get(state)!, state.pendingReassign!.team), now);
     case 'cancel':

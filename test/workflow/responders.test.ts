@@ -1,6 +1,7 @@
 /**
- * Added responders (engine revision 7) on workflow time (time-skipping server): "page the DB team" pages the
- * DB team's policy beside the incident's own ladder, at its own pace, until someone from it acknowledges.
+ * Engine revision 7 on workflow time (time-skipping server): "page the DB team" pages the DB team's policy
+ * beside the incident's own ladder, at its own pace, until someone from it acknowledges; a P3 waits for the
+ * paged schedule's business hours.
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import { incidentWorkflow } from '../../workflows/incident';
@@ -13,12 +14,23 @@ import { describeWith } from '../../scripts/testbed/services';
 import { useTimeSkippingWorker } from '../support/time-skipping-worker';
 import { THREE_TEAMS } from '../support/team-config';
 
-describeWith(['testServer', 'postgres'], 'added responders on workflow time (time-skipping server)', () => {
+describeWith(['testServer', 'postgres'], 'engine revision 7 on workflow time (time-skipping server)', () => {
+  // The app schedule works one day a week: the day after tomorrow (UTC), 09:00 to 17:00.
+  const businessDay = new Date(Date.now() + 2 * 86_400_000);
+  const weekday = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'][businessDay.getUTCDay()];
   const ts = useTimeSkippingWorker('responders', () =>
-    testConfig({ ...THREE_TEAMS, engine: { revision: 7 }, severityPolicy: { P2: { notify: 'page' } } }),
+    testConfig({
+      ...THREE_TEAMS,
+      engine: { revision: 7 },
+      severityPolicy: { P2: { notify: 'page' } },
+      schedules: {
+        ...THREE_TEAMS.schedules,
+        app: { ...THREE_TEAMS.schedules.app, businessHours: { days: [weekday], from: '09:00', to: '17:00' } },
+      },
+    }),
   );
 
-  const open = () =>
+  const open = (severity: 'P2' | 'P3' = 'P2') =>
     ts.env.client.workflow.start(incidentWorkflow, {
       taskQueue: ts.taskQueue,
       workflowId: `responders-${Date.now()}`,
@@ -27,7 +39,7 @@ describeWith(['testServer', 'postgres'], 'added responders on workflow time (tim
           dedupKey: 'checkout',
           service: 'checkout',
           scenario: 'health',
-          severity: 'P2',
+          severity,
           summary: 'down',
           security: false,
         },
@@ -111,6 +123,26 @@ describeWith(['testServer', 'postgres'], 'added responders on workflow time (tim
       3,
       'sec-lead',
     ]);
+    await handle.terminate('test finished');
+  });
+
+  test('a P3 pages the app schedule when its business hours open, not before', async () => {
+    const handle = await open('P3');
+    await ts.env.sleep('3d');
+    const view = await eventually(async () => {
+      const v = await handle.query(statusQuery);
+      expect(v.paged.length).toBeGreaterThanOrEqual(1);
+      return v;
+    });
+    const opensAt = `${businessDay.toISOString().slice(0, 10)}T09:00:00.000Z`;
+    // Paged as the hours open (the timer fires within milliseconds of 09:00).
+    expect([view.paged[0].at.slice(0, 19), view.paged[0].levelName]).toEqual([
+      opensAt.slice(0, 19),
+      'schedule app',
+    ]);
+    expect(view.timeline.map((e) => e.message)).toContain(
+      `P3 pages in business hours only (app: ${weekday} 09:00–17:00 UTC): schedule app is paged at ${opensAt}, the next business day's start`,
+    );
     await handle.terminate('test finished');
   });
 });

@@ -4,7 +4,7 @@
  * comes last and runs in its own lane, so neither chatter nor a dead Slack delays a page.
  */
 import { earliest } from '../../domain/policy';
-import { ackExpired, dueRung, type DueRung } from './ladder';
+import { ackExpired, afterHours, dueRung, policyLevel, type DueRung } from './ladder';
 import { responderDue, responderWakeAt } from './responders';
 import { storeDue, storeDueAt, storeHereDue, storeUnwritten } from './store-lane';
 import { revisionAtLeast } from './transitions';
@@ -39,6 +39,7 @@ export type Effect =
   | { kind: 'ladder-end' }
   | { kind: 'responder'; index: number; action: 'plan' | 'page' | 'end' }
   | { kind: 'reassign' }
+  | { kind: 'after-hours'; until: number; why: string }
   | { kind: 'wait'; until: number | null };
 
 export interface RunFacts {
@@ -118,6 +119,9 @@ export function decide(state: IncidentState, now: number, run: RunFacts): Effect
     return { kind: 'escalate-now', reason: state.pendingEscalations[0] };
   if (state.pagesOwed?.length && state.status === 'triggered') return { kind: 'page-owed' };
   const rung = dueRung(state, now);
+  // Revision 7: a severity that keeps to business hours waits for them (the seed's P3: next business day).
+  const wait = rung && afterHours(state, policyLevel(state, rung.level), now);
+  if (wait) return { kind: 'after-hours', ...wait };
   if (rung) return { kind: 'page', rung };
   // A deadline that passed with no rung to page would be waited on for ever, in a spin: the ladder ended.
   if (state.status === 'triggered' && state.nextEscalationAt !== null && state.nextEscalationAt <= now)

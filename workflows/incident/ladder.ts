@@ -11,6 +11,7 @@ import {
   type PolicyLadder,
   type SeverityRule,
 } from '../../domain/policy';
+import { nextBusinessInstant } from '../../domain/oncall';
 import type { IncidentState } from './state';
 
 export function severityRule(state: Pick<IncidentState, 'policy' | 'input'>): SeverityRule | undefined {
@@ -204,6 +205,39 @@ export function statusUpdateAfter(state: IncidentState, dueAt: number, now: numb
   if (!every || !UPDATING.includes(state.status)) return null;
   const periods = Math.floor((now - dueAt) / every) + 1;
   return dueAt + Math.max(1, periods) * every;
+}
+
+/** Revision 7: business hours, where the severity keeps to them. */
+const BUSINESS_HOURS_REVISION = 7;
+
+/**
+ * When a page due now to `level` must wait for business hours instead (revision 7, a severity with
+ * `businessHoursOnly`, a level whose schedules have business hours): the earliest instant one of them opens,
+ * and why, for the timeline. Null: page now.
+ */
+export function afterHours(
+  state: IncidentState,
+  level: LadderLevel,
+  now: number,
+): { until: number; why: string } | null {
+  if ((state.policy?.revision ?? 1) < BUSINESS_HOURS_REVISION || !severityRule(state)?.businessHoursOnly)
+    return null;
+  const schedules = [...(level.schedules ?? []), ...(level.schedule ? [level.schedule] : [])].filter(
+    (s) => s.businessHours,
+  );
+  if (!schedules.length) return null;
+  const until = Math.min(...schedules.map((s) => nextBusinessInstant(s, now)));
+  if (until <= now) return null;
+  const hours = schedules
+    .map(
+      (s) =>
+        `${s.name}: ${s.businessHours!.days.join(' ')} ${s.businessHours!.from}–${s.businessHours!.to} ${s.timeZone}`,
+    )
+    .join('; ');
+  return {
+    until,
+    why: `${state.input.severity} pages in business hours only (${hours}): ${level.name} is paged at ${new Date(until).toISOString()}, the next business day's start`,
+  };
 }
 
 /** A paged level: security -1, management -2, else the active ladder's (its last, if a severity change shortened it). */

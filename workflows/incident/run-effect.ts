@@ -42,6 +42,7 @@ import {
   beginCancel,
   beginClose,
   beginReAlert,
+  deferToBusinessHours,
   noteLadderEnd,
   raiseFromAlert,
   reopen,
@@ -90,6 +91,8 @@ export async function runEffect(state: IncidentState, effect: Effect, hooks: She
       return runResponder(state, effect.index, effect.action, now);
     case 'reassign':
       return runReassign(state);
+    case 'after-hours':
+      return deferToBusinessHours(state, effect.until, effect.why, now);
     case 'ladder-end':
       state.nextEscalationAt = null;
       return noteLadderEnd(state, now);

@@ -286,3 +286,9 @@ export function pageSent(state: IncidentState, page: PageRecord, result: Deliver
     `${result.delivered ? 'paged' : 'page NOT delivered to'} ${page.levelName} (${page.contacts.join(', ')}): ${page.reason} — ${result.detail}`,
   );
 }
+
+/** Revision 7: the rung due now waits for business hours; the timeline and the thread say until when. */
+export function deferToBusinessHours(state: IncidentState, until: number, why: string, now: number): void {
+  state.nextEscalationAt = until;
+  record(state, now, 'escalated', why);
+}

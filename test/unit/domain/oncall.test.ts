@@ -3,12 +3,14 @@ import { parseConfig } from '../../../config';
 import { rawTestConfig, testConfig } from '../../../scripts/testbed/config';
 import {
   layerOnCall,
+  nextBusinessInstant,
   onCallAt,
   overrideRefusal,
   shiftsAhead,
   zonedInstant,
   type OnCallSchedule,
   type RotationLayer,
+  type Weekday,
 } from '../../../domain/oncall';
 
 const at = (iso: string) => Date.parse(iso);
@@ -183,7 +185,53 @@ describe('schedules in the configuration', () => {
       '"escalation.ladder.0.schedule": unknown schedule "nope"',
     ],
     [{ escalation: { ladder: [{ name: 'x' }] } }, 'expected "contacts" or "schedule"'],
+    [
+      {
+        schedules: { s: { timeZone: 'UTC', layers: [layer], businessHours: { from: '18:00', to: '09:00' } } },
+      },
+      '"schedules.s.businessHours": "to" must be after "from"',
+    ],
+    [
+      { schedules: { s: { timeZone: 'UTC', layers: [layer], businessHours: { days: ['someday'] } } } },
+      '"schedules.s.businessHours.days.0"',
+    ],
   ])('%j is refused naming the path', (patch, message) => expect(bad(patch)).toThrow(message));
+
+  test('business hours default to Monday to Friday, 09:00 to 17:00', () => {
+    const { schedules } = testConfig({
+      schedules: { s: { timeZone: 'UTC', layers: [layer], businessHours: {} } },
+    });
+    expect(schedules.s.businessHours).toEqual({
+      days: ['mon', 'tue', 'wed', 'thu', 'fri'],
+      from: '09:00',
+      to: '17:00',
+    });
+  });
+});
+
+describe('business hours: the next instant inside them', () => {
+  const berlin = {
+    timeZone: 'Europe/Berlin',
+    businessHours: { days: ['mon', 'tue', 'wed', 'thu', 'fri'] as Weekday[], from: '09:00', to: '17:00' },
+  };
+  test.each([
+    ['Wednesday 10:00 (inside)', '2026-11-25T09:00:00Z', '2026-11-25T09:00:00Z'],
+    ['Wednesday 08:00 (before)', '2026-11-25T07:00:00Z', '2026-11-25T08:00:00Z'],
+    ['Wednesday 17:00 (closed)', '2026-11-25T16:00:00Z', '2026-11-26T08:00:00Z'],
+    ['Friday 18:00', '2026-11-27T17:00:00Z', '2026-11-30T08:00:00Z'],
+    ['Saturday noon', '2026-11-28T11:00:00Z', '2026-11-30T08:00:00Z'],
+    // Across the change to summer time (Sunday 29 March 2026): Monday 09:00 CEST is 07:00 UTC.
+    ['Friday evening before summer time', '2026-03-27T18:00:00Z', '2026-03-30T07:00:00Z'],
+  ])('%s', (_, from, expected) => {
+    expect(new Date(nextBusinessInstant(berlin, at(from))).toISOString()).toBe(
+      new Date(at(expected)).toISOString(),
+    );
+  });
+  test('a schedule without business hours: at once', () => {
+    expect(nextBusinessInstant({ timeZone: 'UTC' }, at('2026-11-28T11:00:00Z'))).toBe(
+      at('2026-11-28T11:00:00Z'),
+    );
+  });
 });
 
 describe('overrides: refusals and the table of shifts ahead', () => {

@@ -6,6 +6,7 @@
  */
 import fc from 'fast-check';
 import type { RunbooksConfig } from '../../../../config';
+import { WEEKDAYS, type Weekday } from '../../../../domain/oncall';
 import { COMMAND_NAMES, refusal, type CommandName } from '../../../../workflows/incident/commands';
 import { drain, deliver, openModel, type ModelMessage, type ModelPage } from '../../../support/engine-model';
 import { testConfig } from '../../../../scripts/testbed/config';
@@ -31,6 +32,8 @@ interface Setup {
   revision?: 3 | 4 | 5 | 6 | 7;
   /** Revision 6 and later: the ladder is an escalation policy's, with a delay per level (absent: respondWithin)… */
   delays?: (number | undefined)[];
+  /** Revision 7: the first rule pages the primary schedule, which may keep business hours. */
+  businessHours?: { days: Weekday[]; from: string; to: string };
   /** …and maybe a ladder of its own for one severity. */
   severityLadder?: {
     severity: 'P1' | 'P2' | 'P3';
@@ -60,6 +63,14 @@ const setup: fc.Arbitrary<Setup> = fc.record({
   rules: fc.record({ P1: rule, P2: rule, P3: rule }),
   revision: fc.constantFrom(3 as const, 4 as const, 5 as const, 6 as const, 7 as const),
   delays: fc.array(fc.option(duration, { nil: undefined }), { minLength: 6, maxLength: 6 }),
+  businessHours: fc.option(
+    fc.record({
+      days: fc.subarray([...WEEKDAYS], { minLength: 1 }),
+      from: fc.constantFrom('00:00', '09:00', '13:30'),
+      to: fc.constantFrom('13:45', '17:00', '23:59'),
+    }),
+    { nil: undefined },
+  ),
   severityLadder: fc.option(
     fc.record({
       severity: fc.constantFrom('P1' as const, 'P2' as const, 'P3' as const),
@@ -181,7 +192,9 @@ function configFor(s: Setup): RunbooksConfig {
     const contacts = Object.keys(config.contacts);
     const rules = (n: number) =>
       Array.from({ length: n }, (_, i) => ({
-        targets: [{ contact: contacts[i % contacts.length] }],
+        targets: [
+          i === 0 && s.revision === 7 ? { schedule: 'primary' } : { contact: contacts[i % contacts.length] },
+        ],
         ...(s.delays?.[i] === undefined ? {} : { delay: s.delays[i] }),
       }));
     const bySeverity = s.severityLadder;
@@ -197,6 +210,7 @@ function configFor(s: Setup): RunbooksConfig {
     };
     config.services = { checkout: { escalationPolicy: 'p' } as RunbooksConfig['services'][string] };
     config.teams = { db: { name: 'Database', members: ['tech-lead'], escalationPolicy: 'p' } };
+    if (s.revision === 7 && s.businessHours) config.schedules.primary.businessHours = s.businessHours;
   }
   return config;
 }

@@ -15,6 +15,7 @@ import { postToAdapter } from './http-adapter';
 import { Journal } from './journal';
 import { maintenanceWindow, onCallOverrides } from './oncall';
 import { createPagingActivities } from './paging';
+import { createEmailActivities, EmailLedger } from './email';
 import { toIncidentPolicy, toResponderPlan, toTeamPolicy } from './policy';
 import { labelServices, observeResponseTimes } from './metrics';
 import { appendTimeline, writeReview } from './review';
@@ -45,6 +46,11 @@ export function createIncidentActivities({
   const journal = new Journal(path.resolve(baseDir, config.journal.file));
   const slack = createSlackActivities(config, env, journal);
   const paging = createPagingActivities(config, env, journal);
+  const email = createEmailActivities(
+    config,
+    env,
+    new EmailLedger(path.join(path.dirname(journal.file), 'email-sent.jsonl')),
+  );
   // Everything that touches Docker, PostgreSQL or a health URL acts only on what the configuration names.
   const dockerActivities = createDockerActivities(
     docker ?? new Docker({ socketPath: env.DOCKER_SOCKET ?? config.docker.socketPath }),
@@ -62,8 +68,14 @@ export function createIncidentActivities({
     };
     if (args.channel === 'page') {
       const paged = await paging.pageOnCall(args);
+      // Contacts with an address hear of it by e-mail too: delivered when either channel reached them.
+      const emailed = await email.emailPage(args);
       await invite();
-      return paged;
+      if (!emailed) return paged;
+      return {
+        delivered: paged.delivered || emailed.delivered,
+        detail: `${paged.detail}; ${emailed.detail}`,
+      };
     }
     await invite();
     // A page's outcome reaches the thread through the timeline; a Slack-only notice is the mention itself.

@@ -1,6 +1,6 @@
 /**
- * Who a page can reach. A contact is reachable by page when its PagerDuty routing key is in the environment;
- * without one, a page to it is only logged. That suits `npm start` on a laptop. In production
+ * Who a page can reach. A contact is reachable by page when its PagerDuty routing key is in the environment,
+ * or by e-mail when it has an address and `smtp` is configured; without either, a page to it is only logged. That suits `npm start` on a laptop. In production
  * (`NODE_ENV=production`, which the image sets) such a page is not delivered, a worker refuses to start
  * with a ladder level nobody on can be paged, and its `/readyz` fails while a schedule hands the pager to
  * someone who cannot be.
@@ -58,11 +58,21 @@ const peopleOf = (config: RunbooksConfig, level: Level) => rulePeople(config, [l
 export function unpageableLevels(config: RunbooksConfig, env: Env): string[] {
   const problems: string[] = [];
   for (const level of levels(config)) {
-    const why = peopleOf(config, level).map((id) => whyUnpageable(config, env, id));
+    const why = peopleOf(config, level).map((id) => whyUnreachable(config, env, id));
     if (why.every((w) => w !== null))
       problems.push(`${level.path} ("${level.name}"): nobody on it can be paged: ${why.join('; ')}`);
   }
   return problems;
+}
+
+/**
+ * Why nothing reaches this contact at a page, or null when something does: PagerDuty, or e-mail (an `email`
+ * with `smtp` configured, docs/email.md).
+ */
+function whyUnreachable(config: RunbooksConfig, env: Env, contactId: string): string | null {
+  const why = whyUnpageable(config, env, contactId);
+  if (!why || (config.smtp && ownValue(config.contacts, contactId)?.email)) return null;
+  return config.smtp ? `${why}, and no email` : why;
 }
 
 /** The schedules the levels page, whose overrides `unpageableOnCall` needs. */
@@ -90,13 +100,13 @@ export function unpageableOnCall(
     if (level.schedules) {
       // A policy's rule pages its contacts and each on-call: a page reaches nobody only if none can be paged.
       const paged = [...level.contacts, ...level.schedules.flatMap((n) => onCallNow(n)?.contactId ?? [])];
-      const why = paged.map((id) => whyUnpageable(config, env, id));
+      const why = paged.map((id) => whyUnreachable(config, env, id));
       if (why.length && why.every((w) => w !== null))
         problems.push(`${level.path} ("${level.name}"): nobody it pages now can be paged: ${why.join('; ')}`);
       continue;
     }
     const onCall = level.schedule === undefined ? undefined : onCallNow(level.schedule);
-    const why = onCall ? whyUnpageable(config, env, onCall.contactId) : null;
+    const why = onCall ? whyUnreachable(config, env, onCall.contactId) : null;
     if (why)
       problems.push(`${level.path} ("${level.name}"): on call now by schedule ${level.schedule}: ${why}`);
   }

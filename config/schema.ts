@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { duration, envName } from './zod-types';
+import { smtpSchema } from './email-schema';
 import { runbookDefinitionSchema } from './runbook-definitions';
 import { schedule } from './schedule-schema';
 import { publicStatusSchema } from './public-status-schema';
@@ -206,6 +207,8 @@ export const configSchema = z
           .prefault({}),
       })
       .prefault({}),
+    /** E-mail to contacts with an `email` whenever they are paged (docs/email.md); none by default. */
+    smtp: smtpSchema,
     pagerduty: z
       .strictObject({
         eventsUrl: z.url(),

@@ -52,6 +52,11 @@ test('every level with someone pageable passes; a level with nobody is named wit
   ]);
   // Nothing set at all (the shipped example as it comes): every level.
   expect(unpageableLevels(config, {})).toHaveLength(6);
+  // With SMTP configured, a contact with an address is reached by e-mail (the shipped security team's).
+  const mailing = testConfig({ smtp: { host: 'smtp.example.com', from: 'runbooks@example.com' } });
+  expect(unpageableLevels(mailing, some)).toEqual([
+    'escalation.ladder[1] ("secondary on-call"): nobody on it can be paged: Secondary on-call (secondary-oncall): PD_ROUTING_KEY_SECONDARY is not set, and no email',
+  ]);
 });
 
 test('a schedule level passes when anyone in its rotations can be paged, and fails now when its on-call cannot', () => {

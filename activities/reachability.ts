@@ -1,9 +1,9 @@
 /**
  * Who a page can reach. A contact is reachable by page when its PagerDuty routing key is in the environment,
- * or by e-mail when it has an address and `smtp` is configured; without either, a page to it is only logged. That suits `npm start` on a laptop. In production
- * (`NODE_ENV=production`, which the image sets) such a page is not delivered, a worker refuses to start
- * with a ladder level nobody on can be paged, and its `/readyz` fails while a schedule hands the pager to
- * someone who cannot be.
+ * or by e-mail when it has an address and `smtp` is configured; without either, a page to it is only
+ * logged. That suits `npm start` on a laptop. In production (`NODE_ENV=production`, which the image sets)
+ * such a page is not delivered, a worker refuses to start with a ladder level nobody on can be paged, and
+ * its `/readyz` fails while a schedule hands the pager to someone who cannot be.
  */
 import type { RunbooksConfig } from '../config';
 import { onCallAt, type Override } from '../domain/oncall';

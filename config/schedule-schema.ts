@@ -37,7 +37,10 @@ const rotationLayer = z.strictObject({
     .default([]),
 });
 
-/** Working hours in the schedule's zone: a severity with `businessHours` pages only inside them (the seed's P3). */
+/**
+ * Working hours in the schedule's zone: a severity with `businessHours` pages only inside them (the seed's
+ * P3).
+ */
 const businessHours = z
   .strictObject({
     days: z.array(z.enum(WEEKDAYS)).min(1).default(['mon', 'tue', 'wed', 'thu', 'fri']),

@@ -35,7 +35,10 @@ export interface OnCallSchedule {
   timeZone: string;
   /** Lowest first: a higher layer wins wherever it has someone. */
   layers: RotationLayer[];
-  /** The team's working hours (`to` after `from`): a severity that pages in business hours only waits for them. */
+  /**
+   * The team's working hours (`to` after `from`): a severity that pages in business hours only waits for
+   * them.
+   */
   businessHours?: Restriction;
 }
 

@@ -16,7 +16,10 @@ export interface ResponderPlan {
   people: { id: string; name: string }[];
 }
 
-/** A team's escalation policy as an incident walks it (revision 7's reassignment): it replaces the incident's. */
+/**
+ * A team's escalation policy as an incident walks it (revision 7's reassignment): it replaces the
+ * incident's.
+ */
 export interface TeamPolicy extends PolicyLadder {
   escalationPolicy: string;
   team: string;
@@ -38,7 +41,10 @@ export interface ResponderRequest {
   ended: string | null;
 }
 
-/** A page to a responder is no rung of the incident's ladder: ladder levels are 0 and up, -1 security, -2 management. */
+/**
+ * A page to a responder is no rung of the incident's ladder: ladder levels are 0 and up, -1 security, -2
+ * management.
+ */
 export const RESPONDER_LEVEL = -3;
 
 /** The most responder requests an incident keeps (answered ones included): each carries a ladder. */

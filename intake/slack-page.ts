@@ -58,7 +58,10 @@ function incidentOf(word: string | undefined): { workflowId: string; incident?: 
   return { workflowId, ...(workflowId === word ? {} : { incident: word }) };
 }
 
-/** `role <incident-id> <role> <person…>` → the incident, the role and its person (`me`: `caller`), or why not. */
+/**
+ * `role <incident-id> <role> <person…>` → the incident, the role and its person (`me`: `caller`), or why
+ * not.
+ */
 export function parseSlackRole(
   config: RunbooksConfig,
   text: string,

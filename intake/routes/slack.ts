@@ -1,5 +1,6 @@
 /**
- * `POST /slack/commands` (`/incident declare …`, `page <id> @team`, `role <id> commander @amy`) and `/slack/interactions` (button clicks), signed by Slack.
+ * `POST /slack/commands` (`/incident declare …`, `page <id> @team`, `role <id> commander @amy`,
+ * `reassign <id> @team`) and `/slack/interactions` (button clicks), signed by Slack.
  * Form bodies only here: anywhere else a web page could post a form cross-site (no CORS preflight for
  * forms) to a token-less intake on the responder's laptop.
  */

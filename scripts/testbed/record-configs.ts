@@ -39,7 +39,10 @@ export const POLICY_REVISION_6 = {
   services: { checkout: { team: 'app' } },
 };
 
-/** Revision 7: the same, and a DB team (the tech lead, then the manager, 5 minutes apart) to add as a responder. */
+/**
+ * Revision 7: the same, and a DB team (the tech lead, then the manager, 5 minutes apart) to add as a
+ * responder.
+ */
 export const RESPONDERS_REVISION_7 = {
   ...POLICY_REVISION_6,
   engine: { revision: 7 },

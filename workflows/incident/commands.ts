@@ -1,7 +1,7 @@
 /**
  * What people ask of an incident (acknowledge, resolve, escalate, note, severity, approve, reject, snooze,
- * page a responder, set a role, reassign): for each, why it is refused in the current state (the Update validator's error, or the "ignored" line for a
- * Signal) and what it changes. Pure: the workflow passes `now`.
+ * page a responder, set a role, reassign): for each, why it is refused in the current state (the Update
+ * validator's error, or the "ignored" line for a Signal) and what it changes. Pure: the workflow passes `now`.
  */
 import { formatElapsed, parseSeverity } from '../../domain/policy';
 import type { Severity } from '../../domain/types';
@@ -53,9 +53,10 @@ export const COMMAND_NAMES: readonly CommandName[] = [
 export const MAX_SNOOZE_MINUTES = 1440;
 
 /**
- * Whether a run takes the command at all. `snooze` is revision 6's, `page`, `setRole` and `reassign` revision 7's: below it, its Signal
- * changes nothing and records nothing (the release before it has no handler, and a replay there must see the
- * same), and its Update is refused by the validator, which leaves no trace in the history either.
+ * Whether a run takes the command at all. `snooze` is revision 6's; `page`, `setRole` and `reassign` are
+ * revision 7's. Below its revision, a command's Signal changes nothing and records nothing (the release
+ * before it has no handler, and a replay there must see the same), and its Update is refused by the
+ * validator, which leaves no trace in the history either.
  */
 export function commandTaken(state: IncidentState, name: CommandName): boolean {
   if (name === 'snooze') return revisionAtLeast(state, 6);

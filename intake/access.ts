@@ -20,7 +20,8 @@ export interface ResponderIdentity {
 
 export type AccessDecision = { allowed: true; by: string } | { allowed: false; reason: string; by: string };
 
-function contactOf(config: RunbooksConfig, who: ResponderIdentity): string | undefined {
+/** The configured contact id a channel's person is (its Slack member id, PagerDuty user id, API contact). */
+export function contactOf(config: RunbooksConfig, who: ResponderIdentity): string | undefined {
   if (who.channel === 'api') return ownValue(config.contacts, who.userId) ? who.userId : undefined;
   for (const [id, contact] of Object.entries(config.contacts)) {
     const known = who.channel === 'slack' ? contact.slackUserId : contact.pagerdutyUserId;

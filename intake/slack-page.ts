@@ -8,30 +8,57 @@ import type { RunbooksConfig } from '../config';
 import { ownValue } from '../domain/policy';
 import { RESPONDER_KINDS, responderTargetOf, type ResponderTarget } from '../domain/responders';
 import { INCIDENT_ROLES, type IncidentRole } from '../domain/types';
+import { contactOf } from './access';
 import { workflowIdOfIncident } from './incident-id';
 
 export const REASSIGN_USAGE = 'usage: reassign <incident-id> <@team>';
 export const ROLE_USAGE = `usage: role <incident-id> <${INCIDENT_ROLES.join('|')}> <@person | me | name…>`;
 export const PAGE_USAGE = 'usage: page <incident-id> <@team | @person | team:… | person:… | schedule:…>';
 
-function targetOf(config: RunbooksConfig, word: string): ResponderTarget | string {
+/** What each kind of target names in the configuration. */
+const configured = (config: RunbooksConfig): Record<ResponderTarget['kind'], Record<string, unknown>> => ({
+  team: config.teams,
+  person: config.contacts,
+  schedule: config.schedules,
+});
+
+/** Whether the configuration has the target (a team, a contact, a schedule of that id). */
+export function isConfigured(config: RunbooksConfig, target: ResponderTarget): boolean {
+  return ownValue(configured(config)[target.kind], target.name) !== undefined;
+}
+
+/**
+ * A role's holder as the incident names them: `me` is the caller, a contact id the contact's name, anything
+ * else as said.
+ */
+export function rolePerson(config: RunbooksConfig, said: string, caller: string): string {
+  if (said.trim().toLowerCase() === 'me') return caller;
+  return ownValue(config.contacts, said.trim())?.name ?? said;
+}
+
+/**
+ * The contact a Slack mention (`<@U123|amy>`) names: its id, or why it names none; null when the word is no
+ * mention.
+ */
+function mentioned(config: RunbooksConfig, word: string): { id: string } | string | null {
   const mention = /^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$/.exec(word);
-  if (mention) {
-    const id = Object.entries(config.contacts).find(([, c]) => c.slackUserId === mention[1])?.[0];
-    return id
-      ? { kind: 'person', name: id }
-      : `person: <@${mention[1]}> is no configured contact (slackUserId)`;
-  }
-  const [kind, name] = word.includes(':') ? word.split(':', 2) : [undefined, word.replace(/^@/, '')];
-  if (kind !== undefined) {
-    const target = responderTargetOf({ [kind]: name });
-    return typeof target === 'string' || !RESPONDER_KINDS.includes(kind as ResponderTarget['kind'])
+  if (!mention) return null;
+  const id = contactOf(config, { channel: 'slack', userId: mention[1] });
+  return id ? { id } : `person: <@${mention[1]}> is no configured contact (slackUserId)`;
+}
+
+function targetOf(config: RunbooksConfig, word: string): ResponderTarget | string {
+  const mention = mentioned(config, word);
+  if (mention) return typeof mention === 'string' ? mention : { kind: 'person', name: mention.id };
+  const [prefix, name] = word.includes(':') ? word.split(':', 2) : [undefined, word.replace(/^@/, '')];
+  if (prefix !== undefined) {
+    const target = responderTargetOf({ [prefix]: name });
+    return typeof target === 'string' || !RESPONDER_KINDS.includes(prefix as ResponderTarget['kind'])
       ? `${PAGE_USAGE}`
       : target;
   }
-  if (ownValue(config.teams, name)) return { kind: 'team', name };
-  if (ownValue(config.contacts, name)) return { kind: 'person', name };
-  if (ownValue(config.schedules, name)) return { kind: 'schedule', name };
+  const kind = RESPONDER_KINDS.find((k) => isConfigured(config, { kind: k, name }));
+  if (kind) return { kind, name };
   return `no team, contact or schedule is named ${JSON.stringify(name.slice(0, 100))}. ${PAGE_USAGE}`;
 }
 
@@ -75,13 +102,11 @@ export function parseSlackRole(
   if (!known) return `role: one of ${INCIDENT_ROLES.join(', ')}. ${ROLE_USAGE}`;
   const said = words.join(' ');
   if (!said) return `name who takes the role. ${ROLE_USAGE}`;
-  const mention = /^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$/.exec(said);
-  const contact = mention
-    ? Object.values(config.contacts).find((c) => c.slackUserId === mention[1])
-    : ownValue(config.contacts, said.replace(/^@/, ''));
-  if (mention && !contact) return `person: <@${mention[1]}> is no configured contact (slackUserId)`;
-  const person = said.toLowerCase() === 'me' ? caller : (contact?.name ?? said.slice(0, 200));
-  return { ...incident, role: known, person };
+  const mention = mentioned(config, said);
+  if (typeof mention === 'string') return mention;
+  const contactId = mention?.id ?? said.replace(/^@/, '');
+  const person = rolePerson(config, ownValue(config.contacts, contactId) ? contactId : said, caller);
+  return { ...incident, role: known, person: person.slice(0, 200) };
 }
 
 /** `reassign <incident-id> <@team>` → the incident and the team, or why not. */
@@ -94,7 +119,7 @@ export function parseSlackReassign(
   const incident = incidentOf(id);
   if (!incident) return `name the incident (its id starts with "incident-"). ${REASSIGN_USAGE}`;
   const name = (team ?? '').replace(/^@/, '').replace(/^team:/, '');
-  if (!ownValue(config.teams, name))
+  if (!isConfigured(config, { kind: 'team', name }))
     return `team: no team is named ${JSON.stringify(name.slice(0, 100))}. ${REASSIGN_USAGE}`;
   return { ...incident, team: name };
 }

@@ -89,8 +89,9 @@ export const slackRoutes =
         userId,
         ...(typeof form.user_name === 'string' ? { name: form.user_name } : {}),
       };
+      const verb = text.trim().split(/\s+/)[0];
       // `/incident page <incident-id> @db` (revision 7): add a responder.
-      if (text.trim().split(/\s+/)[0] === 'page') {
+      if (verb === 'page') {
         const page = parseSlackPage(config, text);
         if (typeof page === 'string') return ephemeral(page);
         const { kind, name } = page.target;
@@ -102,7 +103,7 @@ export const slackRoutes =
         });
       }
       // `/incident role <incident-id> commander @amy` (revision 7): name who holds a role.
-      if (text.trim().split(/\s+/)[0] === 'role') {
+      if (verb === 'role') {
         const role = parseSlackRole(config, text, actorName(config, who));
         if (typeof role === 'string') return ephemeral(role);
         return answerCommand(req, reply, {
@@ -117,7 +118,7 @@ export const slackRoutes =
         });
       }
       // `/incident reassign <incident-id> @db` (revision 7): another team's policy takes the incident.
-      if (text.trim().split(/\s+/)[0] === 'reassign') {
+      if (verb === 'reassign') {
         const moved = parseSlackReassign(config, text);
         if (typeof moved === 'string') return ephemeral(moved);
         return answerCommand(req, reply, {

@@ -8,12 +8,12 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { workflowUiLink, type RunbooksConfig } from '../../../config';
 import { statusQuery } from '../../../domain/messages';
-import { ownValue } from '../../../domain/policy';
 import { responderTargetOf } from '../../../domain/responders';
 import { INCIDENT_ROLES, SEVERITIES, type IncidentStatusView } from '../../../domain/types';
 import { recordAudit, storedWorkflowId, type SqlClient } from '../../../store';
 import { mayAct } from '../../access';
 import { sendCommand } from '../../commands';
+import { isConfigured, rolePerson } from '../../slack-page';
 import { unreachable } from '../../http';
 import { workflowIdOfIncident } from '../../incident-id';
 import { declareIncident } from '../../open-incident';
@@ -59,22 +59,11 @@ const RESPONDER_FIELDS = {
   role: { type: 'string', enum: [...INCIDENT_ROLES], description: 'role: which one' },
 };
 
-/** `role`'s person as the incident names them: a contact by name, "me" as the caller. */
-function rolePerson(config: RunbooksConfig, person: string, by: string): string {
-  if (person.trim().toLowerCase() === 'me') return by;
-  return ownValue(config.contacts, person.trim())?.name ?? person;
-}
-
 /** Why the body names no configured target, naming the field; null when it names one. */
 function responderTargetRefusal(config: RunbooksConfig, body: Record<string, unknown>): string | null {
   const target = responderTargetOf(body);
   if (typeof target === 'string') return target;
-  const known: Record<string, unknown> = {
-    team: config.teams,
-    person: config.contacts,
-    schedule: config.schedules,
-  }[target.kind];
-  return ownValue(known, target.name)
+  return isConfigured(config, target)
     ? null
     : `${target.kind}: no ${target.kind} "${target.name}" is configured`;
 }

@@ -7,6 +7,7 @@ import {
   resolvePolicy,
   rulePeople,
   type ResolvedLadder,
+  type ResolvedPolicy,
   type ResolvedRule,
 } from '../config/escalation';
 import type { ResponderPlan, TeamPolicy } from '../domain/responders';
@@ -36,14 +37,28 @@ function ladderBuilder(config: RunbooksConfig) {
     repeat: l.repeat,
     afterLadder: l.afterLadder,
   });
-  return { level, ladder, nameOf };
+  /** A policy's ladder and, where it has them, its per-severity ladders. */
+  const policyLadders = (p: ResolvedPolicy): PolicyLadder & Pick<IncidentPolicy, 'bySeverity'> => {
+    const bySeverity = Object.entries(p.severity).map(([s, l]) => [s, ladder(l!)] as const);
+    return { ...ladder(p), ...(bySeverity.length ? { bySeverity: Object.fromEntries(bySeverity) } : {}) };
+  };
+  return { level, ladder, policyLadders, nameOf };
+}
+
+/** A configured team and its escalation policy, or why there is none. */
+function teamPolicyOf(
+  config: RunbooksConfig,
+  name: string,
+): { team: RunbooksConfig['teams'][string]; policy: ResolvedPolicy } | { refused: string } {
+  const team = ownValue(config.teams, name);
+  const policy = team && resolvePolicy(config, team.escalationPolicy);
+  return team && policy ? { team, policy } : { refused: `no team "${name}" is configured (teams)` };
 }
 
 /** The workflow's view of the configuration for one service: timings, ladder, names; never a secret. */
 export function toIncidentPolicy(config: RunbooksConfig, service: string, scenario?: string): IncidentPolicy {
-  const { level, ladder } = ladderBuilder(config);
+  const { level, policyLadders } = ladderBuilder(config);
   const escalation = policyOf(config, service);
-  const bySeverity = Object.entries(escalation.severity).map(([s, l]) => [s, ladder(l!)] as const);
   const svc = ownValue(config.services, service);
   const rule = (s: 'P1' | 'P2' | 'P3') => {
     const r = config.severityPolicy[s];
@@ -59,10 +74,9 @@ export function toIncidentPolicy(config: RunbooksConfig, service: string, scenar
   };
   return {
     severity: { P1: rule('P1'), P2: rule('P2'), P3: rule('P3') },
-    ...ladder(escalation),
+    ...policyLadders(escalation),
     escalationPolicy: escalation.name,
     ...(escalation.team === undefined ? {} : { team: escalation.team }),
-    ...(bySeverity.length ? { bySeverity: Object.fromEntries(bySeverity) } : {}),
     revision: config.engine.revision,
     security: level('security team', config.escalation.securityContacts),
     management: level('management', config.escalation.managementContacts),
@@ -119,9 +133,9 @@ export function toResponderPlan(
   });
   switch (target.kind) {
     case 'team': {
-      const team = ownValue(config.teams, target.name);
-      const policy = team && resolvePolicy(config, team.escalationPolicy);
-      if (!team || !policy) return { refused: `no team "${target.name}" is configured (teams)` };
+      const found = teamPolicyOf(config, target.name);
+      if ('refused' in found) return found;
+      const { team, policy } = found;
       const walk = policy.severity[severity] ?? policy;
       const people = [...team.members, ...rulePeople(config, walk.rules)];
       return {
@@ -147,16 +161,12 @@ export function toResponderPlan(
 
 /** Revision 7: a team's escalation policy, all its ladders, to reassign an incident to. */
 export function toTeamPolicy(config: RunbooksConfig, name: string): TeamPolicy | { refused: string } {
-  const team = ownValue(config.teams, name);
-  const policy = team && resolvePolicy(config, team.escalationPolicy);
-  if (!team || !policy) return { refused: `no team "${name}" is configured (teams)` };
-  const { ladder } = ladderBuilder(config);
-  const bySeverity = Object.entries(policy.severity).map(([s, l]) => [s, ladder(l!)] as const);
+  const found = teamPolicyOf(config, name);
+  if ('refused' in found) return found;
   return {
-    ...ladder(policy),
-    escalationPolicy: policy.name,
+    ...ladderBuilder(config).policyLadders(found.policy),
+    escalationPolicy: found.policy.name,
     team: name,
-    ...(bySeverity.length ? { bySeverity: Object.fromEntries(bySeverity) } : {}),
   };
 }
 

@@ -10,6 +10,11 @@ import { responderPlanned, responderRanOut, takeResponderPage } from './responde
 import { pageLevel } from './send-page';
 import type { IncidentState } from './state';
 
+/** A configuration lookup that failed past its retries: its request ends, saying why. */
+const unreadable = (err: unknown) => ({
+  refused: `the configuration could not be read (${describeError(err)})`,
+});
+
 export async function runResponder(
   state: IncidentState,
   index: number,
@@ -19,9 +24,7 @@ export async function runResponder(
   switch (action) {
     case 'plan': {
       const { target } = state.responders![index];
-      const plan = await effects
-        .responderPlan(state, target)
-        .catch((err) => ({ refused: `the configuration could not be read (${describeError(err)})` }));
+      const plan = await effects.responderPlan(state, target).catch(unreadable);
       return responderPlanned(state, index, plan, Date.now());
     }
     case 'page': {
@@ -36,8 +39,6 @@ export async function runResponder(
 /** Reads the team a reassignment names from the configuration; its policy takes over the incident. */
 export async function runReassign(state: IncidentState): Promise<void> {
   const { team } = state.pendingReassign!;
-  const policy = await effects
-    .teamPolicy(team)
-    .catch((err) => ({ refused: `the configuration could not be read (${describeError(err)})` }));
+  const policy = await effects.teamPolicy(team).catch(unreadable);
   return reassigned(state, policy, Date.now());
 }

@@ -108,10 +108,10 @@ export function createEmailActivities(config: RunbooksConfig, env: Env, ledger: 
   async function emailPage(args: PageContactsArgs): Promise<DeliveryResult | null> {
     if (!smtp) return null;
     const results: DeliveryResult[] = [];
+    const key = (args.dedupKey ?? args.incidentId).replace(/[^\w.-]/g, '.');
     for (const contactId of args.contactIds) {
       const address = ownValue(config.contacts, contactId)?.email;
       if (!address) continue;
-      const key = (args.dedupKey ?? args.incidentId).replace(/[^\w.-]/g, '.');
       results.push(
         await send(
           {

@@ -23,11 +23,13 @@ export class SmtpReceiver {
   readonly received: ReceivedMail[] = [];
   /** Messages received in full whose answer the server is holding (`holdMs`). */
   held = 0;
+  /** Messages whose client went away before the server answered: never accepted. */
+  discarded = 0;
   /** While set, the answer to DATA waits this long. */
   holdMs = 0;
   private server: SMTPServer | null = null;
-  /** Releases of the answers being held: `stop` lets them go. */
-  private readonly holds = new Set<() => void>();
+  /** Releases of the answers being held, by session: a closed connection or `stop` lets them go. */
+  private readonly holds = new Map<string, () => void>();
   port = 0;
 
   async start(): Promise<void> {
@@ -36,20 +38,24 @@ export class SmtpReceiver {
       authOptional: true,
       disabledCommands: ['STARTTLS'],
       logger: false,
-      onClose: (session) => void closed.add(session.id),
+      onClose: (session) => {
+        closed.add(session.id);
+        this.holds.get(session.id)?.();
+      },
       onData: (stream, session, callback) => {
         simpleParser(stream)
           .then(async (mail) => {
             if (this.holdMs) {
               this.held += 1;
               await new Promise<void>((resolve) => {
-                const release = () => (clearTimeout(timer), this.holds.delete(release), resolve());
+                const release = () => (clearTimeout(timer), this.holds.delete(session.id), resolve());
                 const timer = setTimeout(release, this.holdMs);
-                this.holds.add(release);
+                this.holds.set(session.id, release);
               });
               this.held -= 1;
             }
-            if (closed.has(session.id)) return; // the client is gone: nothing was accepted
+            // The client is gone: nothing was accepted.
+            if (closed.has(session.id)) return void (this.discarded += 1);
             const to = [mail.to ?? []].flat().flatMap((a) => a.value.map((v) => v.address ?? ''));
             const calendar = mail.attachments.find((a) => a.contentType === 'text/calendar');
             this.received.push({
@@ -71,7 +77,7 @@ export class SmtpReceiver {
   }
 
   async stop(): Promise<void> {
-    for (const release of [...this.holds]) release();
+    for (const release of [...this.holds.values()]) release();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 

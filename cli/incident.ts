@@ -222,10 +222,12 @@ const NEEDS_ID = [
   'role',
   'reassign',
 ];
-const NEEDS_MORE = ['note', 'severity', 'approve', 'reject', 'snooze', 'role', 'reassign'];
-const MORE: Record<string, string> = {
+/** Commands that need more words after the id, and what those words are. */
+const NEEDS_MORE: Record<string, string> = {
   note: 'the text',
   severity: 'P1, P2 or P3',
+  approve: 'the step',
+  reject: 'the step',
   snooze: 'the minutes',
   role: 'the role and who takes it',
   reassign: 'the team',
@@ -263,9 +265,9 @@ async function run(argv: string[], out: (s: string) => void, err: (s: string) =>
   if (!['list', ...NEEDS_ID].includes(command))
     throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   if (NEEDS_ID.includes(command) && !id) throw new UsageError(`${command} needs an incident id`);
-  if (NEEDS_MORE.includes(command) && !rest.join(' ').trim())
-    throw new UsageError(`${command} needs ${MORE[command] ?? 'the step'}`);
-  if (command === 'role' && rest.length < 2) throw new UsageError(`role needs ${MORE.role}`);
+  if (Object.hasOwn(NEEDS_MORE, command) && !rest.join(' ').trim())
+    throw new UsageError(`${command} needs ${NEEDS_MORE[command]}`);
+  if (command === 'role' && rest.length < 2) throw new UsageError(`role needs ${NEEDS_MORE.role}`);
   if (command === 'page') responderFlags(args);
   const api = apiTarget(process.env);
   if (typeof api === 'string') throw new UsageError(api);

@@ -68,6 +68,25 @@ describeWith(
       return { status: res.status, body: (await res.json()) as Record<string, string> };
     };
 
+    /** `/incident <text>` from Slack as the primary on-call (Carol), signed. */
+    const slackCommand = (text: string) => {
+      const body = new URLSearchParams({
+        command: '/incident',
+        text,
+        user_id: 'U0PRIMARY',
+        user_name: 'carol',
+      }).toString();
+      return t.intake.post('/slack/commands', body, slackSigned(body));
+    };
+
+    /** `durable-runbooks incident …` as cli-user, straight to Temporal. */
+    const incidentCli = (args: string[]) =>
+      runCli(['incident', ...args], {
+        TEMPORAL_ADDRESS: serviceValue('temporal'),
+        RUNBOOKS_USER: 'cli-user',
+        INCIDENT_TIMEOUT_SECONDS: '5',
+      });
+
     /** The added responders' pages, once there are `count`: "levelName: people". */
     const responderPages = (workflowId: string, count: number) =>
       eventually(async () => {
@@ -80,18 +99,7 @@ describeWith(
     test('Slack: /incident page <id> @db pages the DB team; bad text and unknown names are told why', async () => {
       const handle = await open();
       const { incidentId } = await handle.query(statusQuery);
-      const form = (text: string) =>
-        new URLSearchParams({
-          command: '/incident',
-          text,
-          user_id: 'U0PRIMARY',
-          user_name: 'carol',
-        }).toString();
-      const post = (text: string) => {
-        const body = form(text);
-        return t.intake.post('/slack/commands', body, slackSigned(body));
-      };
-      const ok = await post(`page ${incidentId} @db`);
+      const ok = await slackCommand(`page ${incidentId} @db`);
       expect(ok.status).toBe(200);
       expect(ok.data).toEqual({
         response_type: 'ephemeral',
@@ -108,7 +116,7 @@ describeWith(
         // Another order: the same text again within the second would be the same signed request, a replay.
         [`page @db ${incidentId}`, 'Not done: team db is already being paged (asked by Primary on-call'],
       ]) {
-        const res = await post(text);
+        const res = await slackCommand(text);
         expect([text, res.status, res.data.response_type]).toEqual([text, 200, 'ephemeral']);
         expect(res.data.text.slice(0, reply.length)).toBe(reply);
       }
@@ -129,11 +137,7 @@ describeWith(
         status: 422,
         body: { error: 'team: no team "payments" is configured' },
       });
-      const cli = await runCli(['incident', 'page', handle.workflowId, '--person', 'sec-lead'], {
-        TEMPORAL_ADDRESS: serviceValue('temporal'),
-        RUNBOOKS_USER: 'cli-user',
-        INCIDENT_TIMEOUT_SECONDS: '5',
-      });
+      const cli = await incidentCli(['page', handle.workflowId, '--person', 'sec-lead']);
       expect(cli).toMatchObject({
         code: 0,
         stdout: expect.stringContaining(
@@ -152,9 +156,7 @@ describeWith(
     test('roles: Slack names the commander by mention, the API the scribe as "me", the CLI the communications lead', async () => {
       const handle = await open();
       const { incidentId } = await handle.query(statusQuery);
-      const text = `role ${incidentId} commander <@U0SECONDARY|sam>`;
-      const body = new URLSearchParams({ command: '/incident', text, user_id: 'U0PRIMARY' }).toString();
-      const slack = await t.intake.post('/slack/commands', body, slackSigned(body));
+      const slack = await slackCommand(`role ${incidentId} commander <@U0SECONDARY|sam>`);
       expect(slack.data).toEqual({
         response_type: 'ephemeral',
         text: `${handle.workflowId}: Secondary on-call is now the incident commander`,
@@ -172,11 +174,7 @@ describeWith(
         status: 422,
         body: { error: 'person: who takes the role' },
       });
-      const cli = await runCli(['incident', 'role', handle.workflowId, 'communications', 'Dana', 'Lee'], {
-        TEMPORAL_ADDRESS: serviceValue('temporal'),
-        RUNBOOKS_USER: 'cli-user',
-        INCIDENT_TIMEOUT_SECONDS: '5',
-      });
+      const cli = await incidentCli(['role', handle.workflowId, 'communications', 'Dana', 'Lee']);
       expect(cli).toMatchObject({
         code: 0,
         stdout: expect.stringContaining('Dana Lee is now the communications lead'),
@@ -219,18 +217,12 @@ describeWith(
       });
       expect(moved.team).toBe('db');
       const { incidentId } = moved;
-      const text = `reassign ${incidentId} @security`;
-      const body = new URLSearchParams({ command: '/incident', text, user_id: 'U0PRIMARY' }).toString();
-      const slack = await t.intake.post('/slack/commands', body, slackSigned(body));
+      const slack = await slackCommand(`reassign ${incidentId} @security`);
       expect(slack.data.text).toBe(
         `${handle.workflowId}: reassigning to team security: its policy pages from its first rule`,
       );
       await eventually(async () => expect((await handle.query(statusQuery)).team).toBe('security'));
-      const cli = await runCli(['incident', 'reassign', handle.workflowId, 'security'], {
-        TEMPORAL_ADDRESS: serviceValue('temporal'),
-        RUNBOOKS_USER: 'cli-user',
-        INCIDENT_TIMEOUT_SECONDS: '5',
-      });
+      const cli = await incidentCli(['reassign', handle.workflowId, 'security']);
       expect(cli).toMatchObject({
         code: 1,
         stderr: expect.stringContaining("incident is already team security's"),

@@ -98,7 +98,7 @@ export interface IncidentPolicy extends PolicyLadder {
 }
 
 /** The engine revision new runs take unless the configuration names another (see `IncidentPolicy.revision`). */
-export const ENGINE_REVISION = 6;
+export const ENGINE_REVISION = 7;
 /**
  * The newest revision this code runs. 3: the loop does not act on a command until every handler has finished,
  * so an Update's answer is recorded before what the incident does about it (docs/containment.md); known since
@@ -112,7 +112,8 @@ export const ENGINE_REVISION = 6;
  * schedules with contacts beside them, ladders per severity (docs/escalation.md), and snooze; known since the
  * release after 17b57c4 (d1b3904), the default since the release after that. 7: as 6, and responders can be
  * added (the `page` command): each paged on its own ladder beside the incident's until someone from it
- * acknowledges (docs/escalation.md); known since the release after d1b3904.
+ * acknowledges (docs/escalation.md), with roles, reassign and business hours; known since the release after
+ * d1b3904 (3b19c91), the default since the release after that.
  */
 export const LATEST_ENGINE_REVISION = 7;
 

@@ -144,6 +144,9 @@ export interface PageContactsArgs {
   dedupKey?: string;
 }
 
+export type { EmailNoticeArgs, NamedContact } from './notice-contract';
+import type { EmailNoticeArgs, NamedContact } from './notice-contract';
+
 export interface DeliveryResult {
   delivered: boolean;
   /** Human-readable outcome for the timeline (never contains a secret). */
@@ -263,6 +266,10 @@ export interface IncidentActivities {
   }): Promise<ResponderPlan | { refused: string }>;
   /** Revision 7: a team's escalation policy, to reassign an incident to. */
   loadTeamPolicy(args: { team: string }): Promise<TeamPolicy | { refused: string }>;
+  /** Revision 8: the configured contacts the timeline's names stand for (null where none does). */
+  contactsNamed(args: { names: string[] }): Promise<(NamedContact | null)[]>;
+  /** Revision 8: an e-mail to contacts (the review meeting's invitation, the commander's reminder). */
+  emailNotice(args: EmailNoticeArgs): Promise<DeliveryResult>;
   announceIncident(args: AnnounceIncidentArgs): Promise<SlackThreadRef | null>;
   /** Archives the incident's own channel at close (best effort: the answer says what happened). */
   archiveIncidentChannel(args: { incidentId: string; channel: string }): Promise<DeliveryResult>;

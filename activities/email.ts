@@ -11,7 +11,8 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import type { RunbooksConfig } from '../config';
 import { ownValue } from '../domain/policy';
 import { plainText } from '../domain/text';
-import type { DeliveryResult, PageContactsArgs } from './contract';
+import { invitationIcs } from '../domain/review-meeting';
+import type { DeliveryResult, EmailNoticeArgs, PageContactsArgs } from './contract';
 import { activityLogger } from './log';
 import { readSecret, type Env } from './secrets';
 
@@ -72,6 +73,7 @@ export function createEmailActivities(config: RunbooksConfig, env: Env, ledger: 
     return transport;
   };
   const domain = smtp ? /@([A-Za-z0-9.-]+)>?$/.exec(smtp.from)![1] : 'localhost';
+  const fromAddress = smtp ? (/<([^>]+)>\s*$/.exec(smtp.from)?.[1] ?? smtp.from.trim()) : '';
 
   /** Sends one message unless the server already accepted its Message-ID; failures are answers, not throws. */
   async function send(message: EmailMessage, incidentId: string): Promise<DeliveryResult> {
@@ -140,5 +142,32 @@ export function createEmailActivities(config: RunbooksConfig, env: Env, ledger: 
     };
   }
 
-  return { send, emailPage };
+  /**
+   * An e-mail to configured contacts with an address, in one message (the review meeting's invitation, with
+   * the invitees as its attendees; the commander's reminder). Addresses are read here, never from history.
+   */
+  async function emailNotice(args: EmailNoticeArgs): Promise<DeliveryResult> {
+    if (!smtp) return { delivered: false, detail: 'no smtp configured' };
+    const attendees = args.contactIds.flatMap((id) => {
+      const contact = ownValue(config.contacts, id);
+      return contact?.email ? [{ name: contact.name, email: contact.email }] : [];
+    });
+    if (!attendees.length) return { delivered: false, detail: 'nobody to e-mail: no address configured' };
+    const organizer = {
+      name: /^"?([^"<]*?)"?\s*</.exec(smtp.from)?.[1] || 'Durable Runbooks',
+      email: fromAddress,
+    };
+    return send(
+      {
+        messageId: `<${args.key.replace(/[^\w.-]/g, '.')}@${domain}>`,
+        to: attendees.map((a) => a.email),
+        subject: args.subject,
+        text: args.text,
+        ...(args.meeting && { ical: invitationIcs({ ...args.meeting, organizer, attendees }) }),
+      },
+      args.incidentId,
+    );
+  }
+
+  return { send, emailPage, emailNotice };
 }

@@ -16,7 +16,7 @@ import { Journal } from './journal';
 import { maintenanceWindow, onCallOverrides } from './oncall';
 import { createPagingActivities } from './paging';
 import { createEmailActivities, EmailLedger } from './email';
-import { toIncidentPolicy, toResponderPlan, toTeamPolicy } from './policy';
+import { contactsNamed, toIncidentPolicy, toResponderPlan, toTeamPolicy } from './policy';
 import { labelServices, observeResponseTimes } from './metrics';
 import { appendTimeline, writeReview } from './review';
 import type { Env } from './secrets';
@@ -125,6 +125,10 @@ export function createIncidentActivities({
     async loadTeamPolicy({ team }) {
       return toTeamPolicy(config, team);
     },
+    async contactsNamed({ names }) {
+      return contactsNamed(config, names);
+    },
+    emailNotice: (args) => heartbeatWhile(email.emailNotice(args), 'e-mailing'),
     announceIncident: slack.announceIncident,
     postThreadMessage: slack.postThreadMessage,
     archiveIncidentChannel: slack.archiveIncidentChannel,

@@ -11,6 +11,7 @@ import {
   type ResolvedRule,
 } from '../config/escalation';
 import type { ResponderPlan, TeamPolicy } from '../domain/responders';
+import type { NamedContact } from './contract';
 import type { ResponderTarget, Severity } from '../domain/types';
 
 const DEFAULT_ACK_TIMEOUT_MS = { P1: 1_800_000, P2: 7_200_000, P3: null } as const;
@@ -91,6 +92,11 @@ export function toIncidentPolicy(config: RunbooksConfig, service: string, scenar
     maintenanceCheckEveryMs: config.maintenance.checkEvery,
     reviewDirectory: config.review.directory,
     reviewReminderAfterMs: config.review.reminderAfter,
+    reviewMeeting: {
+      afterMs: config.review.meeting.after,
+      durationMs: config.review.meeting.duration,
+      remindCommanderAfterMs: config.review.meeting.remindCommanderAfter,
+    },
     ticketsEnabled: config.tickets !== null,
     statusPageEnabled: config.statusPage !== null,
     statusFirstMessage: config.publicStatus.firstMessage,
@@ -216,4 +222,30 @@ function definitionFor(config: RunbooksConfig, scenario: string | undefined): Ru
   const find = (name: string) => config.runbookDefinitions.find((d) => d.scenario === name) ?? null;
   if (scenario === undefined) return null;
   return find(scenario) ?? (knownScenarios(config).includes(scenario) ? null : find('health'));
+}
+
+/**
+ * Revision 8: the contact each name stands for. The timeline names people as the surfaces do: a contact's id,
+ * its name, or `Name (slack:U…)` / `slack:U… (name)` with the channel's id; the id decides where one is given.
+ */
+export function contactsNamed(config: RunbooksConfig, names: string[]): (NamedContact | null)[] {
+  const entries = Object.entries(config.contacts);
+  return names.map((raw) => {
+    const handle = /(?:^|\()(slack|pagerduty|api):([^\s)]+)/.exec(raw);
+    const bare = raw.replace(/\s*\([^)]*\)\s*$/, '').trim();
+    const found =
+      (handle &&
+        entries.find(([id, c]) =>
+          handle[1] === 'slack'
+            ? c.slackUserId === handle[2]
+            : handle[1] === 'pagerduty'
+              ? c.pagerdutyUserId === handle[2]
+              : id === handle[2],
+        )) ||
+      entries.find(([id]) => id === bare) ||
+      entries.find(([, c]) => c.name.toLowerCase() === bare.toLowerCase());
+    if (!found) return null;
+    const [id, contact] = found;
+    return { id, name: contact.name, slackUserId: contact.slackUserId ?? null, email: !!contact.email };
+  });
 }

@@ -20,6 +20,7 @@ import { terminalText } from '../domain/text';
 import { INCIDENT_STATUSES } from '../domain/types';
 import { clientOf, connectOrSay, jsonText, table, withTemporalClient } from './support';
 import { commandOf, describeView, responderFlags } from './incident-words';
+import { meetingTime, reviewScheduled } from './review-scheduled';
 import { flag, helpFor, parse, usageOf, UsageError, type Parsed } from './args';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes';
 
@@ -65,6 +66,10 @@ const COMMANDS = [
     'reassign <id> <team> [--by name]',
     "move the incident to another team's policy: it pages from its first rule (revision 7)",
   ],
+  [
+    'review-scheduled <id> [--when time] [--by name]',
+    'resolved: confirm the proposed review meeting, or move it (revision 8)',
+  ],
   ['declare <service> <P1|P2|P3> <summary…> [--by name]', 'open an incident without an alert'],
   [
     'report [--since 30d] [--store|--temporal] [--json]',
@@ -93,6 +98,7 @@ const FLAGS = {
   team: { type: 'string' },
   person: { type: 'string' },
   schedule: { type: 'string' },
+  when: { type: 'string' },
 } as const;
 
 /**
@@ -221,6 +227,7 @@ const NEEDS_ID = [
   'page',
   'role',
   'reassign',
+  'review-scheduled',
 ];
 /** Commands that need more words after the id, and what those words are. */
 const NEEDS_MORE: Record<string, string> = {
@@ -269,9 +276,11 @@ async function run(argv: string[], out: (s: string) => void, err: (s: string) =>
     throw new UsageError(`${command} needs ${NEEDS_MORE[command]}`);
   if (command === 'role' && rest.length < 2) throw new UsageError(`role needs ${NEEDS_MORE.role}`);
   if (command === 'page') responderFlags(args);
+  const when = meetingTime(flag(args, 'when'));
   const api = apiTarget(process.env);
   if (typeof api === 'string') throw new UsageError(api);
-  if (api && command !== 'list' && command !== 'show')
+  // The review meeting's confirmation goes to Temporal (the API has no route for it yet).
+  if (api && !['list', 'show', 'review-scheduled'].includes(command))
     return actThroughApi(api, command, id!, rest, args, out, err);
   // A bad filter is a usage error before any connection.
   const query = command === 'list' ? listQuery(args) : '';
@@ -288,6 +297,8 @@ async function run(argv: string[], out: (s: string) => void, err: (s: string) =>
       deadline = Date.now() + timeoutMs;
       return connection.withDeadline(deadline, fn);
     };
+    if (command === 'review-scheduled')
+      return await reviewScheduled(connection, id!, by, when, within, out, err);
     const description = await within(() => handle.describe());
     if (command === 'show') {
       const view = await within(() => handle.query(statusQuery));

@@ -6,6 +6,7 @@ import { schedule } from './schedule-schema';
 import { publicStatusSchema } from './public-status-schema';
 import { access, PAGERDUTY_ID, SLACK_MEMBER_ID } from './access-schema';
 import { heartbeatsSchema } from './heartbeat-schema';
+import { reviewSchema } from './review-schema';
 import { checkEscalation, escalationPolicySchema, escalationSchema, teamSchema } from './escalation-schema';
 import { checkPolicyRevision } from './escalation';
 import { ENGINE_REVISION, LATEST_ENGINE_REVISION } from '../domain/policy';
@@ -229,9 +230,7 @@ export const configSchema = z
     resolution: z
       .strictObject({ stabilityWatch: duration, checkEvery: duration, settleAfterMitigation: duration })
       .default({ stabilityWatch: 1_800_000, checkEvery: 60_000, settleAfterMitigation: 30_000 } as never),
-    review: z
-      .strictObject({ directory: z.string().min(1), reminderAfter: duration })
-      .default({ directory: 'incidents', reminderAfter: 86_400_000 } as never),
+    review: reviewSchema,
     journal: z.strictObject({ file: z.string().min(1) }).default({ file: '.data/notifications.jsonl' }),
     runbooks: runbooks.prefault({}),
     intake: z

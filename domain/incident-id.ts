@@ -6,3 +6,8 @@
 export function incidentIdOf(workflowId: string, openingRunId: string): string {
   return `${workflowId}-${openingRunId.slice(0, 8)}`;
 }
+
+/** The workflow id of an incident's review reminder (and meeting): one per close, a reopened one's numbered. */
+export function reviewWorkflowId(incidentId: string, reopened: number): string {
+  return reopened ? `${incidentId}-review-${reopened + 1}` : `${incidentId}-review`;
+}

@@ -142,7 +142,7 @@ export const SIGNAL_DESCRIPTIONS = {
   reassign:
     'Move the incident to another team\'s escalation policy: it pages from its first rule, the acknowledgement cleared (engine revision 7). Input: {"by": "alice", "team": "db"}',
   reviewScheduled:
-    'The post-incident review is scheduled: no reminder. Input: {"by": "alice", "when": "..."}',
+    'The post-incident review is scheduled: no more reminders; an ISO "when" moves the proposed meeting (engine revision 8). Input: {"by": "alice", "when": "2026-12-08T10:00Z"}',
   alert: 'Source alerts from the intake (new, repeated or resolved). Input: {"alerts": [...]}',
   runbookReport: 'Internal: findings and actions reported by the runbook child workflow.',
   respondWithin:

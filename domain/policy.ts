@@ -78,6 +78,8 @@ export interface IncidentPolicy extends PolicyLadder {
   maintenanceCheckEveryMs?: number;
   reviewDirectory: string;
   reviewReminderAfterMs: number;
+  /** Revision 8: the review meeting proposed at close (absent in older policies). */
+  reviewMeeting?: { afterMs: number; durationMs: number; remindCommanderAfterMs: number };
   ticketsEnabled: boolean;
   /**
    * Whether the scenario asked for is built in or defined (absent in older policies, and when no scenario
@@ -113,9 +115,11 @@ export const ENGINE_REVISION = 7;
  * release after 17b57c4 (d1b3904), the default since the release after that. 7: as 6, and responders can be
  * added (the `page` command): each paged on its own ladder beside the incident's until someone from it
  * acknowledges (docs/escalation.md), with roles, reassign and business hours; known since the release after
- * d1b3904 (3b19c91), the default since the release after that.
+ * d1b3904 (3b19c91), the default since the release after that. 8: as 7, and the review meeting is proposed at
+ * close to everyone who responded, with an iCalendar invitation, and the commander reminded when nobody
+ * confirmed it (docs/escalation.md); known since the release after 3b19c91.
  */
-export const LATEST_ENGINE_REVISION = 7;
+export const LATEST_ENGINE_REVISION = 8;
 
 /**
  * A record's own value for a key that came from outside (a label, a header, a signal). Plain indexing

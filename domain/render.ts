@@ -3,6 +3,7 @@
  * Every value from an alert, a person or a probe goes through the escape for where it is shown (`./text`).
  */
 import { formatElapsed } from './policy';
+import { actedBy } from './review-meeting';
 import { markdownText, plainText, slackText } from './text';
 import type { IncidentStatusView, PageRecord, TimelineEntry } from './types';
 
@@ -116,8 +117,6 @@ export function journalInsertPoint(view: IncidentStatusView): string {
 }
 
 /** Actors that are the system itself, not people: they respond to nothing. */
-const SYSTEM_ACTORS = new Set(['alerts', 'Temporal', 'status page reminder', 'unknown']);
-
 /**
  * Who held each role (revision 7; the acknowledger leads until a commander is named), who acted on the
  * incident (everyone the timeline names), added responders and their answers, and who was paged.
@@ -125,9 +124,7 @@ const SYSTEM_ACTORS = new Set(['alerts', 'Temporal', 'status page reminder', 'un
 function peopleSection(view: IncidentStatusView): string[] {
   const md = markdownText;
   const roles = view.roles ?? {};
-  const acted = [
-    ...new Set(view.timeline.flatMap((e) => (e.actor && !SYSTEM_ACTORS.has(e.actor) ? [e.actor] : []))),
-  ];
+  const acted = actedBy(view);
   const paged = [...new Set(view.paged.flatMap((p) => p.contacts))];
   const list = (names: string[]) => (names.length ? names.map((n) => md(n, 200)).join(', ') : 'nobody');
   return [

@@ -246,26 +246,38 @@ async function main() {
     worker.runUntil(async () => {
       // The review reminder, started on its own and first: with an incident's reminder (a child left
       // running by its completed parent) in the server, the Java test server stops skipping time at 24 h.
-      if (!existsSync(path.join(OUT, 'v2-review-reminder.json'))) {
+      // v8: with the meeting of engine revision 8 (proposed, the commander reminded, then the thread).
+      const meeting = {
+        closedAt: Date.parse('2026-12-07T10:00:00Z'),
+        start: Date.parse('2026-12-07T14:00:00Z'),
+        durationMs: 3_600_000,
+        remindCommanderAfterMs: 7_200_000,
+        invitees: ['alice', 'Tech lead (slack:U0TECHLEAD)', 'visitor'],
+        commander: 'Tech lead (slack:U0TECHLEAD)',
+        title: '[P2] checkout: down',
+      };
+      for (const [file, extra] of [
+        ['v2-review-reminder', {}],
+        ['v8-review-meeting', { meeting }],
+      ] as const) {
+        if (existsSync(path.join(OUT, `${file}.json`))) continue;
         const reminder = await env.client.workflow.start(reviewReminderWorkflow, {
           taskQueue,
-          workflowId: 'recorded-v2-review-reminder',
+          workflowId: `recorded-${file}`,
           args: [
             {
               incidentId: 'recorded-incident',
               reviewPath: 'incidents/recorded.md',
               thread: null,
               remindAfterMs: 86_400_000,
+              ...extra,
             },
           ],
         });
         await env.sleep('25h');
         await waitUntilIdle(reminder).catch(() => undefined);
-        writeFileSync(
-          path.join(OUT, 'v2-review-reminder.json'),
-          historyToJSON(await reminder.fetchHistory()),
-        );
-        console.log('recorded v2-review-reminder');
+        writeFileSync(path.join(OUT, `${file}.json`), historyToJSON(await reminder.fetchHistory()));
+        console.log(`recorded ${file}`);
       }
       for (const [name, drive] of Object.entries(scenarios)) {
         if (existsSync(path.join(OUT, `${INCIDENT_SET}-${name}.json`))) {

@@ -6,6 +6,8 @@ import { ParentClosePolicy, getExternalWorkflowHandle, startChild, workflowInfo 
 import { approveSignal, rejectSignal, respondWithinSignal, type RunbookReport } from '../../domain/messages';
 import { approvalRequestText } from '../../domain/render';
 import { reviewReminderWorkflow } from './review-reminder';
+import { meetingProposal } from './review-meeting';
+import { reviewWorkflowId } from '../../domain/incident-id';
 import { runbookWorkflow } from '../legacy/runbook-built-in';
 import { runbookInterpreterWorkflow } from '../runbook/interpreter';
 import { runbookTaskQueue } from '../../domain/task-queues';
@@ -137,14 +139,16 @@ export function shellHooks(state: IncidentState, poke: () => void): ShellHooks {
     },
     async startReviewReminder() {
       const reopened = state.timeline.filter((e) => e.type === 'reopened').length;
+      const meeting = meetingProposal(state, Date.now());
       await startChild(reviewReminderWorkflow, {
-        workflowId: reopened ? `${state.incidentId}-review-${reopened + 1}` : `${state.incidentId}-review`,
+        workflowId: reviewWorkflowId(state.incidentId, reopened),
         args: [
           {
             incidentId: state.incidentId,
             reviewPath: state.reviewPath!,
             thread: state.thread,
             remindAfterMs: state.policy!.reviewReminderAfterMs,
+            ...(meeting && { meeting }),
           },
         ],
         parentClosePolicy: ParentClosePolicy.ABANDON,

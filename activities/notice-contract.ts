@@ -1,0 +1,28 @@
+/** Revision 8's activities around the review meeting: contacts by name, an e-mail to contacts. */
+/** A contact found by the name the timeline gives a person (revision 8: the review meeting's invitees). */
+export interface NamedContact {
+  id: string;
+  name: string;
+  slackUserId: string | null;
+  /** Whether the configuration has an address for them (the address stays out of history). */
+  email: boolean;
+}
+
+/** An e-mail to configured contacts, once per key; with an iCalendar invitation when `meeting` is set. */
+export interface EmailNoticeArgs {
+  incidentId: string;
+  /** The notification key: the message's Message-ID is built from it. */
+  key: string;
+  contactIds: string[];
+  subject: string;
+  text: string;
+  meeting?: {
+    uid: string;
+    sequence: number;
+    stamp: number;
+    start: number;
+    durationMs: number;
+    summary: string;
+    description: string;
+  };
+}

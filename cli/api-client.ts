@@ -45,6 +45,8 @@ export function apiCommand(command: string, rest: string[]): [string, Record<str
       return ['snooze', { minutes: Number(rest[0]) }];
     case 'reassign':
       return ['reassign', { team: rest[0] ?? '' }];
+    case 'merge':
+      return ['merge', { into: rest[0] ?? '' }];
     case 'role':
       return ['role', { role: rest[0] ?? '', person: rest.slice(1).join(' ') }];
     default:

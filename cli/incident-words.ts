@@ -28,6 +28,8 @@ export function describeView(v: IncidentStatusView): string {
     `  acknowledged:  ${v.acknowledgedAt ? `${v.acknowledgedAt} by ${t(v.acknowledgedBy, 200)}` : 'no'}`,
     `  next escalation: ${v.nextEscalationAt ?? (v.ladderExhausted ? t(v.ladderExhausted) : '-')}`,
     `  paged:         ${v.paged.map((p) => `${t(p.levelName, 100)} (${p.at.slice(11, 19)})`).join(', ') || 'nobody'}`,
+    ...(v.mergedInto ? [`  merged into:   ${t(v.mergedInto, 200)}`] : []),
+    ...(v.mergedFrom?.length ? [`  merged in:     ${v.mergedFrom.map((id) => t(id, 200)).join(', ')}`] : []),
     '  timeline:',
     ...v.timeline.map(
       (e) =>

@@ -21,6 +21,7 @@ import { INCIDENT_STATUSES } from '../domain/types';
 import { clientOf, connectOrSay, jsonText, table, withTemporalClient } from './support';
 import { commandOf, describeView, responderFlags } from './incident-words';
 import { meetingTime, reviewScheduled } from './review-scheduled';
+import { openIncidentId } from './incident-merge';
 import { flag, helpFor, parse, usageOf, UsageError, type Parsed } from './args';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes';
 
@@ -65,6 +66,10 @@ const COMMANDS = [
   [
     'reassign <id> <team> [--by name]',
     "move the incident to another team's policy: it pages from its first rule (revision 7)",
+  ],
+  [
+    'merge <id> <into-id> [--by name]',
+    'close the incident into another: its alerts and alert group feed that one (revision 8)',
   ],
   [
     'review-scheduled <id> [--when time] [--by name]',
@@ -227,6 +232,7 @@ const NEEDS_ID = [
   'page',
   'role',
   'reassign',
+  'merge',
   'review-scheduled',
 ];
 /** Commands that need more words after the id, and what those words are. */
@@ -238,6 +244,7 @@ const NEEDS_MORE: Record<string, string> = {
   snooze: 'the minutes',
   role: 'the role and who takes it',
   reassign: 'the team',
+  merge: 'the incident to merge into',
 };
 
 export async function runCli(
@@ -309,7 +316,16 @@ async function run(argv: string[], out: (s: string) => void, err: (s: string) =>
       err(`${id} is closed (${description.status.name.toLowerCase()}); nothing to do`);
       return EXIT.refused;
     }
-    const [name, payload] = commandOf(command, by, rest, args);
+    // The incident merged into must be open; it is named by its incident id in both timelines.
+    let into: { incidentId: string; workflowId: string } | undefined;
+    if (command === 'merge') {
+      const found = await openIncidentId(client, rest[0], within);
+      if ('refused' in found) return (err(terminalText(found.refused)), EXIT.refused);
+      into = found;
+    }
+    const [name, payload] = into
+      ? (['merge', { by, into: into.incidentId, intoWorkflowId: into.workflowId }] as const)
+      : commandOf(command, by, rest, args);
     const outcome = await within(() => sendCommand(handle, name, payload));
     if (!outcome.accepted) {
       err(`${command} refused by ${handle.workflowId}: ${terminalText(outcome.reason)}`);

@@ -11,3 +11,12 @@ export function incidentIdOf(workflowId: string, openingRunId: string): string {
 export function reviewWorkflowId(incidentId: string, reopened: number): string {
   return reopened ? `${incidentId}-review-${reopened + 1}` : `${incidentId}-review`;
 }
+
+/**
+ * The workflow id of an incident id (`<workflow id>-<run's first 8 hex digits>`, as `incident list` shows it);
+ * anything else is taken to be a workflow id already.
+ */
+export function workflowIdOfIncident(id: string): string {
+  const match = /^(incident-[0-9a-f]{20})-[0-9a-f]{8}$/.exec(id);
+  return match ? match[1] : id;
+}

@@ -54,6 +54,19 @@ export interface SetRoleArgs extends ActorArgs {
 export interface ReassignArgs extends ActorArgs {
   team: string;
 }
+/** Engine revision 8: close this incident into another one, which its alerts and alert group feed from now on. */
+export interface MergeArgs extends ActorArgs {
+  /** The other incident's id; its workflow id too when the caller looked it up (else read from the id). */
+  into: string;
+  intoWorkflowId?: string;
+}
+/** Engine revision 8, internal: an incident merged into this one, with its alerts (and later its group's). */
+export interface MergedInArgs {
+  from: string;
+  fromWorkflowId: string;
+  by: string;
+  alerts: SourceAlert[];
+}
 export interface AlertArgs {
   alerts: SourceAlert[];
 }
@@ -71,6 +84,10 @@ export const setRoleSignal = defineSignal<[SetRoleArgs]>('setRole');
 export const reassignSignal = defineSignal<[ReassignArgs]>('reassign');
 export const reviewScheduledSignal = defineSignal<[ReviewScheduledArgs]>('reviewScheduled');
 export const alertSignal = defineSignal<[AlertArgs]>('alert');
+export const mergeSignal = defineSignal<[MergeArgs]>('merge');
+export const mergedInSignal = defineSignal<[MergedInArgs]>('mergedIn');
+/** Engine revision 8, internal: the incident this one was merged into has closed; its group opens anew. */
+export const mergeEndedSignal = defineSignal<[{ into: string }]>('mergeEnded');
 
 /** What an accepted command did, and the incident's status after it. */
 export interface CommandResult {
@@ -88,6 +105,7 @@ export const snoozeUpdate = defineUpdate<CommandResult, [SnoozeArgs]>('snooze');
 export const pageUpdate = defineUpdate<CommandResult, [PageArgs]>('page');
 export const setRoleUpdate = defineUpdate<CommandResult, [SetRoleArgs]>('setRole');
 export const reassignUpdate = defineUpdate<CommandResult, [ReassignArgs]>('reassign');
+export const mergeUpdate = defineUpdate<CommandResult, [MergeArgs]>('merge');
 
 /** Each command as a pair: the Update that can refuse, and the Signal for the UI. */
 export const COMMANDS = {
@@ -102,6 +120,7 @@ export const COMMANDS = {
   page: { update: pageUpdate, signal: pageSignal },
   setRole: { update: setRoleUpdate, signal: setRoleSignal },
   reassign: { update: reassignUpdate, signal: reassignSignal },
+  merge: { update: mergeUpdate, signal: mergeSignal },
 } as const;
 
 /** What a runbook child tells its incident: findings, actions, proposals, decisions, escalations. */
@@ -143,6 +162,10 @@ export const SIGNAL_DESCRIPTIONS = {
     'Move the incident to another team\'s escalation policy: it pages from its first rule, the acknowledgement cleared (engine revision 7). Input: {"by": "alice", "team": "db"}',
   reviewScheduled:
     'The post-incident review is scheduled: no more reminders; an ISO "when" moves the proposed meeting (engine revision 8). Input: {"by": "alice", "when": "2026-12-08T10:00Z"}',
+  merge:
+    'Close this incident into another one: its alerts, and its alert group from now on, feed that one (engine revision 8). Input: {"by": "alice", "into": "incident-…"}',
+  mergedIn: 'Internal: an incident merged into this one, with its alerts.',
+  mergeEnded: 'Internal: the incident this one was merged into has closed.',
   alert: 'Source alerts from the intake (new, repeated or resolved). Input: {"alerts": [...]}',
   runbookReport: 'Internal: findings and actions reported by the runbook child workflow.',
   respondWithin:

@@ -182,6 +182,9 @@ export interface IncidentStatusView {
   responders?: ResponderView[];
   /** Who holds the incident's roles (revision 7; absent in older views). */
   roles?: IncidentRoles;
+  /** Revision 8: the incident this one was merged into, and those merged into this one. */
+  mergedInto?: string;
+  mergedFrom?: string[];
   /** Every fingerprint the incident knows, how many fire, and how many alerts' details were let go. */
   alertCounts?: { known: number; firing: number; detailsDropped: number };
   /** Older entries moved out of the state to the incident's journal (the review includes them). */

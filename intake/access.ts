@@ -79,7 +79,8 @@ export function mayAct(
     | 'snooze'
     | 'page'
     | 'role'
-    | 'reassign',
+    | 'reassign'
+    | 'merge',
   target: { service: string; step?: string },
 ): AccessDecision {
   const contactId = contactOf(config, who);

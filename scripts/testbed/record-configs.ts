@@ -4,6 +4,10 @@
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import {
+  alertSignal,
+  mergeUpdate,
+  resolveUpdate,
+  statusQuery,
   acknowledgeSignal,
   acknowledgeUpdate,
   pageSignal,
@@ -58,7 +62,10 @@ export const RESPONDERS_REVISION_7 = {
   teams: { ...POLICY_REVISION_6.teams, db: { members: ['tech-lead'], escalationPolicy: 'db' } },
 };
 
-/** The scenarios of the `r6-` and `r7-` lanes, on the time-skipping server's clock (`sleep`). */
+/** Revision 8: the same, with merge and the review meeting. */
+export const MERGE_REVISION_8 = { ...RESPONDERS_REVISION_7, engine: { revision: 8 } };
+
+/** The scenarios of the `r6-`, `r7-` and `r8-` lanes, on the time-skipping server's clock (`sleep`). */
 export function policyScenarios(
   sleep: (duration: string) => Promise<void>,
 ): Record<string, (h: WorkflowHandle<typeof incidentWorkflow>) => Promise<void>> {
@@ -85,6 +92,39 @@ export function policyScenarios(
       await sleep('1m');
       await h.signal(resolveSignal, { by: 'alice', summary: 'fixed' });
       await sleep('1m');
+    },
+    // Revision 8: merged into another incident, a later alert of its group forwarded there, then that one
+    // resolved: the merged run is told and completes.
+    'r8-p2-merged-forwarded-ended': async (h) => {
+      const { taskQueue } = await h.describe();
+      const into = await h.client.start<typeof incidentWorkflow>('incidentWorkflow', {
+        taskQueue,
+        workflowId: `${h.workflowId}-into`,
+        args: [
+          {
+            dedupKey: `${h.workflowId}-into`,
+            service: 'checkout',
+            scenario: 'health',
+            severity: 'P2',
+            summary: 'the incident merged into',
+            security: false,
+          },
+        ],
+      });
+      await sleep('1m');
+      const { incidentId } = await into.query(statusQuery);
+      await h.executeUpdate(mergeUpdate, {
+        args: [{ by: 'alice', into: incidentId, intoWorkflowId: into.workflowId }],
+      });
+      await sleep('1m');
+      await h.signal(alertSignal, {
+        alerts: [
+          { fingerprint: 'f9', status: 'firing', summary: 'again', labels: {}, source: 'alertmanager' },
+        ],
+      });
+      await sleep('1m');
+      await into.executeUpdate(resolveUpdate, { args: [{ by: 'alice', summary: 'fixed' }] });
+      await sleep('2m');
     },
     // Revision 7: acknowledged, then reassigned to the DB team, whose policy pages anew until it acknowledges.
     'r7-p1-reassigned-acknowledged-resolved': async (h) => {

@@ -28,7 +28,12 @@ import {
 import { historyEvents, waitUntilIdle } from './history';
 import type { IncidentInput } from '../../domain/types';
 import { testConfig } from './config';
-import { POLICY_REVISION_6 as R6, policyScenarios, RESPONDERS_REVISION_7 as R7 } from './record-configs';
+import {
+  MERGE_REVISION_8 as R8,
+  POLICY_REVISION_6 as R6,
+  policyScenarios,
+  RESPONDERS_REVISION_7 as R7,
+} from './record-configs';
 import { useProvisionedTestServer } from '../bench/bench-support';
 import { createTestWorker, createTimeSkippingEnv, tempDir, workflowBundle } from './temporal';
 import { createIncidentWorker } from '../../workers/worker';
@@ -112,7 +117,7 @@ async function main() {
     baseDir,
     taskQueue: `${taskQueue}-r5n`,
   });
-  // Revisions 6 and 7: a team's escalation policy; roles and an added responder.
+  // Revisions 6, 7 and 8: a team's escalation policy; roles and an added responder; merge.
   const policyWorker = async (patch: typeof R6, n: number) =>
     createIncidentWorker({
       connection: env.nativeConnection,
@@ -123,7 +128,11 @@ async function main() {
       buildId: `revision-${n}`,
       workflowBundle: await workflowBundle(),
     });
-  const [withPolicy6, withResponders7] = [await policyWorker(R6, 6), await policyWorker(R7, 7)];
+  const [withPolicy6, withResponders7, withMerge8] = [
+    await policyWorker(R6, 6),
+    await policyWorker(R7, 7),
+    await policyWorker(R8, 8),
+  ];
   /** Child workflows to record after a scenario: file name → workflow id from the incident's id. */
   const children: Record<string, (incidentId: string) => string> = {};
   const input = (dedupKey: string, extra: Partial<IncidentInput> = {}): IncidentInput => ({
@@ -237,7 +246,7 @@ async function main() {
     ...policyScenarios((d) => env.sleep(d as Parameters<typeof env.sleep>[0])),
   };
   mkdirSync(OUT, { recursive: true });
-  const running = [revision4, withStore5, storeless5, lane5, withPolicy6, withResponders7];
+  const running = [revision4, withStore5, storeless5, lane5, withPolicy6, withResponders7, withMerge8];
   const runAll = running.reduce<(f: () => Promise<void>) => Promise<void>>(
     (outer, w) => (f) => outer(() => w.runUntil(f)),
     (f) => f(),

@@ -11,6 +11,7 @@ import { statusQuery } from '../../domain/messages';
 import { auditOf, createToken, openStore, revokeToken, upsertIncident, type SqlClient } from '../../store';
 import { testConfig } from '../../scripts/testbed/config';
 import { describeWith } from '../../scripts/testbed/services';
+import { eventually } from '../../scripts/testbed/eventually';
 import { uniqueTaskQueue } from '../../scripts/testbed/temporal';
 import { startDevWorker, startTestIncident, type DevWorker } from '../support/dev-server';
 import { runCli } from '../support/cli-process';
@@ -157,6 +158,40 @@ describeWith(['temporal', 'postgres'], 'people acting through the API', () => {
       ['resolve', expect.any(String)],
       ['acknowledge', 'refused'],
     ]);
+  });
+
+  test('merge (engine revision 8): `into` names an open incident (422 unknown, 409 closed); the merged one closes', async () => {
+    const dev8 = await startDevWorker(testConfig({ engine: { revision: 8 } }));
+    try {
+      const call = await serve({ client: dev8.client });
+      const from = await startTestIncident(dev8.client, dev8.taskQueue, 'api-merge-from');
+      const into = await startTestIncident(dev8.client, dev8.taskQueue, 'api-merge-into');
+      const intoId = (await into.query(statusQuery)).incidentId;
+      const id = from.workflowId;
+      expect(await call('POST', `/incidents/${id}/merge`, {})).toMatchObject({
+        status: 422,
+        body: { error: 'into: the incident to merge into' },
+      });
+      expect(await call('POST', `/incidents/${id}/merge`, { into: 'nope' })).toMatchObject({
+        status: 422,
+        body: { error: 'into: no incident "nope"' },
+      });
+      expect(await call('POST', `/incidents/${id}/merge`, { into: into.workflowId })).toMatchObject({
+        status: 200,
+        body: { message: `merging into ${intoId}: its alerts and this alert group go there` },
+      });
+      const fromId = (await from.query(statusQuery)).incidentId;
+      await eventually(async () => {
+        const v = await from.query(statusQuery);
+        expect([v.status, v.mergedInto]).toEqual(['resolved', intoId]);
+      });
+      expect(await call('POST', `/incidents/${into.workflowId}/merge`, { into: id })).toMatchObject({
+        status: 409,
+        body: { error: `into: incident ${fromId} is resolved` },
+      });
+    } finally {
+      await dev8.close();
+    }
   });
 
   test('once someone has a token: the person is the token, the rules apply, a revoked token is refused', async () => {

@@ -1,7 +1,7 @@
 import { incidentWorkflow } from '../../workflows/incident';
 import { statusQuery } from '../../domain/messages';
 import { testConfig } from '../../scripts/testbed/config';
-import { startDevWorker, type DevWorker } from '../support/dev-server';
+import { startDevWorker, startTestIncident, type DevWorker } from '../support/dev-server';
 import { eventually } from '../../scripts/testbed/eventually';
 import { describeWith, serviceValue } from '../../scripts/testbed/services';
 import { runCli } from '../support/cli-process';
@@ -140,6 +140,39 @@ describeWith(['temporal'], 'durable-runbooks incident (CLI) against the dev serv
       return r;
     });
     expect(done.stderr).toContain(`the review of ${view.incidentId} is not waiting (completed)`);
+  });
+
+  test('merge (engine revision 8): into an open incident only; the merged one closes as "merged into …"', async () => {
+    const dev8 = await startDevWorker(testConfig({ engine: { revision: 8 } }));
+    try {
+      const from = await startTestIncident(dev8.client, dev8.taskQueue, 'cli-merge-from');
+      const into = await startTestIncident(dev8.client, dev8.taskQueue, 'cli-merge-into');
+      const intoId = (await eventually(() => into.query(statusQuery))).incidentId;
+      expect((await cli(['merge', from.workflowId])).code).toBe(2);
+      const unknown = await cli(['merge', from.workflowId, 'no-such-incident']);
+      expect(unknown).toMatchObject({ code: 1, stderr: 'no incident no-such-incident to merge into\n' });
+      const merged = await cli(['merge', from.workflowId, into.workflowId]);
+      expect(merged).toMatchObject({
+        code: 0,
+        stdout: `${from.workflowId}: merging into ${intoId}: its alerts and this alert group go there (now triggered)\n`,
+      });
+      const view = await eventually(async () => {
+        const v = await from.query(statusQuery);
+        expect(v.status).toBe('resolved');
+        return v;
+      });
+      expect([view.resolutionSummary, view.mergedInto]).toEqual([`merged into ${intoId}`, intoId]);
+      expect((await into.query(statusQuery)).mergedFrom).toEqual([view.incidentId]);
+      expect((await cli(['show', from.workflowId])).stdout).toContain(`  merged into:   ${intoId}\n`);
+      // The merged incident is closed: nothing merges into it.
+      const back = await cli(['merge', into.workflowId, from.workflowId]);
+      expect(back).toMatchObject({
+        code: 1,
+        stderr: `${view.incidentId} is resolved: merge into an open incident\n`,
+      });
+    } finally {
+      await dev8.close();
+    }
   });
 
   test('the exit-code table: 0 done, 1 refused, 2 usage, 3 unreachable, 4 not found, 5 timed out', async () => {

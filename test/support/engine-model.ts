@@ -6,6 +6,7 @@
  */
 import { toIncidentPolicy, toResponderPlan, toTeamPolicy } from '../../activities/policy';
 import { reassigned } from '../../workflows/incident/reassign';
+import { merged } from '../../workflows/incident/merge';
 import { RESPONDER_LEVEL } from '../../domain/responders';
 import type { RunbooksConfig } from '../../config';
 import { ingestAlerts } from '../../workflows/incident/alerts';
@@ -175,6 +176,18 @@ function carryOut(state: IncidentState, effect: Effect, now: number, pages: Mode
       return page(state, RESPONDER_LEVEL, takeResponderPage(state, effect.index, now).reason, now, pages);
     case 'after-hours':
       return deferToBusinessHours(state, effect.until, effect.why, now);
+    case 'merge':
+      // An incident id with "gone" in it stands for one that is closed or does not exist.
+      return merged(
+        state,
+        state.pendingMerge!.into.includes('gone') ? 'no open incident took it' : null,
+        now,
+      );
+    case 'forward':
+      state.mergedInto!.forward.splice(0);
+      return;
+    case 'open-anew':
+      throw new Error('the model does not reach open-anew (its incident never closes)');
     case 'reassign':
       return reassigned(state, toTeamPolicy(configs.get(state)!, state.pendingReassign!.team), now);
     case 'cancel':

@@ -5,11 +5,14 @@
 import { isSourceAlert } from '../../domain/policy';
 import { refusal } from './commands';
 import { noteAlertSeverity } from './transitions';
+import { holdForward } from './merge';
 import { boundAlerts, record, trimAlert, type IncidentState } from './state';
 
 /** Folds the alerts in; answers whether anything changed (only then is the loop woken). */
 export function ingestAlerts(state: IncidentState, incoming: unknown, now: number): boolean {
   if (!Array.isArray(incoming)) return false;
+  // Revision 8: merged into another incident, this alert group's alerts are that one's (`merge.ts`).
+  if (state.mergedInto) return holdForward(state, incoming.filter(isSourceAlert).map(trimAlert));
   const known = new Map(state.alertStatus);
   let changed = false;
   for (const alert of incoming.filter(isSourceAlert).map(trimAlert)) {

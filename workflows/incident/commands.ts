@@ -1,6 +1,6 @@
 /**
  * What people ask of an incident (acknowledge, resolve, escalate, note, severity, approve, reject, snooze,
- * page a responder, set a role, reassign): for each, why it is refused in the current state (the Update
+ * page a responder, set a role, reassign, merge): for each, why it is refused in the current state (the Update
  * validator's error, or the "ignored" line for a Signal) and what it changes. Pure: the workflow passes `now`.
  */
 import { formatElapsed, parseSeverity } from '../../domain/policy';
@@ -10,6 +10,7 @@ import { record, type IncidentState } from './state';
 import { answerable, answerResponders, applyPage, pageRefusal, RESPONDER_REVISION } from './responders';
 import { applyReassign, reassignRefusal } from './reassign';
 import { applyRole, roleRefusal, ROLES_REVISION } from './roles';
+import { applyMerge, mergeRefusal, MERGE_REVISION } from './merge';
 import { changeSeverity, revisionAtLeast } from './transitions';
 
 /** What an escalation will really do, for its caller (revision 2; earlier runs answered the old words). */
@@ -34,7 +35,8 @@ export type CommandName =
   | 'snooze'
   | 'page'
   | 'setRole'
-  | 'reassign';
+  | 'reassign'
+  | 'merge';
 export const COMMAND_NAMES: readonly CommandName[] = [
   'acknowledge',
   'resolve',
@@ -47,6 +49,7 @@ export const COMMAND_NAMES: readonly CommandName[] = [
   'page',
   'setRole',
   'reassign',
+  'merge',
 ];
 
 /** The longest snooze: a day. */
@@ -54,13 +57,14 @@ export const MAX_SNOOZE_MINUTES = 1440;
 
 /**
  * Whether a run takes the command at all. `snooze` is revision 6's; `page`, `setRole` and `reassign` are
- * revision 7's. Below its revision, a command's Signal changes nothing and records nothing (the release
+ * revision 7's; `merge` is revision 8's. Below its revision, a command's Signal changes nothing and records nothing (the release
  * before it has no handler, and a replay there must see the same), and its Update is refused by the
  * validator, which leaves no trace in the history either.
  */
 export function commandTaken(state: IncidentState, name: CommandName): boolean {
   if (name === 'snooze') return revisionAtLeast(state, 6);
   if (name === 'setRole' || name === 'reassign') return revisionAtLeast(state, ROLES_REVISION);
+  if (name === 'merge') return revisionAtLeast(state, MERGE_REVISION);
   return name !== 'page' || revisionAtLeast(state, RESPONDER_REVISION);
 }
 
@@ -138,6 +142,8 @@ export function refusal(state: IncidentState, name: CommandName, args: CommandAr
       return roleRefusal(state, args);
     case 'reassign':
       return reassignRefusal(state, args);
+    case 'merge':
+      return mergeRefusal(state, args);
   }
 }
 
@@ -226,6 +232,8 @@ export function apply(state: IncidentState, name: CommandName, args: CommandArgs
       return applyRole(state, by, args, now);
     case 'reassign':
       return applyReassign(state, by, args, now);
+    case 'merge':
+      return applyMerge(state, by, args, now);
   }
 }
 

@@ -6,6 +6,7 @@
 import { earliest } from '../../domain/policy';
 import { ackExpired, afterHours, dueRung, policyLevel, type DueRung } from './ladder';
 import { responderDue, responderWakeAt } from './responders';
+import { forwarding } from './merge';
 import { storeDue, storeDueAt, storeHereDue, storeUnwritten } from './store-lane';
 import { revisionAtLeast } from './transitions';
 import { JOURNAL_BATCH, type ClosingTask, type IncidentState, type OpeningTask } from './state';
@@ -39,6 +40,9 @@ export type Effect =
   | { kind: 'ladder-end' }
   | { kind: 'responder'; index: number; action: 'plan' | 'page' | 'end' }
   | { kind: 'reassign' }
+  | { kind: 'merge' }
+  | { kind: 'forward' }
+  | { kind: 'open-anew' }
   | { kind: 'after-hours'; until: number; why: string }
   | { kind: 'wait'; until: number | null };
 
@@ -107,6 +111,10 @@ function whileSuppressed(state: IncidentState, now: number, run: RunFacts): Effe
 export function decide(state: IncidentState, now: number, run: RunFacts): Effect {
   if (!state.policy) return { kind: 'load-policy' };
   if (state.pendingCancel) return { kind: 'cancel' };
+  // Revision 8: a merge is told to the other incident first; a merged one forwards its group's alerts there,
+  // or, once that one has closed, opens a new incident with them.
+  if (state.pendingMerge) return { kind: 'merge' };
+  if (state.mergedInto?.forward.length) return { kind: state.mergedInto.ended ? 'open-anew' : 'forward' };
   if (state.pendingRaise && revisionAtLeast(state, 2)) return { kind: 'raise-severity' };
   if (state.status === 'suppressed') return whileSuppressed(state, now, run);
   if (state.pendingRelapse !== null) return { kind: 'reopen', reason: state.pendingRelapse };
@@ -156,7 +164,7 @@ export function decide(state: IncidentState, now: number, run: RunFacts): Effect
   if (storeDue(state, now)) return { kind: 'store' };
   // Revision 5: last of all, so that the local activity is issued in a step that issued no page.
   if (storeHereDue(state, now)) return { kind: 'store-here' };
-  if (state.closing && !busy(state)) return { kind: 'complete' };
+  if (state.closing && !busy(state) && !forwarding(state)) return { kind: 'complete' };
   if (why && !busy(state)) return { kind: 'continue-as-new', why };
   return {
     kind: 'wait',

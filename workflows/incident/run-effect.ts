@@ -33,6 +33,7 @@ import {
   TIMELINE_JOURNAL,
 } from './patches';
 import { runReassign, runResponder } from './run-responders';
+import { endMerges, runForward, runMerge } from './run-merge';
 import { deliver, pageLevel, quietly } from './send-page';
 import { record, type ClosingTask, type IncidentState, type SlackItem } from './state';
 import { storedReview } from './store-writes';
@@ -89,6 +90,10 @@ export async function runEffect(state: IncidentState, effect: Effect, hooks: She
     }
     case 'responder':
       return runResponder(state, effect.index, effect.action, now);
+    case 'merge':
+      return runMerge(state);
+    case 'forward':
+      return runForward(state);
     case 'reassign':
       return runReassign(state);
     case 'after-hours':
@@ -154,6 +159,7 @@ export async function runEffect(state: IncidentState, effect: Effect, hooks: She
     case 'store':
     case 'store-here':
     case 'complete':
+    case 'open-anew':
     case 'continue-as-new':
     case 'wait':
       throw new Error(`${effect.kind} is the shell's to carry out`);
@@ -330,6 +336,8 @@ async function close(state: IncidentState, task: ClosingTask, hooks: ShellHooks)
     case 'reminder':
       if (!state.reviewScheduledBy && state.reviewPath) await hooks.startReviewReminder();
       return;
+    case 'merge-ended':
+      return endMerges(state);
     case 'archive-channel': {
       const result = await deliver(state, 'archiving the incident channel', () =>
         effects.archiveChannel(state),

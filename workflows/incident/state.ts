@@ -22,7 +22,13 @@ import type {
 export type OpeningTask = 'security' | 'announce' | 'ticket' | 'status-page' | 'management' | 'runbook';
 /** Work that closes a stable incident, in this order. */
 export type ClosingTask =
-  'stop-runbook' | 'pagerduty-resolve' | 'status-page' | 'review' | 'reminder' | 'archive-channel';
+  | 'stop-runbook'
+  | 'pagerduty-resolve'
+  | 'status-page'
+  | 'review'
+  | 'reminder'
+  | 'archive-channel'
+  | 'merge-ended';
 
 /** Slack traffic runs in its own lane, one call at a time, so a dead Slack never holds up a page. */
 export type SlackItem =
@@ -117,6 +123,12 @@ export interface IncidentState {
   pendingReassign?: { team: string; by: string } | null;
   /** Revision 7: who holds the incident's roles (`roles.ts`). */
   roles?: import('../../domain/types').IncidentRoles;
+  /** Revision 8 (`merge.ts`): a merge into another incident, asked and not yet told to it. */
+  pendingMerge?: { into: string; intoWorkflowId: string; by: string } | null;
+  /** Revision 8: the incident this one was merged into; its alert group's alerts go there until it closes. */
+  mergedInto?: { incidentId: string; workflowId: string; ended: boolean; forward: SourceAlert[] } | null;
+  /** Revision 8: incidents merged into this one, told when it closes. */
+  mergedFrom?: { incidentId: string; workflowId: string }[];
 }
 
 /** Revision 4: what the incident has not yet written to the system of record (`store-lane.ts`). */

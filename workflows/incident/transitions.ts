@@ -144,6 +144,28 @@ export function beginCancel(state: IncidentState, now: number): void {
 }
 
 /**
+ * Revision 8: closes the incident as merged into another, which took its alerts: the close runs as for a
+ * resolution (PagerDuty resolved, status page, review) but proposes no review meeting of its own.
+ */
+export function beginMerged(state: IncidentState, into: string, by: string, now: number): void {
+  state.status = 'resolved';
+  state.resolvedAt = now;
+  state.resolvedBy = by;
+  state.resolutionSummary = `merged into ${into}`;
+  state.pendingResolve = null;
+  state.pendingEscalations = [];
+  state.pendingRaise = null;
+  state.pagesOwed = [];
+  state.opening = [];
+  state.ladderExhausted = null;
+  stopClocks(state);
+  record(state, now, 'resolved', `merged into ${into}: its alerts and this alert group feed it from now on`, {
+    actor: by,
+  });
+  state.closing = closingTasks(state, false);
+}
+
+/**
  * The ladder's part of paging step `step` (due at `dueAt`): where the page goes, with the ladder moved on
  * and the next rung timed (the status shows the next rung while the page is in flight); null, recorded,
  * when nobody is left to page.
@@ -230,6 +252,8 @@ function closingTasks(state: IncidentState, reminder: boolean): ClosingTask[] {
     ...(reminder ? (['reminder'] as const) : []),
     // Its own Slack channel (only ever set with channelPerIncident) is archived last, after the review link.
     ...(state.thread?.own ? (['archive-channel'] as const) : []),
+    // Revision 8: the incidents merged into this one forward no more.
+    ...(state.mergedFrom?.length ? (['merge-ended'] as const) : []),
   ];
 }
 

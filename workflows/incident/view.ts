@@ -45,6 +45,8 @@ export function toView(state: IncidentState): IncidentStatusView {
     ...(state.storeLane ? { timelineTotal: state.storeLane.total } : {}),
     ...(state.responders ? { responders: responderViews(state) } : {}),
     ...(state.roles ? { roles: state.roles } : {}),
+    ...(state.mergedInto ? { mergedInto: state.mergedInto.incidentId } : {}),
+    ...(state.mergedFrom?.length ? { mergedFrom: state.mergedFrom.map((m) => m.incidentId) } : {}),
     run: state.run,
   };
 }

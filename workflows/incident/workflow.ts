@@ -16,6 +16,8 @@ import {
   COMMANDS,
   SIGNAL_DESCRIPTIONS,
   alertSignal,
+  mergedInSignal,
+  mergeEndedSignal,
   reviewScheduledSignal,
   runbookReportSignal,
   statusQuery,
@@ -25,6 +27,7 @@ import { normalizeIncidentInput } from '../../domain/policy';
 import type { IncidentInput, IncidentStatus } from '../../domain/types';
 import { incidentIdOf } from '../../domain/incident-id';
 import { ingestAlerts } from './alerts';
+import { MERGE_REVISION, mergedIn } from './merge';
 import { onRunbookReport, shellHooks } from './children';
 import {
   COMMAND_NAMES,
@@ -151,6 +154,28 @@ export async function runIncident(raw: IncidentInput): Promise<IncidentOutcome> 
     }),
     { description: SIGNAL_DESCRIPTIONS.reviewScheduled },
   );
+  // Revision 8: an incident merged into this one, and the end of this one's own merge (`merge.ts`). Older runs
+  // take neither: the release before has no handler, and a replay there must see the same.
+  setHandler(
+    mergedInSignal,
+    total('mergedIn', (args) => {
+      if (!revisionAtLeast(state, MERGE_REVISION)) return;
+      if (!state.mergedInto)
+        mergedIn(state, String(args?.from), String(args?.fromWorkflowId), String(args?.by), Date.now());
+      ingestAlerts(state, args?.alerts, Date.now());
+      poke();
+    }),
+    { description: SIGNAL_DESCRIPTIONS.mergedIn },
+  );
+  setHandler(
+    mergeEndedSignal,
+    total('mergeEnded', () => {
+      if (!state.mergedInto) return;
+      state.mergedInto.ended = true;
+      poke();
+    }),
+    { description: SIGNAL_DESCRIPTIONS.mergeEnded },
+  );
   setHandler(statusQuery, () => toView(state), { description: SIGNAL_DESCRIPTIONS.status });
   if (!carried) ingestAlerts(state, input.alerts, Date.now());
 
@@ -243,6 +268,15 @@ async function loop(
           announce: false,
         });
       await continueAsNew<typeof runIncident>({ ...fields, carried: { ...state, run: state.run + 1 } });
+    } else if (effect.kind === 'open-anew') {
+      // Revision 8: the incident this one was merged into has closed; its group's alerts since open a new
+      // incident, as a new run of this workflow id that carries nothing over (so it has a new incident id).
+      const alerts = state.mergedInto!.forward.splice(0);
+      record(state, Date.now(), 'note', `${alerts.length} alert(s) of this group open a new incident`, {
+        announce: false,
+      });
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof runIncident>({ ...fields, alerts });
     } else if (effect.kind === 'complete') {
       await condition(allHandlersFinished);
       // A message taken in while the handlers finished may have reopened the incident.

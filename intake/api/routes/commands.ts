@@ -40,6 +40,7 @@ const ACTIONS = {
   page: 'page',
   role: 'setRole',
   reassign: 'reassign',
+  merge: 'merge',
 } as const;
 type Action = keyof typeof ACTIONS;
 
@@ -114,6 +115,23 @@ export function commandRoutes(
   const audit = (caller: ApiCaller, action: string, incidentId: string | null, answer: string) =>
     recordAudit(db, { actor: callerName(config, caller), surface: 'api', action, incidentId, answer });
   const deadline = <T>(fn: () => Promise<T>) => withinDeadline(temporal!, fn);
+  /** The open incident a merge names, by its incident id; or the answer that refuses it, naming the field. */
+  const openInto = async (
+    id: string,
+  ): Promise<{ into: string; intoWorkflowId: string } | { code: 409 | 422; error: string }> => {
+    if (!id.trim()) return { code: 422, error: 'into: the incident to merge into' };
+    const workflowId = (await storedWorkflowId(db, id)) ?? workflowIdOfIncident(id);
+    const into = await deadline(() =>
+      temporal!.client.workflow.getHandle(workflowId).query(statusQuery),
+    ).catch((err: unknown) => {
+      if (err instanceof WorkflowNotFoundError) return null;
+      throw err;
+    });
+    if (!into) return { code: 422, error: `into: no incident ${JSON.stringify(id.slice(0, 100))}` };
+    if (into.status === 'resolved' || into.status === 'cancelled')
+      return { code: 409, error: `into: incident ${into.incidentId} is ${into.status}` };
+    return { into: into.incidentId, intoWorkflowId: into.workflowId };
+  };
 
   return async (app) => {
     app.post<{ Params: { id: string; action: Action }; Body: Record<string, string | number | undefined> }>(
@@ -140,6 +158,7 @@ export function commandRoutes(
               step: { type: 'string', maxLength: 100 },
               minutes: { type: 'integer', minimum: 1, maximum: 1440, description: 'snooze: for how long' },
               ...RESPONDER_FIELDS,
+              into: { type: 'string', maxLength: 300, description: 'merge: the open incident to merge into' },
               proposal: {
                 type: 'string',
                 maxLength: 40,
@@ -200,6 +219,14 @@ export function commandRoutes(
               await audit(caller, action, view.incidentId, `refused: ${access.reason}`);
               return reply.code(403).send({ error: access.reason });
             }
+          }
+          if (action === 'merge') {
+            const into = await openInto(String(body.into ?? ''));
+            if ('error' in into) {
+              await audit(caller, action, view.incidentId, `refused: ${into.error}`);
+              return reply.code(into.code).send({ error: into.error });
+            }
+            Object.assign(body, into);
           }
           const incident = view.incidentId;
           const args: Record<string, unknown> = { ...body, by, incident };

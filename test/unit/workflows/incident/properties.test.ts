@@ -29,7 +29,7 @@ interface Setup {
   severity: 'P1' | 'P2' | 'P3';
   rules: Record<'P1' | 'P2' | 'P3', RunbooksConfig['severityPolicy']['P1']>;
   /** The engine revision (absent: the default). */
-  revision?: 3 | 4 | 5 | 6 | 7;
+  revision?: 3 | 4 | 5 | 6 | 7 | 8;
   /** Revision 6 and later: the ladder is an escalation policy's, with a delay per level (absent: respondWithin)… */
   delays?: (number | undefined)[];
   /** Revision 7: the first rule pages the primary schedule, which may keep business hours. */
@@ -61,7 +61,7 @@ const setup: fc.Arbitrary<Setup> = fc.record({
   afterLadder: fc.constantFrom('repeat-last' as const, 'stop' as const),
   severity: fc.constantFrom('P1' as const, 'P2' as const, 'P3' as const),
   rules: fc.record({ P1: rule, P2: rule, P3: rule }),
-  revision: fc.constantFrom(3 as const, 4 as const, 5 as const, 6 as const, 7 as const),
+  revision: fc.constantFrom(3 as const, 4 as const, 5 as const, 6 as const, 7 as const, 8 as const),
   delays: fc.array(fc.option(duration, { nil: undefined }), { minLength: 6, maxLength: 6 }),
   businessHours: fc.option(
     fc.record({
@@ -121,6 +121,8 @@ const commandArgs = fc.oneof(
       person: fc.constantFrom('tech-lead', 'devops-manager', 'nobody'),
       schedule: fc.constantFrom('primary', 'none'),
       role: fc.oneof(fc.constantFrom('commander', 'scribe', 'captain'), hostile),
+      // Revision 8's merge: another incident, one that is gone, itself, nothing.
+      into: fc.oneof(fc.constantFrom('incident-2', 'incident-gone', 'incident-1', 'wf-1', ''), hostile),
     },
     { requiredKeys: [] },
   ),
@@ -193,7 +195,7 @@ function configFor(s: Setup): RunbooksConfig {
     const rules = (n: number) =>
       Array.from({ length: n }, (_, i) => ({
         targets: [
-          i === 0 && s.revision === 7 ? { schedule: 'primary' } : { contact: contacts[i % contacts.length] },
+          i === 0 && s.revision! >= 7 ? { schedule: 'primary' } : { contact: contacts[i % contacts.length] },
         ],
         ...(s.delays?.[i] === undefined ? {} : { delay: s.delays[i] }),
       }));
@@ -210,7 +212,7 @@ function configFor(s: Setup): RunbooksConfig {
     };
     config.services = { checkout: { escalationPolicy: 'p' } as RunbooksConfig['services'][string] };
     config.teams = { db: { name: 'Database', members: ['tech-lead'], escalationPolicy: 'p' } };
-    if (s.revision === 7 && s.businessHours) config.schedules.primary.businessHours = s.businessHours;
+    if (s.revision >= 7 && s.businessHours) config.schedules.primary.businessHours = s.businessHours;
   }
   return config;
 }

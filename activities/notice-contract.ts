@@ -1,4 +1,6 @@
 /** Revision 8's activities around the review meeting: contacts by name, an e-mail to contacts. */
+import type { Invitation } from '../domain/review-meeting';
+
 /** A contact found by the name the timeline gives a person (revision 8: the review meeting's invitees). */
 export interface NamedContact {
   id: string;
@@ -16,13 +18,6 @@ export interface EmailNoticeArgs {
   contactIds: string[];
   subject: string;
   text: string;
-  meeting?: {
-    uid: string;
-    sequence: number;
-    stamp: number;
-    start: number;
-    durationMs: number;
-    summary: string;
-    description: string;
-  };
+  /** The invitation's event; its organizer and attendees are filled in from the configuration. */
+  meeting?: Omit<Invitation, 'organizer' | 'attendees'>;
 }

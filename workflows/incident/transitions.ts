@@ -111,6 +111,18 @@ export function requestCancel(state: IncidentState, by: string, reason: string):
   state.pendingCancel = { by: by.slice(0, 200), reason: reason.slice(0, 500) };
 }
 
+/** An incident closed without a resolution to verify: nothing asked of it or due from it stands. */
+function dropWhatWasDue(state: IncidentState): void {
+  state.pendingRelapse = null;
+  state.pendingResolve = null;
+  state.pendingEscalations = [];
+  state.pendingRaise = null;
+  state.pagesOwed = [];
+  state.opening = [];
+  state.ladderExhausted = null;
+  stopClocks(state);
+}
+
 /**
  * Closes the incident as cancelled: who asked and why go to the timeline and the thread, and the close
  * runs as for a resolution (PagerDuty resolved, status page, review, channel archived) but pages nobody.
@@ -122,14 +134,7 @@ export function beginCancel(state: IncidentState, now: number): void {
   state.resolvedAt = now;
   state.resolvedBy = by;
   state.resolutionSummary = `cancelled: ${reason}`;
-  state.pendingRelapse = null;
-  state.pendingResolve = null;
-  state.pendingEscalations = [];
-  state.pendingRaise = null;
-  state.pagesOwed = [];
-  state.opening = [];
-  state.ladderExhausted = null;
-  stopClocks(state);
+  dropWhatWasDue(state);
   record(state, now, 'resolved', `cancelled through Temporal by ${by}: ${reason}; escalation stopped`, {
     actor: by,
   });
@@ -152,13 +157,7 @@ export function beginMerged(state: IncidentState, into: string, by: string, now:
   state.resolvedAt = now;
   state.resolvedBy = by;
   state.resolutionSummary = `merged into ${into}`;
-  state.pendingResolve = null;
-  state.pendingEscalations = [];
-  state.pendingRaise = null;
-  state.pagesOwed = [];
-  state.opening = [];
-  state.ladderExhausted = null;
-  stopClocks(state);
+  dropWhatWasDue(state);
   record(state, now, 'resolved', `merged into ${into}: its alerts and this alert group feed it from now on`, {
     actor: by,
   });

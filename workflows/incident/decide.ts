@@ -111,10 +111,10 @@ function whileSuppressed(state: IncidentState, now: number, run: RunFacts): Effe
 export function decide(state: IncidentState, now: number, run: RunFacts): Effect {
   if (!state.policy) return { kind: 'load-policy' };
   if (state.pendingCancel) return { kind: 'cancel' };
-  // Revision 8: a merge is told to the other incident first; a merged one forwards its group's alerts there,
-  // or, once that one has closed, opens a new incident with them.
+  // Revision 8: a merge is told to the other incident first; a merged one forwards its group's alerts there
+  // (once that one has closed, they open a new incident when this one's close is done: below).
   if (state.pendingMerge) return { kind: 'merge' };
-  if (state.mergedInto?.forward.length) return { kind: state.mergedInto.ended ? 'open-anew' : 'forward' };
+  if (state.mergedInto?.forward.length && !state.mergedInto.ended) return { kind: 'forward' };
   if (state.pendingRaise && revisionAtLeast(state, 2)) return { kind: 'raise-severity' };
   if (state.status === 'suppressed') return whileSuppressed(state, now, run);
   if (state.pendingRelapse !== null) return { kind: 'reopen', reason: state.pendingRelapse };
@@ -164,7 +164,8 @@ export function decide(state: IncidentState, now: number, run: RunFacts): Effect
   if (storeDue(state, now)) return { kind: 'store' };
   // Revision 5: last of all, so that the local activity is issued in a step that issued no page.
   if (storeHereDue(state, now)) return { kind: 'store-here' };
-  if (state.closing && !busy(state) && !forwarding(state)) return { kind: 'complete' };
+  if (state.closing && !busy(state) && !forwarding(state))
+    return { kind: state.mergedInto?.forward.length ? 'open-anew' : 'complete' };
   if (why && !busy(state)) return { kind: 'continue-as-new', why };
   return {
     kind: 'wait',

@@ -1,6 +1,8 @@
 /** Revision 8: `merge {into}` closes an incident into another, which its alert group feeds from then on. */
 import { commandTaken, refusal } from '../../../../workflows/incident/commands';
 import { toView } from '../../../../workflows/incident/view';
+import { decide } from '../../../../workflows/incident/decide';
+import { merged } from '../../../../workflows/incident/merge';
 import { testConfig } from '../../../../scripts/testbed/config';
 import { deliver, drain, openModel } from '../../../support/engine-model';
 import type { IncidentState } from '../../../../workflows/incident/state';
@@ -79,4 +81,20 @@ test('refused: older revisions, no target, itself, twice, a closed incident; an 
   // A Signal that is refused is recorded as ignored, with why.
   merge(state, { by: 'bob', into: 'incident-4' }, T0 + 2 * MIN, false);
   expect(state.timeline.at(-1)!.message).toBe('ignored merge: incident is already merged into incident-3');
+});
+
+test('the other incident closed: an alert caught before this one was told opens a new incident, once its close is done', () => {
+  const state = opened();
+  merge(state, { by: 'amy', into: 'incident-3' });
+  merged(state, null, T0 + MIN); // the other incident took the alerts (the merge effect's answer)
+  const run = { continueAsNewSuggested: false, historyLength: 0, historySize: 0 };
+  // Told at once that the other incident closed, with the merged incident's own close still to run.
+  state.mergedInto!.ended = true;
+  deliver(state, { kind: 'alert', payload: { alerts: [alert('late')] } }, T0 + MIN);
+  expect(decide(state, T0 + MIN, run).kind).toBe('closing');
+  // Its close done (`drain` stops at the new incident, which the model cannot start).
+  expect(() => drain(state, T0 + MIN, [])).toThrow('the model does not reach open-anew');
+  expect(state.closing).toEqual([]);
+  expect(decide(state, T0 + MIN, run).kind).toBe('open-anew');
+  expect(state.mergedInto!.forward.map((a) => a.fingerprint)).toEqual(['late']);
 });

@@ -1,6 +1,6 @@
 /**
  * `GET /events`: Server-Sent Events telling browsers that the record changed, so the console's list and
- * incident pages refresh without a reload. One poll of the store's change mark a second serves every
+ * incident pages refresh without a reload. One poll of the store's change mark every half second serves every
  * subscriber of this listener (`recordChangeMark`); it runs only while someone listens. The event carries
  * no data: the page reads what it shows through the API, with the caller's rights.
  */
@@ -8,7 +8,11 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import { recordChangeMark, type SqlClient } from '../../../store';
 
-const POLL_MS = 1000;
+/**
+ * Half a second: a new incident reaches open consoles about 0.4 s sooner than at 1 s (the console promises
+ * 2 s from the alert); each poll counts rows in the store, so not faster.
+ */
+const POLL_MS = 500;
 /** A comment line now and then keeps proxies from closing a quiet stream. */
 const KEEPALIVE_MS = 15_000;
 

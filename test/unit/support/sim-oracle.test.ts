@@ -1,4 +1,4 @@
-import { expectedPages, pageMismatchesUnderWaits } from '../../support/sim-oracle';
+import { cadenceMismatches, expectedPages, pageMismatchesUnderWaits } from '../../support/sim-oracle';
 
 // Rungs every 4 s; a ladder of 3, repeated once, then the last level again and again.
 const cfg = {
@@ -47,4 +47,13 @@ describe('the oracle of pages under worker waits', () => {
       'page due at +12000 ms (level 0) never came',
     ]);
   });
+});
+
+test('after the incident was owned, each escalation accounts for one page, up to 10 s after it', () => {
+  const page = (offsetMs: number) => ({ offsetMs, level: 1 });
+  const check = (pages: number[]) =>
+    cadenceMismatches(pages.map(page), 500, 20_000, 60_000, false, [1000], 1000);
+  expect(check([0, 3500])).toEqual([]);
+  expect(check([0, 3500, 4000])).toEqual(['1 page(s) after the incident was owned at +500 ms']);
+  expect(check([0, 12_000])).toEqual(['1 page(s) after the incident was owned at +500 ms']);
 });

@@ -12,6 +12,7 @@ import {
 } from '../config/escalation';
 import type { ResponderPlan, TeamPolicy } from '../domain/responders';
 import type { NamedContact } from './contract';
+import { contactOf, type ResponderIdentity } from '../config/contacts';
 import type { ResponderTarget, Severity } from '../domain/types';
 
 const DEFAULT_ACK_TIMEOUT_MS = { P1: 1_800_000, P2: 7_200_000, P3: null } as const;
@@ -233,19 +234,13 @@ export function contactsNamed(config: RunbooksConfig, names: string[]): (NamedCo
   return names.map((raw) => {
     const handle = /(?:^|\()(slack|pagerduty|api):([^\s)]+)/.exec(raw);
     const bare = raw.replace(/\s*\([^)]*\)\s*$/, '').trim();
-    const found =
+    const id =
       (handle &&
-        entries.find(([id, c]) =>
-          handle[1] === 'slack'
-            ? c.slackUserId === handle[2]
-            : handle[1] === 'pagerduty'
-              ? c.pagerdutyUserId === handle[2]
-              : id === handle[2],
-        )) ||
-      entries.find(([id]) => id === bare) ||
-      entries.find(([, c]) => c.name.toLowerCase() === bare.toLowerCase());
-    if (!found) return null;
-    const [id, contact] = found;
+        contactOf(config, { channel: handle[1] as ResponderIdentity['channel'], userId: handle[2] })) ||
+      entries.find(([key]) => key === bare)?.[0] ||
+      entries.find(([, c]) => c.name.toLowerCase() === bare.toLowerCase())?.[0];
+    if (!id) return null;
+    const contact = config.contacts[id];
     return { id, name: contact.name, slackUserId: contact.slackUserId ?? null, email: !!contact.email };
   });
 }

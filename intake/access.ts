@@ -6,29 +6,11 @@ import type { RunbooksConfig } from '../config';
 import { ownValue } from '../domain/policy';
 import { plainText } from '../domain/text';
 import { policyOf, rulePeople } from '../config/escalation';
+import { contactOf, type ResponderIdentity } from '../config/contacts';
 
-/**
- * A person as the channel identifies them: Slack's user id, PagerDuty's user id (the webhook's agent), or for
- * the API the contact id its token or proxy named.
- */
-export interface ResponderIdentity {
-  channel: 'slack' | 'pagerduty' | 'api';
-  userId: string;
-  /** The channel's display name, for the timeline only: never used to decide. */
-  name?: string;
-}
+export { contactOf, type ResponderIdentity };
 
 export type AccessDecision = { allowed: true; by: string } | { allowed: false; reason: string; by: string };
-
-/** The configured contact id a channel's person is (its Slack member id, PagerDuty user id, API contact). */
-export function contactOf(config: RunbooksConfig, who: ResponderIdentity): string | undefined {
-  if (who.channel === 'api') return ownValue(config.contacts, who.userId) ? who.userId : undefined;
-  for (const [id, contact] of Object.entries(config.contacts)) {
-    const known = who.channel === 'slack' ? contact.slackUserId : contact.pagerdutyUserId;
-    if (known !== undefined && known === who.userId) return id;
-  }
-  return undefined;
-}
 
 /** How the timeline names the person: the configured contact's name, else the channel's id and name. */
 function attribution(config: RunbooksConfig, who: ResponderIdentity, contactId: string | undefined): string {

@@ -100,7 +100,7 @@ export interface IncidentPolicy extends PolicyLadder {
 }
 
 /** The engine revision new runs take unless the configuration names another (see `IncidentPolicy.revision`). */
-export const ENGINE_REVISION = 7;
+export const ENGINE_REVISION = 8;
 /**
  * The newest revision this code runs. 3: the loop does not act on a command until every handler has finished,
  * so an Update's answer is recorded before what the incident does about it (docs/containment.md); known since
@@ -117,7 +117,8 @@ export const ENGINE_REVISION = 7;
  * acknowledges (docs/escalation.md), with roles, reassign and business hours; known since the release after
  * d1b3904 (3b19c91), the default since the release after that. 8: as 7, and the review meeting is proposed at
  * close to everyone who responded, with an iCalendar invitation, and the commander reminded when nobody
- * confirmed it (docs/escalation.md); known since the release after 3b19c91.
+ * confirmed it (docs/escalation.md); known since the release after 3b19c91 (b300e82), the default since the release
+ * after that.
  */
 export const LATEST_ENGINE_REVISION = 8;
 

@@ -21,7 +21,7 @@ import { INCIDENT_STATUSES } from '../domain/types';
 import { clientOf, connectOrSay, jsonText, table, withTemporalClient } from './support';
 import { commandOf, describeView, responderFlags } from './incident-words';
 import { meetingTime, reviewScheduled } from './review-scheduled';
-import { openIncidentId } from './incident-merge';
+import { openIncidentId } from '../intake/merge-target';
 import { flag, helpFor, parse, usageOf, UsageError, type Parsed } from './args';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes';
 

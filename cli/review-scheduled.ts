@@ -4,10 +4,9 @@
  * reminders. The review's workflow outlives the incident, so this works on a resolved one.
  */
 import type { Connection } from '@temporalio/client';
-import { WorkflowNotFoundError } from '@temporalio/common';
-import { reviewScheduledSignal, statusQuery } from '../domain/messages';
 import { terminalText } from '../domain/text';
-import { reviewWorkflowId, workflowIdOfIncident } from '../domain/incident-id';
+import { workflowIdOfIncident } from '../domain/incident-id';
+import { confirmReview, latestReview } from '../intake/review-meeting';
 import { UsageError } from './args';
 import { EXIT } from './exit-codes';
 import { clientOf } from './support';
@@ -29,29 +28,16 @@ export async function reviewScheduled(
   out: (s: string) => void,
   err: (s: string) => void,
 ): Promise<number> {
-  const client = clientOf(connection);
-  try {
-    // The incident's id and how often it reopened name its latest review workflow (`<id>-review[-n]`).
-    const view = await within(() => client.workflow.getHandle(workflowIdOfIncident(id)).query(statusQuery));
-    const reopened = view.timeline.filter((e) => e.type === 'reopened').length;
-    const review = client.workflow.getHandle(reviewWorkflowId(view.incidentId, reopened));
-    const described = await within(() => review.describe());
-    if (described.status.name !== 'RUNNING') {
-      err(
-        `the review of ${view.incidentId} is not waiting (${described.status.name.toLowerCase()}); nothing to do`,
-      );
-      return EXIT.refused;
-    }
-    await within(() => review.signal(reviewScheduledSignal, { by, ...(when && { when }) }));
-    out(
-      terminalText(
-        `${view.incidentId}: review ${when ? `moved to ${when}` : 'confirmed'}; no more reminders`,
-      ),
-    );
-    return EXIT.ok;
-  } catch (e) {
-    if (!(e instanceof WorkflowNotFoundError)) throw e;
+  const review = await latestReview(clientOf(connection), workflowIdOfIncident(id), within);
+  if (!review) {
     err(`no review waiting for ${id} (is the incident resolved?)`);
     return EXIT.notFound;
   }
+  const answer = await confirmReview(review, by, when, within);
+  if ('refused' in answer) {
+    err(answer.refused);
+    return EXIT.refused;
+  }
+  out(terminalText(answer.done));
+  return EXIT.ok;
 }

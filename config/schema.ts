@@ -219,11 +219,16 @@ export const configSchema = z
          * refused, and each event id within it is applied once, so a captured request cannot be replayed.
          */
         webhookMaxAge: duration.default(600_000 as never),
+        /** The REST API and a read-only token's variable: the console links the incidents our pages opened. */
+        restUrl: z.url().default('https://api.pagerduty.com'),
+        apiTokenEnv: envName.default('PAGERDUTY_API_TOKEN'),
       })
       .default({
         eventsUrl: 'https://events.pagerduty.com/v2/enqueue',
         webhookSecretEnv: 'PAGERDUTY_WEBHOOK_SECRET',
         webhookMaxAge: 600_000,
+        restUrl: 'https://api.pagerduty.com',
+        apiTokenEnv: 'PAGERDUTY_API_TOKEN',
       } as never),
     tickets: httpAdapter.nullable().default(null),
     statusPage: httpAdapter.nullable().default(null),

@@ -34,6 +34,7 @@
           return act('page', { [$('#responder-kind').value]: $('#responder-name').value });
         if (action === 'snooze') return act('snooze', { minutes: Number($('#snooze').value) });
         if (action === 'reassign') return act('reassign', { team: $('#responder-name').value });
+        if (action === 'merge') return act('merge', { into: $('#merge-into').value.trim() });
         if (action === 'role')
           return act('role', { role: $('#role').value, person: $('#role-person').value });
         return act('acknowledge', {});
@@ -115,6 +116,7 @@
       links.replaceChildren(
         linkItem(v.temporalUi, 'Temporal UI: its workflow and history'),
         ...(v.slackThread ? [linkItem(v.slackThread, 'Slack: the incident’s thread')] : []),
+        ...(v.pagerduty || []).map((p) => linkItem(p.url, `PagerDuty: the page to ${p.to} (${p.status})`)),
       );
       approvals.replaceChildren(
         ...(v.pendingApprovals.length ? [] : [el('li', 'None pending.')]),
@@ -213,7 +215,38 @@
         form.elements[name].value = data[name] || '';
       $('#export').href = `/api/v1/reviews/${enc}/markdown`;
       form.hidden = false;
+      loadMeeting();
     }
+
+    // The meeting proposed at close (engine revision 8), read from the review's workflow.
+    async function loadMeeting() {
+      const { status, data } = await api('GET', `/incidents/${enc}/review-meeting`);
+      if (status !== 200) return;
+      const m = data.meeting;
+      const state = data.confirmedBy
+        ? `Confirmed by ${data.confirmedBy}.`
+        : data.waiting
+          ? 'Not confirmed yet: confirm it, or move it.'
+          : 'Not confirmed; the reminders have ended.';
+      $('#meeting-state').textContent = m
+        ? `Proposed for ${when(m.start)}, ${m.durationMinutes} minutes. Invited: ${m.invitees.join(', ') || 'nobody responded'}. ${state}`
+        : `No meeting was proposed (an incident of an older engine revision). ${state}`;
+      $('#meeting-actions').hidden = !data.waiting;
+      $('#meeting').hidden = false;
+    }
+    async function schedule(payload) {
+      answerIn('#meeting-answer', 'Sending…', 'sending');
+      const { status, data } = await api('POST', `/incidents/${enc}/review-scheduled`, payload);
+      if (status === 200) answerIn('#meeting-answer', data.message, 'accepted');
+      else answerIn('#meeting-answer', `Not done: ${data.error || `HTTP ${status}`}`, 'refused');
+      loadMeeting();
+    }
+    $('#meeting-confirm').addEventListener('click', () => schedule({}));
+    $('#meeting-move').addEventListener('click', () => {
+      const local = $('#meeting-when').value;
+      if (!local) return answerIn('#meeting-answer', 'Choose the new time first.', 'refused');
+      schedule({ when: new Date(local).toISOString() });
+    });
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
       const fields = {};

@@ -141,6 +141,27 @@ export interface RespondWithinArgs {
 export const respondWithinSignal = defineSignal<[RespondWithinArgs]>('respondWithin');
 
 export const statusQuery = defineQuery<IncidentStatusView>('status');
+/**
+ * What an incident's review workflow (`<incident id>-review[-n]`) holds: the proposed meeting (engine revision
+ * 8; null on older runs, which only remind) and whether someone confirmed it. A query adds nothing to the
+ * history, so runs started by an older release answer it too once this code replays them.
+ */
+export interface ReviewMeetingView {
+  incidentId: string;
+  reviewPath: string;
+  meeting: {
+    /** ISO: the meeting's start, as proposed or as moved by its confirmation. */
+    start: string;
+    durationMinutes: number;
+    invitees: string[];
+    commander: string | null;
+  } | null;
+  /** Who confirmed the review is scheduled; null while it waits. */
+  confirmedBy: string | null;
+  /** `waiting` until confirmed; `reminded` once the last reminder went out (the run ends then). */
+  state: 'waiting' | 'confirmed' | 'reminded';
+}
+export const reviewMeetingQuery = defineQuery<ReviewMeetingView>('reviewMeeting');
 
 /** Shown in the Temporal UI next to each handler. */
 export const SIGNAL_DESCRIPTIONS = {

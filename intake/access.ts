@@ -62,7 +62,8 @@ export function mayAct(
     | 'page'
     | 'role'
     | 'reassign'
-    | 'merge',
+    | 'merge'
+    | 'review',
   target: { service: string; step?: string },
 ): AccessDecision {
   const contactId = contactOf(config, who);

@@ -31,7 +31,7 @@ export function verifySlackSignature(
 
 export interface ResponderSignal {
   workflowId: string;
-  signal: 'acknowledge' | 'resolve' | 'approve' | 'reject' | 'page' | 'setRole' | 'reassign';
+  signal: 'acknowledge' | 'resolve' | 'approve' | 'reject' | 'page' | 'setRole' | 'reassign' | 'merge';
   /** Who sent it, as the channel identifies them; `args.by` is filled once access is decided. */
   who: ResponderIdentity;
   /**
@@ -49,6 +49,9 @@ export interface ResponderSignal {
     team?: string;
     person?: string;
     schedule?: string;
+    /** `merge`'s open incident to go into, and its workflow (revision 8). */
+    into?: string;
+    intoWorkflowId?: string;
   };
 }
 

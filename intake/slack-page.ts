@@ -2,7 +2,8 @@
  * Slack's `/incident page <incident-id> @db` and `/incident role <incident-id> commander @amy` (engine
  * revision 7). A page's target is `team:…`, `person:…` or `schedule:…`, a Slack mention of a configured
  * contact (`<@U123|amy>`), or a bare name (`@db`) looked up as a team, then a contact, then a schedule. A
- * role's person is a mention, a contact id, `me`, or any name.
+ * role's person is a mention, a contact id, `me`, or any name. `/incident merge <incident-id> <into-id>`
+ * (revision 8) closes an incident into another open one.
  */
 import type { RunbooksConfig } from '../config';
 import { ownValue } from '../domain/policy';
@@ -13,6 +14,7 @@ import { workflowIdOfIncident } from './incident-id';
 
 export const REASSIGN_USAGE = 'usage: reassign <incident-id> <@team>';
 export const ROLE_USAGE = `usage: role <incident-id> <${INCIDENT_ROLES.join('|')}> <@person | me | name…>`;
+export const MERGE_USAGE = 'usage: merge <incident-id> <into-incident-id>';
 export const PAGE_USAGE = 'usage: page <incident-id> <@team | @person | team:… | person:… | schedule:…>';
 
 /** What each kind of target names in the configuration. */
@@ -122,4 +124,19 @@ export function parseSlackReassign(
   if (!isConfigured(config, { kind: 'team', name }))
     return `team: no team is named ${JSON.stringify(name.slice(0, 100))}. ${REASSIGN_USAGE}`;
   return { ...incident, team: name };
+}
+
+/** `merge <incident-id> <into-incident-id>` (revision 8) → the incident and the one it goes into, or why not. */
+export function parseSlackMerge(
+  text: string,
+): { workflowId: string; incident?: string; into: string } | string {
+  const [verb, id, into, ...extra] = text.trim().split(/\s+/);
+  if (verb !== 'merge' || extra.length) return MERGE_USAGE;
+  const incident = incidentOf(id);
+  if (!incident) return `name the incident (its id starts with "incident-"). ${MERGE_USAGE}`;
+  if (!incidentOf(into))
+    return `into: name the incident to merge into (its id starts with "incident-"). ${MERGE_USAGE}`;
+  if (workflowIdOfIncident(into!) === incident.workflowId)
+    return `into: an incident cannot merge into itself. ${MERGE_USAGE}`;
+  return { ...incident, into: into! };
 }

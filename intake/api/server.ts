@@ -25,6 +25,7 @@ import { consoleRoutes } from '../console/routes';
 import { calendarRoutes } from './routes/calendar';
 import { eventRoutes } from './routes/events';
 import { liveRoutes } from './routes/live';
+import { reviewMeetingRoutes } from './routes/review-meeting';
 import { maintenanceRoutes } from './routes/maintenance';
 
 export const API_PREFIX = '/api/v1';
@@ -39,6 +40,8 @@ export interface ApiOptions {
   logger?: Logger;
   /** How long the status page's model is reused (5 s); a test sees each change at once with 0. */
   statusCacheMs?: number;
+  /** Where secrets are read (the PagerDuty REST token): the process's environment unless a test gives one. */
+  env?: Record<string, string | undefined>;
 }
 
 /** The first schema error as `<field>: <what is wrong>`. */
@@ -101,7 +104,8 @@ export async function buildApiServer(opts: ApiOptions): Promise<FastifyInstance>
   await app.register(statusRoutes(opts.db, opts.config), { prefix: API_PREFIX });
   await app.register(calendarRoutes(opts.db, opts.config, opts.temporal), { prefix: API_PREFIX });
   await app.register(maintenanceRoutes(opts.db, opts.config, opts.temporal), { prefix: API_PREFIX });
-  await app.register(liveRoutes(opts.db, opts.config, opts.temporal), { prefix: API_PREFIX });
+  await app.register(liveRoutes(opts.db, opts.config, opts.temporal, opts.env), { prefix: API_PREFIX });
+  await app.register(reviewMeetingRoutes(opts.db, opts.config, opts.temporal), { prefix: API_PREFIX });
   await app.register(eventRoutes(opts.db), { prefix: API_PREFIX });
   // The responders' console (`/`, `/incidents/…`, `/login`): pages over this API, for people.
   await app.register(consoleRoutes(opts.db, opts.config));

@@ -142,6 +142,10 @@ export function incidentPage(viewer: Viewer, id: string): string {
   <label>Person <input id="role-person" size="16" autocomplete="off" placeholder="contact id, name or me"></label>
   <button type="button" data-action="role">Set role</button>
 </div>
+<div class="actions">
+  <label>Merge into incident <input id="merge-into" size="28" autocomplete="off" placeholder="incident-…"></label>
+  <button type="button" data-action="merge">Merge</button>
+</div>
 <p id="answer" role="status" aria-live="assertive"></p>
 </section>
 <section aria-labelledby="responders-h"><h2 id="responders-h">Added responders</h2><ul id="responders"></ul></section>
@@ -166,6 +170,16 @@ export function incidentPage(viewer: Viewer, id: string): string {
 <section aria-labelledby="timeline-h"><h2 id="timeline-h">Timeline</h2><ol id="timeline" class="timeline"></ol></section>
 <section aria-labelledby="review-h"><h2 id="review-h">Post-incident review</h2>
 <p id="review-state"></p>
+<div id="meeting" hidden>
+<h3>Review meeting</h3>
+<p id="meeting-state"></p>
+<div class="actions" id="meeting-actions">
+  <button type="button" id="meeting-confirm">Confirm the meeting</button>
+  <label>Or move it to <input id="meeting-when" type="datetime-local"></label>
+  <button type="button" id="meeting-move">Move the meeting</button>
+</div>
+<p id="meeting-answer" role="status" aria-live="polite"></p>
+</div>
 <form id="review" class="stack" hidden>
   <label>What happened? <textarea name="whatHappened" rows="2" cols="60"></textarea></label>
   <label>Why did it happen? <textarea name="why" rows="2" cols="60"></textarea></label>

@@ -28,7 +28,8 @@ import {
   verifySlackSignature,
   type ResponderSignal,
 } from '../responders';
-import { parseSlackPage, parseSlackReassign, parseSlackRole } from '../slack-page';
+import { openIncidentId } from '../merge-target';
+import { parseSlackMerge, parseSlackPage, parseSlackReassign, parseSlackRole } from '../slack-page';
 
 /**
  * A signed request from a workspace or app other than the configured ones (`slack.teamId`, `slack.appId`),
@@ -126,6 +127,29 @@ export const slackRoutes =
           signal: 'reassign',
           who,
           args: { team: moved.team, ...(moved.incident ? { incident: moved.incident } : {}) },
+        });
+      }
+      // `/incident merge <incident-id> <into-id>` (revision 8): close it into another open incident.
+      if (verb === 'merge') {
+        const merge = parseSlackMerge(text);
+        if (typeof merge === 'string') return ephemeral(merge);
+        let into: Awaited<ReturnType<typeof openIncidentId>>;
+        try {
+          into = await openIncidentId(ctx.client, merge.into, ctx.withTemporal);
+        } catch {
+          await giveBack(req);
+          return unavailable(reply);
+        }
+        if ('refused' in into) return ephemeral(`Not done: ${into.refused}.`);
+        return answerCommand(req, reply, {
+          workflowId: merge.workflowId,
+          signal: 'merge',
+          who,
+          args: {
+            into: into.incidentId,
+            intoWorkflowId: into.workflowId,
+            ...(merge.incident ? { incident: merge.incident } : {}),
+          },
         });
       }
       const declared = parseDeclare(text);

@@ -21,7 +21,7 @@ import { runCli } from '../support/cli-process';
 import { describeWith, serviceValue } from '../../scripts/testbed/services';
 import { startDevWorker, type DevWorker } from '../support/dev-server';
 import { HOSTILE } from '../support/hostile-text';
-import { FakeSlack } from '../support/fake-saas';
+import { FakePagerDuty, FakeSlack } from '../support/fake-saas';
 import { startIntake, type RunningIntake } from '../support/intake';
 import { eventually } from '../../scripts/testbed/eventually';
 
@@ -32,8 +32,6 @@ const SLACK_TOKEN = 'xoxb-console-test-0000';
 // A schedule of its own, in a zone other than the viewer's, so a rerun on the same dev server has no overrides.
 const ROTA = `console-rota-${Date.now().toString(36)}`;
 const raw = rawTestConfig({
-  // Revision 7: the incident page adds responders.
-  engine: { revision: 7 },
   services: { checkout: { approvers: ['tech-lead'], customerFacing: true, team: 'shop' } },
   teams: { shop: { name: 'Shop team', escalationPolicy: 'default' } },
   schedules: {
@@ -72,22 +70,32 @@ describeWith(['temporal', 'postgres', 'chromium'], 'the console, in Chromium', (
   let token: string;
   let leadToken: string;
   const slack = new FakeSlack(SLACK_TOKEN);
+  const pd = new FakePagerDuty();
 
   beforeAll(async () => {
-    // The worker posts to a Slack contract server: the incident page links to the announcement it gives.
-    await slack.start();
-    const withSlack = parseConfig(
-      { ...(raw as object), slack: { ...(raw as { slack: object }).slack, apiUrl: slack.apiUrl } },
+    // The worker posts to Slack and PagerDuty contract servers: the incident page links to the announcement
+    // Slack gives and to the incident each page opened in PagerDuty (found with the REST API's token).
+    await Promise.all([slack.start(), pd.start()]);
+    const withSaaS = parseConfig(
+      {
+        ...(raw as object),
+        slack: { ...(raw as { slack: object }).slack, apiUrl: slack.apiUrl },
+        pagerduty: { eventsUrl: pd.eventsUrl, restUrl: pd.url },
+      },
       'console test config',
     );
-    dev = await startDevWorker(withSlack, { SLACK_BOT_TOKEN: SLACK_TOKEN });
+    dev = await startDevWorker(withSaaS, {
+      SLACK_BOT_TOKEN: SLACK_TOKEN,
+      PD_ROUTING_KEY_PRIMARY: 'R0PRIMARYROUTINGKEY0000000000001',
+    });
     db = dev.store!;
     intake = await startIntake({ client: dev.client, config, taskQueue: dev.taskQueue, token: INTAKE_TOKEN });
     api = await buildApiServer({
       db,
-      config,
+      config: withSaaS,
       version: 'test',
       temporal: { client: dev.client, timeoutMs: 10_000, taskQueue: dev.taskQueue },
+      env: { PAGERDUTY_API_TOKEN: pd.restToken },
     });
     base = await api.listen({ host: '127.0.0.1', port: 0 });
     token = (await createToken(db, 'primary-oncall', 'console test')).token;
@@ -100,7 +108,7 @@ describeWith(['temporal', 'postgres', 'chromium'], 'the console, in Chromium', (
     await api?.close();
     await intake?.close();
     await dev?.close();
-    await slack.stop();
+    await Promise.all([slack.stop(), pd.stop()]);
   });
 
   const apiCall = async (method: string, p: string, body?: unknown) => {
@@ -269,6 +277,12 @@ describeWith(['temporal', 'postgres', 'chromium'], 'the console, in Chromium', (
       'Primary on-call (api:primary-oncall) is now the scribe',
     );
     await page.locator('#header dt', { hasText: 'Scribe' }).waitFor({ timeout: 15_000 });
+    // Merge (revision 8): an incident that is not there is refused, named by its field.
+    await page.fill('#merge-into', 'incident-00000000000000000000');
+    await page.click('button[data-action=merge]');
+    await expect(page.locator('#answer.refused').textContent({ timeout: 10_000 })).resolves.toBe(
+      'Not done: into: no incident "incident-00000000000000000000"',
+    );
     await shot(page, 'console-incident.png');
 
     // Resolved elsewhere (the API), then a click here: refused, with the reason on the page.
@@ -391,7 +405,8 @@ describeWith(['temporal', 'postgres', 'chromium'], 'the console, in Chromium', (
       })),
     );
     await page.goto(`${base}/reports?service=hostile`);
-    await page.waitForFunction(`document.querySelectorAll('#load tbody tr').length >= 10`);
+    // A locator wait: a string given to waitForFunction is evaluated in the page, which its CSP refuses.
+    await page.locator('#load tbody tr').nth(9).waitFor({ timeout: 10_000 });
     const people = (await cellsOf(page, '#load')).map((row) => row[0]);
     for (const name of texts.slice(0, 10)) expect(people).toContain(name);
     expect(await made('main')).toBe(0);
@@ -479,6 +494,15 @@ describeWith(['temporal', 'postgres', 'chromium'], 'the console, in Chromium', (
     await expect(
       page.locator('#alerts a', { hasText: 'Source (alertmanager)' }).getAttribute('href'),
     ).resolves.toBe('http://prometheus.example:9090/graph?g0.expr=checkout_errors');
+    // The P1 paged the primary on-call through PagerDuty: the page links the incident PagerDuty opened.
+    const pdLink = page.locator('#links a', { hasText: /^PagerDuty: the page to .*Primary on-call/ });
+    await pdLink.first().waitFor({ timeout: 15_000 });
+    await expect(pdLink.first().getAttribute('href')).resolves.toMatch(
+      new RegExp(`^${FakePagerDuty.WEB.replace(/[.]/g, '\\.')}PINC\\d{4}$`),
+    );
+    expect(
+      pd.requests.filter((r) => r.path.startsWith('/incidents?')).map((r) => r.headers.authorization),
+    ).toContain(`Token token=${pd.restToken}`);
     await page.click('button[data-action=acknowledge]');
     await page.locator('#answer.accepted').waitFor({ timeout: 10_000 });
 
@@ -539,6 +563,19 @@ describeWith(['temporal', 'postgres', 'chromium'], 'the console, in Chromium', (
     await page.click('#review button[type=submit]');
     await page.locator('#review-answer:not(:empty)').waitFor();
     await expect(page.locator('#review-answer').textContent()).resolves.toBe('Saved.');
+    // The review meeting proposed at close (revision 8), confirmed by a click.
+    await page.locator('#meeting').waitFor({ state: 'visible', timeout: 15_000 });
+    await expect(page.locator('#meeting-state').textContent()).resolves.toMatch(
+      /^Proposed for .+, 60 minutes\. Invited: .*Primary on-call \(api:primary-oncall\).*\. Not confirmed yet/,
+    );
+    await page.click('#meeting-confirm');
+    await expect(page.locator('#meeting-answer.accepted').textContent({ timeout: 10_000 })).resolves.toBe(
+      `${id}: review confirmed; no more reminders`,
+    );
+    await page
+      .locator('#meeting-state', { hasText: 'Confirmed by Primary on-call (api:primary-oncall).' })
+      .waitFor({ timeout: 10_000 });
+    await expect(page.locator('#meeting-actions').isHidden()).resolves.toBe(true);
     // Hidden until the review exists: before the resolve there was nothing to fill.
     await page.fill('#new-action input[name=title]', 'Canary payments before rollout');
     await page.fill('#new-action input[name=owner]', 'tech-lead');

@@ -1,7 +1,8 @@
 /**
- * Adding a responder and naming incident roles (engine revision 7) from each surface, on the dev server with three teams: Slack's
- * `/incident page <id> @db`, the API's `POST /incidents/{id}/page`, and the CLI's `incident page --team`. Each
- * answer says what happens, and the incident pages the target at once as an added responder.
+ * Adding a responder and naming incident roles (engine revision 7), merging and the review meeting (8) from each
+ * surface, on the dev server with three teams: Slack's `/incident page <id> @db`, the API's
+ * `POST /incidents/{id}/page`, and the CLI's `incident page --team`; Slack's `/incident merge`; the API's
+ * review meeting. Each answer says what happens, and the incident does it.
  */
 import type { FastifyInstance } from 'fastify';
 import { incidentWorkflow } from '../../workflows/incident';
@@ -9,7 +10,7 @@ import { buildApiServer } from '../../intake/api/server';
 import { incidentWorkflowId } from '../../intake/incident-id';
 import { statusQuery } from '../../domain/messages';
 import { RESPONDER_LEVEL } from '../../domain/responders';
-import { openStore, type SqlClient } from '../../store';
+import { auditOf, openStore, type SqlClient } from '../../store';
 import { testConfig, withoutIntakeLimits } from '../../scripts/testbed/config';
 import { eventually } from '../../scripts/testbed/eventually';
 import { describeWith, serviceValue } from '../../scripts/testbed/services';
@@ -20,9 +21,10 @@ import { slackSigned, unique, webhookIntake } from '../support/webhooks';
 
 describeWith(
   ['temporal', 'postgres'],
-  'adding a responder and naming roles from Slack, the API and the CLI',
+  'adding a responder, naming roles, merging and confirming the review meeting from Slack, the API and the CLI',
   () => {
-    const config = withoutIntakeLimits(testConfig({ ...THREE_TEAMS, engine: { revision: 7 } }));
+    // Engine revision 8 (the default): responders, roles, merge and the review meeting.
+    const config = withoutIntakeLimits(testConfig({ ...THREE_TEAMS, engine: { revision: 8 } }));
     const t = webhookIntake(config);
     let db: SqlClient;
     let api: FastifyInstance;
@@ -66,6 +68,13 @@ describeWith(
         body: JSON.stringify(body),
       });
       return { status: res.status, body: (await res.json()) as Record<string, string> };
+    };
+
+    /** GETs from the API as this machine: the status and the answer. */
+    const apiGet = async (path: string) => {
+      const { port } = api.server.address() as { port: number };
+      const res = await fetch(`http://127.0.0.1:${port}/api/v1${path}`);
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
     };
 
     /** `/incident <text>` from Slack as the primary on-call (Carol), signed. */
@@ -228,6 +237,77 @@ describeWith(
         stderr: expect.stringContaining("incident is already team security's"),
       });
       await handle.terminate();
+    });
+
+    test('merge from Slack: into an open incident only; the merged one closes into the other', async () => {
+      const from = await open();
+      const into = await open();
+      const { incidentId } = await from.query(statusQuery);
+      const other = (await into.query(statusQuery)).incidentId;
+      expect((await slackCommand(`merge ${incidentId}`)).data.text).toMatch(/^into: name the incident/);
+      const gone = await slackCommand(`merge ${incidentId} incident-00000000000000000000`);
+      expect(gone.data.text).toBe('Not done: no incident incident-00000000000000000000 to merge into.');
+      const merged = await slackCommand(`merge ${incidentId} ${other}`);
+      expect(merged.data.text).toBe(
+        `${from.workflowId}: merging into ${other}: its alerts and this alert group go there`,
+      );
+      const closed = await eventually(async () => {
+        const v = await from.query(statusQuery);
+        expect(v.status).toBe('resolved');
+        return v;
+      });
+      expect(closed.mergedInto).toBe(other);
+      await eventually(async () => expect((await into.query(statusQuery)).mergedFrom).toEqual([incidentId]));
+      // Merging into a closed incident is refused before anything is sent.
+      const third = await open();
+      const late = await slackCommand(`merge ${(await third.query(statusQuery)).incidentId} ${incidentId}`);
+      expect(late.data.text).toBe(`Not done: ${incidentId} is resolved: merge into an open incident.`);
+      await Promise.all([into.terminate(), third.terminate()]);
+    });
+
+    test('the review meeting from the API: shown once resolved, moved by a confirmation, then no longer waiting', async () => {
+      const handle = await open();
+      const { incidentId } = await handle.query(statusQuery);
+      const meeting = () => apiGet(`/incidents/${incidentId}/review-meeting`);
+      expect((await meeting()).status).toBe(404);
+      expect(await apiPost(`/incidents/${incidentId}/resolve`, { summary: 'cache warmed' })).toMatchObject({
+        status: 200,
+      });
+      const proposed = await eventually(async () => {
+        const r = await meeting();
+        expect(r.status).toBe(200);
+        return r.body;
+      }, 30_000);
+      expect(proposed).toMatchObject({ incidentId, state: 'waiting', waiting: true, confirmedBy: null });
+      const m = proposed.meeting as { start: string; durationMinutes: number; invitees: string[] };
+      expect(m.durationMinutes).toBe(60);
+      expect(m.invitees).toContain('api (this machine)');
+      expect(Date.parse(m.start)).toBeGreaterThan(Date.now());
+      const schedule = (body: object) => apiPost(`/incidents/${incidentId}/review-scheduled`, body);
+      expect(await schedule({ when: 'soon' })).toEqual({
+        status: 422,
+        body: { error: 'when: expected a time such as 2026-12-08T10:00Z' },
+      });
+      expect(await schedule({ when: '2030-01-07T10:00Z' })).toEqual({
+        status: 200,
+        body: { message: `${incidentId}: review moved to 2030-01-07T10:00:00.000Z; no more reminders` },
+      });
+      const confirmed = await eventually(async () => {
+        const r = await meeting();
+        expect(r.body).toMatchObject({ state: 'confirmed', waiting: false });
+        return r.body;
+      }, 30_000);
+      expect(confirmed.confirmedBy).toBe('api (this machine)');
+      expect((confirmed.meeting as { start: string }).start).toBe('2030-01-07T10:00:00.000Z');
+      expect(await schedule({})).toEqual({
+        status: 409,
+        body: { error: `the review of ${incidentId} is not waiting (completed); nothing to do` },
+      });
+      const audit = (await auditOf(db, incidentId)).filter((e) => e.action === 'review-scheduled');
+      expect(audit.map((e) => e.answer)).toEqual([
+        `${incidentId}: review moved to 2030-01-07T10:00:00.000Z; no more reminders`,
+        `refused: the review of ${incidentId} is not waiting (completed); nothing to do`,
+      ]);
     });
   },
 );

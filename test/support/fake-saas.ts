@@ -180,8 +180,16 @@ export class FakeSlack extends FakeServer {
 
 const PD_SEVERITIES = ['critical', 'error', 'warning', 'info'];
 
-/** PagerDuty Events API v2: `POST /v2/enqueue`, 202 `{status, message, dedup_key}`, 400 for invalid events. */
+/**
+ * PagerDuty Events API v2: `POST /v2/enqueue`, 202 `{status, message, dedup_key}`, 400 for invalid events.
+ * And of the REST API, List Incidents by `incident_key` (`GET /incidents`, `Authorization: Token token=…`,
+ * 401 otherwise): the incident each open alert became, with its `html_url` in the web app.
+ */
 export class FakePagerDuty extends FakeServer {
+  /** The REST API token this fake accepts. */
+  readonly restToken = 'pd-rest-token-for-tests-0000';
+  /** Where PagerDuty's web app shows an incident (an address of the example domain). */
+  static readonly WEB = 'https://acme.pagerduty.example/incidents/';
   /** Routing keys this fake rejects with 400 (as PagerDuty does for an unknown integration). */
   readonly invalidKeys = new Set<string>();
   /**
@@ -212,6 +220,7 @@ export class FakePagerDuty extends FakeServer {
   ): [number, unknown] {
     const invalid = (errors: string[]) =>
       [400, { status: 'invalid event', message: 'Event object is invalid', errors }] as [number, unknown];
+    if (path.startsWith('/incidents?')) return this.listIncidents(path, _headers);
     if (path !== '/v2/enqueue') return [404, { status: 'not found' }];
     if (typeof e.routing_key !== 'string' || !e.routing_key)
       return invalid(["'routing_key' is missing or blank"]);
@@ -234,6 +243,23 @@ export class FakePagerDuty extends FakeServer {
       alert.status = e.event_action === 'acknowledge' ? 'acknowledged' : 'resolved';
     }
     return [202, { status: 'success', message: 'Event processed', dedup_key: e.dedup_key }];
+  }
+
+  private listIncidents(path: string, headers: http.IncomingHttpHeaders): [number, unknown] {
+    if (headers.authorization !== `Token token=${this.restToken}`)
+      return [401, { error: { message: 'Authentication failed', code: 2006 } }];
+    const key = new URL(path, 'http://fake').searchParams.get('incident_key') ?? '';
+    const incidents = [...this.alerts.entries()]
+      .map(([k, alert], i) => ({ k, alert, id: `PINC${String(i + 1).padStart(4, '0')}` }))
+      .filter(({ k }) => key && k.endsWith(` ${key}`))
+      .map(({ alert, id }) => ({
+        id,
+        type: 'incident',
+        incident_key: key,
+        status: alert.status,
+        html_url: `${FakePagerDuty.WEB}${id}`,
+      }));
+    return [200, { incidents, limit: 25, offset: 0, more: false }];
   }
 }
 

@@ -27,14 +27,19 @@ export function lostPageAttempts(events: HistoryEvents): { withHeartbeat: number
 }
 
 /**
- * Workflow tasks that failed, but for the one a terminate fails itself while it is in flight
- * (FORCE_CLOSE_COMMAND): that one is the test's doing, not a fault.
+ * Workflow tasks that failed, but for two that are no fault: the one a terminate fails while it is in flight
+ * (FORCE_CLOSE_COMMAND, the test's doing), and a completion the server refuses because a Signal arrived
+ * meanwhile (UNHANDLED_COMMAND: Temporal's own mechanism; the task is retried at once with the Signal).
  */
 export function failedTasks(events: HistoryEvents) {
-  const forced = temporal.api.enums.v1.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND;
+  const causes = temporal.api.enums.v1.WorkflowTaskFailedCause;
+  const benign = [
+    causes.WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND,
+    causes.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
+  ];
   return events
     .map((e) => e.workflowTaskFailedEventAttributes)
-    .filter((f): f is NonNullable<typeof f> => !!f && f.cause !== forced);
+    .filter((f): f is NonNullable<typeof f> => !!f && !benign.includes(f.cause!));
 }
 
 /** Workflow tasks that timed out: a task that spun past its timeout, or a worker that died holding it. */

@@ -6,7 +6,12 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { IncidentActivities, NamedContact, SlackThreadRef } from '../../activities/contract';
-import { reviewScheduledSignal, SIGNAL_DESCRIPTIONS } from '../../domain/messages';
+import {
+  reviewMeetingQuery,
+  reviewScheduledSignal,
+  SIGNAL_DESCRIPTIONS,
+  type ReviewMeetingView,
+} from '../../domain/messages';
 import type { ReviewMeetingProposal } from '../../domain/review-meeting';
 import { slackText } from '../../domain/text';
 
@@ -48,6 +53,8 @@ export async function reviewReminderWorkflow(input: ReviewReminderInput): Promis
     { description: SIGNAL_DESCRIPTIONS.reviewScheduled },
   );
   const scheduled = () => scheduledBy !== null;
+  let reminded = false;
+  setHandler(reviewMeetingQuery, () => meetingView(input, scheduledBy, scheduledWhen, reminded));
   let waited = 0;
   if (input.meeting) {
     const meeting = input.meeting;
@@ -63,7 +70,33 @@ export async function reviewReminderWorkflow(input: ReviewReminderInput): Promis
     thread: input.thread,
     text: `:memo: Reminder: the post-incident review for ${input.incidentId} (${input.reviewPath}) is not scheduled yet. Schedule a 1-hour blameless review and signal \`reviewScheduled\`.`,
   });
+  reminded = true;
   return 'reminded';
+}
+
+/** The query's answer: a confirmation's valid new time is the meeting's start, as `confirmed` sends it. */
+function meetingView(
+  input: ReviewReminderInput,
+  by: string | null,
+  moved: string | null,
+  reminded: boolean,
+): ReviewMeetingView {
+  const m = input.meeting;
+  const movedTo = moved === null ? NaN : Date.parse(moved);
+  return {
+    incidentId: input.incidentId,
+    reviewPath: input.reviewPath,
+    meeting: m
+      ? {
+          start: new Date(Number.isFinite(movedTo) ? movedTo : m.start).toISOString(),
+          durationMinutes: Math.round(m.durationMs / 60_000),
+          invitees: m.invitees,
+          commander: m.commander,
+        }
+      : null,
+    confirmedBy: by,
+    state: by !== null ? 'confirmed' : reminded ? 'reminded' : 'waiting',
+  };
 }
 
 const CONFIRM = (id: string) =>

@@ -18,7 +18,7 @@ import { unreachable } from '../../http';
 import { workflowIdOfIncident } from '../../incident-id';
 import { declareIncident } from '../../open-incident';
 import { callerName, type ApiCaller } from '../auth';
-import { errorBody } from './schemas';
+import { commandRefusals, errorBody } from './schemas';
 
 export interface TemporalAccess {
   client: Client;
@@ -168,12 +168,7 @@ export function commandRoutes(
           },
           response: {
             200: answer,
-            403: errorBody,
-            404: errorBody,
-            409: errorBody,
-            422: errorBody,
-            503: errorBody,
-            504: errorBody,
+            ...commandRefusals,
           },
         },
       },

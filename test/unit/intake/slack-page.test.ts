@@ -1,5 +1,10 @@
 /** Slack's `/incident page <id> <target>`: every way to name a target, and every refusal. */
-import { parseSlackPage, parseSlackReassign, parseSlackRole } from '../../../intake/slack-page';
+import {
+  parseSlackMerge,
+  parseSlackPage,
+  parseSlackReassign,
+  parseSlackRole,
+} from '../../../intake/slack-page';
 import { testConfig } from '../../../scripts/testbed/config';
 import { THREE_TEAMS } from '../../support/team-config';
 
@@ -74,5 +79,27 @@ describe('/incident reassign <id> <@team>', () => {
     [`reassign ${ID} @db now`, /^usage: reassign/],
   ])('%s is refused', (text, why) => {
     expect(parseSlackReassign(config, text)).toMatch(why);
+  });
+});
+
+describe('/incident merge <id> <into-id>', () => {
+  const OTHER = 'incident-fedcba9876543210fedc';
+  test('the incident (a run or its workflow) and the one it goes into', () => {
+    expect(parseSlackMerge(`merge ${RUN} ${OTHER}-01234567`)).toEqual({
+      workflowId: ID,
+      incident: RUN,
+      into: `${OTHER}-01234567`,
+    });
+    expect(parseSlackMerge(`merge ${ID} ${OTHER}`)).toEqual({ workflowId: ID, into: OTHER });
+  });
+  test.each([
+    ['merge', /^name the incident/],
+    [`merge ${ID}`, /^into: name the incident to merge into/],
+    [`merge ${ID} billing`, /^into: name the incident to merge into/],
+    [`merge ${RUN} ${ID}`, /^into: an incident cannot merge into itself/],
+    [`merge ${ID} ${OTHER} now`, /^usage: merge/],
+    [`merge ${ID} ${OTHER}<script>`, /^into: name the incident/],
+  ])('%s is refused', (text, why) => {
+    expect(parseSlackMerge(text)).toMatch(why);
   });
 });

@@ -1,4 +1,4 @@
-/** `incident merge <id> <into-id>`: the incident merged into must be open, and is named by its incident id. */
+/** A merge's other incident (CLI, Slack): it must be open, and is named by its incident id in both timelines. */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { statusQuery } from '../domain/messages';
 import { workflowIdOfIncident } from '../domain/incident-id';

@@ -8,43 +8,42 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parse, UsageError, type FlagSpec } from './args';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes';
-import { runCli } from './incident';
 import { packageVersion } from '../config/package-root';
 import { REPO_ROOT } from './installed-tools';
-import { runMaintenanceCli } from './maintenance';
-import { runOnCallCli } from './oncall';
-import { main as runbookMain } from './runbook';
-import { runStoreCli } from './store';
-import { runTokenCli } from './token';
 
 type Run = (argv: string[], out: (s: string) => void, err: (s: string) => void) => Promise<number>;
 
+// Each group is loaded when it runs: loading all of them (the Temporal worker for `runbook rehearse`, the store,
+// the configuration's schemas) cost every command, even `--help`, about two seconds. `require`, not `import()`:
+// tsx runs a checkout's sources as CommonJS and leaves `import()` to node, which resolves no `.ts`.
+/* eslint-disable @typescript-eslint/no-require-imports */
 const GROUPS: Record<string, { about: string; run: Run }> = {
   incident: {
     about: 'list, show and act on incidents; declare one; report MTTA/MTTR',
-    run: runCli,
+    run: (...a) => (require('./incident') as typeof import('./incident')).runCli(...a),
   },
   oncall: {
     about: 'who is on call, the shifts ahead, overrides',
-    run: runOnCallCli,
+    run: (...a) => (require('./oncall') as typeof import('./oncall')).runOnCallCli(...a),
   },
   maintenance: {
     about: "planned work: a service's alerts page nobody for a while",
-    run: runMaintenanceCli,
+    run: (...a) => (require('./maintenance') as typeof import('./maintenance')).runMaintenanceCli(...a),
   },
   runbook: {
     about: 'list, validate and rehearse runbook definitions',
-    run: runbookMain,
+    run: (...a) => (require('./runbook') as typeof import('./runbook')).main(...a),
   },
   store: {
     about: 'the system of record: migrate it, or see where it is and what it holds',
-    run: runStoreCli,
+    run: (...a) => (require('./store') as typeof import('./store')).runStoreCli(...a),
   },
   token: {
     about: "people's API tokens: create one acting as a contact, list them, revoke one",
-    run: runTokenCli,
+    run: (...a) => (require('./token') as typeof import('./token')).runTokenCli(...a),
   },
 };
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 interface OpsCommand {
   about: string;

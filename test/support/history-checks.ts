@@ -1,7 +1,7 @@
 /** What a simulation reads from the histories it recorded. */
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { localActivityType } from '../../scripts/testbed/history';
+import { localActivityType, protoMs } from '../../scripts/testbed/history';
 
 export type HistoryEvents = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>;
 
@@ -46,6 +46,22 @@ export function failedTasks(events: HistoryEvents) {
 export function timedOutTasks(events: HistoryEvents) {
   const timedOut = temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT;
   return events.filter((e) => e.eventType === timedOut);
+}
+
+/**
+ * How long the workflow waited on tasks that timed out: for each, from its scheduling to its time-out (a worker
+ * that stopped holding it, or a sticky queue nobody polls any more). Worker changes cause these waits, and the
+ * history records each one, so a simulation can allow what they explain and no more.
+ */
+export function timedOutTaskWaitMs(events: HistoryEvents): number {
+  const at = new Map<string, number>(); // event id → its time
+  for (const e of events) at.set(String(e.eventId), protoMs(e.eventTime));
+  let waited = 0;
+  for (const e of timedOutTasks(events)) {
+    const scheduled = at.get(String(e.workflowTaskTimedOutEventAttributes?.scheduledEventId));
+    if (scheduled !== undefined) waited += protoMs(e.eventTime) - scheduled;
+  }
+  return waited;
 }
 
 /** The events of every run of a workflow, from its first through each continue-as-new. */

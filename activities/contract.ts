@@ -2,6 +2,7 @@
  * The activities the incident workflow may call. Workflows import only this type; the implementations
  * (one module per external system) are wired in `activities/index.ts`.
  */
+import type { NotificationChannel } from '../domain/notification-rules';
 import type { IncidentPolicy } from '../domain/policy';
 import type { ResponderPlan, TeamPolicy } from '../domain/responders';
 import type {
@@ -142,31 +143,27 @@ export interface PageContactsArgs {
    * workflow code, which used the incident id.
    */
   dedupKey?: string;
+  /** Revision 9: each contact reached by their notification rules; the answer lists their follow-ups. */
+  byRules?: boolean;
 }
 
-export type { EmailNoticeArgs, NamedContact } from './notice-contract';
-import type { EmailNoticeArgs, NamedContact } from './notice-contract';
+/** Revision 9: one contact's follow-up by one channel, a while after a page that nobody has answered. */
+export interface FollowUpArgs extends Omit<PageContactsArgs, 'contactIds' | 'channel' | 'byRules'> {
+  contactId: string;
+  channel: NotificationChannel;
+  /** The rule's index among the contact's: with the page's dedup key, what makes the message once-only. */
+  rule: number;
+}
+
+export type { EmailNoticeArgs, NamedContact, PagingUpdateArgs, TicketArgs } from './notice-contract';
+import type { EmailNoticeArgs, NamedContact, PagingUpdateArgs, TicketArgs } from './notice-contract';
 
 export interface DeliveryResult {
   delivered: boolean;
   /** Human-readable outcome for the timeline (never contains a secret). */
   detail: string;
-}
-
-export interface PagingUpdateArgs {
-  incidentId: string;
-  action: 'acknowledge' | 'resolve';
-  /** Older workflow code: every contact under the incident id as dedup key. */
-  contactIds: string[];
-  /** Each alert opened by a page: the contact and the page's dedup key. */
-  alerts?: { contactId: string; dedupKey: string }[];
-}
-
-export interface TicketArgs {
-  incidentId: string;
-  service: string;
-  severity: Severity;
-  summary: string;
+  /** Revision 9: what the paged people's rules ask for later, unless the incident is owned by then. */
+  followUps?: Array<{ contactId: string; channel: NotificationChannel; afterMs: number; rule: number }>;
 }
 
 export interface StatusPageArgs {
@@ -275,6 +272,8 @@ export interface IncidentActivities {
   archiveIncidentChannel(args: { incidentId: string; channel: string }): Promise<DeliveryResult>;
   postThreadMessage(args: ThreadMessageArgs): Promise<DeliveryResult>;
   pageContacts(args: PageContactsArgs): Promise<DeliveryResult>;
+  /** Revision 9: a notification rule's follow-up to one contact (an e-mail, a Slack message, a page). */
+  followUpContact(args: FollowUpArgs): Promise<DeliveryResult>;
   sendPagingUpdate(args: PagingUpdateArgs): Promise<DeliveryResult>;
   createTicket(args: TicketArgs): Promise<DeliveryResult>;
   updateStatusPage(args: StatusPageArgs): Promise<DeliveryResult>;

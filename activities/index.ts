@@ -16,6 +16,7 @@ import { Journal } from './journal';
 import { maintenanceWindow, onCallOverrides } from './oncall';
 import { createPagingActivities } from './paging';
 import { createEmailActivities, EmailLedger } from './email';
+import { createRuleDelivery } from './rule-delivery';
 import { contactsNamed, toIncidentPolicy, toResponderPlan, toTeamPolicy } from './policy';
 import { labelServices, observeResponseTimes } from './metrics';
 import { appendTimeline, writeReview } from './review';
@@ -59,6 +60,7 @@ export function createIncidentActivities({
   const kubernetes = createKubernetesActivities((service) => kubernetesTargetOf(config, service));
   const kubernetesEnvironment = createKubernetesEnvironment((service) => kubernetesTargetOf(config, service));
   const engine = guardTargets(config, dockerActivities);
+  const rules = createRuleDelivery(config, { paging, email, slack });
   const pageContacts: IncidentActivities['pageContacts'] = async (args) => {
     // Whoever is paged joins the incident's own channel: after the page, and best effort (the page matters,
     // not the invite; a hung Slack must not hold a page past its activity timeout).
@@ -66,6 +68,11 @@ export function createIncidentActivities({
       if (args.thread?.own)
         await slack.inviteToChannel(args.thread.channel, args.contactIds).catch(() => undefined);
     };
+    if (args.channel === 'page' && args.byRules) {
+      const paged = await rules.pageByRules(args);
+      await invite();
+      return paged;
+    }
     if (args.channel === 'page') {
       const paged = await paging.pageOnCall(args);
       // Contacts with an address hear of it by e-mail too: delivered when either channel reached them.
@@ -135,6 +142,7 @@ export function createIncidentActivities({
     // The pager's activities heartbeat: one lost with a stopping worker is retried after the workflow's short
     // heartbeat timeout, not after its 30 s start-to-close timeout (the ladder waits behind a page).
     pageContacts: (args) => heartbeatWhile(pageContacts(args), 'paging'),
+    followUpContact: (args) => heartbeatWhile(rules.followUpContact(args), 'following up'),
     sendPagingUpdate: (args) => heartbeatWhile(paging.sendPagingUpdate(args), 'updating the pager'),
     onCallOverrides,
     maintenanceWindow,

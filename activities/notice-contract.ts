@@ -1,5 +1,6 @@
-/** Revision 8's activities around the review meeting: contacts by name, an e-mail to contacts. */
+/** Arguments of notices: PagerDuty's updates, tickets, and revision 8's review meeting (contacts by name, e-mail). */
 import type { Invitation } from '../domain/review-meeting';
+import type { Severity } from '../domain/types';
 
 /** A contact found by the name the timeline gives a person (revision 8: the review meeting's invitees). */
 export interface NamedContact {
@@ -20,4 +21,20 @@ export interface EmailNoticeArgs {
   text: string;
   /** The invitation's event; its organizer and attendees are filled in from the configuration. */
   meeting?: Omit<Invitation, 'organizer' | 'attendees'>;
+}
+
+export interface PagingUpdateArgs {
+  incidentId: string;
+  action: 'acknowledge' | 'resolve';
+  /** Older workflow code: every contact under the incident id as dedup key. */
+  contactIds: string[];
+  /** Each alert opened by a page: the contact and the page's dedup key. */
+  alerts?: { contactId: string; dedupKey: string }[];
+}
+
+export interface TicketArgs {
+  incidentId: string;
+  service: string;
+  severity: Severity;
+  summary: string;
 }

@@ -248,8 +248,27 @@ export function createSlackActivities(config: RunbooksConfig, env: Env, journal:
       ],
     );
 
+  /** A direct message to one contact (revision 9's Slack rule): Slack opens the DM from the member id. */
+  async function directMessage(args: { incidentId: string; contactId: string; text: string }) {
+    const user = slackUsers([args.contactId])[0];
+    if (!user) return { delivered: false, detail: 'no Slack member id' } satisfies DeliveryResult;
+    const t = token();
+    if (!t) {
+      await journal.write({
+        kind: 'slack.dm',
+        incidentId: args.incidentId,
+        contact: args.contactId,
+        text: args.text,
+      });
+      return { delivered: true, detail: 'Slack message written to the notification journal' };
+    }
+    await call(t, (c) => c.chat.postMessage({ channel: user, text: args.text }));
+    return { delivered: true, detail: 'Slack direct message' };
+  }
+
   return {
     announceIncident,
+    directMessage,
     postThreadMessage,
     requestApproval,
     archiveIncidentChannel,

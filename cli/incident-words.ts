@@ -28,6 +28,11 @@ export function describeView(v: IncidentStatusView): string {
     `  acknowledged:  ${v.acknowledgedAt ? `${v.acknowledgedAt} by ${t(v.acknowledgedBy, 200)}` : 'no'}`,
     `  next escalation: ${v.nextEscalationAt ?? (v.ladderExhausted ? t(v.ladderExhausted) : '-')}`,
     `  paged:         ${v.paged.map((p) => `${t(p.levelName, 100)} (${p.at.slice(11, 19)})`).join(', ') || 'nobody'}`,
+    ...(v.followUps?.length
+      ? [
+          `  next by rules: ${v.followUps.map((f) => `${t(f.contact, 100)} by ${t(f.channel, 20)} at ${f.dueAt.slice(11, 19)}`).join(', ')}`,
+        ]
+      : []),
     ...(v.mergedInto ? [`  merged into:   ${t(v.mergedInto, 200)}`] : []),
     ...(v.mergedFrom?.length ? [`  merged in:     ${v.mergedFrom.map((id) => t(id, 200)).join(', ')}`] : []),
     '  timeline:',

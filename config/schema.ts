@@ -4,8 +4,9 @@ import { smtpSchema } from './email-schema';
 import { runbookDefinitionSchema } from './runbook-definitions';
 import { schedule } from './schedule-schema';
 import { publicStatusSchema } from './public-status-schema';
-import { access, PAGERDUTY_ID, SLACK_MEMBER_ID } from './access-schema';
+import { access, SLACK_MEMBER_ID } from './access-schema';
 import { heartbeatsSchema } from './heartbeat-schema';
+import { checkNotificationRules, contact } from './contact-schema';
 import { reviewSchema } from './review-schema';
 import { checkEscalation, escalationPolicySchema, escalationSchema, teamSchema } from './escalation-schema';
 import { checkPolicyRevision } from './escalation';
@@ -42,21 +43,6 @@ const severityRule = z.strictObject({
 /** A Slack workspace (`T…`) or app (`A…`) id. */
 const slackId = (letter: 'T' | 'A', kind: string) =>
   z.string().regex(new RegExp(`^${letter}[A-Z0-9]{2,20}$`), `expected a Slack ${kind} id (${letter}…)`);
-
-const contact = z.strictObject({
-  name: z.string().min(1),
-  /** Slack's member id (U… or W…): who a Slack click is from, and whom a Slack notice mentions. */
-  slackUserId: z.string().regex(SLACK_MEMBER_ID, 'expected a Slack member id such as U024BE7LH').optional(),
-  /** PagerDuty's user id (P…): whose acknowledge or resolve a PagerDuty webhook reports. */
-  pagerdutyUserId: z
-    .string()
-    .regex(new RegExp(`^${PAGERDUTY_ID}$`), 'expected a PagerDuty user id such as PXPGF42')
-    .optional(),
-  phone: z.string().optional(),
-  email: z.string().optional(),
-  /** Environment variable holding this contact's PagerDuty Events v2 routing key. */
-  pagerdutyRoutingKeyEnv: envName.optional(),
-});
 
 const httpAdapter = z.strictObject({
   url: z.url(),
@@ -385,6 +371,7 @@ export const configSchema = z
       ctx.addIssue({ code: 'custom', path, message });
     };
     checkEscalation(cfg, issue);
+    checkNotificationRules(cfg, issue);
     // Resolving a policy follows its team targets: only once they are known and free of cycles.
     if (!found) checkPolicyRevision(cfg, issue);
   });

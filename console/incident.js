@@ -113,6 +113,11 @@
           return el('li', `${r.label} (asked by ${r.requestedBy}): ${r.pages} page(s), ${state}`);
         }),
       );
+      // Revision 9: who hears of it next by their notification rules, unless someone owns it first.
+      $('#follow-ups').replaceChildren(
+        ...(v.followUps || []).map((f) => el('li', `${f.contact} by ${f.channel} at ${when(f.dueAt)}`)),
+      );
+      $('#follow-ups-h').hidden = !(v.followUps || []).length;
       links.replaceChildren(
         linkItem(v.temporalUi, 'Temporal UI: its workflow and history'),
         ...(v.slackThread ? [linkItem(v.slackThread, 'Slack: the incident’s thread')] : []),

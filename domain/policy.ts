@@ -118,9 +118,10 @@ export const ENGINE_REVISION = 8;
  * d1b3904 (3b19c91), the default since the release after that. 8: as 7, and the review meeting is proposed at
  * close to everyone who responded, with an iCalendar invitation, and the commander reminded when nobody
  * confirmed it (docs/escalation.md); known since the release after 3b19c91 (b300e82), the default since the release
- * after that.
+ * after that. 9: as 8, and each paged person is reached by their notification rules (channels now, follow-ups
+ * later unless the incident is owned by then: domain/notification-rules.ts); known since the release after b300e82.
  */
-export const LATEST_ENGINE_REVISION = 8;
+export const LATEST_ENGINE_REVISION = 9;
 
 /**
  * A record's own value for a key that came from outside (a label, a header, a signal). Plain indexing

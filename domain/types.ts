@@ -182,6 +182,8 @@ export interface IncidentStatusView {
   responders?: ResponderView[];
   /** Who holds the incident's roles (revision 7; absent in older views). */
   roles?: IncidentRoles;
+  /** Revision 9: who hears of it next by their notification rules, how and when, unless it is owned first. */
+  followUps?: Array<{ contact: string; channel: string; dueAt: string }>;
   /** Revision 8: the incident this one was merged into, and those merged into this one. */
   mergedInto?: string;
   mergedFrom?: string[];

@@ -166,6 +166,7 @@ export function incidentPage(viewer: Viewer, id: string): string {
 <section aria-labelledby="links-h"><h2 id="links-h">Links</h2><ul id="links"></ul></section>
 <section aria-labelledby="alerts-h"><h2 id="alerts-h">Source alerts</h2><ul id="alerts"></ul></section>
 <section aria-labelledby="pages-h"><h2 id="pages-h">Pages and notifications</h2>
+<h3 id="follow-ups-h" hidden>Next, by their notification rules</h3><ul id="follow-ups"></ul>
 <div class="table-wrap"><table id="notifications"><thead><tr><th scope="col">When</th><th scope="col">Channel</th><th scope="col">Level</th><th scope="col">To</th><th scope="col">Delivered</th><th scope="col">Detail</th></tr></thead><tbody></tbody></table></div></section>
 <section aria-labelledby="timeline-h"><h2 id="timeline-h">Timeline</h2><ol id="timeline" class="timeline"></ol></section>
 <section aria-labelledby="review-h"><h2 id="review-h">Post-incident review</h2>

@@ -65,7 +65,25 @@ export const RESPONDERS_REVISION_7 = {
 /** Revision 8: the same, with merge and the review meeting. */
 export const MERGE_REVISION_8 = { ...RESPONDERS_REVISION_7, engine: { revision: 8 } };
 
-/** The scenarios of the `r6-`, `r7-` and `r8-` lanes, on the time-skipping server's clock (`sleep`). */
+/**
+ * Revision 9: the same, the tech lead reached by her notification rules: Slack at once, PagerDuty after 2 minutes,
+ * Slack again after 4 (moot once she acknowledges).
+ */
+export const RULES_REVISION_9 = {
+  ...MERGE_REVISION_8,
+  engine: { revision: 9 },
+  contacts: {
+    'tech-lead': {
+      notificationRules: [
+        { channel: 'slack' },
+        { channel: 'pagerduty', after: '2m' },
+        { channel: 'slack', after: '4m' },
+      ],
+    },
+  },
+};
+
+/** The scenarios of the `r6-` to `r9-` lanes, on the time-skipping server's clock (`sleep`). */
 export function policyScenarios(
   sleep: (duration: string) => Promise<void>,
 ): Record<string, (h: WorkflowHandle<typeof incidentWorkflow>) => Promise<void>> {
@@ -125,6 +143,15 @@ export function policyScenarios(
       await sleep('1m');
       await into.executeUpdate(resolveUpdate, { args: [{ by: 'alice', summary: 'fixed' }] });
       await sleep('2m');
+    },
+    // Revision 9: the P1 ladder pages the tech lead at 3 min by her rules; the PagerDuty follow-up goes at 5 min,
+    // she acknowledges at 6, and the Slack one due at 7 is dropped.
+    'r9-p1-follow-ups-acknowledged': async (h) => {
+      await sleep('6m');
+      await h.executeUpdate(acknowledgeUpdate, { args: [{ by: 'tech-lead' }] });
+      await sleep('2m');
+      await h.signal(resolveSignal, { by: 'tech-lead', summary: 'fixed' });
+      await sleep('1m');
     },
     // Revision 7: acknowledged, then reassigned to the DB team, whose policy pages anew until it acknowledges.
     'r7-p1-reassigned-acknowledged-resolved': async (h) => {

@@ -30,6 +30,7 @@ import type { IncidentInput } from '../../domain/types';
 import { testConfig } from './config';
 import {
   MERGE_REVISION_8 as R8,
+  RULES_REVISION_9 as R9,
   POLICY_REVISION_6 as R6,
   policyScenarios,
   RESPONDERS_REVISION_7 as R7,
@@ -117,7 +118,7 @@ async function main() {
     baseDir,
     taskQueue: `${taskQueue}-r5n`,
   });
-  // Revisions 6, 7 and 8: a team's escalation policy; roles and an added responder; merge.
+  // Revisions 6 to 9: a team's escalation policy; roles and an added responder; merge; notification rules.
   const policyWorker = async (patch: typeof R6, n: number) =>
     createIncidentWorker({
       connection: env.nativeConnection,
@@ -128,10 +129,11 @@ async function main() {
       buildId: `revision-${n}`,
       workflowBundle: await workflowBundle(),
     });
-  const [withPolicy6, withResponders7, withMerge8] = [
+  const policyWorkers = [
     await policyWorker(R6, 6),
     await policyWorker(R7, 7),
     await policyWorker(R8, 8),
+    await policyWorker(R9, 9),
   ];
   /** Child workflows to record after a scenario: file name → workflow id from the incident's id. */
   const children: Record<string, (incidentId: string) => string> = {};
@@ -246,7 +248,7 @@ async function main() {
     ...policyScenarios((d) => env.sleep(d as Parameters<typeof env.sleep>[0])),
   };
   mkdirSync(OUT, { recursive: true });
-  const running = [revision4, withStore5, storeless5, lane5, withPolicy6, withResponders7, withMerge8];
+  const running = [revision4, withStore5, storeless5, lane5, ...policyWorkers];
   const runAll = running.reduce<(f: () => Promise<void>) => Promise<void>>(
     (outer, w) => (f) => outer(() => w.runUntil(f)),
     (f) => f(),

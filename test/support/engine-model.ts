@@ -27,6 +27,7 @@ import {
   statusUpdateFrom,
 } from '../../workflows/incident/ladder';
 import { nextSlackItem } from '../../workflows/incident/lifecycle';
+import { scheduleFollowUps, stillWanted } from '../../workflows/incident/follow-ups';
 import { responderPlanned, responderRanOut, takeResponderPage } from '../../workflows/incident/responders';
 import { openStoreLane, storeWritten, takeStoreWrite } from '../../workflows/incident/store-lane';
 import { initialState, stopClocks, type IncidentState } from '../../workflows/incident/state';
@@ -46,6 +47,15 @@ import type { Severity } from '../../domain/types';
 const RUN = { continueAsNewSuggested: false, historyLength: 10, historySize: 2000 };
 /** Effects one drain may carry out before the model calls it a spin (the workflow's budget is 1,000). */
 export const MAX_EFFECTS_PER_DRAIN = 500;
+
+/** The level of a notification rule's follow-up among the model's pages (revision 9). */
+export const FOLLOW_UP_LEVEL = -9;
+/** On revision 9 every page of the model asks for these follow-ups of one person's rules. */
+const MODEL_PERSON = 'model-person';
+export const MODEL_FOLLOW_UPS = [
+  { channel: 'email', afterMs: 90_000 },
+  { channel: 'pagerduty', afterMs: 300_000 },
+] as const;
 
 export interface ModelPage {
   at: number;
@@ -134,6 +144,17 @@ function page(state: IncidentState, level: number, reason: string, now: number, 
     seq: state.pageSeq,
   });
   pages.push({ at: now, level, reason });
+  // Revision 9: the model's person has rules asking for two follow-ups (`follow-ups.ts` keeps them).
+  const record = state.paged.at(-1)!;
+  scheduleFollowUps(
+    state,
+    { ...record, contactIds: [MODEL_PERSON], contacts: [MODEL_PERSON] },
+    {
+      delivered: true,
+      detail: 'delivered',
+      followUps: MODEL_FOLLOW_UPS.map((f, rule) => ({ contactId: MODEL_PERSON, rule, ...f })),
+    },
+  );
 }
 
 function carryOut(state: IncidentState, effect: Effect, now: number, pages: ModelPage[]): void {
@@ -176,6 +197,13 @@ function carryOut(state: IncidentState, effect: Effect, now: number, pages: Mode
       return page(state, RESPONDER_LEVEL, takeResponderPage(state, effect.index, now).reason, now, pages);
     case 'after-hours':
       return deferToBusinessHours(state, effect.until, effect.why, now);
+    case 'follow-up': {
+      // Revision 9: a person's rule's later channel, delivered when still wanted (`run-follow-up.ts`).
+      const f = state.followUps!.shift()!;
+      if (stillWanted(state, f))
+        pages.push({ at: now, level: FOLLOW_UP_LEVEL, reason: `${f.channel} to ${f.contactId}` });
+      return;
+    }
     case 'merge':
       // An incident id with "gone" in it stands for one that is closed or does not exist.
       return merged(

@@ -7,6 +7,7 @@ import { earliest } from '../../domain/policy';
 import { ackExpired, afterHours, dueRung, policyLevel, type DueRung } from './ladder';
 import { responderDue, responderWakeAt } from './responders';
 import { forwarding } from './merge';
+import { followUpDue, followUpWakeAt } from './follow-ups';
 import { storeDue, storeDueAt, storeHereDue, storeUnwritten } from './store-lane';
 import { revisionAtLeast } from './transitions';
 import { JOURNAL_BATCH, type ClosingTask, type IncidentState, type OpeningTask } from './state';
@@ -39,6 +40,7 @@ export type Effect =
   | { kind: 'page-owed' }
   | { kind: 'ladder-end' }
   | { kind: 'responder'; index: number; action: 'plan' | 'page' | 'end' }
+  | { kind: 'follow-up' }
   | { kind: 'reassign' }
   | { kind: 'merge' }
   | { kind: 'forward' }
@@ -134,6 +136,8 @@ export function decide(state: IncidentState, now: number, run: RunFacts): Effect
   // A deadline that passed with no rung to page would be waited on for ever, in a spin: the ladder ended.
   if (state.status === 'triggered' && state.nextEscalationAt !== null && state.nextEscalationAt <= now)
     return { kind: 'ladder-end' };
+  // Revision 9: a paged person's rule asks for another channel now (or a moot one leaves the queue).
+  if (followUpDue(state, now)) return { kind: 'follow-up' };
   // Revision 7: responders added to the incident, each on its own ladder beside the incident's.
   const responder = responderDue(state, now);
   if (responder) return { kind: 'responder', ...responder };
@@ -176,6 +180,7 @@ export function decide(state: IncidentState, now: number, run: RunFacts): Effect
       state.status === 'monitoring' ? (state.watch?.nextCheckAt ?? null) : null,
       storeDueAt(state, now),
       responderWakeAt(state),
+      followUpWakeAt(state),
     ),
   };
 }

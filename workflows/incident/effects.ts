@@ -16,7 +16,9 @@ import { journalInsertPoint, reviewMarkdown } from '../../domain/render';
 import { chatTaskQueue, recordTaskQueue } from '../../domain/task-queues';
 import type { PageRecord, ResponderTarget } from '../../domain/types';
 import { hasPatch, PAGES_FIRST, POLICY_LOCAL_ACTIVITY } from './patches';
-import { type IncidentState, type SlackItem } from './state';
+import { type FollowUp, type IncidentState, type SlackItem } from './state';
+import { revisionAtLeast } from './transitions';
+import { RULES_REVISION } from '../../domain/notification-rules';
 import { toView } from './view';
 
 const BACKOFF = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' } as const;
@@ -117,6 +119,24 @@ export const pageContacts = (state: IncidentState, page: PageRecord) =>
     reason: page.reason,
     thread: state.thread,
     dedupKey: page.dedupKey,
+    ...(revisionAtLeast(state, RULES_REVISION) ? { byRules: true } : {}),
+  });
+
+/** Revision 9: one person's follow-up, by the channel their rule names. */
+export const followUpContact = (state: IncidentState, f: FollowUp) =>
+  pager.followUpContact({
+    incidentId: state.incidentId,
+    workflowId: state.workflowId,
+    service: state.input.service,
+    severity: state.input.severity,
+    summary: state.input.summary,
+    levelName: f.levelName,
+    reason: f.reason,
+    thread: state.thread,
+    contactId: f.contactId,
+    channel: f.channel,
+    rule: f.rule,
+    ...(f.dedupKey ? { dedupKey: f.dedupKey } : {}),
   });
 
 export const pagingUpdate = (

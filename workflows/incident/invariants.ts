@@ -4,6 +4,7 @@
  * violation names the rule it breaks.
  */
 import type { Effect } from './decide';
+import { MAX_FOLLOW_UPS } from './follow-ups';
 import { activeLadder, severityRule } from './ladder';
 import type { IncidentState } from './state';
 import { STATE_BYTE_BOUND, stateBytes } from './state-bound';
@@ -31,6 +32,19 @@ export function invariantViolations(state: IncidentState, effect: Effect, now: n
     for (const r of state.responders ?? [])
       if (r.answeredBy === null && r.ended === null && !(r.plan && r.nextAt !== null && r.nextAt > now))
         broken.push(`responder ${r.target.kind} ${r.target.name} waits with no page due`);
+  // Revision 9: a waiting follow-up is never slept past, and the queue stays in due order within its bound.
+  const followUps = state.followUps ?? [];
+  if (
+    effect.kind === 'wait' &&
+    followUps.length &&
+    (effect.until === null || effect.until > followUps[0].dueAt)
+  )
+    broken.push('the loop sleeps past a follow-up that is due');
+  if (
+    followUps.length > MAX_FOLLOW_UPS ||
+    followUps.some((f, i) => i > 0 && f.dueAt < followUps[i - 1].dueAt)
+  )
+    broken.push('the follow-ups are over their bound or out of due order');
   // Revision 4: every entry is numbered once, and the review and the end wait for the store.
   const lane = state.storeLane;
   if (lane && !lane.busy && lane.next + lane.queue.length !== lane.total)

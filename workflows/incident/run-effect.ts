@@ -33,6 +33,7 @@ import {
   TIMELINE_JOURNAL,
 } from './patches';
 import { runReassign, runResponder } from './run-responders';
+import { runFollowUp } from './run-follow-up';
 import { endMerges, runForward, runMerge } from './run-merge';
 import { deliver, pageLevel, quietly } from './send-page';
 import { record, type ClosingTask, type IncidentState, type SlackItem } from './state';
@@ -90,6 +91,8 @@ export async function runEffect(state: IncidentState, effect: Effect, hooks: She
     }
     case 'responder':
       return runResponder(state, effect.index, effect.action, now);
+    case 'follow-up':
+      return runFollowUp(state);
     case 'merge':
       return runMerge(state);
     case 'forward':

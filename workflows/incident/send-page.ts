@@ -10,6 +10,7 @@ import * as effects from './effects';
 import { describeError } from './effects';
 import { record, type IncidentState } from './state';
 import { addPage, pageSent } from './transitions';
+import { scheduleFollowUps } from './follow-ups';
 
 export const quietly = { announce: false } as const;
 
@@ -54,4 +55,5 @@ export async function pageLevel(
   if (!added) return;
   const result = await deliver(state, `paging ${target.name}`, () => effects.pageContacts(state, added));
   pageSent(state, added, result, Date.now());
+  scheduleFollowUps(state, added, result);
 }

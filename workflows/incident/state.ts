@@ -3,6 +3,7 @@
  * kept once; the status query's view is derived from it (`toView`).
  */
 import type { SlackThreadRef } from '../../activities/contract';
+import type { NotificationChannel } from '../../domain/notification-rules';
 import { slackText } from '../../domain/text';
 import { parseSeverity, type IncidentPolicy } from '../../domain/policy';
 import type { RunbookOutcome } from '../../domain/runbook';
@@ -129,6 +130,22 @@ export interface IncidentState {
   mergedInto?: { incidentId: string; workflowId: string; ended: boolean; forward: SourceAlert[] } | null;
   /** Revision 8: incidents merged into this one, told when it closes. */
   mergedFrom?: { incidentId: string; workflowId: string }[];
+  /** Revision 9: what paged people's notification rules ask for later, in due order (`follow-ups.ts`). */
+  followUps?: FollowUp[];
+}
+
+/** Revision 9: one person's follow-up by one channel, a while after a page (`follow-ups.ts`). */
+export interface FollowUp {
+  dueAt: number;
+  /** When the page that asked for it went out: an acknowledgement or resolution since then makes it moot. */
+  pagedAt: number;
+  contactId: string;
+  contact: string;
+  channel: NotificationChannel;
+  rule: number;
+  levelName: string;
+  reason: string;
+  dedupKey?: string;
 }
 
 /** Revision 4: what the incident has not yet written to the system of record (`store-lane.ts`). */

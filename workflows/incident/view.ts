@@ -4,6 +4,7 @@
  */
 import type { IncidentStatusView } from '../../domain/types';
 import { responderViews } from './responders';
+import { followUpViews } from './follow-ups';
 import { iso, type IncidentState } from './state';
 
 export function toView(state: IncidentState): IncidentStatusView {
@@ -45,6 +46,7 @@ export function toView(state: IncidentState): IncidentStatusView {
     ...(state.storeLane ? { timelineTotal: state.storeLane.total } : {}),
     ...(state.responders ? { responders: responderViews(state) } : {}),
     ...(state.roles ? { roles: state.roles } : {}),
+    ...(state.followUps ? { followUps: followUpViews(state) } : {}),
     ...(state.mergedInto ? { mergedInto: state.mergedInto.incidentId } : {}),
     ...(state.mergedFrom?.length ? { mergedFrom: state.mergedFrom.map((m) => m.incidentId) } : {}),
     run: state.run,

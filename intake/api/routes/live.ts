@@ -61,6 +61,7 @@ export const liveRoutes =
             ackExpiresAt: view.ackExpiresAt ?? null,
             responders: view.responders ?? [],
             roles: view.roles ?? {},
+            followUps: view.followUps ?? [],
           };
         } catch (err) {
           return temporalFailure(reply, err, JSON.stringify(req.params.id), link);

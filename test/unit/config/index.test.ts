@@ -43,7 +43,7 @@ test('the shipped configuration is valid and carries the seed policy', () => {
   expect(config.resolution.stabilityWatch).toBe(1_800_000);
   // New incidents take the revision the previous release knows too, until the configuration says otherwise.
   expect(config.engine.revision).toBe(ENGINE_REVISION);
-  expect(parseConfig({ ...clone(), engine: { revision: LATEST_ENGINE_REVISION } }).engine.revision).toBe(8);
+  expect(parseConfig({ ...clone(), engine: { revision: LATEST_ENGINE_REVISION } }).engine.revision).toBe(9);
   // The record is kept forever unless a retention is set; the API's trusted proxies are none.
   expect(config.store.retainFor).toBeNull();
   expect(parseConfig({ ...clone(), store: { retainFor: '90d' } }).store.retainFor).toBe(90 * 86_400_000);

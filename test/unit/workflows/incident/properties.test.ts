@@ -29,7 +29,7 @@ interface Setup {
   severity: 'P1' | 'P2' | 'P3';
   rules: Record<'P1' | 'P2' | 'P3', RunbooksConfig['severityPolicy']['P1']>;
   /** The engine revision (absent: the default). */
-  revision?: 3 | 4 | 5 | 6 | 7 | 8;
+  revision?: 3 | 4 | 5 | 6 | 7 | 8 | 9;
   /** Revision 6 and later: the ladder is an escalation policy's, with a delay per level (absent: respondWithin)… */
   delays?: (number | undefined)[];
   /** Revision 7: the first rule pages the primary schedule, which may keep business hours. */
@@ -61,7 +61,15 @@ const setup: fc.Arbitrary<Setup> = fc.record({
   afterLadder: fc.constantFrom('repeat-last' as const, 'stop' as const),
   severity: fc.constantFrom('P1' as const, 'P2' as const, 'P3' as const),
   rules: fc.record({ P1: rule, P2: rule, P3: rule }),
-  revision: fc.constantFrom(3 as const, 4 as const, 5 as const, 6 as const, 7 as const, 8 as const),
+  revision: fc.constantFrom(
+    3 as const,
+    4 as const,
+    5 as const,
+    6 as const,
+    7 as const,
+    8 as const,
+    9 as const,
+  ),
   delays: fc.array(fc.option(duration, { nil: undefined }), { minLength: 6, maxLength: 6 }),
   businessHours: fc.option(
     fc.record({

@@ -9,7 +9,7 @@ import {
   notificationPlan,
   type NotificationChannel,
 } from '../domain/notification-rules';
-import { plainText } from '../domain/text';
+import { slackText } from '../domain/text';
 import type { DeliveryResult, FollowUpArgs, PageContactsArgs } from './contract';
 import type { createEmailActivities } from './email';
 import type { createPagingActivities } from './paging';
@@ -21,8 +21,9 @@ interface Channels {
   slack: Pick<ReturnType<typeof createSlackActivities>, 'directMessage'>;
 }
 
+// Slack reads `<!channel>` and `<@U…>` in text as markup: the alert's words are escaped, never obeyed.
 const slackPageText = (a: Omit<PageContactsArgs, 'contactIds' | 'channel'>) =>
-  plainText(
+  slackText(
     `You are paged: [${a.severity}] ${a.service}: ${a.summary} (incident ${a.incidentId}). ${a.reason}`,
     3000,
   );

@@ -56,7 +56,7 @@ describeWith(
             service: 'billing',
             scenario: 'health',
             severity: 'P1',
-            summary: 'invoices late',
+            summary: 'invoices <!channel> late',
             security: false,
           },
         ],
@@ -69,18 +69,29 @@ describeWith(
       (existsSync(journal) ? readFileSync(journal, 'utf8').trim().split('\n') : [])
         .filter(Boolean)
         .map(
-          (l) => JSON.parse(l) as { kind: string; incidentId: string; contact?: string; dedupKey?: string },
+          (l) =>
+            JSON.parse(l) as {
+              kind: string;
+              incidentId: string;
+              contact?: string;
+              dedupKey?: string;
+              text?: string;
+            },
         )
         .filter((e) => e.incidentId === incidentId);
     const mailsOf = (id: string) => smtp.received.filter((m) => m.text.includes(id));
 
     test('a page reaches the person by their rules: Slack at once, e-mail at +5 min, PagerDuty at +10 min', async () => {
       const { handle, incidentId } = await incident('unowned');
-      await eventually(async () =>
-        expect(
-          entries(incidentId).filter((e) => e.kind === 'slack.dm' && e.contact === 'primary-oncall'),
-        ).toHaveLength(1),
-      );
+      const [dm] = await eventually(async () => {
+        const dms = entries(incidentId).filter(
+          (e) => e.kind === 'slack.dm' && e.contact === 'primary-oncall',
+        );
+        expect(dms).toHaveLength(1);
+        return dms;
+      });
+      // The alert's words are data in Slack too: no channel-wide mention from a summary.
+      expect(dm.text).toContain('invoices &lt;!channel&gt; late');
       // Their rules name no PagerDuty and no e-mail at once for P1: neither went with the page.
       expect(entries(incidentId).filter((e) => e.kind === 'pagerduty.trigger')).toEqual([]);
       expect(mailsOf(incidentId)).toEqual([]);
@@ -96,7 +107,7 @@ describeWith(
         return mails;
       });
       expect(mail.to).toEqual(['primary@example.com']);
-      expect(mail.subject).toBe('[P1] billing: invoices late');
+      expect(mail.subject).toBe('[P1] billing: invoices <!channel> late');
       expect(entries(incidentId).filter((e) => e.kind === 'pagerduty.trigger')).toEqual([]);
 
       await ts.env.sleep('5m');

@@ -174,7 +174,7 @@ describeWith(['temporal', 'postgres'], 'people acting through the API', () => {
       });
       expect(await call('POST', `/incidents/${id}/merge`, { into: 'nope' })).toMatchObject({
         status: 422,
-        body: { error: 'into: no incident "nope"' },
+        body: { error: 'into: no incident nope to merge into' },
       });
       expect(await call('POST', `/incidents/${id}/merge`, { into: into.workflowId })).toMatchObject({
         status: 200,
@@ -187,7 +187,7 @@ describeWith(['temporal', 'postgres'], 'people acting through the API', () => {
       });
       expect(await call('POST', `/incidents/${into.workflowId}/merge`, { into: id })).toMatchObject({
         status: 409,
-        body: { error: `into: incident ${fromId} is resolved` },
+        body: { error: `into: ${fromId} is resolved: merge into an open incident` },
       });
     } finally {
       await dev8.close();

@@ -281,7 +281,7 @@ describeWith(['temporal', 'postgres', 'chromium'], 'the console, in Chromium', (
     await page.fill('#merge-into', 'incident-00000000000000000000');
     await page.click('button[data-action=merge]');
     await expect(page.locator('#answer.refused').textContent({ timeout: 10_000 })).resolves.toBe(
-      'Not done: into: no incident "incident-00000000000000000000"',
+      'Not done: into: no incident incident-00000000000000000000 to merge into',
     );
     await shot(page, 'console-incident.png');
 

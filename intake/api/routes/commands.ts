@@ -17,6 +17,7 @@ import { isConfigured, rolePerson } from '../../slack-page';
 import { unreachable } from '../../http';
 import { workflowIdOfIncident } from '../../incident-id';
 import { declareIncident } from '../../open-incident';
+import { openIncidentId } from '../../merge-target';
 import { callerName, type ApiCaller } from '../auth';
 import { commandRefusals, errorBody } from './schemas';
 
@@ -120,17 +121,10 @@ export function commandRoutes(
     id: string,
   ): Promise<{ into: string; intoWorkflowId: string } | { code: 409 | 422; error: string }> => {
     if (!id.trim()) return { code: 422, error: 'into: the incident to merge into' };
-    const workflowId = (await storedWorkflowId(db, id)) ?? workflowIdOfIncident(id);
-    const into = await deadline(() =>
-      temporal!.client.workflow.getHandle(workflowId).query(statusQuery),
-    ).catch((err: unknown) => {
-      if (err instanceof WorkflowNotFoundError) return null;
-      throw err;
-    });
-    if (!into) return { code: 422, error: `into: no incident ${JSON.stringify(id.slice(0, 100))}` };
-    if (into.status === 'resolved' || into.status === 'cancelled')
-      return { code: 409, error: `into: incident ${into.incidentId} is ${into.status}` };
-    return { into: into.incidentId, intoWorkflowId: into.workflowId };
+    const stored = (await storedWorkflowId(db, id)) ?? undefined;
+    const found = await openIncidentId(temporal!.client, id, deadline, stored);
+    if ('refused' in found) return { code: found.closed ? 409 : 422, error: `into: ${found.refused}` };
+    return { into: found.incidentId, intoWorkflowId: found.workflowId };
   };
 
   return async (app) => {

@@ -5,6 +5,7 @@
  * or resolved after the page makes it moot: it is dropped when due, without a word.
  */
 import type { DeliveryResult } from '../../activities/contract';
+import { RULES_REVISION } from '../../domain/notification-rules';
 import type { PageRecord } from '../../domain/types';
 import type { FollowUp, IncidentState } from './state';
 import { revisionAtLeast } from './transitions';
@@ -14,7 +15,7 @@ export const MAX_FOLLOW_UPS = 50;
 
 /** Transition: the follow-ups a delivered page's rules asked for, in due order. */
 export function scheduleFollowUps(state: IncidentState, page: PageRecord, result: DeliveryResult): void {
-  if (!revisionAtLeast(state, 9) || !result.followUps?.length) return;
+  if (!revisionAtLeast(state, RULES_REVISION) || !result.followUps?.length) return;
   const pagedAt = Date.parse(page.at);
   const queue = [...(state.followUps ?? [])];
   for (const f of result.followUps) {
